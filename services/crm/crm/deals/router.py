@@ -1,0 +1,65 @@
+import uuid
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from crm.deals import service
+from crm.deals.repository import DealRepository
+from crm.deals.schemas import DealIn, DealOut, DealPage, LoseIn, StageMove, WinIn
+from throughline_messaging.auth import require_roles
+from throughline_messaging.deps import CurrentPrincipal, UoW
+
+router = APIRouter(prefix="/api/crm/deals", tags=["deals"])
+
+WRITERS = ("sales",)
+
+
+@router.post("", status_code=201, response_model=DealOut, summary="Create a deal")
+async def create_deal(body: DealIn, uow: UoW, principal: CurrentPrincipal) -> DealOut:
+    require_roles(principal, *WRITERS)
+    return DealOut.model_validate(await service.create_deal(uow, body, principal))
+
+
+@router.get("", response_model=DealPage, summary="List deals with filters, sorting and pagination")
+async def list_deals(
+    uow: UoW, principal: CurrentPrincipal,
+    status: Literal["open", "won", "lost"] | None = None,
+    stage_id: uuid.UUID | None = None,
+    owner_id: Annotated[str | None, Query(max_length=64)] = None,
+    company_id: uuid.UUID | None = None,
+    close_from: date | None = None,
+    close_to: date | None = None,
+    sort: Literal["created_at", "amount", "expected_close_date", "title", "updated_at"] = "created_at",
+    order: Literal["asc", "desc"] = "desc",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> DealPage:
+    items, total = await DealRepository(uow.session).search(
+        status=status, stage_id=stage_id, owner_id=owner_id, company_id=company_id, close_from=close_from,
+        close_to=close_to, sort=sort, descending=order == "desc", limit=limit, offset=offset)
+    return DealPage(items=[DealOut.model_validate(d) for d in items], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{deal_id}", response_model=DealOut, summary="One deal")
+async def get_deal(deal_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> DealOut:
+    return DealOut.model_validate(await service.get_deal(uow, deal_id))
+
+
+@router.post("/{deal_id}/stage", response_model=DealOut, summary="Move a deal to another open stage")
+async def move_stage(deal_id: uuid.UUID, body: StageMove, uow: UoW, principal: CurrentPrincipal) -> DealOut:
+    require_roles(principal, *WRITERS)
+    return DealOut.model_validate(await service.move_to_stage(uow, deal_id, body.stage_id, principal))
+
+
+@router.post("/{deal_id}/win", response_model=DealOut, summary="Win a deal (emits deal.won)")
+async def win_deal(deal_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal, body: WinIn | None = None) -> DealOut:
+    require_roles(principal, *WRITERS)
+    billing = body.billing if body else None
+    return DealOut.model_validate(await service.win_deal(uow, deal_id, billing, principal))
+
+
+@router.post("/{deal_id}/lose", response_model=DealOut, summary="Lose a deal with a reason (emits deal.lost)")
+async def lose_deal(deal_id: uuid.UUID, body: LoseIn, uow: UoW, principal: CurrentPrincipal) -> DealOut:
+    require_roles(principal, *WRITERS)
+    return DealOut.model_validate(await service.lose_deal(uow, deal_id, body.reason, principal))

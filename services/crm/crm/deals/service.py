@@ -1,0 +1,176 @@
+"""Deal rules: stage moves are recorded with history; winning needs valid billing terms and emits deal.won."""
+
+import uuid
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from crm.companies.repository import CompanyRepository, ContactRepository
+from crm.db import utcnow
+from crm.deals.models import LOST, OPEN, WON, Deal, DealStageChange
+from crm.deals.repository import DealRepository
+from crm.deals.schemas import DealIn
+from crm.pipelines.models import Stage
+from crm.pipelines.repository import PipelineRepository
+from throughline_events.billing import BillingTerms
+from throughline_events.crm import CompanyRef, ContactRef, DealCreatedV1, DealLostV1, DealStageChangedV1, DealWonV1
+from throughline_messaging.auth import Principal
+from throughline_messaging.problems import Conflict, NotFound, Unprocessable
+from throughline_messaging.uow import UnitOfWork
+
+_billing_terms: TypeAdapter[Any] = TypeAdapter(BillingTerms)
+
+
+async def create_deal(uow: UnitOfWork, data: DealIn, principal: Principal) -> Deal:
+    session = uow.session
+    company = await CompanyRepository(session).get(data.company_id)
+    if company is None:
+        raise Unprocessable(f"Company {data.company_id} does not exist.")
+    if data.contact_id is not None and await ContactRepository(session).get(data.contact_id) is None:
+        raise Unprocessable(f"Contact {data.contact_id} does not exist.")
+    pipelines = PipelineRepository(session)
+    stage = await _initial_stage(pipelines, data)
+    now = utcnow()
+    deal = Deal(
+        id=uuid.uuid4(), title=data.title, company_id=company.id, contact_id=data.contact_id,
+        pipeline_id=stage.pipeline_id, stage_id=stage.id, amount=data.amount, currency=data.currency,
+        owner_id=data.owner_id or principal.user_id, expected_close_date=data.expected_close_date,
+        billing_terms=data.billing.model_dump(mode="json") if data.billing else None,
+        status=OPEN, stage_entered_at=now, created_at=now, updated_at=now,
+    )
+    repo = DealRepository(session)
+    repo.add(deal)
+    repo.add_stage_change(DealStageChange(deal_id=deal.id, from_stage_id=None, to_stage_id=stage.id,
+                                          changed_by=principal.user_id, changed_at=now))
+    deal.record(DealCreatedV1(
+        deal_id=deal.id, title=deal.title, company_id=deal.company_id, contact_id=deal.contact_id,
+        amount=deal.amount, currency=deal.currency, pipeline_id=deal.pipeline_id, stage_id=deal.stage_id,
+        owner_id=deal.owner_id, expected_close_date=deal.expected_close_date, created_at=now,
+    ))
+    await uow.commit()
+    return deal
+
+
+async def _initial_stage(pipelines: PipelineRepository, data: DealIn) -> Stage:
+    if data.stage_id is not None:
+        stage = await pipelines.get_stage(data.stage_id)
+        if stage is None or (data.pipeline_id and stage.pipeline_id != data.pipeline_id):
+            raise Unprocessable(f"Stage {data.stage_id} does not exist in that pipeline.")
+        if stage.kind != OPEN:
+            raise Unprocessable("A new deal starts in an open stage; win or lose it afterwards.")
+        return stage
+    pipeline_id = data.pipeline_id
+    if pipeline_id is None:
+        default = await pipelines.default()
+        if default is None:
+            raise Unprocessable("There is no default pipeline; name a pipeline_id.")
+        pipeline_id = default.id
+    stage = await pipelines.first_open_stage(pipeline_id)
+    if stage is None:
+        raise Unprocessable(f"Pipeline {pipeline_id} does not exist or has no open stage.")
+    return stage
+
+
+async def move_to_stage(uow: UnitOfWork, deal_id: uuid.UUID, stage_id: uuid.UUID, principal: Principal) -> Deal:
+    deal = await _open_deal(uow, deal_id)
+    stage = await PipelineRepository(uow.session).get_stage(stage_id)
+    if stage is None or stage.pipeline_id != deal.pipeline_id:
+        raise Unprocessable(f"Stage {stage_id} is not a stage of this deal's pipeline.")
+    if stage.kind == WON:
+        raise Unprocessable("Use POST /deals/{id}/win to win a deal: it checks the billing terms.")
+    if stage.kind == LOST:
+        raise Unprocessable("Use POST /deals/{id}/lose to lose a deal: it records the reason.")
+    if stage.id != deal.stage_id:
+        await _enter_stage(uow, deal, stage, principal)
+    await uow.commit()
+    return deal
+
+
+async def win_deal(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Principal) -> Deal:
+    deal = await _open_deal(uow, deal_id)
+    if billing is not None:
+        deal.billing_terms = billing.model_dump(mode="json")
+    terms = _valid_terms(deal)
+    if deal.amount <= 0:
+        raise Unprocessable("A deal is won for an amount greater than zero.")
+    session = uow.session
+    company = await CompanyRepository(session).get(deal.company_id)
+    if company is None:
+        raise Unprocessable("The deal's company has been deleted.")
+    contact = await ContactRepository(session).get(deal.contact_id) if deal.contact_id else None
+    won_stage = await PipelineRepository(session).stage_of_kind(deal.pipeline_id, WON)
+    if won_stage is None:
+        raise Unprocessable("This pipeline has no won stage.")
+    await _enter_stage(uow, deal, won_stage, principal)
+    deal.status = WON
+    deal.won_at = deal.stage_entered_at
+    deal.record(DealWonV1(
+        deal_id=deal.id, title=deal.title, company=CompanyRef(id=company.id, name=company.name),
+        contact=ContactRef(id=contact.id, name=contact.full_name, email=contact.email) if contact else None,
+        amount=deal.amount, currency=deal.currency, owner_id=deal.owner_id, won_at=deal.won_at, billing=terms,
+    ))
+    await uow.commit()
+    return deal
+
+
+async def lose_deal(uow: UnitOfWork, deal_id: uuid.UUID, reason: str, principal: Principal) -> Deal:
+    deal = await _open_deal(uow, deal_id)
+    lost_stage = await PipelineRepository(uow.session).stage_of_kind(deal.pipeline_id, LOST)
+    if lost_stage is None:
+        raise Unprocessable("This pipeline has no lost stage.")
+    await _enter_stage(uow, deal, lost_stage, principal)
+    deal.status = LOST
+    deal.lost_at = deal.stage_entered_at
+    deal.lost_reason = reason
+    deal.record(DealLostV1(
+        deal_id=deal.id, title=deal.title, company_id=deal.company_id, amount=deal.amount, currency=deal.currency,
+        reason=reason, owner_id=deal.owner_id, lost_at=deal.lost_at,
+    ))
+    await uow.commit()
+    return deal
+
+
+async def get_deal(uow: UnitOfWork, deal_id: uuid.UUID) -> Deal:
+    deal = await DealRepository(uow.session).get(deal_id)
+    if deal is None:
+        raise NotFound(f"Deal {deal_id} does not exist.")
+    return deal
+
+
+async def _open_deal(uow: UnitOfWork, deal_id: uuid.UUID) -> Deal:
+    # Row lock: two concurrent wins of one deal must not both emit deal.won.
+    deal = await DealRepository(uow.session).get(deal_id, for_update=True)
+    if deal is None:
+        raise NotFound(f"Deal {deal_id} does not exist.")
+    if deal.status != OPEN:
+        raise Conflict(f"The deal is already {deal.status}.", type_slug="deal-closed", status_now=deal.status)
+    return deal
+
+
+async def _enter_stage(uow: UnitOfWork, deal: Deal, stage: Stage, principal: Principal) -> None:
+    now = utcnow()
+    previous = await PipelineRepository(uow.session).get_stage(deal.stage_id)
+    DealRepository(uow.session).add_stage_change(DealStageChange(
+        deal_id=deal.id, from_stage_id=deal.stage_id, to_stage_id=stage.id, changed_by=principal.user_id,
+        changed_at=now, seconds_in_previous_stage=int((now - deal.stage_entered_at).total_seconds()),
+    ))
+    deal.record(DealStageChangedV1(
+        deal_id=deal.id, from_stage_id=deal.stage_id, from_stage_name=previous.name if previous else None,
+        to_stage_id=stage.id, to_stage_name=stage.name, probability=stage.probability,
+        changed_by=principal.user_id, changed_at=now,
+    ))
+    deal.stage_id = stage.id
+    deal.stage_entered_at = now
+    deal.updated_at = now
+
+
+def _valid_terms(deal: Deal) -> Any:
+    """The deal's billing terms, validated. Sales must choose them before winning (docs/decisions.md)."""
+    if deal.billing_terms is None:
+        raise Unprocessable("Billing terms are required to win a deal: set them on the deal or send them "
+                            "in the win request.", type_slug="billing-terms-required")
+    try:
+        return _billing_terms.validate_python(deal.billing_terms)
+    except ValidationError as exc:
+        raise Unprocessable(f"The deal's billing terms are invalid: {exc.errors()[0]['msg']}",
+                            type_slug="invalid-billing-terms") from None

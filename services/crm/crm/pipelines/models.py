@@ -1,0 +1,29 @@
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.db import Entity
+
+OPEN, WON, LOST = "open", "won", "lost"
+
+
+class Pipeline(Entity):
+    __tablename__ = "pipelines"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    stages: Mapped[list["Stage"]] = relationship(order_by="Stage.position", lazy="selectin",
+                                                 back_populates="pipeline")
+
+
+class Stage(Entity):
+    __tablename__ = "stages"
+
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("pipelines.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+    probability: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    kind: Mapped[str] = mapped_column(String(10), default=OPEN)  # open, won or lost
+    pipeline: Mapped[Pipeline] = relationship(back_populates="stages")

@@ -1,0 +1,1 @@
+"""Throughline ERP service."""

@@ -1,0 +1,37 @@
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, Numeric, String, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from erp.db import Entity
+
+
+class BillingSchedule(Entity):
+    __tablename__ = "billing_schedules"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("projects.id"), unique=True)
+    billing_type: Mapped[str] = mapped_column(String(30))  # single, fixed, milestones, retainer, time_and_materials
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    hourly_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    cap: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    terms: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    items: Mapped[list["ScheduleItem"]] = relationship(order_by="ScheduleItem.position", lazy="selectin",
+                                                       cascade="all, delete-orphan")
+
+
+class ScheduleItem(Entity):
+    __tablename__ = "schedule_items"
+
+    schedule_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("billing_schedules.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(200))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, invoiced
+    reached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    invoice_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

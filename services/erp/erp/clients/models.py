@@ -1,0 +1,28 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from erp.db import Entity
+
+
+class Client(Entity):
+    """A CRM company as the ERP bills it: a replica of the CRM's fields plus the ERP's own."""
+
+    __tablename__ = "clients"
+
+    crm_company_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    address: Mapped[str | None] = mapped_column(Text)
+    # The CRM version this replica reflects: older or repeated updates are ignored.
+    crm_version: Mapped[int] = mapped_column(Integer, default=0)
+    crm_deleted: Mapped[bool] = mapped_column(default=False)
+    # ERP-only fields, never overwritten by CRM events.
+    billing_address: Mapped[str | None] = mapped_column(Text)
+    tax_id: Mapped[str | None] = mapped_column(String(50))
+    payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    replicated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

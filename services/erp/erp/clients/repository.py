@@ -1,0 +1,35 @@
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from erp.clients.models import Client
+
+
+class ClientRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, client: Client) -> None:
+        self.session.add(client)
+
+    async def get(self, client_id: uuid.UUID) -> Client | None:
+        return await self.session.get(Client, client_id)
+
+    async def by_crm_company(self, company_id: uuid.UUID, *, for_update: bool = False) -> Client | None:
+        query = select(Client).where(Client.crm_company_id == company_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalars().first()
+
+    async def search(self, q: str | None, limit: int, offset: int) -> tuple[list[Client], int]:
+        query = select(Client)
+        if q:
+            query = query.where(Client.name.ilike(f"%{_escape_like(q)}%"))
+        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+        rows = await self.session.execute(query.order_by(Client.name, Client.id).limit(limit).offset(offset))
+        return list(rows.scalars()), total
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

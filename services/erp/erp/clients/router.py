@@ -1,0 +1,46 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from erp.clients.repository import ClientRepository
+from erp.clients.schemas import ClientBillingIn, ClientOut, ClientPage
+from throughline_events.currencies import MINOR_UNITS
+from throughline_messaging.auth import require_roles
+from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.problems import NotFound, Unprocessable
+
+router = APIRouter(prefix="/api/erp/clients", tags=["clients"])
+
+
+@router.get("", response_model=ClientPage, summary="Clients (replicated from CRM companies)")
+async def list_clients(uow: UoW, principal: CurrentPrincipal,
+                       q: Annotated[str | None, Query(max_length=200)] = None,
+                       limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                       offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> ClientPage:
+    items, total = await ClientRepository(uow.session).search(q, limit, offset)
+    return ClientPage(items=[ClientOut.model_validate(c) for c in items], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{client_id}", response_model=ClientOut, summary="One client")
+async def get_client(client_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> ClientOut:
+    client = await ClientRepository(uow.session).get(client_id)
+    if client is None:
+        raise NotFound(f"Client {client_id} does not exist.")
+    return ClientOut.model_validate(client)
+
+
+@router.patch("/{client_id}", response_model=ClientOut, summary="Set a client's ERP-only billing fields")
+async def update_client_billing(client_id: uuid.UUID, body: ClientBillingIn, uow: UoW,
+                                principal: CurrentPrincipal) -> ClientOut:
+    require_roles(principal, "finance")
+    client = await ClientRepository(uow.session).get(client_id)
+    if client is None:
+        raise NotFound(f"Client {client_id} does not exist.")
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("currency") and changes["currency"] not in MINOR_UNITS:
+        raise Unprocessable(f"{changes['currency']!r} is not an ISO 4217 currency code.")
+    for field, value in changes.items():
+        setattr(client, field, value)
+    await uow.commit()
+    return ClientOut.model_validate(client)

@@ -1,0 +1,38 @@
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ClientOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    crm_company_id: uuid.UUID | None
+    name: str
+    email: str | None
+    phone: str | None
+    address: str | None
+    billing_address: str | None
+    tax_id: str | None
+    payment_terms_days: int
+    currency: str | None
+    crm_version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientPage(BaseModel):
+    items: list[ClientOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ClientBillingIn(BaseModel):
+    """The ERP-only fields finance keeps on a client."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    billing_address: str | None = Field(None, max_length=2000)
+    tax_id: str | None = Field(None, max_length=50)
+    payment_terms_days: int | None = Field(None, ge=0, le=365)
+    currency: str | None = Field(None, pattern="^[A-Z]{3}$")

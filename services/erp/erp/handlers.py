@@ -1,0 +1,29 @@
+"""What the ERP does with CRM events. The consumer's inbox already makes each effect happen once."""
+
+from erp.clients.replica import apply_company_state
+from erp.clients.repository import ClientRepository
+from erp.projects.service import project_from_won_deal
+from throughline_events.crm import CompanyCreatedV1, CompanyUpdatedV1, DealWonV1
+from throughline_messaging.consumer import Handler, HandlerContext
+
+
+async def on_deal_won(ctx: HandlerContext) -> None:
+    assert isinstance(ctx.payload, DealWonV1)
+    await project_from_won_deal(ctx.uow, ctx.payload)
+
+
+async def on_company_changed(ctx: HandlerContext) -> None:
+    p = ctx.payload
+    assert isinstance(p, CompanyCreatedV1 | CompanyUpdatedV1)
+    await apply_company_state(
+        ClientRepository(ctx.uow.session), company_id=p.company_id, version=p.version, name=p.name, email=p.email,
+        phone=p.phone, address=p.address, deleted=isinstance(p, CompanyUpdatedV1) and p.deleted,
+    )
+
+
+HANDLERS: dict[tuple[str, int], Handler] = {
+    ("deal.won", 1): on_deal_won,
+    ("company.created", 1): on_company_changed,
+    ("company.updated", 1): on_company_changed,
+}
+CONSUMED_TOPICS = ["crm.deal.events", "crm.account.events"]

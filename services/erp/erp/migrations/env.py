@@ -1,0 +1,3 @@
+from throughline_messaging.migrations import run_env
+
+run_env()

@@ -1,0 +1,25 @@
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from erp.db import Entity
+from throughline_messaging.aggregate import RecordsEvents
+
+STATUSES = ("active", "on_hold", "completed", "cancelled")
+
+
+class Project(RecordsEvents, Entity):
+    __tablename__ = "projects"
+
+    name: Mapped[str] = mapped_column(String(200))
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("clients.id"), index=True)
+    # Unique: a deal becomes at most one project, whatever the event delivery does.
+    deal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
+    owner_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    budget_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    budget_hours: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    cost_center_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

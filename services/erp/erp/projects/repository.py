@@ -1,0 +1,42 @@
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from erp.billing.models import BillingSchedule
+from erp.projects.models import Project
+
+
+class ProjectRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, project: Project) -> None:
+        self.session.add(project)
+
+    def add_schedule(self, schedule: BillingSchedule) -> None:
+        self.session.add(schedule)
+
+    async def get(self, project_id: uuid.UUID) -> Project | None:
+        return await self.session.get(Project, project_id)
+
+    async def by_deal(self, deal_id: uuid.UUID) -> Project | None:
+        return (await self.session.execute(select(Project).where(Project.deal_id == deal_id))).scalars().first()
+
+    async def schedule_of(self, project_id: uuid.UUID) -> BillingSchedule | None:
+        return (await self.session.execute(
+            select(BillingSchedule).where(BillingSchedule.project_id == project_id))).scalars().first()
+
+    async def search(self, *, deal_id: uuid.UUID | None, client_id: uuid.UUID | None, status: str | None,
+                     limit: int, offset: int) -> tuple[list[Project], int]:
+        query = select(Project)
+        if deal_id:
+            query = query.where(Project.deal_id == deal_id)
+        if client_id:
+            query = query.where(Project.client_id == client_id)
+        if status:
+            query = query.where(Project.status == status)
+        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+        rows = await self.session.execute(query.order_by(Project.created_at.desc(), Project.id)
+                                          .limit(limit).offset(offset))
+        return list(rows.scalars()), total

@@ -1,0 +1,39 @@
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from erp.projects.repository import ProjectRepository
+from erp.projects.schemas import BillingScheduleOut, ProjectOut, ProjectPage
+from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.problems import NotFound
+
+router = APIRouter(prefix="/api/erp/projects", tags=["projects"])
+
+
+@router.get("", response_model=ProjectPage, summary="Projects, filterable by deal, client and status")
+async def list_projects(uow: UoW, principal: CurrentPrincipal, deal_id: uuid.UUID | None = None,
+                        client_id: uuid.UUID | None = None,
+                        status: Literal["active", "on_hold", "completed", "cancelled"] | None = None,
+                        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> ProjectPage:
+    items, total = await ProjectRepository(uow.session).search(
+        deal_id=deal_id, client_id=client_id, status=status, limit=limit, offset=offset)
+    return ProjectPage(items=[ProjectOut.model_validate(p) for p in items], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{project_id}", response_model=ProjectOut, summary="One project")
+async def get_project(project_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> ProjectOut:
+    project = await ProjectRepository(uow.session).get(project_id)
+    if project is None:
+        raise NotFound(f"Project {project_id} does not exist.")
+    return ProjectOut.model_validate(project)
+
+
+@router.get("/{project_id}/billing-schedule", response_model=BillingScheduleOut,
+            summary="The project's billing schedule and its items")
+async def get_billing_schedule(project_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> BillingScheduleOut:
+    schedule = await ProjectRepository(uow.session).schedule_of(project_id)
+    if schedule is None:
+        raise NotFound(f"Project {project_id} has no billing schedule.")
+    return BillingScheduleOut.model_validate(schedule)

@@ -1,0 +1,70 @@
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from erp.money import round_money
+
+
+class ProjectOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    name: str
+    client_id: uuid.UUID
+    deal_id: uuid.UUID | None
+    owner_id: str | None
+    status: str
+    budget_amount: Decimal
+    budget_hours: Decimal | None
+    currency: str
+    cost_center_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+    @model_validator(mode="after")
+    def _in_currency_units(self) -> "ProjectOut":
+        self.budget_amount = round_money(self.budget_amount, self.currency)
+        return self
+
+
+class ProjectPage(BaseModel):
+    items: list[ProjectOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ScheduleItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    position: int
+    label: str
+    due_date: date | None
+    amount: Decimal
+    status: str
+    reached_at: datetime | None
+    invoice_id: uuid.UUID | None
+
+
+class BillingScheduleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    project_id: uuid.UUID
+    billing_type: str
+    currency: str
+    total: Decimal
+    hourly_rate: Decimal | None
+    cap: Decimal | None
+    terms: dict[str, Any] | None
+    items: list[ScheduleItemOut]
+
+    @model_validator(mode="after")
+    def _in_currency_units(self) -> "BillingScheduleOut":
+        self.total = round_money(self.total, self.currency)
+        for item in self.items:
+            item.amount = round_money(item.amount, self.currency)
+        return self
+
+

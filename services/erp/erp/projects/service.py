@@ -1,0 +1,57 @@
+"""Projects: from a won deal (with its billing schedule) or by hand."""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from erp.billing.models import BillingSchedule, ScheduleItem
+from erp.billing.schedule import PlannedSchedule, plan_schedule
+from erp.clients.models import Client
+from erp.clients.replica import client_for_company
+from erp.clients.repository import ClientRepository
+from erp.db import utcnow
+from erp.money import round_money
+from erp.projects.models import Project
+from erp.projects.repository import ProjectRepository
+from throughline_events.crm import DealWonV1
+from throughline_events.erp import ProjectCreatedV1, ScheduleItemRef
+from throughline_messaging.uow import UnitOfWork
+
+
+async def project_from_won_deal(uow: UnitOfWork, won: DealWonV1) -> Project:
+    """Create the project and its schedule for a won deal; a deal that already has one is left alone."""
+    projects = ProjectRepository(uow.session)
+    existing = await projects.by_deal(won.deal_id)
+    if existing is not None:
+        return existing
+    client = await client_for_company(ClientRepository(uow.session), won.company.id, won.company.name, won.won_at)
+    plan = plan_schedule(won.billing, won.amount, won.currency, won.won_at.date())
+    project = Project(
+        id=uuid.uuid4(), name=won.title, client_id=client.id, deal_id=won.deal_id, owner_id=won.owner_id,
+        status="active", budget_amount=round_money(won.amount, won.currency), currency=won.currency,
+    )
+    projects.add(project)
+    await uow.session.flush()  # the schedule's foreign key needs the project row
+    projects.add_schedule(_schedule(project, plan, won.billing.model_dump(mode="json") if won.billing else None))
+    _record_created(project, client, plan, now=utcnow())
+    return project
+
+
+def _schedule(project: Project, plan: PlannedSchedule, terms: dict[str, object] | None) -> BillingSchedule:
+    total = sum((i.amount for i in plan.items), Decimal(0)) if plan.items else project.budget_amount
+    return BillingSchedule(
+        id=uuid.uuid4(), project_id=project.id, billing_type=plan.billing_type, currency=project.currency,
+        total=total, hourly_rate=plan.hourly_rate, cap=plan.cap, terms=terms,
+        items=[ScheduleItem(id=uuid.uuid4(), position=n, label=i.label, due_date=i.due_date, amount=i.amount,
+                            status="pending") for n, i in enumerate(plan.items, start=1)],
+    )
+
+
+def _record_created(project: Project, client: Client, plan: PlannedSchedule, now: datetime) -> None:
+    project.record(ProjectCreatedV1(
+        project_id=project.id, name=project.name, deal_id=project.deal_id, company_id=client.crm_company_id,
+        client_id=client.id, budget=project.budget_amount, currency=project.currency, owner_id=project.owner_id,
+        billing_type=plan.billing_type,
+        schedule=[ScheduleItemRef(label=i.label, due_date=i.due_date, amount=i.amount) for i in plan.items],
+        created_at=now,
+    ))

@@ -1,0 +1,1 @@
+"""Throughline API gateway."""

@@ -1,0 +1,33 @@
+"""`python -m gateway migrate | serve`."""
+
+import argparse
+import os
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations")
+    serve = sub.add_parser("serve", help="run the gateway")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+    args = parser.parse_args(argv)
+
+    from gateway.settings import get_settings
+
+    if args.command == "migrate":
+        from throughline_messaging.migrations import upgrade
+
+        upgrade(Path(__file__).parent / "migrations", get_settings().database_url)
+    else:
+        import uvicorn
+
+        from gateway.app import create_app
+
+        uvicorn.run(create_app(), host=args.host, port=args.port, loop="uvloop", http="httptools", log_config=None,
+                    access_log=False, timeout_graceful_shutdown=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Signing tokens (Ed25519). Access tokens open the API; refresh tokens only buy new access tokens."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+)
+
+from throughline_messaging.auth import ALGORITHM, AUDIENCE, ISSUER
+from throughline_messaging.problems import Unauthorized
+
+
+class TokenIssuer:
+    def __init__(self, private_key_pem: str, access_ttl: timedelta, refresh_ttl: timedelta) -> None:
+        key = load_pem_private_key(private_key_pem.encode(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("GATEWAY_JWT_PRIVATE_KEY must be an Ed25519 private key in PEM")
+        self._key = key
+        self.public_key_pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+        self.access_ttl = access_ttl
+        self.refresh_ttl = refresh_ttl
+
+    def access_token(self, *, user_id: str, email: str, role: str, kind: str = "user") -> str:
+        return self._sign({"sub": user_id, "email": email, "role": role, "kind": kind, "typ": "access"},
+                          self.access_ttl)
+
+    def refresh_token(self, *, user_id: str) -> str:
+        return self._sign({"sub": user_id, "typ": "refresh", "role": "viewer"}, self.refresh_ttl)
+
+    def read_refresh_token(self, token: str) -> str:
+        """The user id a valid refresh token was issued to."""
+        try:
+            claims = jwt.decode(token, self.public_key_pem, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
+                                options={"require": ["exp", "sub", "typ"]})
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("The refresh token has expired; log in again.", type_slug="token-expired") from None
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized(f"The refresh token is invalid ({exc}).", type_slug="token-invalid") from None
+        if claims["typ"] != "refresh":
+            raise Unauthorized("That is not a refresh token.", type_slug="token-invalid")
+        return str(claims["sub"])
+
+    def _sign(self, claims: dict[str, str], ttl: timedelta) -> str:
+        now = datetime.now(UTC)
+        payload = {**claims, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "nbf": now, "exp": now + ttl,
+                   "jti": uuid.uuid4().hex}
+        return jwt.encode(payload, self._key, algorithm=ALGORITHM)
+
+
+def generate_private_key_pem() -> str:
+    key = Ed25519PrivateKey.generate()
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+
+
+def public_key_of(private_key_pem: str) -> str:
+    key = load_pem_private_key(private_key_pem.encode(), password=None)
+    assert isinstance(key, Ed25519PrivateKey)
+    return key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()

@@ -1,0 +1,31 @@
+"""Gateway settings from the environment (prefix GATEWAY_; the first admin from ADMIN_EMAIL/ADMIN_PASSWORD)."""
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/gateway"
+    crm_url: str = "http://127.0.0.1:8001"
+    erp_url: str = "http://127.0.0.1:8002"
+    # Extra readiness endpoints folded into GET /health (e.g. the relay and consumer workers).
+    health_urls: dict[str, str] = Field(default_factory=dict)
+    jwt_private_key: str = ""
+    access_token_minutes: int = 15
+    refresh_token_days: int = 7
+    admin_email: str = Field("admin@example.com", validation_alias=AliasChoices("GATEWAY_ADMIN_EMAIL", "ADMIN_EMAIL"))
+    admin_password: str = Field("admin", validation_alias=AliasChoices("GATEWAY_ADMIN_PASSWORD", "ADMIN_PASSWORD"))
+    upstream_timeout_seconds: float = 10.0
+    upstream_connect_timeout_seconds: float = 2.0
+    max_body_bytes: int = 5 * 1024 * 1024
+    cors_origins: list[str] = Field(default_factory=list)
+    log_level: str = "INFO"
+
+
+@lru_cache
+def get_settings() -> GatewaySettings:
+    return GatewaySettings()

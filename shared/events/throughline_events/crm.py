@@ -1,0 +1,155 @@
+"""Payloads of the events the CRM publishes (v1 of each)."""
+
+from datetime import date
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from throughline_events.billing import BillingTerms
+from throughline_events.envelope import EventPayload, register
+from throughline_events.types import CurrencyCode, DecimalString, UtcDateTime
+
+
+class CompanyRef(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    id: UUID
+    name: str
+
+
+class ContactRef(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    id: UUID
+    name: str
+    email: str | None = None
+
+
+@register("lead.created", 1, "lead", "lead_id")
+class LeadCreatedV1(EventPayload):
+    """A lead was captured: a web form, an import, an API call or entered by hand."""
+
+    lead_id: UUID
+    name: str
+    email: str | None = None
+    company_name: str | None = None
+    source: str
+    owner_id: str | None = None
+    created_at: UtcDateTime
+
+
+@register("lead.converted", 1, "lead", "lead_id")
+class LeadConvertedV1(EventPayload):
+    """A qualified lead was converted into a company, and possibly a contact and a deal."""
+
+    lead_id: UUID
+    company_id: UUID
+    contact_id: UUID | None = None
+    deal_id: UUID | None = None
+    converted_at: UtcDateTime
+
+
+class _CompanyState(EventPayload):
+    company_id: UUID
+    name: str
+    domain: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    version: int = Field(ge=1, description="Increases with every change; replicas ignore older versions.")
+    changed_at: UtcDateTime
+
+
+@register("company.created", 1, "company", "company_id")
+class CompanyCreatedV1(_CompanyState):
+    """A company was created in the CRM. Carries its full state: the ERP creates its client replica from it."""
+
+
+@register("company.updated", 1, "company", "company_id")
+class CompanyUpdatedV1(_CompanyState):
+    """A company changed, or was deleted (`deleted`). Full state; replicas keep the highest `version`."""
+
+    deleted: bool = False
+
+
+class _ContactState(EventPayload):
+    contact_id: UUID
+    company_id: UUID | None = None
+    first_name: str
+    last_name: str = ""
+    email: str | None = None
+    phone: str | None = None
+    version: int = Field(ge=1)
+    changed_at: UtcDateTime
+
+
+@register("contact.created", 1, "contact", "contact_id")
+class ContactCreatedV1(_ContactState):
+    """A contact was created in the CRM. Carries its full state."""
+
+
+@register("contact.updated", 1, "contact", "contact_id")
+class ContactUpdatedV1(_ContactState):
+    """A contact changed, or was deleted (`deleted`). Full state; replicas keep the highest `version`."""
+
+    deleted: bool = False
+
+
+@register("deal.created", 1, "deal", "deal_id")
+class DealCreatedV1(EventPayload):
+    """A deal was opened in a pipeline stage."""
+
+    deal_id: UUID
+    title: str
+    company_id: UUID
+    contact_id: UUID | None = None
+    amount: DecimalString
+    currency: CurrencyCode
+    pipeline_id: UUID
+    stage_id: UUID
+    owner_id: str | None = None
+    expected_close_date: date | None = None
+    created_at: UtcDateTime
+
+
+@register("deal.stage_changed", 1, "deal", "deal_id")
+class DealStageChangedV1(EventPayload):
+    """A deal moved to another stage of its pipeline."""
+
+    deal_id: UUID
+    from_stage_id: UUID | None
+    from_stage_name: str | None = None
+    to_stage_id: UUID
+    to_stage_name: str
+    probability: DecimalString
+    changed_by: str | None = None
+    changed_at: UtcDateTime
+
+
+@register("deal.won", 1, "deal", "deal_id")
+class DealWonV1(EventPayload):
+    """A deal was won. The ERP turns it into a project with a billing schedule built from `billing`."""
+
+    deal_id: UUID
+    title: str
+    company: CompanyRef
+    contact: ContactRef | None = None
+    amount: DecimalString = Field(gt=0)
+    currency: CurrencyCode
+    owner_id: str | None = None
+    won_at: UtcDateTime
+    billing: BillingTerms | None = Field(
+        default=None, description="Absent: one installment of the full amount on the won date."
+    )
+
+
+@register("deal.lost", 1, "deal", "deal_id")
+class DealLostV1(EventPayload):
+    """A deal was lost, with the reason given by sales."""
+
+    deal_id: UUID
+    title: str
+    company_id: UUID
+    amount: DecimalString
+    currency: CurrencyCode
+    reason: str
+    owner_id: str | None = None
+    lost_at: UtcDateTime

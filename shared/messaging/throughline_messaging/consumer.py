@@ -1,0 +1,284 @@
+"""The event consumer: batches, inbox dedupe in the handler's transaction, offsets after COMMIT, DLT.
+
+Delivery is at-least-once; effects are exactly-once because each event's inbox row and its effects
+commit together. Per event:
+- cannot be decoded, breaks the contract, or has a version we do not handle: dead-lettered at once;
+- its handler raises: retried (in a savepoint) up to `max_attempts`, then dead-lettered;
+- the database or broker is away: the whole batch waits and is retried, however long that takes
+  (an outage is not the event's fault, so it never sends good events to the DLT).
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from throughline_events import (
+    ContractError,
+    Envelope,
+    EventPayload,
+    dead_letter_topic,
+    decode,
+    parse_payload,
+)
+from throughline_events.codec import UnknownEventVersion
+from throughline_messaging import failpoints, metrics
+from throughline_messaging.context import bound_ids
+from throughline_messaging.errors import is_transient
+from throughline_messaging.kafka import KafkaSettings
+from throughline_messaging.uow import UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    uow: UnitOfWork
+    envelope: Envelope
+    payload: EventPayload
+
+
+Handler = Callable[[HandlerContext], Awaitable[None]]
+
+
+class HandlerFailed(Exception):
+    reason = "handler_failed"
+
+
+@dataclass
+class ConsumerStats:
+    handled: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    ignored: int = 0
+
+
+class EventConsumer:
+    def __init__(self, *, service: str, group: str, topics: list[str], kafka: KafkaSettings,
+                 uow_factory: Callable[[], UnitOfWork], inbox: Table, handlers: dict[tuple[str, int], Handler],
+                 producer: AIOKafkaProducer, batch_size: int = 500, max_attempts: int = 3,
+                 retry_backoff: float = 0.05, max_backoff: float = 10.0) -> None:
+        self.service = service
+        self.group = group
+        self.topics = topics
+        self.kafka = kafka
+        self.uow_factory = uow_factory
+        self.inbox = inbox
+        self.handlers = handlers
+        self.handled_types = {event_type for event_type, _ in handlers}
+        self.producer = producer
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.retry_backoff = retry_backoff
+        self.max_backoff = max_backoff
+        self.stats = ConsumerStats()
+        self.started = False
+        self.waiting_on_infrastructure = False
+        self._consumer: AIOKafkaConsumer | None = None
+        self._stop = asyncio.Event()
+        self._drain = False
+        self._positions: dict[TopicPartition, int] = {}  # committed offsets, per partition
+
+    @property
+    def assigned_partitions(self) -> int:
+        return len(self._consumer.assignment()) if self._consumer is not None and self.started else 0
+
+    async def lag(self) -> int | None:
+        """Events not yet handled on this member's partitions (None until the broker has told us)."""
+        consumer = self._consumer
+        if consumer is None or not self.started:
+            return None
+        total = 0
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                return None
+            done = self._positions.get(tp)
+            if done is None:
+                done = await consumer.position(tp)
+            total += max(0, highwater - done)
+        return total
+
+    async def stop(self, *, drain: bool = True) -> None:
+        """Stop after the current batch; with `drain`, first consume until the topics are caught up."""
+        self._drain = drain
+        self._stop.set()
+
+    async def run(self) -> None:
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.kafka.bootstrap_servers,
+            client_id=f"{self.kafka.client_id}-consumer",
+            group_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.batch_size,
+            session_timeout_ms=self.kafka.session_timeout_ms,
+            heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
+            rebalance_timeout_ms=self.kafka.rebalance_timeout_ms,
+        )
+        self._consumer = consumer
+        await self._start(consumer)
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+                records = [record for partition_records in batches.values() for record in partition_records]
+                if not records:
+                    if self._stop.is_set():
+                        return  # drained: nothing more was waiting
+                    continue
+                if not await self._handle_until_done(records):
+                    return  # asked to stop while the infrastructure was away: redelivered later
+                await self._commit_offsets(consumer, records)
+                if self._stop.is_set() and not self._drain:
+                    return
+        finally:
+            self.started = False
+            await consumer.stop()
+
+    async def _start(self, consumer: AIOKafkaConsumer) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                await consumer.start()
+                self.started = True
+                log.info("consumer_started", group=self.group, topics=self.topics)
+                return
+            except KafkaError as exc:
+                log.warning("consumer_start_retry", error=repr(exc))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+
+    async def _handle_until_done(self, records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        backoff = 0.1
+        while True:
+            try:
+                started = time.perf_counter()
+                await self._handle_batch(records)
+                metrics.CONSUMER_BATCH_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+                self.waiting_on_infrastructure = False
+                return True
+            except Exception as exc:
+                if not (is_transient(exc) or isinstance(exc, KafkaError)):
+                    raise
+                self.waiting_on_infrastructure = True
+                log.warning("consumer_batch_retry", error=repr(exc), backoff_s=round(backoff, 2))
+                if self._stop.is_set() and not self._drain:
+                    return False
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+
+    async def _handle_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        dead: list[tuple[ConsumerRecord[bytes, bytes], Exception]] = []
+        handled = duplicates = ignored = 0
+        async with self.uow_factory() as uow:
+            for record in records:
+                try:
+                    envelope = decode(record.value)
+                    handler = self.handlers.get((envelope.event_type, envelope.event_version))
+                    if handler is None:
+                        if envelope.event_type in self.handled_types:
+                            raise UnknownEventVersion(
+                                f"{self.group} does not handle {envelope.event_type} v{envelope.event_version}")
+                        ignored += 1  # consumers read only what they need
+                        continue
+                    payload = parse_payload(envelope)
+                except ContractError as exc:
+                    dead.append((record, exc))
+                    continue
+                outcome = await self._handle_one(uow, record, envelope, payload, handler)
+                if isinstance(outcome, Exception):
+                    dead.append((record, outcome))
+                elif outcome:
+                    handled += 1
+                    metrics.EVENTS_CONSUMED.labels(self.service, envelope.event_type).inc()
+                else:
+                    duplicates += 1
+            await uow.commit()
+        failpoints.hit("consumer.after_db_commit")
+        await self._dead_letter(dead)
+        self.stats.handled += handled
+        self.stats.duplicates += duplicates
+        self.stats.ignored += ignored
+        metrics.EVENTS_DUPLICATE.labels(self.service).inc(duplicates)
+        metrics.EVENTS_IGNORED.labels(self.service).inc(ignored)
+
+    async def _handle_one(self, uow: UnitOfWork, record: ConsumerRecord[bytes, bytes], envelope: Envelope,
+                          payload: EventPayload, handler: Handler) -> bool | Exception:
+        """True: handled; False: a duplicate; an exception: give up on this event (dead-letter it)."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                with bound_ids(correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id)):
+                    async with uow.session.begin_nested():
+                        if not await self._claim(uow, record, envelope):
+                            log.info("event_duplicate_skipped", event_id=str(envelope.event_id),
+                                     event_type=envelope.event_type)
+                            return False
+                        await handler(HandlerContext(uow, envelope, payload))
+                        await uow.stage_events()
+                    log.info("event_handled", event_id=str(envelope.event_id), event_type=envelope.event_type,
+                             topic=record.topic, partition=record.partition, offset=record.offset)
+                    return True
+            except Exception as exc:
+                uow.discard_events()
+                if is_transient(exc):
+                    raise
+                log.warning("event_handler_failed", event_id=str(envelope.event_id), attempt=attempt,
+                            error=repr(exc))
+                if attempt == self.max_attempts:
+                    return HandlerFailed(f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(self.retry_backoff * attempt)
+        raise AssertionError("unreachable")
+
+    async def _claim(self, uow: UnitOfWork, record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> bool:
+        statement = (
+            pg_insert(self.inbox)
+            .values(consumer_group=self.group, event_id=envelope.event_id, event_type=envelope.event_type,
+                    topic=record.topic, partition=record.partition, offset=record.offset)
+            .on_conflict_do_nothing(index_elements=["consumer_group", "event_id"])
+            .returning(self.inbox.c.event_id)
+        )
+        return (await uow.session.execute(statement)).first() is not None
+
+    async def _dead_letter(self, dead: list[tuple[ConsumerRecord[bytes, bytes], Exception]]) -> None:
+        if not dead:
+            return
+        futures = []
+        for record, error in dead:
+            reason = getattr(error, "reason", type(error).__name__)
+            headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("dlt.")]
+            headers += [
+                ("dlt.reason", reason.encode()),
+                ("dlt.error", str(error)[:2000].encode()),
+                ("dlt.original.topic", record.topic.encode()),
+                ("dlt.original.partition", str(record.partition).encode()),
+                ("dlt.original.offset", str(record.offset).encode()),
+                ("dlt.consumer.group", self.group.encode()),
+                ("dlt.failed_at", datetime.now(UTC).isoformat().encode()),
+            ]
+            futures.append(await self.producer.send(
+                dead_letter_topic(record.topic, self.group), value=record.value, key=record.key, headers=headers))
+            log.error("event_dead_lettered", reason=reason, error=str(error)[:500], topic=record.topic,
+                      partition=record.partition, offset=record.offset)
+            metrics.EVENTS_DEAD_LETTERED.labels(self.service, reason).inc()
+        await asyncio.gather(*futures)
+        self.stats.dead_lettered += len(dead)
+
+    async def _commit_offsets(self, consumer: AIOKafkaConsumer, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for record in records:
+            tp = TopicPartition(record.topic, record.partition)
+            offsets[tp] = max(offsets.get(tp, 0), record.offset + 1)
+        try:
+            await consumer.commit(offsets)
+            self._positions.update(offsets)
+        except CommitFailedError as exc:
+            # The group rebalanced under us: another member gets these events again and its inbox skips them.
+            log.warning("offset_commit_failed", error=repr(exc))

@@ -1,0 +1,97 @@
+"""HTTP plumbing every service mounts: request ids into the log context, metrics, health and /metrics."""
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import ORJSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from throughline_messaging import metrics
+from throughline_messaging.context import bound_ids, new_id
+
+log = structlog.get_logger(__name__)
+
+ReadinessCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
+
+
+class RequestContextMiddleware:
+    """Binds X-Request-ID / X-Correlation-ID for the request (logs, new events), echoes the request id,
+    records per-route metrics and one access-log line. Pure ASGI: no per-request task overhead."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request_id = _header(headers, b"x-request-id") or new_id()
+        correlation_id = _header(headers, b"x-correlation-id") or request_id
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        with bound_ids(request_id=request_id, correlation_id=correlation_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                elapsed = time.perf_counter() - started
+                route = scope.get("route")
+                path = getattr(route, "path", "unmatched")
+                method = scope["method"]
+                metrics.HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
+                metrics.HTTP_LATENCY.labels(self.service, method, path).observe(elapsed)
+                if not path.startswith(("/health", "/metrics")):
+                    log.info("http_request", method=method, path=scope["path"], status=status,
+                             duration_ms=round(elapsed * 1000, 2))
+
+
+def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:
+    value = headers.get(name)
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    # Ids end up in logs and events: accept only short, printable ones.
+    return text if 0 < len(text) <= 128 and text.isprintable() else None
+
+
+def operations_router(readiness: ReadinessCheck) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health/live", summary="The process is up")
+    async def live() -> dict[str, str]:
+        return {"status": "live"}
+
+    @router.get("/health/ready", summary="Ready for traffic: every component it needs works",
+                responses={503: {"description": "Not ready; the body names the failing component"}})
+    async def ready() -> ORJSONResponse:
+        ok, components = await readiness()
+        body = {"status": "ready" if ok else "not_ready", "components": components}
+        return ORJSONResponse(body, status_code=200 if ok else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def prometheus() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def install_http_plumbing(app: FastAPI, service: str, readiness: ReadinessCheck) -> None:
+    from throughline_messaging.problems import install_problem_handlers
+
+    install_problem_handlers(app)
+    app.include_router(operations_router(readiness))
+    app.add_middleware(RequestContextMiddleware, service=service)

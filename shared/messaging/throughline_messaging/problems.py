@@ -1,0 +1,106 @@
+"""RFC 9457 problem responses for every error a service returns: clear 4xx, never a stack trace."""
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from throughline_messaging.context import request_id_var
+
+log = structlog.get_logger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemError(Exception):
+    """Raise from a service to answer with a problem document."""
+
+    status = 400
+    type_slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, status: int | None = None, title: str | None = None,
+                 type_slug: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        if title is not None:
+            self.title = title
+        if type_slug is not None:
+            self.type_slug = type_slug
+        self.extensions = extensions
+
+
+class NotFound(ProblemError):
+    status, type_slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ProblemError):
+    status, type_slug, title = 409, "conflict", "Conflict"
+
+
+class Unprocessable(ProblemError):
+    status, type_slug, title = 422, "validation-error", "Invalid request"
+
+
+class Forbidden(ProblemError):
+    status, type_slug, title = 403, "forbidden", "Forbidden"
+
+
+class Unauthorized(ProblemError):
+    status, type_slug, title = 401, "unauthorized", "Not authenticated"
+
+
+def problem_response(status: int, title: str, detail: str, type_slug: str | None = None,
+                     headers: dict[str, str] | None = None, **extensions: Any) -> ORJSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://throughline.dev/problems/{type_slug or _slug(status)}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    request_id = request_id_var.get()
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extensions)
+    return ORJSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(_: Request, exc: ProblemError) -> ORJSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem_response(exc.status, exc.title, exc.detail, exc.type_slug, headers=headers, **exc.extensions)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "type": err["type"]}
+            for err in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return problem_response(422, "Invalid request", detail, "validation-error", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+        phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
+        detail = exc.detail if isinstance(exc.detail, str) else phrase
+        return problem_response(exc.status_code, phrase, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> ORJSONResponse:
+        # Logged in full for operators; the client sees only the request id to quote.
+        log.exception("unhandled_error", error=repr(exc))
+        return problem_response(500, "Internal error", "The server failed to handle this request.")
+
+
+def _slug(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "-")
+    except ValueError:
+        return "error"

@@ -1,0 +1,214 @@
+"""Wires one service process: database, the one producer, relay and consumer, by the roles it plays.
+
+A process plays any of the roles `api`, `relay`, `consumer`, `scheduler`. Production runs each as its
+own Deployment; `make run` runs the api in one process and the rest in a worker process per service.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import Table, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from throughline_messaging import metrics
+from throughline_messaging.consumer import EventConsumer, Handler
+from throughline_messaging.db import new_engine, new_session_factory
+from throughline_messaging.kafka import KafkaSettings, ensure_topics, new_producer, topics_for_group
+from throughline_messaging.relay import OutboxRelay
+from throughline_messaging.uow import OutboxWriter, RelaySignal, UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+ROLES = frozenset({"api", "relay", "consumer", "scheduler"})
+
+BackgroundJob = Callable[["ServiceRuntime"], Awaitable[None]]
+
+
+@dataclass
+class RuntimeConfig:
+    service: str
+    database_url: str
+    kafka: KafkaSettings
+    outbox: Table
+    inbox: Table
+    roles: frozenset[str]
+    consumer_group: str
+    consumed_topics: list[str] = field(default_factory=list)
+    handlers: dict[tuple[str, int], Handler] = field(default_factory=dict)
+    scheduled_jobs: list[BackgroundJob] = field(default_factory=list)
+    db_pool_size: int = 10
+    consumer_batch_size: int = 500
+    consumer_max_attempts: int = 3
+    relay_batch_size: int = 1000
+    relay_poll_interval: float = 1.0
+    outbox_lag_limit: timedelta = timedelta(seconds=30)
+
+
+class ServiceRuntime:
+    def __init__(self, config: RuntimeConfig) -> None:
+        unknown = config.roles - ROLES
+        if unknown:
+            raise ValueError(f"unknown roles {sorted(unknown)}; choose from {sorted(ROLES)}")
+        self.config = config
+        self.engine: AsyncEngine = new_engine(config.database_url, pool_size=config.db_pool_size)
+        self.session_factory: async_sessionmaker[AsyncSession] = new_session_factory(self.engine)
+        self.relay_signal = RelaySignal()
+        self.writer = OutboxWriter(config.service, config.outbox, notify_channel=f"outbox_{config.service}")
+        self.producer: AIOKafkaProducer | None = None
+        self.relay: OutboxRelay | None = None
+        self.consumer: EventConsumer | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._broker_checked_at = 0.0
+        self._broker_ok: tuple[bool, str] = (False, "not checked yet")
+
+    def uow(self) -> UnitOfWork:
+        on_commit = self.relay_signal.set if "relay" in self.config.roles else None
+        return UnitOfWork(self.session_factory, self.writer, on_commit=on_commit)
+
+    @property
+    def needs_kafka(self) -> bool:
+        return bool(self.config.roles & {"relay", "consumer"})
+
+    async def start(self) -> None:
+        cfg = self.config
+        if self.needs_kafka:
+            await ensure_topics(cfg.kafka, topics_for_group(cfg.consumed_topics, cfg.consumer_group))
+            self.producer = new_producer(cfg.kafka)
+            await self._start_producer(self.producer)
+        if "relay" in cfg.roles:
+            assert self.producer is not None
+            self.relay = OutboxRelay(
+                engine=self.engine, database_url=cfg.database_url, producer=self.producer, outbox=cfg.outbox,
+                service=cfg.service, notify_channel=self.writer.notify_channel, signal=self.relay_signal,
+                batch_size=cfg.relay_batch_size, poll_interval=cfg.relay_poll_interval,
+            )
+            self._spawn(self.relay.run(), "relay")
+        if "consumer" in cfg.roles:
+            assert self.producer is not None
+            self.consumer = EventConsumer(
+                service=cfg.service, group=cfg.consumer_group, topics=cfg.consumed_topics, kafka=cfg.kafka,
+                uow_factory=self.uow, inbox=cfg.inbox, handlers=cfg.handlers, producer=self.producer,
+                batch_size=cfg.consumer_batch_size, max_attempts=cfg.consumer_max_attempts,
+            )
+            self._spawn(self.consumer.run(), "consumer")
+        if "scheduler" in cfg.roles:
+            for job in cfg.scheduled_jobs:
+                self._spawn(job(self), getattr(job, "__name__", "job"))
+        log.info("runtime_started", roles=sorted(cfg.roles))
+
+    async def _start_producer(self, producer: AIOKafkaProducer) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                await producer.start()
+                return
+            except Exception as exc:
+                log.warning("producer_start_retry", error=repr(exc))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background_task_crashed", task=name)
+                raise
+
+        self._tasks.append(asyncio.create_task(guarded(), name=name))
+
+    async def stop(self) -> None:
+        """Clean stop: relay publishes what is committed, consumer finishes its batch, then the rest."""
+        if self.relay is not None:
+            await self.relay.stop()
+        if self.consumer is not None:
+            await self.consumer.stop(drain=False)
+        for task in self._tasks:
+            if task.get_name() not in ("relay", "consumer"):
+                task.cancel()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=15)
+            for task in pending:
+                task.cancel()
+        if self.producer is not None:
+            await self.producer.stop()
+        await self.engine.dispose()
+        log.info("runtime_stopped")
+
+    # --- readiness -------------------------------------------------------------------------------
+
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        components: dict[str, Any] = {"database": await self._check_database()}
+        if self.needs_kafka:
+            components["broker"] = await self._check_broker()
+        if "relay" in self.config.roles:
+            components["outbox"] = await self._check_outbox()
+        if self.consumer is not None:
+            components["consumer"] = await self._check_consumer()
+        return all(c["ok"] for c in components.values()), components
+
+    async def _check_database(self) -> dict[str, Any]:
+        try:
+            async with self.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
+            return {"ok": True}
+        except Exception as exc:
+            return {"ok": False, "error": _short(exc)}
+
+    async def _check_broker(self) -> dict[str, Any]:
+        now = time.monotonic()
+        if now - self._broker_checked_at > 1.0 and self.producer is not None:
+            self._broker_checked_at = now
+            try:
+                await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 2)
+                self._broker_ok = (True, "")
+            except Exception as exc:
+                self._broker_ok = (False, _short(exc))
+        ok, error = self._broker_ok
+        return {"ok": ok} if ok else {"ok": False, "error": error}
+
+    async def _check_outbox(self) -> dict[str, Any]:
+        o = self.config.outbox
+        try:
+            async with self.engine.connect() as conn:
+                row = (await asyncio.wait_for(conn.execute(
+                    select(func.count(), func.min(o.c.created_at), func.now()).where(o.c.published_at.is_(None))
+                ), 2)).one()
+        except Exception as exc:
+            return {"ok": False, "error": _short(exc)}
+        unpublished, oldest, now = row
+        age = (now - oldest).total_seconds() if oldest is not None else 0.0
+        metrics.OUTBOX_UNPUBLISHED.labels(self.config.service).set(unpublished)
+        ok = age <= self.config.outbox_lag_limit.total_seconds()
+        result: dict[str, Any] = {"ok": ok, "unpublished": unpublished, "oldest_age_seconds": round(age, 3),
+                                  "leader": bool(self.relay and self.relay.is_leader)}
+        if not ok:
+            result["error"] = f"oldest unpublished event is {age:.0f}s old"
+        return result
+
+    async def _check_consumer(self) -> dict[str, Any]:
+        consumer = self.consumer
+        assert consumer is not None
+        assigned = consumer.assigned_partitions
+        result: dict[str, Any] = {
+            "ok": consumer.started and assigned > 0 and not consumer.waiting_on_infrastructure,
+            "group": consumer.group, "assigned_partitions": assigned, "lag": await consumer.lag(),
+            "handled": consumer.stats.handled, "duplicates": consumer.stats.duplicates,
+            "dead_lettered": consumer.stats.dead_lettered,
+        }
+        if not result["ok"]:
+            result["error"] = ("waiting for the database or broker" if consumer.waiting_on_infrastructure
+                               else "no partitions assigned yet")
+        return result
+
+
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]

@@ -1,0 +1,49 @@
+"""The command line every service shares: migrate, serve (by roles), replay-dlt."""
+
+import argparse
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+
+
+@dataclass(frozen=True)
+class ServiceCommands:
+    name: str
+    default_port: int
+    migrations: Path
+    database_url: Callable[[], str]
+    create_app: Callable[[frozenset[str]], FastAPI]
+    replay: Callable[[str, int | None], int] | None = None
+
+
+def main(spec: ServiceCommands, argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog=spec.name)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations")
+    serve = sub.add_parser("serve", help="run the service (HTTP plus the background roles asked for)")
+    serve.add_argument("--roles", default=os.environ.get("SERVICE_ROLES", "api,relay,consumer,scheduler"),
+                       help="comma-separated: api, relay, consumer, scheduler")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", spec.default_port)))
+    if spec.replay is not None:
+        replay = sub.add_parser("replay-dlt", help="re-publish a dead-letter topic's events to their topic")
+        replay.add_argument("--topic", required=True, help="the dead-letter topic, e.g. crm.deal.events.erp.dlt")
+        replay.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    if args.command == "migrate":
+        from throughline_messaging.migrations import upgrade
+
+        upgrade(spec.migrations, spec.database_url())
+    elif args.command == "serve":
+        import uvicorn
+
+        roles = frozenset(r.strip() for r in args.roles.split(",") if r.strip())
+        uvicorn.run(spec.create_app(roles), host=args.host, port=args.port, loop="uvloop", http="httptools",
+                    log_config=None, access_log=False, timeout_graceful_shutdown=20, lifespan="on")
+    elif args.command == "replay-dlt":
+        assert spec.replay is not None
+        print(f"replayed {spec.replay(args.topic, args.limit)} events from {args.topic}")

@@ -1,0 +1,125 @@
+"""The unit of work: one transaction; the aggregates' recorded events become outbox rows before COMMIT."""
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Table, insert, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from throughline_events import Envelope, encode, topic_for
+from throughline_messaging.aggregate import RecordedEvent, pop_all_recorded
+from throughline_messaging.context import causation_id_var, correlation_id_var, request_id_var
+
+
+class OutboxWriter:
+    """Turns recorded events into envelopes and stages them as outbox rows in the current transaction."""
+
+    def __init__(self, producer: str, outbox: Table, notify_channel: str) -> None:
+        self.producer = producer
+        self.outbox = outbox
+        self.notify_channel = notify_channel
+
+    def envelope(self, recorded: RecordedEvent) -> Envelope:
+        payload = recorded.payload
+        return Envelope(
+            event_id=uuid.uuid4(),
+            event_type=payload.event_type,
+            event_version=payload.event_version,
+            occurred_at=recorded.occurred_at,
+            producer=self.producer,
+            aggregate_type=payload.aggregate_type,
+            aggregate_id=payload.aggregate_id(),
+            correlation_id=correlation_id_var.get(),
+            causation_id=causation_id_var.get() or request_id_var.get(),
+            data=payload.model_dump(mode="json"),
+        )
+
+    async def stage(self, session: AsyncSession, recorded: list[RecordedEvent]) -> int:
+        if not recorded:
+            return 0
+        rows = []
+        for event in recorded:
+            envelope = self.envelope(event)
+            rows.append({
+                "event_id": envelope.event_id,
+                "event_type": envelope.event_type,
+                "topic": topic_for(envelope.aggregate_type).name,
+                "message_key": str(envelope.aggregate_id),
+                "value": encode(envelope),
+                "headers": {
+                    "event_id": str(envelope.event_id),
+                    "event_type": envelope.event_type,
+                    "event_version": str(envelope.event_version),
+                    "correlation_id": envelope.correlation_id or "",
+                },
+            })
+        await session.execute(insert(self.outbox), rows)
+        # Delivered by PostgreSQL at COMMIT, so a relay in another process wakes only for committed rows.
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": self.notify_channel})
+        return len(rows)
+
+
+class UnitOfWork:
+    """`async with uow: ...; await uow.commit()`; leaving without commit rolls back.
+
+    `on_commit` runs after a commit that staged events (the in-process relay wake-up).
+    """
+
+    session: AsyncSession
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], writer: OutboxWriter,
+                 on_commit: Callable[[], None] | None = None) -> None:
+        self._session_factory = session_factory
+        self._writer = writer
+        self._on_commit = on_commit
+        self._staged = 0
+
+    async def __aenter__(self) -> Self:
+        self.session = self._session_factory()
+        self._staged = 0
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def stage_events(self) -> int:
+        """Move every recorded event of the session's aggregates into the outbox (same transaction)."""
+        await self.session.flush()
+        recorded = pop_all_recorded([*self.session.new, *self.session.identity_map.values()])
+        staged = await self._writer.stage(self.session, recorded)
+        self._staged += staged
+        return staged
+
+    def discard_events(self) -> None:
+        """Forget events recorded by work that is being rolled back (a failed handler's savepoint)."""
+        pop_all_recorded([*self.session.new, *self.session.identity_map.values()])
+
+    async def commit(self) -> None:
+        await self.stage_events()
+        await self.session.commit()
+        if self._staged and self._on_commit is not None:
+            self._on_commit()
+        self._staged = 0
+
+
+class RelaySignal:
+    """In-process wake-up for the relay, set right after a commit that staged events."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    async def wait(self, at_most: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), at_most)
+        self._event.clear()

@@ -1,0 +1,31 @@
+"""The test session's system: embedded PostgreSQL and broker, migrations, real service processes.
+
+Started once per session on free ports, in a temporary directory, and stopped at the end, so `make test`
+leaves no process or port behind. Set CRM_DATABASE_URL / ERP_DATABASE_URL / GATEWAY_DATABASE_URL or
+KAFKA_BOOTSTRAP_SERVERS to run against real servers instead.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devstack.stack import Ports, Stack
+from tests.support import Api
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    var_dir: Path = tmp_path_factory.mktemp("stack")
+    system = Stack(var_dir=var_dir, ports=Ports.free(), extra_env={"ADMIN_PASSWORD": "admin-test-password"})
+    try:
+        system.start()
+        yield system
+    finally:
+        system.stop()
+
+
+@pytest.fixture(scope="session")
+def admin(stack: Stack) -> Iterator[Api]:
+    with Api.login(stack, "admin@example.com", "admin-test-password") as api:
+        yield api
