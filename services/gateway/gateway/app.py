@@ -16,6 +16,7 @@ from gateway.health import router as health_router
 from gateway.proxy.router import router as proxy_router
 from gateway.proxy.upstreams import new_upstream
 from gateway.settings import GatewaySettings, get_settings
+from gateway.web_app import mount_web_app
 from throughline_messaging.auth import TokenVerifier
 from throughline_messaging.db import new_engine, new_session_factory
 from throughline_messaging.http import RequestContextMiddleware
@@ -61,5 +62,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(health_router)
     app.include_router(proxy_router)
+    mount_web_app(app)
     app.add_middleware(RequestContextMiddleware, service="gateway")
     return app

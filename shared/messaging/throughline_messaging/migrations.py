@@ -17,7 +17,7 @@ def alembic_config(script_location: Path, database_url: str) -> Config:
     return config
 
 
-def upgrade(script_location: Path, database_url: str, revision: str = "head") -> None:
+def upgrade(script_location: Path, database_url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(script_location, database_url), revision)
 
 
