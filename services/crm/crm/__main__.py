@@ -1,33 +1,12 @@
+"""`python -m crm migrate | serve --roles ... | replay-dlt --topic ...`"""
+
 from pathlib import Path
 
-from throughline_messaging.service_cli import ServiceCommands
 from throughline_messaging.service_cli import main as run_cli
+from throughline_messaging.service_cli import standard_service
 
-
-def _database_url() -> str:
-    from crm.settings import get_settings
-
-    return get_settings().database_url
-
-
-def _replay(topic: str, limit: int | None) -> int:
-    from crm.settings import get_settings
-    from throughline_messaging.dead_letters import run_replay
-    from throughline_messaging.kafka import KafkaSettings
-
-    settings = get_settings()
-    kafka = KafkaSettings(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="crm-replay")
-    return run_replay(kafka, topic, f"{settings.consumer_group}.dlt-replay", limit)
-
-
-def _create_app(roles: frozenset[str]):  # type: ignore[no-untyped-def]
-    from crm.app import create_app
-
-    return create_app(roles)
-
-
-COMMANDS = ServiceCommands(name="crm", default_port=8001, migrations=Path(__file__).parent / "migrations",
-                           database_url=_database_url, create_app=_create_app, replay=_replay)
+COMMANDS = standard_service("crm", 8001, Path(__file__).parent, settings="crm.settings:get_settings",
+                            app_factory="crm.app:create_app")
 
 
 def main() -> None:
