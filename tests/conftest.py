@@ -5,6 +5,7 @@ leaves no process or port behind. Set CRM_DATABASE_URL / ERP_DATABASE_URL / GATE
 KAFKA_BOOTSTRAP_SERVERS to run against real servers instead.
 """
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,10 @@ import pytest
 
 from devstack.stack import Ports, Stack
 from tests.support import Api
+
+
+# Every process the tests start inherits this mark; `python -m devstack.leftovers` finds any that outlive us.
+os.environ["THROUGHLINE_STACK"] = "pytest"
 
 
 @pytest.fixture(scope="session")
