@@ -14,7 +14,6 @@ import pytest
 from devstack.stack import Ports, Stack
 from tests.support import Api
 
-
 # Every process the tests start inherits this mark; `python -m devstack.leftovers` finds any that outlive us.
 os.environ["THROUGHLINE_STACK"] = "pytest"
 
