@@ -5,7 +5,7 @@ from decimal import Decimal
 import httpx
 
 from devstack.stack import Stack
-from tests.support import Api, fixed_terms
+from tests.support import Api, fixed_terms, wait_for
 
 
 def test_won_deal_with_milestones_becomes_project_with_schedule(admin: Api) -> None:
@@ -36,6 +36,15 @@ def test_won_deal_with_milestones_becomes_project_with_schedule(admin: Api) -> N
     client = admin.ok("GET", f"/api/erp/clients/{project['client_id']}")
     assert client["crm_company_id"] == company["id"]
     assert client["name"] == "Northwind Studio"
+
+    # And back: the ERP's project.created lands on the company's sales timeline in the CRM.
+    def project_fact() -> dict[str, str] | None:
+        facts = admin.ok("GET", "/api/crm/erp-facts", params={"company_id": company["id"]})
+        return next((f for f in facts if f["kind"] == "project.created"), None)
+
+    fact = wait_for(project_fact, 15, "project.created on the CRM timeline")
+    assert fact["deal_id"] == deal["id"]
+    assert "Kickoff" not in fact["summary"] and "3 items" in fact["summary"]
 
 
 def test_each_billing_type_gives_an_exact_schedule(admin: Api) -> None:

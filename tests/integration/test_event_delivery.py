@@ -142,14 +142,19 @@ def test_correlation_id_travels_from_the_request_into_the_consumer_log(stack: St
 @pytest.mark.fault
 def test_consumer_killed_between_db_commit_and_offset_commit_loses_and_doubles_nothing(
         stack: Stack, admin: Api) -> None:
+    company = admin.new_company()
+    deal = admin.new_deal(company["id"], billing=fixed_terms(2))
+    # The ERP has the client already, so the next batch with effects is the one carrying deal.won.
+    wait_for(lambda: admin.ok("GET", "/api/erp/clients", params={"q": company["name"]})["total"] == 1, 15,
+             "the client replica")
     worker = stack.processes["erp-worker"]
     worker.stop()
     before_duplicates = 0
     try:
-        # Armed: the worker exits abruptly (as kill -9 would) right after its first DB commit.
+        # Armed: the worker exits abruptly (as kill -9 would) right after committing a batch with effects.
         worker.start(extra_env={"THROUGHLINE_FAILPOINTS": "consumer.after_db_commit"})
         worker.wait_ready()
-        deal = admin.won_deal()
+        admin.ok("POST", f"/api/crm/deals/{deal['id']}/win")
         assert worker.wait_exit(timeout=30) == 137
         assert projects_for(admin, deal["id"]) == 1  # the effect committed, the offset did not
     finally:

@@ -4,6 +4,8 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session, UOWTransaction, object_session
 from throughline_events import EventPayload
 
 _sequence = itertools.count()
@@ -21,15 +23,43 @@ class RecordedEvent:
         self.sequence = next(_sequence)
 
 
+# The session's identity map holds clean objects weakly: an aggregate that recorded an event and was then
+# dropped by the code that changed it could be garbage-collected, events and all, before the unit of work
+# collects them. The session keeps a strong reference to every aggregate with events waiting.
+_WAITING = "throughline_aggregates_with_events"
+
+
+def _keep(session: Session, aggregate: "RecordsEvents") -> None:
+    session.info.setdefault(_WAITING, {})[id(aggregate)] = aggregate
+
+
 class RecordsEvents:
     """Mix into an ORM model. SQLAlchemy does not call __init__ on load, hence the lazy attribute."""
 
     def record(self, payload: EventPayload) -> None:
         self.__dict__.setdefault("_recorded_events", []).append(RecordedEvent(payload))
+        session = object_session(self)
+        if session is not None:
+            _keep(session, self)
 
     def pop_recorded_events(self) -> list[RecordedEvent]:
         events: list[RecordedEvent] = self.__dict__.pop("_recorded_events", [])
         return events
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_new_aggregates_with_events(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    # Aggregates that recorded before they were added to the session are caught here, before the flush
+    # turns the session's strong reference to them into a weak one.
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, RecordsEvents) and obj.__dict__.get("_recorded_events"):
+            _keep(session, obj)
+
+
+def aggregates_with_events(session: Session) -> list[Any]:
+    """Every object of the session that may hold recorded events (and forget the strong references)."""
+    waiting: dict[int, Any] = session.info.pop(_WAITING, {})
+    return [*session.new, *session.identity_map.values(), *waiting.values()]
 
 
 def pop_all_recorded(objects: Any) -> list[RecordedEvent]:

@@ -11,7 +11,7 @@ from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from throughline_events import Envelope, encode, topic_for
-from throughline_messaging.aggregate import RecordedEvent, pop_all_recorded
+from throughline_messaging.aggregate import RecordedEvent, aggregates_with_events, pop_all_recorded
 from throughline_messaging.context import causation_id_var, correlation_id_var, request_id_var
 
 
@@ -93,14 +93,14 @@ class UnitOfWork:
     async def stage_events(self) -> int:
         """Move every recorded event of the session's aggregates into the outbox (same transaction)."""
         await self.session.flush()
-        recorded = pop_all_recorded([*self.session.new, *self.session.identity_map.values()])
+        recorded = pop_all_recorded(aggregates_with_events(self.session.sync_session))
         staged = await self._writer.stage(self.session, recorded)
         self._staged += staged
         return staged
 
     def discard_events(self) -> None:
         """Forget events recorded by work that is being rolled back (a failed handler's savepoint)."""
-        pop_all_recorded([*self.session.new, *self.session.identity_map.values()])
+        pop_all_recorded(aggregates_with_events(self.session.sync_session))
 
     async def commit(self) -> None:
         await self.stage_events()
