@@ -5,6 +5,7 @@ import uuid
 
 from sqlalchemy import String, Uuid, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
 from throughline_events.erp import ExpenseSubmittedV1
 from throughline_messaging.aggregate import RecordsEvents, aggregates_with_events, pop_all_recorded
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, UOWTransaction, object_session
+
 from throughline_events import EventPayload
 
 _sequence = itertools.count()
