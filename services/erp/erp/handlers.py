@@ -1,9 +1,9 @@
 """What the ERP does with CRM events. The consumer's inbox already makes each effect happen once."""
 
-from erp.clients.replica import apply_company_state
+from erp.clients.replica import apply_company_state, apply_contact_state
 from erp.clients.repository import ClientRepository
 from erp.projects.service import project_from_won_deal
-from throughline_events.crm import CompanyCreatedV1, CompanyUpdatedV1, DealWonV1
+from throughline_events.crm import CompanyCreatedV1, CompanyUpdatedV1, ContactCreatedV1, ContactUpdatedV1, DealWonV1
 from throughline_messaging.consumer import Handler, HandlerContext
 
 
@@ -21,9 +21,21 @@ async def on_company_changed(ctx: HandlerContext) -> None:
     )
 
 
+async def on_contact_changed(ctx: HandlerContext) -> None:
+    p = ctx.payload
+    assert isinstance(p, ContactCreatedV1 | ContactUpdatedV1)
+    await apply_contact_state(
+        ClientRepository(ctx.uow.session), contact_id=p.contact_id, company_id=p.company_id, version=p.version,
+        name=f"{p.first_name} {p.last_name}".strip(), email=p.email, phone=p.phone,
+        deleted=isinstance(p, ContactUpdatedV1) and p.deleted,
+    )
+
+
 HANDLERS: dict[tuple[str, int], Handler] = {
     ("deal.won", 1): on_deal_won,
     ("company.created", 1): on_company_changed,
     ("company.updated", 1): on_company_changed,
+    ("contact.created", 1): on_contact_changed,
+    ("contact.updated", 1): on_contact_changed,
 }
 CONSUMED_TOPICS = ["crm.deal.events", "crm.account.events"]

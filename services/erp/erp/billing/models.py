@@ -35,3 +35,17 @@ class ScheduleItem(Entity):
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, invoiced
     reached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     invoice_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class BillingRun(Entity):
+    """One execution of the billing run (by hand or by the scheduler): what it invoiced."""
+
+    __tablename__ = "billing_runs"
+
+    as_of: Mapped[date] = mapped_column(Date)
+    issue: Mapped[bool] = mapped_column(default=True)
+    project_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    triggered_by: Mapped[str] = mapped_column(String(64))
+    invoices_created: Mapped[int] = mapped_column(Integer, default=0)
+    items_invoiced: Mapped[int] = mapped_column(Integer, default=0)
+    time_entries_invoiced: Mapped[int] = mapped_column(Integer, default=0)

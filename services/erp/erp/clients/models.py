@@ -26,3 +26,17 @@ class Client(Entity):
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
     currency: Mapped[str | None] = mapped_column(String(3))
     replicated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ClientContact(Entity):
+    """A CRM contact as the ERP knows it (whom invoices and reminders go to): a replica, newest version wins."""
+
+    __tablename__ = "client_contacts"
+
+    crm_contact_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    crm_company_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    crm_version: Mapped[int] = mapped_column(Integer, default=0)
+    crm_deleted: Mapped[bool] = mapped_column(default=False)

@@ -1,11 +1,32 @@
-"""Keeping the client replica in step with CRM companies, whatever order the events arrive in."""
+"""Keeping the client replica in step with CRM companies and contacts, whatever order the events arrive in.
+
+Each row is claimed with INSERT ... ON CONFLICT DO NOTHING and then locked, so two consumers racing on the
+same new company (its company.created and a deal.won on another partition) never collide on the unique key:
+one inserts, both then update under the row lock, and the higher version wins.
+"""
 
 import uuid
 from datetime import datetime
 
-from erp.clients.models import Client
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from erp.clients.models import Client, ClientContact
 from erp.clients.repository import ClientRepository
 from erp.db import utcnow
+
+
+async def _claim_client(clients: ClientRepository, company_id: uuid.UUID, name: str,
+                        seen_at: datetime | None) -> Client:
+    now = utcnow()
+    await clients.session.execute(
+        insert(Client).values(id=uuid.uuid4(), crm_company_id=company_id, name=name, crm_version=0,
+                              crm_deleted=False, payment_terms_days=30, replicated_at=seen_at, created_at=now,
+                              updated_at=now)
+        .on_conflict_do_nothing(index_elements=["crm_company_id"]))
+    client = await clients.by_crm_company(company_id, for_update=True)
+    assert client is not None  # inserted above or by a committed peer
+    return client
 
 
 async def apply_company_state(clients: ClientRepository, *, company_id: uuid.UUID, version: int, name: str,
@@ -14,8 +35,7 @@ async def apply_company_state(clients: ClientRepository, *, company_id: uuid.UUI
     """Create or update the replica; a version not newer than the one we hold changes nothing."""
     client = await clients.by_crm_company(company_id, for_update=True)
     if client is None:
-        client = Client(id=uuid.uuid4(), crm_company_id=company_id, name=name, crm_version=0)
-        clients.add(client)
+        client = await _claim_client(clients, company_id, name, None)
     if version <= client.crm_version:
         return client
     client.name, client.email, client.phone, client.address = name, email, phone, address
@@ -31,7 +51,24 @@ async def client_for_company(clients: ClientRepository, company_id: uuid.UUID, n
     event has not arrived yet (it will fill in the rest when it does: its version beats 0)."""
     client = await clients.by_crm_company(company_id, for_update=True)
     if client is None:
-        client = Client(id=uuid.uuid4(), crm_company_id=company_id, name=name, crm_version=0,
-                        replicated_at=seen_at)
-        clients.add(client)
+        client = await _claim_client(clients, company_id, name, seen_at)
     return client
+
+
+async def apply_contact_state(clients: ClientRepository, *, contact_id: uuid.UUID, company_id: uuid.UUID | None,
+                              version: int, name: str, email: str | None, phone: str | None,
+                              deleted: bool = False) -> ClientContact:
+    """Create or update a contact replica; older or repeated versions change nothing."""
+    session = clients.session
+    now = utcnow()
+    await session.execute(
+        insert(ClientContact).values(id=uuid.uuid4(), crm_contact_id=contact_id, crm_company_id=company_id,
+                                     name=name, crm_version=0, crm_deleted=False, created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["crm_contact_id"]))
+    contact = (await session.execute(select(ClientContact).where(ClientContact.crm_contact_id == contact_id)
+                                     .with_for_update().execution_options(populate_existing=True))).scalar_one()
+    if version <= contact.crm_version:
+        return contact
+    contact.crm_company_id, contact.name, contact.email, contact.phone = company_id, name, email, phone
+    contact.crm_version, contact.crm_deleted = version, deleted
+    return contact

@@ -3,7 +3,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erp.clients.models import Client
+from erp.clients.models import Client, ClientContact
 
 
 class ClientRepository:
@@ -21,6 +21,12 @@ class ClientRepository:
         if for_update:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalars().first()
+
+    async def contacts_of(self, company_id: uuid.UUID, include_deleted: bool) -> list[ClientContact]:
+        query = select(ClientContact).where(ClientContact.crm_company_id == company_id)
+        if not include_deleted:
+            query = query.where(ClientContact.crm_deleted.is_(False))
+        return list((await self.session.execute(query.order_by(ClientContact.name, ClientContact.id))).scalars())
 
     async def search(self, q: str | None, limit: int, offset: int) -> tuple[list[Client], int]:
         query = select(Client)

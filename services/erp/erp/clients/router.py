@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from erp.clients.repository import ClientRepository
-from erp.clients.schemas import ClientBillingIn, ClientOut, ClientPage
+from erp.clients.schemas import ClientBillingIn, ClientOut, ClientPage, ContactOut
 from throughline_events.currencies import MINOR_UNITS
 from throughline_messaging.auth import require_roles
 from throughline_messaging.deps import CurrentPrincipal, UoW
@@ -28,6 +28,19 @@ async def get_client(client_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal
     if client is None:
         raise NotFound(f"Client {client_id} does not exist.")
     return ClientOut.model_validate(client)
+
+
+@router.get("/{client_id}/contacts", response_model=list[ContactOut],
+            summary="The client's contacts (replicated from CRM contacts)")
+async def get_client_contacts(client_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal,
+                              include_deleted: bool = False) -> list[ContactOut]:
+    clients = ClientRepository(uow.session)
+    client = await clients.get(client_id)
+    if client is None:
+        raise NotFound(f"Client {client_id} does not exist.")
+    if client.crm_company_id is None:
+        return []
+    return [ContactOut.model_validate(c) for c in await clients.contacts_of(client.crm_company_id, include_deleted)]
 
 
 @router.patch("/{client_id}", response_model=ClientOut, summary="Set a client's ERP-only billing fields")

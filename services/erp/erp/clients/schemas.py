@@ -17,8 +17,21 @@ class ClientOut(BaseModel):
     payment_terms_days: int
     currency: str | None
     crm_version: int
+    crm_deleted: bool
     created_at: datetime
     updated_at: datetime
+
+
+class ContactOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    crm_contact_id: uuid.UUID
+    crm_company_id: uuid.UUID | None
+    name: str
+    email: str | None
+    phone: str | None
+    crm_version: int
+    crm_deleted: bool
 
 
 class ClientPage(BaseModel):

@@ -17,8 +17,8 @@ class ProjectRepository:
     def add_schedule(self, schedule: BillingSchedule) -> None:
         self.session.add(schedule)
 
-    async def get(self, project_id: uuid.UUID) -> Project | None:
-        return await self.session.get(Project, project_id)
+    async def get(self, project_id: uuid.UUID, *, for_update: bool = False) -> Project | None:
+        return await self.session.get(Project, project_id, with_for_update=for_update)
 
     async def by_deal(self, deal_id: uuid.UUID) -> Project | None:
         return (await self.session.execute(select(Project).where(Project.deal_id == deal_id))).scalars().first()
@@ -28,8 +28,11 @@ class ProjectRepository:
             select(BillingSchedule).where(BillingSchedule.project_id == project_id))).scalars().first()
 
     async def search(self, *, deal_id: uuid.UUID | None, client_id: uuid.UUID | None, status: str | None,
-                     limit: int, offset: int) -> tuple[list[Project], int]:
+                     limit: int, offset: int, cost_center_id: uuid.UUID | None = None
+                     ) -> tuple[list[Project], int]:
         query = select(Project)
+        if cost_center_id:
+            query = query.where(Project.cost_center_id == cost_center_id)
         if deal_id:
             query = query.where(Project.deal_id == deal_id)
         if client_id:

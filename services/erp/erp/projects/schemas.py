@@ -1,9 +1,9 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from erp.money import round_money
 
@@ -68,3 +68,30 @@ class BillingScheduleOut(BaseModel):
         return self
 
 
+
+
+ProjectStatus = Literal["active", "on_hold", "completed", "cancelled"]
+
+
+class ProjectIn(BaseModel):
+    """A project entered by hand (not from a won deal)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=200)
+    client_id: uuid.UUID
+    currency: str | None = Field(None, pattern="^[A-Z]{3}$", description="Defaults to the client's currency")
+    budget_amount: Decimal = Field(Decimal(0), ge=0, max_digits=18, decimal_places=4)
+    budget_hours: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
+    cost_center_id: uuid.UUID | None = None
+    owner_id: str | None = Field(None, max_length=64)
+    status: ProjectStatus = "active"
+
+
+class ProjectPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str | None = Field(None, min_length=1, max_length=200)
+    status: ProjectStatus | None = None
+    budget_amount: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=4)
+    budget_hours: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
+    cost_center_id: uuid.UUID | None = None
+    owner_id: str | None = Field(None, max_length=64)

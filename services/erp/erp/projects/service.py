@@ -9,12 +9,17 @@ from erp.billing.schedule import PlannedSchedule, plan_schedule
 from erp.clients.models import Client
 from erp.clients.replica import client_for_company
 from erp.clients.repository import ClientRepository
+from erp.cost_centers.repository import CostCenterRepository
+from erp.cost_centers.service import usable_cost_center
 from erp.db import utcnow
+from erp.expenses.amounts import check_money
 from erp.money import round_money
 from erp.projects.models import Project
 from erp.projects.repository import ProjectRepository
+from erp.projects.schemas import ProjectIn, ProjectPatch
 from throughline_events.crm import DealWonV1
 from throughline_events.erp import ProjectCreatedV1, ScheduleItemRef
+from throughline_messaging.problems import Conflict, NotFound, Unprocessable
 from throughline_messaging.uow import UnitOfWork
 
 
@@ -55,3 +60,58 @@ def _record_created(project: Project, client: Client, plan: PlannedSchedule, now
         schedule=[ScheduleItemRef(label=i.label, due_date=i.due_date, amount=i.amount) for i in plan.items],
         created_at=now,
     ))
+
+
+# Which status a project may move to from each status (the same status is a no-op).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "active": frozenset({"on_hold", "completed", "cancelled"}),
+    "on_hold": frozenset({"active", "completed", "cancelled"}),
+    "completed": frozenset({"active"}),  # reopened for late work
+    "cancelled": frozenset(),
+}
+
+
+async def create_project(uow: UnitOfWork, body: ProjectIn) -> Project:
+    client = await ClientRepository(uow.session).get(body.client_id)
+    if client is None:
+        raise Unprocessable(f"Client {body.client_id} does not exist.", type_slug="unknown-client")
+    currency = body.currency or client.currency
+    if currency is None:
+        raise Unprocessable("currency is required: the client has no default currency.")
+    try:
+        budget = check_money(body.budget_amount, currency, "budget_amount")
+    except ValueError as exc:
+        raise Unprocessable(str(exc)) from None
+    if body.cost_center_id is not None:
+        await usable_cost_center(CostCenterRepository(uow.session), body.cost_center_id)
+    project = Project(id=uuid.uuid4(), name=body.name, client_id=client.id, deal_id=None, owner_id=body.owner_id,
+                      status=body.status, budget_amount=budget, budget_hours=body.budget_hours, currency=currency,
+                      cost_center_id=body.cost_center_id)
+    ProjectRepository(uow.session).add(project)
+    _record_created(project, client, PlannedSchedule("none", []), now=utcnow())
+    await uow.commit()
+    return project
+
+
+async def update_project(uow: UnitOfWork, project_id: uuid.UUID, body: ProjectPatch) -> Project:
+    project = await ProjectRepository(uow.session).get(project_id, for_update=True)
+    if project is None:
+        raise NotFound(f"Project {project_id} does not exist.")
+    changes = body.model_dump(exclude_unset=True)
+    for field in ("name", "status", "budget_amount"):
+        if field in changes and changes[field] is None:
+            raise Unprocessable(f"{field} cannot be null.")
+    status = changes.get("status")
+    if status is not None and status != project.status and status not in TRANSITIONS[project.status]:
+        raise Conflict(f"A {project.status} project cannot become {status}.", type_slug="invalid-transition")
+    if "budget_amount" in changes:
+        try:
+            changes["budget_amount"] = check_money(changes["budget_amount"], project.currency, "budget_amount")
+        except ValueError as exc:
+            raise Unprocessable(str(exc)) from None
+    if changes.get("cost_center_id") is not None and changes["cost_center_id"] != project.cost_center_id:
+        await usable_cost_center(CostCenterRepository(uow.session), changes["cost_center_id"])
+    for field, value in changes.items():
+        setattr(project, field, value)
+    await uow.commit()
+    return project

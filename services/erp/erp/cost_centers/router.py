@@ -1,0 +1,45 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from erp.cost_centers.repository import CostCenterRepository
+from erp.cost_centers.schemas import CostCenterIn, CostCenterOut, CostCenterPage, CostCenterPatch
+from erp.cost_centers.service import create_cost_center, update_cost_center
+from throughline_messaging.auth import require_roles
+from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.problems import NotFound
+
+router = APIRouter(prefix="/api/erp/cost-centers", tags=["cost centers"])
+
+
+@router.get("", response_model=CostCenterPage, summary="Cost centers, filterable by active and text")
+async def list_cost_centers(uow: UoW, principal: CurrentPrincipal, active: bool | None = None,
+                            q: Annotated[str | None, Query(max_length=200)] = None,
+                            limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                            offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> CostCenterPage:
+    items, total = await CostCenterRepository(uow.session).search(active=active, q=q, limit=limit, offset=offset)
+    return CostCenterPage(items=[CostCenterOut.model_validate(c) for c in items], total=total, limit=limit,
+                          offset=offset)
+
+
+@router.post("", response_model=CostCenterOut, status_code=201, summary="Create a cost center (finance)")
+async def post_cost_center(body: CostCenterIn, uow: UoW, principal: CurrentPrincipal) -> CostCenterOut:
+    require_roles(principal, "finance")
+    return CostCenterOut.model_validate(await create_cost_center(uow, body))
+
+
+@router.get("/{center_id}", response_model=CostCenterOut, summary="One cost center")
+async def get_cost_center(center_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> CostCenterOut:
+    center = await CostCenterRepository(uow.session).get(center_id)
+    if center is None:
+        raise NotFound(f"Cost center {center_id} does not exist.")
+    return CostCenterOut.model_validate(center)
+
+
+@router.patch("/{center_id}", response_model=CostCenterOut,
+              summary="Rename, recode or (de)activate a cost center (finance)")
+async def patch_cost_center(center_id: uuid.UUID, body: CostCenterPatch, uow: UoW,
+                            principal: CurrentPrincipal) -> CostCenterOut:
+    require_roles(principal, "finance")
+    return CostCenterOut.model_validate(await update_cost_center(uow, center_id, body))

@@ -1,0 +1,342 @@
+"""Expenses: the rules of entering, filing, submitting, approving, rejecting and reimbursing a cost."""
+
+import hashlib
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import update
+
+from erp.cost_centers.repository import CostCenterRepository
+from erp.cost_centers.service import usable_cost_center
+from erp.db import utcnow
+from erp.expenses.amounts import check_money
+from erp.expenses.categorise import matching_rule
+from erp.expenses.models import EDITABLE, CategoryRule, Expense, ExpenseCategory, ExpenseHistory, ExpenseReceipt
+from erp.expenses.repository import ExpenseRepository
+from erp.expenses.schemas import CategoryIn, CategoryRuleIn, ExpenseIn, ExpensePatch
+from erp.invoices.repository import InvoiceRepository
+from erp.invoices.service import LineSpec, append_line
+from erp.money import round_money
+from erp.projects.repository import ProjectRepository
+from erp.settings import get_settings
+from throughline_events.erp import ExpenseApprovedV1, ExpenseRejectedV1, ExpenseSubmittedV1
+from throughline_messaging.auth import Principal, require_roles
+from throughline_messaging.problems import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
+from throughline_messaging.uow import UnitOfWork
+
+# Who may approve (or reject) at each level of the chain; admin always may.
+APPROVERS: dict[str, tuple[str, ...]] = {"manager": ("project_manager", "finance"), "finance": ("finance",)}
+RECEIPT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp", "image/heic", "image/gif"})
+
+
+def required_approval(amount: Decimal) -> str:
+    """The approval level an amount needs: a project manager up to the manager limit, finance above it."""
+    return "manager" if amount <= get_settings().expense_manager_limit else "finance"
+
+
+def receipt_required(amount: Decimal) -> bool:
+    return amount > get_settings().receipt_required_above
+
+
+# --- entering an expense -------------------------------------------------------------------------
+
+
+async def create_expense(uow: UnitOfWork, principal: Principal, body: ExpenseIn) -> Expense:
+    require_roles(principal, "sales", "finance", "project_manager")
+    expense = Expense(id=uuid.uuid4(), submitted_by=principal.user_id, submitter_email=principal.email or None,
+                      status="draft", billing_status="not_billable", has_receipt=False)
+    await _apply(uow, expense, body.model_dump())
+    repo = ExpenseRepository(uow.session)
+    repo.add(expense)
+    _history(repo, expense, principal, "created", None, "draft", None)
+    await uow.commit()
+    return expense
+
+
+async def update_expense(uow: UnitOfWork, principal: Principal, expense_id: uuid.UUID, body: ExpensePatch) -> Expense:
+    repo = ExpenseRepository(uow.session)
+    expense = await _own_editable(repo, principal, expense_id)
+    changes = body.model_dump(exclude_unset=True)
+    for field in ("amount", "currency", "expense_date", "billable"):
+        if field in changes and changes[field] is None:
+            raise Unprocessable(f"{field} cannot be null.")
+    state = {f: getattr(expense, f) for f in ("amount", "currency", "expense_date", "merchant", "description",
+                                               "project_id", "cost_center_id", "billable")}
+    # The category: kept if chosen by hand and not changed; otherwise the rules file it again.
+    state["category_id"] = expense.category_id if expense.category_source == "manual" else None
+    state.update(changes)
+    await _apply(uow, expense, state)
+    _history(repo, expense, principal, "updated", expense.status, expense.status, None)
+    await uow.commit()
+    return expense
+
+
+async def _apply(uow: UnitOfWork, expense: Expense, state: dict[str, Any]) -> None:
+    """Validate the expense's fields together and set them (nothing is set if anything is wrong)."""
+    currency: str = state["currency"]
+    try:
+        amount = check_money(state["amount"], currency)
+    except ValueError as exc:
+        raise Unprocessable(str(exc), type_slug="invalid-money") from None
+    project_id, cost_center_id = state.get("project_id"), state.get("cost_center_id")
+    if project_id is None and cost_center_id is None:
+        raise Unprocessable("An expense needs a project_id, a cost_center_id or both.")
+    if project_id is not None:
+        project = await ProjectRepository(uow.session).get(project_id)
+        if project is None:
+            raise Unprocessable(f"Project {project_id} does not exist.", type_slug="unknown-project")
+        if project.status == "cancelled" and project_id != expense.project_id:
+            raise Unprocessable(f"Project {project.name!r} is cancelled: book no new costs on it.")
+        if state.get("billable") and project.currency != currency:
+            raise Unprocessable(f"A billable expense must be in its project's currency ({project.currency}), "
+                                f"not {currency}: it is re-invoiced as is.")
+    elif state.get("billable"):
+        raise Unprocessable("A billable expense needs a project_id (the project it is re-invoiced to).")
+    if cost_center_id is not None and cost_center_id != expense.cost_center_id:
+        await usable_cost_center(CostCenterRepository(uow.session), cost_center_id)
+    repo = ExpenseRepository(uow.session)
+    category_id, source = state.get("category_id"), None
+    if category_id is not None:
+        if await repo.category(category_id) is None:
+            raise Unprocessable(f"Expense category {category_id} does not exist.", type_slug="unknown-category")
+        source = "manual"
+    else:
+        rule = matching_rule(await repo.rules(), state.get("merchant"), state.get("description"))
+        if rule is not None:
+            category_id, source = rule.category_id, "rule"
+    expense.amount, expense.currency, expense.expense_date = amount, currency, state["expense_date"]
+    expense.merchant, expense.description = state.get("merchant"), state.get("description")
+    expense.project_id, expense.cost_center_id = project_id, cost_center_id
+    expense.billable = bool(state.get("billable"))
+    expense.category_id, expense.category_source = category_id, source
+
+
+async def attach_receipt(uow: UnitOfWork, principal: Principal, expense_id: uuid.UUID, filename: str,
+                         content_type: str, data: bytes) -> ExpenseReceipt:
+    repo = ExpenseRepository(uow.session)
+    expense = await _own_editable(repo, principal, expense_id)
+    limit = get_settings().receipt_max_bytes
+    if not data:
+        raise Unprocessable("The receipt file is empty.")
+    if len(data) > limit:
+        raise ProblemError(f"The receipt is larger than {limit} bytes.", status=413, title="Payload too large",
+                           type_slug="payload-too-large")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type not in RECEIPT_TYPES:
+        raise ProblemError(f"A receipt must be one of {', '.join(sorted(RECEIPT_TYPES))}, not {media_type!r}.",
+                           status=415, title="Unsupported media type", type_slug="unsupported-media-type")
+    receipt = await repo.receipt(expense.id)
+    if receipt is None:
+        receipt = ExpenseReceipt(expense_id=expense.id)
+        repo.add(receipt)
+    receipt.filename = (filename or "receipt")[-255:]
+    receipt.content_type, receipt.size_bytes, receipt.data = media_type, len(data), data
+    receipt.sha256 = hashlib.sha256(data).hexdigest()
+    expense.has_receipt = True
+    _history(repo, expense, principal, "receipt_attached", expense.status, expense.status, receipt.filename)
+    await uow.commit()
+    return receipt
+
+
+# --- the approval chain --------------------------------------------------------------------------
+
+
+async def submit_expense(uow: UnitOfWork, principal: Principal, expense_id: uuid.UUID,
+                         comment: str | None) -> Expense:
+    repo = ExpenseRepository(uow.session)
+    expense = await _own_editable(repo, principal, expense_id)
+    if receipt_required(expense.amount) and not expense.has_receipt:
+        raise Unprocessable(
+            f"Expenses above {get_settings().receipt_required_above} {expense.currency} need a receipt: "
+            f"upload one to /api/erp/expenses/{expense.id}/receipt first.", type_slug="receipt-required")
+    previous, now = expense.status, utcnow()
+    expense.status, expense.submitted_at = "submitted", now
+    expense.required_approval = required_approval(expense.amount)
+    expense.decided_at = expense.decided_by = None
+    _history(repo, expense, principal, "submitted", previous, "submitted", comment)
+    expense.record(ExpenseSubmittedV1(**await _fact(repo, expense, now)))
+    await uow.commit()
+    return expense
+
+
+async def approve_expense(uow: UnitOfWork, principal: Principal, expense_id: uuid.UUID,
+                          comment: str | None) -> Expense:
+    repo = ExpenseRepository(uow.session)
+    expense = await _decidable(repo, principal, expense_id, "approve")
+    now = utcnow()
+    expense.status, expense.decided_at, expense.decided_by = "approved", now, principal.user_id
+    expense.billing_status = "unbilled" if expense.billable else "not_billable"
+    _history(repo, expense, principal, "approved", "submitted", "approved", comment)
+    expense.record(ExpenseApprovedV1(**await _fact(repo, expense, now), approved_by=principal.user_id,
+                                     comment=comment))
+    await uow.commit()
+    return expense
+
+
+async def reject_expense(uow: UnitOfWork, principal: Principal, expense_id: uuid.UUID, comment: str) -> Expense:
+    repo = ExpenseRepository(uow.session)
+    expense = await _decidable(repo, principal, expense_id, "reject")
+    now = utcnow()
+    expense.status, expense.decided_at, expense.decided_by = "rejected", now, principal.user_id
+    _history(repo, expense, principal, "rejected", "submitted", "rejected", comment)
+    expense.record(ExpenseRejectedV1(**await _fact(repo, expense, now), rejected_by=principal.user_id,
+                                     comment=comment))
+    await uow.commit()
+    return expense
+
+
+async def reimburse_expense(uow: UnitOfWork, principal: Principal, expense_id: uuid.UUID,
+                            paid_at: datetime | None) -> Expense:
+    require_roles(principal, "finance")
+    repo = ExpenseRepository(uow.session)
+    expense = await repo.get(expense_id, for_update=True)
+    if expense is None:
+        raise NotFound(f"Expense {expense_id} does not exist.")
+    if expense.status != "approved":
+        raise Conflict(f"Only approved expenses are reimbursed; this one is {expense.status}.",
+                       type_slug="invalid-transition")
+    if expense.reimbursed_at is not None:
+        raise Conflict("This expense has already been reimbursed.", type_slug="already-reimbursed")
+    if paid_at is not None and paid_at.tzinfo is None:
+        raise Unprocessable("paid_at needs a UTC offset.")
+    expense.reimbursed_at = paid_at or utcnow()
+    _history(repo, expense, principal, "reimbursed", "approved", "approved", None)
+    await uow.commit()
+    return expense
+
+
+async def bill_expenses(uow: UnitOfWork, principal: Principal, invoice_id: uuid.UUID,
+                        expense_ids: list[uuid.UUID] | None, tax_rate: Decimal) -> list[Expense]:
+    """Put approved billable expenses on a draft invoice of their project, one `expense` line each (at cost),
+    and mark them invoiced: all of the project's unbilled expenses, or the ones named."""
+    require_roles(principal, "finance")
+    invoice = await InvoiceRepository(uow.session).get(invoice_id, for_update=True)
+    if invoice is None:
+        raise NotFound(f"Invoice {invoice_id} does not exist.")
+    if invoice.kind != "invoice" or invoice.status != "draft":
+        raise Conflict(f"Expenses go on draft invoices; this {invoice.kind.replace('_', ' ')} is {invoice.status}.",
+                       type_slug="invalid-transition")
+    if invoice.project_id is None:
+        raise Unprocessable("The invoice has no project: billable expenses are billed on their project's invoice.")
+    repo = ExpenseRepository(uow.session)
+    if expense_ids is None:
+        found, _ = await repo.search(filters={"project_id": invoice.project_id, "billing_status": "unbilled"},
+                                     limit=500, offset=0)
+        expenses = sorted(found, key=lambda e: (e.expense_date, e.created_at))
+    else:
+        expenses = []
+        for expense_id in dict.fromkeys(expense_ids):
+            expense = await repo.get(expense_id, for_update=True)
+            if expense is None:
+                raise Unprocessable(f"Expense {expense_id} does not exist.")
+            expenses.append(expense)
+    if not expenses:
+        raise Unprocessable("There is no approved billable expense to bill on this invoice.")
+    now = utcnow()
+    for expense in expenses:
+        if expense.billing_status != "unbilled":
+            raise Conflict(f"Expense {expense.id} is not an approved, billable, not yet invoiced expense "
+                           f"({expense.status}, {expense.billing_status}).", type_slug="not-billable")
+        if expense.project_id != invoice.project_id or expense.currency != invoice.currency:
+            raise Unprocessable(f"Expense {expense.id} belongs to another project or currency than the invoice.")
+        label = " - ".join(x for x in (expense.merchant, expense.description) if x) or "Expense"
+        append_line(invoice, LineSpec(f"Expense {expense.expense_date.isoformat()}: {label}", Decimal(1),
+                                      round_money(expense.amount, expense.currency), tax_rate, kind="expense",
+                                      expense_id=expense.id))
+        expense.billing_status, expense.invoice_id, expense.invoiced_at = "invoiced", invoice.id, now
+        _history(repo, expense, principal, "invoiced", expense.status, expense.status, invoice.number)
+    await uow.commit()
+    return expenses
+
+
+async def release_expenses(uow: UnitOfWork, invoice_id: uuid.UUID) -> int:
+    """For the billing side, in its transaction (no commit here): when a draft carrying expense lines is deleted
+    or an invoice is voided, its expenses are unbilled again and go on the next invoice. Returns how many."""
+    result = await uow.session.execute(
+        update(Expense).where(Expense.invoice_id == invoice_id, Expense.billing_status == "invoiced")
+        .values(billing_status="unbilled", invoice_id=None, invoiced_at=None, updated_at=utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- categories ---------------------------------------------------------------------------------
+
+
+async def create_category(uow: UnitOfWork, body: CategoryIn) -> ExpenseCategory:
+    repo = ExpenseRepository(uow.session)
+    if await repo.category_by_name(body.name) is not None:
+        raise Conflict(f"An expense category named {body.name!r} already exists.")
+    category = ExpenseCategory(id=uuid.uuid4(), name=body.name, description=body.description)
+    repo.add(category)
+    await uow.commit()
+    return category
+
+
+async def create_rule(uow: UnitOfWork, body: CategoryRuleIn) -> CategoryRule:
+    repo = ExpenseRepository(uow.session)
+    if await repo.category(body.category_id) is None:
+        raise Unprocessable(f"Expense category {body.category_id} does not exist.", type_slug="unknown-category")
+    if await repo.rule_by_pattern(body.field, body.pattern) is not None:
+        raise Conflict(f"A rule for {body.pattern!r} in {body.field} already exists.")
+    rule = CategoryRule(id=uuid.uuid4(), category_id=body.category_id, field=body.field, pattern=body.pattern,
+                        priority=body.priority)
+    repo.add(rule)
+    await uow.commit()
+    return rule
+
+
+async def delete_rule(uow: UnitOfWork, rule_id: uuid.UUID) -> None:
+    repo = ExpenseRepository(uow.session)
+    rule = await repo.rule(rule_id)
+    if rule is None:
+        raise NotFound(f"Category rule {rule_id} does not exist.")
+    await repo.delete(rule)
+    await uow.commit()
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+async def _own_editable(repo: ExpenseRepository, principal: Principal, expense_id: uuid.UUID) -> Expense:
+    expense = await repo.get(expense_id, for_update=True)
+    if expense is None:
+        raise NotFound(f"Expense {expense_id} does not exist.")
+    if expense.submitted_by != principal.user_id and principal.role != "admin":
+        raise Forbidden("Only the person who entered an expense may change or submit it.")
+    if expense.status not in EDITABLE:
+        raise Conflict(f"A {expense.status} expense cannot be changed or submitted.", type_slug="invalid-transition")
+    return expense
+
+
+async def _decidable(repo: ExpenseRepository, principal: Principal, expense_id: uuid.UUID, verb: str) -> Expense:
+    expense = await repo.get(expense_id, for_update=True)
+    if expense is None:
+        raise NotFound(f"Expense {expense_id} does not exist.")
+    level = expense.required_approval or required_approval(expense.amount)
+    if not principal.has_any(APPROVERS[level]):
+        limit = get_settings().expense_manager_limit
+        who = "a project manager or finance" if level == "manager" else "finance"
+        raise Forbidden(f"Expenses {'up to' if level == 'manager' else 'above'} {limit} {expense.currency} "
+                        f"need {who} to {verb} them.", type_slug="approval-level")
+    if expense.status != "submitted":
+        raise Conflict(f"Only submitted expenses can be decided; this one is {expense.status}.",
+                       type_slug="invalid-transition")
+    if expense.submitted_by == principal.user_id:
+        raise Forbidden(f"Nobody may {verb} their own expense.", type_slug="own-expense")
+    return expense
+
+
+def _history(repo: ExpenseRepository, expense: Expense, principal: Principal, action: str,
+             from_status: str | None, to_status: str, comment: str | None) -> None:
+    repo.add(ExpenseHistory(id=uuid.uuid4(), expense_id=expense.id, action=action, from_status=from_status,
+                            to_status=to_status, actor_id=principal.user_id, actor_role=principal.role,
+                            comment=comment, created_at=utcnow()))
+
+
+async def _fact(repo: ExpenseRepository, expense: Expense, now: datetime) -> dict[str, Any]:
+    category = await repo.category(expense.category_id) if expense.category_id else None
+    return {"expense_id": expense.id, "project_id": expense.project_id, "cost_center_id": expense.cost_center_id,
+            "amount": round_money(expense.amount, expense.currency), "currency": expense.currency,
+            "category": category.name if category else None, "submitted_by": expense.submitted_by,
+            "occurred_at": now}

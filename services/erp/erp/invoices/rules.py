@@ -1,0 +1,66 @@
+"""Invoice arithmetic and lifecycle rules (pure: testable without a database).
+
+Each line: net = round(quantity x unit price), tax = round(net x rate / 100), both to the currency's minor
+unit (banker's rounding); the invoice totals are the sums of the rounded line amounts, so a printed invoice
+always adds up line by line.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from erp.money import round_money
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    net: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: Decimal
+    tax_total: Decimal
+    total: Decimal
+
+
+def line_amounts(quantity: Decimal, unit_price: Decimal, tax_rate: Decimal, currency: str) -> LineAmounts:
+    net = round_money(quantity * unit_price, currency)
+    tax = round_money(net * tax_rate / Decimal(100), currency)
+    return LineAmounts(net, tax, net + tax)
+
+
+def totals(lines: list[LineAmounts]) -> Totals:
+    subtotal = sum((line.net for line in lines), ZERO)
+    tax_total = sum((line.tax for line in lines), ZERO)
+    return Totals(subtotal, tax_total, subtotal + tax_total)
+
+
+def format_number(prefix: str, year: int, sequence: int) -> str:
+    """`INV-2026-00042`: five digits, growing past 99999 rather than wrapping."""
+    return f"{prefix}-{year}-{sequence:05d}"
+
+
+def balance(total: Decimal, paid: Decimal, credited: Decimal) -> Decimal:
+    return total - paid - credited
+
+
+def settled_status(total: Decimal, paid: Decimal, credited: Decimal) -> str:
+    """The status of an issued invoice from its ledger: open, partly paid, paid or fully credited."""
+    if balance(total, paid, credited) > ZERO:
+        return "partially_paid" if paid > ZERO else "issued"
+    return "paid" if paid > ZERO or credited == ZERO else "credited"
+
+
+def is_overdue(status: str, due_date: date | None, balance_due: Decimal, as_of: date) -> bool:
+    return status in ("issued", "partially_paid") and due_date is not None and due_date < as_of \
+        and balance_due > ZERO
+
+
+def decimal_places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0

@@ -1,0 +1,47 @@
+import uuid
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from erp.rates.models import BillRate, Capacity, CostRate
+
+Row = TypeVar("Row", CostRate, BillRate, Capacity)
+
+
+class RateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: CostRate | BillRate | Capacity) -> None:
+        self.session.add(row)
+
+    async def get(self, model: type[Row], row_id: uuid.UUID) -> Row | None:
+        return await self.session.get(model, row_id)
+
+    async def delete(self, row: CostRate | BillRate | Capacity) -> None:
+        await self.session.delete(row)
+
+    async def at(self, model: type[Row], key: Any, effective_from: date) -> Row | None:
+        """The row of one person (or project) starting exactly on `effective_from`."""
+        column = model.project_id if model is BillRate else model.user_id  # type: ignore[attr-defined]
+        query = select(model).where(column == key, model.effective_from == effective_from)
+        return (await self.session.execute(query)).scalars().first()
+
+    async def effective(self, model: type[Row], key: Any, on: date) -> Row | None:
+        """The row in force on `on`: the latest one that started on or before it."""
+        column = model.project_id if model is BillRate else model.user_id  # type: ignore[attr-defined]
+        query = (select(model).where(column == key, model.effective_from <= on)
+                 .order_by(model.effective_from.desc()).limit(1))
+        return (await self.session.execute(query)).scalars().first()
+
+    async def search(self, model: type[Row], key: Any | None, limit: int, offset: int) -> tuple[list[Row], int]:
+        column = model.project_id if model is BillRate else model.user_id  # type: ignore[attr-defined]
+        query = select(model)
+        if key is not None:
+            query = query.where(column == key)
+        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+        rows = await self.session.execute(query.order_by(column, model.effective_from.desc()).limit(limit)
+                                          .offset(offset))
+        return list(rows.scalars()), total

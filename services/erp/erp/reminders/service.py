@@ -1,0 +1,166 @@
+"""Dunning: reminder steps (days after the due date), each sent once per invoice, caught up after downtime.
+
+A run as of a date sends, for every open invoice with a balance due, every step whose day has come and
+that was not sent yet (unique (invoice_id, step)); a paid, credited or void invoice gets no more.
+The step `late_fee_step` (default: the last) adds the invoice's late fee, if it has a `late_fee_percent`.
+Rows are written in the run's transaction with `delivery_status = pending`; delivery happens after COMMIT.
+"""
+
+import asyncio
+import smtplib
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from email.message import EmailMessage
+
+import structlog
+from sqlalchemy import select
+
+from erp.clients.models import Client
+from erp.db import utcnow
+from erp.invoices.models import OPEN_STATUSES, Invoice
+from erp.invoices.rules import ZERO
+from erp.invoices.service import LineSpec, append_line
+from erp.money import round_money
+from erp.reminders.models import Reminder
+from erp.settings import ErpSettings, get_settings
+from throughline_events.erp import InvoiceOverdueV1
+from throughline_messaging.uow import UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    days: int
+
+
+def steps_of(settings: ErpSettings) -> list[Step]:
+    return [Step(n, d) for n, d in enumerate(settings.reminder_step_days(), start=1)]
+
+
+def due_steps(steps: list[Step], days_overdue: int, sent: set[int]) -> list[Step]:
+    """Every step whose day has come and that was not sent: after downtime, all missed ones at once."""
+    return [s for s in steps if s.days <= days_overdue and s.number not in sent]
+
+
+async def run_reminders(uow: UnitOfWork, *, as_of: date, client_id: uuid.UUID | None = None,
+                        invoice_id: uuid.UUID | None = None) -> list[Reminder]:
+    settings = get_settings()
+    steps = steps_of(settings)
+    if not steps:
+        return []
+    # Committed here (with the overdue events); delivered after, by `deliver`.
+    fee_step = settings.late_fee_step or steps[-1].number
+    query = (
+        select(Invoice).where(Invoice.kind == "invoice", Invoice.status.in_(OPEN_STATUSES),
+                              Invoice.balance_due > 0, Invoice.due_date <= as_of - timedelta(days=steps[0].days))
+        .order_by(Invoice.due_date, Invoice.id)
+        # Two concurrent runs split the invoices between them; each invoice is dunned by one.
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True)
+    )
+    if client_id is not None:
+        query = query.where(Invoice.client_id == client_id)
+    if invoice_id is not None:
+        query = query.where(Invoice.id == invoice_id)
+    invoices = list((await uow.session.execute(query)).scalars())
+    if not invoices:
+        return []
+    sent_rows = await uow.session.execute(select(Reminder.invoice_id, Reminder.step)
+                                          .where(Reminder.invoice_id.in_([i.id for i in invoices])))
+    sent: dict[uuid.UUID, set[int]] = {}
+    for inv_id, number in sent_rows.all():
+        sent.setdefault(inv_id, set()).add(number)
+    clients = {c.id: c for c in (await uow.session.execute(
+        select(Client).where(Client.id.in_({i.client_id for i in invoices})))).scalars()}
+    created: list[Reminder] = []
+    now = utcnow()
+    for invoice in invoices:
+        assert invoice.due_date is not None and invoice.number is not None
+        days_overdue = (as_of - invoice.due_date).days
+        client = clients[invoice.client_id]
+        for step in due_steps(steps, days_overdue, sent.get(invoice.id, set())):
+            fee = ZERO
+            if step.number == fee_step and invoice.late_fee_percent:
+                fee = round_money(invoice.balance_due * invoice.late_fee_percent / Decimal(100), invoice.currency)
+                if fee > ZERO:
+                    append_line(invoice, LineSpec(
+                        f"Late fee ({invoice.late_fee_percent.normalize():f} % of the overdue balance)",
+                        Decimal(1), fee, kind="late_fee"))
+            reminder = _reminder(invoice, client, step, days_overdue, as_of, fee, settings)
+            uow.session.add(reminder)
+            created.append(reminder)
+            invoice.record(InvoiceOverdueV1(
+                invoice_id=invoice.id, number=invoice.number, company_id=client.crm_company_id, client_id=client.id,
+                project_id=invoice.project_id, deal_id=invoice.deal_id, currency=invoice.currency,
+                balance_due=round_money(invoice.balance_due, invoice.currency), due_date=invoice.due_date,
+                days_overdue=days_overdue, reminder_step=step.number, noticed_at=now,
+            ))
+    log.info("reminder_run", as_of=str(as_of), invoices=len(invoices), reminders=len(created))
+    await uow.commit()  # while `invoices` still holds the aggregates whose events go to the outbox
+    return created
+
+
+def _reminder(invoice: Invoice, client: Client, step: Step, days_overdue: int, as_of: date, fee: Decimal,
+              settings: ErpSettings) -> Reminder:
+    c = invoice.currency
+    balance = round_money(invoice.balance_due, c)
+    subject = f"Reminder {step.number}: invoice {invoice.number} is {days_overdue} days overdue"
+    lines = [
+        f"Dear {client.name},",
+        "",
+        f"our invoice {invoice.number} of {invoice.issue_date} was due on {invoice.due_date}. "
+        f"{balance} {c} is still open.",
+    ]
+    if fee > ZERO:
+        lines.append(f"A late fee of {fee} {c} has been added to the invoice.")
+    lines += ["", "Please transfer the balance at your earliest convenience.", "", "Kind regards,", "Accounts"]
+    channel = "email" if settings.smtp_host and client.email else "log"
+    return Reminder(id=uuid.uuid4(), invoice_id=invoice.id, step=step.number, days_after_due=step.days,
+                    days_overdue=days_overdue, as_of=as_of, recipient=client.email, channel=channel,
+                    subject=subject, body="\n".join(lines), balance_due=balance, late_fee=fee,
+                    delivery_status="pending")
+
+
+async def undelivered(uow: UnitOfWork) -> list[uuid.UUID]:
+    """Reminders committed but never delivered (the process stopped between COMMIT and delivery)."""
+    rows = await uow.session.execute(select(Reminder.id).where(Reminder.delivery_status == "pending")
+                                     .order_by(Reminder.created_at).limit(1000))
+    return list(rows.scalars())
+
+
+async def deliver(uow: UnitOfWork, reminder_ids: list[uuid.UUID]) -> None:
+    """Send committed reminders (SMTP when ERP_SMTP_HOST is set and the client has an email; else a log line)."""
+    settings = get_settings()
+    for reminder_id in reminder_ids:
+        reminder = await uow.session.get(Reminder, reminder_id)
+        if reminder is None or reminder.delivery_status != "pending":
+            continue
+        if reminder.channel == "email" and settings.smtp_host and reminder.recipient:
+            try:
+                await asyncio.to_thread(_send_mail, settings, reminder.recipient, reminder.subject, reminder.body)
+                reminder.delivery_status = "sent"
+            except (OSError, smtplib.SMTPException) as exc:
+                reminder.delivery_status, reminder.delivery_error = "failed", repr(exc)[:2000]
+                log.warning("reminder_delivery_failed", reminder_id=str(reminder.id), error=repr(exc))
+        else:
+            log.info("reminder_logged", reminder_id=str(reminder.id), invoice_id=str(reminder.invoice_id),
+                     step=reminder.step, recipient=reminder.recipient, subject=reminder.subject)
+            reminder.delivery_status = "logged"
+        reminder.sent_at = utcnow()
+        await uow.commit()
+
+
+def _send_mail(settings: ErpSettings, to: str, subject: str, body: str) -> None:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = settings.smtp_from, to, subject
+    message.set_content(body)
+    assert settings.smtp_host is not None
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password or "")
+        smtp.send_message(message)

@@ -1,0 +1,193 @@
+"""The finance reports' reads: plain SQL over the ledger (invoices, payments, credit notes, time entries,
+expenses, rates), aggregated in the database so that the reports stay fast on large books."""
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+FAR_PAST, FAR_FUTURE = date(1, 1, 1), date(9999, 12, 31)
+IN_PERIOD = "BETWEEN CAST(:date_from AS date) AND CAST(:date_to AS date)"
+AS_OF = "CAST(:as_of AS date)"
+
+_PROJECTS = """
+    SELECT p.id, p.name, p.client_id, c.name AS client_name, p.cost_center_id, cc.code AS cost_center_code,
+           cc.name AS cost_center_name, p.status, p.currency, p.budget_amount, p.budget_hours,
+           bs.billing_type, bs.hourly_rate AS schedule_rate, bs.cap
+    FROM projects p
+    JOIN clients c ON c.id = p.client_id
+    LEFT JOIN cost_centers cc ON cc.id = p.cost_center_id
+    LEFT JOIN billing_schedules bs ON bs.project_id = p.id
+    WHERE (CAST(:client_id AS uuid) IS NULL OR p.client_id = CAST(:client_id AS uuid))
+      AND (CAST(:project_id AS uuid) IS NULL OR p.id = CAST(:project_id AS uuid))
+      AND (CAST(:cost_center_id AS uuid) IS NULL OR p.cost_center_id = CAST(:cost_center_id AS uuid))
+      AND (CAST(:currency AS varchar) IS NULL OR p.currency = CAST(:currency AS varchar))
+      AND (CAST(:status AS varchar) IS NULL OR p.status = CAST(:status AS varchar))
+"""
+
+PROFITABILITY = f"""
+WITH p AS ({_PROJECTS}),
+rates AS (  -- each cost rate with the day its successor starts (a range join beats a lookup per entry)
+    SELECT user_id, hourly_cost, currency, effective_from,
+           COALESCE(LEAD(effective_from) OVER (PARTITION BY user_id ORDER BY effective_from),
+                    DATE '9999-12-31') AS until
+    FROM cost_rates
+),
+bill AS (
+    SELECT project_id, hourly_rate, effective_from,
+           COALESCE(LEAD(effective_from) OVER (PARTITION BY project_id ORDER BY effective_from),
+                    DATE '9999-12-31') AS until
+    FROM bill_rates
+),
+revenue AS (
+    -- Net invoiced: issued (not void) invoices minus credit notes, in the project's currency, by issue date.
+    SELECT COALESCE(i.project_id, o.project_id) AS project_id,
+           SUM(CASE WHEN i.kind = 'invoice' THEN i.subtotal ELSE -i.subtotal END) AS revenue_invoiced
+    FROM invoices i
+    LEFT JOIN invoices o ON o.id = i.credit_of_id
+    JOIN p ON p.id = COALESCE(i.project_id, o.project_id) AND p.currency = i.currency
+    WHERE i.status NOT IN ('draft', 'void') AND i.issue_date {IN_PERIOD}
+    GROUP BY 1
+),
+time AS (
+    SELECT t.project_id,
+           SUM(t.hours) FILTER (WHERE t.work_date {IN_PERIOD}) AS hours,
+           SUM(t.hours) FILTER (WHERE t.work_date {IN_PERIOD} AND t.billable) AS billable_hours,
+           SUM(t.hours * cr.hourly_cost) FILTER (
+               WHERE t.work_date {IN_PERIOD} AND cr.currency = p.currency) AS cost_time,
+           SUM(t.hours) FILTER (WHERE t.work_date {IN_PERIOD}
+                                  AND (cr.currency IS NULL OR cr.currency <> p.currency)) AS unpriced_hours,
+           SUM(t.hours) FILTER (WHERE t.work_date < CAST(:date_from AS date)) AS hours_before,
+           SUM(t.hours) FILTER (WHERE t.work_date <= CAST(:date_to AS date)) AS hours_to,
+           SUM(t.hours * COALESCE(br.hourly_rate, p.schedule_rate)) FILTER (
+               WHERE t.billable AND t.status = 'approved' AND t.work_date < CAST(:date_from AS date)) AS tm_before,
+           SUM(t.hours * COALESCE(br.hourly_rate, p.schedule_rate)) FILTER (
+               WHERE t.billable AND t.status = 'approved' AND t.work_date <= CAST(:date_to AS date)) AS tm_to
+    FROM time_entries t
+    JOIN p ON p.id = t.project_id
+    LEFT JOIN rates cr ON cr.user_id = t.person_id AND t.work_date >= cr.effective_from AND t.work_date < cr.until
+    LEFT JOIN bill br ON br.project_id = t.project_id AND t.work_date >= br.effective_from AND t.work_date < br.until
+    GROUP BY t.project_id
+),
+spend AS (
+    SELECT e.project_id,
+           SUM(e.amount) FILTER (WHERE e.currency = p.currency) AS cost_expenses,
+           COUNT(*) FILTER (WHERE e.currency <> p.currency) AS unconverted_expenses
+    FROM expenses e
+    JOIN p ON p.id = e.project_id
+    WHERE e.status = 'approved' AND e.expense_date {IN_PERIOD}
+    GROUP BY e.project_id
+)
+SELECT p.*, COALESCE(revenue.revenue_invoiced, 0) AS revenue_invoiced,
+       COALESCE(time.hours, 0) AS hours, COALESCE(time.billable_hours, 0) AS billable_hours,
+       COALESCE(time.cost_time, 0) AS cost_time, COALESCE(time.unpriced_hours, 0) AS unpriced_hours,
+       COALESCE(time.hours_before, 0) AS hours_before, COALESCE(time.hours_to, 0) AS hours_to,
+       COALESCE(time.tm_before, 0) AS tm_before, COALESCE(time.tm_to, 0) AS tm_to,
+       COALESCE(spend.cost_expenses, 0) AS cost_expenses,
+       COALESCE(spend.unconverted_expenses, 0) AS unconverted_expenses
+FROM p
+LEFT JOIN revenue ON revenue.project_id = p.id
+LEFT JOIN time ON time.project_id = p.id
+LEFT JOIN spend ON spend.project_id = p.id
+ORDER BY p.name, p.id
+"""
+
+# Approved expenses booked on a cost center without a project: costs of the center itself.
+CENTER_EXPENSES = f"""
+SELECT e.cost_center_id, cc.code AS cost_center_code, cc.name AS cost_center_name, e.currency,
+       SUM(e.amount) AS cost_expenses
+FROM expenses e JOIN cost_centers cc ON cc.id = e.cost_center_id
+WHERE e.project_id IS NULL AND e.status = 'approved' AND e.expense_date {IN_PERIOD}
+  AND (CAST(:cost_center_id AS uuid) IS NULL OR e.cost_center_id = CAST(:cost_center_id AS uuid))
+  AND (CAST(:currency AS varchar) IS NULL OR e.currency = CAST(:currency AS varchar))
+GROUP BY e.cost_center_id, cc.code, cc.name, e.currency
+"""
+
+# Money expected in and out, each with the date it is expected.
+CASH_FLOW = """
+SELECT source, currency, expected_on, SUM(amount) AS amount FROM (
+SELECT 'invoices' AS source, i.currency, i.due_date AS expected_on, i.balance_due AS amount
+FROM invoices i
+WHERE i.kind = 'invoice' AND i.status IN ('issued', 'partially_paid') AND i.balance_due > 0
+  AND (CAST(:client_id AS uuid) IS NULL OR i.client_id = CAST(:client_id AS uuid))
+  AND (CAST(:currency AS varchar) IS NULL OR i.currency = CAST(:currency AS varchar))
+UNION ALL
+SELECT 'schedule', bs.currency, si.due_date + c.payment_terms_days, si.amount
+FROM schedule_items si
+JOIN billing_schedules bs ON bs.id = si.schedule_id
+JOIN projects p ON p.id = bs.project_id
+JOIN clients c ON c.id = p.client_id
+WHERE si.status = 'pending' AND si.invoice_id IS NULL AND si.due_date IS NOT NULL
+  AND p.status IN ('active', 'on_hold')
+  AND (CAST(:client_id AS uuid) IS NULL OR p.client_id = CAST(:client_id AS uuid))
+  AND (CAST(:currency AS varchar) IS NULL OR bs.currency = CAST(:currency AS varchar))
+UNION ALL
+SELECT 'expenses', e.currency, CAST(e.decided_at AS date), e.amount
+FROM expenses e
+LEFT JOIN projects p ON p.id = e.project_id
+WHERE e.status = 'approved' AND e.reimbursed_at IS NULL
+  AND (CAST(:client_id AS uuid) IS NULL OR p.client_id = CAST(:client_id AS uuid))
+  AND (CAST(:currency AS varchar) IS NULL OR e.currency = CAST(:currency AS varchar))
+) flows
+GROUP BY source, currency, expected_on
+"""
+
+# What each issued invoice still owed on `as_of`: its total less the payments and credit notes up to then.
+AR_AGING = f"""
+WITH paid AS (
+    SELECT pm.invoice_id, SUM(pm.amount) AS amount FROM payments pm
+    WHERE pm.paid_on <= {AS_OF} GROUP BY pm.invoice_id
+),
+credited AS (
+    SELECT cn.credit_of_id AS invoice_id, SUM(cn.total) AS amount FROM invoices cn
+    WHERE cn.kind = 'credit_note' AND cn.status NOT IN ('draft', 'void') AND cn.issue_date <= {AS_OF}
+    GROUP BY cn.credit_of_id
+),
+open AS (
+    SELECT i.id, i.client_id, i.currency, i.due_date,
+           i.total - COALESCE(paid.amount, 0) - COALESCE(credited.amount, 0) AS open_amount
+    FROM invoices i
+    LEFT JOIN paid ON paid.invoice_id = i.id
+    LEFT JOIN credited ON credited.invoice_id = i.id
+    WHERE i.kind = 'invoice' AND i.status NOT IN ('draft', 'void') AND i.issue_date <= {AS_OF}
+      AND (CAST(:client_id AS uuid) IS NULL OR i.client_id = CAST(:client_id AS uuid))
+      AND (CAST(:currency AS varchar) IS NULL OR i.currency = CAST(:currency AS varchar))
+)
+SELECT open.client_id, c.name AS client_name, open.currency,
+       SUM(open.open_amount) FILTER (WHERE open.due_date > {AS_OF}) AS not_due,
+       SUM(open.open_amount) FILTER (WHERE {AS_OF} - open.due_date BETWEEN 0 AND 30) AS d0_30,
+       SUM(open.open_amount) FILTER (WHERE {AS_OF} - open.due_date BETWEEN 31 AND 60) AS d31_60,
+       SUM(open.open_amount) FILTER (WHERE {AS_OF} - open.due_date BETWEEN 61 AND 90) AS d61_90,
+       SUM(open.open_amount) FILTER (WHERE {AS_OF} - open.due_date > 90) AS d90_plus,
+       SUM(open.open_amount) AS total, COUNT(*) AS invoices
+FROM open JOIN clients c ON c.id = open.client_id
+WHERE open.open_amount > 0
+GROUP BY open.client_id, c.name, open.currency
+ORDER BY c.name, open.client_id, open.currency
+"""
+
+UTILISATION = f"""
+SELECT t.person_id, date_trunc('week', t.work_date)::date AS week, SUM(t.hours) AS hours,
+       SUM(t.hours) FILTER (WHERE t.billable) AS billable_hours
+FROM time_entries t
+WHERE t.work_date {IN_PERIOD}
+  AND (CAST(:person_id AS varchar) IS NULL OR t.person_id = CAST(:person_id AS varchar))
+  AND (CAST(:project_id AS uuid) IS NULL OR t.project_id = CAST(:project_id AS uuid))
+GROUP BY 1, 2
+"""
+
+CAPACITIES = """
+SELECT user_id, effective_from, hours_per_week FROM capacities
+WHERE (CAST(:person_id AS varchar) IS NULL OR user_id = CAST(:person_id AS varchar))
+ORDER BY user_id, effective_from
+"""
+
+
+class ReportRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        result = await self.session.execute(text(sql), params)
+        return [dict(row) for row in result.mappings()]

@@ -1,0 +1,336 @@
+"""The finance reports: profitability (per project, client, cost center), cash-flow forecast, AR aging and
+utilisation. The database aggregates the ledger; the rules on top are pure functions below."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Literal
+
+from erp.money import round_money
+from erp.reports.repository import (
+    AR_AGING,
+    CAPACITIES,
+    CASH_FLOW,
+    CENTER_EXPENSES,
+    FAR_FUTURE,
+    FAR_PAST,
+    PROFITABILITY,
+    UTILISATION,
+    ReportRepository,
+)
+from erp.reports.schemas import (
+    AgingReport,
+    AgingRow,
+    AgingTotals,
+    CashFlowPeriod,
+    CashFlowReport,
+    CashFlowTotals,
+    GroupBy,
+    ProfitabilityReport,
+    ProfitabilityRow,
+    ProfitabilityTotals,
+    UtilisationReport,
+    UtilisationRow,
+    UtilisationWeek,
+)
+from throughline_messaging.problems import Unprocessable
+from throughline_messaging.uow import UnitOfWork
+
+ZERO = Decimal(0)
+MONEY_FIELDS = ("revenue_invoiced", "revenue_recognised", "cost_time", "cost_expenses")
+
+
+def percent(part: Decimal, whole: Decimal | None) -> Decimal | None:
+    if not whole:
+        return None
+    return (part * 100 / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+
+
+def recognised_revenue(row: dict[str, Any]) -> Decimal:
+    """Revenue earned by the work done in the period (before rounding):
+    - time and materials: approved billable hours at the project's bill rate (or the schedule's hourly rate),
+      up to the cap: min(cap, value to the end) - min(cap, value before the start);
+    - a budget in hours: percentage of completion by effort, budget x (share of budget hours done by the end
+      - share done before the start), each share at most 100 %;
+    - otherwise (no measure of progress): what was invoiced."""
+    if row["billing_type"] == "time_and_materials":
+        cap = row["cap"]
+        before, to = Decimal(row["tm_before"]), Decimal(row["tm_to"])
+        if cap is not None:
+            before, to = min(before, cap), min(to, cap)
+        return to - before
+    budget_hours: Decimal | None = row["budget_hours"]
+    if budget_hours:
+        done_to = min(Decimal(1), Decimal(row["hours_to"]) / budget_hours)
+        done_before = min(Decimal(1), Decimal(row["hours_before"]) / budget_hours)
+        return Decimal(row["budget_amount"]) * (done_to - done_before)
+    return Decimal(row["revenue_invoiced"])
+
+
+@dataclass
+class _Sums:
+    currency: str
+    keys: dict[str, Any] = field(default_factory=dict)
+    projects: int = 0
+    revenue_invoiced: Decimal = ZERO
+    revenue_recognised: Decimal = ZERO
+    cost_time: Decimal = ZERO
+    cost_expenses: Decimal = ZERO
+    budget_amount: Decimal = ZERO
+    hours: Decimal = ZERO
+    billable_hours: Decimal = ZERO
+    budget_hours: Decimal | None = None
+    unpriced_hours: Decimal = ZERO
+    unconverted_expenses: int = 0
+
+    def add(self, other: "_Sums") -> None:
+        self.projects += other.projects
+        for name in (*MONEY_FIELDS, "budget_amount", "hours", "billable_hours", "unpriced_hours"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        if other.budget_hours is not None:
+            self.budget_hours = (self.budget_hours or ZERO) + other.budget_hours
+        self.unconverted_expenses += other.unconverted_expenses
+
+    def row(self) -> ProfitabilityRow:
+        cost_total = self.cost_time + self.cost_expenses
+        margin = self.revenue_invoiced - cost_total
+        recognised_margin = self.revenue_recognised - cost_total
+        return ProfitabilityRow(
+            **self.keys, projects=self.projects, currency=self.currency,
+            revenue_invoiced=self.revenue_invoiced, revenue_recognised=self.revenue_recognised,
+            cost_time=self.cost_time, cost_expenses=self.cost_expenses, cost_total=cost_total, margin=margin,
+            margin_percent=percent(margin, self.revenue_invoiced), recognised_margin=recognised_margin,
+            recognised_margin_percent=percent(recognised_margin, self.revenue_recognised),
+            budget_amount=self.budget_amount, budget_burn_percent=percent(cost_total, self.budget_amount),
+            hours_logged=self.hours, billable_hours=self.billable_hours, budget_hours=self.budget_hours,
+            hours_burn_percent=percent(self.hours, self.budget_hours), unpriced_hours=self.unpriced_hours,
+            unconverted_expenses=self.unconverted_expenses,
+        )
+
+
+def _project_sums(row: dict[str, Any]) -> _Sums:
+    currency = row["currency"]
+    return _Sums(
+        currency=currency,
+        keys={"project_id": row["id"], "project_name": row["name"], "status": row["status"],
+              "client_id": row["client_id"], "client_name": row["client_name"],
+              "cost_center_id": row["cost_center_id"], "cost_center_code": row["cost_center_code"],
+              "cost_center_name": row["cost_center_name"]},
+        projects=1,
+        revenue_invoiced=round_money(Decimal(row["revenue_invoiced"]), currency),
+        revenue_recognised=round_money(recognised_revenue(row), currency),
+        cost_time=round_money(Decimal(row["cost_time"]), currency),
+        cost_expenses=round_money(Decimal(row["cost_expenses"]), currency),
+        budget_amount=round_money(Decimal(row["budget_amount"]), currency),
+        hours=Decimal(row["hours"]), billable_hours=Decimal(row["billable_hours"]),
+        budget_hours=row["budget_hours"], unpriced_hours=Decimal(row["unpriced_hours"]),
+        unconverted_expenses=int(row["unconverted_expenses"]),
+    )
+
+
+async def profitability(uow: UnitOfWork, *, group_by: GroupBy, date_from: date | None, date_to: date | None,
+                        client_id: uuid.UUID | None, project_id: uuid.UUID | None,
+                        cost_center_id: uuid.UUID | None, currency: str | None, status: str | None,
+                        limit: int, offset: int) -> ProfitabilityReport:
+    if date_from and date_to and date_from > date_to:
+        raise Unprocessable("date_from must not be after date_to.")
+    repo = ReportRepository(uow.session)
+    params = {"client_id": client_id, "project_id": project_id, "cost_center_id": cost_center_id,
+              "currency": currency, "status": status, "date_from": date_from or FAR_PAST,
+              "date_to": date_to or FAR_FUTURE}
+    projects = [_project_sums(r) for r in await repo.rows(PROFITABILITY, **params)]
+    if group_by == "project":
+        groups = projects
+    else:
+        key_fields = (("client_id", "client_name") if group_by == "client"
+                      else ("cost_center_id", "cost_center_code", "cost_center_name"))
+        by_key: dict[tuple[Any, ...], _Sums] = {}
+        for p in projects:
+            key = (*(p.keys[f] for f in key_fields), p.currency)
+            group = by_key.setdefault(key, _Sums(currency=p.currency, keys={f: p.keys[f] for f in key_fields}))
+            group.add(p)
+        # A cost center also carries the approved expenses booked on it without a project.
+        if group_by == "cost_center" and client_id is None and project_id is None and status is None:
+            for r in await repo.rows(CENTER_EXPENSES, **params):
+                key = (r["cost_center_id"], r["cost_center_code"], r["cost_center_name"], r["currency"])
+                group = by_key.setdefault(key, _Sums(currency=r["currency"],
+                                                     keys={f: r[f] for f in key_fields}))
+                group.cost_expenses += round_money(Decimal(r["cost_expenses"]), r["currency"])
+        groups = sorted(by_key.values(), key=lambda g: (str(g.keys.get(key_fields[1]) or ""),
+                                                        str(g.keys[key_fields[0]]), g.currency))
+    totals: dict[str, _Sums] = {}
+    for g in groups:
+        totals.setdefault(g.currency, _Sums(currency=g.currency)).add(g)
+    return ProfitabilityReport(
+        group_by=group_by, date_from=date_from, date_to=date_to,
+        items=[g.row() for g in groups[offset:offset + limit]], total=len(groups), limit=limit, offset=offset,
+        totals=[_totals(t) for _, t in sorted(totals.items())],
+    )
+
+
+def _totals(t: _Sums) -> ProfitabilityTotals:
+    row = t.row()
+    return ProfitabilityTotals(currency=t.currency, revenue_invoiced=row.revenue_invoiced,
+                               revenue_recognised=row.revenue_recognised, cost_time=row.cost_time,
+                               cost_expenses=row.cost_expenses, cost_total=row.cost_total, margin=row.margin,
+                               margin_percent=row.margin_percent, hours_logged=row.hours_logged)
+
+
+# --- cash flow ------------------------------------------------------------------------------------
+
+
+def period_start(day: date, interval: Literal["week", "month"]) -> date:
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def next_period(start: date, interval: Literal["week", "month"]) -> date:
+    if interval == "week":
+        return start + timedelta(weeks=1)
+    return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+
+
+def periods(date_from: date, date_to: date, interval: Literal["week", "month"]) -> list[tuple[date, date]]:
+    out, start = [], period_start(date_from, interval)
+    while start <= date_to:
+        end = next_period(start, interval)
+        out.append((start, end - timedelta(days=1)))
+        start = end
+    return out
+
+
+async def cash_flow(uow: UnitOfWork, *, interval: Literal["week", "month"], date_from: date | None,
+                    date_to: date | None, client_id: uuid.UUID | None, currency: str | None,
+                    today: date) -> CashFlowReport:
+    start = date_from or today
+    end = date_to or (start + timedelta(weeks=12) if interval == "week" else start + timedelta(days=183))
+    if start > end:
+        raise Unprocessable("date_from must not be after date_to.")
+    if len(periods(start, end, interval)) > 260:
+        raise Unprocessable("The forecast covers at most 260 periods; narrow date_from..date_to.")
+    slots = periods(start, end, interval)
+    first = slots[0][0]
+    rows = await ReportRepository(uow.session).rows(CASH_FLOW, client_id=client_id, currency=currency)
+    cells: dict[tuple[date, str], dict[str, Decimal]] = defaultdict(
+        lambda: {"invoices": ZERO, "schedule": ZERO, "expenses": ZERO})
+    totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for r in rows:
+        cur, amount = r["currency"], round_money(Decimal(r["amount"]), r["currency"])
+        expected: date = r["expected_on"] or first
+        if expected > slots[-1][1]:
+            if r["source"] != "expenses":
+                totals[cur]["beyond"] += amount
+            continue
+        if r["source"] == "invoices" and expected < first:
+            totals[cur]["overdue"] += amount
+        # Anything expected before the horizon (overdue, past schedule dates, owed expenses) is expected now.
+        slot = period_start(max(expected, first), interval)
+        cells[(slot, cur)][r["source"]] += amount
+    items: list[CashFlowPeriod] = []
+    currencies = sorted({cur for _, cur in cells} | set(totals))
+    for cur in currencies:
+        running = ZERO
+        for s, e in slots:
+            cell = cells.get((s, cur), {"invoices": ZERO, "schedule": ZERO, "expenses": ZERO})
+            inflow = cell["invoices"] + cell["schedule"]
+            net = inflow - cell["expenses"]
+            running += net
+            items.append(CashFlowPeriod(period_start=s, period_end=e, currency=cur, invoices_due=cell["invoices"],
+                                        schedule_items=cell["schedule"], inflow=inflow,
+                                        expenses_to_reimburse=cell["expenses"], net=net, cumulative_net=running))
+    summary = []
+    for cur in currencies:
+        mine = [i for i in items if i.currency == cur]
+        invoices = sum((i.invoices_due for i in mine), ZERO)
+        schedule = sum((i.schedule_items for i in mine), ZERO)
+        expenses = sum((i.expenses_to_reimburse for i in mine), ZERO)
+        summary.append(CashFlowTotals(currency=cur, overdue_invoices=totals[cur]["overdue"], invoices_due=invoices,
+                                      schedule_items=schedule, inflow=invoices + schedule,
+                                      expenses_to_reimburse=expenses, net=invoices + schedule - expenses,
+                                      beyond_horizon_inflow=totals[cur]["beyond"]))
+    return CashFlowReport(interval=interval, date_from=start, date_to=end, items=items, totals=summary)
+
+
+# --- AR aging -------------------------------------------------------------------------------------
+
+BUCKETS = ("not_due", "days_0_30", "days_31_60", "days_61_90", "days_90_plus")
+_SQL_BUCKETS = ("not_due", "d0_30", "d31_60", "d61_90", "d90_plus")
+
+
+async def ar_aging(uow: UnitOfWork, *, as_of: date, client_id: uuid.UUID | None, currency: str | None,
+                   limit: int, offset: int) -> AgingReport:
+    rows = await ReportRepository(uow.session).rows(AR_AGING, as_of=as_of, client_id=client_id, currency=currency)
+    items = []
+    for r in rows:
+        cur = r["currency"]
+        buckets = {b: round_money(Decimal(r[s] or 0), cur) for b, s in zip(BUCKETS, _SQL_BUCKETS, strict=True)}
+        items.append(AgingRow(client_id=r["client_id"], client_name=r["client_name"], currency=cur, **buckets,
+                              total=sum(buckets.values(), ZERO), invoices=int(r["invoices"])))
+    totals: dict[str, dict[str, Any]] = {}
+    for item in items:
+        t = totals.setdefault(item.currency, {b: ZERO for b in (*BUCKETS, "total")} | {"invoices": 0})
+        for b in (*BUCKETS, "total", "invoices"):
+            t[b] += getattr(item, b)
+    return AgingReport(as_of=as_of, items=items[offset:offset + limit], total=len(items), limit=limit,
+                       offset=offset, totals=[AgingTotals(currency=c, **t) for c, t in sorted(totals.items())])
+
+
+# --- utilisation ----------------------------------------------------------------------------------
+
+
+def capacity_on(series: Iterable[tuple[date, Decimal]], day: date) -> Decimal | None:
+    """The weekly capacity in force on `day` (the latest entry starting on or before it)."""
+    current = None
+    for starts, hours in series:
+        if starts <= day:
+            current = hours
+    return current
+
+
+async def utilisation(uow: UnitOfWork, *, date_from: date | None, date_to: date | None, person_id: str | None,
+                      project_id: uuid.UUID | None, today: date, limit: int, offset: int) -> UtilisationReport:
+    start = period_start(date_from or today - timedelta(weeks=4), "week")
+    end = period_start(date_to or today, "week") + timedelta(days=6)
+    if start > end:
+        raise Unprocessable("date_from must not be after date_to.")
+    if (end - start).days > 7 * 260:
+        raise Unprocessable("Utilisation covers at most 260 weeks; narrow date_from..date_to.")
+    repo = ReportRepository(uow.session)
+    logged = await repo.rows(UTILISATION, date_from=start, date_to=end, person_id=person_id, project_id=project_id)
+    series: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+    for r in await repo.rows(CAPACITIES, person_id=person_id):
+        series[r["user_id"]].append((r["effective_from"], Decimal(r["hours_per_week"])))
+    hours: dict[tuple[str, date], tuple[Decimal, Decimal]] = {
+        (r["person_id"], r["week"]): (Decimal(r["hours"]), Decimal(r["billable_hours"] or 0)) for r in logged}
+    people = sorted({p for p, _ in hours} | ({p for p in series if project_id is None}))
+    weeks = [s for s, _ in periods(start, end, "week")]
+    rows = []
+    team_capacity = team_hours = team_hours_with_capacity = team_billable = ZERO
+    for person in people:
+        person_weeks = []
+        cap_total: Decimal | None = None
+        h_total = b_total = ZERO
+        for week in weeks:
+            cap = capacity_on(series.get(person, []), week)
+            h, b = hours.get((person, week), (ZERO, ZERO))
+            person_weeks.append(UtilisationWeek(week_start=week, capacity_hours=cap, hours=h, billable_hours=b,
+                                                utilisation_percent=percent(h, cap),
+                                                billable_utilisation_percent=percent(b, cap)))
+            if cap is not None:
+                cap_total = (cap_total or ZERO) + cap
+                team_hours_with_capacity += h
+            h_total, b_total = h_total + h, b_total + b
+        team_capacity += cap_total or ZERO
+        team_hours += h_total
+        team_billable += b_total
+        rows.append(UtilisationRow(person_id=person, capacity_hours=cap_total, hours=h_total, billable_hours=b_total,
+                                   utilisation_percent=percent(h_total, cap_total),
+                                   billable_utilisation_percent=percent(b_total, cap_total), weeks=person_weeks))
+    return UtilisationReport(date_from=start, date_to=end, items=rows[offset:offset + limit], total=len(rows),
+                             limit=limit, offset=offset, capacity_hours=team_capacity, hours=team_hours,
+                             billable_hours=team_billable,
+                             utilisation_percent=percent(team_hours_with_capacity, team_capacity))

@@ -1,0 +1,141 @@
+"""Billing runs: every due schedule item invoiced exactly once, however often and concurrently the run goes;
+time and materials billed from approved billable time at the hourly rate, up to the cap."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from typing import Any
+
+from devstack.stack import Stack
+from tests.erp_billing.helpers import as_role, d, fixed, project_for, today
+from tests.support import Api, wait_for
+
+
+def run(api: Api, as_of: date, project: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"as_of": as_of.isoformat(), **extra}
+    if project is not None:
+        body["project_id"] = project["id"]
+    result: dict[str, Any] = api.ok("POST", "/api/erp/billing-runs", 201, json=body)
+    return result
+
+
+def schedule(api: Api, project: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = api.ok("GET", f"/api/erp/projects/{project['id']}/billing-schedule")
+    return result
+
+
+def test_each_due_item_is_invoiced_exactly_once(stack: Stack, admin: Api, finance: Api) -> None:
+    start = today() - timedelta(days=70)
+    project = project_for(admin, fixed(4, start), amount="10000.00")  # 2500.00 each, monthly from `start`
+    items = schedule(finance, project)["items"]
+    due_now = [i for i in items if date.fromisoformat(i["due_date"]) <= today()]
+    assert len(due_now) == 3
+
+    first = run(finance, today(), project)
+    assert first["invoices_created"] == 3 and first["items_invoiced"] == 3
+    invoices = first["invoices"]
+    assert all(i["status"] == "issued" and i["number"].startswith("INV-") for i in invoices)
+    assert sorted(i["schedule_item_id"] for i in invoices) == sorted(i["id"] for i in due_now)
+    assert all(i["lines"][0]["kind"] == "schedule" and i["total"] == "2500.00" for i in invoices)
+    assert all(i["deal_id"] == project["deal_id"] for i in invoices)
+    assert run(finance, today(), project)["invoices_created"] == 0  # again: nothing new
+
+    # Five runs at once, far in the future: the last item is invoiced once, by one of them.
+    def concurrent_run(_: int) -> int:
+        with as_role(stack, "finance", direct=True) as api:
+            response = api.post("/api/erp/billing-runs", json={"as_of": (today() + timedelta(days=400)).isoformat(),
+                                                               "project_id": project["id"]})
+            assert response.status_code in (201, 409), response.text
+            return int(response.json().get("invoices_created", 0))
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        assert sum(pool.map(concurrent_run, range(5))) == 1
+    after = schedule(finance, project)["items"]
+    assert all(i["status"] == "invoiced" and i["invoice_id"] for i in after)
+    listed = finance.ok("GET", "/api/erp/invoices", params={"project_id": project["id"]})
+    assert listed["total"] == 4
+    assert sum(d(i["total"]) for i in listed["items"]) == d("10000.00")  # the schedule, billed exactly
+    runs = finance.ok("GET", "/api/erp/billing-runs", params={"limit": 10})
+    assert runs["items"][0]["as_of"] and runs["total"] >= 7
+
+
+def test_voiding_gives_the_item_back_to_the_next_run(admin: Api, finance: Api) -> None:
+    project = project_for(admin, fixed(1, today() - timedelta(days=1)), amount="900.00")
+    invoice = run(finance, today(), project)["invoices"][0]
+    finance.ok("POST", f"/api/erp/invoices/{invoice['id']}/void", json={"reason": "wrong address"})
+    assert schedule(finance, project)["items"][0]["status"] == "pending"
+    again = run(finance, today(), project)["invoices"]
+    assert len(again) == 1 and again[0]["number"] != invoice["number"] and again[0]["total"] == "900.00"
+    assert run(finance, today(), project)["invoices_created"] == 0
+
+
+def test_draft_runs_and_milestones_when_reached(admin: Api, finance: Api, stack: Stack) -> None:
+    billing = {"type": "milestones", "milestones": [
+        {"name": "Kickoff", "percent": "40"},
+        {"name": "Launch", "percent": "60", "due_date": (today() + timedelta(days=90)).isoformat()}]}
+    project = project_for(admin, billing, amount="5000.00")
+    assert run(finance, today(), project)["invoices_created"] == 0  # not reached, not due
+    kickoff = schedule(finance, project)["items"][0]
+    with as_role(stack, "viewer") as viewer:
+        assert viewer.post(f"/api/erp/schedule-items/{kickoff['id']}/reach").status_code == 403
+    with as_role(stack, "project_manager") as pm:
+        reached = pm.ok("POST", f"/api/erp/schedule-items/{kickoff['id']}/reach")
+    assert reached["reached_at"] is not None
+    drafts = run(finance, today(), project, issue=False)["invoices"]
+    assert [(i["status"], i["number"], i["total"]) for i in drafts] == [("draft", None, "2000.00")]
+    assert finance.post(f"/api/erp/schedule-items/{kickoff['id']}/reach").status_code == 409  # already invoiced
+    issued = finance.ok("POST", f"/api/erp/invoices/{drafts[0]['id']}/issue")
+    assert issued["status"] == "issued"
+    assert run(finance, today() + timedelta(days=90), project)["invoices"][0]["total"] == "3000.00"
+
+
+def book(api: Api, project: dict[str, Any], hours: str, day: date, *, approve: bool = True, billable: bool = True,
+         person: str = "ada") -> dict[str, Any]:
+    entry: dict[str, Any] = api.ok("POST", "/api/erp/time-entries", 201, json={
+        "project_id": project["id"], "person_id": person, "work_date": day.isoformat(), "hours": hours,
+        "billable": billable, "description": "Build"})
+    if approve:
+        entry = api.ok("POST", f"/api/erp/time-entries/{entry['id']}/approve")
+    return entry
+
+
+def test_time_and_materials_bills_approved_billable_time_up_to_the_cap(admin: Api, finance: Api) -> None:
+    project = project_for(admin, {"type": "time_and_materials", "hourly_rate": "100.00", "cap": "1000.00"},
+                          amount="1000.00")
+    day = today() - timedelta(days=3)
+    billed = book(finance, project, "4", day)
+    book(finance, project, "2", day, billable=False)
+    waiting = book(finance, project, "3", day, approve=False, person="grace")
+    future = book(finance, project, "1", today() + timedelta(days=5), person="linus")
+
+    first = run(finance, today(), project)
+    assert first["time_entries_invoiced"] == 1
+    invoice = first["invoices"][0]
+    assert [(x["kind"], x["quantity"], x["unit_price"], x["net_amount"]) for x in invoice["lines"]] == [
+        ("time", "4", "100.00", "400.00")]
+    assert finance.ok("GET", f"/api/erp/time-entries/{billed['id']}")["invoice_id"] == invoice["id"]
+    assert finance.client.patch(f"/api/erp/time-entries/{billed['id']}", json={"hours": "5"}).status_code == 409
+    assert finance.client.delete(f"/api/erp/time-entries/{billed['id']}").status_code == 409
+
+    finance.ok("POST", f"/api/erp/time-entries/{waiting['id']}/approve")
+    book(finance, project, "5", day, person="grace")  # 3 h + 5 h = 800.00, but only 600.00 of the cap is left
+    second = run(finance, today(), project)["invoices"][0]
+    assert [x["kind"] for x in second["lines"]] == ["time", "time", "cap_adjustment"]
+    assert second["lines"][-1]["net_amount"] == "-200.00" and second["total"] == "600.00"
+
+    third = run(finance, today() + timedelta(days=10), project)  # the cap is used up: nothing more is billed
+    assert third["invoices_created"] == 0
+    assert finance.ok("GET", f"/api/erp/time-entries/{future['id']}")["beyond_cap"] is True
+    total = sum(d(i["total"]) for i in finance.ok("GET", "/api/erp/invoices",
+                                                  params={"project_id": project["id"]})["items"])
+    assert total == d("1000.00")
+
+
+def test_the_scheduler_runs_the_billing_run(finance: Api) -> None:
+    def scheduled() -> dict[str, Any] | None:
+        runs = finance.ok("GET", "/api/erp/billing-runs", params={"limit": 200})["items"]
+        return next((r for r in runs if r["triggered_by"] == "scheduler"), None)
+
+    run = wait_for(scheduled, 30, "the worker's scheduled billing run")
+    started_on = date.fromisoformat(run["as_of"])
+    assert today() - timedelta(days=1) <= started_on <= today()  # as of the day the worker started
+    assert run["issue"] is True and run["project_id"] is None
