@@ -1,29 +1,58 @@
-"""The gateway process: auth, proxying to CRM and ERP, health."""
+"""The gateway process: auth, users and API keys, proxying to CRM and ERP, composite views, docs, health,
+the web app (`/`) and its live updates (`/api/live`)."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
 import structlog
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import ORJSONResponse
 
+from gateway import live
+from gateway.apidocs import ServiceDocs
+from gateway.apidocs import router as docs_router
+from gateway.apikeys.router import router as api_keys_router
 from gateway.auth.router import router as auth_router
 from gateway.auth.service import ensure_admin
 from gateway.auth.tokens import TokenIssuer
+from gateway.customers.router import router as customers_router
 from gateway.health import router as health_router
+from gateway.middleware import InputHygieneMiddleware, StateHeadersMiddleware
+from gateway.proxy.idempotency import IdempotencyStore
 from gateway.proxy.router import router as proxy_router
-from gateway.proxy.upstreams import new_upstream
+from gateway.proxy.upstreams import UpstreamError, new_upstream
+from gateway.ratelimit import TokenBuckets
+from gateway.security import ApiKeyAuthenticator
 from gateway.settings import GatewaySettings, get_settings
+from gateway.users.router import router as users_router
 from gateway.web_app import mount_web_app
 from throughline_messaging.auth import TokenVerifier
 from throughline_messaging.db import new_engine, new_session_factory
 from throughline_messaging.http import RequestContextMiddleware
 from throughline_messaging.logging import configure_logging
-from throughline_messaging.problems import install_problem_handlers
+from throughline_messaging.problems import install_problem_handlers, problem_response
 
 log = structlog.get_logger(__name__)
+
+ROUTERS = [auth_router, users_router, api_keys_router, customers_router, live.router, health_router, docs_router,
+           proxy_router]
+PURGE_EVERY_SECONDS = 3600
+
+
+async def _purge_idempotency_keys(store: IdempotencyStore) -> None:
+    while True:
+        try:
+            purged = await store.purge_expired()
+            if purged:
+                log.info("idempotency_keys_purged", count=purged)
+        except Exception as exc:  # the database may be briefly away; try again next round
+            log.warning("idempotency_purge_failed", error=repr(exc))
+        await asyncio.sleep(PURGE_EVERY_SECONDS)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -39,29 +68,61 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with app.state.session_factory() as session:
             await ensure_admin(session, settings.admin_email, settings.admin_password)
+        purger = asyncio.create_task(_purge_idempotency_keys(app.state.idempotency))
         try:
             yield
         finally:
+            # The live-updates consumer starts with its first subscriber (no Kafka work for a gateway nobody
+            # streams from); it is stopped here, before the engine goes.
+            await live.stop_live(app)
+            purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purger
             for upstream in app.state.upstreams.values():
                 await upstream.client.aclose()
             await app.state.health_client.aclose()
             await engine.dispose()
 
-    app = FastAPI(title="Throughline API", default_response_class=ORJSONResponse, lifespan=lifespan)
+    app = FastAPI(title="Throughline API", default_response_class=ORJSONResponse, lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.issuer = issuer
     app.state.verifier = TokenVerifier(issuer.public_key_pem)
     app.state.session_factory = new_session_factory(engine)
     app.state.upstreams = {
         name: new_upstream(name, url, timeout=settings.upstream_timeout_seconds,
-                           connect_timeout=settings.upstream_connect_timeout_seconds)
+                           connect_timeout=settings.upstream_connect_timeout_seconds,
+                           retries=settings.upstream_retries, breaker_threshold=settings.breaker_failure_threshold,
+                           breaker_cooldown=settings.breaker_cooldown_seconds)
         for name, url in (("crm", settings.crm_url), ("erp", settings.erp_url))
     }
     app.state.health_client = httpx.AsyncClient(timeout=3)
+    app.state.api_keys = ApiKeyAuthenticator(app.state.session_factory, issuer)
+    app.state.user_buckets = TokenBuckets(settings.rate_limit_per_minute)
+    app.state.key_buckets = TokenBuckets(settings.api_key_rate_limit_per_minute)
+    app.state.idempotency = IdempotencyStore(app.state.session_factory)
+    app.state.service_docs = ServiceDocs(app.state.upstreams)
     install_problem_handlers(app)
-    app.include_router(auth_router)
-    app.include_router(health_router)
-    app.include_router(proxy_router)
+
+    @app.exception_handler(UpstreamError)
+    async def _upstream_problem(_: Request, exc: UpstreamError) -> ORJSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return problem_response(exc.status, exc.title, exc.detail, exc.type_slug, headers=headers, **exc.extensions)
+
+    for router in ROUTERS:
+        app.include_router(router)
     mount_web_app(app)
+    app.add_middleware(StateHeadersMiddleware)
+    app.add_middleware(InputHygieneMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service="gateway")
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["authorization", "content-type", "idempotency-key", "x-api-key", "x-request-id",
+                           "x-correlation-id", "traceparent", "tracestate"],
+            expose_headers=["x-request-id", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset",
+                            "retry-after", "idempotent-replayed", "location"],
+            max_age=600,
+        )
     return app

@@ -21,8 +21,14 @@ class GatewaySettings(BaseSettings):
     admin_password: str = Field("admin", validation_alias=AliasChoices("GATEWAY_ADMIN_PASSWORD", "ADMIN_PASSWORD"))
     upstream_timeout_seconds: float = 10.0
     upstream_connect_timeout_seconds: float = 2.0
+    upstream_retries: int = 2  # extra attempts for idempotent methods on connect failures
+    breaker_failure_threshold: int = 5  # consecutive failures that open an upstream's circuit
+    breaker_cooldown_seconds: float = 10.0  # how long it stays open before one trial request
     max_body_bytes: int = 5 * 1024 * 1024
     cors_origins: list[str] = Field(default_factory=list)
+    # Token buckets per caller: this many requests per minute, bursting up to the same number; 0 turns them off.
+    rate_limit_per_minute: int = 6000
+    api_key_rate_limit_per_minute: int = 6000
     log_level: str = "INFO"
 
 

@@ -1,11 +1,15 @@
-"""Users: logging in, the first admin, token refresh."""
+"""Users: logging in, the first admin, refresh tokens (rotated, revocable)."""
+
+import uuid
+from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.auth.passwords import hash_password, verify_password
-from gateway.db import User
+from gateway.auth.tokens import TokenIssuer
+from gateway.db import RefreshToken, User
 from throughline_messaging.problems import Unauthorized
 
 log = structlog.get_logger(__name__)
@@ -30,3 +34,64 @@ async def ensure_admin(session: AsyncSession, email: str, password: str) -> bool
     await session.commit()
     log.info("admin_created", email=email)
     return True
+
+
+async def issue_refresh_token(session: AsyncSession, issuer: TokenIssuer, user: User,
+                              family_id: uuid.UUID | None = None) -> str:
+    """A new refresh token, recorded by its id (the caller commits)."""
+    jti = uuid.uuid4()
+    now = datetime.now(UTC)
+    session.add(RefreshToken(id=jti, user_id=user.id, family_id=family_id or jti, issued_at=now,
+                             expires_at=now + issuer.refresh_ttl))
+    return issuer.refresh_token(user_id=str(user.id), jti=str(jti))
+
+
+async def rotate_refresh_token(session: AsyncSession, issuer: TokenIssuer, token: str) -> tuple[User, str]:
+    """Trade a refresh token for its successor. A token used twice means it leaked: the whole family dies."""
+    claims = issuer.read_refresh_claims(token)
+    try:
+        jti = uuid.UUID(str(claims["jti"]))
+    except ValueError:
+        raise Unauthorized("The refresh token is invalid.", type_slug="token-invalid") from None
+    record = (await session.execute(select(RefreshToken).where(RefreshToken.id == jti).with_for_update())
+              ).scalars().first()
+    if record is None or record.revoked_at is not None:
+        raise Unauthorized("The refresh token has been revoked; log in again.", type_slug="token-revoked")
+    if record.used_at is not None:
+        await revoke_family(session, record.family_id)
+        await session.commit()
+        log.warning("refresh_token_reused", user_id=str(record.user_id), family_id=str(record.family_id))
+        raise Unauthorized("The refresh token was already used; every session of its login is now revoked.",
+                           type_slug="token-reused")
+    user = await session.get(User, record.user_id)
+    if user is None or not user.active:
+        raise Unauthorized("The user of this refresh token no longer exists or is disabled.")
+    record.used_at = datetime.now(UTC)
+    successor = await issue_refresh_token(session, issuer, user, record.family_id)
+    await session.commit()
+    return user, successor
+
+
+async def revoke_refresh_token(session: AsyncSession, issuer: TokenIssuer, token: str) -> None:
+    """Logout: revoke the token's whole family (this login and its rotations)."""
+    claims = issuer.read_refresh_claims(token)
+    try:
+        jti = uuid.UUID(str(claims["jti"]))
+    except ValueError:
+        raise Unauthorized("The refresh token is invalid.", type_slug="token-invalid") from None
+    record = await session.get(RefreshToken, jti)
+    if record is not None:
+        await revoke_family(session, record.family_id)
+        await session.commit()
+
+
+async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
+    await session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
+                                                     RefreshToken.revoked_at.is_(None))
+                          .values(revoked_at=datetime.now(UTC)))
+
+
+async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID) -> None:
+    await session.execute(update(RefreshToken).where(RefreshToken.user_id == user_id,
+                                                     RefreshToken.revoked_at.is_(None))
+                          .values(revoked_at=datetime.now(UTC)))

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -27,30 +28,38 @@ class TokenIssuer:
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
 
-    def access_token(self, *, user_id: str, email: str, role: str, kind: str = "user") -> str:
+    def access_token(self, *, user_id: str, email: str, role: str, kind: str = "user",
+                     ttl: timedelta | None = None) -> str:
         return self._sign({"sub": user_id, "email": email, "role": role, "kind": kind, "typ": "access"},
-                          self.access_ttl)
+                          ttl or self.access_ttl)
 
-    def refresh_token(self, *, user_id: str) -> str:
-        return self._sign({"sub": user_id, "typ": "refresh", "role": "viewer"}, self.refresh_ttl)
+    def refresh_token(self, *, user_id: str, jti: str | None = None) -> str:
+        claims = {"sub": user_id, "typ": "refresh", "role": "viewer"}
+        if jti is not None:
+            claims["jti"] = jti
+        return self._sign(claims, self.refresh_ttl)
 
     def read_refresh_token(self, token: str) -> str:
         """The user id a valid refresh token was issued to."""
+        return str(self.read_refresh_claims(token)["sub"])
+
+    def read_refresh_claims(self, token: str) -> dict[str, Any]:
+        """The claims of a validly signed, unexpired refresh token (sub, jti, exp...)."""
         try:
             claims = jwt.decode(token, self.public_key_pem, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
-                                options={"require": ["exp", "sub", "typ"]})
+                                options={"require": ["exp", "sub", "typ", "jti"]})
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The refresh token has expired; log in again.", type_slug="token-expired") from None
         except jwt.InvalidTokenError as exc:
             raise Unauthorized(f"The refresh token is invalid ({exc}).", type_slug="token-invalid") from None
         if claims["typ"] != "refresh":
             raise Unauthorized("That is not a refresh token.", type_slug="token-invalid")
-        return str(claims["sub"])
+        return dict(claims)
 
     def _sign(self, claims: dict[str, str], ttl: timedelta) -> str:
         now = datetime.now(UTC)
-        payload = {**claims, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "nbf": now, "exp": now + ttl,
-                   "jti": uuid.uuid4().hex}
+        payload = {"jti": uuid.uuid4().hex, **claims, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "nbf": now,
+                   "exp": now + ttl}
         return jwt.encode(payload, self._key, algorithm=ALGORITHM)
 
 

@@ -1,0 +1,285 @@
+"""Live updates for the web app: the integration events, pushed to browsers as server-sent events.
+
+`GET /api/live?access_token=...` (EventSource cannot set headers, so the token rides in the query; an
+`Authorization: Bearer` header works too). One Kafka consumer per gateway process, with no consumer
+group: it assigns itself every partition of the six topics in `throughline_events.TOPICS`, seeks to
+their ends and fans each event out to the connected clients as
+
+    id: <event_id>
+    event: <event_type>
+    data: <envelope json>
+
+Every role may read all CRM and ERP data, so every authenticated user gets every event; `types` (a
+comma-separated list of event-type prefixes, e.g. `deal.,invoice.`) narrows a stream. The stream says
+`event: ready` once the consumer sits at the end of every topic (what a client sees after that is new),
+sends a comment every 15 s to keep proxies from closing it, and ends with `event: token-expired` when the
+access token expires: the client refreshes its token and reconnects. A client that cannot keep up
+(its queue of 1,000 events is full) is dropped with `event: overflow` and reconnects.
+
+Wiring (the gateway's app.py): `app.include_router(live.router)`; in the lifespan, `await start_live(app)`
+after start-up (optional: the hub also starts on the first subscriber) and `await stop_live(app)` at
+shutdown, before the engine is disposed.
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import jwt
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import StreamingResponse
+
+from throughline_events import TOPICS, ContractError, decode
+from throughline_messaging.auth import Principal, TokenVerifier
+from throughline_messaging.problems import Unauthorized
+
+log = structlog.get_logger(__name__)
+
+router = APIRouter(tags=["live"])
+
+QUEUE_SIZE = 1000
+KEEPALIVE_SECONDS = 15.0
+READY_WAIT_SECONDS = 10.0
+RETRY_MS = 3000
+
+
+@dataclass(eq=False)
+class Subscriber:
+    prefixes: tuple[str, ...]
+    queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    overflowed: bool = False
+
+    def wants(self, event_type: str) -> bool:
+        return not self.prefixes or any(event_type.startswith(p) for p in self.prefixes)
+
+
+class LiveHub:
+    """One process-wide consumer (no group, every partition, from the end) and its subscribers."""
+
+    def __init__(self, bootstrap_servers: str) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.subscribers: set[Subscriber] = set()
+        self.ready = asyncio.Event()
+        self.delivered = 0
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if not self.running:
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="live-hub")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        self.ready.clear()
+        for subscriber in list(self.subscribers):
+            _offer(subscriber, None)
+
+    def subscribe(self, prefixes: tuple[str, ...]) -> Subscriber:
+        subscriber = Subscriber(prefixes)
+        self.subscribers.add(subscriber)
+        self.start()
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+
+    def publish(self, event_type: str, event_id: str, envelope_json: str) -> None:
+        message = f"id: {event_id}\nevent: {event_type}\ndata: {envelope_json}\n\n"
+        for subscriber in list(self.subscribers):
+            if subscriber.wants(event_type) and not _offer(subscriber, message):
+                # Too slow to keep up: drop it rather than grow without bound; the client reconnects.
+                subscriber.overflowed = True
+                self.subscribers.discard(subscriber)
+        self.delivered += 1
+
+    async def _run(self) -> None:
+        backoff = 0.5
+        while not self._stopping:
+            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers, group_id=None,
+                                        client_id="gateway-live", enable_auto_commit=False,
+                                        auto_offset_reset="latest")
+            try:
+                await consumer.start()
+                await self._consume(consumer)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the broker went away: say so, wait, start again from the end
+                log.warning("live.consumer_failed", error=str(exc), retry_in=backoff)
+            finally:
+                self.ready.clear()
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+
+    async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        assigned = await self._assign(consumer)
+        self.ready.set()
+        log.info("live.consumer_ready", partitions=len(assigned))
+        missing_checked = time.monotonic()
+        while True:
+            batches = await consumer.getmany(timeout_ms=500, max_records=500)
+            for records in batches.values():
+                for record in records:
+                    self._forward(record.value)
+            if len(assigned) < _partition_count() and time.monotonic() - missing_checked > 5:
+                # Some topic did not exist yet at start (the services create them); pick it up from its end.
+                missing_checked = time.monotonic()
+                more = await _partitions(consumer)
+                new = [tp for tp in more if tp not in assigned]
+                if new:
+                    positions = {tp: await consumer.position(tp) for tp in assigned}
+                    consumer.assign(more)
+                    for tp, offset in positions.items():
+                        consumer.seek(tp, offset)
+                    await consumer.seek_to_end(*new)
+                    assigned = more
+
+    async def _assign(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+        for _ in range(40):
+            partitions = await _partitions(consumer)
+            if partitions:
+                consumer.assign(partitions)
+                await consumer.seek_to_end(*partitions)
+                for tp in partitions:  # resolve the end offsets now, so "ready" means "from here on"
+                    await consumer.position(tp)
+                return partitions
+            await asyncio.sleep(0.5)
+        raise RuntimeError("none of the event topics exists yet")
+
+    def _forward(self, raw: bytes | None) -> None:
+        try:
+            envelope = decode(raw)
+        except ContractError as exc:
+            log.warning("live.undecodable_event", error=str(exc))
+            return
+        self.publish(envelope.event_type, str(envelope.event_id), envelope.model_dump_json())
+
+
+def _offer(subscriber: Subscriber, message: str | None) -> bool:
+    try:
+        subscriber.queue.put_nowait(message)
+    except asyncio.QueueFull:
+        return False
+    return True
+
+
+def _partition_count() -> int:
+    return sum(topic.partitions for topic in TOPICS.values())
+
+
+async def _partitions(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+    existing = await consumer.topics()  # refreshes the cluster metadata
+    partitions: list[TopicPartition] = []
+    for name in TOPICS:
+        if name in existing:
+            partitions.extend(TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ()))
+    return partitions
+
+
+def _bootstrap_servers(app: FastAPI) -> str:
+    configured = getattr(app.state, "kafka_bootstrap_servers", None)
+    if isinstance(configured, str) and configured:
+        return configured
+    return os.environ.get("GATEWAY_KAFKA_BOOTSTRAP_SERVERS") or os.environ.get("KAFKA_BOOTSTRAP_SERVERS") \
+        or "127.0.0.1:9092"
+
+
+def live_hub(app: FastAPI) -> LiveHub:
+    hub = getattr(app.state, "live_hub", None)
+    if not isinstance(hub, LiveHub):
+        hub = LiveHub(_bootstrap_servers(app))
+        app.state.live_hub = hub
+    return hub
+
+
+async def start_live(app: FastAPI) -> None:
+    """Start the process's live consumer now (for the lifespan; otherwise the first subscriber starts it)."""
+    live_hub(app).start()
+
+
+async def stop_live(app: FastAPI) -> None:
+    """Stop the consumer and end every open stream (call at shutdown)."""
+    hub = getattr(app.state, "live_hub", None)
+    if isinstance(hub, LiveHub):
+        await hub.stop()
+
+
+def _token_expiry(token: str) -> float:
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return float(claims.get("exp", time.time() + 3600))
+
+
+def _authenticate(request: Request, access_token: str | None) -> Principal:
+    verifier: TokenVerifier = request.app.state.verifier
+    token = access_token
+    if not token:
+        scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+        token = bearer.strip() if scheme.lower() == "bearer" else ""
+    if not token:
+        raise Unauthorized("Pass the access token as the access_token query parameter (or a bearer header).")
+    return verifier.verify(token)
+
+
+@router.get("/api/live", summary="Server-sent events: every integration event, as it happens",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "`event: <event_type>`, `data: <envelope json>` per event"}})
+async def live_events(
+    request: Request,
+    access_token: Annotated[str | None, Query(max_length=4096, description="The access token")] = None,
+    types: Annotated[str | None, Query(max_length=500, description="Event-type prefixes, comma-separated")] = None,
+) -> StreamingResponse:
+    principal = _authenticate(request, access_token)
+    expires_at = _token_expiry(principal.token)
+    prefixes = tuple(p.strip() for p in (types or "").split(",") if p.strip())
+    hub = live_hub(request.app)
+    subscriber = hub.subscribe(prefixes)
+    log.info("live.subscribed", user_id=principal.user_id, subscribers=len(hub.subscribers))
+    return StreamingResponse(_stream(hub, subscriber, expires_at), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+async def _stream(hub: LiveHub, subscriber: Subscriber, expires_at: float) -> AsyncIterator[str]:
+    try:
+        yield f"retry: {RETRY_MS}\n: connected\n\n"
+        try:
+            await asyncio.wait_for(hub.ready.wait(), READY_WAIT_SECONDS)
+            yield f"event: ready\ndata: {json.dumps({'live': True})}\n\n"
+        except TimeoutError:
+            yield f"event: ready\ndata: {json.dumps({'live': False, 'detail': 'the event broker is unreachable'})}\n\n"
+        while True:
+            remaining = expires_at - time.time()
+            if remaining <= 0:
+                yield "event: token-expired\ndata: {}\n\n"
+                return
+            try:
+                message = await asyncio.wait_for(subscriber.queue.get(), min(KEEPALIVE_SECONDS, remaining))
+            except TimeoutError:
+                yield ": keepalive\n\n"
+                continue
+            if message is None:  # the gateway is stopping
+                return
+            yield message
+            if subscriber.overflowed and subscriber.queue.empty():
+                yield "event: overflow\ndata: {}\n\n"
+                return
+    finally:
+        hub.unsubscribe(subscriber)

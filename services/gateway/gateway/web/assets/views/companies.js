@@ -1,0 +1,120 @@
+// Companies: the list and the company page (overview from the gateway, deals, timeline).
+
+import { api, optional, itemsOf, ApiError } from "../api.js";
+import { h, field, money, moneyByCurrency, addTo, date, badge, formDialog, toast, table, unavailable } from "../ui.js";
+import { pageHead, timeline, followUpForms } from "./common.js";
+import { newDealDialog } from "./deals.js";
+
+function newCompanyDialog() {
+  return formDialog({
+    title: "New company",
+    submitLabel: "Create company",
+    build: (body) => body.append(
+      field("Name", { name: "name", required: true, maxlength: 200 }),
+      h("div", { class: "row" },
+        field("Domain", { name: "domain", placeholder: "example.com" }),
+        field("Email", { name: "email", type: "email" })),
+      field("Phone", { name: "phone", type: "tel" })),
+    submit: async (data) => {
+      const body = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== ""));
+      const company = await api("/api/crm/companies", { method: "POST", json: body });
+      toast(`Company “${company.name}” created.`);
+      return company;
+    },
+  });
+}
+
+export async function companiesView(root, ctx) {
+  const q = ctx.query.get("q") || "";
+  const offset = Number(ctx.query.get("offset") || 0);
+  const page = await api("/api/crm/companies", { query: { q, limit: 50, offset } });
+  const search = h("input", { type: "search", name: "q", value: q });
+  const form = h("form", { class: "filters", role: "search" }, field("Search name, domain or email", search),
+    h("button", { type: "submit" }, "Search"));
+  form.addEventListener("submit", (e) => { e.preventDefault(); ctx.navigate(`/companies?q=${encodeURIComponent(search.value)}`); });
+  const rows = itemsOf(page);
+  const total = page.total ?? rows.length;
+  root.append(
+    pageHead("Companies", ctx.can("crm.write") ? h("button", { type: "button", onclick: async () => {
+      const c = await newCompanyDialog();
+      if (c) ctx.navigate(`/companies/${c.id}`);
+    } }, "New company") : null),
+    form,
+    table([
+      { label: "Name", value: (c) => h("a", { href: `#/companies/${c.id}` }, c.name) },
+      { label: "Domain", value: (c) => c.domain || "—" },
+      { label: "Email", value: (c) => c.email || "—" },
+      { label: "Industry", value: (c) => c.industry || "—" },
+    ], rows, { empty: q ? "No company matches." : "No companies yet." }),
+    h("p", { class: "muted small" }, `${rows.length ? offset + 1 : 0}–${offset + rows.length} of ${total}`,
+      offset > 0 ? [" ", h("a", { href: `#/companies?q=${encodeURIComponent(q)}&offset=${Math.max(0, offset - 50)}` }, "Previous")] : null,
+      offset + rows.length < total ? [" ", h("a", { href: `#/companies?q=${encodeURIComponent(q)}&offset=${offset + 50}` }, "Next")] : null));
+  return { events: ["company."] };
+}
+
+export async function companyView(root, ctx) {
+  const [id] = ctx.params;
+  let company;
+  try {
+    company = await api(`/api/crm/companies/${id}`);
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 422)) {
+      root.append(pageHead("Company not found"), h("p", {}, "This company does not exist. ", h("a", { href: "#/companies" }, "Back to companies.")));
+      return { events: [] };
+    }
+    throw error;
+  }
+  const [overview, deals, events] = await Promise.all([
+    optional(api(`/api/customers/${id}/overview`)),
+    api("/api/crm/deals", { query: { company_id: id, limit: 200 } }),
+    timeline({ company_id: id }),
+  ]);
+  const dealRows = itemsOf(deals);
+  const projects = overview ? itemsOf(overview.projects) : [];
+  const invoices = overview ? itemsOf(overview.invoices) : [];
+  let balance = null;
+  if (overview && Array.isArray(overview.balance_due)) {
+    balance = moneyByCurrency(overview.balance_due.reduce((t, b) => addTo(t, b.currency, b.amount), {}), "Nothing due");
+  }
+  const warnings = overview ? itemsOf(overview.warnings) : [];
+  const openTotals = {};
+  for (const d of dealRows.filter((d) => d.status === "open")) addTo(openTotals, d.currency, d.amount);
+  root.append(
+    pageHead(company.name, ctx.can("crm.write") ? h("button", { type: "button", onclick: async () => {
+      const deal = await newDealDialog(ctx, company.id);
+      if (deal) ctx.refresh();
+    } }, "New deal") : null),
+    h("div", { class: "grid-2" },
+      h("section", { class: "panel", "aria-labelledby": "co-facts" }, h("h2", { id: "co-facts" }, "Company"),
+        h("dl", { class: "facts" },
+          h("dt", {}, "Domain"), h("dd", {}, company.domain || "—"),
+          h("dt", {}, "Email"), h("dd", {}, company.email || "—"),
+          h("dt", {}, "Phone"), h("dd", {}, company.phone || "—"),
+          h("dt", {}, "Open pipeline"), h("dd", {}, moneyByCurrency(openTotals)),
+          h("dt", {}, "Balance due"), h("dd", { id: "company-balance" }, balance ?? "Not available")),
+        warnings.length ? h("p", { class: "notice" }, `Part of this overview is missing: ${warnings.map((w) => w.detail).join(" ")}`) : null,
+        h("h3", {}, "Deals"),
+        table([
+          { label: "Deal", value: (d) => h("a", { href: `#/deals/${d.id}` }, d.title) },
+          { label: "Status", value: (d) => badge(d.status) },
+          { label: "Amount", value: (d) => money(d.amount, d.currency), num: true },
+        ], dealRows, { empty: "No deals yet." }),
+        h("h3", {}, "Projects and invoices"),
+        overview ? [
+          table([
+            { label: "Project", value: (p) => h("a", { href: `#/projects/${p.id}` }, p.name) },
+            { label: "Status", value: (p) => badge(p.status) },
+            { label: "Budget", value: (p) => money(p.budget_amount, p.currency), num: true },
+          ], projects, { empty: "No projects yet." }),
+          table([
+            { label: "Invoice", value: (i) => h("a", { href: `#/invoices/${i.id}` }, i.number || "Draft") },
+            { label: "Status", value: (i) => badge(i.overdue ? "overdue" : i.status) },
+            { label: "Due", value: (i) => date(i.due_date) },
+            { label: "Balance", value: (i) => money(i.balance_due, i.currency), num: true },
+          ], invoices, { empty: "No invoices yet." }),
+        ] : unavailable("The customer overview")),
+      h("section", { class: "panel", "aria-labelledby": "co-timeline" },
+        h("div", { class: "page-head" }, h("h2", { id: "co-timeline" }, "Timeline"), followUpForms(ctx, { company_id: company.id })),
+        events)));
+  return { events: ["company.", "deal.", "project.", "invoice.", "payment.", "task.", "activity."] };
+}

@@ -1,0 +1,108 @@
+// Expenses: enter and submit your own, approve or reject others' (the ERP enforces the approval chain).
+
+import { api, all, optional, itemsOf } from "../api.js";
+import { h, field, select, money, date, badge, formDialog, toast, table, act, isoDate, unavailable, label } from "../ui.js";
+import { pageHead } from "./common.js";
+
+async function newExpenseDialog() {
+  const [projects, costCenters] = await Promise.all([
+    optional(all("/api/erp/projects", { status: "active" }, 1000)).then((r) => r || []),
+    optional(all("/api/erp/cost-centers", {}, 500)).then((r) => r || []),
+  ]);
+  return formDialog({
+    title: "New expense",
+    submitLabel: "Submit for approval",
+    build: (body) => body.append(
+      h("div", { class: "row" },
+        field("Amount", { name: "amount", required: true, inputmode: "decimal", pattern: "^\\d+(\\.\\d{1,4})?$" }),
+        field("Currency", { name: "currency", required: true, value: "EUR", maxlength: 3, pattern: "^[A-Z]{3}$" }),
+        field("Date", { name: "expense_date", type: "date", required: true, value: isoDate() })),
+      field("Merchant", { name: "merchant", maxlength: 200 }),
+      field("What for", h("textarea", { name: "description", maxlength: 2000 })),
+      h("div", { class: "row" },
+        field("Project", select({ name: "project_id" }, [["", "None"], ...projects.map((p) => [p.id, p.name])], "")),
+        field("Cost center", select({ name: "cost_center_id" }, [["", "None"], ...costCenters.map((c) => [c.id, c.code ? `${c.code} ${c.name}` : c.name])], ""))),
+      h("p", { class: "muted small" }, "Book it to a project, a cost center or both."),
+      field("Receipt", { name: "receipt", type: "file", accept: "application/pdf,image/*" }, "PDF or image; needed above the receipt threshold"),
+      h("div", { class: "field" }, h("input", { type: "checkbox", name: "billable", id: "expense-billable" }),
+        h("label", { for: "expense-billable", style: "display:inline;margin-left:.4rem" }, "Billable to the client"))),
+    submit: async (data) => {
+      const expense = await api("/api/erp/expenses", { method: "POST", json: {
+        amount: data.amount, currency: data.currency.toUpperCase(), expense_date: data.expense_date,
+        ...(data.merchant ? { merchant: data.merchant } : {}), ...(data.description ? { description: data.description } : {}),
+        ...(data.project_id ? { project_id: data.project_id } : {}),
+        ...(data.cost_center_id ? { cost_center_id: data.cost_center_id } : {}), billable: Boolean(data.billable),
+      } });
+      if (data.receipt && data.receipt.size) {
+        const upload = new FormData();
+        upload.append("file", data.receipt, data.receipt.name);
+        await api(`/api/erp/expenses/${expense.id}/receipt`, { method: "POST", multipart: upload });
+      }
+      const submitted = await submitDraft(expense);
+      toast(`Expense of ${money(submitted.amount, submitted.currency)} submitted.`);
+      return submitted;
+    },
+  });
+}
+
+// Submitting may be refused (a receipt is missing): the draft stays in "Mine", where it can be submitted again.
+async function submitDraft(expense) {
+  try {
+    return await api(`/api/erp/expenses/${expense.id}/submit`, { method: "POST" });
+  } catch (error) {
+    error.message = `The expense is saved as a draft but not submitted: ${error.message}`;
+    throw error;
+  }
+}
+
+function rejectDialog(expense) {
+  return formDialog({
+    title: "Reject expense",
+    submitLabel: "Reject",
+    danger: true,
+    build: (body) => body.append(h("p", {}, `${money(expense.amount, expense.currency)} at ${expense.merchant || "—"}`),
+      field("Why", h("textarea", { name: "comment", required: true, maxlength: 2000 }), "the submitter sees it")),
+    submit: async (data) => {
+      const rejected = await api(`/api/erp/expenses/${expense.id}/reject`, { method: "POST", json: { comment: data.comment } });
+      toast("Expense rejected.");
+      return rejected;
+    },
+  });
+}
+
+export async function expensesView(root, ctx) {
+  const approver = ctx.can("expense.approve");
+  const scope = ctx.query.get("scope") || (approver ? "approve" : "mine");
+  const query = scope === "approve" ? { status: "submitted" } : scope === "mine" ? { mine: "true" } : {};
+  const page = await optional(api("/api/erp/expenses", { query: { ...query, limit: 100 } }));
+  root.append(pageHead("Expenses", ctx.can("expense.create") && page !== null
+    ? h("button", { type: "button", onclick: async () => { if (await newExpenseDialog()) ctx.refresh(); } }, "New expense") : null));
+  if (page === null) { root.append(unavailable("Expenses")); return { events: ["expense."] }; }
+  const scopes = [...(approver ? [["approve", "Awaiting approval"]] : []), ["mine", "Mine"], ["all", "All"]];
+  const picker = select({ id: "expense-scope", onchange: (e) => ctx.navigate(`/expenses?scope=${e.target.value}`) }, scopes, scope);
+  const errors = h("div", { "aria-live": "assertive" });
+  const rows = itemsOf(page);
+  root.append(h("div", { class: "filters" }, field("Show", picker)), errors,
+    table([
+      { label: "Date", value: (x) => date(x.expense_date) },
+      { label: "Merchant", value: (x) => h("div", {}, x.merchant || "—", x.description ? h("div", { class: "small muted" }, x.description) : null) },
+      { label: "By", value: (x) => x.submitter_email || x.submitted_by },
+      { label: "Project", value: (x) => (x.project_id ? h("a", { href: `#/projects/${x.project_id}` }, "Project") : "—") },
+      { label: "Amount", value: (x) => money(x.amount, x.currency), num: true },
+      { label: "Status", value: (x) => h("span", {}, badge(x.status), x.required_approval && x.status === "submitted" ? h("div", { class: "small muted" }, `needs ${label(x.required_approval)}`) : null) },
+      { label: "", value: (x) => (approver && x.status === "submitted" && x.submitted_by !== ctx.me.id ? h("div", { class: "actions" },
+        h("button", { type: "button", "aria-label": `Approve ${money(x.amount, x.currency)} at ${x.merchant || "unknown merchant"}`, onclick: (e) => act(e.currentTarget, async () => {
+          await api(`/api/erp/expenses/${x.id}/approve`, { method: "POST" });
+          toast("Expense approved.");
+          ctx.refresh();
+        }, errors) }, "Approve"),
+        h("button", { type: "button", class: "secondary", "aria-label": `Reject ${money(x.amount, x.currency)} at ${x.merchant || "unknown merchant"}`, onclick: async () => { if (await rejectDialog(x)) ctx.refresh(); } }, "Reject"))
+        : (["draft", "rejected"].includes(x.status) && x.submitted_by === ctx.me.id
+          ? h("button", { type: "button", class: "secondary", onclick: (e) => act(e.currentTarget, async () => {
+            await submitDraft(x);
+            toast("Expense submitted.");
+            ctx.refresh();
+          }, errors) }, "Submit") : "")) },
+    ], rows, { empty: scope === "approve" ? "Nothing is waiting for your approval." : "No expenses yet." }));
+  return { events: ["expense."] };
+}

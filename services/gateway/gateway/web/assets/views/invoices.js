@@ -1,0 +1,216 @@
+// Finance: invoices (list, draft, issue, record payment, void, credit note, the rendered invoice).
+
+import { api, all, optional, itemsOf, ApiError } from "../api.js";
+import { h, field, select, money, date, dateTime, badge, formDialog, toast, table, act, isoDate, label, unavailable } from "../ui.js";
+import { pageHead, clientNames } from "./common.js";
+
+// Invoices whose rendered view the user opened: a live re-render of the page shows it again.
+const RENDERED_OPEN = new Set();
+
+function statusOf(invoice) { return invoice.overdue ? "overdue" : invoice.status; }
+
+async function newInvoiceDialog(ctx) {
+  const [clients, projects] = await Promise.all([all("/api/erp/clients", {}, 2000), all("/api/erp/projects", { status: "active" }, 1000)]);
+  return formDialog({
+    title: "New draft invoice",
+    submitLabel: "Create draft",
+    build: (body) => body.append(
+      field("Client", select({ name: "client_id", required: true }, [["", "Choose a client"], ...clients.map((c) => [c.id, c.name])], "")),
+      field("Project (optional)", select({ name: "project_id" }, [["", "None"], ...projects.map((p) => [p.id, p.name])], "")),
+      field("Description", { name: "description", required: true, maxlength: 500 }),
+      h("div", { class: "row" },
+        field("Quantity", { name: "quantity", required: true, inputmode: "decimal", value: "1" }),
+        field("Unit price", { name: "unit_price", required: true, inputmode: "decimal" }),
+        field("Tax %", { name: "tax_rate", inputmode: "decimal", value: "0" })),
+      field("Currency", { name: "currency", maxlength: 3, pattern: "^[A-Z]{3}$", placeholder: "the client's or project's" })),
+    submit: async (data) => {
+      const invoice = await api("/api/erp/invoices", { method: "POST", json: {
+        client_id: data.client_id || null, ...(data.project_id ? { project_id: data.project_id } : {}),
+        ...(data.currency ? { currency: data.currency.toUpperCase() } : {}),
+        lines: [{ description: data.description, quantity: data.quantity, unit_price: data.unit_price, tax_rate: data.tax_rate || "0" }],
+      } });
+      toast("Draft invoice created.");
+      ctx.navigate(`/invoices/${invoice.id}`);
+      return invoice;
+    },
+  });
+}
+
+export async function invoicesView(root, ctx) {
+  const status = ctx.query.get("status") || "";
+  const overdue = status === "overdue";
+  const offset = Number(ctx.query.get("offset") || 0);
+  const [page, clients] = await Promise.all([
+    optional(api("/api/erp/invoices", { query: { status: overdue ? "" : status, overdue: overdue ? "true" : "", limit: 50, offset } })),
+    clientNames(),
+  ]);
+  root.append(pageHead("Invoices", ctx.can("finance.write") && page !== null ? [
+    h("button", { type: "button", class: "secondary", onclick: () => newInvoiceDialog(ctx) }, "New draft invoice"),
+  ] : null));
+  if (page === null) { root.append(unavailable("Invoicing")); return { events: ["invoice.", "payment."] }; }
+  const filter = select({ id: "invoice-status", onchange: (e) => ctx.navigate(`/invoices?status=${e.target.value}`) },
+    [["", "All"], ["draft", "Draft"], ["issued", "Issued"], ["partially_paid", "Partially paid"], ["overdue", "Overdue"], ["paid", "Paid"], ["credited", "Credited"], ["void", "Void"]], status);
+  const rows = itemsOf(page);
+  const total = page.total ?? rows.length;
+  root.append(h("div", { class: "filters" }, field("Status", filter)),
+    table([
+      { label: "Number", value: (i) => h("a", { href: `#/invoices/${i.id}` }, i.number || "Draft", i.kind === "credit_note" ? " (credit note)" : "") },
+      { label: "Client", value: (i) => clients[i.client_id] || "—" },
+      { label: "Status", value: (i) => badge(statusOf(i)) },
+      { label: "Issued", value: (i) => date(i.issue_date) },
+      { label: "Due", value: (i) => date(i.due_date) },
+      { label: "Total", value: (i) => money(i.total, i.currency), num: true },
+      { label: "Balance due", value: (i) => money(i.balance_due, i.currency), num: true },
+    ], rows, { empty: "No invoices match." }),
+    h("p", { class: "muted small" }, `${rows.length ? offset + 1 : 0}–${offset + rows.length} of ${total}`,
+      offset > 0 ? [" ", h("a", { href: `#/invoices?status=${status}&offset=${Math.max(0, offset - 50)}` }, "Previous")] : null,
+      offset + rows.length < total ? [" ", h("a", { href: `#/invoices?status=${status}&offset=${offset + 50}` }, "Next")] : null));
+  return { events: ["invoice.", "payment."] };
+}
+
+function paymentDialog(invoice) {
+  return formDialog({
+    title: `Record a payment on ${invoice.number}`,
+    submitLabel: "Record payment",
+    build: (body) => body.append(
+      h("div", { class: "row" },
+        field("Amount", { name: "amount", required: true, inputmode: "decimal", value: invoice.balance_due }, invoice.currency),
+        field("Paid on", { name: "paid_on", type: "date", required: true, value: isoDate() })),
+      h("div", { class: "row" },
+        field("Method", select({ name: "method" }, ["bank_transfer", "card", "cash", "check", "direct_debit", "other"].map((m) => [m, label(m)]), "bank_transfer")),
+        field("Reference", { name: "reference", maxlength: 200 }))),
+    submit: async (data) => {
+      const result = await api(`/api/erp/invoices/${invoice.id}/payments`, { method: "POST", json: {
+        amount: data.amount, paid_on: data.paid_on, method: data.method, currency: invoice.currency, ...(data.reference ? { reference: data.reference } : {}),
+      } });
+      toast(`Payment of ${money(data.amount, invoice.currency)} recorded.`);
+      return result;
+    },
+  });
+}
+
+function voidDialog(invoice) {
+  return formDialog({
+    title: `Void ${invoice.number}`,
+    submitLabel: "Void invoice",
+    danger: true,
+    build: (body) => body.append(h("p", {}, "A void invoice keeps its number but is no longer owed. Invoices with payments need a credit note instead."),
+      field("Reason", h("textarea", { name: "reason", maxlength: 2000 }))),
+    submit: async (data) => {
+      const result = await api(`/api/erp/invoices/${invoice.id}/void`, { method: "POST", json: data.reason ? { reason: data.reason } : {} });
+      toast(`${invoice.number} is void.`);
+      return result;
+    },
+  });
+}
+
+function creditNoteDialog(invoice) {
+  return formDialog({
+    title: `Credit note against ${invoice.number}`,
+    submitLabel: "Create credit note",
+    build: (body) => body.append(
+      field("Amount to credit", { name: "amount", required: true, inputmode: "decimal", value: invoice.balance_due }, `${invoice.currency}, gross, at most the balance due`),
+      field("Reason", h("textarea", { name: "reason", required: true, maxlength: 2000 }))),
+    submit: async (data) => {
+      const note = await api(`/api/erp/invoices/${invoice.id}/credit-note`, { method: "POST", json: { amount: data.amount, reason: data.reason } });
+      toast(`Credit note ${note.number || ""} created.`);
+      return note;
+    },
+  });
+}
+
+export async function invoiceView(root, ctx) {
+  const [id] = ctx.params;
+  let invoice;
+  try {
+    invoice = await api(`/api/erp/invoices/${id}`);
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 422)) {
+      root.append(pageHead("Invoice not found"), h("p", {}, "This invoice does not exist, or invoicing is not available on this server. ", h("a", { href: "#/invoices" }, "Back to invoices.")));
+      return { events: [] };
+    }
+    throw error;
+  }
+  const [client, payments, credits] = await Promise.all([
+    optional(api(`/api/erp/clients/${invoice.client_id}`)),
+    optional(api(`/api/erp/invoices/${id}/payments`, { query: { limit: 200 } })),
+    optional(api("/api/erp/invoices", { query: { credit_of_id: id, limit: 50 } })),
+  ]);
+  const errors = h("div", { "aria-live": "assertive" });
+  const finance = ctx.can("finance.write");
+  const isCredit = invoice.kind === "credit_note";
+  const actions = [];
+  const refreshAfter = (p) => async () => { if (await p()) ctx.refresh(); };
+  if (finance && invoice.status === "draft") {
+    actions.push(h("button", { type: "button", id: "issue-invoice", onclick: (e) => act(e.currentTarget, async () => {
+      const issued = await api(`/api/erp/invoices/${id}/issue`, { method: "POST" });
+      toast(`Issued as ${issued.number}.`);
+      ctx.refresh();
+    }, errors) }, "Issue"));
+  }
+  if (finance && !isCredit && ["issued", "partially_paid"].includes(invoice.status)) {
+    actions.push(h("button", { type: "button", onclick: refreshAfter(() => paymentDialog(invoice)) }, "Record payment"));
+  }
+  if (finance && !isCredit && invoice.status === "issued" && Number(invoice.amount_paid) === 0) {
+    actions.push(h("button", { type: "button", class: "secondary", onclick: refreshAfter(() => voidDialog(invoice)) }, "Void"));
+  }
+  if (finance && !isCredit && ["issued", "partially_paid"].includes(invoice.status)) {
+    actions.push(h("button", { type: "button", class: "secondary", onclick: async () => {
+      const note = await creditNoteDialog(invoice);
+      if (note) ctx.navigate(`/invoices/${note.id}`);
+    } }, "Credit note"));
+  }
+  const frame = h("iframe", { class: "invoice-frame", title: `Rendered ${isCredit ? "credit note" : "invoice"} ${invoice.number || "draft"}`, sandbox: "allow-modals" });
+  const renderSlot = h("div", {});
+  const loadRendered = async () => {
+    const html = await api(`/api/erp/invoices/${id}/html`, { accept: "text/html" });
+    frame.srcdoc = html;
+    renderSlot.replaceChildren(frame);
+  };
+  const showRendered = h("button", { type: "button", class: "secondary", onclick: (e) => act(e.currentTarget, async () => {
+    await loadRendered();
+    RENDERED_OPEN.add(id); // a live refresh of this page keeps it open
+    frame.focus();
+  }, renderSlot) }, "View rendered invoice");
+  if (RENDERED_OPEN.has(id)) await loadRendered().catch(() => RENDERED_OPEN.delete(id));
+  root.append(
+    pageHead(`${isCredit ? "Credit note" : "Invoice"} ${invoice.number || "(draft)"}`, ...actions),
+    errors,
+    h("div", { class: "grid-2" },
+      h("section", { class: "panel", "aria-labelledby": "inv-facts" }, h("h2", { id: "inv-facts" }, "Summary"),
+        h("dl", { class: "facts" },
+          h("dt", {}, "Status"), h("dd", { id: "invoice-status" }, badge(statusOf(invoice))),
+          h("dt", {}, "Client"), h("dd", {}, client ? (client.crm_company_id ? h("a", { href: `#/companies/${client.crm_company_id}` }, client.name) : client.name) : "—"),
+          invoice.project_id ? [h("dt", {}, "Project"), h("dd", {}, h("a", { href: `#/projects/${invoice.project_id}` }, "Open the project"))] : null,
+          invoice.credit_of_id ? [h("dt", {}, "Credits"), h("dd", {}, h("a", { href: `#/invoices/${invoice.credit_of_id}` }, "The original invoice"))] : null,
+          h("dt", {}, "Issued"), h("dd", {}, date(invoice.issue_date)),
+          h("dt", {}, "Due"), h("dd", {}, date(invoice.due_date), invoice.payment_terms_days !== undefined ? ` (${invoice.payment_terms_days} days)` : ""),
+          h("dt", {}, "Total"), h("dd", {}, money(invoice.total, invoice.currency)),
+          h("dt", {}, "Paid"), h("dd", {}, money(invoice.amount_paid, invoice.currency)),
+          Number(invoice.amount_credited) ? [h("dt", {}, "Credited"), h("dd", {}, money(invoice.amount_credited, invoice.currency))] : null,
+          h("dt", {}, "Balance due"), h("dd", { id: "invoice-balance" }, h("strong", {}, money(invoice.balance_due, invoice.currency))),
+          invoice.void_reason ? [h("dt", {}, "Void because"), h("dd", {}, invoice.void_reason)] : null)),
+      h("section", { class: "panel", "aria-labelledby": "inv-pay" }, h("h2", { id: "inv-pay" }, "Payments"),
+        payments === null ? unavailable("Payments") : table([
+          { label: "Paid on", value: (p) => date(p.paid_on) },
+          { label: "Method", value: (p) => label(p.method) },
+          { label: "Reference", value: (p) => p.reference || "—" },
+          { label: "Amount", value: (p) => money(p.amount, p.currency), num: true },
+        ], itemsOf(payments), { empty: "No payments yet." }),
+        credits && itemsOf(credits).length ? [h("h3", {}, "Credit notes"), table([
+          { label: "Number", value: (c) => h("a", { href: `#/invoices/${c.id}` }, c.number || "Draft") },
+          { label: "Issued", value: (c) => date(c.issue_date) },
+          { label: "Amount", value: (c) => money(c.total, c.currency), num: true },
+        ], itemsOf(credits))] : null)),
+    h("section", { class: "panel", "aria-labelledby": "inv-lines" }, h("h2", { id: "inv-lines" }, "Lines"),
+      table([
+        { label: "Description", value: (l) => l.description },
+        { label: "Qty", value: (l) => String(l.quantity), num: true },
+        { label: "Unit price", value: (l) => money(l.unit_price, invoice.currency), num: true },
+        { label: "Tax", value: (l) => `${Number(l.tax_rate)}%`, num: true },
+        { label: "Total", value: (l) => money(l.total_amount, invoice.currency), num: true },
+      ], itemsOf(invoice.lines), { empty: "No lines." }),
+      h("p", { class: "muted small" }, `Created ${dateTime(invoice.created_at)}${invoice.issued_at ? ` · issued ${dateTime(invoice.issued_at)}` : ""}${invoice.paid_at ? ` · paid ${dateTime(invoice.paid_at)}` : ""}`)),
+    h("section", { class: "panel", "aria-labelledby": "inv-render" }, h("div", { class: "page-head" }, h("h2", { id: "inv-render" }, "Rendered invoice"), showRendered), renderSlot));
+  return { events: ["invoice.", "payment."] };
+}

@@ -1,0 +1,135 @@
+"""Every screen renders with labelled controls; the sales screens work; the app fits a phone."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from playwright.sync_api import Browser, Page, expect
+
+from devstack.stack import Stack
+from tests.support import Api
+from tests.web.conftest import ADMIN, login, settled, shot
+from tests.web.helpers import api_as, titled_deal
+
+SCREENS = ["/", "/pipeline", "/companies", "/leads", "/tasks", "/forecast", "/projects", "/invoices", "/expenses",
+           "/reports"]
+
+# Every visible form control has an accessible name (a <label>, aria-label or aria-labelledby); every button too.
+UNLABELLED = """() => {
+  const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  const named = (el) => (el.labels && el.labels.length) || el.getAttribute('aria-label')
+    || el.getAttribute('aria-labelledby');
+  const controls = [...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter(visible);
+  const buttons = [...document.querySelectorAll('button, a[href]')].filter(visible);
+  return [
+    ...controls.filter((el) => !named(el)).map((el) => el.outerHTML.slice(0, 120)),
+    ...buttons.filter((el) => !(el.textContent.trim() || el.getAttribute('aria-label')))
+      .map((el) => el.outerHTML.slice(0, 120)),
+  ];
+}"""
+
+
+def test_every_screen_renders_with_labelled_controls(page: Page) -> None:
+    login(page)
+    for path in SCREENS:
+        page.goto(f"/#{path}")
+        settled(page)
+        expect(page.locator("main h1")).to_be_visible()
+        expect(page.locator("main .error")).to_have_count(0)
+        assert page.evaluate(UNLABELLED) == [], path
+    shot(page, "reports")
+
+
+def test_keyboard_reaches_the_skip_link_and_logs_in(page: Page) -> None:
+    page.goto("/")
+    expect(page.get_by_label("Email")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.get_by_label("Email").fill(ADMIN[0])
+    page.get_by_label("Password").fill(ADMIN[1])
+    page.get_by_label("Password").press("Enter")
+    expect(page.locator("#me-email")).to_have_text(ADMIN[0])
+    # Dialogs are keyboard-usable: Escape closes them without doing anything.
+    page.goto("/#/companies")
+    page.get_by_role("button", name="New company").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(page.get_by_role("dialog").get_by_label("Name")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def test_convert_a_lead_and_follow_up_on_the_company(page: Page, stack: Stack, base_url: str) -> None:
+    sales = api_as(stack, base_url, "sales")
+    admin = Api.login(stack, *ADMIN)  # a fresh token: the session's may be older than its 15 minutes
+    company_name = f"Lumen Works {uuid.uuid4().hex[:4]}"
+    lead = sales.ok("POST", "/api/crm/leads", 201, json={
+        "first_name": "Ada", "last_name": "Quill", "email": f"ada-{uuid.uuid4().hex[:6]}@lumen.example",
+        "company_name": company_name, "source": "referral", "message": "We need a new website by spring."})
+    me = admin.ok("GET", "/api/auth/me")
+    due = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    overdue_task = admin.ok("POST", "/api/crm/tasks", 201, json={
+        "title": f"Call back {company_name}", "due_at": due, "assignee_id": me["id"]})
+    login(page)
+
+    page.goto("/#/leads")
+    row = page.locator("tr", has_text=company_name)
+    expect(row).to_contain_text("Ada Quill")
+    expect(row).to_contain_text(str(lead["score"]))
+    shot(page, "leads")
+    row.get_by_role("button", name="Convert").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Amount").fill("8000")
+    dialog.get_by_role("button", name="Convert").click()
+    expect(page.locator("#deal-status")).to_have_text("Open")
+    converted = sales.ok("GET", f"/api/crm/leads/{lead['id']}")
+    assert converted["deal_id"] and page.url.endswith(f"/deals/{converted['deal_id']}")
+
+    page.get_by_role("link", name=company_name).click()
+    expect(page.get_by_role("heading", name=company_name, level=1)).to_be_visible()
+    page.get_by_role("button", name="Log activity").click()
+    activity = page.get_by_role("dialog")
+    activity.get_by_label("Kind").select_option("meeting")
+    activity.get_by_label("Subject").fill("Kickoff workshop agreed")
+    activity.get_by_role("button", name="Log it").click()
+    expect(page.get_by_role("list", name="Timeline")).to_contain_text("Meeting: Kickoff workshop agreed")
+    shot(page, "company")
+
+    page.goto("/#/tasks")
+    overdue = page.locator("section[aria-labelledby='tasks-Overdue']")
+    expect(overdue).to_contain_text(overdue_task["title"])
+    shot(page, "tasks")
+    overdue.get_by_role("button", name=f"Complete {overdue_task['title']}").click()
+    expect(overdue).not_to_contain_text(overdue_task["title"])
+    assert admin.ok("GET", f"/api/crm/tasks/{overdue_task['id']}")["status"] == "done"
+    admin.client.close()
+
+    titled_deal(sales, "Forecast sample", "12000.00", "Forecast Co", stage="Proposal", close_in_days=20)
+    page.goto("/#/forecast")
+    expect(page.locator("figure.chart svg")).to_be_visible()
+    expect(page.get_by_role("link", name="Forecast sample").first).to_be_visible()
+    shot(page, "forecast")
+
+
+def test_fits_a_phone(browser: Browser, base_url: str) -> None:
+    context = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 844}, locale="en-GB",
+                                  timezone_id="UTC", is_mobile=True, has_touch=True)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        login(page)
+        for path in ("/", "/pipeline", "/invoices", "/reports"):
+            page.goto(f"/#{path}")
+            settled(page)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        menu = page.get_by_role("button", name="Menu")
+        expect(menu).to_have_attribute("aria-expanded", "false")
+        expect(page.get_by_role("link", name="Invoices")).to_be_hidden()
+        menu.click()
+        expect(menu).to_have_attribute("aria-expanded", "true")
+        page.get_by_role("link", name="Pipeline").click()
+        expect(page.get_by_role("heading", name="Pipeline", level=1)).to_be_visible()
+        expect(page.get_by_role("link", name="Invoices")).to_be_hidden()
+        shot(page, "phone-pipeline")
+        page.goto("/#/")
+        shot(page, "phone-dashboard")
+    finally:
+        context.close()
