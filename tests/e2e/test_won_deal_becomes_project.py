@@ -35,6 +35,8 @@ def test_won_deal_with_milestones_becomes_project_with_schedule(admin: Api) -> N
 
     client = admin.ok("GET", f"/api/erp/clients/{project['client_id']}")
     assert client["crm_company_id"] == company["id"]
+    by_company = admin.ok("GET", "/api/erp/clients", params={"crm_company_id": company["id"]})
+    assert [c["id"] for c in by_company["items"]] == [project["client_id"]]
     assert client["name"] == "Northwind Studio"
 
     # And back: the ERP's project.created lands on the company's sales timeline in the CRM.
@@ -133,3 +135,12 @@ def test_bad_input_gets_a_problem_response(admin: Api) -> None:
     unknown_stage = admin.post(f"/api/crm/deals/{deal['id']}/stage",
                                json={"stage_id": "00000000-0000-4000-8000-000000000999"})
     assert unknown_stage.status_code == 422
+
+
+def test_values_the_database_refuses_are_the_clients_to_fix(stack: Stack, admin: Api) -> None:
+    # Straight to the CRM: the gateway refuses NUL bytes itself, the service must too (not with a 500).
+    response = httpx.post(f"http://127.0.0.1:{stack.ports.crm}/api/crm/companies",
+                          json={"name": "Nul\u0000Studio"}, headers={"Authorization": f"Bearer {admin.token}"})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "Traceback" not in response.text

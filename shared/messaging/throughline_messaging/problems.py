@@ -4,9 +4,11 @@ from http import HTTPStatus
 from typing import Any
 
 import structlog
+from asyncpg.exceptions import DataError as _DataError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import ORJSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from throughline_messaging.context import request_id_var
@@ -92,11 +94,27 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else phrase
         return problem_response(exc.status_code, phrase, detail, headers=getattr(exc, "headers", None))
 
+    @app.exception_handler(sa_exc.DBAPIError)
+    async def _database(_: Request, exc: sa_exc.DBAPIError) -> ORJSONResponse:
+        # Input the database itself refuses (a NUL byte in text, a number out of range, an invalid date)
+        # is the client's to fix; anything else from the database is our fault.
+        if isinstance(exc.orig, _DataError) or isinstance(getattr(exc.orig, "__cause__", None), _DataError):
+            log.info("input_refused_by_database", error=str(exc.orig)[:300])
+            return problem_response(422, "Invalid request", "A value could not be stored: "
+                                    f"{_first_line(exc.orig)}", "validation-error")
+        log.exception("database_error", error=repr(exc))
+        return problem_response(500, "Internal error", "The server failed to handle this request.")
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> ORJSONResponse:
         # Logged in full for operators; the client sees only the request id to quote.
         log.exception("unhandled_error", error=repr(exc))
         return problem_response(500, "Internal error", "The server failed to handle this request.")
+
+
+def _first_line(error: BaseException | None) -> str:
+    cause = getattr(error, "__cause__", None) or error
+    return str(cause).splitlines()[0][:200] if cause is not None else "invalid value"
 
 
 def _slug(status: int) -> str:

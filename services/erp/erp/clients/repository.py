@@ -28,8 +28,11 @@ class ClientRepository:
             query = query.where(ClientContact.crm_deleted.is_(False))
         return list((await self.session.execute(query.order_by(ClientContact.name, ClientContact.id))).scalars())
 
-    async def search(self, q: str | None, limit: int, offset: int) -> tuple[list[Client], int]:
+    async def search(self, q: str | None, limit: int, offset: int,
+                     crm_company_id: uuid.UUID | None = None) -> tuple[list[Client], int]:
         query = select(Client)
+        if crm_company_id is not None:
+            query = query.where(Client.crm_company_id == crm_company_id)
         if q:
             query = query.where(Client.name.ilike(f"%{_escape_like(q)}%"))
         total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()

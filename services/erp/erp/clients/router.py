@@ -16,9 +16,10 @@ router = APIRouter(prefix="/api/erp/clients", tags=["clients"])
 @router.get("", response_model=ClientPage, summary="Clients (replicated from CRM companies)")
 async def list_clients(uow: UoW, principal: CurrentPrincipal,
                        q: Annotated[str | None, Query(max_length=200)] = None,
+                       crm_company_id: Annotated[uuid.UUID | None, Query(description="the CRM company")] = None,
                        limit: Annotated[int, Query(ge=1, le=200)] = 50,
                        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> ClientPage:
-    items, total = await ClientRepository(uow.session).search(q, limit, offset)
+    items, total = await ClientRepository(uow.session).search(q, limit, offset, crm_company_id)
     return ClientPage(items=[ClientOut.model_validate(c) for c in items], total=total, limit=limit, offset=offset)
 
 

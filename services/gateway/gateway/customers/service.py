@@ -1,9 +1,7 @@
 """GET /api/customers/{company_id}/overview: CRM and ERP fetched in parallel, partial when one is down.
 
-Phase 1 (parallel): CRM company, contacts, open deals, won deals, last activities; the ERP client replica of the
-company. Phase 2 (parallel, needs the ERP client id): its projects and invoices. Without a client filter on the
-ERP side the client is found by name (matching `crm_company_id`), else through the projects of the company's
-won deals.
+Phase 1 (parallel): CRM company, contacts, open deals, last activities; the ERP client replica of the company
+(`/api/erp/clients?crm_company_id=`). Phase 2 (parallel, needs the ERP client id): its projects and invoices.
 """
 
 import asyncio
@@ -97,41 +95,17 @@ async def overview(fetcher: Fetcher, company_id: uuid.UUID) -> CustomerOverview:
             warnings.append(OverviewWarning(upstream=exc.upstream, part=name, detail=exc.detail))
             return None
 
-    company, contacts, open_deals, won_deals, activities, clients = await asyncio.gather(
+    company, contacts, open_deals, activities, clients = await asyncio.gather(
         part("company", "crm", f"/api/crm/companies/{cid}"),
         part("contacts", "crm", "/api/crm/contacts", {"company_id": cid, "limit": "100"}),
         part("open_deals", "crm", "/api/crm/deals", {"company_id": cid, "status": "open", "limit": "100"}),
-        part("won_deals", "crm", "/api/crm/deals", {"company_id": cid, "status": "won", "limit": "20"}),
         part("last_activities", "crm", "/api/crm/activities",
              {"company_id": cid, "limit": str(ACTIVITY_COUNT)}),
-        part("erp_client", "erp", "/api/erp/clients", {"crm_company_id": cid, "limit": "200"}),
+        part("erp_client", "erp", "/api/erp/clients", {"crm_company_id": cid, "limit": "1"}),
     )
-    # The won deals only help find the ERP client; their failure is not worth a warning of its own.
-    warnings = [w for w in warnings if w.part != "won_deals"]
-    erp_down = any(w.upstream == "erp" for w in warnings)
-    client = next((c for c in _items(clients) if str(c.get("crm_company_id")) == cid), None)
-    if client is None and not erp_down and isinstance(company, dict) and company.get("name"):
-        by_name = await part("erp_client", "erp", "/api/erp/clients",
-                             {"q": str(company["name"])[:200], "limit": "200"})
-        erp_down = by_name is None
-        client = next((c for c in _items(by_name) if str(c.get("crm_company_id")) == cid), None)
-    if client is None and not erp_down:
-        for deal in _items(won_deals):
-            projects_of_deal = await part("erp_client", "erp", "/api/erp/projects",
-                                          {"deal_id": str(deal.get("id")), "limit": "1"})
-            found = _items(projects_of_deal)
-            if projects_of_deal is None:
-                erp_down = True
-                break
-            if found and found[0].get("client_id"):
-                client = await part("erp_client", "erp", f"/api/erp/clients/{found[0]['client_id']}")
-                break
-
-    if client is None and not erp_down and company is None:
-        # Without the CRM company (name, won deals) the ERP client may exist and still not be found.
-        warnings.append(OverviewWarning(upstream="crm", part="erp_client",
-                                        detail="The ERP client could not be identified without the CRM company."))
-    erp_unknown = erp_down or (client is None and company is None)
+    erp_down = clients is None
+    client = next(iter(_items(clients)), None)
+    erp_unknown = erp_down
     projects: list[dict[str, Any]] | None = None if erp_unknown else []
     invoices: list[dict[str, Any]] | None = None if erp_unknown else []
     if client is not None and not erp_down:
