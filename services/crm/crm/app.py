@@ -2,18 +2,30 @@
 
 from fastapi import FastAPI
 
+from crm.activities.router import router as activities_router
+from crm.automation.engine import automation_job
+from crm.automation.router import router as automation_router
+from crm.companies.router import contacts_router
 from crm.companies.router import router as companies_router
+from crm.csvio.router import router as csv_router
 from crm.db import inbox, outbox
 from crm.deals.router import router as deals_router
+from crm.leads.router import capture_router, rules_router
+from crm.leads.router import router as leads_router
 from crm.pipelines.router import router as pipelines_router
+from crm.reports.router import router as reports_router
 from crm.settings import get_settings
+from crm.tasks.router import router as tasks_router
 from crm.timeline.handlers import CONSUMED_TOPICS, HANDLERS
 from crm.timeline.router import router as timeline_router
+from crm.timeline.router import timelines_router
 from throughline_messaging.app import service_app
 from throughline_messaging.kafka import KafkaSettings
 from throughline_messaging.runtime import RuntimeConfig
 
-ROUTERS = [companies_router, pipelines_router, deals_router, timeline_router]
+ROUTERS = [companies_router, contacts_router, leads_router, capture_router, rules_router, pipelines_router,
+           deals_router, activities_router, tasks_router, reports_router, automation_router,
+           csv_router, timeline_router, timelines_router]
 
 
 def create_app(roles: frozenset[str]) -> FastAPI:
@@ -33,6 +45,7 @@ def create_app(roles: frozenset[str]) -> FastAPI:
         consumed_topics=CONSUMED_TOPICS,
         handlers=HANDLERS,
         db_pool_size=settings.db_pool_size,
+        scheduled_jobs=[automation_job],
     )
     return service_app(title="Throughline CRM", config=config, jwt_public_key=settings.jwt_public_key,
                        routers=ROUTERS, log_level=settings.log_level)

@@ -18,6 +18,18 @@ class CrmSettings(BaseSettings):
     kafka_heartbeat_interval_ms: int = 3_000
     db_pool_size: int = 10
     log_level: str = "INFO"
+    # Public lead capture (website forms): accepted X-API-Key values, comma-separated, and the rate per key.
+    lead_capture_keys: str = ""
+    lead_capture_per_minute: int = 30
+    # A deal with no activity for this many days is flagged as idle.
+    idle_deal_days: int = 14
+    # How often the scheduler evaluates time-based automation rules.
+    automation_interval_seconds: float = 60.0
+    # Largest CSV accepted by an import.
+    import_max_bytes: int = 5_000_000
+
+    def capture_keys(self) -> list[str]:
+        return [key.strip() for key in self.lead_capture_keys.split(",") if key.strip()]
 
 
 @lru_cache

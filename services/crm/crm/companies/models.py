@@ -19,6 +19,7 @@ class Company(RecordsEvents, Entity):
     industry: Mapped[str | None] = mapped_column(String(100))
     size: Mapped[int | None] = mapped_column(Integer)
     owner_id: Mapped[str | None] = mapped_column(String(64))
+    duplicate_of: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     # Bumped on every change and carried in events: the ERP replica ignores anything older than it has.
     version: Mapped[int] = mapped_column(Integer, default=1)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -33,6 +34,8 @@ class Contact(RecordsEvents, Entity):
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     phone: Mapped[str | None] = mapped_column(String(50))
     title: Mapped[str | None] = mapped_column(String(100))
+    owner_id: Mapped[str | None] = mapped_column(String(64))
+    duplicate_of: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     version: Mapped[int] = mapped_column(Integer, default=1)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

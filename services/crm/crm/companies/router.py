@@ -1,34 +1,104 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from crm.companies import service
-from crm.companies.repository import CompanyRepository
-from crm.companies.schemas import CompanyIn, CompanyOut, CompanyPage
+from crm.companies.repository import CompanyRepository, ContactRepository
+from crm.companies.schemas import (
+    CompanyIn,
+    CompanyOut,
+    CompanyPage,
+    CompanyPatch,
+    ContactIn,
+    ContactOut,
+    ContactPage,
+    ContactPatch,
+)
 from throughline_messaging.auth import require_roles
 from throughline_messaging.deps import CurrentPrincipal, UoW
 
 router = APIRouter(prefix="/api/crm/companies", tags=["companies"])
+contacts_router = APIRouter(prefix="/api/crm/contacts", tags=["contacts"])
 
 WRITERS = ("sales",)
+AllowDuplicate = Annotated[bool, Query(description="Create even if the domain or email is already known "
+                                                    "(the record is flagged with duplicate_of)")]
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 @router.post("", status_code=201, response_model=CompanyOut, summary="Create a company")
-async def create_company(body: CompanyIn, uow: UoW, principal: CurrentPrincipal) -> CompanyOut:
+async def create_company(body: CompanyIn, uow: UoW, principal: CurrentPrincipal,
+                         allow_duplicate: AllowDuplicate = False) -> CompanyOut:
     require_roles(principal, *WRITERS)
-    return CompanyOut.model_validate(await service.create_company(uow, body))
+    return CompanyOut.model_validate(await service.create_company(uow, body, allow_duplicate=allow_duplicate))
 
 
 @router.get("", response_model=CompanyPage, summary="List and search companies")
 async def list_companies(uow: UoW, principal: CurrentPrincipal,
                          q: Annotated[str | None, Query(max_length=200, description="name, domain or email")] = None,
-                         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> CompanyPage:
-    items, total = await CompanyRepository(uow.session).search(q, limit, offset)
+                         owner_id: Annotated[str | None, Query(max_length=64)] = None,
+                         duplicates: Annotated[bool, Query(description="only records flagged as duplicates")] = False,
+                         limit: Limit = 50, offset: Offset = 0) -> CompanyPage:
+    items, total = await CompanyRepository(uow.session).search(q, limit, offset, duplicates_only=duplicates,
+                                                               owner_id=owner_id)
     return CompanyPage(items=[CompanyOut.model_validate(c) for c in items], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{company_id}", response_model=CompanyOut, summary="One company")
 async def get_company(company_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> CompanyOut:
     return CompanyOut.model_validate(await service.get_company(uow, company_id))
+
+
+@router.patch("/{company_id}", response_model=CompanyOut, summary="Change a company (emits company.updated)")
+async def update_company(company_id: uuid.UUID, body: CompanyPatch, uow: UoW,
+                         principal: CurrentPrincipal) -> CompanyOut:
+    require_roles(principal, *WRITERS)
+    changes = body.model_dump(exclude_unset=True)
+    return CompanyOut.model_validate(await service.update_company(uow, company_id, changes))
+
+
+@router.delete("/{company_id}", status_code=204, summary="Soft-delete a company (company.updated, deleted=true)")
+async def delete_company(company_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> Response:
+    require_roles(principal, *WRITERS)
+    await service.delete_company(uow, company_id)
+    return Response(status_code=204)
+
+
+@contacts_router.post("", status_code=201, response_model=ContactOut, summary="Create a contact")
+async def create_contact(body: ContactIn, uow: UoW, principal: CurrentPrincipal,
+                         allow_duplicate: AllowDuplicate = False) -> ContactOut:
+    require_roles(principal, *WRITERS)
+    return ContactOut.model_validate(await service.create_contact(uow, body, allow_duplicate=allow_duplicate))
+
+
+@contacts_router.get("", response_model=ContactPage, summary="List and search contacts")
+async def list_contacts(uow: UoW, principal: CurrentPrincipal,
+                        q: Annotated[str | None, Query(max_length=200, description="name, email or phone")] = None,
+                        company_id: uuid.UUID | None = None,
+                        duplicates: Annotated[bool, Query(description="only records flagged as duplicates")] = False,
+                        limit: Limit = 50, offset: Offset = 0) -> ContactPage:
+    items, total = await ContactRepository(uow.session).search(q, company_id, limit, offset,
+                                                               duplicates_only=duplicates)
+    return ContactPage(items=[ContactOut.model_validate(c) for c in items], total=total, limit=limit, offset=offset)
+
+
+@contacts_router.get("/{contact_id}", response_model=ContactOut, summary="One contact")
+async def get_contact(contact_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> ContactOut:
+    return ContactOut.model_validate(await service.get_contact(uow, contact_id))
+
+
+@contacts_router.patch("/{contact_id}", response_model=ContactOut, summary="Change a contact (emits contact.updated)")
+async def update_contact(contact_id: uuid.UUID, body: ContactPatch, uow: UoW,
+                         principal: CurrentPrincipal) -> ContactOut:
+    require_roles(principal, *WRITERS)
+    return ContactOut.model_validate(await service.update_contact(uow, contact_id, body.model_dump(exclude_unset=True)))
+
+
+@contacts_router.delete("/{contact_id}", status_code=204,
+                        summary="Soft-delete a contact (contact.updated, deleted=true)")
+async def delete_contact(contact_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> Response:
+    require_roles(principal, *WRITERS)
+    await service.delete_contact(uow, contact_id)
+    return Response(status_code=204)

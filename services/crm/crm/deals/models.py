@@ -36,6 +36,8 @@ class Deal(RecordsEvents, Entity):
     won_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lost_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lost_reason: Mapped[str | None] = mapped_column(Text)
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class DealStageChange(Entity):

@@ -1,5 +1,5 @@
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,8 +30,18 @@ class DealRepository:
 
     async def search(self, *, status: str | None, stage_id: uuid.UUID | None, owner_id: str | None,
                      company_id: uuid.UUID | None, close_from: date | None, close_to: date | None,
-                     sort: str, descending: bool, limit: int, offset: int) -> tuple[list[Deal], int]:
+                     sort: str, descending: bool, limit: int, offset: int, contact_id: uuid.UUID | None = None,
+                     pipeline_id: uuid.UUID | None = None, idle_days: int | None = None,
+                     now: datetime | None = None) -> tuple[list[Deal], int]:
         query = select(Deal)
+        if contact_id:
+            query = query.where(Deal.contact_id == contact_id)
+        if pipeline_id:
+            query = query.where(Deal.pipeline_id == pipeline_id)
+        if idle_days is not None and now is not None:
+            # Matches the partial index ix_deals_open_activity.
+            last = func.coalesce(Deal.last_activity_at, Deal.created_at)
+            query = query.where(Deal.status == "open", last <= now - timedelta(days=idle_days))
         if status:
             query = query.where(Deal.status == status)
         if stage_id:

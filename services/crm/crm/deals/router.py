@@ -4,9 +4,22 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from crm.db import utcnow
 from crm.deals import service
 from crm.deals.repository import DealRepository
-from crm.deals.schemas import DealIn, DealOut, DealPage, LoseIn, StageMove, WinIn
+from crm.deals.schemas import (
+    DealIn,
+    DealOut,
+    DealPage,
+    DealPatch,
+    LoseIn,
+    ReopenIn,
+    StageChangeOut,
+    StageHistoryOut,
+    StageMove,
+    WinIn,
+)
+from crm.settings import get_settings
 from throughline_messaging.auth import require_roles
 from throughline_messaging.deps import CurrentPrincipal, UoW
 
@@ -28,6 +41,10 @@ async def list_deals(
     stage_id: uuid.UUID | None = None,
     owner_id: Annotated[str | None, Query(max_length=64)] = None,
     company_id: uuid.UUID | None = None,
+    contact_id: uuid.UUID | None = None,
+    pipeline_id: uuid.UUID | None = None,
+    idle: Annotated[bool, Query(description="only open deals idle for CRM_IDLE_DEAL_DAYS days or more")] = False,
+    idle_days: Annotated[int | None, Query(ge=0, le=3650, description="only open deals idle this many days")] = None,
     close_from: date | None = None,
     close_to: date | None = None,
     sort: Literal["created_at", "amount", "expected_close_date", "title", "updated_at"] = "created_at",
@@ -37,7 +54,9 @@ async def list_deals(
 ) -> DealPage:
     items, total = await DealRepository(uow.session).search(
         status=status, stage_id=stage_id, owner_id=owner_id, company_id=company_id, close_from=close_from,
-        close_to=close_to, sort=sort, descending=order == "desc", limit=limit, offset=offset)
+        close_to=close_to, sort=sort, descending=order == "desc", limit=limit, offset=offset, contact_id=contact_id,
+        pipeline_id=pipeline_id, idle_days=idle_days if idle_days is not None else
+        (get_settings().idle_deal_days if idle else None), now=utcnow())
     return DealPage(items=[DealOut.model_validate(d) for d in items], total=total, limit=limit, offset=offset)
 
 
@@ -63,3 +82,28 @@ async def win_deal(deal_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal, bo
 async def lose_deal(deal_id: uuid.UUID, body: LoseIn, uow: UoW, principal: CurrentPrincipal) -> DealOut:
     require_roles(principal, *WRITERS)
     return DealOut.model_validate(await service.lose_deal(uow, deal_id, body.reason, principal))
+
+
+@router.patch("/{deal_id}", response_model=DealOut, summary="Change an open deal's fields")
+async def update_deal(deal_id: uuid.UUID, body: DealPatch, uow: UoW, principal: CurrentPrincipal) -> DealOut:
+    require_roles(principal, *WRITERS)
+    changes = body.model_dump(exclude_unset=True)
+    if "billing" in changes:
+        changes["billing"] = body.billing.model_dump(mode="json") if body.billing else None
+    return DealOut.model_validate(await service.update_deal(uow, deal_id, changes))
+
+
+@router.post("/{deal_id}/reopen", response_model=DealOut, summary="Reopen a lost deal (won deals stay won)")
+async def reopen_deal(deal_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal,
+                      body: ReopenIn | None = None) -> DealOut:
+    require_roles(principal, *WRITERS)
+    return DealOut.model_validate(await service.reopen_deal(uow, deal_id, body.stage_id if body else None, principal))
+
+
+@router.get("/{deal_id}/stage-history", response_model=StageHistoryOut,
+            summary="Every stage move: who, when, from, to, and time in each stage")
+async def stage_history(deal_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> StageHistoryOut:
+    deal, rows = await service.stage_history(uow, deal_id)
+    return StageHistoryOut(deal_id=deal.id, current_stage_id=deal.stage_id,
+                           seconds_in_current_stage=int((utcnow() - deal.stage_entered_at).total_seconds()),
+                           items=[StageChangeOut(**row) for row in rows])

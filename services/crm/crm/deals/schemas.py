@@ -1,11 +1,12 @@
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crm.money import check_money, normalize
+from crm.settings import get_settings
 from throughline_events.billing import BillingTerms
 
 
@@ -26,6 +27,44 @@ class DealIn(BaseModel):
     def _money(self) -> "DealIn":
         check_money(self.amount, self.currency)
         return self
+
+
+class DealPatch(BaseModel):
+    """Only the fields sent change. Stage and status have their own commands (stage, win, lose, reopen)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    title: str | None = Field(None, min_length=1, max_length=200)
+    contact_id: uuid.UUID | None = None
+    amount: Decimal | None = Field(None, ge=0, max_digits=16)
+    currency: str | None = Field(None, min_length=3, max_length=3, pattern="^[A-Z]{3}$")
+    owner_id: str | None = Field(None, max_length=64)
+    expected_close_date: date | None = None
+    billing: BillingTerms | None = None
+
+
+class ReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stage_id: uuid.UUID | None = Field(None, description="Open stage to reopen in; default: the stage it was lost from")
+
+
+class StageChangeOut(BaseModel):
+    id: uuid.UUID
+    from_stage_id: uuid.UUID | None
+    from_stage_name: str | None
+    to_stage_id: uuid.UUID
+    to_stage_name: str
+    changed_by: str | None
+    changed_at: datetime
+    seconds_in_previous_stage: int | None
+    seconds_in_stage: int = Field(description="How long the deal stayed (or has stayed so far) in to_stage")
+    current: bool
+
+
+class StageHistoryOut(BaseModel):
+    deal_id: uuid.UUID
+    current_stage_id: uuid.UUID
+    seconds_in_current_stage: int
+    items: list[StageChangeOut]
 
 
 class StageMove(BaseModel):
@@ -61,12 +100,20 @@ class DealOut(BaseModel):
     won_at: datetime | None
     lost_at: datetime | None
     lost_reason: str | None
+    last_activity_at: datetime | None = None
+    reopened_at: datetime | None = None
+    idle_days: int = Field(0, description="Whole days since the last activity (or creation) of an open deal")
+    is_idle: bool = Field(False, description="Open and without activity for CRM_IDLE_DEAL_DAYS days or more")
     created_at: datetime
     updated_at: datetime
 
     @model_validator(mode="after")
     def _in_currency_units(self) -> "DealOut":
         self.amount = normalize(self.amount, self.currency)
+        if self.status == "open":
+            last = self.last_activity_at or self.created_at
+            self.idle_days = max(0, (datetime.now(UTC) - last).days)
+            self.is_idle = self.idle_days >= get_settings().idle_deal_days
         return self
 
 

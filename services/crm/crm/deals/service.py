@@ -1,18 +1,21 @@
 """Deal rules: stage moves are recorded with history; winning needs valid billing terms and emits deal.won."""
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from crm.automation import engine as automation
 from crm.companies.repository import CompanyRepository, ContactRepository
 from crm.db import utcnow
 from crm.deals.models import LOST, OPEN, WON, Deal, DealStageChange
 from crm.deals.repository import DealRepository
 from crm.deals.schemas import DealIn
+from crm.money import check_money, normalize
 from crm.pipelines.models import Stage
 from crm.pipelines.repository import PipelineRepository
-from throughline_events.billing import BillingTerms
+from throughline_events.billing import BillingTerms, Retainer
 from throughline_events.crm import CompanyRef, ContactRef, DealCreatedV1, DealLostV1, DealStageChangedV1, DealWonV1
 from throughline_messaging.auth import Principal
 from throughline_messaging.problems import Conflict, NotFound, Unprocessable
@@ -22,6 +25,13 @@ _billing_terms: TypeAdapter[Any] = TypeAdapter(BillingTerms)
 
 
 async def create_deal(uow: UnitOfWork, data: DealIn, principal: Principal) -> Deal:
+    deal = await add_deal(uow, data, principal)
+    await uow.commit()
+    return deal
+
+
+async def add_deal(uow: UnitOfWork, data: DealIn, principal: Principal) -> Deal:
+    """Stage a new deal with its first history row and deal.created (no commit: lead conversion shares it)."""
     session = uow.session
     company = await CompanyRepository(session).get(data.company_id)
     if company is None:
@@ -47,13 +57,14 @@ async def create_deal(uow: UnitOfWork, data: DealIn, principal: Principal) -> De
         amount=deal.amount, currency=deal.currency, pipeline_id=deal.pipeline_id, stage_id=deal.stage_id,
         owner_id=deal.owner_id, expected_close_date=deal.expected_close_date, created_at=now,
     ))
-    await uow.commit()
+    await session.flush()
+    await automation.on_stage_entered(uow, deal, stage.id)
     return deal
 
 
 async def _initial_stage(pipelines: PipelineRepository, data: DealIn) -> Stage:
     if data.stage_id is not None:
-        stage = await pipelines.get_stage(data.stage_id)
+        stage = await pipelines.get_stage(data.stage_id, live_only=True)
         if stage is None or (data.pipeline_id and stage.pipeline_id != data.pipeline_id):
             raise Unprocessable(f"Stage {data.stage_id} does not exist in that pipeline.")
         if stage.kind != OPEN:
@@ -73,7 +84,7 @@ async def _initial_stage(pipelines: PipelineRepository, data: DealIn) -> Stage:
 
 async def move_to_stage(uow: UnitOfWork, deal_id: uuid.UUID, stage_id: uuid.UUID, principal: Principal) -> Deal:
     deal = await _open_deal(uow, deal_id)
-    stage = await PipelineRepository(uow.session).get_stage(stage_id)
+    stage = await PipelineRepository(uow.session).get_stage(stage_id, live_only=True)
     if stage is None or stage.pipeline_id != deal.pipeline_id:
         raise Unprocessable(f"Stage {stage_id} is not a stage of this deal's pipeline.")
     if stage.kind == WON:
@@ -91,6 +102,7 @@ async def win_deal(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal:
     if billing is not None:
         deal.billing_terms = billing.model_dump(mode="json")
     terms = _valid_terms(deal)
+    _check_retainer_total(deal, terms)
     if deal.amount <= 0:
         raise Unprocessable("A deal is won for an amount greater than zero.")
     session = uow.session
@@ -109,6 +121,7 @@ async def win_deal(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal:
         contact=ContactRef(id=contact.id, name=contact.full_name, email=contact.email) if contact else None,
         amount=deal.amount, currency=deal.currency, owner_id=deal.owner_id, won_at=deal.won_at, billing=terms,
     ))
+    await automation.on_deal_won(uow, deal)
     await uow.commit()
     return deal
 
@@ -162,6 +175,8 @@ async def _enter_stage(uow: UnitOfWork, deal: Deal, stage: Stage, principal: Pri
     deal.stage_id = stage.id
     deal.stage_entered_at = now
     deal.updated_at = now
+    await uow.session.flush()
+    await automation.on_stage_entered(uow, deal, stage.id)
 
 
 def _valid_terms(deal: Deal) -> Any:
@@ -174,3 +189,99 @@ def _valid_terms(deal: Deal) -> Any:
     except ValidationError as exc:
         raise Unprocessable(f"The deal's billing terms are invalid: {exc.errors()[0]['msg']}",
                             type_slug="invalid-billing-terms") from None
+
+
+def _check_retainer_total(deal: Deal, terms: Any) -> None:
+    """A retainer bills count x amount: that must be the deal's amount, or the ERP bills something else."""
+    if isinstance(terms, Retainer):
+        total = terms.amount * terms.count
+        if total != deal.amount:
+            raise Unprocessable(
+                f"The retainer bills {terms.count} x {terms.amount} = {normalize(total, deal.currency)} "
+                f"{deal.currency}, but the deal amount is {normalize(deal.amount, deal.currency)} {deal.currency}; "
+                "make them equal.", type_slug="retainer-total-mismatch")
+
+
+async def update_deal(uow: UnitOfWork, deal_id: uuid.UUID, changes: dict[str, Any]) -> Deal:
+    """Change an open deal's fields (not its stage or status: those have their own commands)."""
+    deal = await _open_deal(uow, deal_id)
+    for required in ("title", "amount", "currency"):
+        if required in changes and changes[required] is None:
+            raise Unprocessable(f"{required}: cannot be cleared.")
+    if "amount" in changes or "currency" in changes:
+        # The stored amount carries 4 decimals; what matters is its significant digits.
+        amount = changes.get("amount", deal.amount.normalize())
+        try:
+            check_money(amount, changes.get("currency", deal.currency))
+        except ValueError as exc:
+            raise Unprocessable(f"amount: {exc}") from None
+    contact_id = changes.get("contact_id")
+    if contact_id is not None and await ContactRepository(uow.session).get(contact_id) is None:
+        raise Unprocessable(f"contact_id: contact {changes['contact_id']} does not exist.")
+    if "billing" in changes:
+        billing = changes.pop("billing")
+        deal.billing_terms = billing
+    for field, value in changes.items():
+        setattr(deal, field, value)
+    deal.updated_at = utcnow()
+    await uow.commit()
+    return deal
+
+
+async def reopen_deal(uow: UnitOfWork, deal_id: uuid.UUID, stage_id: uuid.UUID | None, principal: Principal) -> Deal:
+    """A lost deal may be reopened (into a given open stage, else the stage it was lost from). A won deal may not:
+    the ERP has already turned it into a project and a billing schedule."""
+    repo = DealRepository(uow.session)
+    deal = await repo.get(deal_id, for_update=True)
+    if deal is None:
+        raise NotFound(f"Deal {deal_id} does not exist.")
+    if deal.status == OPEN:
+        raise Conflict("The deal is open already.", type_slug="deal-open", status_now=deal.status)
+    if deal.status == WON:
+        raise Conflict("A won deal cannot be reopened: the ERP already has its project and billing schedule. "
+                       "Open a new deal instead.", type_slug="deal-won-final", status_now=deal.status)
+    pipelines = PipelineRepository(uow.session)
+    if stage_id is not None:
+        stage = await pipelines.get_stage(stage_id, live_only=True)
+        if stage is None or stage.pipeline_id != deal.pipeline_id or stage.kind != OPEN:
+            raise Unprocessable(f"stage_id: {stage_id} is not an open stage of this deal's pipeline.")
+    else:
+        stage = await _stage_before_loss(uow, deal) or await pipelines.first_open_stage(deal.pipeline_id)
+        if stage is None:
+            raise Unprocessable("This pipeline has no open stage to reopen the deal in.")
+    deal.status = OPEN
+    deal.lost_at = None
+    deal.lost_reason = None
+    deal.reopened_at = utcnow()
+    await _enter_stage(uow, deal, stage, principal)
+    await uow.commit()
+    return deal
+
+
+async def _stage_before_loss(uow: UnitOfWork, deal: Deal) -> Stage | None:
+    history = await DealRepository(uow.session).stage_history(deal.id)
+    for change in reversed(history):
+        if change.to_stage_id == deal.stage_id and change.from_stage_id is not None:
+            stage = await PipelineRepository(uow.session).get_stage(change.from_stage_id, live_only=True)
+            if stage is not None and stage.kind == OPEN:
+                return stage
+    return None
+
+
+async def stage_history(uow: UnitOfWork, deal_id: uuid.UUID) -> tuple[Deal, list[dict[str, Any]]]:
+    deal = await get_deal(uow, deal_id)
+    changes = await DealRepository(uow.session).stage_history(deal_id)
+    names = await PipelineRepository(uow.session).stage_names(deal.pipeline_id)
+    rows: list[dict[str, Any]] = []
+    for index, change in enumerate(changes):
+        left_at: datetime | None = changes[index + 1].changed_at if index + 1 < len(changes) else None
+        rows.append({
+            "id": change.id, "from_stage_id": change.from_stage_id,
+            "from_stage_name": names.get(change.from_stage_id) if change.from_stage_id else None,
+            "to_stage_id": change.to_stage_id, "to_stage_name": names.get(change.to_stage_id, "?"),
+            "changed_by": change.changed_by, "changed_at": change.changed_at,
+            "seconds_in_previous_stage": change.seconds_in_previous_stage,
+            "seconds_in_stage": int(((left_at or utcnow()) - change.changed_at).total_seconds()),
+            "current": left_at is None,
+        })
+    return deal, rows

@@ -1,7 +1,8 @@
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Uuid
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, Numeric, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.db import Entity
@@ -14,8 +15,9 @@ class Pipeline(Entity):
 
     name: Mapped[str] = mapped_column(String(100), unique=True)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
-    stages: Mapped[list["Stage"]] = relationship(order_by="Stage.position", lazy="selectin",
-                                                 back_populates="pipeline")
+    stages: Mapped[list["Stage"]] = relationship(
+        order_by="Stage.position", lazy="selectin", back_populates="pipeline",
+        primaryjoin="and_(Pipeline.id == Stage.pipeline_id, Stage.archived_at.is_(None))", viewonly=True)
 
 
 class Stage(Entity):
@@ -26,4 +28,5 @@ class Stage(Entity):
     position: Mapped[int] = mapped_column(Integer)
     probability: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     kind: Mapped[str] = mapped_column(String(10), default=OPEN)  # open, won or lost
-    pipeline: Mapped[Pipeline] = relationship(back_populates="stages")
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pipeline: Mapped[Pipeline] = relationship(back_populates="stages", viewonly=True)

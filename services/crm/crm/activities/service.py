@@ -1,0 +1,70 @@
+"""Activity rules: linked to at least one live record; the company is filled in from the deal or contact so
+the company timeline shows everything; a deal's last activity (idle flag) and a lead's score follow."""
+
+import uuid
+
+from crm.activities.models import Activity
+from crm.activities.repository import ActivityRepository
+from crm.activities.schemas import ActivityIn
+from crm.companies.repository import CompanyRepository, ContactRepository
+from crm.db import utcnow
+from crm.deals.repository import DealRepository
+from crm.leads import service as leads_service
+from crm.leads.repository import LeadRepository
+from throughline_messaging.problems import NotFound, Unprocessable
+from throughline_messaging.uow import UnitOfWork
+
+
+async def log_activity(uow: UnitOfWork, data: ActivityIn, *, created_by: str | None,
+                       automation_rule_id: uuid.UUID | None = None, commit: bool = True) -> Activity:
+    session = uow.session
+    company_id, contact_id = data.company_id, data.contact_id
+    deal = None
+    if data.deal_id is not None:
+        deal = await DealRepository(session).get(data.deal_id)
+        if deal is None:
+            raise Unprocessable(f"deal_id: deal {data.deal_id} does not exist.")
+        company_id = company_id or deal.company_id
+        contact_id = contact_id or deal.contact_id
+    if contact_id is not None:
+        contact = await ContactRepository(session).get(contact_id)
+        if contact is None:
+            raise Unprocessable(f"contact_id: contact {contact_id} does not exist.")
+        company_id = company_id or contact.company_id
+    if company_id is not None and await CompanyRepository(session).get(company_id) is None:
+        raise Unprocessable(f"company_id: company {company_id} does not exist.")
+    lead = None
+    if data.lead_id is not None:
+        lead = await LeadRepository(session).get(data.lead_id, for_update=True)
+        if lead is None:
+            raise Unprocessable(f"lead_id: lead {data.lead_id} does not exist.")
+    now = utcnow()
+    activity = Activity(
+        id=uuid.uuid4(), kind=data.kind, subject=data.subject, body=data.body, direction=data.direction,
+        occurred_at=data.occurred_at or now, company_id=company_id, contact_id=contact_id, deal_id=data.deal_id,
+        lead_id=data.lead_id, created_by=created_by, automation_rule_id=automation_rule_id, created_at=now,
+        updated_at=now)
+    ActivityRepository(session).add(activity)
+    if deal is not None and automation_rule_id is None:
+        # Automated notes are not contact with the customer: they do not make a deal look active.
+        touched = min(activity.occurred_at, now)
+        if deal.last_activity_at is None or touched > deal.last_activity_at:
+            deal.last_activity_at = touched
+    if lead is not None:
+        await leads_service.rescore(uow, lead)
+    if commit:
+        await uow.commit()
+    return activity
+
+
+async def get_activity(uow: UnitOfWork, activity_id: uuid.UUID) -> Activity:
+    activity = await ActivityRepository(uow.session).get(activity_id)
+    if activity is None:
+        raise NotFound(f"Activity {activity_id} does not exist.")
+    return activity
+
+
+async def delete_activity(uow: UnitOfWork, activity_id: uuid.UUID) -> None:
+    activity = await get_activity(uow, activity_id)
+    await uow.session.delete(activity)
+    await uow.commit()

@@ -1,0 +1,35 @@
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, DateTime, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.db import Entity
+
+
+class AutomationRule(Entity):
+    __tablename__ = "automation_rules"
+
+    name: Mapped[str] = mapped_column(String(100))
+    trigger: Mapped[str] = mapped_column(String(20))  # stage_entered, deal_idle, lead_created, deal_won
+    stage_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    idle_days: Mapped[int | None] = mapped_column(Integer)
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class AutomationFiring(Entity):
+    """One rule fired for one record on one day: the unique key is the never-twice guarantee."""
+
+    __tablename__ = "automation_firings"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "record_id", "fired_on", name="uq_automation_firings_rule_record_day"),
+    )
+
+    rule_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    fired_on: Mapped[date] = mapped_column(Date)
+    fired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

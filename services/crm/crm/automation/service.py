@@ -1,0 +1,72 @@
+"""Automation rule management and the on-demand run of time-based rules."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from crm.automation import engine
+from crm.automation.models import AutomationFiring, AutomationRule
+from crm.automation.schemas import RuleIn, RulePatch
+from crm.db import utcnow
+from crm.pipelines.repository import PipelineRepository
+from throughline_messaging.problems import NotFound, Unprocessable
+from throughline_messaging.uow import UnitOfWork
+
+
+async def create_rule(uow: UnitOfWork, data: RuleIn, created_by: str) -> AutomationRule:
+    if data.stage_id is not None and await PipelineRepository(uow.session).get_stage(data.stage_id,
+                                                                                      live_only=True) is None:
+        raise Unprocessable(f"stage_id: stage {data.stage_id} does not exist.")
+    now = utcnow()
+    rule = AutomationRule(id=uuid.uuid4(), name=data.name, trigger=data.trigger, stage_id=data.stage_id,
+                          idle_days=data.idle_days, actions=[a.model_dump(mode="json") for a in data.actions],
+                          active=data.active, created_by=created_by, created_at=now, updated_at=now)
+    uow.session.add(rule)
+    await uow.commit()
+    return rule
+
+
+async def get_rule(uow: UnitOfWork, rule_id: uuid.UUID) -> AutomationRule:
+    rule = await uow.session.get(AutomationRule, rule_id)
+    if rule is None:
+        raise NotFound(f"Automation rule {rule_id} does not exist.")
+    return rule
+
+
+async def list_rules(uow: UnitOfWork) -> list[AutomationRule]:
+    return list((await uow.session.execute(select(AutomationRule).order_by(AutomationRule.created_at))).scalars())
+
+
+async def update_rule(uow: UnitOfWork, rule_id: uuid.UUID, data: RulePatch) -> AutomationRule:
+    rule = await get_rule(uow, rule_id)
+    if data.name is not None:
+        rule.name = data.name
+    if data.active is not None:
+        rule.active = data.active
+    rule.updated_at = utcnow()
+    await uow.commit()
+    return rule
+
+
+async def delete_rule(uow: UnitOfWork, rule_id: uuid.UUID) -> None:
+    rule = await get_rule(uow, rule_id)
+    await uow.session.execute(delete(AutomationFiring).where(AutomationFiring.rule_id == rule.id))
+    await uow.session.delete(rule)
+    await uow.commit()
+
+
+async def firings(uow: UnitOfWork, rule_id: uuid.UUID, record_id: uuid.UUID | None) -> list[AutomationFiring]:
+    await get_rule(uow, rule_id)
+    query = select(AutomationFiring).where(AutomationFiring.rule_id == rule_id)
+    if record_id is not None:
+        query = query.where(AutomationFiring.record_id == record_id)
+    return list((await uow.session.execute(query.order_by(AutomationFiring.fired_at).limit(500))).scalars())
+
+
+async def run_now(uow: UnitOfWork, as_of: datetime | None) -> tuple[datetime, int]:
+    now = utcnow()
+    if as_of is not None and as_of > now:
+        raise Unprocessable("as_of: cannot run rules for a moment that has not come yet.")
+    moment = as_of or now
+    return moment, await engine.run_time_based(uow, moment)

@@ -1,0 +1,58 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.db import Entity
+from throughline_messaging.aggregate import RecordsEvents
+
+STATUSES = ("new", "contacted", "qualified", "disqualified", "converted")
+SOURCES = ("website", "referral", "partner", "event", "campaign", "api", "cold_outreach", "import", "other")
+
+
+class Lead(RecordsEvents, Entity):
+    __tablename__ = "leads"
+
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    title: Mapped[str | None] = mapped_column(String(100))
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    company_domain: Mapped[str | None] = mapped_column(String(253))
+    company_size: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    owner_id: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    score_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    disqualified_reason: Mapped[str | None] = mapped_column(Text)
+    company_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    deal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    converted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    converted_by: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class AssignmentRule(Entity):
+    """Who gets new leads without an owner: round robin over a list of users, optionally only for one source."""
+
+    __tablename__ = "assignment_rules"
+
+    name: Mapped[str] = mapped_column(String(100))
+    strategy: Mapped[str] = mapped_column(String(20))  # round_robin or by_source
+    source: Mapped[str | None] = mapped_column(String(30))
+    owner_ids: Mapped[list[str]] = mapped_column(JSONB)
+    position: Mapped[int] = mapped_column(Integer, default=100)
+    next_index: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

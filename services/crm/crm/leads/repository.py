@@ -1,0 +1,75 @@
+import uuid
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.activities.models import Activity
+from crm.leads.models import AssignmentRule, Lead
+
+SORTABLE = {"created_at": Lead.created_at, "score": Lead.score, "updated_at": Lead.updated_at}
+
+
+class LeadRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, lead: Lead) -> None:
+        self.session.add(lead)
+
+    async def get(self, lead_id: uuid.UUID, *, for_update: bool = False) -> Lead | None:
+        if for_update:
+            lead = (await self.session.execute(
+                select(Lead).where(Lead.id == lead_id).with_for_update())).scalars().first()
+        else:
+            lead = await self.session.get(Lead, lead_id)
+        return lead if lead is not None and lead.deleted_at is None else None
+
+    async def activity_count(self, lead_id: uuid.UUID) -> int:
+        return int((await self.session.execute(
+            select(func.count()).select_from(Activity).where(Activity.lead_id == lead_id))).scalar_one())
+
+    async def search(self, *, q: str | None, status: str | None, owner_id: str | None, source: str | None,
+                     min_score: int | None, sort: str, descending: bool, limit: int,
+                     offset: int) -> tuple[list[Lead], int]:
+        query = select(Lead).where(Lead.deleted_at.is_(None))
+        if q:
+            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(or_(func.concat(Lead.first_name, " ", Lead.last_name).ilike(pattern),
+                                    Lead.email.ilike(pattern), Lead.company_name.ilike(pattern)))
+        if status:
+            query = query.where(Lead.status == status)
+        if owner_id:
+            query = query.where(Lead.owner_id == owner_id)
+        if source:
+            query = query.where(Lead.source == source)
+        if min_score is not None:
+            query = query.where(Lead.score >= min_score)
+        column = SORTABLE[sort]
+        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+        rows = await self.session.execute(
+            query.order_by(column.desc() if descending else column.asc(), Lead.id).limit(limit).offset(offset))
+        return list(rows.scalars()), total
+
+
+class AssignmentRuleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, rule: AssignmentRule) -> None:
+        self.session.add(rule)
+
+    async def get(self, rule_id: uuid.UUID) -> AssignmentRule | None:
+        return await self.session.get(AssignmentRule, rule_id)
+
+    async def list(self) -> list[AssignmentRule]:
+        return list((await self.session.execute(
+            select(AssignmentRule).order_by(AssignmentRule.position, AssignmentRule.created_at))).scalars())
+
+    async def matching(self, source: str) -> AssignmentRule | None:
+        """The first active rule for this source, locked so that concurrent leads take turns correctly."""
+        return (await self.session.execute(
+            select(AssignmentRule)
+            .where(AssignmentRule.active,
+                   or_(AssignmentRule.strategy == "round_robin", AssignmentRule.source == source))
+            .order_by(AssignmentRule.position, AssignmentRule.created_at).limit(1).with_for_update()
+        )).scalars().first()

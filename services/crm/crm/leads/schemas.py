@@ -1,0 +1,174 @@
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from crm.companies.schemas import DOMAIN_PATTERN
+from crm.money import check_money
+from throughline_events.billing import BillingTerms
+
+Source = Literal["website", "referral", "partner", "event", "campaign", "api", "cold_outreach", "import", "other"]
+OpenStatus = Literal["new", "contacted", "qualified", "disqualified"]
+
+
+class _LeadFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    first_name: str = Field("", max_length=100)
+    last_name: str = Field("", max_length=100)
+    email: EmailStr | None = None
+    phone: str | None = Field(None, max_length=50, pattern=r"^[0-9+()./ -]{3,50}$")
+    title: str | None = Field(None, max_length=100)
+    company_name: str | None = Field(None, max_length=200)
+    company_domain: str | None = Field(None, max_length=253, pattern=DOMAIN_PATTERN)
+    company_size: int | None = Field(None, ge=1, le=10_000_000)
+    message: str | None = Field(None, max_length=5000)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "_LeadFields":
+        if not self.email and not self.phone:
+            raise ValueError("a lead needs an email or a phone number")
+        if not (self.first_name or self.last_name or self.company_name):
+            raise ValueError("a lead needs a name or a company name")
+        return self
+
+
+class LeadIn(_LeadFields):
+    source: Source = "other"
+    owner_id: str | None = Field(None, max_length=64, description="Default: the assignment rules decide")
+    status: Literal["new", "contacted", "qualified"] = "new"
+
+
+class LeadCaptureIn(_LeadFields):
+    """What a website form may send. No owner or status: assignment rules and the sales team decide those."""
+
+    source: Literal["website", "event", "campaign", "partner", "referral"] = "website"
+    email: EmailStr  # required for public capture
+
+
+class LeadPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, max_length=100)
+    email: EmailStr | None = None
+    phone: str | None = Field(None, max_length=50, pattern=r"^[0-9+()./ -]{3,50}$")
+    title: str | None = Field(None, max_length=100)
+    company_name: str | None = Field(None, max_length=200)
+    company_domain: str | None = Field(None, max_length=253, pattern=DOMAIN_PATTERN)
+    company_size: int | None = Field(None, ge=1, le=10_000_000)
+    message: str | None = Field(None, max_length=5000)
+    source: Source | None = None
+    owner_id: str | None = Field(None, max_length=64)
+    status: OpenStatus | None = None
+    disqualified_reason: str | None = Field(None, max_length=1000)
+
+
+class ScoreReason(BaseModel):
+    factor: str
+    points: int
+    reason: str
+
+
+class LeadOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+    full_name: str
+    email: str | None
+    phone: str | None
+    title: str | None
+    company_name: str | None
+    company_domain: str | None
+    company_size: int | None
+    message: str | None
+    source: str
+    status: str
+    owner_id: str | None
+    score: int
+    score_reasons: list[ScoreReason] = Field(description="Why the lead has its score: one line per rule")
+    disqualified_reason: str | None
+    company_id: uuid.UUID | None
+    contact_id: uuid.UUID | None
+    deal_id: uuid.UUID | None
+    converted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class LeadPage(BaseModel):
+    items: list[LeadOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class CaptureOut(BaseModel):
+    id: uuid.UUID
+    status: str
+
+
+class ConvertDeal(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    title: str | None = Field(None, min_length=1, max_length=200, description="Default: the company's name")
+    amount: Decimal = Field(ge=0, max_digits=16)
+    currency: str = Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$")
+    pipeline_id: uuid.UUID | None = None
+    stage_id: uuid.UUID | None = None
+    expected_close_date: date | None = None
+    billing: BillingTerms | None = None
+
+    @model_validator(mode="after")
+    def _money(self) -> "ConvertDeal":
+        check_money(self.amount, self.currency)
+        return self
+
+
+class ConvertIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company_id: uuid.UUID | None = Field(None, description="Attach to this existing company instead of creating one")
+    create_contact: bool = True
+    deal: ConvertDeal | None = Field(None, description="Also open a deal")
+
+
+class ConvertOut(BaseModel):
+    lead: LeadOut
+    company_id: uuid.UUID
+    contact_id: uuid.UUID | None
+    deal_id: uuid.UUID | None
+    already_converted: bool = Field(description="True when the lead had been converted before (nothing new created)")
+
+
+class AssignmentRuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=100)
+    strategy: Literal["round_robin", "by_source"]
+    source: Source | None = Field(None, description="Required for by_source")
+    owner_ids: list[str] = Field(min_length=1, max_length=100)
+    position: int = Field(100, ge=0, le=10_000, description="Rules are tried in ascending position")
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _source(self) -> "AssignmentRuleIn":
+        if self.strategy == "by_source" and self.source is None:
+            raise ValueError("a by_source rule names its source")
+        if any(not o.strip() or len(o) > 64 for o in self.owner_ids):
+            raise ValueError("owner_ids are non-empty user ids of at most 64 characters")
+        return self
+
+
+class AssignmentRuleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    name: str
+    strategy: str
+    source: str | None
+    owner_ids: list[str]
+    position: int
+    active: bool
+    created_at: datetime
+
+
+def lead_out(lead: Any) -> LeadOut:
+    return LeadOut.model_validate(lead)

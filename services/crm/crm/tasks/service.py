@@ -1,0 +1,97 @@
+"""Follow-up rules: a task is due at a moment and assigned to someone; complete and reopen are explicit; the
+due lists split a user's open tasks into overdue, due today (in the user's time zone) and upcoming."""
+
+import uuid
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from crm.companies.repository import CompanyRepository, ContactRepository
+from crm.db import utcnow
+from crm.deals.repository import DealRepository
+from crm.leads.repository import LeadRepository
+from crm.tasks.models import DONE, OPEN, Task
+from crm.tasks.repository import TaskRepository
+from crm.tasks.schemas import TaskIn
+from throughline_messaging.problems import Conflict, NotFound, Unprocessable
+from throughline_messaging.uow import UnitOfWork
+
+
+async def create_task(uow: UnitOfWork, data: TaskIn, *, created_by: str) -> Task:
+    session = uow.session
+    for field, repo_get in (("company_id", CompanyRepository(session).get),
+                            ("contact_id", ContactRepository(session).get),
+                            ("deal_id", DealRepository(session).get), ("lead_id", LeadRepository(session).get)):
+        value = getattr(data, field)
+        if value is not None and await repo_get(value) is None:
+            raise Unprocessable(f"{field}: {field[:-3]} {value} does not exist.")
+    now = utcnow()
+    task = Task(id=uuid.uuid4(), status=OPEN, created_by=created_by, created_at=now, updated_at=now,
+                **{**data.model_dump(), "assignee_id": data.assignee_id or created_by})
+    TaskRepository(session).add(task)
+    await uow.commit()
+    return task
+
+
+async def get_task(uow: UnitOfWork, task_id: uuid.UUID, *, for_update: bool = False) -> Task:
+    task = await TaskRepository(uow.session).get(task_id, for_update=for_update)
+    if task is None:
+        raise NotFound(f"Task {task_id} does not exist.")
+    return task
+
+
+async def update_task(uow: UnitOfWork, task_id: uuid.UUID, changes: dict[str, Any]) -> Task:
+    task = await get_task(uow, task_id, for_update=True)
+    for required in ("title", "due_at", "assignee_id"):
+        if required in changes and changes[required] is None:
+            raise Unprocessable(f"{required}: cannot be cleared.")
+    for field, value in changes.items():
+        setattr(task, field, value)
+    task.updated_at = utcnow()
+    await uow.commit()
+    return task
+
+
+async def complete_task(uow: UnitOfWork, task_id: uuid.UUID, by: str) -> Task:
+    task = await get_task(uow, task_id, for_update=True)
+    if task.status == DONE:
+        raise Conflict("The task is done already.", type_slug="task-done")
+    task.status = DONE
+    task.completed_at = task.updated_at = utcnow()
+    task.completed_by = by
+    await uow.commit()
+    return task
+
+
+async def reopen_task(uow: UnitOfWork, task_id: uuid.UUID) -> Task:
+    task = await get_task(uow, task_id, for_update=True)
+    if task.status == OPEN:
+        raise Conflict("The task is open already.", type_slug="task-open")
+    task.status = OPEN
+    task.completed_at = None
+    task.completed_by = None
+    task.updated_at = utcnow()
+    await uow.commit()
+    return task
+
+
+def zone(name: str) -> tzinfo:
+    if name.upper() in ("UTC", "Z"):
+        return UTC  # needs no time zone database
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Unprocessable(f"tz: {name!r} is not an IANA time zone (e.g. Europe/Berlin).") from None
+
+
+async def due_lists(uow: UnitOfWork, assignee_id: str, tz: tzinfo, days: int,
+                    now: datetime | None = None) -> tuple[datetime, list[Task], list[Task], list[Task]]:
+    now = now or utcnow()
+    local_today = now.astimezone(tz).date()
+    end_of_today = datetime.combine(local_today + timedelta(days=1), time(0), tzinfo=tz)
+    horizon = datetime.combine(local_today + timedelta(days=days + 1), time(0), tzinfo=tz)
+    repo = TaskRepository(uow.session)
+    overdue = await repo.open_due_between(assignee_id, None, now, 200)
+    today = await repo.open_due_between(assignee_id, now, end_of_today, 200)
+    upcoming = await repo.open_due_between(assignee_id, end_of_today, horizon, 200)
+    return now, overdue, today, upcoming
