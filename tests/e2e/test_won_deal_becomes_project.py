@@ -72,7 +72,8 @@ def test_gateway_passes_request_id_and_every_api_route_needs_a_token(stack: Stac
     response = admin.get("/api/crm/pipelines", headers={"X-Request-ID": "trace-me-123"})
     assert response.status_code == 200
     assert response.headers["x-request-id"] == "trace-me-123"
-    stages = [s["name"] for s in response.json()[0]["stages"]]
+    default = next(p for p in response.json() if p["is_default"])
+    stages = [s["name"] for s in default["stages"]]
     assert stages == ["Lead in", "Qualified", "Proposal", "Negotiation", "Won", "Lost"]
 
     gateway = f"http://127.0.0.1:{stack.ports.gateway}"
