@@ -4,6 +4,7 @@ Tansu keeps data in memory only and lacks idempotent producers and transactions;
 neither, so the same code runs unchanged on Apache Kafka.
 """
 
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -46,9 +47,20 @@ class EmbeddedBroker:
         assert self.process is not None
         self.process.send_signal(sig)
 
+    # --- fault injection: freeze and resume (the process keeps its memory, clients see a hung broker) ---
+
+    def freeze(self) -> None:
+        """SIGSTOP: the broker stops answering but keeps its sockets and its (in-memory) data."""
+        self.signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT: the frozen broker answers again, as after a long GC pause or a paused VM."""
+        self.signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
+        self.process.send_signal(signal.SIGCONT)  # a frozen broker cannot act on SIGTERM
         self.process.terminate()
         try:
             self.process.wait(timeout=10)

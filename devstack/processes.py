@@ -74,6 +74,14 @@ class ServiceProcess:
             self.process.kill()
             self.process.wait()
 
+    def restart(self, extra_env: dict[str, str] | None = None, *, hard: bool = False) -> None:
+        """Stop (SIGTERM, or SIGKILL with `hard`) and start again on the same port with the same env."""
+        if hard:
+            self.kill()
+        else:
+            self.stop()
+        self.start(extra_env)
+
     def wait_exit(self, timeout: float) -> int | None:
         assert self.process is not None
         try:

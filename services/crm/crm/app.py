@@ -37,6 +37,7 @@ def create_app(roles: frozenset[str]) -> FastAPI:
             bootstrap_servers=settings.kafka_bootstrap_servers, client_id="crm",
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+            replication_factor=settings.kafka_replication_factor,
         ),
         outbox=outbox,
         inbox=inbox,

@@ -12,6 +12,9 @@ _TRANSIENT_DRIVER_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.SerializationError,
     asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    # 55000: what a database answers while it refuses connections (ALLOW_CONNECTIONS false, maintenance).
+    asyncpg.exceptions.ObjectNotInPrerequisiteStateError,
 )
 
 

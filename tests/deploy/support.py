@@ -1,0 +1,118 @@
+"""What the deployment tests share: the repository's files, the services' real CLIs and settings."""
+
+import dataclasses
+import importlib
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import AliasChoices
+from pydantic_settings import BaseSettings
+
+from throughline_events import TOPICS, dead_letter_topic
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("crm", "erp", "gateway")
+WORKER_SERVICES = ("crm", "erp")
+PORTS = {"crm": 8001, "erp": 8002, "gateway": 8000}
+# Environment read by the command line itself (throughline_messaging.service_cli, gateway.__main__).
+CLI_ENV = {"HOST", "PORT", "SERVICE_ROLES"}
+# Generic runtime environment every Python image may set.
+RUNTIME_ENV = {"PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"}
+
+
+def settings_class(service: str) -> type[BaseSettings]:
+    module = importlib.import_module(f"{service}.settings")
+    classes = [c for c in vars(module).values()
+               if isinstance(c, type) and issubclass(c, BaseSettings) and c is not BaseSettings]
+    assert len(classes) == 1, f"{service}.settings should define one settings class"
+    return classes[0]
+
+
+def env_names(service: str) -> set[str]:
+    """Every environment variable the service's settings read (prefix + field, or the declared aliases)."""
+    cls = settings_class(service)
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    names: set[str] = set()
+    for field_name, field in cls.model_fields.items():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.update(str(choice).upper() for choice in alias.choices)
+        elif isinstance(alias, str):
+            names.add(alias.upper())
+        else:
+            names.add(f"{prefix}{field_name}".upper())
+    return names
+
+
+def consumed_topics(service: str) -> list[str]:
+    module = {"crm": "crm.timeline.handlers", "erp": "erp.handlers"}[service]
+    topics: list[str] = importlib.import_module(module).CONSUMED_TOPICS
+    return topics
+
+
+def consumer_group(service: str) -> str:
+    group: str = settings_class(service)().consumer_group  # type: ignore[attr-defined]
+    return group
+
+
+def expected_topics() -> dict[str, int]:
+    """Every topic with its partition count: the registry plus each consumer group's DLTs (1 partition)."""
+    wanted = {t.name: t.partitions for t in TOPICS.values()}
+    for service in WORKER_SERVICES:
+        for topic in consumed_topics(service):
+            wanted[dead_letter_topic(topic, consumer_group(service))] = 1
+    return wanted
+
+
+@dataclasses.dataclass
+class Invocation:
+    """What the real command line did with an argv: which subcommand, and the serve call's arguments."""
+
+    command: str
+    roles: frozenset[str] = frozenset()
+    host: str | None = None
+    port: int | None = None
+
+
+def run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> Invocation:
+    """Parse `python -m <service> ...` with the service's real argparse CLI, without serving or migrating."""
+    assert argv[:2] == ["python", "-m"], f"expected `python -m <service> ...`, got {argv}"
+    service, args = argv[2], argv[3:]
+    assert service in SERVICES, f"unknown service module {service}"
+    calls: dict[str, Any] = {}
+
+    import uvicorn
+
+    import throughline_messaging.migrations
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.update(kw, command="serve"))
+    monkeypatch.setattr(throughline_messaging.migrations, "upgrade", lambda *a: calls.update(command="migrate"))
+    try:
+        if service == "gateway":
+            import gateway.__main__
+            import gateway.app
+
+            monkeypatch.setattr(gateway.app, "create_app", lambda: object())
+            gateway.__main__.main(args)
+        else:
+            from throughline_messaging.service_cli import main
+
+            module = importlib.import_module(f"{service}.__main__")
+            roles_seen: dict[str, frozenset[str]] = {}
+
+            def fake_app(roles: frozenset[str]) -> Any:
+                roles_seen["roles"] = roles
+                return object()
+
+            main(dataclasses.replace(module.COMMANDS, create_app=fake_app), args)
+            calls["roles"] = roles_seen.get("roles", frozenset())
+    except SystemExit as exc:  # argparse refused the arguments
+        raise AssertionError(f"`{' '.join(argv)}` is rejected by the {service} CLI (exit {exc.code})") from None
+    assert "command" in calls, f"`{' '.join(argv)}` neither served nor migrated"
+    return Invocation(calls["command"], calls.get("roles", frozenset()), calls.get("host"), calls.get("port"))
+
+
+# A value taken from the operator's environment at `docker compose` time: ${NAME} or ${NAME:?message}.
+INTERPOLATION = re.compile(r"\$\{[A-Z0-9_]+(:?[?-][^}]*)?\}")
