@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PACKAGES := -e shared/events -e shared/messaging -e services/crm -e services/erp -e services/gateway -e .
 
-.PHONY: run test lint typecheck unit reset install lock clean-check
+.PHONY: run test lint typecheck unit reset install lock clean-check bench bench-smoke
 
 $(STAMP): requirements/constraints.txt requirements/dev.txt pyproject.toml */*/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -22,8 +22,10 @@ run: $(STAMP)
 	@$(PY) -m devstack.stack
 
 test: $(STAMP) lint typecheck
+	@sh tests/web/ensure_chromium.sh
 	@$(PY) -m pytest
 	@$(PY) -m devstack.leftovers
+	@$(MAKE) --no-print-directory bench-smoke
 
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
@@ -33,6 +35,14 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	@$(PY) -m pytest tests/unit tests/contract
+
+# The benchmark suite (issue 7): starts the system itself, runs every scenario, prints a table and writes
+# the figures into docs/benchmarks.md. Separate from `make test`, which runs only the few-second smoke variant.
+bench: $(STAMP)
+	@$(PY) -m bench
+
+bench-smoke: $(STAMP)
+	@$(PY) -m bench --smoke
 
 reset:
 	rm -rf var
