@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,7 +21,11 @@ from gateway.auth.tokens import TokenIssuer
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+_ROOT = Path(__file__).resolve().parents[2]
+# Every run saves screenshots as test artifacts (CI output); `UPDATE_SCREENSHOTS=1` also refreshes the committed
+# copies under docs/screenshots/ that the README shows, so an ordinary test run leaves the work tree clean.
+SCREENSHOTS = _ROOT / "test-artifacts" / "screenshots"
+DOC_SCREENSHOTS = _ROOT / "docs" / "screenshots"
 ADMIN = ("admin@example.com", "admin-test-password")
 
 
@@ -125,3 +130,6 @@ def shot(page: Page, name: str, full_page: bool = True) -> None:
     settled(page)
     page.evaluate("document.getElementById('toasts')?.replaceChildren()")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SCREENSHOTS / f"{name}.png", DOC_SCREENSHOTS / f"{name}.png")
