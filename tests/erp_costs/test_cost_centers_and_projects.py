@@ -1,5 +1,6 @@
 """Cost centers, and projects entered and changed by hand: the rules and who may apply them."""
 
+import uuid
 from decimal import Decimal
 
 from devstack.stack import Stack
@@ -25,7 +26,7 @@ def test_cost_centers_crud_unique_codes_and_roles(stack: Stack, boss: RoleApi) -
     inactive = viewer.ok("GET", "/api/erp/cost-centers", params={"active": "false", "q": code})
     assert [c["id"] for c in inactive["items"]] == [center["id"]] and inactive["total"] == 1
     assert viewer.ok("GET", "/api/erp/cost-centers", params={"active": "true", "q": code})["total"] == 0
-    assert finance.get(f"/api/erp/cost-centers/{center['id'][:-1]}0").status_code in (404, 422)
+    assert finance.get(f"/api/erp/cost-centers/{uuid.uuid4()}").status_code == 404
 
 
 def test_project_by_hand_with_budget_and_cost_center(stack: Stack, boss: RoleApi) -> None:
