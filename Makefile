@@ -23,8 +23,7 @@ run: $(STAMP)
 
 test: $(STAMP) lint typecheck
 	@sh tests/web/ensure_chromium.sh
-	@$(PY) -m pytest
-	@$(PY) -m devstack.leftovers
+	@mark=pytest-$$$$; THROUGHLINE_STACK=$$mark $(PY) -m pytest && THROUGHLINE_STACK=$$mark $(PY) -m devstack.leftovers
 	@$(MAKE) --no-print-directory bench-smoke
 
 lint: $(STAMP)

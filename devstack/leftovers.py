@@ -1,23 +1,23 @@
 """After the test run: fail if any process the tests started is still alive (a leak would hold ports).
 
-The test session marks its children with THROUGHLINE_STACK=pytest in their environment; this looks for
-that mark, so a `make run` in another terminal is never mistaken for a leak.
+The test session marks its children with THROUGHLINE_STACK=<mark> in their environment (`make test` picks a
+mark per run); this looks for the same mark, so neither a `make run` nor another test run on the machine is
+mistaken for a leak.
 """
 
 import os
 import sys
 from pathlib import Path
 
-MARK = b"THROUGHLINE_STACK=pytest"
-
 
 def leftovers() -> list[str]:
+    mark = f"THROUGHLINE_STACK={os.environ.get('THROUGHLINE_STACK', 'pytest')}".encode()
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         try:
-            if MARK not in (proc / "environ").read_bytes().split(b"\0"):
+            if mark not in (proc / "environ").read_bytes().split(b"\0"):
                 continue
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:

@@ -15,7 +15,7 @@ from devstack.stack import Ports, Stack
 from tests.support import Api
 
 # Every process the tests start inherits this mark; `python -m devstack.leftovers` finds any that outlive us.
-os.environ["THROUGHLINE_STACK"] = "pytest"
+os.environ.setdefault("THROUGHLINE_STACK", "pytest")
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from devstack.leftovers import leftovers
 
 
 def test_a_marked_process_is_reported_and_an_unmarked_one_is_not() -> None:
-    marked = subprocess.Popen(["sleep", "30"], env={**os.environ, "THROUGHLINE_STACK": "pytest"})
+    marked = subprocess.Popen(["sleep", "30"], env={**os.environ, "THROUGHLINE_STACK": os.environ["THROUGHLINE_STACK"]})
     unmarked = subprocess.Popen(["sleep", "31"], env={k: v for k, v in os.environ.items() if k != "THROUGHLINE_STACK"})
     try:
         found = leftovers()
