@@ -27,16 +27,19 @@ from bench.system import BenchSystem, MemoryWatch, process_ids
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 # In this order: the pipeline scenario leaves the biggest backlog behind when the machine is slow, so it runs
-# after the scenarios that need an idle consumer; the reads come last (they read what the others wrote).
+# after the scenarios that need an idle consumer; the reads come last (they read what the others wrote), and the
+# ERP reports at volume after them (their seeded books would otherwise weigh on scenario 6's ERP rows).
 SCENARIOS: dict[str, Callable[[scenarios.Ctx], Coroutine[Any, Any, list[Row]]]] = {
     "gateway": scenarios.gateway_overhead,
     "won": scenarios.won_to_project,
     "fullpath": scenarios.full_path,
     "pipeline": scenarios.pipeline_throughput,
     "reads": scenarios.read_paths,
+    "erp": scenarios.erp_reports,
 }
 TITLES = {"gateway": "1 gateway overhead", "won": "2 deal.won -> project", "pipeline": "3 event pipeline",
-          "fullpath": "4 full path", "memory": "5 memory and start", "reads": "6 read paths"}
+          "fullpath": "4 full path", "memory": "5 memory and start", "reads": "6 read paths",
+          "erp": "7 ERP reports"}
 
 
 def main(argv: list[str] | None = None) -> int:

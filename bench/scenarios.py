@@ -1,4 +1,4 @@
-"""The six scenarios. Each returns rows of figures; none asserts anything (targets are judged in the table)."""
+"""The seven scenarios. Each returns rows of figures; none asserts anything (targets are judged in the table)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,10 @@ class Volumes:
     read_requests: int
     install_nginx: bool
     restart: bool
+    erp_projects: int = 1_000  # scenario 7: the ERP books seeded by bulk SQL
+    erp_invoices: int = 50_000
+    erp_time_entries: int = 200_000
+    erp_seconds: float = 30.0  # at most this long per report measurement
 
     @classmethod
     def full(cls) -> Volumes:
@@ -48,7 +52,8 @@ class Volumes:
 
     @classmethod
     def smoke(cls) -> Volumes:
-        return cls("smoke", 0.3, 4, (50, 200), 0.2, 200, (4,), 0.5, 500, 5, False, False)
+        return cls("smoke", 0.3, 4, (50, 200), 0.2, 200, (4,), 0.5, 500, 5, False, False, erp_projects=10,
+                   erp_invoices=200, erp_time_entries=1_000, erp_seconds=2.0)
 
 
 OPEN_STAGES = [f"00000000-0000-4000-8000-000000000{n}" for n in (101, 102, 103, 104)]
@@ -497,3 +502,270 @@ async def read_paths(ctx: Ctx) -> list[Row]:
     return rows
 
 
+
+
+# --- 7. ERP reports at volume -----------------------------------------------------------------------------
+
+def _erp_seed_sql(tag: str, projects: int, invoices: int, entries: int) -> list[str]:
+    """Bulk SQL for the ERP database: clients, cost centers, projects with billing schedules and items,
+    invoices (lines, payments, credit notes, gap-free numbers per year), time entries, rates, capacities and
+    expenses. Ids are md5-derived from `tag` and the row number, so rows refer to each other without lookups."""
+    p, c = projects, max(2, projects // 4)  # four projects per client
+    people = max(5, min(200, entries // 1000))  # about 4 entries per person and working day over a year
+    expenses = max(20, projects * 5)
+
+    def uid(kind: str, expr: str) -> str:
+        return f"md5('{tag}:{kind}:' || ({expr}))::uuid"
+
+    cur = "CASE WHEN ({0}) % 10 = 9 THEN 'USD' ELSE 'EUR' END"  # one project in ten bills in USD
+    num = "CASE WHEN {0} < 100000 THEN lpad(({0})::text, 5, '0') ELSE ({0})::text END"  # INV-2026-00042
+    return [
+        f"""INSERT INTO cost_centers (id, code, name)
+            SELECT {uid('cc', 'g')}, 'B{tag}-' || g, 'Bench center ' || g FROM generate_series(0, 4) g""",
+        f"""INSERT INTO clients (id, crm_company_id, name, email, payment_terms_days, currency, replicated_at)
+            SELECT {uid('c', 'g')}, {uid('crm', 'g')}, 'Bench client ' || lpad(g::text, 5, '0'),
+                   'ap' || g || '@client.example', (ARRAY[14, 30, 30, 45, 60])[1 + g % 5], 'EUR', now()
+            FROM generate_series(0, {c - 1}) g""",
+        f"""INSERT INTO projects (id, name, client_id, deal_id, owner_id, status, budget_amount, budget_hours,
+                                 currency, cost_center_id, created_at, updated_at)
+            SELECT {uid('p', 'g')}, 'Bench project ' || lpad(g::text, 5, '0'), {uid('c', f'g % {c}')},
+                   {uid('d', 'g')}, 'owner-' || (g % 25),
+                   CASE WHEN g % 20 < 15 THEN 'active' WHEN g % 20 < 17 THEN 'on_hold'
+                        WHEN g % 20 < 19 THEN 'completed' ELSE 'cancelled' END,
+                   (20000 + (g * 7919) % 180000)::numeric, CASE WHEN g % 3 = 0 THEN NULL ELSE 200 + g % 800 END,
+                   {cur.format('g')}, CASE WHEN g % 10 < 8 THEN {uid('cc', 'g % 5')} END,
+                   now() - (g % 400) * interval '1 day', now()
+            FROM generate_series(0, {p - 1}) g""",
+        f"""INSERT INTO billing_schedules (id, project_id, billing_type, currency, total, hourly_rate, cap)
+            SELECT {uid('s', 'g')}, {uid('p', 'g')},
+                   CASE g % 4 WHEN 3 THEN 'time_and_materials' WHEN 2 THEN 'milestones' ELSE 'fixed' END,
+                   {cur.format('g')}, CASE WHEN g % 4 = 3 THEN 0 ELSE (20000 + (g * 7919) % 180000) END,
+                   CASE WHEN g % 4 = 3 THEN 80 + g % 70 END, CASE WHEN g % 8 = 7 THEN 50000 END
+            FROM generate_series(0, {p - 1}) g""",
+        f"""INSERT INTO schedule_items (id, schedule_id, position, label, due_date, amount, status, reached_at)
+            SELECT {uid('si', "g || ':' || k")}, {uid('s', 'g')}, k, 'Installment ' || k || ' of 3', d,
+                   round((20000 + (g * 7919) % 180000)::numeric / 3, 2),
+                   CASE WHEN d <= current_date THEN 'invoiced' ELSE 'pending' END,
+                   CASE WHEN d <= current_date THEN d::timestamptz END
+            FROM generate_series(0, {p - 1}) g, generate_series(1, 3) k,
+                 LATERAL (SELECT current_date - 90 + g % 90 + (k - 1) * 45 AS d) x
+            WHERE g % 4 <> 3""",
+        f"""INSERT INTO bill_rates (id, project_id, hourly_rate, effective_from)
+            SELECT {uid('br', 'g')}, {uid('p', 'g')}, 90 + g % 60, DATE '2025-01-01'
+            FROM generate_series(0, {p - 1}) g WHERE g % 4 = 3""",
+        # Invoices: 10 % draft, 25 % issued, 10 % partially paid, 48 % paid, 6 % void, 1 % credited (with a
+        # credit note each); due dates over the last 180 and the next 60 days; numbers per issue year,
+        # after whatever the counters already hold.
+        f"""CREATE TEMP TABLE bench_invoices ON COMMIT DROP AS
+            WITH base AS (
+                SELECT g, g % {p} AS pg, g % 100 AS s, round(300 + ((g::bigint * 7919) % 970000) / 100.0, 2) AS a,
+                       (ARRAY[14, 30, 30, 45, 60])[1 + g % 5] AS terms,
+                       current_date - 180 + ((g::bigint * 37) % 241)::int AS due
+                FROM generate_series(1, {invoices}) g
+            ), shaped AS (
+                SELECT base.*, round(a * 0.35, 2) AS b, LEAST(current_date, due - terms) AS issued_on,
+                       CASE WHEN s < 10 THEN 'draft' WHEN s < 35 THEN 'issued' WHEN s < 45 THEN 'partially_paid'
+                            WHEN s < 93 THEN 'paid' WHEN s < 99 THEN 'void' ELSE 'credited' END AS status
+                FROM base
+            ), amounts AS (
+                SELECT shaped.*, a + b AS subtotal, round(a * 0.2, 2) + round(b * 0.2, 2) AS tax,
+                       a + b + round(a * 0.2, 2) + round(b * 0.2, 2) AS total
+                FROM shaped
+            )
+            SELECT amounts.*, {uid('i', 'g')} AS id, {uid('p', 'pg')} AS project_id,
+                   {uid('c', f'pg % {c}')} AS client_id, {uid('d', 'pg')} AS deal_id, {cur.format('pg')} AS currency,
+                   CASE WHEN status = 'paid' THEN total WHEN status = 'partially_paid' THEN round(total * 0.4, 2)
+                        ELSE 0 END AS paid,
+                   LEAST(current_date, issued_on + g % 45) AS paid_on,
+                   CASE WHEN status <> 'draft' THEN COALESCE(ic.last_number, 0) + row_number() OVER (
+                       PARTITION BY status = 'draft', extract(year FROM issued_on) ORDER BY issued_on, g) END AS n
+            FROM amounts
+            LEFT JOIN invoice_counters ic ON ic.series = 'INV' AND ic.year = extract(year FROM issued_on)""",
+        f"""INSERT INTO invoices (id, kind, number, status, client_id, project_id, deal_id, currency,
+                                 payment_terms_days, issue_date, due_date, subtotal, tax_total, total, amount_paid,
+                                 amount_credited, balance_due, void_reason, issued_at, paid_at, voided_at,
+                                 created_by, created_at, updated_at)
+            SELECT id, 'invoice',
+                   CASE WHEN status <> 'draft' THEN 'INV-' || extract(year FROM issued_on) || '-' || {num.format('n')}
+                   END,
+                   status, client_id, project_id, deal_id, currency,
+                   CASE WHEN status = 'draft' THEN terms ELSE due - issued_on END,
+                   CASE WHEN status <> 'draft' THEN issued_on END, CASE WHEN status <> 'draft' THEN due END,
+                   subtotal, tax, total, paid, CASE WHEN status = 'credited' THEN total ELSE 0 END,
+                   CASE WHEN status IN ('issued', 'partially_paid') THEN total - paid ELSE 0 END,
+                   CASE WHEN status = 'void' THEN 'Issued in error' END,
+                   CASE WHEN status <> 'draft' THEN issued_on::timestamptz END,
+                   CASE WHEN status = 'paid' THEN paid_on::timestamptz END,
+                   CASE WHEN status = 'void' THEN (issued_on + 3)::timestamptz END,
+                   'bench', COALESCE(issued_on, current_date)::timestamptz, now()
+            FROM bench_invoices""",
+        """INSERT INTO invoice_lines (id, invoice_id, position, kind, description, quantity, unit_price, tax_rate,
+                                      net_amount, tax_amount, total_amount)
+           SELECT gen_random_uuid(), id, k, CASE k WHEN 1 THEN 'service' ELSE 'time' END,
+                  CASE k WHEN 1 THEN 'Delivery' ELSE 'Time and materials' END, 1,
+                  CASE k WHEN 1 THEN a ELSE b END, 20, CASE k WHEN 1 THEN a ELSE b END,
+                  round(CASE k WHEN 1 THEN a ELSE b END * 0.2, 2),
+                  CASE k WHEN 1 THEN a ELSE b END + round(CASE k WHEN 1 THEN a ELSE b END * 0.2, 2)
+           FROM bench_invoices, generate_series(1, 2) k""",
+        """INSERT INTO payments (id, invoice_id, amount, currency, paid_on, method, reference, recorded_by)
+           SELECT gen_random_uuid(), id, paid, currency, paid_on,
+                  (ARRAY['bank_transfer', 'bank_transfer', 'card', 'direct_debit', 'check'])[1 + g % 5],
+                  'REF-' || g, 'bench'
+           FROM bench_invoices WHERE paid > 0""",
+        f"""INSERT INTO invoices (id, kind, number, status, client_id, project_id, deal_id, credit_of_id, currency,
+                                 payment_terms_days, issue_date, due_date, subtotal, tax_total, total, balance_due,
+                                 notes, issued_at, created_by, created_at, updated_at)
+            SELECT {uid('cn', 'g')}, 'credit_note', 'CN-' || extract(year FROM on_day) || '-' || {num.format('m')},
+                   'issued', client_id, project_id, deal_id, id, currency, 0, on_day, on_day, subtotal, tax, total,
+                   0, 'Credited in full', on_day::timestamptz, 'bench', on_day::timestamptz, now()
+            FROM (SELECT bench_invoices.*, LEAST(current_date, issued_on + 20) AS on_day,
+                         COALESCE(ic.last_number, 0) + row_number() OVER (
+                             PARTITION BY extract(year FROM LEAST(current_date, issued_on + 20))
+                             ORDER BY LEAST(current_date, issued_on + 20), g) AS m
+                  FROM bench_invoices
+                  LEFT JOIN invoice_counters ic ON ic.series = 'CN'
+                       AND ic.year = extract(year FROM LEAST(current_date, issued_on + 20))
+                  WHERE status = 'credited') credited""",
+        f"""INSERT INTO invoice_lines (id, invoice_id, position, kind, description, quantity, unit_price,
+                                      tax_rate, net_amount, tax_amount, total_amount)
+            SELECT gen_random_uuid(), {uid('cn', 'g')}, 1, 'credit', 'Credit of the whole invoice', 1, subtotal, 20,
+                   subtotal, tax, total
+            FROM bench_invoices WHERE status = 'credited'""",
+        """INSERT INTO invoice_counters (series, year, last_number)
+           SELECT 'INV', y, max(n) FROM (SELECT extract(year FROM issued_on)::int AS y, n FROM bench_invoices
+                                         WHERE status <> 'draft') x GROUP BY y
+           UNION ALL
+           SELECT 'CN', y, max(n) FROM (
+               SELECT extract(year FROM LEAST(current_date, issued_on + 20))::int AS y, count(*) OVER (
+                   PARTITION BY extract(year FROM LEAST(current_date, issued_on + 20))) AS n
+               FROM bench_invoices WHERE status = 'credited') x GROUP BY y
+           ON CONFLICT (series, year) DO UPDATE
+           SET last_number = CASE WHEN EXCLUDED.series = 'INV' THEN EXCLUDED.last_number
+                                  ELSE invoice_counters.last_number + EXCLUDED.last_number END,
+               updated_at = now()""",
+        # Time: people over the projects, working days of the last year, 0.5-4 h each, 80 % billable,
+        # 70 % approved.
+        f"""INSERT INTO time_entries (id, person_id, project_id, work_date, hours, billable, description, status,
+                                     approved_by, approved_at, created_by, created_at, updated_at)
+            SELECT gen_random_uuid(), 'person-' || lpad((g % {people})::text, 3, '0'),
+                   {uid('p', f'(g::bigint * 7919) % {p}')}, d, 0.5 + (g / {people} + g) % 8 * 0.5,
+                   (g / {people} + g) % 5 <> 0, 'Work',
+                   CASE WHEN (g / {people} + g) % 10 < 7 THEN 'approved' ELSE 'open' END,
+                   CASE WHEN (g / {people} + g) % 10 < 7 THEN 'manager-1' END,
+                   CASE WHEN (g / {people} + g) % 10 < 7 THEN (d + 2)::timestamptz END,
+                   'person-' || lpad((g % {people})::text, 3, '0'), d::timestamptz, now()
+            FROM generate_series(1, {entries}) g,
+                 LATERAL (SELECT (g / {people}) % 260 AS i) r,  -- working day i before last week's Monday
+                 LATERAL (SELECT date_trunc('week', current_date)::date - 7 - 7 * (i / 5) + i % 5 AS d) w""",
+        f"""INSERT INTO cost_rates (id, user_id, hourly_cost, currency, effective_from)
+            SELECT gen_random_uuid(), 'person-' || lpad(g::text, 3, '0'), 40 + g % 50 + (k - 1) * 5, 'EUR',
+                   CASE k WHEN 1 THEN DATE '2025-01-01' ELSE current_date - 120 END
+            FROM generate_series(0, {people - 1}) g, generate_series(1, 2) k""",
+        f"""INSERT INTO capacities (id, user_id, hours_per_week, effective_from)
+            SELECT gen_random_uuid(), 'person-' || lpad(g::text, 3, '0'), CASE WHEN g % 7 = 0 THEN 32 ELSE 40 END,
+                   DATE '2025-01-01'
+            FROM generate_series(0, {people - 1}) g""",
+        # Expenses: 80 % on a project, the rest on a cost center only; 70 % approved (most reimbursed).
+        f"""INSERT INTO expenses (id, submitted_by, project_id, cost_center_id, amount, currency, expense_date,
+                                 merchant, description, category_id, category_source, billable, status,
+                                 required_approval, submitted_at, decided_at, decided_by, billing_status,
+                                 reimbursed_at)
+            SELECT gen_random_uuid(), 'person-' || lpad((g % {people})::text, 3, '0'),
+                   CASE WHEN g % 5 <> 0 THEN {uid('p', f'g % {p}')} END,
+                   CASE WHEN g % 5 = 0 THEN {uid('cc', 'g % 5')} END,
+                   round(15 + ((g::bigint * 7919) % 90000) / 100.0, 2),
+                   CASE WHEN g % 5 <> 0 THEN {cur.format(f'g % {p}')} ELSE 'EUR' END, current_date - g % 200,
+                   (ARRAY['Rail Co', 'Hotel Central', 'Bistro', 'Cloud Inc', 'Taxi'])[1 + g % 5], 'Expense ' || g,
+                   ('00000000-0000-4000-8000-00000000000' || (1 + g % 6))::uuid, 'manual', false,
+                   CASE WHEN g % 10 < 7 THEN 'approved' WHEN g % 10 = 7 THEN 'submitted'
+                        WHEN g % 10 = 8 THEN 'draft' ELSE 'rejected' END,
+                   'manager', CASE WHEN g % 10 <> 8 THEN (current_date - g % 200)::timestamptz END,
+                   CASE WHEN g % 10 < 7 OR g % 10 = 9 THEN (current_date - g % 200 + 3)::timestamptz END,
+                   CASE WHEN g % 10 < 7 OR g % 10 = 9 THEN 'manager-1' END, 'not_billable',
+                   CASE WHEN g % 10 < 5 THEN (current_date - g % 200 + 10)::timestamptz END
+            FROM generate_series(1, {expenses}) g""",
+    ]
+
+
+async def seed_erp(ctx: Ctx, projects: int, invoices: int, entries: int) -> tuple[dict[str, int], str, float]:
+    """Seed the ERP database by bulk SQL in one transaction; returns the table counts, a client id and the
+    seconds it took (ANALYZE included)."""
+    tag = uuid.uuid4().hex[:8]
+    erp = await asyncpg.connect(ctx.dsn("erp"))
+    try:
+        started = time.perf_counter()
+        async with erp.transaction():
+            for statement in _erp_seed_sql(tag, projects, invoices, entries):
+                await erp.execute(statement)
+        await erp.execute("ANALYZE")
+        seeded_in = time.perf_counter() - started
+        counts = {}
+        for table in ("clients", "projects", "schedule_items", "invoices", "invoice_lines", "payments",
+                      "time_entries", "expenses"):
+            counts[table] = int(await erp.fetchval(f"SELECT count(*) FROM {table}"))
+        counts["credit_notes"] = int(await erp.fetchval("SELECT count(*) FROM invoices WHERE kind = 'credit_note'"))
+        client = await erp.fetchval("SELECT id FROM clients WHERE name = 'Bench client 00001'")
+        return counts, str(client), seeded_in
+    finally:
+        await erp.close()
+
+
+async def _quiet_erp(ctx: Ctx, limit: float = 60.0) -> None:
+    """Wait (up to `limit` s) until no query runs in the ERP database: a request the gateway gave up on (504
+    after 10 s) keeps its query running, which would otherwise be charged to the next endpoint measured."""
+    erp = await asyncpg.connect(ctx.dsn("erp"))
+    try:
+        for _ in range(int(limit / 0.2)):
+            if not await erp.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                      "AND state = 'active' AND pid <> pg_backend_pid()"):
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        await erp.close()
+
+
+async def erp_reports(ctx: Ctx) -> list[Row]:
+    v = ctx.volumes
+    counts, client, seeded_in = await seed_erp(ctx, v.erp_projects, v.erp_invoices, v.erp_time_entries)
+    today = datetime.now(UTC).date()
+    year_to_date = {"date_from": date(today.year, 1, 1).isoformat(), "date_to": today.isoformat()}
+    queries: list[tuple[str, str, dict[str, str]]] = [
+        ("profitability by project", "/api/erp/reports/profitability", {}),
+        ("profitability by project, this year", "/api/erp/reports/profitability", year_to_date),
+        ("profitability by client", "/api/erp/reports/profitability", {"group_by": "client"}),
+        ("profitability by cost center", "/api/erp/reports/profitability", {"group_by": "cost_center"}),
+        ("cash flow (12 weeks)", "/api/erp/reports/cash-flow", {}),
+        ("AR aging", "/api/erp/reports/ar-aging", {}),
+        ("utilisation (4 weeks)", "/api/erp/reports/utilisation", {}),
+        ("invoices: newest first", "/api/erp/invoices", {"limit": "50"}),
+        ("invoices: issued, one client", "/api/erp/invoices", {"status": "issued", "client_id": client}),
+        ("invoices: overdue", "/api/erp/invoices", {"overdue": "true", "limit": "50"}),
+    ]
+    s = "7 ERP reports"
+    rows: list[Row] = []
+    everything = process_ids(ctx.stack)
+    pids: dict[str, int] = {k: everything[k] for k in ("erp-api", "postgres (postmaster)", "gateway")
+                            if k in everything}
+    async with ctx.gateway(pool=8) as gw:
+        for label, path, params in queries:
+            probe = await gw.get(path, params)  # also warms caches and the connection
+            if probe.status != 200:
+                rows.append(Row(s, label, None, "ms", note=f"skipped: {path} answers {probe.status}: "
+                                                          f"{probe.body[:120]!r}"))
+                continue
+            before = cpu_snapshot(pids)
+            result = await closed_loop(gw.getter(path, params), 4, v.erp_seconds, max_requests=v.read_requests)
+            spent = cpu_snapshot(pids)
+            await _quiet_erp(ctx)
+            # CPU per request (robust to other load on the machine): the service and its database.
+            per = {k: (spent[k] - before[k]) * 1000 / max(1, result.count + result.errors) for k in before}
+            rows.append(Row(s, f"{label} p50", result.pct(50), "ms", note=f"p95 {result.pct(95):.1f} ms, "
+                            f"{result.count} requests at c=4, {result.rate:.1f} req/s"
+                            + (f", errors {result.errors}" if result.errors else "")
+                            + "; CPU ms per request: " + ", ".join(f"{k.split(' ')[0]} {ms:.0f}"
+                                                                   for k, ms in per.items())))
+    rows.insert(0, Row(s, "seeded by bulk SQL (one transaction + ANALYZE)", seeded_in, "s",
+                       note=f"{v.erp_projects:,} projects, {v.erp_invoices:,} invoices, "
+                            f"{v.erp_time_entries:,} time entries seeded; the ERP database now holds "
+                            + ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in counts.items())))
+    return rows
