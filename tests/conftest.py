@@ -6,6 +6,7 @@ KAFKA_BOOTSTRAP_SERVERS to run against real servers instead.
 """
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,15 @@ from tests.support import Api
 
 # Every process the tests start inherits this mark; `python -m devstack.leftovers` finds any that outlive us.
 os.environ.setdefault("THROUGHLINE_STACK", "pytest")
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    # The stack's processes run in their own sessions and outlive a killed pytest. Turning SIGTERM (a CI or
+    # `timeout` stop) into an interrupt lets the session fixture's teardown stop them.
+    raise KeyboardInterrupt
+
+
+signal.signal(signal.SIGTERM, _interrupt)
 
 
 @pytest.fixture(scope="session")
