@@ -19,9 +19,7 @@ from crm.tasks.router import router as tasks_router
 from crm.timeline.handlers import CONSUMED_TOPICS, HANDLERS
 from crm.timeline.router import router as timeline_router
 from crm.timeline.router import timelines_router
-from throughline_messaging.app import service_app
-from throughline_messaging.kafka import KafkaSettings
-from throughline_messaging.runtime import RuntimeConfig
+from throughline_messaging.app import event_driven_service_app
 
 ROUTERS = [companies_router, contacts_router, leads_router, capture_router, rules_router, pipelines_router,
            deals_router, activities_router, tasks_router, reports_router, automation_router,
@@ -29,24 +27,7 @@ ROUTERS = [companies_router, contacts_router, leads_router, capture_router, rule
 
 
 def create_app(roles: frozenset[str]) -> FastAPI:
-    settings = get_settings()
-    config = RuntimeConfig(
-        service="crm",
-        database_url=settings.database_url,
-        kafka=KafkaSettings(
-            bootstrap_servers=settings.kafka_bootstrap_servers, client_id="crm",
-            session_timeout_ms=settings.kafka_session_timeout_ms,
-            heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-            replication_factor=settings.kafka_replication_factor,
-        ),
-        outbox=outbox,
-        inbox=inbox,
-        roles=roles,
-        consumer_group=settings.consumer_group,
-        consumed_topics=CONSUMED_TOPICS,
-        handlers=HANDLERS,
-        db_pool_size=settings.db_pool_size,
-        scheduled_jobs=[automation_job],
+    return event_driven_service_app(
+        service="crm", title="Throughline CRM", settings=get_settings(), roles=roles, outbox=outbox, inbox=inbox,
+        routers=ROUTERS, consumed_topics=CONSUMED_TOPICS, handlers=HANDLERS, scheduled_jobs=[automation_job],
     )
-    return service_app(title="Throughline CRM", config=config, jwt_public_key=settings.jwt_public_key,
-                       routers=ROUTERS, log_level=settings.log_level)

@@ -2,14 +2,18 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import ORJSONResponse
+from sqlalchemy import Table
 
 from throughline_messaging.auth import TokenVerifier
+from throughline_messaging.consumer import Handler
 from throughline_messaging.http import install_http_plumbing
+from throughline_messaging.kafka import KafkaSettings
 from throughline_messaging.logging import configure_logging
-from throughline_messaging.runtime import RuntimeConfig, ServiceRuntime
+from throughline_messaging.runtime import BackgroundJob, RuntimeConfig, ServiceRuntime
 
 
 def service_app(*, title: str, config: RuntimeConfig, jwt_public_key: str, routers: list[APIRouter],
@@ -37,3 +41,39 @@ def service_app(*, title: str, config: RuntimeConfig, jwt_public_key: str, route
         for router in routers:
             app.include_router(router)
     return app
+
+
+class ServiceSettings(Protocol):
+    """The settings every CRM/ERP-shaped service has (its pydantic-settings class, prefix CRM_ or ERP_)."""
+
+    database_url: str
+    kafka_bootstrap_servers: str
+    kafka_session_timeout_ms: int
+    kafka_heartbeat_interval_ms: int
+    kafka_replication_factor: int
+    jwt_public_key: str
+    consumer_group: str
+    db_pool_size: int
+    log_level: str
+
+
+def event_driven_service_app(*, service: str, title: str, settings: ServiceSettings, roles: frozenset[str],
+                             outbox: Table, inbox: Table, routers: list[APIRouter], consumed_topics: list[str],
+                             handlers: dict[tuple[str, int], Handler],
+                             scheduled_jobs: list[BackgroundJob]) -> FastAPI:
+    """A service process wired from its settings: the same wiring for the CRM and the ERP."""
+    config = RuntimeConfig(
+        service=service,
+        database_url=settings.database_url,
+        kafka=KafkaSettings(
+            bootstrap_servers=settings.kafka_bootstrap_servers, client_id=service,
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+            replication_factor=settings.kafka_replication_factor,
+        ),
+        outbox=outbox, inbox=inbox, roles=roles, consumer_group=settings.consumer_group,
+        consumed_topics=consumed_topics, handlers=handlers, db_pool_size=settings.db_pool_size,
+        scheduled_jobs=scheduled_jobs,
+    )
+    return service_app(title=title, config=config, jwt_public_key=settings.jwt_public_key, routers=routers,
+                       log_level=settings.log_level)
