@@ -15,6 +15,7 @@ from tests.erp_costs.helpers import (
     new_expense,
     new_project,
     scalar,
+    sql,
     suffix,
     upload_receipt,
 )
@@ -262,3 +263,70 @@ def test_cash_flow_counts_schedule_items_not_yet_invoiced(stack: Stack, boss: Ro
     short = boss.ok("GET", "/api/erp/reports/cash-flow", params={**params, "date_to": start.isoformat()})
     assert D(short["totals"][0]["beyond_horizon_inflow"]) == Decimal("3000.01")
     assert D(short["totals"][0]["inflow"]) == 0
+
+
+def test_round_half_even_in_sql_is_round_money(stack: Stack) -> None:
+    """The profitability report rounds in PostgreSQL (migration 0005): it must round as `round_money` does."""
+    from erp.money import round_money
+
+    cases = [(Decimal(v), currency) for v in ("1.125", "1.135", "-1.125", "-1.135", "2.5", "3.5", "-2.5", "0.005",
+                                              "0.015", "1.124999", "1.125001", "0", "1234.5678", "0.0050")
+             for currency in ("EUR", "JPY", "KWD")]
+    places = {"EUR": 2, "JPY": 0, "KWD": 3}
+    values = ", ".join(f"({i}, {amount}::numeric, {places[currency]})" for i, (amount, currency) in enumerate(cases))
+    rows = sql(stack, f"SELECT i, round_half_even(v, p) FROM (VALUES {values}) AS t (i, v, p) ORDER BY i")
+    assert [r[1] for r in rows] == [str(round_money(amount, currency)) for amount, currency in cases]
+
+
+def test_recognised_revenue_by_effort_stops_at_the_budget(stack: Stack, boss: RoleApi) -> None:
+    """Percentage of completion: hours past the budget hours earn nothing more; without budget hours (and not
+    time and materials) recognised revenue is what was invoiced."""
+    finance, pm = as_role(stack, "finance"), as_role(stack, "project_manager")
+    client = new_client(boss, stack, currency="EUR")
+    by_effort = new_project(pm, client["id"], budget_amount="10000.00", budget_hours="100")
+    person = f"dev-{suffix()}"
+    for day, hours in (("2026-06-01", "20"), ("2026-06-02", "20"), ("2026-06-03", "20"), ("2026-06-04", "20"),
+                       ("2026-06-05", "10"), ("2026-07-01", "20"), ("2026-07-02", "20")):
+        pm.ok("POST", "/api/erp/time-entries", 201, json={"project_id": by_effort["id"], "person_id": person,
+                                                          "work_date": day, "hours": hours})
+    july = {"project_id": by_effort["id"], "date_from": "2026-07-01", "date_to": "2026-07-31"}
+    row = finance.ok("GET", "/api/erp/reports/profitability", params=july)["items"][0]
+    assert D(row["revenue_recognised"]) == Decimal("1000.00")  # from 90 % to (at most) 100 %
+    assert D(row["hours_logged"]) == 40 and D(row["hours_burn_percent"]) == 40
+    no_measure = new_project(pm, client["id"], budget_amount="500.00", budget_hours=None)
+    draft = finance.ok("POST", "/api/erp/invoices", 201, json={"project_id": no_measure["id"], "lines": [
+        {"description": "Audit", "quantity": "1", "unit_price": "123.45"}]})
+    finance.ok("POST", f"/api/erp/invoices/{draft['id']}/issue")
+    row = finance.ok("GET", "/api/erp/reports/profitability", params={"project_id": no_measure["id"]})["items"][0]
+    assert D(row["revenue_recognised"]) == D(row["revenue_invoiced"]) == Decimal("123.45")
+
+
+def test_profitability_pages_in_a_stable_order_with_totals_over_every_group(stack: Stack, boss: RoleApi) -> None:
+    finance, pm = as_role(stack, "finance"), as_role(stack, "project_manager")
+    client = new_client(boss, stack, currency="EUR")
+    center = new_cost_center(boss, "Paging")
+    person = f"dev-{suffix()}"
+    finance.ok("POST", "/api/erp/cost-rates", 201, json={"user_id": person, "hourly_cost": "33.33",
+                                                         "currency": "EUR", "effective_from": "2026-01-01"})
+    projects = [new_project(pm, client["id"], name=f"Paged {n} {suffix()}", cost_center_id=center["id"])
+                for n in (3, 1, 2)]
+    for n, project in enumerate(projects, start=1):
+        pm.ok("POST", "/api/erp/time-entries", 201, json={"project_id": project["id"], "person_id": person,
+                                                          "work_date": f"2026-05-0{n}", "hours": str(n)})
+    params = {"client_id": client["id"]}
+    whole = finance.ok("GET", "/api/erp/reports/profitability", params=params)
+    assert whole["total"] == 3 and [r["project_name"] for r in whole["items"]] == sorted(p["name"] for p in projects)
+    first = finance.ok("GET", "/api/erp/reports/profitability", params={**params, "limit": 2})
+    rest = finance.ok("GET", "/api/erp/reports/profitability", params={**params, "limit": 2, "offset": 2})
+    beyond = finance.ok("GET", "/api/erp/reports/profitability", params={**params, "offset": 5})
+    assert first["items"] + rest["items"] == whole["items"] and beyond["items"] == []
+    assert first["total"] == rest["total"] == beyond["total"] == 3
+    # The totals cover every project whatever the page: 6 h x 33.33, each project rounded on its own.
+    assert first["totals"] == rest["totals"] == beyond["totals"] == whole["totals"]
+    [totals] = whole["totals"]
+    assert D(totals["cost_time"]) == sum(D(r["cost_time"]) for r in whole["items"]) == Decimal("199.98")
+    assert D(totals["hours_logged"]) == 6
+    by_center = finance.ok("GET", "/api/erp/reports/profitability",
+                           params={**params, "group_by": "cost_center", "limit": 1, "offset": 1})
+    assert by_center["items"] == [] and by_center["total"] == 1 and by_center["totals"] == whole["totals"]
+    assert finance.get("/api/erp/reports/profitability", params={"limit": 1001}).status_code == 422

@@ -1,15 +1,15 @@
-"""The costs rules that need no database: categorisation, recognised revenue, periods, capacity in force."""
+"""The costs rules that need no database: categorisation, periods, capacity in force. (Recognised revenue is
+computed in SQL since the report pages in the database: tests/erp_costs/test_reports.py covers it.)"""
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from erp.expenses.amounts import check_money
 from erp.expenses.categorise import matching_rule
-from erp.reports.service import capacity_on, percent, periods, recognised_revenue
+from erp.reports.service import capacity_on, percent, periods
 
 
 @dataclass(frozen=True)
@@ -39,21 +39,6 @@ def test_check_money_refuses_unknown_currencies_and_extra_decimals() -> None:
                                     (Decimal("1"), "XYZ", "ISO 4217"), (Decimal("NaN"), "EUR", "finite")):
         with pytest.raises(ValueError, match=words):
             check_money(amount, currency)
-
-
-def _row(**fields: Any) -> dict[str, Any]:
-    base = {"billing_type": "fixed", "cap": None, "tm_before": 0, "tm_to": 0, "budget_hours": None,
-            "hours_to": 0, "hours_before": 0, "budget_amount": Decimal("10000"), "revenue_invoiced": Decimal("123")}
-    return {**base, **fields}
-
-
-def test_recognised_revenue_by_billing_type() -> None:
-    tm = _row(billing_type="time_and_materials", cap=Decimal("1000"), tm_before=Decimal("800"), tm_to=Decimal("1500"))
-    assert recognised_revenue(tm) == Decimal("200")  # only what is left under the cap
-    assert recognised_revenue({**tm, "cap": None}) == Decimal("700")
-    progress = _row(budget_hours=Decimal("100"), hours_before=Decimal("90"), hours_to=Decimal("130"))
-    assert recognised_revenue(progress) == Decimal("1000")  # from 90 % to (at most) 100 %
-    assert recognised_revenue(_row()) == Decimal("123")  # no measure of progress: what was invoiced
 
 
 def test_periods_capacity_and_percent() -> None:

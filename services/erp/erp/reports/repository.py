@@ -26,7 +26,8 @@ _PROJECTS = """
       AND (CAST(:status AS varchar) IS NULL OR p.status = CAST(:status AS varchar))
 """
 
-PROFITABILITY = f"""
+# The ledger per project, in CTEs shared by the three groupings (`profitability_sql` adds the grouping).
+_PROFITABILITY_CTES = f"""
 WITH p AS ({_PROJECTS}),
 rates AS (  -- each cost rate with the day its successor starts (a range join beats a lookup per entry)
     SELECT user_id, hourly_cost, currency, effective_from,
@@ -78,31 +79,99 @@ spend AS (
     JOIN p ON p.id = e.project_id
     WHERE e.status = 'approved' AND e.expense_date {IN_PERIOD}
     GROUP BY e.project_id
-)
-SELECT p.*, COALESCE(revenue.revenue_invoiced, 0) AS revenue_invoiced,
-       COALESCE(time.hours, 0) AS hours, COALESCE(time.billable_hours, 0) AS billable_hours,
-       COALESCE(time.cost_time, 0) AS cost_time, COALESCE(time.unpriced_hours, 0) AS unpriced_hours,
-       COALESCE(time.hours_before, 0) AS hours_before, COALESCE(time.hours_to, 0) AS hours_to,
-       COALESCE(time.tm_before, 0) AS tm_before, COALESCE(time.tm_to, 0) AS tm_to,
-       COALESCE(spend.cost_expenses, 0) AS cost_expenses,
-       COALESCE(spend.unconverted_expenses, 0) AS unconverted_expenses
-FROM p
-LEFT JOIN revenue ON revenue.project_id = p.id
-LEFT JOIN time ON time.project_id = p.id
-LEFT JOIN spend ON spend.project_id = p.id
-ORDER BY p.name, p.id
+),
+minor_units AS (SELECT * FROM unnest(CAST(:currency_codes AS varchar[]), CAST(:currency_places AS int[]))
+                AS m (currency, places)),
+figures AS (
+    -- One row per project, money rounded to its currency's minor unit (`round_half_even` is
+    -- `erp.money.round_money`, migration 0005). Revenue recognised, before rounding:
+    -- - time and materials: approved billable hours at the bill rate, up to the cap:
+    --   min(cap, value to the end) - min(cap, value before the start) (LEAST skips a NULL cap);
+    -- - a budget in hours: percentage of completion by effort, budget x (share of budget hours done by the
+    --   end - share done before the start), each share at most 100 % (divided at 20 decimals);
+    -- - otherwise (no measure of progress): what was invoiced.
+    SELECT p.id AS project_id, p.name AS project_name, p.status, p.client_id, p.client_name, p.cost_center_id,
+           p.cost_center_code, p.cost_center_name, 1 AS projects, p.currency,
+           round_half_even(COALESCE(revenue.revenue_invoiced, 0), m.places) AS revenue_invoiced,
+           round_half_even(CASE
+               WHEN p.billing_type = 'time_and_materials'
+                   THEN LEAST(COALESCE(time.tm_to, 0), p.cap) - LEAST(COALESCE(time.tm_before, 0), p.cap)
+               WHEN p.budget_hours <> 0
+                   THEN p.budget_amount * (LEAST(1, round(COALESCE(time.hours_to, 0), 20) / p.budget_hours)
+                                           - LEAST(1, round(COALESCE(time.hours_before, 0), 20) / p.budget_hours))
+               ELSE COALESCE(revenue.revenue_invoiced, 0)
+           END, m.places) AS revenue_recognised,
+           round_half_even(COALESCE(time.cost_time, 0), m.places) AS cost_time,
+           round_half_even(COALESCE(spend.cost_expenses, 0), m.places) AS cost_expenses,
+           round_half_even(p.budget_amount, m.places) AS budget_amount,
+           COALESCE(time.hours, 0) AS hours, COALESCE(time.billable_hours, 0) AS billable_hours, p.budget_hours,
+           COALESCE(time.unpriced_hours, 0) AS unpriced_hours,
+           COALESCE(spend.unconverted_expenses, 0) AS unconverted_expenses
+    FROM p
+    LEFT JOIN minor_units m ON m.currency = p.currency
+    LEFT JOIN revenue ON revenue.project_id = p.id
+    LEFT JOIN time ON time.project_id = p.id
+    LEFT JOIN spend ON spend.project_id = p.id
+)"""
+
+# The figures summed per group (also what the totals sum: rounded project figures, as the report shows them).
+_SUMS = """SUM(projects) AS projects, currency, SUM(revenue_invoiced) AS revenue_invoiced,
+           SUM(revenue_recognised) AS revenue_recognised, SUM(cost_time) AS cost_time,
+           SUM(cost_expenses) AS cost_expenses, SUM(budget_amount) AS budget_amount, SUM(hours) AS hours,
+           SUM(billable_hours) AS billable_hours, SUM(budget_hours) AS budget_hours,
+           SUM(unpriced_hours) AS unpriced_hours, SUM(unconverted_expenses) AS unconverted_expenses"""
+PROFITABILITY_KEYS = ("project_id", "project_name", "status", "client_id", "client_name", "cost_center_id",
+                      "cost_center_code", "cost_center_name")
+
+# Approved expenses booked on a cost center without a project: costs of the center itself, as a group of no
+# project in the expense's currency (summed into the center's group of that currency, if it has one).
+_CENTER_EXPENSES_AS_FIGURES = f"""
+    SELECT NULL::uuid, NULL::varchar, NULL::varchar, NULL::uuid, NULL::varchar, e.cost_center_id, cc.code, cc.name,
+           0, e.currency, 0, 0, 0, round_half_even(SUM(e.amount), m.places), 0, 0, 0, NULL::numeric, 0, 0
+    FROM expenses e JOIN cost_centers cc ON cc.id = e.cost_center_id
+    LEFT JOIN minor_units m ON m.currency = e.currency
+    WHERE e.project_id IS NULL AND e.status = 'approved' AND e.expense_date {IN_PERIOD}
+      AND (CAST(:cost_center_id AS uuid) IS NULL OR e.cost_center_id = CAST(:cost_center_id AS uuid))
+      AND (CAST(:currency AS varchar) IS NULL OR e.currency = CAST(:currency AS varchar))
+    GROUP BY e.cost_center_id, cc.code, cc.name, e.currency, m.places"""
+
+# Each grouping: the keys it groups by and its stable order. Client and cost center names sort by code point
+# (COLLATE "C"), as they did when the grouping was done in Python; projects by the database's collation.
+_GROUPINGS = {
+    "project": ("SELECT * FROM figures", "project_name, project_id"),
+    "client": (f"SELECT NULL::uuid AS project_id, NULL::varchar AS project_name, NULL::varchar AS status, client_id, "
+               f"client_name, NULL::uuid AS cost_center_id, NULL::varchar AS cost_center_code, "
+               f"NULL::varchar AS cost_center_name, {_SUMS} FROM figures GROUP BY client_id, client_name, currency",
+               'client_name COLLATE "C", client_id, currency'),
+    "cost_center": ("SELECT NULL::uuid AS project_id, NULL::varchar AS project_name, NULL::varchar AS status, "
+                    "NULL::uuid AS client_id, NULL::varchar AS client_name, cost_center_id, cost_center_code, "
+                    f"cost_center_name, {_SUMS} FROM {{source}} "
+                    "GROUP BY cost_center_id, cost_center_code, cost_center_name, currency",
+                    'COALESCE(cost_center_code, \'\') COLLATE "C", cost_center_id, currency'),
+}
+
+
+def profitability_sql(group_by: str, with_center_expenses: bool) -> str:
+    """One statement: the requested page of groups (`part` = 'item', in order) and, per currency, the sums over
+    every group with their count (`part` = 'totals'), so only a page of rows ever leaves the database."""
+    grouped, order = _GROUPINGS[group_by]
+    if group_by == "cost_center":
+        source = (f"(SELECT * FROM figures UNION ALL {_CENTER_EXPENSES_AS_FIGURES}) AS f" if with_center_expenses
+                  else "figures")
+        grouped = grouped.format(source=source)
+    return f"""{_PROFITABILITY_CTES},
+groups AS ({grouped}),
+page AS (SELECT *, row_number() OVER (ORDER BY {order}) AS position
+         FROM (SELECT * FROM groups ORDER BY {order} LIMIT :limit OFFSET :offset) AS g)
+SELECT 'item' AS part, position, {", ".join(PROFITABILITY_KEYS)}, projects, currency, revenue_invoiced,
+       revenue_recognised, cost_time, cost_expenses, budget_amount, hours, billable_hours, budget_hours, unpriced_hours,
+       unconverted_expenses, 0 AS groups
+FROM page
+UNION ALL
+SELECT 'totals', 0, {", ".join("NULL" for _ in PROFITABILITY_KEYS)}, {_SUMS}, COUNT(*) FROM groups GROUP BY currency
+ORDER BY part, position, currency
 """
 
-# Approved expenses booked on a cost center without a project: costs of the center itself.
-CENTER_EXPENSES = f"""
-SELECT e.cost_center_id, cc.code AS cost_center_code, cc.name AS cost_center_name, e.currency,
-       SUM(e.amount) AS cost_expenses
-FROM expenses e JOIN cost_centers cc ON cc.id = e.cost_center_id
-WHERE e.project_id IS NULL AND e.status = 'approved' AND e.expense_date {IN_PERIOD}
-  AND (CAST(:cost_center_id AS uuid) IS NULL OR e.cost_center_id = CAST(:cost_center_id AS uuid))
-  AND (CAST(:currency AS varchar) IS NULL OR e.currency = CAST(:currency AS varchar))
-GROUP BY e.cost_center_id, cc.code, cc.name, e.currency
-"""
 
 # Money expected in and out, each with the date it is expected.
 CASH_FLOW = """

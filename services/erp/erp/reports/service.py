@@ -4,7 +4,7 @@ utilisation. The database aggregates the ledger; the rules on top are pure funct
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
@@ -14,12 +14,12 @@ from erp.reports.repository import (
     AR_AGING,
     CAPACITIES,
     CASH_FLOW,
-    CENTER_EXPENSES,
     FAR_FUTURE,
     FAR_PAST,
-    PROFITABILITY,
+    PROFITABILITY_KEYS,
     UTILISATION,
     ReportRepository,
+    profitability_sql,
 )
 from erp.reports.schemas import (
     AgingReport,
@@ -36,11 +36,11 @@ from erp.reports.schemas import (
     UtilisationRow,
     UtilisationWeek,
 )
+from throughline_events.currencies import MINOR_UNITS
 from throughline_messaging.problems import Unprocessable
 from throughline_messaging.uow import UnitOfWork
 
 ZERO = Decimal(0)
-MONEY_FIELDS = ("revenue_invoiced", "revenue_recognised", "cost_time", "cost_expenses")
 
 
 def percent(part: Decimal, whole: Decimal | None) -> Decimal | None:
@@ -49,50 +49,23 @@ def percent(part: Decimal, whole: Decimal | None) -> Decimal | None:
     return (part * 100 / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
 
 
-def recognised_revenue(row: dict[str, Any]) -> Decimal:
-    """Revenue earned by the work done in the period (before rounding):
-    - time and materials: approved billable hours at the project's bill rate (or the schedule's hourly rate),
-      up to the cap: min(cap, value to the end) - min(cap, value before the start);
-    - a budget in hours: percentage of completion by effort, budget x (share of budget hours done by the end
-      - share done before the start), each share at most 100 %;
-    - otherwise (no measure of progress): what was invoiced."""
-    if row["billing_type"] == "time_and_materials":
-        cap = row["cap"]
-        before, to = Decimal(row["tm_before"]), Decimal(row["tm_to"])
-        if cap is not None:
-            before, to = min(before, cap), min(to, cap)
-        return to - before
-    budget_hours: Decimal | None = row["budget_hours"]
-    if budget_hours:
-        done_to = min(Decimal(1), Decimal(row["hours_to"]) / budget_hours)
-        done_before = min(Decimal(1), Decimal(row["hours_before"]) / budget_hours)
-        return Decimal(row["budget_amount"]) * (done_to - done_before)
-    return Decimal(row["revenue_invoiced"])
-
-
-@dataclass
+@dataclass(frozen=True)
 class _Sums:
-    currency: str
-    keys: dict[str, Any] = field(default_factory=dict)
-    projects: int = 0
-    revenue_invoiced: Decimal = ZERO
-    revenue_recognised: Decimal = ZERO
-    cost_time: Decimal = ZERO
-    cost_expenses: Decimal = ZERO
-    budget_amount: Decimal = ZERO
-    hours: Decimal = ZERO
-    billable_hours: Decimal = ZERO
-    budget_hours: Decimal | None = None
-    unpriced_hours: Decimal = ZERO
-    unconverted_expenses: int = 0
+    """One group's figures, or one currency's totals, as the database summed them."""
 
-    def add(self, other: "_Sums") -> None:
-        self.projects += other.projects
-        for name in (*MONEY_FIELDS, "budget_amount", "hours", "billable_hours", "unpriced_hours"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        if other.budget_hours is not None:
-            self.budget_hours = (self.budget_hours or ZERO) + other.budget_hours
-        self.unconverted_expenses += other.unconverted_expenses
+    currency: str
+    keys: dict[str, Any]
+    projects: int
+    revenue_invoiced: Decimal
+    revenue_recognised: Decimal
+    cost_time: Decimal
+    cost_expenses: Decimal
+    budget_amount: Decimal
+    hours: Decimal
+    billable_hours: Decimal
+    budget_hours: Decimal | None
+    unpriced_hours: Decimal
+    unconverted_expenses: int
 
     def row(self) -> ProfitabilityRow:
         cost_total = self.cost_time + self.cost_expenses
@@ -111,23 +84,14 @@ class _Sums:
         )
 
 
-def _project_sums(row: dict[str, Any]) -> _Sums:
-    currency = row["currency"]
+def _sums(row: dict[str, Any]) -> _Sums:
+    """A group (or a currency's totals) as the database summed it: money already rounded per project."""
     return _Sums(
-        currency=currency,
-        keys={"project_id": row["id"], "project_name": row["name"], "status": row["status"],
-              "client_id": row["client_id"], "client_name": row["client_name"],
-              "cost_center_id": row["cost_center_id"], "cost_center_code": row["cost_center_code"],
-              "cost_center_name": row["cost_center_name"]},
-        projects=1,
-        revenue_invoiced=round_money(Decimal(row["revenue_invoiced"]), currency),
-        revenue_recognised=round_money(recognised_revenue(row), currency),
-        cost_time=round_money(Decimal(row["cost_time"]), currency),
-        cost_expenses=round_money(Decimal(row["cost_expenses"]), currency),
-        budget_amount=round_money(Decimal(row["budget_amount"]), currency),
-        hours=Decimal(row["hours"]), billable_hours=Decimal(row["billable_hours"]),
-        budget_hours=row["budget_hours"], unpriced_hours=Decimal(row["unpriced_hours"]),
-        unconverted_expenses=int(row["unconverted_expenses"]),
+        currency=row["currency"], keys={key: row[key] for key in PROFITABILITY_KEYS}, projects=int(row["projects"]),
+        revenue_invoiced=row["revenue_invoiced"], revenue_recognised=row["revenue_recognised"],
+        cost_time=row["cost_time"], cost_expenses=row["cost_expenses"], budget_amount=row["budget_amount"],
+        hours=row["hours"], billable_hours=row["billable_hours"], budget_hours=row["budget_hours"],
+        unpriced_hours=row["unpriced_hours"], unconverted_expenses=int(row["unconverted_expenses"]),
     )
 
 
@@ -135,39 +99,24 @@ async def profitability(uow: UnitOfWork, *, group_by: GroupBy, date_from: date |
                         client_id: uuid.UUID | None, project_id: uuid.UUID | None,
                         cost_center_id: uuid.UUID | None, currency: str | None, status: str | None,
                         limit: int, offset: int) -> ProfitabilityReport:
+    """The database rounds, groups, orders and pages (at 20,000 projects, building every project in Python took
+    0.7 CPU s and 200+ MB per request); here only the page's rows and the totals become models."""
     if date_from and date_to and date_from > date_to:
         raise Unprocessable("date_from must not be after date_to.")
-    repo = ReportRepository(uow.session)
-    params = {"client_id": client_id, "project_id": project_id, "cost_center_id": cost_center_id,
-              "currency": currency, "status": status, "date_from": date_from or FAR_PAST,
-              "date_to": date_to or FAR_FUTURE}
-    projects = [_project_sums(r) for r in await repo.rows(PROFITABILITY, **params)]
-    if group_by == "project":
-        groups = projects
-    else:
-        key_fields = (("client_id", "client_name") if group_by == "client"
-                      else ("cost_center_id", "cost_center_code", "cost_center_name"))
-        by_key: dict[tuple[Any, ...], _Sums] = {}
-        for p in projects:
-            key = (*(p.keys[f] for f in key_fields), p.currency)
-            group = by_key.setdefault(key, _Sums(currency=p.currency, keys={f: p.keys[f] for f in key_fields}))
-            group.add(p)
-        # A cost center also carries the approved expenses booked on it without a project.
-        if group_by == "cost_center" and client_id is None and project_id is None and status is None:
-            for r in await repo.rows(CENTER_EXPENSES, **params):
-                key = (r["cost_center_id"], r["cost_center_code"], r["cost_center_name"], r["currency"])
-                group = by_key.setdefault(key, _Sums(currency=r["currency"],
-                                                     keys={f: r[f] for f in key_fields}))
-                group.cost_expenses += round_money(Decimal(r["cost_expenses"]), r["currency"])
-        groups = sorted(by_key.values(), key=lambda g: (str(g.keys.get(key_fields[1]) or ""),
-                                                        str(g.keys[key_fields[0]]), g.currency))
-    totals: dict[str, _Sums] = {}
-    for g in groups:
-        totals.setdefault(g.currency, _Sums(currency=g.currency)).add(g)
+    # A cost center also carries the approved expenses booked on it without a project (not with filters that
+    # select projects: those expenses belong to no client, project or status).
+    with_center_expenses = group_by == "cost_center" and client_id is None and project_id is None and status is None
+    rows = await ReportRepository(uow.session).rows(
+        profitability_sql(group_by, with_center_expenses),
+        client_id=client_id, project_id=project_id, cost_center_id=cost_center_id, currency=currency,
+        status=status, date_from=date_from or FAR_PAST, date_to=date_to or FAR_FUTURE, limit=limit, offset=offset,
+        currency_codes=list(MINOR_UNITS), currency_places=list(MINOR_UNITS.values()))
+    items = [_sums(r).row() for r in rows if r["part"] == "item"]
+    totals = [r for r in rows if r["part"] == "totals"]
     return ProfitabilityReport(
-        group_by=group_by, date_from=date_from, date_to=date_to,
-        items=[g.row() for g in groups[offset:offset + limit]], total=len(groups), limit=limit, offset=offset,
-        totals=[_totals(t) for _, t in sorted(totals.items())],
+        group_by=group_by, date_from=date_from, date_to=date_to, items=items,
+        total=sum(int(r["groups"]) for r in totals), limit=limit, offset=offset,
+        totals=[_totals(_sums(r)) for r in totals],
     )
 
 
