@@ -4,13 +4,17 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
+from aiohttp import web
 
+from devstack.ports import free_port
 from devstack.stack import Stack
 from gateway.auth.tokens import TokenIssuer
 
@@ -137,3 +141,23 @@ def start_fake_upstream(slow_seconds: float) -> FakeUpstream:
     fake = FakeUpstream(server)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return fake
+
+
+@asynccontextmanager
+async def serving(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> AsyncIterator[str]:
+    """A real HTTP server in this event loop answering every path with `handler`; yields its base URL."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+def closed_port_url() -> str:
+    """A URL nothing listens on: connecting is refused at once."""
+    return f"http://127.0.0.1:{free_port()}"

@@ -1,12 +1,17 @@
-"""The circuit breaker, retries, token buckets and trace context, with fakes (no processes, no clock)."""
+"""The circuit breaker, retries, token buckets and trace context, with fakes (no processes, no clock) and small
+servers in the test's event loop."""
 
-import httpx
+import asyncio
+
+import aiohttp
 import pytest
+from aiohttp import web
 
 from gateway.customers.service import balance_due
 from gateway.proxy.forward import child_traceparent
 from gateway.proxy.upstreams import CircuitBreaker, Upstream, UpstreamError
 from gateway.ratelimit import TokenBuckets
+from tests.gateway.helpers import closed_port_url, serving
 
 
 class Clock:
@@ -46,41 +51,91 @@ def test_success_resets_the_count_of_consecutive_failures() -> None:
     assert breaker.state == "closed"
 
 
-def _upstream(handler: httpx.MockTransport, threshold: int = 5) -> Upstream:
-    client = httpx.AsyncClient(base_url="http://svc", transport=handler)
-    return Upstream("crm", "http://svc", client, CircuitBreaker(threshold, 60), retries=2, retry_backoff=0)
+def _attempt_counter(attempts: list[str]) -> aiohttp.TraceConfig:
+    """Counts every request the upstream client starts (each retry is one)."""
+    async def started(_session: object, _context: object, params: aiohttp.TraceRequestStartParams) -> None:
+        attempts.append(params.method)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(started)
+    return trace
 
 
 async def test_idempotent_requests_are_retried_on_connect_errors_posts_are_not() -> None:
     attempts: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        attempts.append(request.method)
-        if len([a for a in attempts if a == request.method]) < 3:
-            raise httpx.ConnectError("refused", request=request)
-        return httpx.Response(200, json={"ok": True})
-
-    upstream = _upstream(httpx.MockTransport(handler))
-    response = await upstream.send("GET", "/api/crm/companies")
-    assert response.status_code == 200 and attempts.count("GET") == 3
-    with pytest.raises(UpstreamError) as failed:
-        await upstream.send("POST", "/api/crm/companies", content=b"{}")
-    assert attempts.count("POST") == 1
-    assert failed.value.status == 503 and failed.value.upstream == "crm"
+    upstream = Upstream("crm", closed_port_url(), breaker=CircuitBreaker(5, 60), retries=2, retry_backoff=0,
+                        trace_configs=[_attempt_counter(attempts)])
+    try:
+        with pytest.raises(UpstreamError) as failed_get:
+            await upstream.send("GET", "/api/crm/companies")
+        assert attempts.count("GET") == 3
+        assert failed_get.value.status == 503 and failed_get.value.type_slug == "upstream-unavailable"
+        with pytest.raises(UpstreamError) as failed_post:
+            await upstream.send("POST", "/api/crm/companies", content=b"{}")
+        assert attempts.count("POST") == 1
+        assert failed_post.value.status == 503 and failed_post.value.upstream == "crm"
+        assert upstream.breaker.failures == 2  # one per request, not per attempt
+    finally:
+        await upstream.aclose()
 
 
 async def test_timeouts_are_504_and_open_the_circuit() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("slow", request=request)
+    async def slow(_: web.Request) -> web.Response:
+        await asyncio.sleep(1)
+        return web.json_response({})
 
-    upstream = _upstream(httpx.MockTransport(handler), threshold=2)
-    for _ in range(2):
-        with pytest.raises(UpstreamError) as failed:
-            await upstream.send("GET", "/x")
-        assert failed.value.status == 504
-    with pytest.raises(UpstreamError) as rejected:
-        await upstream.send("GET", "/x")
-    assert rejected.value.type_slug == "upstream-circuit-open" and rejected.value.retry_after
+    async with serving(slow) as url:
+        upstream = Upstream("crm", url, timeout=0.2, breaker=CircuitBreaker(2, 60), retry_backoff=0)
+        try:
+            for _ in range(2):
+                with pytest.raises(UpstreamError) as failed:
+                    await upstream.send("GET", "/x")
+                assert failed.value.status == 504 and failed.value.type_slug == "upstream-timeout"
+            with pytest.raises(UpstreamError) as rejected:
+                await upstream.send("GET", "/x")
+            assert rejected.value.type_slug == "upstream-circuit-open" and rejected.value.retry_after
+        finally:
+            await upstream.aclose()
+
+
+async def test_a_connection_broken_mid_answer_is_502() -> None:
+    async def half_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"partial\":")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(half_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    upstream = Upstream("erp", f"http://127.0.0.1:{port}", breaker=CircuitBreaker(5, 60))
+    try:
+        with pytest.raises(UpstreamError) as broken:
+            await upstream.send("GET", "/api/erp/projects")
+        assert broken.value.status == 502 and broken.value.type_slug == "upstream-broken"
+        assert broken.value.upstream == "erp" and upstream.breaker.failures == 1
+    finally:
+        await upstream.aclose()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_path_and_query_go_upstream_as_sent_with_only_the_callers_headers() -> None:
+    seen: dict[str, object] = {}
+
+    async def echo(request: web.Request) -> web.Response:
+        seen.update(raw_path=request.raw_path, headers={k.lower() for k in request.headers})
+        return web.json_response({"ok": True})
+
+    async with serving(echo) as url:
+        upstream = Upstream("crm", url)
+        try:
+            answer = await upstream.send("GET", "/api/crm/companies?q=a%20b&tag=%2F", headers=[("x-one", "1")])
+        finally:
+            await upstream.aclose()
+    assert answer.status_code == 200 and answer.json() == {"ok": True}
+    assert seen["raw_path"] == "/api/crm/companies?q=a%20b&tag=%2F"
+    # Nothing invented by the client library (an Accept-Encoding the caller never sent, a User-Agent).
+    assert seen["headers"] == {"host", "x-one"}
 
 
 def test_token_bucket_refills_over_time() -> None:

@@ -24,7 +24,7 @@ from gateway.customers.router import router as customers_router
 from gateway.health import router as health_router
 from gateway.middleware import InputHygieneMiddleware, StateHeadersMiddleware
 from gateway.proxy.idempotency import IdempotencyStore
-from gateway.proxy.router import router as proxy_router
+from gateway.proxy.router import proxy_routes
 from gateway.proxy.upstreams import UpstreamError, new_upstream
 from gateway.ratelimit import TokenBuckets
 from gateway.security import ApiKeyAuthenticator
@@ -39,8 +39,7 @@ from throughline_messaging.problems import install_problem_handlers, problem_res
 
 log = structlog.get_logger(__name__)
 
-ROUTERS = [auth_router, users_router, api_keys_router, customers_router, live.router, health_router, docs_router,
-           proxy_router]
+ROUTERS = [auth_router, users_router, api_keys_router, customers_router, live.router, health_router, docs_router]
 PURGE_EVERY_SECONDS = 3600
 
 
@@ -79,7 +78,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await purger
             for upstream in app.state.upstreams.values():
-                await upstream.client.aclose()
+                await upstream.aclose()
             await app.state.health_client.aclose()
             await engine.dispose()
 
@@ -111,6 +110,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     for router in ROUTERS:
         app.include_router(router)
+    app.router.routes.extend(proxy_routes())  # plain ASGI routes: the hot path (see gateway.proxy.router)
     mount_web_app(app)
     app.add_middleware(StateHeadersMiddleware)
     app.add_middleware(InputHygieneMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -25,7 +25,8 @@ async def _ready(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
             responses={503: {"description": "Some service is not ready"}})
 async def health(request: Request) -> ORJSONResponse:
     state = request.app.state
-    targets = {name: (u.client, "/health/ready") for name, u in state.upstreams.items()}
+    targets = {name: (state.health_client, f"{u.base_url.rstrip('/')}/health/ready")
+               for name, u in state.upstreams.items()}
     for name, url in state.settings.health_urls.items():
         targets[name] = (state.health_client, url)
     results = await asyncio.gather(*(_ready(client, url) for client, url in targets.values()))

@@ -4,6 +4,7 @@ The gateway signs with its Ed25519 private key; services hold only the public ke
 service cannot mint tokens.
 """
 
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -32,10 +33,29 @@ class Principal:
 
 
 class TokenVerifier:
-    def __init__(self, public_key_pem: str) -> None:
+    """Checks an access token's signature and claims. A verified token is remembered until it expires, so the
+    Ed25519 check runs once per token rather than once per request (a client sends the same token for up to
+    15 minutes); the key is the whole token string, signature included, so only that exact token hits."""
+
+    def __init__(self, public_key_pem: str, cache_size: int = 10_000) -> None:
         self._key = public_key_pem
+        self._cache_size = cache_size
+        self._verified: dict[str, tuple[Principal, float]] = {}  # token -> (principal, exp as a Unix time)
 
     def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            if time.time() < cached[1]:
+                return cached[0]
+            del self._verified[token]  # expired: the full check below says so
+        principal, expires = self._verify_signed(token)
+        if len(self._verified) >= self._cache_size:
+            # Oldest first (dicts keep insertion order): a simple bound, no per-hit bookkeeping.
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify_signed(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(token, self._key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
                                 options={"require": ["exp", "sub", "role"]})
@@ -48,8 +68,9 @@ class TokenVerifier:
         role = claims["role"]
         if role not in ROLES:
             raise Unauthorized("The access token names an unknown role.", type_slug="token-invalid")
-        return Principal(user_id=str(claims["sub"]), email=str(claims.get("email", "")), role=role, token=token,
-                         kind=str(claims.get("kind", "user")))
+        principal = Principal(user_id=str(claims["sub"]), email=str(claims.get("email", "")), role=role,
+                              token=token, kind=str(claims.get("kind", "user")))
+        return principal, float(claims["exp"])
 
 
 def bearer_token(request: Request) -> str:

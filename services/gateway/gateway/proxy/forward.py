@@ -1,20 +1,24 @@
 """Forwarding /api/crm/* and /api/erp/* to their service: ids, trace context and a signed token passed on.
 
 Request bodies are read (up to the size limit) before forwarding, so that an idempotent request can be retried
-and an `Idempotency-Key` request hashed; response bodies are streamed back as they arrive, except for
-`Idempotency-Key` requests whose response is stored.
+and an `Idempotency-Key` request hashed. Answers are written straight to the ASGI `send`: a small one with a
+`Content-Length` (nearly every API answer) as one message once it is all in, anything else streamed as it
+arrives; `Idempotency-Key` requests read the whole answer, which is stored.
 """
 
+import asyncio
+import contextlib
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 
-import httpx
-from fastapi import Request, Response
-from starlette.background import BackgroundTask
-from starlette.responses import StreamingResponse
+import aiohttp
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Message, Receive, Send
 
 from gateway.proxy.idempotency import IdempotencyStore, StoredResponse, check_key, request_hash, should_store
-from gateway.proxy.upstreams import Upstream
+from gateway.proxy.upstreams import Upstream, UpstreamResponse
 from gateway.security import rate_limit_key
 from throughline_messaging.auth import Principal
 from throughline_messaging.context import correlation_id_var, request_id_var
@@ -27,7 +31,11 @@ _DROP_REQUEST = frozenset({
     "content-length", "x-request-id", "x-correlation-id", "authorization", "x-api-key", "traceparent", "cookie",
 })
 _DROP_RESPONSE = frozenset({"connection", "keep-alive", "transfer-encoding", "x-request-id", "server", "date"})
+_DROP_RESPONSE_RAW = frozenset(name.encode() for name in _DROP_RESPONSE)
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+# Answers up to this size with a Content-Length are read whole and sent as one message (one write, and a
+# broken answer can still become a 502 problem); bigger or open-ended ones are streamed.
+WHOLE_ANSWER_BYTES = 64 * 1024
 
 
 class PayloadTooLarge(ProblemError):
@@ -56,7 +64,7 @@ def child_traceparent(incoming: str | None) -> str:
 
 def upstream_headers(request: Request, principal: Principal | None) -> list[tuple[str, str]]:
     """The headers sent upstream; without a principal (public lead capture) the caller's X-API-Key goes on."""
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST]
+    headers = [(k, v) for k, v in request.headers.items() if k not in _DROP_REQUEST]  # names come lower-cased
     request_id = request_id_var.get() or ""
     if principal is not None:
         headers.append(("authorization", f"Bearer {principal.token}"))
@@ -71,28 +79,95 @@ def upstream_headers(request: Request, principal: Principal | None) -> list[tupl
 
 
 def _target(request: Request) -> str:
-    path = request.url.path
-    return f"{path}?{request.url.query}" if request.url.query else path
+    """The path and query exactly as the caller sent them (the service decodes them itself)."""
+    scope = request.scope
+    raw_path: bytes | None = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else request.url.path
+    query: bytes = scope.get("query_string", b"")
+    return f"{path}?{query.decode('latin-1')}" if query else path
 
 
-def _response_headers(response: httpx.Response, *, streamed: bool) -> dict[str, str]:
-    drop = _DROP_RESPONSE if streamed else _DROP_RESPONSE | {"content-length", "content-encoding"}
-    return {k: v for k, v in response.headers.items() if k.lower() not in drop}
+def _raw_response_headers(response: aiohttp.ClientResponse) -> list[tuple[bytes, bytes]]:
+    return [(name.lower(), value) for name, value in response.raw_headers if name.lower() not in _DROP_RESPONSE_RAW]
 
 
-async def forward(request: Request, upstream: Upstream, principal: Principal | None, max_body: int,
-                  idempotency: IdempotencyStore) -> Response:
+async def forward(request: Request, send: Send, upstream: Upstream, principal: Principal | None, max_body: int,
+                  idempotency: IdempotencyStore) -> None:
     body = await read_body(request, max_body)
     headers = upstream_headers(request, principal)
     target = _target(request)
+    method = request.method
     raw_key = request.headers.get("idempotency-key")
-    if request.method == "POST" and raw_key is not None and principal is not None:
-        return await _forward_once(request.method, target, body, headers, upstream, idempotency,
-                                   rate_limit_key(principal), check_key(raw_key))
-    response = await upstream.send(request.method, target, headers=headers, content=body, stream=True)
-    return StreamingResponse(response.aiter_raw(), status_code=response.status_code,
-                             headers=_response_headers(response, streamed=True),
-                             background=BackgroundTask(response.aclose))
+    if method == "POST" and raw_key is not None and principal is not None:
+        answer = await _forward_once(method, target, body, headers, upstream, idempotency,
+                                     rate_limit_key(principal), check_key(raw_key))
+        await answer(request.scope, request.receive, send)
+        return
+    response = await upstream.open(method, target, headers=headers, content=body)
+    try:
+        await _relay(upstream, response, request.receive, send)
+    finally:
+        response.release()
+
+
+async def _relay(upstream: Upstream, response: aiohttp.ClientResponse, receive: Receive, send: Send) -> None:
+    start: Message = {"type": "http.response.start", "status": response.status,
+                      "headers": _raw_response_headers(response)}
+    length = response.content_length
+    if (length is not None and length <= WHOLE_ANSWER_BYTES) or response.status in (204, 304):
+        try:
+            content = await response.read()
+        except Exception as exc:
+            problem = upstream.problem_for(exc)
+            if problem is None:
+                raise
+            raise problem from None  # nothing sent yet: the caller gets the 502/504 problem
+        await send(start)
+        await send({"type": "http.response.body", "body": content, "more_body": False})
+        return
+    await send(start)
+    await _until_disconnect(_stream(upstream, response, send), receive)
+
+
+async def _stream(upstream: Upstream, response: aiohttp.ClientResponse, send: Send) -> None:
+    try:
+        async for chunk in response.content.iter_any():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    except Exception as exc:
+        # The status line is out: the connection is dropped (no closing chunk), so the caller sees a broken
+        # answer rather than a short one that looks complete.
+        problem = upstream.problem_for(exc)
+        if problem is None:
+            raise
+        raise problem from None
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _until_disconnect(copy: Awaitable[None], receive: Receive) -> None:
+    """Run `copy` until it ends or the caller goes away (then stop reading from the service: a stream may
+    never end on its own)."""
+    copying = asyncio.ensure_future(copy)
+    watching = asyncio.ensure_future(_disconnected(receive))
+    try:
+        await asyncio.wait((copying, watching), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (copying, watching):
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+    if copying.done() and not copying.cancelled():
+        copying.result()  # its error, if any
+
+
+async def _disconnected(receive: Callable[[], Awaitable[Message]]) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _response_headers(response: UpstreamResponse) -> dict[str, str]:
+    drop = _DROP_RESPONSE | {"content-length"}
+    return {k: v for k, v in response.headers.items() if k.lower() not in drop}
 
 
 async def _forward_once(method: str, target: str, body: bytes, headers: list[tuple[str, str]], upstream: Upstream,
@@ -101,6 +176,8 @@ async def _forward_once(method: str, target: str, body: bytes, headers: list[tup
     if stored is not None:
         return Response(stored.body, status_code=stored.status, media_type=stored.content_type,
                         headers={"idempotent-replayed": "true"})
+    # Asked for uncompressed: the stored answer is replayed with its content type only.
+    headers = [(k, v) for k, v in headers if k != "accept-encoding"]
     try:
         response = await upstream.send(method, target, headers=headers, content=body)
     except BaseException:
@@ -112,5 +189,4 @@ async def _forward_once(method: str, target: str, body: bytes, headers: list[tup
                                                                 response.content))
     else:
         await store.release(principal_key, key)
-    return Response(response.content, status_code=response.status_code,
-                    headers=_response_headers(response, streamed=False))
+    return Response(response.content, status_code=response.status_code, headers=_response_headers(response))

@@ -2,16 +2,24 @@
 
 Failures are named after the upstream as problem documents: 503 when it cannot be reached (or its circuit is
 open), 504 when it does not answer in time, 502 when the connection breaks mid-answer.
+
+The client is aiohttp rather than httpx: the gateway forwards every API call, and profiling found a quarter of
+its CPU in httpx/httpcore (an import lookup per request, anyio socket attribute calls, pool scans); aiohttp's
+C parser and plain asyncio streams cost a fraction of that per request.
 """
 
 import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-import httpx
+import aiohttp
+import orjson
 import structlog
+from multidict import CIMultiDictProxy
+from yarl import URL
 
 from throughline_messaging.problems import ProblemError
 
@@ -19,6 +27,9 @@ log = structlog.get_logger(__name__)
 
 KEEPALIVE_SECONDS = 4.0
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# Headers aiohttp would otherwise add on its own: the gateway passes on what the caller sent, nothing more (an
+# invented Accept-Encoding could make a service compress for a caller that never asked for it).
+_NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
 class UpstreamError(ProblemError):
@@ -56,10 +67,9 @@ class CircuitBreaker:
 
     def allow(self) -> bool:
         """May a request go out now? In half-open state only one trial at a time."""
-        state = self.state
-        if state == "closed":
+        if self.opened_at is None:  # closed: the hot path, no clock read
             return True
-        if state == "half_open" and not self._trial_running:
+        if self.state == "half_open" and not self._trial_running:
             self._trial_running = True
             return True
         return False
@@ -82,27 +92,79 @@ class CircuitBreaker:
 
 
 @dataclass
+class UpstreamResponse:
+    """A whole answer, read into memory (for the gateway's own calls: overview parts, OpenAPI documents)."""
+
+    status_code: int
+    headers: CIMultiDictProxy[str]
+    content: bytes
+
+    def json(self) -> Any:
+        return orjson.loads(self.content)
+
+
+@dataclass
 class Upstream:
+    """One service behind the gateway. The aiohttp session is made on first use: it must be created inside the
+    running event loop, which does not exist yet when the app is built."""
+
     name: str
     base_url: str
-    client: httpx.AsyncClient
+    timeout: float = 10.0
+    connect_timeout: float = 2.0
     breaker: CircuitBreaker = field(default_factory=lambda: CircuitBreaker(5, 10.0))
     retries: int = 2
     retry_backoff: float = 0.05
+    max_connections: int = 200
+    keepalive_seconds: float = KEEPALIVE_SECONDS
+    trace_configs: list[aiohttp.TraceConfig] = field(default_factory=list)  # tests count attempts with these
+    _session: aiohttp.ClientSession | None = field(default=None, init=False, repr=False)
 
-    async def send(self, method: str, path: str, *, headers: list[tuple[str, str]] | None = None,
-                   content: bytes | None = None, stream: bool = False) -> httpx.Response:
-        """Send one request (retried on connect failures if idempotent); raise UpstreamError on failure."""
+    def __post_init__(self) -> None:
+        self._base = self.base_url.rstrip("/")
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=self.max_connections, limit_per_host=0,
+                    # Idle connections are dropped before the services' (uvicorn's) 5 s keep-alive timeout: the
+                    # client must close first, or a request sent on a connection the service is closing fails
+                    # (found by the benchmark).
+                    keepalive_timeout=self.keepalive_seconds),
+                # `connect` covers waiting for a pooled connection too; `sock_read` is the time allowed without a
+                # byte from the service (so a long stream is fine while it keeps sending).
+                timeout=aiohttp.ClientTimeout(total=None, connect=self.timeout, sock_connect=self.connect_timeout,
+                                              sock_read=self.timeout),
+                skip_auto_headers=_NO_AUTO_HEADERS, auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),  # never keep one caller's cookies for the next
+                trace_configs=self.trace_configs or None,
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def open(self, method: str, target: str, *, headers: Iterable[tuple[str, str]] | None = None,
+                   content: bytes | None = None) -> aiohttp.ClientResponse:
+        """Send one request and return once the status and headers are in (retried on connect failures if
+        idempotent); the caller reads the body and must `release()` the response. Raises UpstreamError."""
         if not self.breaker.allow():
             raise UpstreamError(self.name, 503, f"The {self.name} service is unavailable (circuit open after "
                                 f"{self.breaker.failures} failures); retry later.", title="Upstream unavailable",
                                 type_slug="upstream-circuit-open", retry_after=self.breaker.retry_after())
+        # `encoded=True`: the path and query go on exactly as the caller wrote them (no re-quoting).
+        url = URL(self._base + target, encoded=True)
         attempts = 1 + (self.retries if method.upper() in IDEMPOTENT_METHODS else 0)
         for attempt in range(attempts):
-            request = self.client.build_request(method, path, headers=headers, content=content)
             try:
-                response = await self.client.send(request, stream=stream)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                response = await self.session.request(method, url, headers=headers, data=content or None,
+                                                      allow_redirects=False)
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+                # The request never reached the service: safe to send again when idempotent.
                 if attempt + 1 < attempts:
                     await asyncio.sleep(self.retry_backoff * 2 ** attempt)
                     continue
@@ -110,31 +172,48 @@ class Upstream:
                 raise UpstreamError(self.name, 503, f"The {self.name} service cannot be reached "
                                     f"({type(exc).__name__}).", title="Upstream unavailable",
                                     type_slug="upstream-unavailable") from None
-            except httpx.TimeoutException:
-                self.breaker.record_failure()
-                raise UpstreamError(self.name, 504, f"The {self.name} service did not answer in time.",
-                                    title="Upstream timeout", type_slug="upstream-timeout") from None
-            except httpx.TransportError as exc:
-                self.breaker.record_failure()
-                raise UpstreamError(self.name, 502, f"The {self.name} service broke the connection "
-                                    f"({type(exc).__name__}).", title="Bad gateway",
-                                    type_slug="upstream-broken") from None
-            except BaseException:
-                self.breaker.release_trial()  # cancelled by the client: says nothing about the upstream
-                raise
+            except BaseException as exc:
+                problem = self.problem_for(exc)
+                if problem is None:
+                    # Cancelled by the client, or a bug of ours: says nothing about the upstream.
+                    self.breaker.release_trial()
+                    raise
+                raise problem from None
             self.breaker.record_success()
             return response
         raise AssertionError("unreachable")
 
+    def problem_for(self, exc: BaseException) -> UpstreamError | None:
+        """The problem for a request that failed after it went out (also while its answer was being read),
+        counted against the circuit; None when the upstream is not to blame."""
+        if isinstance(exc, asyncio.TimeoutError):  # aiohttp's ServerTimeoutError is one too
+            problem = UpstreamError(self.name, 504, f"The {self.name} service did not answer in time.",
+                                    title="Upstream timeout", type_slug="upstream-timeout")
+        elif isinstance(exc, aiohttp.ClientError | OSError):
+            problem = UpstreamError(self.name, 502, f"The {self.name} service broke the connection "
+                                    f"({type(exc).__name__}).", title="Bad gateway", type_slug="upstream-broken")
+        else:
+            return None
+        self.breaker.record_failure()
+        return problem
+
+    async def send(self, method: str, target: str, *, headers: Iterable[tuple[str, str]] | None = None,
+                   content: bytes | None = None) -> UpstreamResponse:
+        """Send one request and read the whole answer (see `open`)."""
+        response = await self.open(method, target, headers=headers, content=content)
+        try:
+            body = await response.read()
+        except Exception as exc:
+            problem = self.problem_for(exc)
+            if problem is None:
+                raise
+            raise problem from None
+        finally:
+            response.release()
+        return UpstreamResponse(response.status, response.headers, body)
+
 
 def new_upstream(name: str, base_url: str, *, timeout: float, connect_timeout: float, retries: int = 2,
                  breaker_threshold: int = 5, breaker_cooldown: float = 10.0) -> Upstream:
-    client = httpx.AsyncClient(
-        base_url=base_url,
-        timeout=httpx.Timeout(timeout, connect=connect_timeout),
-        # Idle connections are dropped before the services' (uvicorn's) 5 s keep-alive timeout: the client must
-        # close first, or a request sent on a connection the service is closing fails (found by the benchmark).
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=100, keepalive_expiry=KEEPALIVE_SECONDS),
-        follow_redirects=False,
-    )
-    return Upstream(name, base_url, client, CircuitBreaker(breaker_threshold, breaker_cooldown), retries)
+    return Upstream(name, base_url, timeout=timeout, connect_timeout=connect_timeout,
+                    breaker=CircuitBreaker(breaker_threshold, breaker_cooldown), retries=retries)
