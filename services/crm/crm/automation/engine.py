@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from crm.activities.models import Activity
@@ -28,12 +28,30 @@ BATCH = 500
 
 async def on_stage_entered(uow: UnitOfWork, deal: Deal, stage_id: uuid.UUID) -> None:
     rules = await _rules(uow, "stage_entered", AutomationRule.stage_id == stage_id)
+    await fire_all(uow, rules, deal)
+
+
+def _fires_on_win(won_stage_id: Any) -> ColumnElement[bool]:
+    return and_(AutomationRule.active, or_(
+        AutomationRule.trigger == "deal_won",
+        and_(AutomationRule.trigger == "stage_entered", AutomationRule.stage_id == won_stage_id)))
+
+
+def win_rules_exist(won_stage_id: Any) -> ColumnElement[bool]:
+    """Whether any rule fires when a deal enters `won_stage_id` (a column or value): the win loads this with the
+    deal, so the usual win (no rules) costs no statement of its own here."""
+    return exists().where(_fires_on_win(won_stage_id))
+
+
+async def win_rules(uow: UnitOfWork, won_stage_id: uuid.UUID) -> tuple[list[AutomationRule], list[AutomationRule]]:
+    """The rules a win fires, in one statement: (stage_entered for the won stage, deal_won), each oldest first."""
+    rules = list((await uow.session.execute(
+        select(AutomationRule).where(_fires_on_win(won_stage_id)).order_by(AutomationRule.created_at))).scalars())
+    return ([r for r in rules if r.trigger == "stage_entered"], [r for r in rules if r.trigger == "deal_won"])
+
+
+async def fire_all(uow: UnitOfWork, rules: list[AutomationRule], deal: Deal) -> None:
     for rule in rules:
-        await fire(uow, rule, deal, utcnow())
-
-
-async def on_deal_won(uow: UnitOfWork, deal: Deal) -> None:
-    for rule in await _rules(uow, "deal_won"):
         await fire(uow, rule, deal, utcnow())
 
 

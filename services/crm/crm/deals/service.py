@@ -98,30 +98,35 @@ async def move_to_stage(uow: UnitOfWork, deal_id: uuid.UUID, stage_id: uuid.UUID
 
 
 async def win_deal(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Principal) -> Deal:
-    deal = await _open_deal(uow, deal_id)
+    target = await DealRepository(uow.session).for_win(deal_id)
+    if target is None:
+        raise NotFound(f"Deal {deal_id} does not exist.")
+    deal = target.deal
+    _require_open(deal)
     if billing is not None:
         deal.billing_terms = billing.model_dump(mode="json")
     terms = _valid_terms(deal)
     _check_retainer_total(deal, terms)
     if deal.amount <= 0:
         raise Unprocessable("A deal is won for an amount greater than zero.")
-    session = uow.session
-    company = await CompanyRepository(session).get(deal.company_id)
-    if company is None:
+    if target.company_name is None:
         raise Unprocessable("The deal's company has been deleted.")
-    contact = await ContactRepository(session).get(deal.contact_id) if deal.contact_id else None
-    won_stage = await PipelineRepository(session).stage_of_kind(deal.pipeline_id, WON)
+    won_stage = target.won_stage
     if won_stage is None:
         raise Unprocessable("This pipeline has no won stage.")
-    await _enter_stage(uow, deal, won_stage, principal)
+    stage_rules, won_rules = await automation.win_rules(uow, won_stage.id) if target.has_rules else ([], [])
+    _record_stage_change(uow, deal, won_stage, principal, target.previous_stage_name)
+    # Stage rules act before deal.won is recorded (their changes are in it), deal_won rules after, as documented.
+    await automation.fire_all(uow, stage_rules, deal)
     deal.status = WON
     deal.won_at = deal.stage_entered_at
+    contact = target.contact
     deal.record(DealWonV1(
-        deal_id=deal.id, title=deal.title, company=CompanyRef(id=company.id, name=company.name),
+        deal_id=deal.id, title=deal.title, company=CompanyRef(id=deal.company_id, name=target.company_name),
         contact=ContactRef(id=contact.id, name=contact.full_name, email=contact.email) if contact else None,
         amount=deal.amount, currency=deal.currency, owner_id=deal.owner_id, won_at=deal.won_at, billing=terms,
     ))
-    await automation.on_deal_won(uow, deal)
+    await automation.fire_all(uow, won_rules, deal)
     await uow.commit()
     return deal
 
@@ -155,28 +160,37 @@ async def _open_deal(uow: UnitOfWork, deal_id: uuid.UUID) -> Deal:
     deal = await DealRepository(uow.session).get(deal_id, for_update=True)
     if deal is None:
         raise NotFound(f"Deal {deal_id} does not exist.")
-    if deal.status != OPEN:
-        raise Conflict(f"The deal is already {deal.status}.", type_slug="deal-closed", status_now=deal.status)
+    _require_open(deal)
     return deal
 
 
+def _require_open(deal: Deal) -> None:
+    if deal.status != OPEN:
+        raise Conflict(f"The deal is already {deal.status}.", type_slug="deal-closed", status_now=deal.status)
+
+
 async def _enter_stage(uow: UnitOfWork, deal: Deal, stage: Stage, principal: Principal) -> None:
-    now = utcnow()
     previous = await PipelineRepository(uow.session).get_stage(deal.stage_id)
+    _record_stage_change(uow, deal, stage, principal, previous.name if previous else None)
+    await automation.on_stage_entered(uow, deal, stage.id)
+
+
+def _record_stage_change(uow: UnitOfWork, deal: Deal, stage: Stage, principal: Principal,
+                         previous_stage_name: str | None) -> None:
+    """History row, deal.stage_changed and the deal's new stage; written by the next flush (no statement here)."""
+    now = utcnow()
     DealRepository(uow.session).add_stage_change(DealStageChange(
         deal_id=deal.id, from_stage_id=deal.stage_id, to_stage_id=stage.id, changed_by=principal.user_id,
         changed_at=now, seconds_in_previous_stage=int((now - deal.stage_entered_at).total_seconds()),
     ))
     deal.record(DealStageChangedV1(
-        deal_id=deal.id, from_stage_id=deal.stage_id, from_stage_name=previous.name if previous else None,
+        deal_id=deal.id, from_stage_id=deal.stage_id, from_stage_name=previous_stage_name,
         to_stage_id=stage.id, to_stage_name=stage.name, probability=stage.probability,
         changed_by=principal.user_id, changed_at=now,
     ))
     deal.stage_id = stage.id
     deal.stage_entered_at = now
     deal.updated_at = now
-    await uow.session.flush()
-    await automation.on_stage_entered(uow, deal, stage.id)
 
 
 def _valid_terms(deal: Deal) -> Any:
