@@ -2,9 +2,10 @@
 
 from erp.clients.replica import apply_company_state, apply_contact_state
 from erp.clients.repository import ClientRepository
+from erp.projects.from_deals import projects_from_won_deals
 from erp.projects.service import project_from_won_deal
 from throughline_events.crm import CompanyCreatedV1, CompanyUpdatedV1, ContactCreatedV1, ContactUpdatedV1, DealWonV1
-from throughline_messaging.consumer import Handler, HandlerContext
+from throughline_messaging.consumer import BatchingHandler, Handler, HandlerContext
 
 
 async def on_deal_won(ctx: HandlerContext) -> None:
@@ -32,7 +33,8 @@ async def on_contact_changed(ctx: HandlerContext) -> None:
 
 
 HANDLERS: dict[tuple[str, int], Handler] = {
-    ("deal.won", 1): on_deal_won,
+    # Won deals arrive in bulk (a sales push, a backlog after downtime): runs of them are handled set-based.
+    ("deal.won", 1): BatchingHandler(one=on_deal_won, batch=projects_from_won_deals),
     ("company.created", 1): on_company_changed,
     ("company.updated", 1): on_company_changed,
     ("contact.created", 1): on_contact_changed,

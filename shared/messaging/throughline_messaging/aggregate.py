@@ -1,6 +1,7 @@
 """A mixin for aggregates (ORM models) that record the integration events their changes cause."""
 
 import itertools
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,13 +13,28 @@ from throughline_events import EventPayload
 _sequence = itertools.count()
 
 
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """The ids an event carries about what caused it: the conversation it belongs to and the request or
+    event that made it happen."""
+
+    correlation_id: str | None
+    causation_id: str | None
+
+
 class RecordedEvent:
-    """An event recorded by an aggregate, waiting for the unit of work to stage it in the outbox."""
+    """An event recorded by an aggregate (or by set-based work, see `UnitOfWork.record`), waiting for the
+    unit of work to stage it in the outbox.
 
-    __slots__ = ("occurred_at", "payload", "sequence")
+    `cause` is None when the event belongs to the request or event being handled right now: the outbox
+    writer then reads the ids bound in the context. Set-based work that handles many events at once names
+    each one's cause explicitly."""
 
-    def __init__(self, payload: EventPayload) -> None:
+    __slots__ = ("cause", "occurred_at", "payload", "sequence")
+
+    def __init__(self, payload: EventPayload, cause: Cause | None = None) -> None:
         self.payload = payload
+        self.cause = cause
         self.occurred_at = datetime.now(UTC)
         # Events of one transaction reach the outbox in the order they were recorded, across aggregates.
         self.sequence = next(_sequence)

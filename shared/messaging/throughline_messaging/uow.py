@@ -10,8 +10,8 @@ from typing import Self
 from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from throughline_events import Envelope, encode, topic_for
-from throughline_messaging.aggregate import RecordedEvent, aggregates_with_events, pop_all_recorded
+from throughline_events import Envelope, EventPayload, encode, topic_for
+from throughline_messaging.aggregate import Cause, RecordedEvent, aggregates_with_events, pop_all_recorded
 from throughline_messaging.context import causation_id_var, correlation_id_var, request_id_var
 
 
@@ -25,6 +25,9 @@ class OutboxWriter:
 
     def envelope(self, recorded: RecordedEvent) -> Envelope:
         payload = recorded.payload
+        cause = recorded.cause
+        if cause is None:  # caused by the request or event being handled now: its ids are bound
+            cause = Cause(correlation_id_var.get(), causation_id_var.get() or request_id_var.get())
         return Envelope(
             event_id=uuid.uuid4(),
             event_type=payload.event_type,
@@ -33,8 +36,8 @@ class OutboxWriter:
             producer=self.producer,
             aggregate_type=payload.aggregate_type,
             aggregate_id=payload.aggregate_id(),
-            correlation_id=correlation_id_var.get(),
-            causation_id=causation_id_var.get() or request_id_var.get(),
+            correlation_id=cause.correlation_id,
+            causation_id=cause.causation_id,
             data=payload.model_dump(mode="json"),
         )
 
@@ -58,9 +61,12 @@ class OutboxWriter:
                 },
             })
         await session.execute(insert(self.outbox), rows)
-        # Delivered by PostgreSQL at COMMIT, so a relay in another process wakes only for committed rows.
-        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": self.notify_channel})
         return len(rows)
+
+    async def notify(self, session: AsyncSession) -> None:
+        """Wake the relays. Delivered by PostgreSQL at COMMIT, so a relay in another process wakes only for
+        committed rows; one per transaction is enough, since the relay reads every unpublished row."""
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": self.notify_channel})
 
 
 class UnitOfWork:
@@ -77,10 +83,12 @@ class UnitOfWork:
         self._writer = writer
         self._on_commit = on_commit
         self._staged = 0
+        self._recorded: list[RecordedEvent] = []
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
         self._staged = 0
+        self._recorded = []
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -90,10 +98,19 @@ class UnitOfWork:
         finally:
             await self.session.close()
 
+    def record(self, payload: EventPayload, cause: Cause) -> None:
+        """Record an event of work done without an aggregate object (set-based SQL handling many events at
+        once), naming what caused it. Staged with the aggregates' events, in recording order."""
+        self._recorded.append(RecordedEvent(payload, cause))
+
     async def stage_events(self) -> int:
-        """Move every recorded event of the session's aggregates into the outbox (same transaction)."""
+        """Move every recorded event (the session's aggregates' and `record`'s) into the outbox (same
+        transaction)."""
         await self.session.flush()
         recorded = pop_all_recorded(aggregates_with_events(self.session.sync_session))
+        if self._recorded:
+            recorded = sorted([*recorded, *self._recorded], key=lambda e: e.sequence)
+            self._recorded = []
         staged = await self._writer.stage(self.session, recorded)
         self._staged += staged
         return staged
@@ -101,9 +118,12 @@ class UnitOfWork:
     def discard_events(self) -> None:
         """Forget events recorded by work that is being rolled back (a failed handler's savepoint)."""
         pop_all_recorded(aggregates_with_events(self.session.sync_session))
+        self._recorded = []
 
     async def commit(self) -> None:
         await self.stage_events()
+        if self._staged:
+            await self._writer.notify(self.session)
         await self.session.commit()
         if self._staged and self._on_commit is not None:
             self._on_commit()

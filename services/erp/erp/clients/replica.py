@@ -6,9 +6,11 @@ one inserts, both then update under the row lock, and the higher version wins.
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
 
 from erp.clients.models import Client, ClientContact
@@ -53,6 +55,31 @@ async def client_for_company(clients: ClientRepository, company_id: uuid.UUID, n
     if client is None:
         client = await _claim_client(clients, company_id, name, seen_at)
     return client
+
+
+@dataclass(frozen=True)
+class CompanySeen:
+    """A company as a won deal names it: enough to create its client if the company event is still to come."""
+
+    name: str
+    seen_at: datetime
+
+
+async def clients_for_companies(clients: ClientRepository, companies: dict[uuid.UUID, CompanySeen]
+                                ) -> dict[uuid.UUID, uuid.UUID]:
+    """`client_for_company` for many companies at once (the client id of each): the missing clients are
+    claimed with one INSERT ... ON CONFLICT DO NOTHING, then all are locked with one SELECT ... FOR UPDATE.
+    Both go in company id order, so two consumers claiming overlapping companies cannot deadlock."""
+    now = utcnow()
+    ordered = sorted(companies)
+    await clients.session.execute(
+        insert(cast(Table, Client.__table__)).on_conflict_do_nothing(index_elements=["crm_company_id"]),
+        [{"id": uuid.uuid4(), "crm_company_id": company_id, "name": companies[company_id].name, "crm_version": 0,
+          "crm_deleted": False, "payment_terms_days": 30, "replicated_at": companies[company_id].seen_at,
+          "created_at": now, "updated_at": now} for company_id in ordered])
+    found = await clients.ids_by_crm_companies(ordered, for_update=True)
+    assert len(found) == len(ordered)  # inserted above or by a committed peer
+    return found
 
 
 async def apply_contact_state(clients: ClientRepository, *, contact_id: uuid.UUID, company_id: uuid.UUID | None,

@@ -22,6 +22,17 @@ class ClientRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalars().first()
 
+    async def ids_by_crm_companies(self, company_ids: list[uuid.UUID], *, for_update: bool = False
+                                   ) -> dict[uuid.UUID, uuid.UUID]:
+        """Client id by CRM company id, for those of these companies that have a client (locked in company
+        id order with `for_update`)."""
+        query = (select(Client.crm_company_id, Client.id).where(Client.crm_company_id.in_(company_ids))
+                 .order_by(Client.crm_company_id))
+        if for_update:
+            query = query.with_for_update()
+        return {company_id: client_id for company_id, client_id in (await self.session.execute(query)).all()
+                if company_id is not None}
+
     async def contacts_of(self, company_id: uuid.UUID, include_deleted: bool) -> list[ClientContact]:
         query = select(ClientContact).where(ClientContact.crm_company_id == company_id)
         if not include_deleted:

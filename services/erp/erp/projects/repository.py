@@ -1,9 +1,10 @@
 import uuid
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erp.billing.models import BillingSchedule
+from erp.billing.models import BillingSchedule, ScheduleItem
 from erp.projects.models import Project
 
 
@@ -22,6 +23,19 @@ class ProjectRepository:
 
     async def by_deal(self, deal_id: uuid.UUID) -> Project | None:
         return (await self.session.execute(select(Project).where(Project.deal_id == deal_id))).scalars().first()
+
+    async def deals_with_projects(self, deal_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these deals already have a project."""
+        rows = await self.session.execute(select(Project.deal_id).where(Project.deal_id.in_(deal_ids)))
+        return {deal_id for deal_id in rows.scalars() if deal_id is not None}
+
+    async def insert_many(self, projects: list[dict[str, Any]], schedules: list[dict[str, Any]],
+                          items: list[dict[str, Any]]) -> None:
+        """Projects with their schedules and schedule items, as rows (every column given), in few statements:
+        each list goes as one executemany, which the driver sends without a round trip per row."""
+        for model, rows in ((Project, projects), (BillingSchedule, schedules), (ScheduleItem, items)):
+            if rows:  # the Core table, not the entity: no ORM bookkeeping per row
+                await self.session.execute(insert(cast(Table, model.__table__)), rows)
 
     async def schedule_of(self, project_id: uuid.UUID) -> BillingSchedule | None:
         return (await self.session.execute(

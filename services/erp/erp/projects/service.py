@@ -43,23 +43,36 @@ async def project_from_won_deal(uow: UnitOfWork, won: DealWonV1) -> Project:
 
 
 def _schedule(project: Project, plan: PlannedSchedule, terms: dict[str, object] | None) -> BillingSchedule:
-    total = sum((i.amount for i in plan.items), Decimal(0)) if plan.items else project.budget_amount
     return BillingSchedule(
         id=uuid.uuid4(), project_id=project.id, billing_type=plan.billing_type, currency=project.currency,
-        total=total, hourly_rate=plan.hourly_rate, cap=plan.cap, terms=terms,
+        total=schedule_total(plan, project.budget_amount), hourly_rate=plan.hourly_rate, cap=plan.cap, terms=terms,
         items=[ScheduleItem(id=uuid.uuid4(), position=n, label=i.label, due_date=i.due_date, amount=i.amount,
                             status="pending") for n, i in enumerate(plan.items, start=1)],
     )
 
 
+def schedule_total(plan: PlannedSchedule, budget: Decimal) -> Decimal:
+    """What the schedule bills in all: its items, or the budget when nothing is billed up front."""
+    return sum((i.amount for i in plan.items), Decimal(0)) if plan.items else budget
+
+
 def _record_created(project: Project, client: Client, plan: PlannedSchedule, now: datetime) -> None:
-    project.record(ProjectCreatedV1(
+    project.record(project_created(
         project_id=project.id, name=project.name, deal_id=project.deal_id, company_id=client.crm_company_id,
         client_id=client.id, budget=project.budget_amount, currency=project.currency, owner_id=project.owner_id,
-        billing_type=plan.billing_type,
+        plan=plan, now=now,
+    ))
+
+
+def project_created(*, project_id: uuid.UUID, name: str, deal_id: uuid.UUID | None, company_id: uuid.UUID | None,
+                    client_id: uuid.UUID, budget: Decimal, currency: str, owner_id: str | None,
+                    plan: PlannedSchedule, now: datetime) -> ProjectCreatedV1:
+    return ProjectCreatedV1(
+        project_id=project_id, name=name, deal_id=deal_id, company_id=company_id, client_id=client_id,
+        budget=budget, currency=currency, owner_id=owner_id, billing_type=plan.billing_type,
         schedule=[ScheduleItemRef(label=i.label, due_date=i.due_date, amount=i.amount) for i in plan.items],
         created_at=now,
-    ))
+    )
 
 
 # Which status a project may move to from each status (the same status is a no-op).

@@ -1,0 +1,93 @@
+"""Projects from many won deals at once: the set-based form of `service.project_from_won_deal`.
+
+The consumer hands over a run of consecutive deal.won events of one batch. The effects are exactly those of
+the per-event handler applied to each in turn (tests/integration/test_deal_won_batches.py compares them):
+a deal that already has a project, or that came earlier in the same run, is left alone; a company the ERP
+does not know yet becomes a client (the first deal naming it gives the name); every new project gets its
+billing schedule and one project.created event caused by its own deal.won. What changes is the number of
+statements: a handful per run instead of several per event.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from erp.billing.schedule import PlannedSchedule, plan_schedule
+from erp.clients.replica import CompanySeen, clients_for_companies
+from erp.clients.repository import ClientRepository
+from erp.db import utcnow
+from erp.money import round_money
+from erp.projects.repository import ProjectRepository
+from erp.projects.service import project_created, schedule_total
+from throughline_events.crm import DealWonV1
+from throughline_messaging.consumer import HandlerContext
+from throughline_messaging.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class _NewProject:
+    ctx: HandlerContext
+    won: DealWonV1
+    project_id: uuid.UUID
+    plan: PlannedSchedule
+
+
+async def projects_from_won_deals(uow: UnitOfWork, contexts: list[HandlerContext]) -> None:
+    projects = ProjectRepository(uow.session)
+    first_of_each_deal: dict[uuid.UUID, HandlerContext] = {}
+    for ctx in contexts:
+        first_of_each_deal.setdefault(_won(ctx).deal_id, ctx)  # a repeat within the run is a no-op
+    have_projects = await projects.deals_with_projects(list(first_of_each_deal))
+    new: list[_NewProject] = []
+    for deal_id, ctx in first_of_each_deal.items():
+        if deal_id in have_projects:
+            continue
+        won = _won(ctx)
+        new.append(_NewProject(ctx, won, uuid.uuid4(),
+                               plan_schedule(won.billing, won.amount, won.currency, won.won_at.date())))
+    if not new:
+        return
+    companies: dict[uuid.UUID, CompanySeen] = {}
+    for p in new:
+        companies.setdefault(p.won.company.id, CompanySeen(p.won.company.name, p.won.won_at))
+    client_ids = await clients_for_companies(ClientRepository(uow.session), companies)
+    now = utcnow()
+    project_rows, schedule_rows, item_rows = [], [], []
+    for p in new:
+        project_rows.append(_project_row(p, client_ids[p.won.company.id], now))
+        schedule_id = uuid.uuid4()
+        schedule_rows.append(_schedule_row(p, schedule_id, now))
+        item_rows += [{"id": uuid.uuid4(), "schedule_id": schedule_id, "position": n, "label": i.label,
+                       "due_date": i.due_date, "amount": i.amount, "status": "pending", "reached_at": None,
+                       "invoice_id": None, "created_at": now, "updated_at": now}
+                      for n, i in enumerate(p.plan.items, start=1)]
+    await projects.insert_many(project_rows, schedule_rows, item_rows)
+    for p, row in zip(new, project_rows, strict=True):
+        uow.record(project_created(
+            project_id=p.project_id, name=row["name"], deal_id=p.won.deal_id, company_id=p.won.company.id,
+            client_id=row["client_id"], budget=row["budget_amount"], currency=row["currency"],
+            owner_id=row["owner_id"], plan=p.plan, now=now,
+        ), p.ctx.cause)
+
+
+def _won(ctx: HandlerContext) -> DealWonV1:
+    assert isinstance(ctx.payload, DealWonV1)  # the consumer routes only deal.won v1 here
+    return ctx.payload
+
+
+def _project_row(p: _NewProject, client_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+    won = p.won
+    return {"id": p.project_id, "name": won.title, "client_id": client_id, "deal_id": won.deal_id,
+            "owner_id": won.owner_id, "status": "active", "budget_amount": round_money(won.amount, won.currency),
+            "budget_hours": None, "currency": won.currency, "cost_center_id": None, "created_at": now,
+            "updated_at": now}
+
+
+def _schedule_row(p: _NewProject, schedule_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+    won, plan = p.won, p.plan
+    return {"id": schedule_id, "project_id": p.project_id, "billing_type": plan.billing_type,
+            "currency": won.currency, "total": schedule_total(plan, round_money(won.amount, won.currency)),
+            "hourly_rate": plan.hourly_rate, "cap": plan.cap,
+            "terms": won.billing.model_dump(mode="json") if won.billing else None,
+            "created_at": now, "updated_at": now}
