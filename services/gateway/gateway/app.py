@@ -110,7 +110,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     for router in ROUTERS:
         app.include_router(router)
-    app.router.routes.extend(proxy_routes())  # plain ASGI routes: the hot path (see gateway.proxy.router)
+    # The proxied paths (nearly every call) are plain ASGI routes (see gateway.proxy.router), matched first so a
+    # call does not walk every other route; no other route lives under /api/crm/ or /api/erp/.
+    app.router.routes[:0] = proxy_routes()
     mount_web_app(app)
     app.add_middleware(StateHeadersMiddleware)
     app.add_middleware(InputHygieneMiddleware, max_body_bytes=settings.max_body_bytes)

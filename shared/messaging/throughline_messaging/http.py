@@ -7,7 +7,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import ORJSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from throughline_messaging import metrics
@@ -25,6 +25,9 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        # Labelled metric children, looked up once: `.labels()` takes a lock and builds its key on every call.
+        self._counters: dict[tuple[str, str, int], Counter] = {}
+        self._timers: dict[tuple[str, str], Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,11 +55,24 @@ class RequestContextMiddleware:
                 route = scope.get("route")
                 path = getattr(route, "path", "unmatched")
                 method = scope["method"]
-                metrics.HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
-                metrics.HTTP_LATENCY.labels(self.service, method, path).observe(elapsed)
+                self._count(method, path, status).inc()
+                self._timer(method, path).observe(elapsed)
                 if not path.startswith(("/health", "/metrics")):
                     log.info("http_request", method=method, path=scope["path"], status=status,
                              duration_ms=round(elapsed * 1000, 2))
+
+    def _count(self, method: str, route: str, status: int) -> Counter:
+        child = self._counters.get((method, route, status))
+        if child is None:
+            child = self._counters[(method, route, status)] = metrics.HTTP_REQUESTS.labels(
+                self.service, method, route, str(status))
+        return child
+
+    def _timer(self, method: str, route: str) -> Histogram:
+        child = self._timers.get((method, route))
+        if child is None:
+            child = self._timers[(method, route)] = metrics.HTTP_LATENCY.labels(self.service, method, route)
+        return child
 
 
 def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:

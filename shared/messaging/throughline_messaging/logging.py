@@ -5,11 +5,24 @@ import sys
 
 import orjson
 import structlog
+from structlog.typing import EventDict, WrappedLogger
+
+from throughline_messaging.context import LOGGED_IDS
+
+
+def add_bound_ids(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
+    """The request, correlation and causation ids of the current request or event handler (`bound_ids`)."""
+    for key, var in LOGGED_IDS:
+        value = var.get()
+        if value and key not in event:
+            event[key] = value
+    return event
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
     shared_processors: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_bound_ids,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
