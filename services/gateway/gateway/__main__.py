@@ -4,6 +4,8 @@ import argparse
 import os
 from pathlib import Path
 
+from throughline_messaging.service_cli import add_start_gate_argument, wait_for_file
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="gateway")
@@ -12,6 +14,7 @@ def main(argv: list[str] | None = None) -> None:
     serve = sub.add_parser("serve", help="run the gateway")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+    add_start_gate_argument(serve)
     args = parser.parse_args(argv)
 
     from gateway.settings import get_settings
@@ -25,7 +28,10 @@ def main(argv: list[str] | None = None) -> None:
 
         from gateway.app import create_app
 
-        uvicorn.run(create_app(), host=args.host, port=args.port, loop="uvloop", http="httptools", log_config=None,
+        app = create_app()
+        if args.start_when_exists is not None:
+            wait_for_file(args.start_when_exists)
+        uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools", log_config=None,
                     access_log=False, timeout_graceful_shutdown=10)
 
 

@@ -3,6 +3,7 @@
 import argparse
 import importlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ def main(spec: ServiceCommands, argv: list[str] | None = None) -> None:
                        help="comma-separated: api, relay, consumer, scheduler")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", spec.default_port)))
+    add_start_gate_argument(serve)
     if spec.replay is not None:
         replay = sub.add_parser("replay-dlt", help="re-publish a dead-letter topic's events to their topic")
         replay.add_argument("--topic", required=True, help="the dead-letter topic, e.g. crm.deal.events.erp.dlt")
@@ -44,11 +46,33 @@ def main(spec: ServiceCommands, argv: list[str] | None = None) -> None:
         import uvicorn
 
         roles = frozenset(r.strip() for r in args.roles.split(",") if r.strip())
-        uvicorn.run(spec.create_app(roles), host=args.host, port=args.port, loop="uvloop", http="httptools",
+        app = spec.create_app(roles)
+        if args.start_when_exists is not None:
+            wait_for_file(args.start_when_exists)
+        uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools",
                     log_config=None, access_log=False, timeout_graceful_shutdown=20, lifespan="on")
     elif args.command == "replay-dlt":
         assert spec.replay is not None
         print(f"replayed {spec.replay(args.topic, args.limit)} events from {args.topic}")
+
+
+def add_start_gate_argument(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--start-when-exists", type=Path, default=None, metavar="PATH",
+                       help="load the application, then wait for PATH to exist before serving (the dev stack "
+                            "starts processes while it still migrates their database)")
+
+
+def wait_for_file(path: Path, timeout: float = 300) -> None:
+    """Block until `path` exists. Gives up (exit) when the parent that was to create it has gone, so that a
+    supervisor killed mid-start leaves no process behind, or after `timeout` seconds."""
+    parent = os.getppid()
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if os.getppid() != parent:
+            raise SystemExit(f"the process that was to create {path} has gone")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{path} did not appear within {timeout:.0f}s")
+        time.sleep(0.02)
 
 
 def standard_service(name: str, default_port: int, package_dir: Path, *, settings: str,
