@@ -17,10 +17,6 @@ from crm.reports.schemas import Forecast, ForecastRow, MonthRow, OwnerRow, Stage
 from throughline_messaging.problems import NotFound, Unprocessable
 from throughline_messaging.uow import UnitOfWork
 
-_OPEN_DEALS = """
-    FROM deals d JOIN stages s ON s.id = d.stage_id
-    WHERE d.status = 'open' {filters}"""
-
 
 async def forecast(uow: UnitOfWork, *, pipeline_id: uuid.UUID | None, owner_id: str | None,
                    close_from: date | None, close_to: date | None) -> Forecast:
@@ -51,14 +47,21 @@ async def forecast(uow: UnitOfWork, *, pipeline_id: uuid.UUID | None, owner_id: 
     if close_to is not None:
         filters.append("AND d.expected_close_date <= :close_to")
         params["close_to"] = close_to
-    # One scan of the open deals, three groupings (GROUPING SETS): totals, by month, by owner.
+    # One scan of the open deals into small groups (stage, month, owner, currency), then the three groupings
+    # (GROUPING SETS: totals, by month, by owner) and the stage weights over those groups, not over every deal:
+    # per-deal numeric sums in three hash tables cost several times the scan at 100,000 deals.
     sql = f"""
-        SELECT GROUPING(to_char(d.expected_close_date, 'YYYY-MM')) AS no_month, GROUPING(d.owner_id) AS no_owner,
-               to_char(d.expected_close_date, 'YYYY-MM') AS month, d.owner_id, d.currency, count(*) AS count,
-               sum(d.amount) AS amount, sum(d.amount * s.probability / 100) AS weighted
-        {_OPEN_DEALS.format(filters=" ".join(filters))}
-        GROUP BY GROUPING SETS ((d.currency), (to_char(d.expected_close_date, 'YYYY-MM'), d.currency),
-                               (d.owner_id, d.currency))"""
+        WITH per_group AS (
+            SELECT d.stage_id, date_trunc('month', d.expected_close_date::timestamp) AS month, d.owner_id,
+                   d.currency, count(*) AS count, sum(d.amount) AS amount
+            FROM deals d
+            WHERE d.status = 'open' {" ".join(filters)}
+            GROUP BY 1, 2, 3, 4)
+        SELECT GROUPING(g.month) AS no_month, GROUPING(g.owner_id) AS no_owner,
+               to_char(g.month, 'YYYY-MM') AS month, g.owner_id, g.currency, sum(g.count)::bigint AS count,
+               sum(g.amount) AS amount, sum(g.amount * s.probability / 100) AS weighted
+        FROM per_group g JOIN stages s ON s.id = g.stage_id
+        GROUP BY GROUPING SETS ((g.currency), (g.month, g.currency), (g.owner_id, g.currency))"""
     grouped = [dict(r) for r in (await session.execute(text(sql), params)).mappings()]
     totals = sorted((r for r in grouped if r["no_month"] and r["no_owner"]), key=lambda r: r["currency"])
     months = sorted((r for r in grouped if not r["no_month"]),
