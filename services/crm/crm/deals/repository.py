@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 from crm.automation.engine import win_rules_exist
 from crm.companies.models import Company, Contact
 from crm.deals.models import WON, Deal, DealStageChange
+from crm.deals.paging import Cursor, after, total_of
 from crm.pipelines.models import Stage
 
 
@@ -49,6 +50,7 @@ SORTABLE = {
     "created_at": Deal.created_at, "amount": Deal.amount, "expected_close_date": Deal.expected_close_date,
     "title": Deal.title, "updated_at": Deal.updated_at,
 }
+NULLABLE_SORTS = frozenset({"expected_close_date"})
 
 
 class DealRepository:
@@ -82,7 +84,8 @@ class DealRepository:
                      company_id: uuid.UUID | None, close_from: date | None, close_to: date | None,
                      sort: str, descending: bool, limit: int, offset: int, contact_id: uuid.UUID | None = None,
                      pipeline_id: uuid.UUID | None = None, idle_days: int | None = None,
-                     now: datetime | None = None) -> tuple[list[Deal], int]:
+                     now: datetime | None = None, cursor: Cursor | None = None) -> tuple[list[Deal], int, bool]:
+        """One page of the matching deals, their total and whether that total is an estimate (see paging)."""
         query = select(Deal)
         if contact_id:
             query = query.where(Deal.contact_id == contact_id)
@@ -104,11 +107,21 @@ class DealRepository:
             query = query.where(Deal.expected_close_date >= close_from)
         if close_to:
             query = query.where(Deal.expected_close_date <= close_to)
+        total, estimated = await total_of(self.session, query)
         column = SORTABLE[sort]
-        order = column.desc().nulls_last() if descending else column.asc().nulls_last()
-        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = await self.session.execute(query.order_by(order, Deal.id).limit(limit).offset(offset))
-        return list(rows.scalars()), total
+        nullable = sort in NULLABLE_SORTS
+        # NULLS LAST only where a column can be null: spelled out on a NOT NULL column it would stop PostgreSQL
+        # from reading the rows in the order of an index such as ix_deals_created_at.
+        order = column.desc() if descending else column.asc()
+        if nullable:
+            order = order.nulls_last()
+        if cursor is not None:
+            query = query.where(after(cursor, column, descending=descending, nullable=nullable))
+        # The page's ids first, then their rows: a deep offset then skips index entries, not whole rows.
+        page = query.with_only_columns(Deal.id).order_by(order, Deal.id).limit(limit).offset(offset)
+        rows = await self.session.execute(
+            select(Deal).where(Deal.id.in_(page.scalar_subquery())).order_by(order, Deal.id))
+        return list(rows.scalars()), total, estimated
 
     async def stage_history(self, deal_id: uuid.UUID) -> list[DealStageChange]:
         return list((await self.session.execute(

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from crm.deals.paging import EXACT_TOTAL_UP_TO
 from crm.money import check_money, normalize
 from crm.settings import get_settings
 from throughline_events.billing import BillingTerms
@@ -119,6 +120,9 @@ class DealOut(BaseModel):
 
 class DealPage(BaseModel):
     items: list[DealOut]
-    total: int
+    total: int = Field(description=f"Deals matching the filters: exact up to {EXACT_TOTAL_UP_TO:,}, the "
+                                   "database's estimate above (then total_is_estimate is true)")
+    total_is_estimate: bool = False
     limit: int
     offset: int
+    next_cursor: str | None = Field(None, description="Pass as cursor for the next page; null on the last page")
