@@ -117,11 +117,12 @@ class DealRepository:
             order = order.nulls_last()
         if cursor is not None:
             query = query.where(after(cursor, column, descending=descending, nullable=nullable))
-        # The page's ids first, then their rows: a deep offset then skips index entries, not whole rows.
-        page = query.with_only_columns(Deal.id).order_by(order, Deal.id).limit(limit).offset(offset)
-        rows = await self.session.execute(
-            select(Deal).where(Deal.id.in_(page.scalar_subquery())).order_by(order, Deal.id))
-        return list(rows.scalars()), total, estimated
+        page = query.order_by(order, Deal.id).limit(limit)
+        if offset:
+            # The page's ids first, then their rows: a deep offset then skips index entries, not whole rows.
+            ids = query.with_only_columns(Deal.id).order_by(order, Deal.id).limit(limit).offset(offset)
+            page = select(Deal).where(Deal.id.in_(ids.scalar_subquery())).order_by(order, Deal.id)
+        return list((await self.session.execute(page)).scalars()), total, estimated
 
     async def stage_history(self, deal_id: uuid.UUID) -> list[DealStageChange]:
         return list((await self.session.execute(
