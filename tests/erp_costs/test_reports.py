@@ -330,3 +330,66 @@ def test_profitability_pages_in_a_stable_order_with_totals_over_every_group(stac
                            params={**params, "group_by": "cost_center", "limit": 1, "offset": 1})
     assert by_center["items"] == [] and by_center["total"] == 1 and by_center["totals"] == whole["totals"]
     assert finance.get("/api/erp/reports/profitability", params={"limit": 1001}).status_code == 422
+
+
+# The time rollup recomputed independently: each entry priced by a lookup of the rate in force on its day.
+LEDGER_TIME_MONTHS = """
+    WITH priced AS (
+        SELECT t.*, cr.currency AS cost_currency, cr.hourly_cost, br.hourly_rate FROM time_entries t
+        LEFT JOIN LATERAL (SELECT r.currency, r.hourly_cost FROM cost_rates r WHERE r.user_id = t.person_id
+                           AND r.effective_from <= t.work_date ORDER BY r.effective_from DESC LIMIT 1) cr ON true
+        LEFT JOIN LATERAL (SELECT b.hourly_rate FROM bill_rates b WHERE b.project_id = t.project_id
+                           AND b.effective_from <= t.work_date ORDER BY b.effective_from DESC LIMIT 1) br ON true
+    )
+    SELECT project_id, CAST(date_trunc('month', work_date) AS date), COALESCE(cost_currency, ''), SUM(hours),
+           SUM(hours) FILTER (WHERE billable), SUM(hours * hourly_cost),
+           SUM(hours * hourly_rate) FILTER (WHERE billable AND status = 'approved'),
+           SUM(hours) FILTER (WHERE billable AND status = 'approved' AND hourly_rate IS NULL)
+    FROM priced GROUP BY 1, 2, 3"""
+
+
+def rollup_differences(stack: Stack) -> str:
+    """Rows of report_time_months that the ledger does not give, and the other way round (one snapshot)."""
+    return scalar(stack, f"""SELECT count(*) FROM (
+        (TABLE report_time_months EXCEPT ({LEDGER_TIME_MONTHS}))
+        UNION ALL (({LEDGER_TIME_MONTHS}) EXCEPT TABLE report_time_months)) AS differences""")
+
+
+def test_time_rollup_follows_every_change_of_time_and_rates(stack: Stack, boss: RoleApi) -> None:
+    """The report reads whole months of time from report_time_months, kept by triggers (migration 0006): after
+    entries are added, changed, moved, approved and deleted, and rates added and removed mid-month, it still
+    equals the ledger priced entry by entry, and so does the report over whole and partial months."""
+    finance, pm = as_role(stack, "finance"), as_role(stack, "project_manager")
+    client = new_client(boss, stack, currency="EUR")
+    project = new_project(pm, client["id"], budget_hours=None)
+    person = f"dev-{suffix()}"
+    first_rate = finance.ok("POST", "/api/erp/cost-rates", 201, json={
+        "user_id": person, "hourly_cost": "40.00", "currency": "EUR", "effective_from": "2026-01-01"})
+
+    def entry(day: str, hours: str) -> dict[str, Any]:
+        return pm.ok("POST", "/api/erp/time-entries", 201, json={  # type: ignore[no-any-return]
+            "project_id": project["id"], "person_id": person, "work_date": day, "hours": hours})
+
+    jan, feb, mar = entry("2026-01-20", "3"), entry("2026-02-10", "4"), entry("2026-03-05", "6")
+    entry("2026-02-20", "5")
+    pm.ok("POST", f"/api/erp/time-entries/{jan['id']}/approve")
+    assert rollup_differences(stack) == "0"
+    pm.ok("PATCH", f"/api/erp/time-entries/{feb['id']}", json={"work_date": "2026-04-01", "hours": "2.5"})
+    assert pm.delete(f"/api/erp/time-entries/{mar['id']}").status_code == 204
+    second_rate = finance.ok("POST", "/api/erp/cost-rates", 201, json={
+        "user_id": person, "hourly_cost": "50.00", "currency": "EUR", "effective_from": "2026-02-15"})
+    bill = pm.ok("POST", f"/api/erp/projects/{project['id']}/bill-rates", 201,
+                 json={"hourly_rate": "90.00", "effective_from": "2026-01-15"})
+    assert rollup_differences(stack) == "0"
+    # 3 h x 40 in January; 5 h x 50 (from Feb 15th) in February; 2.5 h x 50 in April.
+    report = finance.ok("GET", "/api/erp/reports/profitability", params={"project_id": project["id"]})
+    assert D(report["items"][0]["cost_time"]) == Decimal("495.00") and D(report["items"][0]["hours_logged"]) == 10.5
+    mid = finance.ok("GET", "/api/erp/reports/profitability", params={
+        "project_id": project["id"], "date_from": "2026-01-25", "date_to": "2026-02-20"})["items"][0]
+    assert D(mid["cost_time"]) == Decimal("250.00") and D(mid["hours_logged"]) == 5
+    assert finance.delete(f"/api/erp/cost-rates/{second_rate['id']}").status_code == 204
+    assert pm.delete(f"/api/erp/bill-rates/{bill['id']}").status_code == 204
+    assert finance.delete(f"/api/erp/cost-rates/{first_rate['id']}").status_code == 204
+    assert rollup_differences(stack) == "0"
+    row = finance.ok("GET", "/api/erp/reports/profitability", params={"project_id": project["id"]})["items"][0]
+    assert D(row["cost_time"]) == 0 and D(row["unpriced_hours"]) == Decimal("10.5")

@@ -1,6 +1,7 @@
 """The finance reports' reads: plain SQL over the ledger (invoices, payments, credit notes, time entries,
 expenses, rates), aggregated in the database so that the reports stay fast on large books."""
 
+from calendar import monthrange
 from datetime import date
 from typing import Any
 
@@ -29,7 +30,7 @@ _PROJECTS = """
 # The ledger per project, in CTEs shared by the three groupings (`profitability_sql` adds the grouping).
 _PROFITABILITY_CTES = f"""
 WITH p AS ({_PROJECTS}),
-rates AS (  -- each cost rate with the day its successor starts (a range join beats a lookup per entry)
+rates AS (  -- each cost rate with the day its successor starts (as in migration 0006's `report_time_months`)
     SELECT user_id, hourly_cost, currency, effective_from,
            COALESCE(LEAD(effective_from) OVER (PARTITION BY user_id ORDER BY effective_from),
                     DATE '9999-12-31') AS until
@@ -42,34 +43,65 @@ bill AS (
     FROM bill_rates
 ),
 revenue AS (
-    -- Net invoiced: issued (not void) invoices minus credit notes, in the project's currency, by issue date.
-    SELECT COALESCE(i.project_id, o.project_id) AS project_id,
+    -- Net invoiced: issued (not void) invoices minus credit notes, by issue date, per project and currency (the
+    -- project's currency is picked below, after the sums: joining the projects first costs more than it saves).
+    SELECT COALESCE(i.project_id, o.project_id) AS project_id, i.currency,
            SUM(CASE WHEN i.kind = 'invoice' THEN i.subtotal ELSE -i.subtotal END) AS revenue_invoiced
     FROM invoices i
     LEFT JOIN invoices o ON o.id = i.credit_of_id
-    JOIN p ON p.id = COALESCE(i.project_id, o.project_id) AND p.currency = i.currency
     WHERE i.status NOT IN ('draft', 'void') AND i.issue_date {IN_PERIOD}
-    GROUP BY 1
+      AND COALESCE(i.project_id, o.project_id) IN (SELECT id FROM p)
+    GROUP BY 1, 2
+),
+time_by_rate AS (
+    -- Time per project and cost-rate currency (NULL: no cost rate on the day), priced at the rates of each
+    -- entry's day. Whole months come from `report_time_months` (kept by triggers, migration 0006: a few rows
+    -- per project and month instead of every entry); the months the period starts or ends inside
+    -- (`:edge1`, `:edge2`, NULL if none) come from the entries themselves, priced here the same way.
+    -- Time and materials value: hours at the bill rate of the day, else (`unrated`) at the schedule's rate,
+    -- applied below as rate x hours (the same sum, multiplied once).
+    SELECT project_id, cost_currency,
+           SUM(hours) FILTER (WHERE day {IN_PERIOD}) AS hours,
+           SUM(billable_hours) FILTER (WHERE day {IN_PERIOD}) AS billable_hours,
+           SUM(cost) FILTER (WHERE day {IN_PERIOD}) AS cost,
+           SUM(hours) FILTER (WHERE day < CAST(:date_from AS date)) AS hours_before,
+           SUM(hours) FILTER (WHERE day <= CAST(:date_to AS date)) AS hours_to,
+           SUM(tm_rated) FILTER (WHERE day < CAST(:date_from AS date)) AS rated_before,
+           SUM(tm_unrated_hours) FILTER (WHERE day < CAST(:date_from AS date)) AS unrated_before,
+           SUM(tm_rated) FILTER (WHERE day <= CAST(:date_to AS date)) AS rated_to,
+           SUM(tm_unrated_hours) FILTER (WHERE day <= CAST(:date_to AS date)) AS unrated_to
+    FROM (
+        SELECT m.project_id, NULLIF(m.cost_currency, '') AS cost_currency, m.month AS day, m.hours,
+               m.billable_hours, m.cost, m.tm_rated, m.tm_unrated_hours
+        FROM report_time_months m
+        WHERE m.project_id IN (SELECT id FROM p)
+          AND m.month IS DISTINCT FROM CAST(:edge1 AS date) AND m.month IS DISTINCT FROM CAST(:edge2 AS date)
+        UNION ALL
+        SELECT t.project_id, cr.currency, t.work_date, t.hours, CASE WHEN t.billable THEN t.hours END,
+               t.hours * cr.hourly_cost,
+               CASE WHEN t.billable AND t.status = 'approved' THEN t.hours * br.hourly_rate END,
+               CASE WHEN t.billable AND t.status = 'approved' AND br.hourly_rate IS NULL THEN t.hours END
+        FROM time_entries t
+        LEFT JOIN rates cr
+          ON cr.user_id = t.person_id AND t.work_date >= cr.effective_from AND t.work_date < cr.until
+        LEFT JOIN bill br
+          ON br.project_id = t.project_id AND t.work_date >= br.effective_from AND t.work_date < br.until
+        WHERE t.project_id IN (SELECT id FROM p)
+          AND (t.work_date BETWEEN CAST(:edge1 AS date) AND CAST(:edge1_end AS date)
+               OR t.work_date BETWEEN CAST(:edge2 AS date) AND CAST(:edge2_end AS date))
+    ) AS time_rows
+    GROUP BY project_id, cost_currency
 ),
 time AS (
-    SELECT t.project_id,
-           SUM(t.hours) FILTER (WHERE t.work_date {IN_PERIOD}) AS hours,
-           SUM(t.hours) FILTER (WHERE t.work_date {IN_PERIOD} AND t.billable) AS billable_hours,
-           SUM(t.hours * cr.hourly_cost) FILTER (
-               WHERE t.work_date {IN_PERIOD} AND cr.currency = p.currency) AS cost_time,
-           SUM(t.hours) FILTER (WHERE t.work_date {IN_PERIOD}
-                                  AND (cr.currency IS NULL OR cr.currency <> p.currency)) AS unpriced_hours,
-           SUM(t.hours) FILTER (WHERE t.work_date < CAST(:date_from AS date)) AS hours_before,
-           SUM(t.hours) FILTER (WHERE t.work_date <= CAST(:date_to AS date)) AS hours_to,
-           SUM(t.hours * COALESCE(br.hourly_rate, p.schedule_rate)) FILTER (
-               WHERE t.billable AND t.status = 'approved' AND t.work_date < CAST(:date_from AS date)) AS tm_before,
-           SUM(t.hours * COALESCE(br.hourly_rate, p.schedule_rate)) FILTER (
-               WHERE t.billable AND t.status = 'approved' AND t.work_date <= CAST(:date_to AS date)) AS tm_to
-    FROM time_entries t
-    JOIN p ON p.id = t.project_id
-    LEFT JOIN rates cr ON cr.user_id = t.person_id AND t.work_date >= cr.effective_from AND t.work_date < cr.until
-    LEFT JOIN bill br ON br.project_id = t.project_id AND t.work_date >= br.effective_from AND t.work_date < br.until
-    GROUP BY t.project_id
+    -- Cost of time counts rates in the project's currency only; hours priced otherwise are `unpriced_hours`.
+    SELECT p.id AS project_id, SUM(tr.hours) AS hours, SUM(tr.billable_hours) AS billable_hours,
+           SUM(tr.cost) FILTER (WHERE tr.cost_currency = p.currency) AS cost_time,
+           SUM(tr.hours) FILTER (WHERE tr.cost_currency IS NULL OR tr.cost_currency <> p.currency) AS unpriced_hours,
+           SUM(tr.hours_before) AS hours_before, SUM(tr.hours_to) AS hours_to,
+           COALESCE(SUM(tr.rated_before), 0) + COALESCE(p.schedule_rate * SUM(tr.unrated_before), 0) AS tm_before,
+           COALESCE(SUM(tr.rated_to), 0) + COALESCE(p.schedule_rate * SUM(tr.unrated_to), 0) AS tm_to
+    FROM time_by_rate tr JOIN p ON p.id = tr.project_id
+    GROUP BY p.id, p.currency, p.schedule_rate
 ),
 spend AS (
     SELECT e.project_id,
@@ -84,34 +116,43 @@ minor_units AS (SELECT * FROM unnest(CAST(:currency_codes AS varchar[]), CAST(:c
                 AS m (currency, places)),
 figures AS (
     -- One row per project, money rounded to its currency's minor unit (`round_half_even` is
-    -- `erp.money.round_money`, migration 0005). Revenue recognised, before rounding:
-    -- - time and materials: approved billable hours at the bill rate, up to the cap:
-    --   min(cap, value to the end) - min(cap, value before the start) (LEAST skips a NULL cap);
-    -- - a budget in hours: percentage of completion by effort, budget x (share of budget hours done by the
-    --   end - share done before the start), each share at most 100 % (divided at 20 decimals);
-    -- - otherwise (no measure of progress): what was invoiced.
-    SELECT p.id AS project_id, p.name AS project_name, p.status, p.client_id, p.client_name, p.cost_center_id,
-           p.cost_center_code, p.cost_center_name, 1 AS projects, p.currency,
-           round_half_even(COALESCE(revenue.revenue_invoiced, 0), m.places) AS revenue_invoiced,
-           round_half_even(CASE
-               WHEN p.billing_type = 'time_and_materials'
-                   THEN LEAST(COALESCE(time.tm_to, 0), p.cap) - LEAST(COALESCE(time.tm_before, 0), p.cap)
-               WHEN p.budget_hours <> 0
-                   THEN p.budget_amount * (LEAST(1, round(COALESCE(time.hours_to, 0), 20) / p.budget_hours)
-                                           - LEAST(1, round(COALESCE(time.hours_before, 0), 20) / p.budget_hours))
-               ELSE COALESCE(revenue.revenue_invoiced, 0)
-           END, m.places) AS revenue_recognised,
-           round_half_even(COALESCE(time.cost_time, 0), m.places) AS cost_time,
-           round_half_even(COALESCE(spend.cost_expenses, 0), m.places) AS cost_expenses,
-           round_half_even(p.budget_amount, m.places) AS budget_amount,
-           COALESCE(time.hours, 0) AS hours, COALESCE(time.billable_hours, 0) AS billable_hours, p.budget_hours,
-           COALESCE(time.unpriced_hours, 0) AS unpriced_hours,
-           COALESCE(spend.unconverted_expenses, 0) AS unconverted_expenses
-    FROM p
-    LEFT JOIN minor_units m ON m.currency = p.currency
-    LEFT JOIN revenue ON revenue.project_id = p.id
-    LEFT JOIN time ON time.project_id = p.id
-    LEFT JOIN spend ON spend.project_id = p.id
+    -- `erp.money.round_money`, migration 0005), from the raw sums in `ledger` below.
+    SELECT project_id, project_name, status, client_id, client_name, cost_center_id, cost_center_code,
+           cost_center_name, 1 AS projects, currency,
+           round_half_even(revenue_invoiced, places) AS revenue_invoiced,
+           round_half_even(revenue_recognised, places) AS revenue_recognised,
+           round_half_even(cost_time, places) AS cost_time,
+           round_half_even(cost_expenses, places) AS cost_expenses,
+           round_half_even(budget_amount, places) AS budget_amount,
+           hours, billable_hours, budget_hours, unpriced_hours, unconverted_expenses
+    FROM (
+        -- Revenue recognised, before rounding:
+        -- - time and materials: approved billable hours at the bill rate, up to the cap:
+        --   min(cap, value to the end) - min(cap, value before the start) (LEAST skips a NULL cap);
+        -- - a budget in hours: percentage of completion by effort, budget x (share of budget hours done by the
+        --   end - share done before the start), each share at most 100 % (divided at 20 decimals);
+        -- - otherwise (no measure of progress): what was invoiced.
+        SELECT p.id AS project_id, p.name AS project_name, p.status, p.client_id, p.client_name, p.cost_center_id,
+               p.cost_center_code, p.cost_center_name, p.currency, m.places,
+               COALESCE(revenue.revenue_invoiced, 0) AS revenue_invoiced,
+               CASE
+                   WHEN p.billing_type = 'time_and_materials'
+                       THEN LEAST(COALESCE(time.tm_to, 0), p.cap) - LEAST(COALESCE(time.tm_before, 0), p.cap)
+                   WHEN p.budget_hours <> 0
+                       THEN p.budget_amount * (LEAST(1, round(COALESCE(time.hours_to, 0), 20) / p.budget_hours)
+                                               - LEAST(1, round(COALESCE(time.hours_before, 0), 20) / p.budget_hours))
+                   ELSE COALESCE(revenue.revenue_invoiced, 0)
+               END AS revenue_recognised,
+               COALESCE(time.cost_time, 0) AS cost_time, COALESCE(spend.cost_expenses, 0) AS cost_expenses,
+               p.budget_amount, COALESCE(time.hours, 0) AS hours, COALESCE(time.billable_hours, 0) AS billable_hours,
+               p.budget_hours, COALESCE(time.unpriced_hours, 0) AS unpriced_hours,
+               COALESCE(spend.unconverted_expenses, 0) AS unconverted_expenses
+        FROM p
+        LEFT JOIN minor_units m ON m.currency = p.currency
+        LEFT JOIN revenue ON revenue.project_id = p.id AND revenue.currency = p.currency
+        LEFT JOIN time ON time.project_id = p.id
+        LEFT JOIN spend ON spend.project_id = p.id
+    ) AS ledger
 )"""
 
 # The figures summed per group (also what the totals sum: rounded project figures, as the report shows them).
@@ -149,6 +190,18 @@ _GROUPINGS = {
                     "GROUP BY cost_center_id, cost_center_code, cost_center_name, currency",
                     'COALESCE(cost_center_code, \'\') COLLATE "C", cost_center_id, currency'),
 }
+
+
+def edge_months(date_from: date, date_to: date) -> dict[str, date | None]:
+    """The months a period starts or ends inside (`edge1`, `edge2` and their last days; None when the period
+    starts on a first or ends on a last day): the report reads those from the time entries, not the rollup."""
+    edges: dict[str, date | None] = {"edge1": None, "edge1_end": None, "edge2": None, "edge2_end": None}
+    for name, day, inside in (("edge1", date_from, date_from.day != 1),
+                              ("edge2", date_to, date_to.day != monthrange(date_to.year, date_to.month)[1])):
+        if inside:
+            edges[name] = day.replace(day=1)
+            edges[f"{name}_end"] = day.replace(day=monthrange(day.year, day.month)[1])
+    return edges
 
 
 def profitability_sql(group_by: str, with_center_expenses: bool) -> str:

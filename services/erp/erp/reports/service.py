@@ -19,6 +19,7 @@ from erp.reports.repository import (
     PROFITABILITY_KEYS,
     UTILISATION,
     ReportRepository,
+    edge_months,
     profitability_sql,
 )
 from erp.reports.schemas import (
@@ -106,11 +107,12 @@ async def profitability(uow: UnitOfWork, *, group_by: GroupBy, date_from: date |
     # A cost center also carries the approved expenses booked on it without a project (not with filters that
     # select projects: those expenses belong to no client, project or status).
     with_center_expenses = group_by == "cost_center" and client_id is None and project_id is None and status is None
+    period_from, period_to = date_from or FAR_PAST, date_to or FAR_FUTURE
     rows = await ReportRepository(uow.session).rows(
         profitability_sql(group_by, with_center_expenses),
         client_id=client_id, project_id=project_id, cost_center_id=cost_center_id, currency=currency,
-        status=status, date_from=date_from or FAR_PAST, date_to=date_to or FAR_FUTURE, limit=limit, offset=offset,
-        currency_codes=list(MINOR_UNITS), currency_places=list(MINOR_UNITS.values()))
+        status=status, date_from=period_from, date_to=period_to, **edge_months(period_from, period_to), limit=limit,
+        offset=offset, currency_codes=list(MINOR_UNITS), currency_places=list(MINOR_UNITS.values()))
     items = [_sums(r).row() for r in rows if r["part"] == "item"]
     totals = [r for r in rows if r["part"] == "totals"]
     return ProfitabilityReport(

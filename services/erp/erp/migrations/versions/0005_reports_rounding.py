@@ -17,14 +17,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # A plain SQL function (not plpgsql), so the planner can inline it into the report query.
+    # A plain SQL function, not STRICT and not plpgsql, so that the planner inlines it into the report query
+    # (a call per value through the SQL-function executor cost ~0.5 s for 21,000 projects). A tie (the amount
+    # is an odd number of half minor units) goes to the even neighbour: halve, round, double. The cheap test
+    # first: most amounts (zero, budgets) have no digits past the minor unit at all.
     op.execute("""
         CREATE FUNCTION round_half_even(amount numeric, places integer) RETURNS numeric
-        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
             SELECT CASE
-                WHEN abs(amount - trunc(amount, places)) * 2 = power(10::numeric, -places)
-                     AND mod(trunc(amount, places) * power(10::numeric, places), 2) = 0
-                THEN trunc(amount, places)
+                WHEN trunc(amount, places) <> amount AND trunc(amount * 2, places) = amount * 2
+                THEN round(amount * 0.5, places) * 2
                 ELSE round(amount, places)
             END
         $$""")
