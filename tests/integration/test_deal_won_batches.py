@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.stack import Stack
@@ -112,8 +113,9 @@ async def what_was_made(uow: UnitOfWork, envelopes: list[Envelope]) -> list[dict
             {"d": won.deal_id})).mappings().all()
         assert len(projects) == 1, f"deal {won.title}: {len(projects)} projects"
         project = dict(projects[0])
-        [schedule] = (await uow.session.execute(text("SELECT * FROM billing_schedules WHERE project_id = :p"),
-                                                {"p": project["id"]})).mappings().all()
+        [schedule] = (await uow.session.execute(text(
+            "SELECT *, terms IS NULL AS terms_sql_null FROM billing_schedules WHERE project_id = :p"),
+            {"p": project["id"]})).mappings().all()
         items = (await uow.session.execute(text(
             "SELECT position, label, due_date, amount, status, reached_at, invoice_id FROM schedule_items "
             "WHERE schedule_id = :s ORDER BY position"), {"s": schedule["id"]})).mappings().all()
@@ -217,6 +219,15 @@ async def test_a_deal_of_a_known_company_leaves_its_client_as_the_crm_made_it(
             "SELECT c.name, c.crm_version, c.email, count(p.id) FROM clients c JOIN projects p ON p.client_id = c.id "
             "WHERE c.crm_company_id = :c GROUP BY c.id"), {"c": company})).one()
         assert tuple(client) == ("Real Name Ltd", 3, "billing@example.com", 1)
+
+
+async def test_a_value_its_column_cannot_hold_fails_the_batch_instead_of_being_cut(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    # As the per-event handler's INSERT fails (and the event ends in the dead-letter topic), so must the
+    # set-based one: its arrays are cast without the column's length, so nothing truncates the title.
+    async with uow_on(sessions) as uow:
+        with pytest.raises(DBAPIError, match="too long"):
+            await as_batch(uow, [won_envelope(uuid.uuid4(), uuid.uuid4(), 1, title="x" * 201)])
 
 
 # --- through the broker ---------------------------------------------------------------------------------------

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from throughline_events import Envelope, EventPayload, encode, topic_for
 from throughline_messaging.aggregate import Cause, RecordedEvent, aggregates_with_events, pop_all_recorded
+from throughline_messaging.bulk import insert_rows
 from throughline_messaging.context import causation_id_var, correlation_id_var, request_id_var
 
 
@@ -60,7 +61,7 @@ class OutboxWriter:
                     "correlation_id": envelope.correlation_id or "",
                 },
             })
-        await session.execute(insert(self.outbox), rows)
+        await insert_rows(session, self.outbox, rows)
         return len(rows)
 
     async def notify(self, session: AsyncSession) -> None:

@@ -3,7 +3,7 @@
 import uuid
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 
 from crm.db import utcnow
 from crm.timeline.models import ErpFact
@@ -15,6 +15,7 @@ from throughline_events.erp import (
     PaymentRecordedV1,
     ProjectCreatedV1,
 )
+from throughline_messaging.bulk import insert_rows
 from throughline_messaging.consumer import BatchingHandler, Handler, HandlerContext
 from throughline_messaging.uow import UnitOfWork
 
@@ -53,8 +54,8 @@ async def on_erp_fact(ctx: HandlerContext) -> None:
 
 
 async def on_erp_facts(uow: UnitOfWork, contexts: list[HandlerContext]) -> None:
-    """The same rows for a run of ERP events, in one executemany instead of a flush per event."""
-    await uow.session.execute(insert(cast(Table, ErpFact.__table__)), [_fact_row(ctx) for ctx in contexts])
+    """The same rows for a run of ERP events, in one statement instead of a flush per event."""
+    await insert_rows(uow.session, cast(Table, ErpFact.__table__), [_fact_row(ctx) for ctx in contexts])
 
 
 # One handler for every kind of fact, so that a run mixing them (an invoice issued, then paid) is one call.

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from erp.clients.models import Client, ClientContact
 from erp.clients.repository import ClientRepository
 from erp.db import utcnow
+from throughline_messaging.bulk import arrays, insert_from_arrays
 
 
 async def _claim_client(clients: ClientRepository, company_id: uuid.UUID, name: str,
@@ -72,11 +73,13 @@ async def clients_for_companies(clients: ClientRepository, companies: dict[uuid.
     Both go in company id order, so two consumers claiming overlapping companies cannot deadlock."""
     now = utcnow()
     ordered = sorted(companies)
+    rows = [{"id": uuid.uuid4(), "crm_company_id": company_id, "name": companies[company_id].name, "crm_version": 0,
+             "crm_deleted": False, "payment_terms_days": 30, "replicated_at": companies[company_id].seen_at,
+             "created_at": now, "updated_at": now} for company_id in ordered]
+    columns = list(rows[0])
     await clients.session.execute(
-        insert(cast(Table, Client.__table__)).on_conflict_do_nothing(index_elements=["crm_company_id"]),
-        [{"id": uuid.uuid4(), "crm_company_id": company_id, "name": companies[company_id].name, "crm_version": 0,
-          "crm_deleted": False, "payment_terms_days": 30, "replicated_at": companies[company_id].seen_at,
-          "created_at": now, "updated_at": now} for company_id in ordered])
+        insert_from_arrays(cast(Table, Client.__table__), columns)
+        .on_conflict_do_nothing(index_elements=["crm_company_id"]), arrays(rows, columns))
     found = await clients.ids_by_crm_companies(ordered, for_update=True)
     assert len(found) == len(ordered)  # inserted above or by a committed peer
     return found

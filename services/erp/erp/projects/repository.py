@@ -1,11 +1,12 @@
 import uuid
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.billing.models import BillingSchedule, ScheduleItem
 from erp.projects.models import Project
+from throughline_messaging.bulk import insert_rows
 
 
 class ProjectRepository:
@@ -31,11 +32,10 @@ class ProjectRepository:
 
     async def insert_many(self, projects: list[dict[str, Any]], schedules: list[dict[str, Any]],
                           items: list[dict[str, Any]]) -> None:
-        """Projects with their schedules and schedule items, as rows (every column given), in few statements:
-        each list goes as one executemany, which the driver sends without a round trip per row."""
+        """Projects with their schedules and schedule items, as rows (every column given): one statement per
+        table, whatever the number of rows."""
         for model, rows in ((Project, projects), (BillingSchedule, schedules), (ScheduleItem, items)):
-            if rows:  # the Core table, not the entity: no ORM bookkeeping per row
-                await self.session.execute(insert(cast(Table, model.__table__)), rows)
+            await insert_rows(self.session, cast(Table, model.__table__), rows)
 
     async def schedule_of(self, project_id: uuid.UUID) -> BillingSchedule | None:
         return (await self.session.execute(
