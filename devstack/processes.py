@@ -38,7 +38,8 @@ class ServiceProcess:
 
     def start(self, extra_env: dict[str, str] | None = None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        gate = ["--start-when-exists", str(self.start_when_exists)] if self.start_when_exists else []
+        gate = (["--start-when-exists", str(self.start_when_exists), "--started-by", str(os.getpid())]
+                if self.start_when_exists else [])
         self.was_ready = False
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(

@@ -2,6 +2,7 @@
 process's database; the process loads its application, then serves only once PATH exists."""
 
 import dataclasses
+import os
 import threading
 import time
 from pathlib import Path
@@ -17,14 +18,20 @@ def test_waiting_ends_when_the_file_appears(tmp_path: Path) -> None:
     gate = tmp_path / "crm-migrated"
     threading.Timer(0.3, gate.touch).start()
     started = time.monotonic()
-    wait_for_file(gate, timeout=5)
+    wait_for_file(gate, os.getppid(), timeout=5)
     assert gate.exists()
     assert time.monotonic() - started >= 0.25
 
 
 def test_waiting_gives_up_after_the_timeout(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="did not appear"):
-        wait_for_file(tmp_path / "never", timeout=0.2)
+        wait_for_file(tmp_path / "never", os.getppid(), timeout=0.2)
+
+
+def test_waiting_ends_when_the_parent_that_was_to_open_the_gate_has_gone(tmp_path: Path) -> None:
+    # Started by a parent that is no longer ours (a supervisor killed during our imports): no one will open it.
+    with pytest.raises(SystemExit, match="has gone"):
+        wait_for_file(tmp_path / "never", os.getppid() + 1, timeout=5)
 
 
 def test_serve_loads_the_app_first_and_serves_only_once_the_gate_exists(

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
 
         app = create_app()
         if args.start_when_exists is not None:
-            wait_for_file(args.start_when_exists)
+            wait_for_file(args.start_when_exists, args.started_by or os.getppid())
         uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools", log_config=None,
                     access_log=False, timeout_graceful_shutdown=10)
 

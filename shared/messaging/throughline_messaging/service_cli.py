@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
+if TYPE_CHECKING:  # imported for real only by the app factories: `--help` and the start gate stay light
+    from fastapi import FastAPI
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class ServiceCommands:
     default_port: int
     migrations: Path
     database_url: Callable[[], str]
-    create_app: Callable[[frozenset[str]], FastAPI]
+    create_app: Callable[[frozenset[str]], "FastAPI"]
     replay: Callable[[str, int | None], int] | None = None
 
 
@@ -48,7 +49,7 @@ def main(spec: ServiceCommands, argv: list[str] | None = None) -> None:
         roles = frozenset(r.strip() for r in args.roles.split(",") if r.strip())
         app = spec.create_app(roles)
         if args.start_when_exists is not None:
-            wait_for_file(args.start_when_exists)
+            wait_for_file(args.start_when_exists, args.started_by or os.getppid())
         uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools",
                     log_config=None, access_log=False, timeout_graceful_shutdown=20, lifespan="on")
     elif args.command == "replay-dlt":
@@ -60,12 +61,14 @@ def add_start_gate_argument(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--start-when-exists", type=Path, default=None, metavar="PATH",
                        help="load the application, then wait for PATH to exist before serving (the dev stack "
                             "starts processes while it still migrates their database)")
+    serve.add_argument("--started-by", type=int, default=None, metavar="PID",
+                       help="with --start-when-exists: our parent, which will create PATH; give up once it has died")
 
 
-def wait_for_file(path: Path, timeout: float = 300) -> None:
-    """Block until `path` exists. Gives up (exit) when the parent that was to create it has gone, so that a
-    supervisor killed mid-start leaves no process behind, or after `timeout` seconds."""
-    parent = os.getppid()
+def wait_for_file(path: Path, parent: int, timeout: float = 300) -> None:
+    """Block until `path` exists. Gives up (exit) when `parent`, the process that was to create it, is no
+    longer our parent (it died, even during our imports, and we were re-parented), so that a supervisor killed
+    mid-start leaves no process behind; or after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not path.exists():
         if os.getppid() != parent:
@@ -95,7 +98,7 @@ def standard_service(name: str, default_port: int, package_dir: Path, *, setting
         kafka = KafkaSettings(bootstrap_servers=current.kafka_bootstrap_servers, client_id=f"{name}-replay")
         return run_replay(kafka, topic, f"{current.consumer_group}.dlt-replay", limit)
 
-    def create_app(roles: frozenset[str]) -> FastAPI:
+    def create_app(roles: frozenset[str]) -> "FastAPI":
         app: FastAPI = load(app_factory)(roles)
         return app
 
