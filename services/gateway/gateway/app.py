@@ -3,6 +3,7 @@ the web app (`/`) and its live updates (`/api/live`)."""
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -68,6 +69,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         async with app.state.session_factory() as session:
             await ensure_admin(session, settings.admin_email, settings.admin_password)
         purger = asyncio.create_task(_purge_idempotency_keys(app.state.idempotency))
+        # What start-up built (about 140,000 objects: modules, routes, models) lives as long as the process. Frozen,
+        # it is left out of the collector's full passes, each of which otherwise stalls every request in flight
+        # for tens of milliseconds (measured 50-250 ms on the 2-CPU bench machine).
+        gc.freeze()
         try:
             yield
         finally:
