@@ -19,7 +19,8 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-# The sums of one month of a project's time; `cost_currency` '' = hours without a cost rate on their day.
+# The sums of one month of a project's time (`{people}`, `{projects}`: conditions that keep only the rates of
+# the time being refreshed; a rate series is whole per person or project, so LEAD is unchanged); `cost_currency` '' = hours without a cost rate on their day.
 # `tm_rated`: approved billable hours at the project's bill rate of the day; `tm_unrated_hours`: approved
 # billable hours on days without a bill rate (priced at the schedule's hourly rate when read).
 _MONTHS_OF = """
@@ -27,13 +28,13 @@ _MONTHS_OF = """
         SELECT user_id, hourly_cost, currency, effective_from,
                COALESCE(LEAD(effective_from) OVER (PARTITION BY user_id ORDER BY effective_from),
                         DATE '9999-12-31') AS until
-        FROM cost_rates
+        FROM cost_rates {people}
     ),
     bill AS (
         SELECT project_id, hourly_rate, effective_from,
                COALESCE(LEAD(effective_from) OVER (PARTITION BY project_id ORDER BY effective_from),
                         DATE '9999-12-31') AS until
-        FROM bill_rates
+        FROM bill_rates {projects}
     )
     SELECT t.project_id, CAST(date_trunc('month', t.work_date) AS date), COALESCE(cr.currency, ''),
            SUM(t.hours), SUM(t.hours) FILTER (WHERE t.billable), SUM(t.hours * cr.hourly_cost),
@@ -43,6 +44,10 @@ _MONTHS_OF = """
     LEFT JOIN rates cr ON cr.user_id = t.person_id AND t.work_date >= cr.effective_from AND t.work_date < cr.until
     LEFT JOIN bill br ON br.project_id = t.project_id AND t.work_date >= br.effective_from AND t.work_date < br.until
 """
+_PEOPLE_OF_CHANGED_MONTHS = """WHERE user_id IN (
+            SELECT person_id FROM time_entries
+            WHERE project_id = changed_project
+              AND work_date >= first_month AND work_date < after_last)"""
 
 # The (person, project, day) of every entry an UPDATE statement changed in a way that moves a figure, before
 # and after the change (an entry can move to another project, person or month).
@@ -86,6 +91,7 @@ def upgrade() -> None:
         DECLARE
             first_month DATE := date_trunc('month', first_day);
             last_month DATE := date_trunc('month', last_day);
+            after_last DATE := date_trunc('month', last_day) + INTERVAL '1 month';
         BEGIN
             -- One refresher per project at a time; each statement below then sees what the previous one committed.
             PERFORM pg_advisory_xact_lock(hashtextextended('report_time_months:' || changed_project::text, 0));
@@ -93,9 +99,9 @@ def upgrade() -> None:
             WHERE project_id = changed_project AND month BETWEEN first_month AND last_month;
             INSERT INTO report_time_months (project_id, month, cost_currency, hours, billable_hours, cost, tm_rated,
                                             tm_unrated_hours)
-            {_MONTHS_OF}
+            {_MONTHS_OF.format(people=_PEOPLE_OF_CHANGED_MONTHS, projects="WHERE project_id = changed_project")}
             WHERE t.project_id = changed_project
-              AND t.work_date >= first_month AND t.work_date < last_month + INTERVAL '1 month'
+              AND t.work_date >= first_month AND t.work_date < after_last
             GROUP BY 1, 2, 3;
         END $$""")
     # Locks, always in this order: the people whose time changed (a cost rate of theirs being added at the same
@@ -178,7 +184,7 @@ def upgrade() -> None:
     op.execute(f"""
         INSERT INTO report_time_months (project_id, month, cost_currency, hours, billable_hours, cost, tm_rated,
                                         tm_unrated_hours)
-        {_MONTHS_OF}
+        {_MONTHS_OF.format(people="", projects="")}
         GROUP BY 1, 2, 3""")
 
 
