@@ -55,6 +55,9 @@ def test_forecast_by_month_owner_and_stage_conversion(sales: Api) -> None:
     january = sales.ok("GET", "/api/crm/reports/forecast", params={
         "pipeline_id": pid, "owner_id": one, "close_from": "2027-01-01", "close_to": "2027-01-31"})
     assert [(r["month"], r["count"]) for r in january["by_month"]] == [("2027-01", 2)]
+    # The stage statistics are the pipeline's, whatever the owner and date filters of the forecast.
+    unfiltered = [st["open_deals"] for st in report["stages"]]
+    assert [st["open_deals"] for st in january["stages"]] == unfiltered == [3, 1, 0, 0]
 
 
 def test_forecast_input_errors(sales: Api) -> None:

@@ -47,9 +47,9 @@ async def forecast(uow: UnitOfWork, *, pipeline_id: uuid.UUID | None, owner_id: 
     if close_to is not None:
         filters.append("AND d.expected_close_date <= :close_to")
         params["close_to"] = close_to
-    # One scan of the open deals into small groups (stage, month, owner, currency), then the three groupings
-    # (GROUPING SETS: totals, by month, by owner) and the stage weights over those groups, not over every deal:
-    # per-deal numeric sums in three hash tables cost several times the scan at 100,000 deals.
+    # One scan of the open deals into small groups (stage, month, owner, currency), then the groupings
+    # (GROUPING SETS: totals, by month, by owner, by stage) and the stage weights over those groups, not over
+    # every deal: per-deal numeric sums in three hash tables cost several times the scan at 100,000 deals.
     sql = f"""
         WITH per_group AS (
             SELECT d.stage_id, date_trunc('month', d.expected_close_date::timestamp) AS month, d.owner_id,
@@ -57,12 +57,14 @@ async def forecast(uow: UnitOfWork, *, pipeline_id: uuid.UUID | None, owner_id: 
             FROM deals d
             WHERE d.status = 'open' {" ".join(filters)}
             GROUP BY 1, 2, 3, 4)
-        SELECT GROUPING(g.month) AS no_month, GROUPING(g.owner_id) AS no_owner,
-               to_char(g.month, 'YYYY-MM') AS month, g.owner_id, g.currency, sum(g.count)::bigint AS count,
-               sum(g.amount) AS amount, sum(g.amount * s.probability / 100) AS weighted
+        SELECT GROUPING(g.month) AS no_month, GROUPING(g.owner_id) AS no_owner, GROUPING(g.stage_id) AS no_stage,
+               to_char(g.month, 'YYYY-MM') AS month, g.owner_id, g.stage_id, g.currency,
+               sum(g.count)::bigint AS count, sum(g.amount) AS amount, sum(g.amount * s.probability / 100) AS weighted
         FROM per_group g JOIN stages s ON s.id = g.stage_id
-        GROUP BY GROUPING SETS ((g.currency), (g.month, g.currency), (g.owner_id, g.currency))"""
+        GROUP BY GROUPING SETS ((g.currency), (g.month, g.currency), (g.owner_id, g.currency), (g.stage_id))"""
     grouped = [dict(r) for r in (await session.execute(text(sql), params)).mappings()]
+    by_stage = {r["stage_id"]: r["count"] for r in grouped if not r["no_stage"]}
+    grouped = [r for r in grouped if r["no_stage"]]
     totals = sorted((r for r in grouped if r["no_month"] and r["no_owner"]), key=lambda r: r["currency"])
     months = sorted((r for r in grouped if not r["no_month"]),
                     key=lambda r: (r["month"] is None, r["month"] or "", r["currency"]))
@@ -73,7 +75,9 @@ async def forecast(uow: UnitOfWork, *, pipeline_id: uuid.UUID | None, owner_id: 
         totals=[ForecastRow(**_money(r)) for r in totals],
         by_month=[MonthRow(month=r["month"], **_money(r)) for r in months],
         by_owner=[OwnerRow(owner_id=r["owner_id"], **_money(r)) for r in owners],
-        stages=await _stage_stats(uow, stats_pipeline),
+        # Without owner or date filters the scan above counted exactly the open deals per stage: reuse it.
+        stages=await _stage_stats(uow, stats_pipeline,
+                                  by_stage if owner_id is None and close_from is None and close_to is None else None),
     )
 
 
@@ -83,7 +87,9 @@ def _money(row: dict[str, Any]) -> dict[str, Any]:
             "weighted_amount": normalize(Decimal(row["weighted"]), currency)}
 
 
-async def _stage_stats(uow: UnitOfWork, pipeline_id: uuid.UUID) -> list[StageStats]:
+async def _stage_stats(uow: UnitOfWork, pipeline_id: uuid.UUID,
+                       open_counts: dict[uuid.UUID, int] | None) -> list[StageStats]:
+    """Per live stage of the pipeline: open deals (counted here unless the caller has them), conversion, time."""
     session = uow.session
     params = {"pipeline_id": pipeline_id}
     # One pass (no per-row subquery, no DISTINCT sort): per deal, the set of live stages it entered as a bit mask
@@ -107,9 +113,10 @@ async def _stage_stats(uow: UnitOfWork, pipeline_id: uuid.UUID) -> list[StageSta
         FROM deal_stage_changes c JOIN stages s ON s.id = c.from_stage_id
         WHERE s.pipeline_id = :pipeline_id AND c.seconds_in_previous_stage IS NOT NULL
         GROUP BY c.from_stage_id"""), params)).mappings()}
-    open_counts = {r["stage_id"]: r["n"] for r in (await session.execute(text("""
-        SELECT stage_id, count(*) AS n FROM deals WHERE pipeline_id = :pipeline_id AND status = 'open'
-        GROUP BY stage_id"""), params)).mappings()}
+    if open_counts is None:
+        open_counts = {r["stage_id"]: r["n"] for r in (await session.execute(text("""
+            SELECT stage_id, count(*) AS n FROM deals WHERE pipeline_id = :pipeline_id AND status = 'open'
+            GROUP BY stage_id"""), params)).mappings()}
     result = []
     for stage in await PipelineRepository(session).live_stages(pipeline_id):
         conv = conversion.get(stage.id)
