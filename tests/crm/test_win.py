@@ -3,8 +3,11 @@ whether rules fire) ends up right in the stage history, in deal.stage_changed an
 win fires run in the documented order (stage-entered rules before deal.won is recorded, deal_won rules after)."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
+
+import httpx
 
 from devstack.stack import Stack
 from tests.crm.helpers import suffix
@@ -100,3 +103,20 @@ def test_win_rules_fire_in_order_once(sales: Api, stack: Stack) -> None:
     finally:
         for rule in (on_stage, on_won):
             sales.client.delete(f"/api/crm/automation-rules/{rule['id']}")
+
+
+def test_concurrent_wins_of_one_deal_emit_one_deal_won(sales: Api, stack: Stack) -> None:
+    deal = sales.new_deal(sales.new_company()["id"], billing=fixed_terms(1))
+    token = sales.token
+
+    def win(_: int) -> int:
+        with httpx.Client(base_url=f"http://127.0.0.1:{stack.ports.crm}", timeout=30,
+                          headers={"Authorization": f"Bearer {token}"}) as client:
+            return client.post(f"/api/crm/deals/{deal['id']}/win").status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(win, range(8)))
+    assert statuses == [200] + [409] * 7  # the locked load makes the others wait, then see a won deal
+    assert [e["event_type"] for e in _events(stack, deal["id"])] == ["deal.created", "deal.stage_changed", "deal.won"]
+    history = sales.ok("GET", f"/api/crm/deals/{deal['id']}/stage-history")["items"]
+    assert len(history) == 2
