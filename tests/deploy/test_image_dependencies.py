@@ -36,7 +36,9 @@ class OnlyDeclaredDependencies:
 
 sys.meta_path.insert(0, OnlyDeclaredDependencies())
 for module in sys.argv[2:]:
-    importlib.import_module(module)
+    loaded = importlib.import_module(module)
+    if hasattr(loaded, "api_routers"):
+        loaded.api_routers()  # imported only by an api-role process, but the same image runs it
 print("imported", *sys.argv[2:])
 """
 

@@ -1,33 +1,38 @@
 """The CRM process: which routers, which handlers, which background jobs."""
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
-from crm.activities.router import router as activities_router
 from crm.automation.engine import automation_job
-from crm.automation.router import router as automation_router
-from crm.companies.router import contacts_router
-from crm.companies.router import router as companies_router
-from crm.csvio.router import router as csv_router
 from crm.db import inbox, outbox
-from crm.deals.router import router as deals_router
-from crm.leads.router import capture_router, rules_router
-from crm.leads.router import router as leads_router
-from crm.pipelines.router import router as pipelines_router
-from crm.reports.router import router as reports_router
 from crm.settings import get_settings
-from crm.tasks.router import router as tasks_router
 from crm.timeline.handlers import CONSUMED_TOPICS, HANDLERS
-from crm.timeline.router import router as timeline_router
-from crm.timeline.router import timelines_router
 from throughline_messaging.app import event_driven_service_app
 
-ROUTERS = [companies_router, contacts_router, leads_router, capture_router, rules_router, pipelines_router,
-           deals_router, activities_router, tasks_router, reports_router, automation_router,
-           csv_router, timeline_router, timelines_router]
+
+def api_routers() -> list[APIRouter]:
+    """Imported only by a process that plays the api role: a worker does without the routers and what only
+    they use (a faster start and a smaller process)."""
+    from crm.activities.router import router as activities_router
+    from crm.automation.router import router as automation_router
+    from crm.companies.router import contacts_router
+    from crm.companies.router import router as companies_router
+    from crm.csvio.router import router as csv_router
+    from crm.deals.router import router as deals_router
+    from crm.leads.router import capture_router, rules_router
+    from crm.leads.router import router as leads_router
+    from crm.pipelines.router import router as pipelines_router
+    from crm.reports.router import router as reports_router
+    from crm.tasks.router import router as tasks_router
+    from crm.timeline.router import router as timeline_router
+    from crm.timeline.router import timelines_router
+
+    return [companies_router, contacts_router, leads_router, capture_router, rules_router, pipelines_router,
+            deals_router, activities_router, tasks_router, reports_router, automation_router,
+            csv_router, timeline_router, timelines_router]
 
 
 def create_app(roles: frozenset[str]) -> FastAPI:
     return event_driven_service_app(
         service="crm", title="Throughline CRM", settings=get_settings(), roles=roles, outbox=outbox, inbox=inbox,
-        routers=ROUTERS, consumed_topics=CONSUMED_TOPICS, handlers=HANDLERS, scheduled_jobs=[automation_job],
+        routers=api_routers, consumed_topics=CONSUMED_TOPICS, handlers=HANDLERS, scheduled_jobs=[automation_job],
     )

@@ -1,6 +1,6 @@
 """The FastAPI application every service process runs: its routers (for the api role), health, metrics."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Protocol
 
@@ -16,8 +16,9 @@ from throughline_messaging.logging import configure_logging
 from throughline_messaging.runtime import BackgroundJob, RuntimeConfig, ServiceRuntime
 
 
-def service_app(*, title: str, config: RuntimeConfig, jwt_public_key: str, routers: list[APIRouter],
+def service_app(*, title: str, config: RuntimeConfig, jwt_public_key: str, routers: Callable[[], list[APIRouter]],
                 log_level: str = "INFO") -> FastAPI:
+    """`routers` is called (and so the routers imported) only when the process plays the api role."""
     configure_logging(config.service, log_level)
     if "api" in config.roles and not jwt_public_key.strip():
         raise RuntimeError(f"{config.service.upper()}_JWT_PUBLIC_KEY (or JWT_PUBLIC_KEY) must hold the gateway's "
@@ -38,7 +39,7 @@ def service_app(*, title: str, config: RuntimeConfig, jwt_public_key: str, route
     app.state.verifier = TokenVerifier(jwt_public_key)
     install_http_plumbing(app, config.service, runtime.readiness)
     if "api" in config.roles:
-        for router in routers:
+        for router in routers():
             app.include_router(router)
     return app
 
@@ -58,7 +59,8 @@ class ServiceSettings(Protocol):
 
 
 def event_driven_service_app(*, service: str, title: str, settings: ServiceSettings, roles: frozenset[str],
-                             outbox: Table, inbox: Table, routers: list[APIRouter], consumed_topics: list[str],
+                             outbox: Table, inbox: Table, routers: Callable[[], list[APIRouter]],
+                             consumed_topics: list[str],
                              handlers: dict[tuple[str, int], Handler],
                              scheduled_jobs: list[BackgroundJob]) -> FastAPI:
     """A service process wired from its settings: the same wiring for the CRM and the ERP."""
