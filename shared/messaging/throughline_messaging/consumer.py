@@ -59,8 +59,8 @@ class HandlerContext:
 
 
 Handler = Callable[[HandlerContext], Awaitable[None]]
-# Handles several events of one type at once, in their order, with the same effects as the per-event
-# handler applied to each in turn. Events it records name their cause explicitly (`uow.record`).
+# Handles a run of consecutive events routed to one `BatchingHandler`, in their order, with the same effects
+# as its per-event handler applied to each in turn. Events it records name their cause (`uow.record`).
 BatchHandler = Callable[[UnitOfWork, list[HandlerContext]], Awaitable[None]]
 
 
@@ -68,7 +68,8 @@ BatchHandler = Callable[[UnitOfWork, list[HandlerContext]], Awaitable[None]]
 class BatchingHandler:
     """A per-event handler together with its set-based form, for event types that arrive in bulk.
 
-    Registered like any handler. The fast path gives runs of consecutive events of the type to `batch`;
+    Registered like any handler, for one event type or several (the same object for each). The fast path
+    gives runs of consecutive events routed to it to `batch`;
     the careful path (after any handler raised) calls `one` per event, so retries, failure isolation and
     dead-lettering stay exactly those of the per-event handler."""
 
