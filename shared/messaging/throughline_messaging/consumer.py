@@ -69,9 +69,9 @@ class BatchingHandler:
     """A per-event handler together with its set-based form, for event types that arrive in bulk.
 
     Registered like any handler, for one event type or several (the same object for each). The fast path
-    gives runs of consecutive events routed to it to `batch`;
-    the careful path (after any handler raised) calls `one` per event, so retries, failure isolation and
-    dead-lettering stay exactly those of the per-event handler."""
+    gives runs of consecutive events routed to it to `batch`; the careful path (after any handler raised)
+    calls `one` per event, so retries, failure isolation and dead-lettering stay exactly those of the
+    per-event handler."""
 
     one: Handler
     batch: BatchHandler

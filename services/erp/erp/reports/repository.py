@@ -112,17 +112,20 @@ spend AS (
     WHERE e.status = 'approved' AND e.expense_date {IN_PERIOD}
     GROUP BY e.project_id
 ),
-minor_units AS (SELECT * FROM unnest(CAST(:currency_codes AS varchar[]), CAST(:currency_places AS int[]))
-                AS m (currency, places)),
+minor_units AS (
+    SELECT currency, places, round(0::numeric, places) AS zero
+    FROM unnest(CAST(:currency_codes AS varchar[]), CAST(:currency_places AS int[])) AS m (currency, places)
+),
 figures AS (
     -- One row per project, money rounded to its currency's minor unit (`round_half_even` is
-    -- `erp.money.round_money`, migration 0005), from the raw sums in `ledger` below.
+    -- `erp.money.round_money`, migration 0005), from the raw sums in `ledger` below. Most projects of a large
+    -- book have no activity in a period: their NULL sums skip the rounding and become the currency's zero.
     SELECT project_id, project_name, status, client_id, client_name, cost_center_id, cost_center_code,
            cost_center_name, 1 AS projects, currency,
-           round_half_even(revenue_invoiced, places) AS revenue_invoiced,
-           round_half_even(revenue_recognised, places) AS revenue_recognised,
-           round_half_even(cost_time, places) AS cost_time,
-           round_half_even(cost_expenses, places) AS cost_expenses,
+           COALESCE(round_half_even(revenue_invoiced, places), zero) AS revenue_invoiced,
+           COALESCE(round_half_even(revenue_recognised, places), zero) AS revenue_recognised,
+           COALESCE(round_half_even(cost_time, places), zero) AS cost_time,
+           COALESCE(round_half_even(cost_expenses, places), zero) AS cost_expenses,
            round_half_even(budget_amount, places) AS budget_amount,
            hours, billable_hours, budget_hours, unpriced_hours, unconverted_expenses
     FROM (
@@ -132,18 +135,20 @@ figures AS (
         -- - a budget in hours: percentage of completion by effort, budget x (share of budget hours done by the
         --   end - share done before the start), each share at most 100 % (divided at 20 decimals);
         -- - otherwise (no measure of progress): what was invoiced.
+        -- (NULL: nothing, for a project without time or invoices.)
         SELECT p.id AS project_id, p.name AS project_name, p.status, p.client_id, p.client_name, p.cost_center_id,
-               p.cost_center_code, p.cost_center_name, p.currency, m.places,
-               COALESCE(revenue.revenue_invoiced, 0) AS revenue_invoiced,
+               p.cost_center_code, p.cost_center_name, p.currency, m.places, m.zero,
+               revenue.revenue_invoiced,
                CASE
-                   WHEN p.billing_type = 'time_and_materials'
-                       THEN LEAST(COALESCE(time.tm_to, 0), p.cap) - LEAST(COALESCE(time.tm_before, 0), p.cap)
-                   WHEN p.budget_hours <> 0
+                   WHEN p.billing_type = 'time_and_materials' THEN CASE WHEN time.project_id IS NOT NULL
+                       THEN LEAST(COALESCE(time.tm_to, 0), p.cap) - LEAST(COALESCE(time.tm_before, 0), p.cap) END
+                   WHEN p.budget_hours <> 0 THEN CASE WHEN time.project_id IS NOT NULL
                        THEN p.budget_amount * (LEAST(1, round(COALESCE(time.hours_to, 0), 20) / p.budget_hours)
                                                - LEAST(1, round(COALESCE(time.hours_before, 0), 20) / p.budget_hours))
-                   ELSE COALESCE(revenue.revenue_invoiced, 0)
+                       END
+                   ELSE revenue.revenue_invoiced
                END AS revenue_recognised,
-               COALESCE(time.cost_time, 0) AS cost_time, COALESCE(spend.cost_expenses, 0) AS cost_expenses,
+               time.cost_time, spend.cost_expenses,
                p.budget_amount, COALESCE(time.hours, 0) AS hours, COALESCE(time.billable_hours, 0) AS billable_hours,
                p.budget_hours, COALESCE(time.unpriced_hours, 0) AS unpriced_hours,
                COALESCE(spend.unconverted_expenses, 0) AS unconverted_expenses
