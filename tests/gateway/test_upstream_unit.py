@@ -198,3 +198,37 @@ def test_merge_prefixes_service_schemas_rewrites_refs_and_documents_problems() -
             "$ref": "#/components/schemas/Problem"}
     assert "/health/ready" not in merged["paths"]
     assert merged["info"]["x-missing-services"] == ["erp"]
+
+
+async def test_a_stream_stops_when_the_caller_goes_away() -> None:
+    from gateway.proxy.forward import _until_disconnect
+
+    stopped = asyncio.Event()
+
+    async def endless_copy() -> None:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            stopped.set()
+
+    async def caller_leaves() -> dict[str, str]:
+        await asyncio.sleep(0.01)
+        return {"type": "http.disconnect"}
+
+    await asyncio.wait_for(_until_disconnect(endless_copy(), caller_leaves), timeout=5)
+    assert stopped.is_set()
+
+
+async def test_a_stream_that_fails_raises_its_error() -> None:
+    from gateway.proxy.forward import _until_disconnect
+
+    async def broken_copy() -> None:
+        raise UpstreamError("crm", 502, "broke", title="Bad gateway", type_slug="upstream-broken")
+
+    async def caller_stays() -> dict[str, str]:
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    with pytest.raises(UpstreamError) as failed:
+        await asyncio.wait_for(_until_disconnect(broken_copy(), caller_stays), timeout=5)
+    assert failed.value.status == 502
