@@ -30,6 +30,7 @@ _PROJECTS = """
 # The ledger per project, in CTEs shared by the three groupings (`profitability_sql` adds the grouping).
 _PROFITABILITY_CTES = f"""
 WITH p AS ({_PROJECTS}),
+page_ids AS (SELECT id FROM p ORDER BY name, id LIMIT :limit OFFSET :offset),  -- by project only
 rates AS (  -- each cost rate with the day its successor starts (as in migration 0006's `report_time_months`)
     SELECT user_id, hourly_cost, currency, effective_from,
            COALESCE(LEAD(effective_from) OVER (PARTITION BY user_id ORDER BY effective_from),
@@ -157,6 +158,7 @@ figures AS (
         LEFT JOIN revenue ON revenue.project_id = p.id AND revenue.currency = p.currency
         LEFT JOIN time ON time.project_id = p.id
         LEFT JOIN spend ON spend.project_id = p.id
+        {{only}}
     ) AS ledger
 )"""
 
@@ -211,22 +213,40 @@ def edge_months(date_from: date, date_to: date) -> dict[str, date | None]:
 
 def profitability_sql(group_by: str, with_center_expenses: bool) -> str:
     """One statement: the requested page of groups (`part` = 'item', in order) and, per currency, the sums over
-    every group with their count (`part` = 'totals'), so only a page of rows ever leaves the database."""
+    every group with their count (`part` = 'totals'), so only a page of rows ever leaves the database.
+
+    By project, only the page's projects and those with time, invoices or expenses in the period get figures:
+    the others add nothing to the totals (a large book has thousands of them), they only count."""
     grouped, order = _GROUPINGS[group_by]
+    if group_by == "project":
+        ctes = _PROFITABILITY_CTES.format(only="""WHERE p.id IN (SELECT project_id FROM revenue UNION ALL
+                                                 SELECT project_id FROM time UNION ALL
+                                                 SELECT project_id FROM spend UNION ALL SELECT id FROM page_ids)""")
+        page = "SELECT * FROM groups WHERE project_id IN (SELECT id FROM page_ids)"
+        counts = "SELECT currency, COUNT(*) AS groups FROM p GROUP BY currency"
+    else:
+        ctes = _PROFITABILITY_CTES.format(only="")
+        page = f"SELECT * FROM groups ORDER BY {order} LIMIT :limit OFFSET :offset"
+        counts = "SELECT currency, COUNT(*) AS groups FROM groups GROUP BY currency"
     if group_by == "cost_center":
         source = (f"(SELECT * FROM figures UNION ALL {_CENTER_EXPENSES_AS_FIGURES}) AS f" if with_center_expenses
                   else "figures")
         grouped = grouped.format(source=source)
-    return f"""{_PROFITABILITY_CTES},
+    return f"""{ctes},
 groups AS ({grouped}),
-page AS (SELECT *, row_number() OVER (ORDER BY {order}) AS position
-         FROM (SELECT * FROM groups ORDER BY {order} LIMIT :limit OFFSET :offset) AS g)
-SELECT 'item' AS part, position, {", ".join(PROFITABILITY_KEYS)}, projects, currency, revenue_invoiced,
-       revenue_recognised, cost_time, cost_expenses, budget_amount, hours, billable_hours, budget_hours, unpriced_hours,
+page AS (SELECT *, row_number() OVER (ORDER BY {order}) AS position FROM ({page}) AS g),
+counts AS ({counts})
+SELECT 'item' AS part, position, {", ".join(PROFITABILITY_KEYS)}, currency, revenue_invoiced, revenue_recognised,
+       cost_time, cost_expenses, hours, projects, budget_amount, billable_hours, budget_hours, unpriced_hours,
        unconverted_expenses, 0 AS groups
 FROM page
 UNION ALL
-SELECT 'totals', 0, {", ".join("NULL" for _ in PROFITABILITY_KEYS)}, {_SUMS}, COUNT(*) FROM groups GROUP BY currency
+SELECT 'totals', 0, {", ".join("NULL" for _ in PROFITABILITY_KEYS)}, c.currency,
+       COALESCE(SUM(g.revenue_invoiced), m.zero), COALESCE(SUM(g.revenue_recognised), m.zero),
+       COALESCE(SUM(g.cost_time), m.zero), COALESCE(SUM(g.cost_expenses), m.zero), COALESCE(SUM(g.hours), 0),
+       NULL, NULL, NULL, NULL, NULL, NULL, c.groups
+FROM counts c LEFT JOIN groups g ON g.currency = c.currency LEFT JOIN minor_units m ON m.currency = c.currency
+GROUP BY c.currency, c.groups, m.zero
 ORDER BY part, position, currency
 """
 

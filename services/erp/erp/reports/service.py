@@ -52,7 +52,7 @@ def percent(part: Decimal, whole: Decimal | None) -> Decimal | None:
 
 @dataclass(frozen=True)
 class _Sums:
-    """One group's figures, or one currency's totals, as the database summed them."""
+    """One group's figures as the database summed them."""
 
     currency: str
     keys: dict[str, Any]
@@ -86,7 +86,7 @@ class _Sums:
 
 
 def _sums(row: dict[str, Any]) -> _Sums:
-    """A group (or a currency's totals) as the database summed it: money already rounded per project."""
+    """A group as the database summed it: money already rounded per project."""
     return _Sums(
         currency=row["currency"], keys={key: row[key] for key in PROFITABILITY_KEYS}, projects=int(row["projects"]),
         revenue_invoiced=row["revenue_invoiced"], revenue_recognised=row["revenue_recognised"],
@@ -118,16 +118,18 @@ async def profitability(uow: UnitOfWork, *, group_by: GroupBy, date_from: date |
     return ProfitabilityReport(
         group_by=group_by, date_from=date_from, date_to=date_to, items=items,
         total=sum(int(r["groups"]) for r in totals), limit=limit, offset=offset,
-        totals=[_totals(_sums(r)) for r in totals],
+        totals=[_totals(r) for r in totals],
     )
 
 
-def _totals(t: _Sums) -> ProfitabilityTotals:
-    row = t.row()
-    return ProfitabilityTotals(currency=t.currency, revenue_invoiced=row.revenue_invoiced,
-                               revenue_recognised=row.revenue_recognised, cost_time=row.cost_time,
-                               cost_expenses=row.cost_expenses, cost_total=row.cost_total, margin=row.margin,
-                               margin_percent=row.margin_percent, hours_logged=row.hours_logged)
+def _totals(row: dict[str, Any]) -> ProfitabilityTotals:
+    """One currency's totals: sums of the rounded project figures, whatever the page."""
+    cost_total = row["cost_time"] + row["cost_expenses"]
+    margin = row["revenue_invoiced"] - cost_total
+    return ProfitabilityTotals(currency=row["currency"], revenue_invoiced=row["revenue_invoiced"],
+                               revenue_recognised=row["revenue_recognised"], cost_time=row["cost_time"],
+                               cost_expenses=row["cost_expenses"], cost_total=cost_total, margin=margin,
+                               margin_percent=percent(margin, row["revenue_invoiced"]), hours_logged=row["hours"])
 
 
 # --- cash flow ------------------------------------------------------------------------------------
