@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 
 import aiohttp
 from starlette.requests import Request
@@ -115,13 +115,8 @@ async def _relay(upstream: Upstream, response: aiohttp.ClientResponse, receive: 
                       "headers": _raw_response_headers(response)}
     length = response.content_length
     if (length is not None and length <= WHOLE_ANSWER_BYTES) or response.status in (204, 304):
-        try:
+        with upstream.reading_answer():  # nothing sent yet: a broken answer becomes the 502/504 problem
             content = await response.read()
-        except Exception as exc:
-            problem = upstream.problem_for(exc)
-            if problem is None:
-                raise
-            raise problem from None  # nothing sent yet: the caller gets the 502/504 problem
         await send(start)
         await send({"type": "http.response.body", "body": content, "more_body": False})
         return
@@ -130,16 +125,16 @@ async def _relay(upstream: Upstream, response: aiohttp.ClientResponse, receive: 
 
 
 async def _stream(upstream: Upstream, response: aiohttp.ClientResponse, send: Send) -> None:
-    try:
-        async for chunk in response.content.iter_any():
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    except Exception as exc:
-        # The status line is out: the connection is dropped (no closing chunk), so the caller sees a broken
-        # answer rather than a short one that looks complete.
-        problem = upstream.problem_for(exc)
-        if problem is None:
-            raise
-        raise problem from None
+    chunks = response.content.iter_any()
+    while True:
+        # Only reading counts against the upstream (not the caller's side of `send`). A failure raises after the
+        # status line is out: the connection is dropped (no closing chunk), so the caller sees a broken answer
+        # rather than a short one that looks complete.
+        with upstream.reading_answer():
+            chunk = await anext(chunks, None)
+        if chunk is None:
+            break
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
@@ -160,7 +155,7 @@ async def _until_disconnect(copy: Awaitable[None], receive: Receive) -> None:
         copying.result()  # its error, if any
 
 
-async def _disconnected(receive: Callable[[], Awaitable[Message]]) -> None:
+async def _disconnected(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
 

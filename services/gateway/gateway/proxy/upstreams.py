@@ -9,9 +9,10 @@ C parser and plain asyncio streams cost a fraction of that per request.
 """
 
 import asyncio
+import contextlib
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,6 +184,18 @@ class Upstream:
             return response
         raise AssertionError("unreachable")
 
+    @contextlib.contextmanager
+    def reading_answer(self) -> Iterator[None]:
+        """Around reading an answer's body: its failures become this upstream's problems (and count against the
+        circuit); anything else passes through untouched."""
+        try:
+            yield
+        except Exception as exc:
+            problem = self.problem_for(exc)
+            if problem is None:
+                raise
+            raise problem from None
+
     def problem_for(self, exc: BaseException) -> UpstreamError | None:
         """The problem for a request that failed after it went out (also while its answer was being read),
         counted against the circuit; None when the upstream is not to blame."""
@@ -202,12 +215,8 @@ class Upstream:
         """Send one request and read the whole answer (see `open`)."""
         response = await self.open(method, target, headers=headers, content=content)
         try:
-            body = await response.read()
-        except Exception as exc:
-            problem = self.problem_for(exc)
-            if problem is None:
-                raise
-            raise problem from None
+            with self.reading_answer():
+                body = await response.read()
         finally:
             response.release()
         return UpstreamResponse(response.status, response.headers, body)
