@@ -162,7 +162,7 @@ figures AS (
     ) AS ledger
 )"""
 
-# The figures summed per group (also what the totals sum: rounded project figures, as the report shows them).
+# The figures summed per group: sums of the rounded project figures, as the rows show them (the totals too).
 _SUMS = """SUM(projects) AS projects, currency, SUM(revenue_invoiced) AS revenue_invoiced,
            SUM(revenue_recognised) AS revenue_recognised, SUM(cost_time) AS cost_time,
            SUM(cost_expenses) AS cost_expenses, SUM(budget_amount) AS budget_amount, SUM(hours) AS hours,
