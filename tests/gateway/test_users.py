@@ -1,9 +1,13 @@
 """User management by admins at /api/auth/users."""
 
+import asyncio
 import uuid
 from typing import Any
 
 import httpx
+from argon2 import PasswordHasher
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from devstack.stack import Stack
 from tests.gateway.helpers import assert_problem, client, gateway_url, login, token_for
@@ -86,3 +90,26 @@ def test_only_admins_manage_users(stack: Stack) -> None:
                                                              "role": "admin"}), 403)
             assert_problem(c.post(f"/api/auth/users/{uuid.uuid4()}/password", json={"password": "long-enough"}),
                            403)
+
+
+async def test_a_hash_with_older_argon2_parameters_is_replaced_at_login(admin: Api, stack: Stack) -> None:
+    """Passwords hashed under argon2-cffi's default parameters (before issue 7) still log in, and come out of that
+    login hashed with today's (OWASP's 19 MiB, 2 passes, 1 lane)."""
+    user = _new_user(admin, role="viewer")
+    engine = create_async_engine(stack.database_urls["gateway"])
+    try:
+        async with engine.begin() as conn:
+            stored = (await conn.execute(text("SELECT password_hash FROM users WHERE id = :id"),
+                                         {"id": user["id"]})).scalar_one()
+            assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+            await conn.execute(text("UPDATE users SET password_hash = :h WHERE id = :id"),
+                               {"h": PasswordHasher().hash(user["password"]), "id": user["id"]})
+        response = await asyncio.to_thread(login, gateway_url(stack), user["email"], user["password"])
+        assert response.status_code == 200, response.text
+        async with engine.connect() as conn:
+            rehashed = (await conn.execute(text("SELECT password_hash FROM users WHERE id = :id"),
+                                           {"id": user["id"]})).scalar_one()
+        assert rehashed.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+        assert (await asyncio.to_thread(login, gateway_url(stack), user["email"], user["password"])).status_code == 200
+    finally:
+        await engine.dispose()

@@ -1,5 +1,6 @@
 """Users: logging in, the first admin, refresh tokens (rotated, revocable)."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -7,7 +8,7 @@ import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.auth.passwords import hash_password, verify_password
+from gateway.auth.passwords import hash_password, needs_rehash, verify_password
 from gateway.auth.tokens import TokenIssuer
 from gateway.db import RefreshToken, User
 from throughline_messaging.problems import Unauthorized
@@ -20,9 +21,16 @@ async def user_by_email(session: AsyncSession, email: str) -> User | None:
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+    """The active user with these credentials (a hash with outdated parameters is replaced; the caller commits).
+
+    Argon2 runs in a worker thread: it takes tens of milliseconds of CPU and would otherwise stall every
+    request the gateway is proxying meanwhile."""
     user = await user_by_email(session, email)
-    if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
+    valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
+    if not valid or user is None or not user.active:
         raise Unauthorized("Wrong email or password.", type_slug="invalid-credentials")
+    if needs_rehash(user.password_hash):
+        user.password_hash = await asyncio.to_thread(hash_password, password)
     return user
 
 
