@@ -1,5 +1,6 @@
 """The FastAPI application every service process runs: its routers (for the api role), health, metrics."""
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Protocol
@@ -28,6 +29,10 @@ def service_app(*, title: str, config: RuntimeConfig, jwt_public_key: str, route
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        # What start-up built lives as long as the process; frozen, it stays out of the collector's full passes,
+        # which otherwise stall every request in flight (measured 50-250 ms per pass in the gateway, which does
+        # the same).
+        gc.freeze()
         try:
             yield
         finally:
