@@ -133,6 +133,14 @@ class Stack:
             for prefix in ("CRM", "ERP"):
                 env[f"{prefix}_KAFKA_SESSION_TIMEOUT_MS"] = "3000"
                 env[f"{prefix}_KAFKA_HEARTBEAT_INTERVAL_MS"] = "300"
+        if self.broker is not None:
+            # Tansu may hold a fetch for the whole wait although a record arrived meanwhile (one record on an idle
+            # topic: delivered after 202 ms at the default 500 ms, 29 ms at 50 ms). Won deals one at a time
+            # through the gateway, win answered -> project readable: p50 / p90 41.7 / 78.7 ms at 500 ms,
+            # 39.6 / 56.4 ms at 50 ms; the price is idle polling, about 6 % of a CPU per consumer.
+            # Apache Kafka answers as soon as a record arrives, so a configured broker keeps the default.
+            for prefix in ("CRM", "ERP"):
+                env[f"{prefix}_KAFKA_FETCH_MAX_WAIT_MS"] = "50"
         return {**env, **self.extra_env}
 
     def define_processes(self) -> None:

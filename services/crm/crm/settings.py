@@ -16,6 +16,7 @@ class CrmSettings(BaseSettings):
     consumer_group: str = "crm"
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    kafka_fetch_max_wait_ms: int = 500
     # Replicas of each topic this service creates; 3 on a production cluster, 1 on a single broker.
     kafka_replication_factor: int = 1
     db_pool_size: int = 10

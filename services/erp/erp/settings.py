@@ -17,6 +17,7 @@ class ErpSettings(BaseSettings):
     consumer_group: str = "erp"
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    kafka_fetch_max_wait_ms: int = 500
     # Replicas of each topic this service creates; 3 on a production cluster, 1 on a single broker.
     kafka_replication_factor: int = 1
     db_pool_size: int = 10

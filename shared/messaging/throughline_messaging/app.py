@@ -56,6 +56,7 @@ class ServiceSettings(Protocol):
     kafka_bootstrap_servers: str
     kafka_session_timeout_ms: int
     kafka_heartbeat_interval_ms: int
+    kafka_fetch_max_wait_ms: int
     kafka_replication_factor: int
     jwt_public_key: str
     consumer_group: str
@@ -76,6 +77,7 @@ def event_driven_service_app(*, service: str, title: str, settings: ServiceSetti
             bootstrap_servers=settings.kafka_bootstrap_servers, client_id=service,
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
             replication_factor=settings.kafka_replication_factor,
         ),
         outbox=outbox, inbox=inbox, roles=roles, consumer_group=settings.consumer_group,

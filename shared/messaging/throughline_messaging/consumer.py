@@ -181,6 +181,7 @@ class EventConsumer:
             session_timeout_ms=self.kafka.session_timeout_ms,
             heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
             rebalance_timeout_ms=self.kafka.rebalance_timeout_ms,
+            fetch_max_wait_ms=self.kafka.fetch_max_wait_ms,
         )
         self._consumer = consumer
         await self._start(consumer)

@@ -21,6 +21,10 @@ class KafkaSettings:
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
     rebalance_timeout_ms: int = 30_000
+    # How long the broker may hold a fetch that finds nothing new. Apache Kafka answers as soon as a record
+    # arrives, so its default (500 ms) costs no latency there; the embedded broker (Tansu) holds every empty fetch
+    # for the whole wait, so the dev stack uses a short one (latency) at the price of more idle polling (CPU).
+    fetch_max_wait_ms: int = 500
     replication_factor: int = 1
 
 
