@@ -42,7 +42,7 @@ def test_missing_expired_and_tampered_tokens_are_401_at_gateway_and_proxy(stack:
     good = token_for(stack, "admin")
     header, payload, signature = good.split(".")
     tampered_signature = f"{header}.{payload}.{signature[:-4]}{'AAAA' if signature[-4:] != 'AAAA' else 'BBBB'}"
-    forged_payload = jwt.encode({"sub": "x", "role": "admin"}, "secret", algorithm="HS256")
+    forged_payload = jwt.encode({"sub": "x", "role": "admin"}, "a-forgers-shared-secret-32-bytes", algorithm="HS256")
     for path in ("/api/auth/me", "/api/crm/companies", "/api/erp/projects"):
         with client(gateway_url(stack)) as anonymous:
             assert_problem(anonymous.get(path), 401)
