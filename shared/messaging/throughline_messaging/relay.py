@@ -2,17 +2,25 @@
 
 One relay per service is active at a time (a PostgreSQL advisory lock elects it), so the outbox is
 published in id order and each aggregate's events keep their order on its partition. Others wait.
+
+The leader reads and marks rows on the connection that holds the lock (no pool checkout, ping or
+BEGIN/COMMIT per wake; a leader that lost its connection, and with it the lock, can publish nothing more),
+and hands the producer one batch per partition instead of one `send()` per row.
 """
 
 import asyncio
 import contextlib
 import hashlib
+import json
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Table, delete, func, select, update
+from aiokafka.partitioner import DefaultPartitioner
+from sqlalchemy import Table, delete, func
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from throughline_messaging import failpoints, metrics
@@ -20,6 +28,10 @@ from throughline_messaging.db import asyncpg_dsn
 from throughline_messaging.uow import RelaySignal
 
 log = structlog.get_logger(__name__)
+
+# What `send(key=...)` does by default (murmur2 of the key, as Java's client): a key lands on the same
+# partition whichever way it is sent, so an aggregate's events stay in order on one partition.
+_partitioner = DefaultPartitioner()
 
 
 class OutboxRelay:
@@ -42,6 +54,10 @@ class OutboxRelay:
         self.is_leader = False
         self._stopping = asyncio.Event()
         self._published_since_cleanup = 0
+        table = outbox.fullname
+        self._select_sql = (f"SELECT id, topic, message_key, value, headers::text AS headers FROM {table} "
+                            "WHERE published_at IS NULL ORDER BY id LIMIT $1")
+        self._mark_sql = f"UPDATE {table} SET published_at = now() WHERE id = ANY($1::bigint[])"
 
     async def run(self) -> None:
         backoff = 0.1
@@ -74,53 +90,51 @@ class OutboxRelay:
             self.is_leader = True
             await conn.add_listener(self.notify_channel, lambda *_: self.signal.set())
             log.info("relay_leading", service=self.service)
-            while True:
-                published = await self.publish_batch()
-                if published:
-                    continue
-                if self._stopping.is_set():
-                    return
-                await self.signal.wait(self.poll_interval)
-                if conn.is_closed():
-                    raise ConnectionError("relay lost its database connection")
+            await self._publish_until_stopped(conn)
         finally:
             await conn.close(timeout=2)
 
-    async def publish_batch(self) -> int:
-        o = self.outbox
-        async with self.engine.connect() as db:
-            rows = (await db.execute(
-                select(o.c.id, o.c.topic, o.c.message_key, o.c.value, o.c.headers)
-                .where(o.c.published_at.is_(None)).order_by(o.c.id).limit(self.batch_size)
-            )).all()
-            if not rows:
-                return 0
-            # Send the whole batch at once (the producer batches per partition), then wait for every ack.
-            futures = [
-                await self.producer.send(
-                    row.topic, value=row.value, key=row.message_key.encode(),
-                    headers=[(k, v.encode()) for k, v in row.headers.items()],
-                )
-                for row in rows
-            ]
-            results = await asyncio.gather(*futures, return_exceptions=True)
-            acked = []
-            for row, result in zip(rows, results, strict=True):
-                if isinstance(result, BaseException):
-                    break  # stop at the first failure: later rows are retried too, in order
-                acked.append(row.id)
-            failpoints.hit("relay.after_publish")
-            if acked:
-                await db.execute(update(o).where(o.c.id.in_(acked)).values(published_at=func.now()))
-                await db.commit()
-            metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(acked))
-            if len(acked) < len(rows):
-                failed = next(r for r in results if isinstance(r, BaseException))
-                raise RuntimeError(f"publish failed after {len(acked)} of {len(rows)}") from failed
-            self._published_since_cleanup += len(acked)
-            if self._published_since_cleanup >= 50_000:
-                await self._forget_old()
-            return len(acked)
+    async def _publish_until_stopped(self, conn: asyncpg.Connection) -> None:
+        while True:
+            published = await self.publish_batch(conn)
+            if self._stopping.is_set():
+                if not published:
+                    return  # everything committed before stop() is out
+            elif published < self.batch_size:
+                # A short batch took every row committed when it was read. A later commit sets the signal (in
+                # this process, or by NOTIFY from another), so asking the database again now would find nothing.
+                await self.signal.wait(self.poll_interval)
+
+    async def publish_batch(self, conn: asyncpg.Connection) -> int:
+        """Publish the oldest unpublished rows, mark those the broker acknowledged; how many that was."""
+        rows = await conn.fetch(self._select_sql, self.batch_size)  # prepared once per connection by asyncpg
+        if not rows:
+            return 0
+        results = await self._send(rows)
+        acked = []
+        for row, result in zip(rows, results, strict=True):
+            if isinstance(result, BaseException):
+                break  # stop at the first failure: later rows are retried too, in order
+            acked.append(row["id"])
+        failpoints.hit("relay.after_publish")
+        if acked:
+            await conn.execute(self._mark_sql, acked)  # one statement, its own transaction
+        metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(acked))
+        if len(acked) < len(rows):
+            failed = next(r for r in results if isinstance(r, BaseException))
+            raise RuntimeError(f"publish failed after {len(acked)} of {len(rows)}") from failed
+        self._published_since_cleanup += len(acked)
+        if self._published_since_cleanup >= 50_000:
+            await self._forget_old()
+        return len(acked)
+
+    async def _send(self, rows: Sequence[asyncpg.Record]) -> list[object]:
+        """Publish the rows and wait for the broker; one result per row (its batch's metadata or error)."""
+        batches = _PartitionBatches(self.producer)
+        for row in rows:
+            headers = [(name, value.encode()) for name, value in json.loads(row["headers"]).items()]
+            await batches.add(row["topic"], row["message_key"].encode(), row["value"], headers)
+        return await batches.send()
 
     async def _forget_old(self) -> None:
         async with self.engine.begin() as conn:
@@ -131,6 +145,49 @@ class OutboxRelay:
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
+
+
+class _PartitionBatches:
+    """Records grouped into producer batches per (topic, partition), each partition's in the order added.
+
+    The producer sends one partition's batches one after the other, so each partition receives its records
+    in outbox order, as with one `send()` per record, at a fraction of the cost per record.
+    """
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer = producer
+        self.batches: list[tuple[str, int, Any]] = []  # (topic, partition, aiokafka BatchBuilder)
+        self.open_batch: dict[tuple[str, int], int] = {}  # the batch a partition's next record joins
+        self.batch_of_record: list[int] = []
+        self.partitions: dict[str, list[int]] = {}
+
+    async def add(self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+        partition = await self._partition(topic, key)
+        index = self.open_batch.get((topic, partition))
+        if index is None or self.batches[index][2].append(timestamp=None, key=key, value=value,
+                                                          headers=headers) is None:
+            # No batch for this partition yet, or it is full: a new one (a batch always takes its first record).
+            index = len(self.batches)
+            builder = self.producer.create_batch()
+            builder.append(timestamp=None, key=key, value=value, headers=headers)
+            self.batches.append((topic, partition, builder))
+            self.open_batch[(topic, partition)] = index
+        self.batch_of_record.append(index)
+
+    async def send(self) -> list[object]:
+        futures = []
+        for topic, partition, builder in self.batches:
+            builder.close()  # nothing else may join it, so its result is exactly these records'
+            futures.append(await self.producer.send_batch(builder, topic, partition=partition))
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        return [results[index] for index in self.batch_of_record]
+
+    async def _partition(self, topic: str, key: bytes) -> int:
+        if topic not in self.partitions:
+            # The list `send()` hands its partitioner: the producer's metadata for the topic, in its order.
+            self.partitions[topic] = list(await self.producer.partitions_for(topic))
+        partitions = self.partitions[topic]
+        return int(_partitioner(key, partitions, partitions))
 
 
 def _lock_key(name: str) -> int:
