@@ -7,13 +7,28 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Table, text
+from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from throughline_events import Envelope, EventPayload, encode, topic_for
 from throughline_messaging.aggregate import Cause, RecordedEvent, aggregates_with_events, pop_all_recorded
-from throughline_messaging.bulk import insert_rows
+from throughline_messaging.bulk import arrays, insert_from_arrays
 from throughline_messaging.context import causation_id_var, correlation_id_var, request_id_var
+
+OUTBOX_COLUMNS = ("event_id", "event_type", "topic", "message_key", "value", "headers")
+
+
+def insert_and_wake(outbox: Table) -> Insert:
+    """The outbox rows' INSERT, which also wakes the relays: `INSERT INTO outbox ... SELECT ... FROM unnest(...)
+    WHERE (SELECT pg_notify(:notify_channel, '')) IS NOT NULL`. The subquery does not depend on the rows, so
+    PostgreSQL runs it once per statement (an InitPlan), and it is always true. A notification is delivered at
+    COMMIT (a rolled-back INSERT's never is), one per transaction however many INSERTs asked for it: every
+    transaction that commits outbox rows wakes the relays, without a round trip of its own."""
+    rows = insert_from_arrays(outbox, OUTBOX_COLUMNS).select
+    assert rows is not None  # insert_from_arrays is an INSERT ... SELECT
+    wake = select(func.pg_notify(bindparam("notify_channel"), "")).scalar_subquery()
+    return insert(outbox).from_select(OUTBOX_COLUMNS, rows.where(wake.is_not(None)), include_defaults=False)
 
 
 class OutboxWriter:
@@ -23,6 +38,7 @@ class OutboxWriter:
         self.producer = producer
         self.outbox = outbox
         self.notify_channel = notify_channel
+        self._insert = insert_and_wake(outbox)  # built once: building it cost more CPU than running it
 
     def envelope(self, recorded: RecordedEvent) -> Envelope:
         payload = recorded.payload
@@ -61,13 +77,8 @@ class OutboxWriter:
                     "correlation_id": envelope.correlation_id or "",
                 },
             })
-        await insert_rows(session, self.outbox, rows)
+        await session.execute(self._insert, {**arrays(rows, OUTBOX_COLUMNS), "notify_channel": self.notify_channel})
         return len(rows)
-
-    async def notify(self, session: AsyncSession) -> None:
-        """Wake the relays. Delivered by PostgreSQL at COMMIT, so a relay in another process wakes only for
-        committed rows; one per transaction is enough, since the relay reads every unpublished row."""
-        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": self.notify_channel})
 
 
 class UnitOfWork:
@@ -122,9 +133,7 @@ class UnitOfWork:
         self._recorded = []
 
     async def commit(self) -> None:
-        await self.stage_events()
-        if self._staged:
-            await self._writer.notify(self.session)
+        await self.stage_events()  # the outbox INSERT also asks PostgreSQL to wake the relays at COMMIT
         await self.session.commit()
         if self._staged and self._on_commit is not None:
             self._on_commit()
