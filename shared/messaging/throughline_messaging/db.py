@@ -1,19 +1,36 @@
 """Database engines: SQLAlchemy async with asyncpg, one pool per process."""
 
+from typing import Any
+
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 
 def new_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
         pool_recycle=1800,
         # asyncpg's statement cache keeps prepared statements per connection: repeated queries skip parsing.
         connect_args={"server_settings": {"application_name": "throughline"}},
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_connection: Any, record: ConnectionPoolEntry,
+                              proxy: PoolProxiedConnection) -> None:
+    """Stands in for `pool_pre_ping` without its round trips. When PostgreSQL restarts or ends a session it
+    closes the socket, and asyncpg, whose transport always reads, marks the connection closed as soon as the
+    event loop sees that: a local check finds it. Raising DisconnectionError makes the pool discard the
+    connection and hand out a new one. (The asyncpg dialect's pre-ping costs BEGIN, `;` and ROLLBACK: three
+    round trips per checkout, about 10 % of crm-api's CPU per won deal; docs/perf-notes/win-path.md.)"""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the database closed this pooled connection")
 
 
 def new_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,0 +1,113 @@
+"""The database plumbing that saves round trips still keeps its promises, on a PostgreSQL of its own
+(it is restarted here):
+- the outbox INSERT wakes the relays at COMMIT (no separate `SELECT pg_notify`), never for a rollback;
+- pooled connections the server closed (a restart, a terminated session) are replaced at checkout, so no
+  request fails, although the pool no longer pings before every checkout.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from devstack.postgres import EmbeddedPostgres
+from throughline_events.erp import ExpenseSubmittedV1
+from throughline_messaging.aggregate import Cause
+from throughline_messaging.db import asyncpg_dsn, new_engine, new_session_factory
+from throughline_messaging.tables import create_messaging_tables_sql, outbox_table
+from throughline_messaging.uow import OutboxWriter, UnitOfWork
+
+CHANNEL = "outbox_test"
+POOL_SIZE = 4
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("round-trips") / "data")
+    server.start()
+    try:
+        server.create_database("plumbing")
+        for statement in create_messaging_tables_sql():
+            server.psql("plumbing", statement)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def engine(postgres: EmbeddedPostgres) -> AsyncIterator[AsyncEngine]:
+    engine = new_engine(postgres.url("plumbing"), pool_size=POOL_SIZE, max_overflow=0)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def _expense_submitted() -> ExpenseSubmittedV1:
+    return ExpenseSubmittedV1.model_validate({
+        "expense_id": str(uuid.uuid4()), "amount": "1.00", "currency": "EUR", "submitted_by": "u",
+        "occurred_at": "2026-11-27T10:00:00Z"})
+
+
+async def test_staged_events_wake_the_relay_once_at_commit_and_never_on_rollback(
+        engine: AsyncEngine, postgres: EmbeddedPostgres) -> None:
+    wake_ups: list[str] = []
+    listener = await asyncpg.connect(asyncpg_dsn(postgres.url("plumbing")))
+    await listener.add_listener(CHANNEL, lambda _conn, _pid, channel, _payload: wake_ups.append(channel))
+    writer = OutboxWriter("erp", outbox_table(MetaData()), notify_channel=CHANNEL)
+    try:
+        async with UnitOfWork(new_session_factory(engine), writer) as uow:
+            uow.record(_expense_submitted(), Cause("c", "x"))
+            await uow.stage_events()  # a first INSERT, as a consumer's batch makes
+            uow.record(_expense_submitted(), Cause("c", "y"))
+            await uow.stage_events()
+            await asyncio.sleep(0.2)
+            assert wake_ups == [], "woken before COMMIT: the relay would find nothing"
+            await uow.commit()
+        await _until(lambda: bool(wake_ups))
+        await asyncio.sleep(0.2)
+        assert wake_ups == [CHANNEL], "one wake-up per committed transaction"
+
+        async with UnitOfWork(new_session_factory(engine), writer) as uow:
+            uow.record(_expense_submitted(), Cause("c", "z"))
+            await uow.stage_events()  # then left without commit: rolled back
+        await asyncio.sleep(0.3)
+        assert wake_ups == [CHANNEL]
+        assert postgres.psql("plumbing", "SELECT count(*) FROM outbox").strip() == "2"
+    finally:
+        await listener.close()
+
+
+async def test_no_request_fails_after_a_restart_or_a_terminated_session(
+        engine: AsyncEngine, postgres: EmbeddedPostgres) -> None:
+    await _use_every_pooled_connection(engine)
+    postgres.stop()
+    postgres.start()
+    await asyncio.sleep(0.05)  # the event loop reads the closed sockets (a real restart takes longer)
+    await _use_every_pooled_connection(engine)
+
+    postgres.psql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = 'plumbing' AND pid <> pg_backend_pid()")
+    await asyncio.sleep(0.05)
+    await _use_every_pooled_connection(engine)
+
+
+async def _use_every_pooled_connection(engine: AsyncEngine) -> None:
+    """As many concurrent transactions as the pool holds connections, each long enough to hold its own."""
+    async def one() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT pg_sleep(0.05)"))
+
+    await asyncio.gather(*(one() for _ in range(POOL_SIZE)))
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 3) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "no notification arrived"
+        await asyncio.sleep(0.02)
