@@ -4,7 +4,7 @@ import argparse
 import os
 from pathlib import Path
 
-from throughline_messaging.service_cli import add_start_gate_argument, wait_for_file
+from throughline_messaging.service_cli import add_start_gate_argument, follow_dev_stack
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -29,8 +29,7 @@ def main(argv: list[str] | None = None) -> None:
         from gateway.app import create_app
 
         app = create_app()
-        if args.start_when_exists is not None:
-            wait_for_file(args.start_when_exists, args.started_by or os.getppid())
+        follow_dev_stack(args)
         uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools", log_config=None,
                     access_log=False, timeout_graceful_shutdown=10)
 

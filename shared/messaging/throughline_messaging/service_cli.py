@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from throughline_messaging.parent_watch import stop_when_parent_exits
+
 if TYPE_CHECKING:  # imported for real only by the app factories: `--help` and the start gate stay light
     from fastapi import FastAPI
 
@@ -48,8 +50,7 @@ def main(spec: ServiceCommands, argv: list[str] | None = None) -> None:
 
         roles = frozenset(r.strip() for r in args.roles.split(",") if r.strip())
         app = spec.create_app(roles)
-        if args.start_when_exists is not None:
-            wait_for_file(args.start_when_exists, args.started_by or os.getppid())
+        follow_dev_stack(args)
         uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools",
                     log_config=None, access_log=False, timeout_graceful_shutdown=20, lifespan="on")
     elif args.command == "replay-dlt":
@@ -62,7 +63,17 @@ def add_start_gate_argument(serve: argparse.ArgumentParser) -> None:
                        help="load the application, then wait for PATH to exist before serving (the dev stack "
                             "starts processes while it still migrates their database)")
     serve.add_argument("--started-by", type=int, default=None, metavar="PID",
-                       help="with --start-when-exists: our parent, which will create PATH; give up once it has died")
+                       help="our parent, the dev-stack supervisor (which creates PATH): give up waiting for PATH, "
+                            "or shut down gracefully while serving, once it has died")
+
+
+def follow_dev_stack(args: argparse.Namespace) -> None:
+    """The dev stack's options, just before serving: wait for the gate file, and from then on stop (SIGTERM, the
+    graceful path) once the supervisor has gone, so that a killed supervisor leaves no process behind."""
+    if args.start_when_exists is not None:
+        wait_for_file(args.start_when_exists, args.started_by or os.getppid())
+    if args.started_by is not None:
+        stop_when_parent_exits(args.started_by)
 
 
 def wait_for_file(path: Path, parent: int, timeout: float = 300) -> None:
