@@ -11,6 +11,7 @@ database), topic, advisory lock and NOTIFY channel, so the services' relays neve
 
 import asyncio
 import json
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -21,13 +22,14 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from sqlalchemy import MetaData
 
 from devstack.stack import Stack
 from tests.kafka_support import read_topic, wait_until
 from throughline_messaging.db import asyncpg_dsn, new_engine
 from throughline_messaging.kafka import KafkaSettings, ensure_topics, new_producer
-from throughline_messaging.relay import OutboxRelay
+from throughline_messaging.relay import OutboxRelay, murmur2
 from throughline_messaging.tables import outbox_table
 
 PARTITIONS = 6  # as the services' topics
@@ -110,6 +112,14 @@ class FailingPartition:
         failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         failed.set_exception(KafkaError("injected: this partition's leader is away"))
         return failed
+
+
+def test_the_relays_murmur2_is_aiokafkas() -> None:
+    # Every length up to 80 bytes (whole 4-byte words and each size of tail), random bytes including >= 0x80.
+    for length in range(81):
+        for _ in range(200):
+            data = os.urandom(length)
+            assert murmur2(data) == aiokafka_murmur2(data), data
 
 
 async def test_each_key_lands_on_the_partition_send_chooses(

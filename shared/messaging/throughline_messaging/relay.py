@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import struct
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -19,7 +20,6 @@ from typing import Any
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import Table, delete, func
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,10 +28,6 @@ from throughline_messaging.db import asyncpg_dsn
 from throughline_messaging.uow import RelaySignal
 
 log = structlog.get_logger(__name__)
-
-# What `send(key=...)` does by default (murmur2 of the key, as Java's client): a key lands on the same
-# partition whichever way it is sent, so an aggregate's events stay in order on one partition.
-_partitioner = DefaultPartitioner()
 
 
 class OutboxRelay:
@@ -130,10 +126,14 @@ class OutboxRelay:
 
     async def _send(self, rows: Sequence[asyncpg.Record]) -> list[object]:
         """Publish the rows and wait for the broker; one result per row (its batch's metadata or error)."""
+        # Each topic's partitions as the producer's metadata lists them, in its order: what `send()` hands its
+        # partitioner.
+        partitions = {topic: list(await self.producer.partitions_for(topic)) for topic in {r["topic"] for r in rows}}
         batches = _PartitionBatches(self.producer)
         for row in rows:
+            key = row["message_key"].encode()
             headers = [(name, value.encode()) for name, value in json.loads(row["headers"]).items()]
-            await batches.add(row["topic"], row["message_key"].encode(), row["value"], headers)
+            batches.add(row["topic"], key_partition(key, partitions[row["topic"]]), key, row["value"], headers)
         return await batches.send()
 
     async def _forget_old(self) -> None:
@@ -159,10 +159,8 @@ class _PartitionBatches:
         self.batches: list[tuple[str, int, Any]] = []  # (topic, partition, aiokafka BatchBuilder)
         self.open_batch: dict[tuple[str, int], int] = {}  # the batch a partition's next record joins
         self.batch_of_record: list[int] = []
-        self.partitions: dict[str, list[int]] = {}
 
-    async def add(self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
-        partition = await self._partition(topic, key)
+    def add(self, topic: str, partition: int, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
         index = self.open_batch.get((topic, partition))
         if index is None or self.batches[index][2].append(timestamp=None, key=key, value=value,
                                                           headers=headers) is None:
@@ -182,12 +180,31 @@ class _PartitionBatches:
         results = await asyncio.gather(*futures, return_exceptions=True)
         return [results[index] for index in self.batch_of_record]
 
-    async def _partition(self, topic: str, key: bytes) -> int:
-        if topic not in self.partitions:
-            # The list `send()` hands its partitioner: the producer's metadata for the topic, in its order.
-            self.partitions[topic] = list(await self.producer.partitions_for(topic))
-        partitions = self.partitions[topic]
-        return int(_partitioner(key, partitions, partitions))
+
+def key_partition(key: bytes, partitions: list[int]) -> int:
+    """The partition `send(key=...)` chooses with the default partitioner (Java's client's too): an aggregate's
+    events land on one partition, in order, whichever way they were sent."""
+    return partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 (Java's `Utils.murmur2`), equal to aiokafka's `partitioner.murmur2` and twice as fast
+    (it unpacks the 4-byte words at once rather than byte by byte): the relay hashes every key it publishes,
+    and aiokafka's was the biggest item in its profile."""
+    m = 0x5BD1E995
+    h = 0x9747B28C ^ len(data)
+    whole_words = len(data) >> 2
+    for k in struct.unpack_from(f"<{whole_words}I", data):  # 4 bytes at a time, little-endian
+        k = (k * m) & 0xFFFFFFFF
+        k = ((k ^ (k >> 24)) * m) & 0xFFFFFFFF
+        h = ((h * m) & 0xFFFFFFFF) ^ k
+    tail = data[whole_words << 2:]
+    if tail:
+        for position, byte in enumerate(tail):
+            h ^= byte << (8 * position)
+        h = (h * m) & 0xFFFFFFFF
+    h = ((h ^ (h >> 13)) * m) & 0xFFFFFFFF
+    return h ^ (h >> 15)
 
 
 def _lock_key(name: str) -> int:
