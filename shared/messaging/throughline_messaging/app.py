@@ -60,6 +60,7 @@ class ServiceSettings(Protocol):
     kafka_replication_factor: int
     jwt_public_key: str
     consumer_group: str
+    consumer_lanes: int
     db_pool_size: int
     log_level: str
 
@@ -81,7 +82,8 @@ def event_driven_service_app(*, service: str, title: str, settings: ServiceSetti
             replication_factor=settings.kafka_replication_factor,
         ),
         outbox=outbox, inbox=inbox, roles=roles, consumer_group=settings.consumer_group,
-        consumed_topics=consumed_topics, handlers=handlers, db_pool_size=settings.db_pool_size,
+        consumer_lanes=settings.consumer_lanes, consumed_topics=consumed_topics, handlers=handlers,
+        db_pool_size=settings.db_pool_size,
         scheduled_jobs=scheduled_jobs,
     )
     return service_app(title=title, config=config, jwt_public_key=settings.jwt_public_key, routers=routers,

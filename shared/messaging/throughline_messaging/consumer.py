@@ -4,7 +4,11 @@ Delivery is at-least-once; effects are exactly-once because each event's inbox r
 commit together. A batch is handled in one transaction with one inbox statement (the fast path); only when
 a handler raises is it handled again one savepoint per event (the careful path). In the fast path, a run
 of consecutive events whose handler is a `BatchingHandler` is handed to its set-based form in one call; the
-careful path always uses the per-event form, which stays the reference behaviour. Per event:
+careful path always uses the per-event form, which stays the reference behaviour.
+
+A member works in `lanes`: each lane owns a fixed share of the member's partitions and handles its batches
+in its own transactions, so one lane's Python work overlaps another's wait for PostgreSQL or the broker. A
+partition always belongs to the same lane, so its events keep their order. Per event:
 - cannot be decoded, breaks the contract, or has a version we do not handle: dead-lettered at once;
 - its handler raises: retried (in a savepoint) up to `max_attempts`, then dead-lettered;
 - the database or broker is away: the whole batch waits and is retried, however long that takes
@@ -12,8 +16,10 @@ careful path always uses the per-event form, which stays the reference behaviour
 """
 
 import asyncio
+import contextlib
 import time
 import uuid
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -120,8 +126,10 @@ class ConsumerStats:
 class EventConsumer:
     def __init__(self, *, service: str, group: str, topics: list[str], kafka: KafkaSettings,
                  uow_factory: Callable[[], UnitOfWork], inbox: Table, handlers: dict[tuple[str, int], Handler],
-                 producer: AIOKafkaProducer, batch_size: int = 500, max_attempts: int = 3,
+                 producer: AIOKafkaProducer, batch_size: int = 500, lanes: int = 1, max_attempts: int = 3,
                  retry_backoff: float = 0.05, max_backoff: float = 10.0) -> None:
+        if lanes < 1:
+            raise ValueError("a consumer needs at least one lane")
         self.service = service
         self.group = group
         self.topics = topics
@@ -133,16 +141,21 @@ class EventConsumer:
         self.handled_types = {event_type for event_type, _ in handlers}
         self.producer = producer
         self.batch_size = batch_size
+        self.lanes = lanes
         self.max_attempts = max_attempts
         self.retry_backoff = retry_backoff
         self.max_backoff = max_backoff
         self.stats = ConsumerStats()
         self.started = False
-        self.waiting_on_infrastructure = False
+        self._lanes_waiting: set[int] = set()  # lanes whose batch waits for the database or broker to come back
         self._consumer: AIOKafkaConsumer | None = None
         self._stop = asyncio.Event()
         self._drain = False
         self._positions: dict[TopicPartition, int] = {}  # committed offsets, per partition
+
+    @property
+    def waiting_on_infrastructure(self) -> bool:
+        return bool(self._lanes_waiting)
 
     @property
     def assigned_partitions(self) -> int:
@@ -185,22 +198,47 @@ class EventConsumer:
         )
         self._consumer = consumer
         await self._start(consumer)
+        lanes = [asyncio.create_task(self._consume_lane(consumer, lane), name=f"{self.group}-lane-{lane}")
+                 for lane in range(self.lanes)]
         try:
-            while True:
-                batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
-                records = [record for partition_records in batches.values() for record in partition_records]
-                if not records:
-                    if self._stop.is_set():
-                        return  # drained: nothing more was waiting
-                    continue
-                if not await self._handle_until_done(records):
-                    return  # asked to stop while the infrastructure was away: redelivered later
-                await self._commit_offsets(consumer, records)
-                if self._stop.is_set() and not self._drain:
-                    return
+            await asyncio.gather(*lanes)  # the first lane to fail fails the consumer, with its own exception
         finally:
+            for task in lanes:
+                task.cancel()
+            await asyncio.gather(*lanes, return_exceptions=True)
             self.started = False
             await consumer.stop()
+
+    async def _consume_lane(self, consumer: AIOKafkaConsumer, lane: int) -> None:
+        while True:
+            partitions = self._partitions_of(consumer, lane)
+            if partitions is None:  # the member owns no partition of this lane at the moment
+                if self._stop.is_set():
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), 0.2)
+                continue
+            batches = await consumer.getmany(*partitions, timeout_ms=200, max_records=self.batch_size)
+            records = [record for partition_records in batches.values() for record in partition_records]
+            if not records:
+                if self._stop.is_set():
+                    return  # drained: nothing more was waiting
+                continue
+            if not await self._handle_until_done(records, lane):
+                return  # asked to stop while the infrastructure was away: redelivered later
+            await self._commit_offsets(consumer, records)
+            if self._stop.is_set() and not self._drain:
+                return
+
+    def _partitions_of(self, consumer: AIOKafkaConsumer, lane: int) -> tuple[TopicPartition, ...] | None:
+        """The partitions a lane reads: () for all of them when there is one lane; None when it has none now.
+
+        A partition's lane depends on its topic and number only, never on what else is assigned, so a rebalance
+        cannot hand a partition to a second lane while the first still works on it."""
+        if self.lanes == 1:
+            return ()
+        mine = tuple(tp for tp in consumer.assignment() if _lane_of(tp, self.lanes) == lane)
+        return mine or None
 
     async def _start(self, consumer: AIOKafkaConsumer) -> None:
         backoff = 0.2
@@ -215,19 +253,19 @@ class EventConsumer:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
 
-    async def _handle_until_done(self, records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+    async def _handle_until_done(self, records: list[ConsumerRecord[bytes, bytes]], lane: int = 0) -> bool:
         backoff = 0.1
         while True:
             try:
                 started = time.perf_counter()
                 await self._handle_batch(records)
                 metrics.CONSUMER_BATCH_SECONDS.labels(self.service).observe(time.perf_counter() - started)
-                self.waiting_on_infrastructure = False
+                self._lanes_waiting.discard(lane)
                 return True
             except Exception as exc:
                 if not (is_transient(exc) or isinstance(exc, KafkaError)):
                     raise
-                self.waiting_on_infrastructure = True
+                self._lanes_waiting.add(lane)
                 log.warning("consumer_batch_retry", error=repr(exc), backoff_s=round(backoff, 2))
                 if self._stop.is_set() and not self._drain:
                     return False
@@ -435,3 +473,8 @@ def _runs(items: list[_Work]) -> list[list[_Work]]:
         else:
             runs.append([item])
     return runs
+
+
+def _lane_of(partition: TopicPartition, lanes: int) -> int:
+    # crc32, not hash(): str hashes are salted per process, and the spread should be the same on every member.
+    return (zlib.crc32(partition.topic.encode()) + int(partition.partition)) % lanes

@@ -44,6 +44,7 @@ class RuntimeConfig:
     scheduled_jobs: list[BackgroundJob] = field(default_factory=list)
     db_pool_size: int = 10
     consumer_batch_size: int = 500
+    consumer_lanes: int = 1
     consumer_max_attempts: int = 3
     relay_batch_size: int = 1000
     relay_poll_interval: float = 1.0
@@ -94,7 +95,8 @@ class ServiceRuntime:
             self.consumer = EventConsumer(
                 service=cfg.service, group=cfg.consumer_group, topics=cfg.consumed_topics, kafka=cfg.kafka,
                 uow_factory=self.uow, inbox=cfg.inbox, handlers=cfg.handlers, producer=self.producer,
-                batch_size=cfg.consumer_batch_size, max_attempts=cfg.consumer_max_attempts,
+                batch_size=cfg.consumer_batch_size, lanes=cfg.consumer_lanes,
+                max_attempts=cfg.consumer_max_attempts,
             )
             self._spawn(self.consumer.run(), "consumer")
         if "scheduler" in cfg.roles:
