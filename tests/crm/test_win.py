@@ -3,15 +3,21 @@ whether rules fire) ends up right in the stage history, in deal.stage_changed an
 win fires run in the documented order (stage-entered rules before deal.won is recorded, deal_won rules after)."""
 
 import json
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
 import httpx
+from sqlalchemy import event, func, select
 
+from crm.db import utcnow
+from crm.deals.models import WON, DealStageChange
+from crm.deals.repository import DealRepository
 from devstack.stack import Stack
 from tests.crm.helpers import suffix
 from tests.support import Api, fixed_terms
+from throughline_messaging.db import new_engine, new_session_factory
 
 
 def _events(stack: Stack, deal_id: str) -> list[dict[str, Any]]:
@@ -120,3 +126,61 @@ def test_concurrent_wins_of_one_deal_emit_one_deal_won(sales: Api, stack: Stack)
     assert [e["event_type"] for e in _events(stack, deal["id"])] == ["deal.created", "deal.stage_changed", "deal.won"]
     history = sales.ok("GET", f"/api/crm/deals/{deal['id']}/stage-history")["items"]
     assert len(history) == 2
+
+
+def test_a_win_stores_the_deal_and_its_history_row_together_also_with_new_billing_terms(
+        sales: Api, stack: Stack) -> None:
+    """Without rules a win writes the deal and its history row in one statement (the ORM flush skips the deal):
+    what the answer shows must be what is stored, for both sets of columns a win changes."""
+    assert stack.postgres is not None
+    pipeline = _pipeline(sales)
+    signed = pipeline["stages"][1]
+    company = sales.new_company()
+    plain = sales.new_deal(company["id"], billing=fixed_terms(1), pipeline_id=pipeline["id"])
+    rebilled = sales.new_deal(company["id"], billing=fixed_terms(1), pipeline_id=pipeline["id"])
+
+    won_plain = sales.ok("POST", f"/api/crm/deals/{plain['id']}/win")
+    won_rebilled = sales.ok("POST", f"/api/crm/deals/{rebilled['id']}/win", json={"billing": fixed_terms(4)})
+
+    assert won_rebilled["billing"]["installments"] == 4
+    for deal, won in ((plain, won_plain), (rebilled, won_rebilled)):
+        assert won["status"] == "won" and won["stage_id"] == signed["id"]
+        assert sales.ok("GET", f"/api/crm/deals/{deal['id']}") == won
+        history = sales.ok("GET", f"/api/crm/deals/{deal['id']}/stage-history")["items"]
+        assert [h["to_stage_id"] for h in history] == [deal["stage_id"], signed["id"]]
+        assert history[-1]["changed_at"] == won["stage_entered_at"] and history[-1]["changed_by"]
+        assert _events(stack, deal["id"])[-1]["data"]["billing"]["installments"] == won["billing"]["installments"]
+        stored = stack.postgres.psql("crm", "SELECT status, won_at = stage_entered_at, updated_at = stage_entered_at "
+                                            f"FROM deals WHERE id = '{deal['id']}'")
+        assert stored.strip() == "won|t|t"
+
+
+async def test_writing_a_stage_move_is_one_statement_and_leaves_the_flush_nothing(sales: Api, stack: Stack) -> None:
+    """The repository half of a rule-less win, in a transaction rolled back at the end: one statement writes the
+    deal and its history row, and the session's flush (at commit) has nothing left to write."""
+    deal = sales.new_deal(sales.new_company()["id"], billing=fixed_terms(1), pipeline_id=_pipeline(sales)["id"])
+    engine = new_engine(stack.database_urls["crm"], pool_size=1)
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0]))
+    try:
+        async with new_session_factory(engine)() as session:
+            repo = DealRepository(session)
+            target = await repo.for_win(uuid.UUID(deal["id"]))
+            assert target is not None and target.won_stage is not None
+            loaded, now = target.deal, utcnow()
+            change = DealStageChange(deal_id=loaded.id, from_stage_id=loaded.stage_id, to_stage_id=target.won_stage.id,
+                                     changed_by="test", changed_at=now, seconds_in_previous_stage=1)
+            loaded.stage_id, loaded.stage_entered_at, loaded.updated_at = target.won_stage.id, now, now
+            loaded.status, loaded.won_at = WON, now
+            statements.clear()
+            await repo.write_stage_move(loaded, change)
+            await session.flush()
+            assert statements == ["WITH"]
+            moves = select(func.count()).select_from(DealStageChange).where(DealStageChange.deal_id == loaded.id)
+            assert await session.scalar(moves) == 2
+            await session.refresh(loaded)
+            assert (loaded.status, loaded.stage_id, loaded.won_at) == (WON, target.won_stage.id, now)
+            await session.rollback()
+    finally:
+        await engine.dispose()
+    assert sales.ok("GET", f"/api/crm/deals/{deal['id']}")["status"] == "open"

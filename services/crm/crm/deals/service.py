@@ -115,7 +115,11 @@ async def win_deal(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal:
     if won_stage is None:
         raise Unprocessable("This pipeline has no won stage.")
     stage_rules, won_rules = await automation.win_rules(uow, won_stage.id) if target.has_rules else ([], [])
-    _record_stage_change(uow, deal, won_stage, principal, target.previous_stage_name)
+    fires_rules = bool(stage_rules or won_rules)
+    repo = DealRepository(uow.session)
+    change = _record_stage_change(deal, won_stage, principal, target.previous_stage_name)
+    if fires_rules:
+        repo.add_stage_change(change)  # the flush writes it with the deal, as the rules leave the deal
     # Stage rules act before deal.won is recorded (their changes are in it), deal_won rules after, as documented.
     await automation.fire_all(uow, stage_rules, deal)
     deal.status = WON
@@ -127,6 +131,9 @@ async def win_deal(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal:
         amount=deal.amount, currency=deal.currency, owner_id=deal.owner_id, won_at=deal.won_at, billing=terms,
     ))
     await automation.fire_all(uow, won_rules, deal)
+    if not fires_rules:
+        # The usual win: nothing else changes the deal, so its row and its history row go in one statement.
+        await repo.write_stage_move(deal, change)
     await uow.commit()
     return deal
 
@@ -171,18 +178,20 @@ def _require_open(deal: Deal) -> None:
 
 async def _enter_stage(uow: UnitOfWork, deal: Deal, stage: Stage, principal: Principal) -> None:
     previous = await PipelineRepository(uow.session).get_stage(deal.stage_id)
-    _record_stage_change(uow, deal, stage, principal, previous.name if previous else None)
+    change = _record_stage_change(deal, stage, principal, previous.name if previous else None)
+    DealRepository(uow.session).add_stage_change(change)
     await automation.on_stage_entered(uow, deal, stage.id)
 
 
-def _record_stage_change(uow: UnitOfWork, deal: Deal, stage: Stage, principal: Principal,
-                         previous_stage_name: str | None) -> None:
-    """History row, deal.stage_changed and the deal's new stage; written by the next flush (no statement here)."""
+def _record_stage_change(deal: Deal, stage: Stage, principal: Principal,
+                         previous_stage_name: str | None) -> DealStageChange:
+    """Move the deal to `stage` and record deal.stage_changed; returns the history row for the caller to write
+    (no statement here)."""
     now = utcnow()
-    DealRepository(uow.session).add_stage_change(DealStageChange(
+    change = DealStageChange(
         deal_id=deal.id, from_stage_id=deal.stage_id, to_stage_id=stage.id, changed_by=principal.user_id,
         changed_at=now, seconds_in_previous_stage=int((now - deal.stage_entered_at).total_seconds()),
-    ))
+    )
     deal.record(DealStageChangedV1(
         deal_id=deal.id, from_stage_id=deal.stage_id, from_stage_name=previous_stage_name,
         to_stage_id=stage.id, to_stage_name=stage.name, probability=stage.probability,
@@ -191,6 +200,7 @@ def _record_stage_change(uow: UnitOfWork, deal: Deal, stage: Stage, principal: P
     deal.stage_id = stage.id
     deal.stage_entered_at = now
     deal.updated_at = now
+    return change
 
 
 def _valid_terms(deal: Deal) -> Any:
