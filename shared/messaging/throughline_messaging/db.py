@@ -28,7 +28,7 @@ def _refuse_closed_connection(dbapi_connection: Any, record: ConnectionPoolEntry
     closes the socket, and asyncpg, whose transport always reads, marks the connection closed as soon as the
     event loop sees that: a local check finds it. Raising DisconnectionError makes the pool discard the
     connection and hand out a new one. (The asyncpg dialect's pre-ping costs BEGIN, `;` and ROLLBACK: three
-    round trips per checkout, about 10 % of crm-api's CPU per won deal; docs/perf-notes/win-path.md.)"""
+    round trips per checkout, in every process; figures in docs/perf-notes/win-path.md.)"""
     if dbapi_connection.driver_connection.is_closed():
         raise DisconnectionError("the database closed this pooled connection")
 
