@@ -8,7 +8,6 @@
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
