@@ -15,8 +15,8 @@ class ErpSettings(BaseSettings):
         "127.0.0.1:9092", validation_alias=AliasChoices("ERP_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"))
     jwt_public_key: str = Field("", validation_alias=AliasChoices("ERP_JWT_PUBLIC_KEY", "JWT_PUBLIC_KEY"))
     consumer_group: str = "erp"
-    # Partitions of one member handled side by side, each share on its own connection (docs/messaging.md).
-    consumer_lanes: int = Field(2, ge=1, le=16)
+    # Partitions of one member handled side by side, each share in its own transactions (docs/messaging.md).
+    consumer_lanes: int = Field(1, ge=1, le=16)
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
     kafka_fetch_max_wait_ms: int = 500
