@@ -8,10 +8,11 @@ one inserts, both then update under the row lock, and the higher version wins.
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import cast
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 
 from erp.clients.models import Client, ClientContact
 from erp.clients.repository import ClientRepository
@@ -66,6 +67,17 @@ class CompanySeen:
     seen_at: datetime
 
 
+_CLAIMED_CLIENT_COLUMNS = ("id", "crm_company_id", "name", "crm_version", "crm_deleted", "payment_terms_days",
+                           "replicated_at", "created_at", "updated_at")
+
+
+@cache
+def _claim_clients() -> Insert:
+    """Built once: building the statement (and its cache key) per run cost more than running it."""
+    return (insert_from_arrays(cast(Table, Client.__table__), _CLAIMED_CLIENT_COLUMNS)
+            .on_conflict_do_nothing(index_elements=["crm_company_id"]))
+
+
 async def clients_for_companies(clients: ClientRepository, companies: dict[uuid.UUID, CompanySeen]
                                 ) -> dict[uuid.UUID, uuid.UUID]:
     """`client_for_company` for many companies at once (the client id of each): the missing clients are
@@ -76,10 +88,7 @@ async def clients_for_companies(clients: ClientRepository, companies: dict[uuid.
     rows = [{"id": uuid.uuid4(), "crm_company_id": company_id, "name": companies[company_id].name, "crm_version": 0,
              "crm_deleted": False, "payment_terms_days": 30, "replicated_at": companies[company_id].seen_at,
              "created_at": now, "updated_at": now} for company_id in ordered]
-    columns = list(rows[0])
-    await clients.session.execute(
-        insert_from_arrays(cast(Table, Client.__table__), columns)
-        .on_conflict_do_nothing(index_elements=["crm_company_id"]), arrays(rows, columns))
+    await clients.session.execute(_claim_clients(), arrays(rows, _CLAIMED_CLIENT_COLUMNS))
     found = await clients.ids_by_crm_companies(ordered, for_update=True)
     assert len(found) == len(ordered)  # inserted above or by a committed peer
     return found
