@@ -4,20 +4,25 @@ win fires run in the documented order (stage-entered rules before deal.won is re
 
 import json
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlalchemy import event, func, select
+import pytest
+from asyncpg.transaction import Transaction
+from sqlalchemy import event, text
 
-from crm.db import utcnow
-from crm.deals.models import WON, DealStageChange
-from crm.deals.repository import DealRepository
+from crm.db import outbox
+from crm.deals import service
+from crm.deals.models import WON
 from devstack.stack import Stack
 from tests.crm.helpers import suffix
 from tests.support import Api, fixed_terms
+from throughline_messaging.auth import Principal
 from throughline_messaging.db import new_engine, new_session_factory
+from throughline_messaging.uow import OutboxWriter, UnitOfWork
 
 
 def _events(stack: Stack, deal_id: str) -> list[dict[str, Any]]:
@@ -155,32 +160,96 @@ def test_a_win_stores_the_deal_and_its_history_row_together_also_with_new_billin
         assert stored.strip() == "won|t|t"
 
 
-async def test_writing_a_stage_move_is_one_statement_and_leaves_the_flush_nothing(sales: Api, stack: Stack) -> None:
-    """The repository half of a rule-less win, in a transaction rolled back at the end: one statement writes the
-    deal and its history row, and the session's flush (at commit) has nothing left to write."""
-    deal = sales.new_deal(sales.new_company()["id"], billing=fixed_terms(1), pipeline_id=_pipeline(sales)["id"])
-    engine = new_engine(stack.database_urls["crm"], pool_size=1)
-    statements: list[str] = []
-    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0]))
+class _TracedUnitsOfWork:
+    """Units of work on a one-connection engine of their own that log, in order, each statement SQLAlchemy executes
+    (its first word) and each BEGIN, COMMIT and ROLLBACK asyncpg sends; optionally running `before_write(sql)`
+    just before each statement."""
+
+    def __init__(self, stack: Stack, monkeypatch: pytest.MonkeyPatch,
+                 before_write: Callable[[str], None] | None = None) -> None:
+        self.engine = new_engine(stack.database_urls["crm"], pool_size=1)
+        self.sent: list[str] = []
+        for method in ("start", "commit", "rollback"):
+            self._log_transaction(monkeypatch, method)
+
+        def log_statement(sql: str) -> None:
+            if before_write is not None:
+                before_write(sql)
+            self.sent.append(sql.split()[0])
+
+        event.listen(self.engine.sync_engine, "before_cursor_execute", lambda *args: log_statement(args[2]))
+        self.sessions = new_session_factory(self.engine)
+
+    def _log_transaction(self, monkeypatch: pytest.MonkeyPatch, method: str) -> None:
+        sent = getattr(Transaction, method)
+        word = {"start": "BEGIN", "commit": "COMMIT", "rollback": "ROLLBACK"}[method]
+
+        async def logged(transaction: Transaction) -> None:
+            self.sent.append(word)
+            await sent(transaction)
+
+        monkeypatch.setattr(Transaction, method, logged)
+
+    async def connect(self) -> None:
+        """Open the engine's connection (SQLAlchemy's first-connect queries) before logging counts."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        self.sent.clear()
+
+    def new(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, OutboxWriter("crm", outbox, notify_channel="outbox_crm"))
+
+
+PRINCIPAL = Principal(user_id="u-test", email="test@example.com", role="sales", token="")
+
+
+async def test_a_rule_less_win_is_a_read_and_one_write_without_begin_or_commit(sales: Api, stack: Stack,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """No rule fires: the deal is read without a transaction, then the deal, its history row and its events are
+    written by one statement. What that statement wrote is the whole win."""
+    pipeline_id = _pipeline(sales)["id"]
+    deal = sales.new_deal(sales.new_company()["id"], billing=fixed_terms(1), pipeline_id=pipeline_id)
+    traced = _TracedUnitsOfWork(stack, monkeypatch)
     try:
-        async with new_session_factory(engine)() as session:
-            repo = DealRepository(session)
-            target = await repo.for_win(uuid.UUID(deal["id"]))
-            assert target is not None and target.won_stage is not None
-            loaded, now = target.deal, utcnow()
-            change = DealStageChange(deal_id=loaded.id, from_stage_id=loaded.stage_id, to_stage_id=target.won_stage.id,
-                                     changed_by="test", changed_at=now, seconds_in_previous_stage=1)
-            loaded.stage_id, loaded.stage_entered_at, loaded.updated_at = target.won_stage.id, now, now
-            loaded.status, loaded.won_at = WON, now
-            statements.clear()
-            await repo.write_stage_move(loaded, change)
-            await session.flush()
-            assert statements == ["WITH"]
-            moves = select(func.count()).select_from(DealStageChange).where(DealStageChange.deal_id == loaded.id)
-            assert await session.scalar(moves) == 2
-            await session.refresh(loaded)
-            assert (loaded.status, loaded.stage_id, loaded.won_at) == (WON, target.won_stage.id, now)
-            await session.rollback()
+        await traced.connect()
+        async with traced.new() as uow:
+            won = await service.win_deal(uow, uuid.UUID(deal["id"]), None, PRINCIPAL)
     finally:
-        await engine.dispose()
-    assert sales.ok("GET", f"/api/crm/deals/{deal['id']}")["status"] == "open"
+        await traced.engine.dispose()
+    assert traced.sent == ["SELECT", "WITH"]
+    assert won.status == WON
+    assert sales.ok("GET", f"/api/crm/deals/{deal['id']}")["status"] == "won"
+    assert [e["event_type"] for e in _events(stack, deal["id"])] == ["deal.created", "deal.stage_changed", "deal.won"]
+    assert len(sales.ok("GET", f"/api/crm/deals/{deal['id']}/stage-history")["items"]) == 2
+
+
+async def test_a_deal_changed_between_read_and_write_is_won_again_under_the_lock(
+        sales: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone renames the deal after the win read it and before it writes: the write applies to nothing, and the
+    win is done again in a transaction on the locked deal, so deal.won carries the new title, once."""
+    assert stack.postgres is not None
+    postgres = stack.postgres
+    pipeline_id = _pipeline(sales)["id"]
+    deal = sales.new_deal(sales.new_company()["id"], billing=fixed_terms(1), pipeline_id=pipeline_id)
+    renamed: list[str] = []
+
+    def rename_before_the_first_write(sql: str) -> None:
+        if sql.startswith("WITH") and not renamed:
+            renamed.append(f"Renamed {suffix()}")
+            postgres.psql("crm", f"UPDATE deals SET title = '{renamed[0]}', updated_at = now() "
+                                 f"WHERE id = '{deal['id']}'")
+
+    traced = _TracedUnitsOfWork(stack, monkeypatch, before_write=rename_before_the_first_write)
+    try:
+        await traced.connect()
+        async with traced.new() as uow:
+            won = await service.win_deal(uow, uuid.UUID(deal["id"]), None, PRINCIPAL)
+    finally:
+        await traced.engine.dispose()
+    # The second SELECT is logged before the BEGIN that asyncpg sends ahead of it.
+    assert traced.sent == ["SELECT", "WITH", "SELECT", "BEGIN", "WITH", "COMMIT"]
+    assert won.status == WON and won.title == renamed[0]
+    events = _events(stack, deal["id"])
+    assert [e["event_type"] for e in events] == ["deal.created", "deal.stage_changed", "deal.won"]
+    assert events[-1]["data"]["title"] == renamed[0]
+    assert len(sales.ok("GET", f"/api/crm/deals/{deal['id']}/stage-history")["items"]) == 2

@@ -5,9 +5,9 @@ import contextlib
 import uuid
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import ColumnElement, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,16 +19,20 @@ from throughline_messaging.context import causation_id_var, correlation_id_var, 
 OUTBOX_COLUMNS = ("event_id", "event_type", "topic", "message_key", "value", "headers")
 
 
-def insert_and_wake(outbox: Table) -> Insert:
+def insert_and_wake(outbox: Table, only_if: ColumnElement[bool] | None = None) -> Insert:
     """The outbox rows' INSERT, which also wakes the relays: `INSERT INTO outbox ... SELECT ... FROM unnest(...)
     WHERE (SELECT pg_notify(:notify_channel, '')) IS NOT NULL`. The subquery does not depend on the rows, so
     PostgreSQL runs it once per statement (an InitPlan), and it is always true. A notification is delivered at
     COMMIT (a rolled-back INSERT's never is), one per transaction however many INSERTs asked for it: every
-    transaction that commits outbox rows wakes the relays, without a round trip of its own."""
+    transaction that commits outbox rows wakes the relays, without a round trip of its own.
+
+    `only_if` (a condition on the statement's other CTEs) inserts the rows only when the change that caused them
+    happened in the same statement; its parameters come from `UnitOfWork.outbox_parameters`."""
     rows = insert_from_arrays(outbox, OUTBOX_COLUMNS).select
     assert rows is not None  # insert_from_arrays is an INSERT ... SELECT
     wake = select(func.pg_notify(bindparam("notify_channel"), "")).scalar_subquery()
-    return insert(outbox).from_select(OUTBOX_COLUMNS, rows.where(wake.is_not(None)), include_defaults=False)
+    condition = wake.is_not(None) if only_if is None else only_if & wake.is_not(None)
+    return insert(outbox).from_select(OUTBOX_COLUMNS, rows.where(condition), include_defaults=False)
 
 
 class OutboxWriter:
@@ -61,6 +65,11 @@ class OutboxWriter:
     async def stage(self, session: AsyncSession, recorded: list[RecordedEvent]) -> int:
         if not recorded:
             return 0
+        await session.execute(self._insert, self.parameters(recorded))
+        return len(recorded)
+
+    def parameters(self, recorded: list[RecordedEvent]) -> dict[str, Any]:
+        """The outbox INSERT's parameters (see `insert_and_wake`) for these events."""
         rows = []
         for event in recorded:
             envelope = self.envelope(event)
@@ -77,8 +86,7 @@ class OutboxWriter:
                     "correlation_id": envelope.correlation_id or "",
                 },
             })
-        await session.execute(self._insert, {**arrays(rows, OUTBOX_COLUMNS), "notify_channel": self.notify_channel})
-        return len(rows)
+        return {**arrays(rows, OUTBOX_COLUMNS), "notify_channel": self.notify_channel}
 
 
 class UnitOfWork:
@@ -119,18 +127,44 @@ class UnitOfWork:
         """Move every recorded event (the session's aggregates' and `record`'s) into the outbox (same
         transaction)."""
         await self.session.flush()
+        staged = await self._writer.stage(self.session, self._pop_recorded())
+        self._staged += staged
+        return staged
+
+    def outbox_parameters(self) -> dict[str, Any]:
+        """Every event recorded so far, as the parameters of an outbox INSERT (`insert_and_wake`) that the caller
+        runs as part of the statement making the change the events describe: change and events are then one
+        statement, hence one transaction, also without a transaction around it (see `without_transaction`)."""
+        recorded = self._pop_recorded()
+        self._staged += len(recorded)
+        return self._writer.parameters(recorded)
+
+    def _pop_recorded(self) -> list[RecordedEvent]:
         recorded = pop_all_recorded(aggregates_with_events(self.session.sync_session))
         if self._recorded:
             recorded = sorted([*recorded, *self._recorded], key=lambda e: e.sequence)
             self._recorded = []
-        staged = await self._writer.stage(self.session, recorded)
-        self._staged += staged
-        return staged
+        return recorded
+
+    async def without_transaction(self) -> None:
+        """Run each of the following statements as a transaction of its own: no BEGIN and COMMIT round trips.
+
+        Only for work that reads, then writes all it changes, its events included (`outbox_parameters`), in one
+        statement guarded by what it read (optimistic: the guard finds the rows unchanged, or nothing is
+        written). Call it before the first statement; `restart` goes back to a normal transaction."""
+        await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+    async def restart(self) -> None:
+        """Drop what this unit of work has read and recorded and start again with a new session (in a normal
+        transaction)."""
+        await self.session.close()
+        self.session = self._session_factory()
+        self._staged = 0
+        self._recorded = []
 
     def discard_events(self) -> None:
         """Forget events recorded by work that is being rolled back (a failed handler's savepoint)."""
-        pop_all_recorded(aggregates_with_events(self.session.sync_session))
-        self._recorded = []
+        self._pop_recorded()
 
     async def commit(self) -> None:
         await self.stage_events()  # the outbox INSERT also asks PostgreSQL to wake the relays at COMMIT

@@ -2,23 +2,25 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Insert, Select, Table, bindparam, func, insert, inspect, select, true, update
+from sqlalchemy import Insert, Select, Table, bindparam, exists, func, insert, inspect, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from crm.automation.engine import win_rules_exist
 from crm.companies.models import Company, Contact
-from crm.deals.models import WON, Deal, DealStageChange
+from crm.db import outbox
+from crm.deals.models import OPEN, WON, Deal, DealStageChange
 from crm.deals.paging import Cursor, after, total_of
 from crm.pipelines.models import Stage
+from throughline_messaging.uow import insert_and_wake
 
 
 @dataclass(frozen=True)
 class WinTarget:
-    """A deal locked for winning, with what the win reads besides the deal itself (see `for_win`)."""
+    """A deal to win, with what the win reads besides the deal itself (see `for_win`)."""
 
     deal: Deal
     company_name: str | None  # None: the company was deleted
@@ -29,23 +31,23 @@ class WinTarget:
 
 
 @cache
-def _for_win_statement() -> Select[Deal, str, datetime | None, Contact, str, Stage, bool]:
-    """The deal (row-locked) with its company's name, its contact, its current stage's name, its pipeline's live
-    won stage and whether an automation rule fires: one statement instead of one per lookup, since a win is the
-    CRM's hottest write. Only the deal row is locked (a second win of it waits here). Built once: composing a
+def _for_win_statement(lock: bool) -> Select[Deal, str, datetime | None, Contact, str, Stage, bool]:
+    """The deal with its company's name, its contact, its current stage's name, its pipeline's live won stage and
+    whether an automation rule fires: one statement instead of one per lookup, since a win is the CRM's hottest
+    write. With `lock`, only the deal row is locked (a second win of it waits here). Built once: composing a
     statement with a lateral join costs more CPU than running it."""
     won_stage = aliased(Stage, select(Stage).where(
         Stage.pipeline_id == Deal.pipeline_id, Stage.kind == WON, Stage.archived_at.is_(None))
         .order_by(Stage.position).limit(1).lateral("won_stage"))
     previous = aliased(Stage, name="previous_stage")
-    return (select(Deal, Company.name, Company.deleted_at, Contact, previous.name, won_stage,
-                   win_rules_exist(won_stage.id))
-            .outerjoin(Company, Company.id == Deal.company_id)
-            .outerjoin(Contact, Contact.id == Deal.contact_id)
-            .outerjoin(previous, previous.id == Deal.stage_id)
-            .outerjoin(won_stage, true())
-            .where(Deal.id == bindparam("deal_id"))
-            .with_for_update(of=Deal))
+    statement = (select(Deal, Company.name, Company.deleted_at, Contact, previous.name, won_stage,
+                        win_rules_exist(won_stage.id))
+                 .outerjoin(Company, Company.id == Deal.company_id)
+                 .outerjoin(Contact, Contact.id == Deal.contact_id)
+                 .outerjoin(previous, previous.id == Deal.stage_id)
+                 .outerjoin(won_stage, true())
+                 .where(Deal.id == bindparam("deal_id")))
+    return statement.with_for_update(of=Deal) if lock else statement
 
 
 # A history row's columns, its deal's id first (it comes from the UPDATE).
@@ -54,17 +56,28 @@ HISTORY_COLUMNS = ("deal_id", "id", "from_stage_id", "to_stage_id", "changed_by"
 
 
 @cache
-def _move_statement(deal_columns: tuple[str, ...]) -> Insert:
-    """`WITH moved AS (UPDATE deals SET <deal_columns> WHERE id = :deal_id RETURNING id) INSERT INTO
-    deal_stage_changes (...) SELECT moved.id, ... FROM moved`: the deal's new state and its history row in one
-    round trip (no history row unless the deal row was updated). Built once per set of changed columns: a win
-    changes one of two sets (with or without new billing terms)."""
+def _win_statement(deal_columns: tuple[str, ...]) -> Insert:
+    """The whole write of a win, one statement:
+
+        WITH moved AS (UPDATE deals SET <deal_columns> WHERE id = :deal_id AND status = 'open'
+                       AND updated_at = :seen_updated_at RETURNING id),
+             history AS (INSERT INTO deal_stage_changes SELECT moved.id, ... FROM moved)
+        INSERT INTO outbox SELECT ... FROM unnest(...) WHERE EXISTS (SELECT FROM moved) AND <wake the relays>
+        RETURNING id
+
+    Nothing is written unless the deal is still open and unchanged since it was read (every change of a deal sets
+    its updated_at). Built once per set of changed columns: a win changes one of two (with or without new billing
+    terms)."""
     deals, history = cast(Table, Deal.__table__), cast(Table, DealStageChange.__table__)
-    moved = (update(deals).where(deals.c.id == bindparam("deal_id"))
+    moved = (update(deals)
+             .where(deals.c.id == bindparam("deal_id"), deals.c.status == OPEN,
+                    deals.c.updated_at == bindparam("seen_updated_at", type_=deals.c.updated_at.type))
              .values({c: bindparam(f"deal_{c}", type_=deals.c[c].type) for c in deal_columns})
              .returning(deals.c.id).cte("moved"))
     row = select(moved.c.id, *(bindparam(f"change_{c}", type_=history.c[c].type) for c in HISTORY_COLUMNS[1:]))
-    return insert(history).from_select(HISTORY_COLUMNS, row, include_defaults=False)
+    history_insert = insert(history).from_select(HISTORY_COLUMNS, row, include_defaults=False).cte("history")
+    return (insert_and_wake(outbox, only_if=exists(select(moved.c.id)))
+            .add_cte(history_insert).returning(outbox.c.id))
 
 
 SORTABLE = {
@@ -90,9 +103,9 @@ class DealRepository:
                 select(Deal).where(Deal.id == deal_id).with_for_update())).scalars().first()
         return await self.session.get(Deal, deal_id)
 
-    async def for_win(self, deal_id: uuid.UUID) -> WinTarget | None:
-        """The deal, row-locked, with what winning it reads (see `_for_win_statement`)."""
-        row = (await self.session.execute(_for_win_statement(), {"deal_id": deal_id})).first()
+    async def for_win(self, deal_id: uuid.UUID, *, lock: bool) -> WinTarget | None:
+        """The deal, row-locked if asked, with what winning it reads (see `_for_win_statement`)."""
+        row = (await self.session.execute(_for_win_statement(lock), {"deal_id": deal_id})).first()
         if row is None:
             return None
         deal, company_name, company_deleted_at, contact, previous_name, won, has_rules = row
@@ -101,20 +114,27 @@ class DealRepository:
             contact=contact if contact is not None and contact.deleted_at is None else None,
             previous_stage_name=previous_name, won_stage=won, has_rules=bool(has_rules))
 
-    async def write_stage_move(self, deal: Deal, change: DealStageChange) -> None:
-        """Write the deal's changed columns and its history row (never added to the session) with one statement
-        instead of the flush's UPDATE and INSERT, then tell the session the deal is stored as it is, so the
-        flush skips it. Only for a deal that nothing changes afterwards in the transaction (a win that fires no
-        automation rule: rules change the deal through the ORM)."""
+    async def write_win(self, deal: Deal, seen_updated_at: datetime, change: DealStageChange,
+                        outbox_parameters: dict[str, Any]) -> bool:
+        """Write the won deal's changed columns, its history row (never added to the session) and its events with
+        one statement, if the deal is still open and unchanged since it was read (`seen_updated_at`); whether it
+        was. Then tell the session the deal is stored as it is, so the flush skips it. Only for a deal that
+        nothing changes afterwards in the unit of work (a win that fires no automation rule: rules change the
+        deal through the ORM)."""
         changed = {a.key: a.value for a in inspect(deal).attrs if a.history.has_changes()}
         # What the flush would fill in from the column defaults.
         change.id, change.created_at, change.updated_at = uuid.uuid4(), change.changed_at, change.changed_at
         with self.session.no_autoflush:  # else the session would first UPDATE the deal itself
-            await self.session.execute(_move_statement(tuple(changed)), {
-                "deal_id": deal.id, **{f"deal_{c}": value for c, value in changed.items()},
-                **{f"change_{c}": getattr(change, c) for c in HISTORY_COLUMNS[1:]}})
+            written = (await self.session.execute(_win_statement(tuple(changed)), {
+                "deal_id": deal.id, "seen_updated_at": seen_updated_at,
+                **{f"deal_{c}": value for c, value in changed.items()},
+                **{f"change_{c}": getattr(change, c) for c in HISTORY_COLUMNS[1:]},
+                **outbox_parameters})).first()
+        if written is None:
+            return False
         for key, value in changed.items():
             set_committed_value(deal, key, value)
+        return True
 
     async def search(self, *, status: str | None, stage_id: uuid.UUID | None, owner_id: str | None,
                      company_id: uuid.UUID | None, close_from: date | None, close_to: date | None,
