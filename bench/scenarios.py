@@ -17,7 +17,7 @@ import asyncpg
 
 from bench.load import Http, LoadResult, closed_loop, open_loop, percentile
 from bench.report import Row, check
-from bench.system import Nginx, ceiling, cpu_per_op, cpu_snapshot, process_ids
+from bench.system import Nginx, ceiling, consumer_counts, cpu_per_op, cpu_snapshot, events_per_batch, process_ids
 from devstack.stack import Stack
 from throughline_events import Envelope, encode, topic_for
 from throughline_events.billing import FixedInstallments
@@ -385,7 +385,7 @@ async def full_path(ctx: Ctx) -> list[Row]:
     refused: list[str] = []
     steps: list[tuple[int, LoadResult]] = []
     pids = process_ids(ctx.stack)
-    cpu_before = cpu_snapshot(pids)
+    cpu_before, batches_before = cpu_snapshot(pids), consumer_counts(ctx.stack)
     async with ctx.gateway(pool=512) as gw:
         for concurrency in v.saturation_steps:
             async def win() -> int:
@@ -415,6 +415,7 @@ async def full_path(ctx: Ctx) -> list[Row]:
     finally:
         await erp.close()
     cpu, cpu_ms = cpu_per_op(cpu_before, cpu_snapshot(pids), len(won))
+    batching = events_per_batch(batches_before, consumer_counts(ctx.stack))
     s = "4 full path"
     rows = [Row(s, f"c={c}: wins/s", r.rate, "wins/s",
                 note=f"p50 {r.pct(50):.0f} ms, p99 {r.pct(99):.0f} ms, errors {r.errors}"
@@ -431,7 +432,7 @@ async def full_path(ctx: Ctx) -> list[Row]:
         Row(s, "won deals with their project", have, "deals", f"= {len(won)}", have == len(won) == total,
             note=f"{total} projects for {len(won)} wins" + ("" if have >= len(won) else
                                                              " (still arriving after 60 s of waiting)")),
-        Row(s, "CPU cost of one win, end to end", cpu_ms, "CPU ms", note=cpu),
+        Row(s, "CPU cost of one win, end to end", cpu_ms, "CPU ms", note=f"{cpu}; {batching}"),
         Row(s, "CPU-bound ceiling (nproc x 1000 / CPU ms per win)", ceiling(cpu_ms), "wins/s", ">= 300/s",
             check(ceiling(cpu_ms), ">=", 300), note="what this machine could do with no other load on it"),
     ]

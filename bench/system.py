@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +73,30 @@ def cpu_per_op(before: dict[str, float], after: dict[str, float], ops: int) -> t
 def ceiling(total_ms: float | None) -> float | None:
     """Operations per second this machine could do if the system had every CPU to itself."""
     return (os.cpu_count() or 1) * 1000 / total_ms if total_ms else None
+
+
+def consumer_counts(stack: Stack) -> dict[str, tuple[float, float]]:
+    """Each worker's events handled and consumer batches so far, from its /metrics."""
+    counts: dict[str, tuple[float, float]] = {}
+    for name, port in (("crm-worker", stack.ports.crm_worker), ("erp-worker", stack.ports.erp_worker)):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
+            text = reply.read().decode()
+        events = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                     if line.startswith("events_consumed_total{"))
+        batches = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                      if line.startswith("consumer_batch_seconds_count{"))
+        counts[name] = (events, batches)
+    return counts
+
+
+def events_per_batch(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]) -> str:
+    """How many events each worker's consumer batches held on average between two `consumer_counts`: the
+    workers' cost per event falls steeply with it (a batch has a fixed cost: a transaction, an offset commit)."""
+    parts = []
+    for name, (events, batches) in after.items():
+        handled, ran = events - before[name][0], batches - before[name][1]
+        parts.append(f"{name} {handled / ran:.1f}" if ran else f"{name} -")
+    return "events per consumer batch: " + ", ".join(parts)
 
 
 def process_ids(stack: Stack) -> dict[str, int]:
