@@ -11,24 +11,27 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Table, event, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.stack import Stack
+from erp.billing.models import BillingSchedule, ScheduleItem
 from erp.clients.replica import apply_company_state
 from erp.clients.repository import ClientRepository
 from erp.db import outbox
 from erp.handlers import HANDLERS
+from erp.projects.models import Project
 from tests.erp_costs.helpers import sql
 from tests.kafka_support import read_topic, wait_until
 from tests.support import wait_for
 from throughline_events import Envelope, encode, parse_payload
 from throughline_events.crm import DealWonV1
+from throughline_messaging.bulk import insert_rows_together
 from throughline_messaging.consumer import BatchingHandler, HandlerContext
 from throughline_messaging.context import bound_ids
 from throughline_messaging.db import new_engine, new_session_factory
@@ -228,6 +231,94 @@ async def test_a_value_its_column_cannot_hold_fails_the_batch_instead_of_being_c
     async with uow_on(sessions) as uow:
         with pytest.raises(DBAPIError, match="too long"):
             await as_batch(uow, [won_envelope(uuid.uuid4(), uuid.uuid4(), 1, title="x" * 201)])
+
+
+async def test_a_run_of_only_time_and_materials_deals_makes_schedules_without_items(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    # Nothing is billed up front for time and materials: the run has no schedule items at all, and the one
+    # insert statement is then made of the projects and the schedules alone.
+    def deals() -> list[Envelope]:
+        return [won_envelope(uuid.uuid4(), uuid.uuid4(), n) for n in (3, 8)]  # TERMS[3]: time and materials
+
+    per_event, batched = deals(), deals()
+    async with uow_on(sessions) as uow:
+        await one_by_one(uow, per_event)
+        await as_batch(uow, batched)
+        expected = await what_was_made(uow, per_event)
+        assert await what_was_made(uow, batched) == expected
+        assert [(m["schedule"]["billing_type"], m["items"]) for m in expected] == [("time_and_materials", [])] * 2
+
+
+async def test_one_statement_inserts_rows_that_reference_each_other_in_any_order_and_checks_their_keys(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    # The foreign keys (item -> schedule -> project -> client) are checked when the whole statement ends, so the
+    # order of the parts does not matter; a reference to a row that exists nowhere still fails.
+    company = uuid.uuid4()
+    async with uow_on(sessions) as uow:
+        await as_batch(uow, [won_envelope(uuid.uuid4(), company, 0)])
+        [client_id] = (await uow.session.execute(text("SELECT id FROM clients WHERE crm_company_id = :c"),
+                                                 {"c": company})).scalars()
+        project, schedule, item = _rows(client_id)
+        await insert_rows_together(uow.session, [(_table(ScheduleItem), [item]), (_table(BillingSchedule), [schedule]),
+                                                 (_table(Project), [project])])
+        assert (await uow.session.execute(text(
+            "SELECT count(*) FROM schedule_items i JOIN billing_schedules s ON s.id = i.schedule_id "
+            "JOIN projects p ON p.id = s.project_id WHERE p.id = :p"), {"p": project["id"]})).scalar_one() == 1
+    async with uow_on(sessions) as uow:
+        project, schedule, item = _rows(client_id)
+        with pytest.raises(IntegrityError, match="schedule_items"):
+            await insert_rows_together(uow.session, [(_table(Project), [project]), (_table(ScheduleItem), [item])])
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+def _rows(client_id: uuid.UUID) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    now = datetime.now(UTC)
+    project_id, schedule_id = uuid.uuid4(), uuid.uuid4()
+    return ({"id": project_id, "name": "By hand", "client_id": client_id, "currency": "EUR",
+             "budget_amount": Decimal("10.00"), "status": "active", "created_at": now, "updated_at": now},
+            {"id": schedule_id, "project_id": project_id, "billing_type": "single", "currency": "EUR",
+             "total": Decimal("10.00"), "created_at": now, "updated_at": now},
+            {"id": uuid.uuid4(), "schedule_id": schedule_id, "position": 1, "label": "All", "amount": Decimal("10.00"),
+             "status": "pending", "created_at": now, "updated_at": now})
+
+
+@pytest.fixture
+async def traced_sessions(stack: Stack) -> AsyncIterator[tuple[async_sessionmaker[AsyncSession], list[str]]]:
+    """Sessions on a one-connection engine of their own, and the SQL of every statement it executes."""
+    engine = new_engine(stack.database_urls["erp"], pool_size=1)
+    sent: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    async with engine.connect() as connection:  # SQLAlchemy's first-connect queries, before counting
+        await connection.execute(text("SELECT 1"))
+    yield new_session_factory(engine), sent
+    await engine.dispose()
+
+
+async def test_a_run_of_won_deals_costs_four_statements_whatever_its_size(
+        traced_sessions: tuple[async_sessionmaker[AsyncSession], list[str]]) -> None:
+    """Which deals have projects, the clients claimed, the clients locked, and ONE insert of the projects,
+    their schedules and their items; the same four SQL texts (one prepared statement each) for 2 deals and
+    for 7, so no expanding IN."""
+    sessions, sent = traced_sessions
+    texts: dict[int, list[str]] = {}
+    for size in (2, 7):
+        envelopes = [won_envelope(uuid.uuid4(), uuid.uuid4(), n) for n in range(size)]
+        async with uow_on(sessions) as uow:  # never committed
+            run = contexts(uow, envelopes)
+            sent.clear()
+            await won_deal.batch(uow, run)
+            texts[size] = list(sent)
+            await uow.stage_events()
+            made = await what_was_made(uow, envelopes)
+        assert sum(len(m["items"]) for m in made) > size  # items were made, and in that one statement
+    statements = texts[7]
+    assert [sql.split()[0] for sql in statements] == ["SELECT", "INSERT", "SELECT", "WITH"], statements
+    for table in ("projects", "billing_schedules", "schedule_items"):
+        assert [sql for sql in statements if f"INSERT INTO {table} " in sql] == [statements[-1]], table
+    assert texts[2] == texts[7]
 
 
 # --- through the broker ---------------------------------------------------------------------------------------
