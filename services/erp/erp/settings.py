@@ -17,6 +17,9 @@ class ErpSettings(BaseSettings):
     consumer_group: str = "erp"
     # Partitions of one member handled side by side, each share in its own transactions (docs/messaging.md).
     consumer_lanes: int = Field(1, ge=1, le=16)
+    # Longest wait before handled offsets are committed (0: after every batch); a crash redelivers about this
+    # long's worth of handled events, which the inbox skips (docs/messaging.md).
+    consumer_commit_interval_ms: int = Field(1000, ge=0)
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
     kafka_fetch_max_wait_ms: int = 500

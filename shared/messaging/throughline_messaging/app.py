@@ -61,6 +61,7 @@ class ServiceSettings(Protocol):
     jwt_public_key: str
     consumer_group: str
     consumer_lanes: int
+    consumer_commit_interval_ms: int
     db_pool_size: int
     log_level: str
 
@@ -82,7 +83,9 @@ def event_driven_service_app(*, service: str, title: str, settings: ServiceSetti
             replication_factor=settings.kafka_replication_factor,
         ),
         outbox=outbox, inbox=inbox, roles=roles, consumer_group=settings.consumer_group,
-        consumer_lanes=settings.consumer_lanes, consumed_topics=consumed_topics, handlers=handlers,
+        consumer_lanes=settings.consumer_lanes,
+        consumer_commit_interval=settings.consumer_commit_interval_ms / 1000,
+        consumed_topics=consumed_topics, handlers=handlers,
         db_pool_size=settings.db_pool_size,
         scheduled_jobs=scheduled_jobs,
     )

@@ -8,7 +8,13 @@ careful path always uses the per-event form, which stays the reference behaviour
 
 A member works in `lanes`: each lane owns a fixed share of the member's partitions and handles its batches
 in its own transactions, so one lane's Python work overlaps another's wait for PostgreSQL or the broker. A
-partition always belongs to the same lane, so its events keep their order. Per event:
+partition always belongs to the same lane, so its events keep their order.
+
+Offsets are committed only for events whose database transaction committed, but not after every batch: a
+handled batch's offsets wait (merged across lanes, the highest per partition) until `commit_interval` has
+passed since the last commit, checked after each batch and on every empty poll, and are always committed on a
+clean stop and when a rebalance revokes their partitions. A crash before that redelivers them, and the inbox
+skips them. Per event:
 - cannot be decoded, breaks the contract, or has a version we do not handle: dead-lettered at once;
 - its handler raises: retried (in a savepoint) up to `max_attempts`, then dead-lettered;
 - the database or broker is away: the whole batch waits and is retried, however long that takes
@@ -26,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -127,9 +133,14 @@ class EventConsumer:
     def __init__(self, *, service: str, group: str, topics: list[str], kafka: KafkaSettings,
                  uow_factory: Callable[[], UnitOfWork], inbox: Table, handlers: dict[tuple[str, int], Handler],
                  producer: AIOKafkaProducer, batch_size: int = 500, lanes: int = 1, max_attempts: int = 3,
-                 retry_backoff: float = 0.05, max_backoff: float = 10.0) -> None:
+                 retry_backoff: float = 0.05, max_backoff: float = 10.0, commit_interval: float = 1.0) -> None:
+        """`commit_interval` (seconds): the longest handled offsets wait before they are committed; 0 commits
+        after every batch. Longer saves a broker round trip per batch and costs redelivered (skipped) events
+        after a crash, never a lost or doubled effect."""
         if lanes < 1:
             raise ValueError("a consumer needs at least one lane")
+        if commit_interval < 0:
+            raise ValueError("commit_interval cannot be negative")
         self.service = service
         self.group = group
         self.topics = topics
@@ -145,13 +156,17 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.retry_backoff = retry_backoff
         self.max_backoff = max_backoff
+        self.commit_interval = commit_interval
         self.stats = ConsumerStats()
         self.started = False
         self._lanes_waiting: set[int] = set()  # lanes whose batch waits for the database or broker to come back
         self._consumer: AIOKafkaConsumer | None = None
         self._stop = asyncio.Event()
         self._drain = False
-        self._positions: dict[TopicPartition, int] = {}  # committed offsets, per partition
+        self._positions: dict[TopicPartition, int] = {}  # handled offsets (next to handle), per partition
+        self._pending: dict[TopicPartition, int] = {}  # handled offsets not committed yet
+        self._commit_lock = asyncio.Lock()  # one offset commit at a time, so a later one never precedes an earlier
+        self._last_commit = float("-inf")  # time.monotonic() of the last commit started
 
     @property
     def waiting_on_infrastructure(self) -> bool:
@@ -184,7 +199,6 @@ class EventConsumer:
 
     async def run(self) -> None:
         consumer = AIOKafkaConsumer(
-            *self.topics,
             bootstrap_servers=self.kafka.bootstrap_servers,
             client_id=f"{self.kafka.client_id}-consumer",
             group_id=self.group,
@@ -196,12 +210,19 @@ class EventConsumer:
             rebalance_timeout_ms=self.kafka.rebalance_timeout_ms,
             fetch_max_wait_ms=self.kafka.fetch_max_wait_ms,
         )
+        consumer.subscribe(self.topics, listener=_CommitOnRevoke(self, consumer))
         self._consumer = consumer
         await self._start(consumer)
         lanes = [asyncio.create_task(self._consume_lane(consumer, lane), name=f"{self.group}-lane-{lane}")
                  for lane in range(self.lanes)]
         try:
             await asyncio.gather(*lanes)  # the first lane to fail fails the consumer, with its own exception
+            # A clean stop (or drain): what was handled is committed. A cancelled or failed run commits nothing
+            # more; its handled events are redelivered and skipped by the inbox.
+            try:
+                await self._commit_pending(consumer)
+            except KafkaError as exc:
+                log.warning("offset_commit_on_stop_failed", error=repr(exc))
         finally:
             for task in lanes:
                 task.cancel()
@@ -222,11 +243,13 @@ class EventConsumer:
             records = [record for partition_records in batches.values() for record in partition_records]
             if not records:
                 if self._stop.is_set():
-                    return  # drained: nothing more was waiting
+                    return  # drained: nothing more was waiting (run() commits what was handled)
+                await self._commit_if_due(consumer)  # an idle consumer still commits within the interval
                 continue
             if not await self._handle_until_done(records, lane):
                 return  # asked to stop while the infrastructure was away: redelivered later
-            await self._commit_offsets(consumer, records)
+            self._mark_handled(records)
+            await self._commit_if_due(consumer)
             if self._stop.is_set() and not self._drain:
                 return
 
@@ -449,17 +472,79 @@ class EventConsumer:
         await asyncio.gather(*futures)
         self.stats.dead_lettered += len(dead)
 
-    async def _commit_offsets(self, consumer: AIOKafkaConsumer, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+    def _mark_handled(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """The batch's database transaction committed: its offsets are handled, and pending until committed."""
         offsets: dict[TopicPartition, int] = {}
         for record in records:
             tp = TopicPartition(record.topic, record.partition)
             offsets[tp] = max(offsets.get(tp, 0), record.offset + 1)
+        # A partition belongs to one lane, which handles its batches in order, so its handled offset only grows
+        # here; the pending offsets of all lanes are merged highest-wins, as a failed commit puts them back.
+        self._positions.update(offsets)
+        _merge_highest(self._pending, offsets)
+
+    async def _commit_if_due(self, consumer: AIOKafkaConsumer) -> None:
+        if not self._pending:
+            return
+        if self.commit_interval == 0:  # after every batch, as before the interval existed
+            await self._commit_pending(consumer)
+        elif time.monotonic() - self._last_commit >= self.commit_interval and not self._commit_lock.locked():
+            await self._commit_pending(consumer)  # (another lane committing right now takes ours along or soon)
+
+    async def _commit_pending(self, consumer: AIOKafkaConsumer,
+                              only: frozenset[TopicPartition] | None = None) -> None:
+        """Commit the pending offsets of the partitions still assigned (of `only`, if given); a partition no
+        longer assigned is another member's now, and its pending offset is dropped (the inbox skips what that
+        member gets again). A rebalance under us (CommitFailedError) drops them too; any other error puts them
+        back and is raised."""
+        async with self._commit_lock:
+            if only is None:
+                taken, self._pending = self._pending, {}
+            else:
+                taken = {tp: offset for tp, offset in self._pending.items() if tp in only}
+                for tp in taken:
+                    del self._pending[tp]
+            assigned = consumer.assignment()
+            offsets = {tp: offset for tp, offset in taken.items() if tp in assigned}
+            if not offsets:
+                return
+            self._last_commit = time.monotonic()
+            try:
+                await consumer.commit(offsets)
+            except CommitFailedError as exc:
+                # The group rebalanced under us: another member gets these events again and its inbox skips them.
+                log.warning("offset_commit_failed", error=repr(exc))
+            except BaseException:
+                _merge_highest(self._pending, offsets)
+                raise
+
+    async def _on_partitions_revoked(self, consumer: AIOKafkaConsumer, revoked: frozenset[TopicPartition]) -> None:
+        """Before a rebalance hands them on: commit what was handled of the revoked partitions, then forget them."""
         try:
-            await consumer.commit(offsets)
-            self._positions.update(offsets)
-        except CommitFailedError as exc:
-            # The group rebalanced under us: another member gets these events again and its inbox skips them.
-            log.warning("offset_commit_failed", error=repr(exc))
+            await self._commit_pending(consumer, only=revoked)
+        except KafkaError as exc:
+            log.warning("offset_commit_on_revoke_failed", error=repr(exc))
+        finally:
+            for tp in revoked:
+                self._pending.pop(tp, None)
+                self._positions.pop(tp, None)  # lag() asks the consumer until this member handles it again
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
+    def __init__(self, owner: EventConsumer, consumer: AIOKafkaConsumer) -> None:
+        self._owner = owner
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._owner._on_partitions_revoked(self._consumer, frozenset(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        pass
+
+
+def _merge_highest(into: dict[TopicPartition, int], offsets: dict[TopicPartition, int]) -> None:
+    for tp, offset in offsets.items():
+        into[tp] = max(into.get(tp, offset), offset)
 
 
 def _runs(items: list[_Work]) -> list[list[_Work]]:

@@ -45,6 +45,7 @@ class RuntimeConfig:
     db_pool_size: int = 10
     consumer_batch_size: int = 500
     consumer_lanes: int = 1
+    consumer_commit_interval: float = 1.0  # seconds; 0 commits offsets after every batch
     consumer_max_attempts: int = 3
     relay_batch_size: int = 1000
     relay_poll_interval: float = 1.0
@@ -96,7 +97,7 @@ class ServiceRuntime:
                 service=cfg.service, group=cfg.consumer_group, topics=cfg.consumed_topics, kafka=cfg.kafka,
                 uow_factory=self.uow, inbox=cfg.inbox, handlers=cfg.handlers, producer=self.producer,
                 batch_size=cfg.consumer_batch_size, lanes=cfg.consumer_lanes,
-                max_attempts=cfg.consumer_max_attempts,
+                max_attempts=cfg.consumer_max_attempts, commit_interval=cfg.consumer_commit_interval,
             )
             self._spawn(self.consumer.run(), "consumer")
         if "scheduler" in cfg.roles:
