@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.db import inbox, outbox
 from devstack.stack import Stack
-from tests.integration.test_deal_won_batches import won_envelope
+from tests.integration.won_deals import won_envelope
 from tests.kafka_support import wait_until
 from throughline_events import encode
 from throughline_messaging.consumer import EventConsumer, HandlerContext, _lane_of

@@ -27,6 +27,7 @@ from erp.db import outbox
 from erp.handlers import HANDLERS
 from erp.projects.models import Project
 from tests.erp_costs.helpers import sql
+from tests.integration.won_deals import won_envelope
 from tests.kafka_support import read_topic, wait_until
 from tests.support import wait_for
 from throughline_events import Envelope, encode, parse_payload
@@ -38,15 +39,6 @@ from throughline_messaging.db import new_engine, new_session_factory
 from throughline_messaging.uow import OutboxWriter, UnitOfWork
 
 DEAL_TOPIC, DLT = "crm.deal.events", "crm.deal.events.erp.dlt"
-WON_AT = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
-TERMS: list[dict[str, Any] | None] = [
-    {"type": "fixed", "installments": 3, "interval": "month", "start_date": "2026-12-31"},
-    {"type": "milestones", "milestones": [{"name": "Kickoff", "percent": "30", "due_date": "2026-12-01"},
-                                          {"name": "Launch", "percent": "70", "due_date": None}]},
-    {"type": "retainer", "amount": "500.00", "interval": "quarter", "count": 2, "start_date": "2027-01-31"},
-    {"type": "time_and_materials", "hourly_rate": "120.00", "cap": "2000.00"},
-    None,  # one installment of the full amount on the won date
-]
 
 
 
@@ -68,18 +60,6 @@ async def sessions(stack: Stack) -> AsyncIterator[async_sessionmaker[AsyncSessio
 
 def uow_on(sessions: async_sessionmaker[AsyncSession]) -> UnitOfWork:
     return UnitOfWork(sessions, OutboxWriter("erp", outbox, notify_channel="outbox_erp"))
-
-
-def won_envelope(deal_id: uuid.UUID, company_id: uuid.UUID, n: int, *, title: str | None = None,
-                 company_name: str | None = None) -> Envelope:
-    won = DealWonV1.model_validate({
-        "deal_id": str(deal_id), "title": title or f"Deal {n}", "amount": f"{1000 + n}.01", "currency": "EUR",
-        "company": {"id": str(company_id), "name": company_name or f"Company of deal {n}"},
-        "owner_id": f"owner-{n}", "won_at": WON_AT.isoformat(), "billing": TERMS[n % len(TERMS)],
-    })
-    return Envelope(event_id=uuid.uuid4(), event_type="deal.won", event_version=1, occurred_at=WON_AT,
-                    producer="crm", aggregate_type="deal", aggregate_id=deal_id, correlation_id=f"request-{n}",
-                    data=won.model_dump(mode="json"))
 
 
 def deal_of(envelope: Envelope) -> DealWonV1:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.db import inbox, outbox
 from devstack.stack import Stack
-from tests.integration.test_deal_won_batches import won_envelope
+from tests.integration.won_deals import won_envelope
 from tests.kafka_support import wait_until
 from throughline_events import encode
 from throughline_messaging.consumer import EventConsumer, HandlerContext
