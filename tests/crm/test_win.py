@@ -16,7 +16,7 @@ from sqlalchemy import event, text
 
 from crm.db import outbox
 from crm.deals import service
-from crm.deals.models import WON
+from crm.deals.models import WON, Deal
 from devstack.stack import Stack
 from tests.crm.helpers import suffix
 from tests.support import Api, fixed_terms
@@ -199,6 +199,20 @@ class _TracedUnitsOfWork:
     def new(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, OutboxWriter("crm", outbox, notify_channel="outbox_crm"))
 
+    async def win(self, deal_id: str) -> Deal:
+        """Win the deal in one unit of work, logging from its first statement; then close the engine."""
+        try:
+            await self.connect()
+            async with self.new() as uow:
+                return await service.win_deal(uow, uuid.UUID(deal_id), None, PRINCIPAL)
+        finally:
+            await self.engine.dispose()
+
+
+def _open_deal(sales: Api) -> dict[str, Any]:
+    """An open deal with billing terms in a pipeline of its own (so no automation rule fires on its win)."""
+    return sales.new_deal(sales.new_company()["id"], billing=fixed_terms(1), pipeline_id=_pipeline(sales)["id"])
+
 
 PRINCIPAL = Principal(user_id="u-test", email="test@example.com", role="sales", token="")
 
@@ -207,15 +221,9 @@ async def test_a_rule_less_win_is_a_read_and_one_write_without_begin_or_commit(s
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """No rule fires: the deal is read without a transaction, then the deal, its history row and its events are
     written by one statement. What that statement wrote is the whole win."""
-    pipeline_id = _pipeline(sales)["id"]
-    deal = sales.new_deal(sales.new_company()["id"], billing=fixed_terms(1), pipeline_id=pipeline_id)
+    deal = _open_deal(sales)
     traced = _TracedUnitsOfWork(stack, monkeypatch)
-    try:
-        await traced.connect()
-        async with traced.new() as uow:
-            won = await service.win_deal(uow, uuid.UUID(deal["id"]), None, PRINCIPAL)
-    finally:
-        await traced.engine.dispose()
+    won = await traced.win(deal["id"])
     assert traced.sent == ["SELECT", "WITH"]
     assert won.status == WON
     assert sales.ok("GET", f"/api/crm/deals/{deal['id']}")["status"] == "won"
@@ -229,8 +237,7 @@ async def test_a_deal_changed_between_read_and_write_is_won_again_under_the_lock
     win is done again in a transaction on the locked deal, so deal.won carries the new title, once."""
     assert stack.postgres is not None
     postgres = stack.postgres
-    pipeline_id = _pipeline(sales)["id"]
-    deal = sales.new_deal(sales.new_company()["id"], billing=fixed_terms(1), pipeline_id=pipeline_id)
+    deal = _open_deal(sales)
     renamed: list[str] = []
 
     def rename_before_the_first_write(sql: str) -> None:
@@ -240,12 +247,7 @@ async def test_a_deal_changed_between_read_and_write_is_won_again_under_the_lock
                                  f"WHERE id = '{deal['id']}'")
 
     traced = _TracedUnitsOfWork(stack, monkeypatch, before_write=rename_before_the_first_write)
-    try:
-        await traced.connect()
-        async with traced.new() as uow:
-            won = await service.win_deal(uow, uuid.UUID(deal["id"]), None, PRINCIPAL)
-    finally:
-        await traced.engine.dispose()
+    won = await traced.win(deal["id"])
     # The second SELECT is logged before the BEGIN that asyncpg sends ahead of it.
     assert traced.sent == ["SELECT", "WITH", "SELECT", "BEGIN", "WITH", "COMMIT"]
     assert won.status == WON and won.title == renamed[0]
