@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
 
 
-def insert_from_arrays(table: Table, columns: Sequence[str]) -> Insert:
-    """The statement; bind one list per column, named like the column (`arrays` builds them). Columns left
-    out take their server defaults (never a Python-side default: name those columns)."""
-    rows = (func.unnest(*(bindparam(c, type_=_array_of(table.c[c].type)) for c in columns))
+def insert_from_arrays(table: Table, columns: Sequence[str], prefix: str = "") -> Insert:
+    """The statement; bind one list per column, named like the column after `prefix` (`arrays` builds them).
+    Columns left out take their server defaults (never a Python-side default: name those columns)."""
+    rows = (func.unnest(*(bindparam(prefix + c, type_=_array_of(table.c[c].type)) for c in columns))
             .table_valued(*columns).render_derived())
     return insert(table).from_select(list(columns), select(*rows.c), include_defaults=False)
 
@@ -66,15 +66,9 @@ def insert_chain_from_arrays(parts: Sequence[tuple[Table, Sequence[str]]]) -> In
     reading them. Foreign keys between the parts are fine, in either order: PostgreSQL checks non-deferred
     constraints when the whole statement ends, when every part's rows exist (and a reference to a row that
     exists nowhere still fails; tests/integration/test_deal_won_batches.py)."""
-    inserts = [_insert_from_named_arrays(table, columns, _part_prefix(n)) for n, (table, columns) in enumerate(parts)]
+    inserts = [insert_from_arrays(table, columns, _part_prefix(n)) for n, (table, columns) in enumerate(parts)]
     *ctes, last = inserts
     return last.add_cte(*(statement.cte(f"t{n}") for n, statement in enumerate(ctes)))
-
-
-def _insert_from_named_arrays(table: Table, columns: Sequence[str], prefix: str) -> Insert:
-    rows = (func.unnest(*(bindparam(prefix + c, type_=_array_of(table.c[c].type)) for c in columns))
-            .table_valued(*columns).render_derived())
-    return insert(table).from_select(list(columns), select(*rows.c), include_defaults=False)
 
 
 def _part_prefix(n: int) -> str:
