@@ -27,14 +27,18 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (from /proc/<pid>/stat)."""
+def cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """User + system CPU time of a process so far (from /proc/<pid>/stat), with that of its children that have
+    ended and been waited for if asked."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+    used = int(fields[11]) + int(fields[12])  # utime, stime
+    if reaped_children:
+        used += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return used / ticks
 
 
 def children_of(pid: int) -> list[int]:
@@ -51,12 +55,16 @@ def children_of(pid: int) -> list[int]:
 
 
 def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
-    """CPU seconds per process; PostgreSQL's figure includes its backends (the work is done there)."""
+    """CPU seconds per process; PostgreSQL's figure includes its backends (the work is done there), the live ones
+    and those that have ended: a pool that opens and closes connections under load moves work into backends
+    that are gone by the next snapshot."""
     snapshot = {}
     for name, pid in pids.items():
-        snapshot[name] = cpu_seconds(pid)
         if name.startswith("postgres"):
-            snapshot[name] += sum(cpu_seconds(child) for child in children_of(pid))
+            snapshot[name] = (cpu_seconds(pid, reaped_children=True)
+                              + sum(cpu_seconds(child) for child in children_of(pid)))
+        else:
+            snapshot[name] = cpu_seconds(pid)
     return snapshot
 
 
