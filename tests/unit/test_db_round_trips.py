@@ -1,8 +1,10 @@
-"""The database plumbing that saves round trips still keeps its promises, on a PostgreSQL of its own
+"""The database plumbing that saves round trips and CPU still keeps its promises, on a PostgreSQL of its own
 (it is restarted here):
 - the outbox INSERT wakes the relays at COMMIT (no separate `SELECT pg_notify`), never for a rollback;
 - pooled connections the server closed (a restart, a terminated session) are replaced at checkout, so no
-  request fails, although the pool no longer pings before every checkout.
+  request fails, although the pool no longer pings before every checkout;
+- a pool under more concurrent work than it has connections makes that work wait, and opens no more;
+- the relay's statements use their indexes, whatever the outbox looked like when they were planned.
 """
 
 import asyncio
@@ -18,6 +20,7 @@ from devstack.postgres import EmbeddedPostgres
 from throughline_events.erp import ExpenseSubmittedV1
 from throughline_messaging.aggregate import Cause
 from throughline_messaging.db import asyncpg_dsn, new_engine, new_session_factory
+from throughline_messaging.relay import OutboxRelay
 from throughline_messaging.tables import create_messaging_tables_sql, outbox_table
 from throughline_messaging.uow import OutboxWriter, UnitOfWork
 
@@ -40,7 +43,7 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostg
 
 @pytest.fixture
 async def engine(postgres: EmbeddedPostgres) -> AsyncIterator[AsyncEngine]:
-    engine = new_engine(postgres.url("plumbing"), pool_size=POOL_SIZE, max_overflow=0)
+    engine = new_engine(postgres.url("plumbing"), pool_size=POOL_SIZE, application_name="plumbing-test")
     try:
         yield engine
     finally:
@@ -94,6 +97,61 @@ async def test_no_request_fails_after_a_restart_or_a_terminated_session(
                               "WHERE datname = 'plumbing' AND pid <> pg_backend_pid()")
     await asyncio.sleep(0.05)
     await _use_every_pooled_connection(engine)
+
+
+async def test_more_concurrent_work_than_pooled_connections_waits_and_opens_none(
+        engine: AsyncEngine, postgres: EmbeddedPostgres) -> None:
+    await _use_every_pooled_connection(engine)  # the pool full, as it is on a service under load
+    sessions_before = await _settled_sessions_started(postgres)
+    async def one() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT pg_sleep(0.02)"))
+
+    await asyncio.gather(*(one() for _ in range(4 * POOL_SIZE)))
+    # An overflow connection is closed as soon as it is returned to a full pool: under steady load above the
+    # pool's size, every request would have started a backend of its own.
+    assert _sessions_started(postgres) - sessions_before == 0
+    names = postgres.psql("plumbing", "SELECT DISTINCT application_name FROM pg_stat_activity "
+                                      "WHERE datname = 'plumbing' AND pid <> pg_backend_pid()").split()
+    assert "plumbing-test" in names, names
+
+
+async def test_the_relays_statements_use_their_indexes_however_small_the_outbox_was_when_planned(
+        engine: AsyncEngine, postgres: EmbeddedPostgres) -> None:
+    relay = OutboxRelay(engine=engine, database_url=postgres.url("plumbing"), producer=None,
+                        outbox=outbox_table(MetaData()), service="plumbing", notify_channel=CHANNEL)
+    conn = await relay.connect()
+    try:
+        assert await conn.fetchval("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()") \
+            == "plumbing-relay"
+        # The generic plan: what a long-lived connection settles on after a few executions of a statement, and
+        # keeps until PostgreSQL plans again. On this small outbox the mark would be a sequential scan.
+        await conn.execute("SET plan_cache_mode = force_generic_plan")
+        await conn.execute(f"PREPARE relay_select(int) AS {relay.select_sql}")
+        await conn.execute(f"PREPARE relay_mark(bigint[]) AS {relay.mark_sql}")
+        for statement, index in (("relay_select(1000)", "ix_outbox_unpublished"),
+                                 ("relay_mark('{1,2}')", "outbox_pkey")):
+            plan = "\n".join(row[0] for row in await conn.fetch(f"EXPLAIN EXECUTE {statement}"))
+            assert "Seq Scan" not in plan and index in plan, plan
+    finally:
+        await conn.close()
+
+
+async def _settled_sessions_started(postgres: EmbeddedPostgres) -> int:
+    """Once new backends have reported themselves (each does when it first goes idle)."""
+    counted = _sessions_started(postgres)
+    for _ in range(20):
+        await asyncio.sleep(0.05)
+        counted, previous = _sessions_started(postgres), counted
+        if counted == previous:
+            break
+    return counted
+
+
+def _sessions_started(postgres: EmbeddedPostgres) -> int:
+    counted = postgres.psql("postgres", "SELECT pg_stat_clear_snapshot(); "
+                                        "SELECT sessions FROM pg_stat_database WHERE datname = 'plumbing'")
+    return int(counted.split()[-1])
 
 
 async def _use_every_pooled_connection(engine: AsyncEngine) -> None:

@@ -62,7 +62,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         raise RuntimeError("GATEWAY_JWT_PRIVATE_KEY must hold an Ed25519 private key (PEM)")
     issuer = TokenIssuer(settings.jwt_private_key, timedelta(minutes=settings.access_token_minutes),
                          timedelta(days=settings.refresh_token_days))
-    engine = new_engine(settings.database_url, pool_size=5)
+    engine = new_engine(settings.database_url, pool_size=5, application_name="gateway")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

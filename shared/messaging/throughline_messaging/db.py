@@ -9,14 +9,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 
-def new_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+def new_engine(url: str, *, pool_size: int = 10, max_overflow: int = 0,
+               application_name: str = "throughline") -> AsyncEngine:
+    """A fixed pool of `pool_size` connections by default: a request beyond it waits its turn. Overflow
+    connections are closed again as soon as they are returned to a full pool, so under a steady load above
+    `pool_size` every request paid for a new connection (a PostgreSQL backend started, authenticated, its
+    prepared statements made again): docs/perf-notes/connections-and-plans.md. `application_name` is what
+    `pg_stat_activity` shows for these connections: which process holds them."""
     engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_recycle=1800,
         # asyncpg's statement cache keeps prepared statements per connection: repeated queries skip parsing.
-        connect_args={"server_settings": {"application_name": "throughline"}},
+        connect_args={"server_settings": {"application_name": application_name}},
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
     return engine

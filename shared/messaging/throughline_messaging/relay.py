@@ -51,9 +51,9 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         self._published_since_cleanup = 0
         table = outbox.fullname
-        self._select_sql = (f"SELECT id, topic, message_key, value, headers::text AS headers FROM {table} "
-                            "WHERE published_at IS NULL ORDER BY id LIMIT $1")
-        self._mark_sql = f"UPDATE {table} SET published_at = now() WHERE id = ANY($1::bigint[])"
+        self.select_sql = (f"SELECT id, topic, message_key, value, headers::text AS headers FROM {table} "
+                           "WHERE published_at IS NULL ORDER BY id LIMIT $1")
+        self.mark_sql = f"UPDATE {table} SET published_at = now() WHERE id = ANY($1::bigint[])"
 
     async def run(self) -> None:
         backoff = 0.1
@@ -77,8 +77,19 @@ class OutboxRelay:
         self._stopping.set()
         self.signal.set()
 
+    async def connect(self) -> asyncpg.Connection:
+        """The relay's own connection, named in `pg_stat_activity`. Sequential scans are off on it: asyncpg
+        prepares the relay's two statements once per connection, and PostgreSQL soon settles on one generic
+        plan for each, planned for the outbox as it was then. Planned on a small outbox, the mark's
+        `id = ANY($1)` is a sequential scan, and it stays one as the table grows until something (autovacuum,
+        ANALYZE) makes PostgreSQL plan again: on a fresh system every batch read the whole outbox
+        (docs/perf-notes/connections-and-plans.md). Both statements always have an index to use: the primary
+        key, `ix_outbox_unpublished`."""
+        return await asyncpg.connect(self.dsn, server_settings={
+            "application_name": f"{self.service}-relay", "enable_seqscan": "off"})
+
     async def _lead(self) -> None:
-        conn = await asyncpg.connect(self.dsn)
+        conn = await self.connect()
         try:
             if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", self.lock_key):
                 await self._sleep(self.poll_interval)  # another relay leads; stand by
@@ -103,7 +114,7 @@ class OutboxRelay:
 
     async def publish_batch(self, conn: asyncpg.Connection) -> int:
         """Publish the oldest unpublished rows, mark those the broker acknowledged; how many that was."""
-        rows = await conn.fetch(self._select_sql, self.batch_size)  # prepared once per connection by asyncpg
+        rows = await conn.fetch(self.select_sql, self.batch_size)  # prepared once per connection by asyncpg
         if not rows:
             return 0
         results = await self._send(rows)
@@ -114,7 +125,7 @@ class OutboxRelay:
             acked.append(row["id"])
         failpoints.hit("relay.after_publish")
         if acked:
-            await conn.execute(self._mark_sql, acked)  # one statement, its own transaction
+            await conn.execute(self.mark_sql, acked)  # one statement, its own transaction
         metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(acked))
         if len(acked) < len(rows):
             failed = next(r for r in results if isinstance(r, BaseException))

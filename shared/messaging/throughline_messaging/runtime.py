@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Executable, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from throughline_messaging import metrics
@@ -51,6 +51,11 @@ class RuntimeConfig:
     relay_poll_interval: float = 1.0
     outbox_lag_limit: timedelta = timedelta(seconds=30)
 
+    @property
+    def process_name(self) -> str:
+        """Service and roles, as `crm-api` or `erp-consumer+relay+scheduler`."""
+        return f"{self.service}-{'+'.join(sorted(self.roles))}"
+
 
 class ServiceRuntime:
     def __init__(self, config: RuntimeConfig) -> None:
@@ -58,7 +63,8 @@ class ServiceRuntime:
         if unknown:
             raise ValueError(f"unknown roles {sorted(unknown)}; choose from {sorted(ROLES)}")
         self.config = config
-        self.engine: AsyncEngine = new_engine(config.database_url, pool_size=config.db_pool_size)
+        self.engine: AsyncEngine = new_engine(config.database_url, pool_size=config.db_pool_size,
+                                              application_name=config.process_name)
         self.session_factory: async_sessionmaker[AsyncSession] = new_session_factory(self.engine)
         self.relay_signal = RelaySignal()
         self.writer = OutboxWriter(config.service, config.outbox, notify_channel=f"outbox_{config.service}")
@@ -168,11 +174,16 @@ class ServiceRuntime:
 
     async def _check_database(self) -> dict[str, Any]:
         try:
-            async with self.engine.connect() as conn:
-                await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
+            await asyncio.wait_for(self._one_row(select(1)), 2)
             return {"ok": True}
         except Exception as exc:
             return {"ok": False, "error": _short(exc)}
+
+    async def _one_row(self, query: Executable) -> tuple[Any, ...]:
+        """One row of `query`. The health checks time this whole call, the wait for a pooled connection too: the
+        pool is fixed, so a saturated service must answer its health check late, not hang."""
+        async with self.engine.connect() as conn:
+            return tuple((await conn.execute(query)).one())
 
     async def _check_broker(self) -> dict[str, Any]:
         now = time.monotonic()
@@ -189,10 +200,8 @@ class ServiceRuntime:
     async def _check_outbox(self) -> dict[str, Any]:
         o = self.config.outbox
         try:
-            async with self.engine.connect() as conn:
-                row = (await asyncio.wait_for(conn.execute(
-                    select(func.count(), func.min(o.c.created_at), func.now()).where(o.c.published_at.is_(None))
-                ), 2)).one()
+            row = await asyncio.wait_for(self._one_row(
+                select(func.count(), func.min(o.c.created_at), func.now()).where(o.c.published_at.is_(None))), 2)
         except Exception as exc:
             return {"ok": False, "error": _short(exc)}
         unpublished, oldest, now = row

@@ -67,6 +67,7 @@ async def run_reminders(uow: UnitOfWork, *, as_of: date, client_id: uuid.UUID | 
         query = query.where(Invoice.id == invoice_id)
     invoices = list((await uow.session.execute(query)).scalars())
     if not invoices:
+        await uow.commit()  # ends the transaction: its connection goes back to the pool before `deliver` takes one
         return []
     sent_rows = await uow.session.execute(select(Reminder.invoice_id, Reminder.step)
                                           .where(Reminder.invoice_id.in_([i.id for i in invoices])))
