@@ -48,7 +48,7 @@ class Volumes:
 
     @classmethod
     def full(cls) -> Volumes:
-        return cls("full", 4.0, 32, (50, 200), 6.0, 20_000, (8, 32, 64), 5.0, 100_000, 150, True, True)
+        return cls("full", 4.0, 32, (50, 200), 6.0, 20_000, (8, 16, 32, 64), 5.0, 100_000, 150, True, True)
 
     @classmethod
     def smoke(cls) -> Volumes:
