@@ -217,6 +217,7 @@ async def won_to_project(ctx: Ctx) -> list[Row]:
         for rate, count in per_rate.items():
             latencies: list[float] = []
             win_latencies: list[float] = []
+            end_to_end: list[float] = []  # from the win request, for the followed wins
             failures: list[str] = []
             mine = [pool.popleft() for _ in range(count)]
             # Every win is made, but only every `every`-th is followed (about PROBED_PER_SECOND a second): each
@@ -225,8 +226,8 @@ async def won_to_project(ctx: Ctx) -> list[Row]:
             every = max(1, round(rate / PROBED_PER_SECOND))
 
             async def one(i: int, mine: list[str] = mine, latencies: list[float] = latencies,
-                          win_latencies: list[float] = win_latencies, failures: list[str] = failures,
-                          every: int = every) -> None:
+                          win_latencies: list[float] = win_latencies, end_to_end: list[float] = end_to_end,
+                          failures: list[str] = failures, every: int = every) -> None:
                 deal_id = mine[i]
                 t0 = time.perf_counter()
                 try:
@@ -248,7 +249,9 @@ async def won_to_project(ctx: Ctx) -> list[Row]:
                         failures.append(f"poll: {type(exc).__name__}")
                         return
                     if found.status == 200 and found.json().get("items"):
-                        latencies.append(time.perf_counter() - answered)
+                        seen = time.perf_counter()
+                        latencies.append(seen - answered)
+                        end_to_end.append(seen - t0)
                         return
                     waited = time.perf_counter() - answered
                     if waited > 30:
@@ -273,6 +276,10 @@ async def won_to_project(ctx: Ctx) -> list[Row]:
                     check(p99, "<=", 100) if strict else None,
                     note=f"win call p99 {percentile(win_latencies, 99) * 1000:.1f} ms; one win in {every} followed, "
                          "polled every 5 ms up to 150 ms, then a tenth of the wait"),
+                # The target starts at the win's answer, so a win answered late (queued at the front door)
+                # leaves less of its wait to measure; what a user waits for includes the call.
+                Row(s, f"{rate}/s: from the win request, p50", percentile(end_to_end, 50) * 1000, "ms",
+                    note=f"p99 {percentile(end_to_end, 99) * 1000:.1f} ms: the win call and the hop together"),
             ]
     return rows
 
