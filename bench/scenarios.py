@@ -17,7 +17,7 @@ import asyncpg
 
 from bench.load import Http, LoadResult, closed_loop, open_loop, percentile
 from bench.report import Row, check
-from bench.system import Nginx, ceiling, consumer_counts, cpu_per_op, cpu_snapshot, events_per_batch, process_ids
+from bench.system import Nginx, batch_counts, ceiling, cpu_per_op, cpu_snapshot, events_per_batch, process_ids
 from devstack.stack import Stack
 from throughline_events import Envelope, encode, topic_for
 from throughline_events.billing import FixedInstallments
@@ -392,7 +392,7 @@ async def full_path(ctx: Ctx) -> list[Row]:
     refused: list[str] = []
     steps: list[tuple[int, LoadResult]] = []
     pids = process_ids(ctx.stack)
-    cpu_before, batches_before = cpu_snapshot(pids), consumer_counts(ctx.stack)
+    cpu_before, batches_before = cpu_snapshot(pids), batch_counts(ctx.stack)
     async with ctx.gateway(pool=512) as gw:
         for concurrency in v.saturation_steps:
             async def win() -> int:
@@ -422,7 +422,7 @@ async def full_path(ctx: Ctx) -> list[Row]:
     finally:
         await erp.close()
     cpu, cpu_ms = cpu_per_op(cpu_before, cpu_snapshot(pids), len(won))
-    batching = events_per_batch(batches_before, consumer_counts(ctx.stack))
+    batching = events_per_batch(batches_before, batch_counts(ctx.stack))
     s = "4 full path"
     rows = [Row(s, f"c={c}: wins/s", r.rate, "wins/s",
                 note=f"p50 {r.pct(50):.0f} ms, p99 {r.pct(99):.0f} ms, errors {r.errors}"

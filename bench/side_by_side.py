@@ -17,7 +17,7 @@ from collections import deque
 
 from bench import scenarios
 from bench.load import open_loop
-from bench.system import BenchSystem, consumer_counts, cpu_snapshot, events_per_batch, process_ids
+from bench.system import BenchSystem, batch_counts, cpu_snapshot, events_per_batch, process_ids
 
 SECONDS, PERIOD = 12, 25
 
@@ -37,14 +37,14 @@ async def rounds(ctx: scenarios.Ctx, start: float, label: str, rate: float, coun
                 if reply.status != 200:
                     refused.append(reply.status)
 
-            cpu_before, batches_before = cpu_snapshot(pids), consumer_counts(ctx.stack)
+            cpu_before, batches_before = cpu_snapshot(pids), batch_counts(ctx.stack)
             achieved = await open_loop(one, rate, per)
             await asyncio.sleep(3)  # the workers finish this round's events
             cpu_after = cpu_snapshot(pids)
             ms = {name.split(" ")[0]: (cpu_after[name] - cpu_before[name]) * 1000 / per for name in cpu_before}
             print(f"{label} round {n} {time.strftime('%H:%M:%S')} {achieved:.0f}/s refused {len(refused)} "
                   f"total {sum(ms.values()):.2f} | " + " ".join(f"{k} {v:.2f}" for k, v in ms.items()) + " | "
-                  + events_per_batch(batches_before, consumer_counts(ctx.stack)), flush=True)
+                  + events_per_batch(batches_before, batch_counts(ctx.stack)), flush=True)
 
 
 def main(argv: list[str]) -> None:

@@ -83,28 +83,31 @@ def ceiling(total_ms: float | None) -> float | None:
     return (os.cpu_count() or 1) * 1000 / total_ms if total_ms else None
 
 
-def consumer_counts(stack: Stack) -> dict[str, tuple[float, float]]:
-    """Each worker's events handled and consumer batches so far, from its /metrics."""
-    counts: dict[str, tuple[float, float]] = {}
+def batch_counts(stack: Stack) -> dict[str, tuple[float, ...]]:
+    """Each worker's events handled, consumer batches, events published and relay rounds so far, from its
+    /metrics."""
+    counts: dict[str, tuple[float, ...]] = {}
     for name, port in (("crm-worker", stack.ports.crm_worker), ("erp-worker", stack.ports.erp_worker)):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
-            text = reply.read().decode()
-        events = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                     if line.startswith("events_consumed_total{"))
-        batches = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                      if line.startswith("consumer_batch_seconds_count{"))
-        counts[name] = (events, batches)
+            lines = reply.read().decode().splitlines()
+        counts[name] = tuple(sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(f"{metric}{{"))
+                             for metric in ("events_consumed_total", "consumer_batch_seconds_count",
+                                            "outbox_events_published_total", "outbox_relay_batches_total"))
     return counts
 
 
-def events_per_batch(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]) -> str:
-    """How many events each worker's consumer batches held on average between two `consumer_counts`: the
-    workers' cost per event falls steeply with it (a batch has a fixed cost: a transaction, an offset commit)."""
+def events_per_batch(before: dict[str, tuple[float, ...]], after: dict[str, tuple[float, ...]]) -> str:
+    """How many events each worker's consumer batches and relay rounds held on average between two
+    `batch_counts`: the workers' cost per event falls steeply with it (a batch has a fixed cost: a fetch, a
+    transaction; a relay round a read, a produce request, a mark)."""
+    def ratio(events: float, batches: float) -> str:
+        return f"{events / batches:.1f}" if batches else "-"
+
     parts = []
-    for name, (events, batches) in after.items():
-        handled, ran = events - before[name][0], batches - before[name][1]
-        parts.append(f"{name} {handled / ran:.1f}" if ran else f"{name} -")
-    return "events per consumer batch: " + ", ".join(parts)
+    for name, now in after.items():
+        consumed, batches, published, rounds = (a - b for a, b in zip(now, before[name], strict=True))
+        parts.append(f"{name} {ratio(consumed, batches)} (relay {ratio(published, rounds)})")
+    return "events per consumer batch (per relay round): " + ", ".join(parts)
 
 
 def process_ids(stack: Stack) -> dict[str, int]:

@@ -3,6 +3,8 @@
 from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_PUBLISHED = Counter("outbox_events_published_total", "Outbox rows published to Kafka", ["service"])
+RELAY_BATCHES = Counter("outbox_relay_batches_total", "Relay rounds that published rows (events per round: "
+                        "outbox_events_published_total / this)", ["service"])
 RELAY_ERRORS = Counter("outbox_relay_errors_total", "Relay rounds that failed and will be retried", ["service"])
 OUTBOX_UNPUBLISHED = Gauge("outbox_unpublished", "Outbox rows not yet published", ["service"])
 
