@@ -33,8 +33,8 @@ log = structlog.get_logger(__name__)
 class OutboxRelay:
     def __init__(self, *, engine: AsyncEngine, database_url: str, producer: AIOKafkaProducer, outbox: Table,
                  service: str, notify_channel: str, signal: RelaySignal | None = None,
-                 batch_size: int = 1000, poll_interval: float = 1.0, max_backoff: float = 10.0,
-                 retention: timedelta = timedelta(days=7)) -> None:
+                 batch_size: int = 1000, poll_interval: float = 1.0, linger: float = 0.005,
+                 max_backoff: float = 10.0, retention: timedelta = timedelta(days=7)) -> None:
         self.engine = engine
         self.dsn = asyncpg_dsn(database_url)
         self.producer = producer
@@ -44,6 +44,7 @@ class OutboxRelay:
         self.signal = signal or RelaySignal()
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.linger = linger
         self.max_backoff = max_backoff
         self.retention = retention
         self.lock_key = _lock_key(f"outbox-relay:{service}")
@@ -110,7 +111,13 @@ class OutboxRelay:
             elif published < self.batch_size:
                 # A short batch took every row committed when it was read. A later commit sets the signal (in
                 # this process, or by NOTIFY from another), so asking the database again now would find nothing.
+                busy = self.signal.is_set()  # the next commit came while this round was out
                 await self.signal.wait(self.poll_interval)
+                if busy:
+                    # Commits come faster than rounds: let a few more join the next one, as a Kafka producer's
+                    # linger does. A round costs a read, a produce request and a mark however little it holds.
+                    # A relay that had to wait for its next commit publishes it at once.
+                    await self._sleep(self.linger)
 
     async def publish_batch(self, conn: asyncpg.Connection) -> int:
         """Publish the oldest unpublished rows, mark those the broker acknowledged; how many that was."""

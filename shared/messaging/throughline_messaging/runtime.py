@@ -49,6 +49,7 @@ class RuntimeConfig:
     consumer_max_attempts: int = 3
     relay_batch_size: int = 1000
     relay_poll_interval: float = 1.0
+    relay_linger: float = 0.005  # seconds a busy relay waits for more commits before a round (see OutboxRelay)
     outbox_lag_limit: timedelta = timedelta(seconds=30)
 
     @property
@@ -94,7 +95,7 @@ class ServiceRuntime:
             self.relay = OutboxRelay(
                 engine=self.engine, database_url=cfg.database_url, producer=self.producer, outbox=cfg.outbox,
                 service=cfg.service, notify_channel=self.writer.notify_channel, signal=self.relay_signal,
-                batch_size=cfg.relay_batch_size, poll_interval=cfg.relay_poll_interval,
+                batch_size=cfg.relay_batch_size, poll_interval=cfg.relay_poll_interval, linger=cfg.relay_linger,
             )
             self._spawn(self.relay.run(), "relay")
         if "consumer" in cfg.roles:
