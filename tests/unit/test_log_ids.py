@@ -12,17 +12,16 @@ from throughline_messaging.logging import configure_logging
 
 
 @pytest.fixture
-def output() -> Iterator[io.StringIO]:
+def output() -> Iterator[io.BytesIO]:
     """The service's log pipeline, writing to a buffer instead of stdout."""
     saved = structlog.get_config()
-    configure_logging("test")
-    buffer = io.StringIO()
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(buffer))
+    buffer = io.BytesIO()
+    configure_logging("test", stream=buffer)
     yield buffer
     structlog.configure(**saved)
 
 
-def test_ids_are_logged_while_bound_and_only_then(output: io.StringIO) -> None:
+def test_ids_are_logged_while_bound_and_only_then(output: io.BytesIO) -> None:
     log = structlog.get_logger("ids")
     with bound_ids(request_id="req-1", correlation_id="corr-1"):
         log.info("inside")
