@@ -15,10 +15,11 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, ORJSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from gateway.openapi_support import PROBLEM_JSON
 from gateway.proxy.upstreams import Upstream, UpstreamError
+from throughline_messaging.responses import OrjsonResponse
 
 log = structlog.get_logger(__name__)
 
@@ -175,12 +176,12 @@ router = APIRouter(tags=["docs"])
 
 
 @router.get("/openapi.json", include_in_schema=False)
-async def openapi(request: Request) -> ORJSONResponse:
+async def openapi(request: Request) -> OrjsonResponse:
     app: FastAPI = request.app
     service_docs: ServiceDocs = app.state.service_docs
     merged = merge(app.openapi(), await service_docs.all())
     headers = {"cache-control": "no-store" if merged["info"].get("x-missing-services") else "max-age=60"}
-    return ORJSONResponse(merged, headers=headers)
+    return OrjsonResponse(merged, headers=headers)
 
 
 @router.get("/docs", include_in_schema=False)

@@ -12,7 +12,6 @@ import httpx
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import ORJSONResponse
 
 from gateway import live
 from gateway.apidocs import ServiceDocs
@@ -37,6 +36,7 @@ from throughline_messaging.db import new_engine, new_session_factory
 from throughline_messaging.http import RequestContextMiddleware
 from throughline_messaging.logging import configure_logging
 from throughline_messaging.problems import install_problem_handlers, problem_response
+from throughline_messaging.responses import OrjsonResponse
 
 log = structlog.get_logger(__name__)
 
@@ -87,7 +87,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await app.state.health_client.aclose()
             await engine.dispose()
 
-    app = FastAPI(title="Throughline API", default_response_class=ORJSONResponse, lifespan=lifespan,
+    app = FastAPI(title="Throughline API", lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.issuer = issuer
@@ -109,7 +109,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_problem_handlers(app)
 
     @app.exception_handler(UpstreamError)
-    async def _upstream_problem(_: Request, exc: UpstreamError) -> ORJSONResponse:
+    async def _upstream_problem(_: Request, exc: UpstreamError) -> OrjsonResponse:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return problem_response(exc.status, exc.title, exc.detail, exc.type_slug, headers=headers, **exc.extensions)
 

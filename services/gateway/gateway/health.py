@@ -5,8 +5,10 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from throughline_messaging.responses import OrjsonResponse
 
 router = APIRouter(tags=["operations"])
 
@@ -23,7 +25,7 @@ async def _ready(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
 
 @router.get("/health", summary="The whole system's readiness, per service",
             responses={503: {"description": "Some service is not ready"}})
-async def health(request: Request) -> ORJSONResponse:
+async def health(request: Request) -> OrjsonResponse:
     state = request.app.state
     targets = {name: (state.health_client, f"{u.base_url.rstrip('/')}/health/ready")
                for name, u in state.upstreams.items()}
@@ -32,7 +34,7 @@ async def health(request: Request) -> ORJSONResponse:
     results = await asyncio.gather(*(_ready(client, url) for client, url in targets.values()))
     services = dict(zip(targets, results, strict=True))
     ok = all(s["ok"] for s in services.values())
-    return ORJSONResponse({"status": "ready" if ok else "degraded", "services": services},
+    return OrjsonResponse({"status": "ready" if ok else "degraded", "services": services},
                           status_code=200 if ok else 503)
 
 

@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager
 from typing import Protocol
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import ORJSONResponse
 from sqlalchemy import Table
 
 from throughline_messaging.auth import TokenVerifier
@@ -38,7 +37,7 @@ def service_app(*, title: str, config: RuntimeConfig, jwt_public_key: str, route
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, default_response_class=ORJSONResponse, lifespan=lifespan,
+    app = FastAPI(title=title, lifespan=lifespan,
                   docs_url="/docs", openapi_url="/openapi.json")
     app.state.runtime = runtime
     app.state.verifier = TokenVerifier(jwt_public_key)

@@ -6,12 +6,13 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import ORJSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from throughline_messaging import metrics
 from throughline_messaging.context import bound_ids, new_id
+from throughline_messaging.responses import OrjsonResponse
 
 log = structlog.get_logger(__name__)
 
@@ -93,10 +94,10 @@ def operations_router(readiness: ReadinessCheck) -> APIRouter:
 
     @router.get("/health/ready", summary="Ready for traffic: every component it needs works",
                 responses={503: {"description": "Not ready; the body names the failing component"}})
-    async def ready() -> ORJSONResponse:
+    async def ready() -> OrjsonResponse:
         ok, components = await readiness()
         body = {"status": "ready" if ok else "not_ready", "components": components}
-        return ORJSONResponse(body, status_code=200 if ok else 503)
+        return OrjsonResponse(body, status_code=200 if ok else 503)
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def prometheus() -> Response:

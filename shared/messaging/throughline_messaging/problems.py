@@ -7,11 +7,11 @@ import structlog
 from asyncpg.exceptions import DataError as _DataError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from throughline_messaging.context import request_id_var
+from throughline_messaging.responses import OrjsonResponse
 
 log = structlog.get_logger(__name__)
 
@@ -59,7 +59,7 @@ class Unauthorized(ProblemError):
 
 
 def problem_response(status: int, title: str, detail: str, type_slug: str | None = None,
-                     headers: dict[str, str] | None = None, **extensions: Any) -> ORJSONResponse:
+                     headers: dict[str, str] | None = None, **extensions: Any) -> OrjsonResponse:
     body: dict[str, Any] = {
         "type": f"https://throughline.dev/problems/{type_slug or _slug(status)}",
         "title": title,
@@ -70,17 +70,17 @@ def problem_response(status: int, title: str, detail: str, type_slug: str | None
     if request_id:
         body["request_id"] = request_id
     body.update(extensions)
-    return ORJSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return OrjsonResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
-    async def _problem(_: Request, exc: ProblemError) -> ORJSONResponse:
+    async def _problem(_: Request, exc: ProblemError) -> OrjsonResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return problem_response(exc.status, exc.title, exc.detail, exc.type_slug, headers=headers, **exc.extensions)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _validation(_: Request, exc: RequestValidationError) -> OrjsonResponse:
         errors = [
             {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "type": err["type"]}
             for err in exc.errors()
@@ -89,13 +89,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(422, "Invalid request", detail, "validation-error", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(_: Request, exc: StarletteHTTPException) -> OrjsonResponse:
         phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
         detail = exc.detail if isinstance(exc.detail, str) else phrase
         return problem_response(exc.status_code, phrase, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(sa_exc.DBAPIError)
-    async def _database(_: Request, exc: sa_exc.DBAPIError) -> ORJSONResponse:
+    async def _database(_: Request, exc: sa_exc.DBAPIError) -> OrjsonResponse:
         # Input the database itself refuses (a NUL byte in text, a number out of range, an invalid date)
         # is the client's to fix; anything else from the database is our fault.
         if isinstance(exc.orig, _DataError) or isinstance(getattr(exc.orig, "__cause__", None), _DataError):
@@ -106,7 +106,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(500, "Internal error", "The server failed to handle this request.")
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> ORJSONResponse:
+    async def _unexpected(_: Request, exc: Exception) -> OrjsonResponse:
         # Logged in full for operators; the client sees only the request id to quote.
         log.exception("unhandled_error", error=repr(exc))
         return problem_response(500, "Internal error", "The server failed to handle this request.")
