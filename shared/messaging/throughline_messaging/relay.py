@@ -133,9 +133,8 @@ class OutboxRelay:
         failpoints.hit("relay.after_publish")
         if acked:
             await conn.execute(self.mark_sql, acked)  # one statement, its own transaction
-        metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(acked))
-        if acked:
             metrics.RELAY_BATCHES.labels(self.service).inc()
+        metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(acked))
         if len(acked) < len(rows):
             failed = next(r for r in results if isinstance(r, BaseException))
             raise RuntimeError(f"publish failed after {len(acked)} of {len(rows)}") from failed
