@@ -13,6 +13,7 @@ import httpx
 import pytest
 from asyncpg.transaction import Transaction
 from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
 from crm.db import outbox
 from crm.deals import service
@@ -162,8 +163,8 @@ def test_a_win_stores_the_deal_and_its_history_row_together_also_with_new_billin
 
 class _TracedUnitsOfWork:
     """Units of work on a one-connection engine of their own that log, in order, each statement SQLAlchemy executes
-    (its first word) and each BEGIN, COMMIT and ROLLBACK asyncpg sends; optionally running `before_write(sql)`
-    just before each statement."""
+    (its first word), each BEGIN, COMMIT and ROLLBACK asyncpg sends, and each pass of the ORM's flush ("flush",
+    SQL or not); optionally running `before_write(sql)` just before each statement."""
 
     def __init__(self, stack: Stack, monkeypatch: pytest.MonkeyPatch,
                  before_write: Callable[[str], None] | None = None) -> None:
@@ -179,6 +180,8 @@ class _TracedUnitsOfWork:
 
         event.listen(self.engine.sync_engine, "before_cursor_execute", lambda *args: log_statement(args[2]))
         self.sessions = new_session_factory(self.engine)
+        self._log_flush = lambda *_: self.sent.append("flush")
+        event.listen(Session, "before_flush", self._log_flush)
 
     def _log_transaction(self, monkeypatch: pytest.MonkeyPatch, method: str) -> None:
         sent = getattr(Transaction, method)
@@ -206,6 +209,7 @@ class _TracedUnitsOfWork:
             async with self.new() as uow:
                 return await service.win_deal(uow, uuid.UUID(deal_id), None, PRINCIPAL)
         finally:
+            event.remove(Session, "before_flush", self._log_flush)
             await self.engine.dispose()
 
 
@@ -249,7 +253,7 @@ async def test_a_deal_changed_between_read_and_write_is_won_again_under_the_lock
     traced = _TracedUnitsOfWork(stack, monkeypatch, before_write=rename_before_the_first_write)
     won = await traced.win(deal["id"])
     # The second SELECT is logged before the BEGIN that asyncpg sends ahead of it.
-    assert traced.sent == ["SELECT", "WITH", "SELECT", "BEGIN", "WITH", "COMMIT"]
+    assert traced.sent == ["SELECT", "WITH", "SELECT", "BEGIN", "WITH", "flush", "COMMIT"]
     assert won.status == WON and won.title == renamed[0]
     events = _events(stack, deal["id"])
     assert [e["event_type"] for e in events] == ["deal.created", "deal.stage_changed", "deal.won"]

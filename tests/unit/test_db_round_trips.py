@@ -4,7 +4,8 @@
 - pooled connections the server closed (a restart, a terminated session) are replaced at checkout, so no
   request fails, although the pool no longer pings before every checkout;
 - a pool under more concurrent work than it has connections makes that work wait, and opens no more;
-- the relay's statements use their indexes, whatever the outbox looked like when they were planned.
+- the relay's statements use their indexes, whatever the outbox looked like when they were planned;
+- work done without a transaction ends without a flush, and refuses to end with changes no statement wrote.
 """
 
 import asyncio
@@ -13,8 +14,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import asyncpg
 import pytest
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from devstack.postgres import EmbeddedPostgres
 from throughline_events.erp import ExpenseSubmittedV1
@@ -36,6 +39,7 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostg
         server.create_database("plumbing")
         for statement in create_messaging_tables_sql():
             server.psql("plumbing", statement)
+        server.psql("plumbing", "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
         yield server
     finally:
         server.stop()
@@ -135,6 +139,44 @@ async def test_the_relays_statements_use_their_indexes_however_small_the_outbox_
             assert "Seq Scan" not in plan and index in plan, plan
     finally:
         await conn.close()
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _Note(_Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str]
+
+
+async def test_work_without_a_transaction_ends_without_a_flush_and_keeps_what_it_read(engine: AsyncEngine) -> None:
+    writer = OutboxWriter("erp", outbox_table(MetaData()), notify_channel=CHANNEL)
+    async with UnitOfWork(new_session_factory(engine), writer) as uow:
+        await uow.without_transaction()
+        await uow.session.execute(text("INSERT INTO notes VALUES (1, 'first')"))
+        note = await uow.session.get(_Note, 1)
+        assert note is not None
+        note.body = "second"  # the change made on the object, as services make it
+        with uow.session.no_autoflush:
+            await uow.session.execute(text("UPDATE notes SET body = 'second' WHERE id = 1"))
+        set_committed_value(note, "body", "second")  # what the statement wrote, as a repository records it
+        flushes: list[object] = []
+        event.listen(uow.session.sync_session, "before_flush", lambda *args: flushes.append(args))
+        await uow.commit()
+        assert flushes == []
+    assert note.body == "second"  # still readable once the unit of work is over
+
+    async with UnitOfWork(new_session_factory(engine), writer) as uow:
+        await uow.without_transaction()
+        note = await uow.session.get(_Note, 1)
+        assert note is not None
+        note.body = "third"  # changed in the session, written by no statement
+        with pytest.raises(RuntimeError, match="changes that no statement wrote"):
+            await uow.commit()
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT body FROM notes WHERE id = 1"))).scalar_one() == "second"
 
 
 async def _settled_sessions_started(postgres: EmbeddedPostgres) -> int:

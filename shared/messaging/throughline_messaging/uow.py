@@ -104,11 +104,13 @@ class UnitOfWork:
         self._on_commit = on_commit
         self._staged = 0
         self._recorded: list[RecordedEvent] = []
+        self._autocommit = False
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
         self._staged = 0
         self._recorded = []
+        self._autocommit = False
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -153,6 +155,7 @@ class UnitOfWork:
         statement guarded by what it read (optimistic: the guard finds the rows unchanged, or nothing is
         written). Call it before the first statement; `restart` goes back to a normal transaction."""
         await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        self._autocommit = True
 
     async def restart(self) -> None:
         """Drop what this unit of work has read and recorded and start again with a new session (in a normal
@@ -161,17 +164,35 @@ class UnitOfWork:
         self.session = self._session_factory()
         self._staged = 0
         self._recorded = []
+        self._autocommit = False
 
     def discard_events(self) -> None:
         """Forget events recorded by work that is being rolled back (a failed handler's savepoint)."""
         self._pop_recorded()
 
     async def commit(self) -> None:
-        await self.stage_events()  # the outbox INSERT also asks PostgreSQL to wake the relays at COMMIT
-        await self.session.commit()
+        if self._autocommit:
+            self._check_all_written()  # each statement committed itself: nothing to flush, no COMMIT to send
+            # Detached as they are, what was read stays readable: the rollback that ends every unit of work would
+            # expire it (the session's transaction is still open, if only in name).
+            self.session.expunge_all()
+        else:
+            await self.stage_events()  # the outbox INSERT also asks PostgreSQL to wake the relays at COMMIT
+            await self.session.commit()
         if self._staged and self._on_commit is not None:
             self._on_commit()
         self._staged = 0
+
+    def _check_all_written(self) -> None:
+        """Without a transaction the statements have written everything, or changes would be dropped here: refuse
+        rather than lose them. (A flush would find no net change on the objects those statements wrote, but it
+        costs a pass of the ORM's unit of work: 6 % of crm-api's CPU per win.)"""
+        session = self.session
+        if session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty):
+            raise RuntimeError("changes that no statement wrote are left in a unit of work without a transaction")
+        if self._pop_recorded():
+            raise RuntimeError("events recorded after their statement are left in a unit of work without a "
+                               "transaction")
 
 
 class RelaySignal:
