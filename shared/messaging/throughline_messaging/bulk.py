@@ -7,22 +7,26 @@ every row count; an executemany runs the statement once per row (measured on the
 PostgreSQL only, like the rest of the persistence code.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Numeric, String, Table, Text, bindparam, func, select
+from sqlalchemy import ColumnElement, Numeric, String, Table, Text, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlalchemy.types import TypeEngine
 
 
-def insert_from_arrays(table: Table, columns: Sequence[str], prefix: str = "") -> Insert:
+def insert_from_arrays(table: Table, columns: Sequence[str], prefix: str = "",
+                       where: Callable[[TableValuedAlias], ColumnElement[bool]] | None = None) -> Insert:
     """The statement; bind one list per column, named like the column after `prefix` (`arrays` builds them).
-    Columns left out take their server defaults (never a Python-side default: name those columns)."""
+    Columns left out take their server defaults (never a Python-side default: name those columns). `where`,
+    given the unnested rows, keeps only the rows it is true for."""
     rows = (func.unnest(*(bindparam(prefix + c, type_=_array_of(table.c[c].type)) for c in columns))
             .table_valued(*columns).render_derived())
-    return insert(table).from_select(list(columns), select(*rows.c), include_defaults=False)
+    selected = select(*rows.c) if where is None else select(*rows.c).where(where(rows))
+    return insert(table).from_select(list(columns), selected, include_defaults=False)
 
 
 def _array_of(column_type: TypeEngine[Any]) -> ARRAY[Any]:
@@ -66,18 +70,19 @@ def insert_chain_from_arrays(parts: Sequence[tuple[Table, Sequence[str]]]) -> In
     reading them. Foreign keys between the parts are fine, in either order: PostgreSQL checks non-deferred
     constraints when the whole statement ends, when every part's rows exist (and a reference to a row that
     exists nowhere still fails; tests/integration/test_deal_won_batches.py)."""
-    inserts = [insert_from_arrays(table, columns, _part_prefix(n)) for n, (table, columns) in enumerate(parts)]
+    inserts = [insert_from_arrays(table, columns, part_prefix(n)) for n, (table, columns) in enumerate(parts)]
     *ctes, last = inserts
     return last.add_cte(*(statement.cte(f"t{n}") for n, statement in enumerate(ctes)))
 
 
-def _part_prefix(n: int) -> str:
+def part_prefix(n: int) -> str:
+    """The prefix of part n's parameters in `chained_arrays`, for statements that chain parts their own way."""
     return f"t{n}_"
 
 
 def chained_arrays(parts: Sequence[tuple[Sequence[dict[str, Any]], Sequence[str]]]) -> dict[str, list[Any]]:
     """The parameters of `insert_chain_from_arrays`: per part, its rows and its columns in the same order."""
-    return {_part_prefix(n) + c: [row[c] for row in rows] for n, (rows, columns) in enumerate(parts) for c in columns}
+    return {part_prefix(n) + c: [row[c] for row in rows] for n, (rows, columns) in enumerate(parts) for c in columns}
 
 
 async def insert_rows_together(session: AsyncSession, parts: Sequence[tuple[Table, Sequence[dict[str, Any]]]]
