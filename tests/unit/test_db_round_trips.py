@@ -85,6 +85,9 @@ async def test_staged_events_wake_the_relay_once_at_commit_and_never_on_rollback
         await asyncio.sleep(0.3)
         assert wake_ups == [CHANNEL]
         assert postgres.psql("plumbing", "SELECT count(*) FROM outbox").strip() == "2"
+        # Rolled back, not left open on a pooled connection (which would hold its locks until its next use).
+        assert postgres.psql("plumbing", "SELECT count(*) FROM pg_stat_activity WHERE datname = 'plumbing' "
+                                         "AND state LIKE 'idle in transaction%'").strip() == "0"
     finally:
         await listener.close()
 

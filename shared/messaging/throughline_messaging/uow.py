@@ -115,10 +115,9 @@ class UnitOfWork:
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
-        try:
-            await self.session.rollback()
-        finally:
-            await self.session.close()
+        # close() rolls back what was not committed. A rollback() first would do that too, but it also expires
+        # everything the session loaded, just before close() detaches it: 1.5 % of crm-api's samples per win.
+        await self.session.close()
 
     def record(self, payload: EventPayload, cause: Cause) -> None:
         """Record an event of work done without an aggregate object (set-based SQL handling many events at
