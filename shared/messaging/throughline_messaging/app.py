@@ -41,7 +41,7 @@ def service_app(*, title: str, config: RuntimeConfig, jwt_public_key: str, route
                   docs_url="/docs", openapi_url="/openapi.json")
     app.state.runtime = runtime
     app.state.verifier = TokenVerifier(jwt_public_key)
-    install_http_plumbing(app, config.service, runtime.readiness)
+    install_http_plumbing(app, config.service, runtime.readiness, runtime.crashed_tasks)
     if "api" in config.roles:
         for router in routers():
             app.include_router(router)

@@ -17,6 +17,7 @@ from throughline_messaging.responses import OrjsonResponse
 log = structlog.get_logger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
+CrashedTasks = Callable[[], list[str]]
 
 
 class RequestContextMiddleware:
@@ -85,12 +86,18 @@ def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:
     return text if 0 < len(text) <= 128 and text.isprintable() else None
 
 
-def operations_router(readiness: ReadinessCheck) -> APIRouter:
+def operations_router(readiness: ReadinessCheck, crashed_tasks: CrashedTasks = list) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
-    @router.get("/health/live", summary="The process is up")
-    async def live() -> dict[str, str]:
-        return {"status": "live"}
+    @router.get("/health/live", summary="The process is up and none of its background tasks died",
+                responses={503: {"description": "A relay, consumer or job died of a bug: restart the process"}})
+    async def live() -> OrjsonResponse:
+        # A worker whose consumer died would otherwise stay "live" for ever, handling nothing: the liveness probe
+        # is what makes the orchestrator restart it (docs/decisions.md).
+        crashed = crashed_tasks()
+        if crashed:
+            return OrjsonResponse({"status": "dead", "crashed": crashed}, status_code=503)
+        return OrjsonResponse({"status": "live"})
 
     @router.get("/health/ready", summary="Ready for traffic: every component it needs works",
                 responses={503: {"description": "Not ready; the body names the failing component"}})
@@ -106,9 +113,10 @@ def operations_router(readiness: ReadinessCheck) -> APIRouter:
     return router
 
 
-def install_http_plumbing(app: FastAPI, service: str, readiness: ReadinessCheck) -> None:
+def install_http_plumbing(app: FastAPI, service: str, readiness: ReadinessCheck,
+                          crashed_tasks: CrashedTasks = list) -> None:
     from throughline_messaging.problems import install_problem_handlers
 
     install_problem_handlers(app)
-    app.include_router(operations_router(readiness))
+    app.include_router(operations_router(readiness, crashed_tasks))
     app.add_middleware(RequestContextMiddleware, service=service)

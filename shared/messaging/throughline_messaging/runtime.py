@@ -163,13 +163,15 @@ class ServiceRuntime:
             components["outbox"] = await self._check_outbox()
         if self.consumer is not None:
             components["consumer"] = await self._check_consumer()
-        crashed = self._crashed_tasks()
+        crashed = self.crashed_tasks()
         if crashed:
             components["background_tasks"] = {"ok": False, "error": "; ".join(crashed)}
         return all(c["ok"] for c in components.values()), components
 
-    def _crashed_tasks(self) -> list[str]:
-        """A relay, consumer or job that died of a bug stays dead: say so, rather than 'no partitions yet'."""
+    def crashed_tasks(self) -> list[str]:
+        """The relay, consumer or jobs that died of a bug, and why. Nothing restarts them in the process: the
+        liveness probe fails (`/health/live`), so the orchestrator restarts the process, and readiness names them
+        meanwhile rather than saying 'no partitions yet'."""
         return [f"{task.get_name()} crashed: {_short(error)}" for task in self._tasks
                 if task.done() and not task.cancelled() and (error := task.exception()) is not None]
 
