@@ -20,19 +20,17 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.stack import Stack
-from erp.billing.models import BillingSchedule, ScheduleItem
 from erp.clients.replica import apply_company_state
 from erp.clients.repository import ClientRepository
 from erp.db import outbox
 from erp.handlers import HANDLERS
-from erp.projects.models import Project
+from erp.projects.repository import ProjectRepository
 from tests.erp_costs.helpers import sql
 from tests.integration.won_deals import won_envelope
 from tests.kafka_support import read_topic, wait_until
 from tests.support import wait_for
 from throughline_events import Envelope, encode, parse_payload
 from throughline_events.crm import DealWonV1
-from throughline_messaging.bulk import insert_rows_together
 from throughline_messaging.consumer import BatchingHandler, HandlerContext
 from throughline_messaging.context import bound_ids
 from throughline_messaging.db import new_engine, new_session_factory
@@ -229,25 +227,27 @@ async def test_a_run_of_only_time_and_materials_deals_makes_schedules_without_it
         assert [(m["schedule"]["billing_type"], m["items"]) for m in expected] == [("time_and_materials", [])] * 2
 
 
-async def test_one_statement_inserts_rows_that_reference_each_other_in_any_order_and_checks_their_keys(
+async def test_the_one_insert_checks_the_keys_between_its_rows_when_it_ends(
         sessions: async_sessionmaker[AsyncSession]) -> None:
-    # The foreign keys (item -> schedule -> project -> client) are checked when the whole statement ends, so the
-    # order of the parts does not matter; a reference to a row that exists nowhere still fails.
+    # Schedules and items refer to projects and schedules that the same statement inserts: their foreign keys are
+    # checked when it ends, when all its rows exist. A row whose reference exists nowhere is not quietly left out
+    # (only a row offered with a project that is left out is): its key fails.
     company = uuid.uuid4()
     async with uow_on(sessions) as uow:
         await as_batch(uow, [won_envelope(uuid.uuid4(), company, 0)])
         [client_id] = (await uow.session.execute(text("SELECT id FROM clients WHERE crm_company_id = :c"),
                                                  {"c": company})).scalars()
         project, schedule, item = _rows(client_id)
-        await insert_rows_together(uow.session, [(_table(ScheduleItem), [item]), (_table(BillingSchedule), [schedule]),
-                                                 (_table(Project), [project])])
+        inserted = await ProjectRepository(uow.session).insert_new([project], [schedule], [item])
+        assert inserted == {project["deal_id"]}
         assert (await uow.session.execute(text(
             "SELECT count(*) FROM schedule_items i JOIN billing_schedules s ON s.id = i.schedule_id "
             "JOIN projects p ON p.id = s.project_id WHERE p.id = :p"), {"p": project["id"]})).scalar_one() == 1
     async with uow_on(sessions) as uow:
         project, schedule, item = _rows(client_id)
+        item["schedule_id"] = uuid.uuid4()
         with pytest.raises(IntegrityError, match="schedule_items"):
-            await insert_rows_together(uow.session, [(_table(Project), [project]), (_table(ScheduleItem), [item])])
+            await ProjectRepository(uow.session).insert_new([project], [schedule], [item])
 
 
 def _table(model: type[Any]) -> Table:
@@ -257,7 +257,7 @@ def _table(model: type[Any]) -> Table:
 def _rows(client_id: uuid.UUID) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     now = datetime.now(UTC)
     project_id, schedule_id = uuid.uuid4(), uuid.uuid4()
-    return ({"id": project_id, "name": "By hand", "client_id": client_id, "currency": "EUR",
+    return ({"id": project_id, "name": "By hand", "client_id": client_id, "deal_id": uuid.uuid4(), "currency": "EUR",
              "budget_amount": Decimal("10.00"), "status": "active", "created_at": now, "updated_at": now},
             {"id": schedule_id, "project_id": project_id, "billing_type": "single", "currency": "EUR",
              "total": Decimal("10.00"), "created_at": now, "updated_at": now},

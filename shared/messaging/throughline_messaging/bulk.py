@@ -60,45 +60,13 @@ def _insert_statement(table: Table, columns: tuple[str, ...]) -> Insert:
     return insert_from_arrays(table, columns)
 
 
-def insert_chain_from_arrays(parts: Sequence[tuple[Table, Sequence[str]]]) -> Insert:
-    """Several tables' `insert_from_arrays` as ONE statement: every part but the last is a data-modifying
-    CTE, the last is the statement itself (`WITH t0 AS (INSERT ...), t1 AS (INSERT ...) INSERT ...`). Bind
-    part n's column c as `chained_arrays` names it (`t<n>_<c>`), so that two tables' columns of the same name
-    stay apart.
-
-    PostgreSQL runs all the parts in one snapshot: no part sees the rows another inserts, so none may depend on
-    reading them. Foreign keys between the parts are fine, in either order: PostgreSQL checks non-deferred
-    constraints when the whole statement ends, when every part's rows exist (and a reference to a row that
-    exists nowhere still fails; tests/integration/test_deal_won_batches.py)."""
-    inserts = [insert_from_arrays(table, columns, part_prefix(n)) for n, (table, columns) in enumerate(parts)]
-    *ctes, last = inserts
-    return last.add_cte(*(statement.cte(f"t{n}") for n, statement in enumerate(ctes)))
-
-
 def part_prefix(n: int) -> str:
-    """The prefix of part n's parameters in `chained_arrays`, for statements that chain parts their own way."""
+    """The prefix of part n's parameters in `chained_arrays`."""
     return f"t{n}_"
 
 
 def chained_arrays(parts: Sequence[tuple[Sequence[dict[str, Any]], Sequence[str]]]) -> dict[str, list[Any]]:
-    """The parameters of `insert_chain_from_arrays`: per part, its rows and its columns in the same order."""
+    """The parameters of several `insert_from_arrays` chained in one statement (each made with the prefix
+    `part_prefix(n)`), so that two tables' columns of the same name stay apart: per part, its rows and its
+    columns in the same order."""
     return {part_prefix(n) + c: [row[c] for row in rows] for n, (rows, columns) in enumerate(parts) for c in columns}
-
-
-async def insert_rows_together(session: AsyncSession, parts: Sequence[tuple[Table, Sequence[dict[str, Any]]]]
-                               ) -> None:
-    """`insert_rows` for several tables in one statement (one round trip), in the order given: a table whose
-    rows reference another's by a (non-deferred) foreign key may come before or after it. Each part's rows
-    all name the same columns; a part without rows is left out of the statement (its columns are unknown)."""
-    given = [(table, rows) for table, rows in parts if rows]
-    if not given:
-        return
-    shape = tuple((table, tuple(rows[0])) for table, rows in given)
-    parameters = chained_arrays([(rows, columns) for (_, rows), (_, columns) in zip(given, shape, strict=True)])
-    await session.execute(_chain_statement(shape), parameters)
-
-
-@lru_cache(maxsize=64)
-def _chain_statement(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> Insert:
-    """One statement object per list of tables and columns, for the reason `_insert_statement` gives."""
-    return insert_chain_from_arrays(shape)

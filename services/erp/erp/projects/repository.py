@@ -2,7 +2,8 @@ import uuid
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, func, select
+from sqlalchemy import CTE, ColumnElement, Select, Table, Uuid, all_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.billing.models import BillingSchedule, ScheduleItem
@@ -67,25 +68,32 @@ class ProjectRepository:
 @lru_cache(maxsize=8)
 def _insert_new_projects(shape: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]) -> Select[uuid.UUID]:
     """`WITH new_projects AS (INSERT INTO projects ... ON CONFLICT (deal_id) DO NOTHING RETURNING id, deal_id),
-    new_schedules AS (INSERT INTO billing_schedules ... WHERE project_id IN new_projects RETURNING id),
-    new_items AS (INSERT INTO schedule_items ... WHERE schedule_id IN new_schedules) SELECT deal_id FROM
-    new_projects`; without items (a run of time-and-materials deals only), without the last part. The parts
-    bind their arrays as `chained_arrays` names them.
+    new_schedules AS (INSERT INTO billing_schedules ...), new_items AS (INSERT INTO schedule_items ...) SELECT
+    deal_id FROM new_projects`; without items (a run of time-and-materials deals only), without the last part.
+    The parts bind their arrays as `chained_arrays` names them.
 
     The unique index on `projects.deal_id` decides which projects are new, also against a peer inserting the
-    same deal at the same moment (ON CONFLICT waits for it). The schedules' and items' foreign keys are checked
-    when the statement ends, when all its rows exist. Built once per shape, like the bulk statements."""
+    same deal at the same moment (ON CONFLICT waits for it). A schedule is left out with the project it came
+    with, an item with its schedule; a row referring to anything else is inserted, so that its foreign key is
+    checked when the statement ends (when all its rows exist) and a reference to a row that exists nowhere
+    fails instead of vanishing. Built once per shape, like the bulk statements."""
     project_columns, schedule_columns, item_columns = shape
     projects, schedules, items = (cast(Table, model.__table__) for model in (Project, BillingSchedule, ScheduleItem))
     new_projects = (insert_from_arrays(projects, project_columns, part_prefix(0))
                     .on_conflict_do_nothing(index_elements=[projects.c.deal_id])
                     .returning(projects.c.id, projects.c.deal_id).cte("new_projects"))
     new_schedules = (insert_from_arrays(schedules, schedule_columns, part_prefix(1),
-                                        where=lambda rows: rows.c.project_id.in_(select(new_projects.c.id)))
+                                        where=lambda rows: _unless_left_out(rows.c.project_id, new_projects, 0))
                      .returning(schedules.c.id).cte("new_schedules"))
     statement = select(new_projects.c.deal_id).add_cte(new_schedules)
     if item_columns:
         new_items = insert_from_arrays(items, item_columns, part_prefix(2),
-                                       where=lambda rows: rows.c.schedule_id.in_(select(new_schedules.c.id)))
+                                       where=lambda rows: _unless_left_out(rows.c.schedule_id, new_schedules, 1))
         statement = statement.add_cte(new_items.cte("new_items"))
     return statement
+
+
+def _unless_left_out(reference: ColumnElement[uuid.UUID], inserted: CTE, part: int) -> ColumnElement[bool]:
+    """The row's parent was inserted, or was not among the rows offered in `part` (the ids bound there)."""
+    offered = bindparam(part_prefix(part) + "id", type_=ARRAY(Uuid()))
+    return reference.in_(select(inserted.c.id)) | (reference != all_(offered))
