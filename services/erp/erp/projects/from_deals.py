@@ -8,9 +8,9 @@ billing schedule and one project.created event caused by its own deal.won. What 
 statements: three per run (clients claimed, clients locked, one insert of projects, schedules and items)
 instead of several per event.
 
-One difference no test can see: the clients are claimed for every deal of the run, also for a deal that turns
-out to have a project already, whose company is then known to the ERP anyway (its project's client, or the
-replica of the CRM's companies).
+One difference from the per-event handler: the clients are claimed for every deal of the run, also for a deal
+that turns out to have a project already. Its company has a client by then anyway (its project's, or the
+replica's of the CRM's companies), so the claim finds it and changes nothing.
 """
 
 import uuid
@@ -31,7 +31,7 @@ from throughline_messaging.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
-class _NewProject:
+class _OfferedProject:
     ctx: HandlerContext
     won: DealWonV1
     project_id: uuid.UUID
@@ -70,9 +70,10 @@ async def projects_from_won_deals(uow: UnitOfWork, contexts: list[HandlerContext
         ), p.ctx.cause)
 
 
-def _offer(ctx: HandlerContext) -> _NewProject:
+def _offer(ctx: HandlerContext) -> _OfferedProject:
     won = _won(ctx)
-    return _NewProject(ctx, won, uuid.uuid4(), plan_schedule(won.billing, won.amount, won.currency, won.won_at.date()))
+    plan = plan_schedule(won.billing, won.amount, won.currency, won.won_at.date())
+    return _OfferedProject(ctx, won, uuid.uuid4(), plan)
 
 
 def _won(ctx: HandlerContext) -> DealWonV1:
@@ -80,7 +81,7 @@ def _won(ctx: HandlerContext) -> DealWonV1:
     return ctx.payload
 
 
-def _project_row(p: _NewProject, client_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+def _project_row(p: _OfferedProject, client_id: uuid.UUID, now: datetime) -> dict[str, Any]:
     won = p.won
     return {"id": p.project_id, "name": won.title, "client_id": client_id, "deal_id": won.deal_id,
             "owner_id": won.owner_id, "status": "active", "budget_amount": round_money(won.amount, won.currency),
@@ -88,7 +89,7 @@ def _project_row(p: _NewProject, client_id: uuid.UUID, now: datetime) -> dict[st
             "updated_at": now}
 
 
-def _schedule_row(p: _NewProject, schedule_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+def _schedule_row(p: _OfferedProject, schedule_id: uuid.UUID, now: datetime) -> dict[str, Any]:
     won, plan = p.won, p.plan
     return {"id": schedule_id, "project_id": p.project_id, "billing_type": plan.billing_type,
             "currency": won.currency, "total": schedule_total(plan, round_money(won.amount, won.currency)),
