@@ -13,7 +13,7 @@ from throughline_messaging.db import new_engine
 from throughline_messaging.relay import OutboxRelay
 from throughline_messaging.tables import outbox_table
 
-LINGER = 0.005
+LINGER = 0.002
 
 
 class _PacedRelay(OutboxRelay):

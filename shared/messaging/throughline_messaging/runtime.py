@@ -49,7 +49,7 @@ class RuntimeConfig:
     consumer_max_attempts: int = 3
     relay_batch_size: int = 1000
     relay_poll_interval: float = 1.0
-    relay_linger: float = 0.005  # seconds a busy relay waits for more commits before a round (see OutboxRelay)
+    relay_linger: float = 0.002  # seconds a busy relay waits for more commits before a round (see OutboxRelay)
     outbox_lag_limit: timedelta = timedelta(seconds=30)
 
     @property
