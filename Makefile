@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PACKAGES := -e shared/events -e shared/messaging -e services/crm -e services/erp -e services/gateway -e .
 
-.PHONY: run test lint typecheck unit reset install lock clean-check bench bench-smoke
+.PHONY: run test lint typecheck audit unit reset install lock clean-check bench bench-smoke
 
 $(STAMP): requirements/constraints.txt requirements/dev.txt pyproject.toml */*/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -21,7 +21,7 @@ install: $(STAMP)
 run: $(STAMP)
 	@$(PY) -m devstack.stack
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck audit
 	@sh tests/web/ensure_chromium.sh
 	@mark=pytest-$$$$; THROUGHLINE_STACK=$$mark $(PY) -m pytest && THROUGHLINE_STACK=$$mark $(PY) -m devstack.leftovers
 	@$(MAKE) --no-print-directory bench-smoke
@@ -31,6 +31,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	@$(VENV)/bin/mypy
+
+# Every pinned dependency against PyPI's advisory data (devstack/audit.py says how, and what it cannot see).
+audit: $(STAMP)
+	@$(PY) -m devstack.audit
 
 unit: $(STAMP)
 	@$(PY) -m pytest tests/unit tests/contract
