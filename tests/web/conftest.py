@@ -29,7 +29,9 @@ DOC_SCREENSHOTS = _ROOT / "docs" / "screenshots"
 ADMIN = ("admin@example.com", "admin-test-password")
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this thread while it is open,
+# and a later package's fixture that calls asyncio.run() (a database migrated for the test) would then fail.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing: run tests/web/ensure_chromium.sh (apt-get install chromium)")

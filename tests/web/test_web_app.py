@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from devstack.stack import Stack
 from tests.support import wait_for
@@ -107,9 +108,15 @@ def test_drag_a_deal_to_won_and_see_its_project(page: Page, stack: Stack, base_u
         f"[data-deal-id='{deal['id']}']")).to_be_visible()
     shot(page, "pipeline")
 
-    page.locator(f"article.deal-card[data-deal-id='{deal['id']}']").drag_to(
-        page.locator("section.column[data-stage-name='Won']"))
     dialog = page.get_by_role("dialog")
+    for _ in range(3):  # as above: a re-render during the drag swallows it
+        page.locator(f"article.deal-card[data-deal-id='{deal['id']}']").drag_to(
+            page.locator("section.column[data-stage-name='Won']"))
+        try:
+            dialog.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
     expect(dialog).to_contain_text(f"Win “{title}”")
     dialog.get_by_label("Billing terms").select_option("fixed")
     dialog.get_by_label("Installments").fill("2")
