@@ -16,6 +16,8 @@ sends a comment every 15 s to keep proxies from closing it, and ends with `event
 access token expires: the client refreshes its token and reconnects. A client that cannot keep up
 (its queue of 1,000 events is full) is dropped with `event: overflow` and reconnects.
 
+The consumer starts with the first subscriber and stops `IDLE_STOP_SECONDS` after the last one left.
+
 Wiring (the gateway's app.py): `app.include_router(live.router)`; in the lifespan, `await start_live(app)`
 after start-up (optional: the hub also starts on the first subscriber) and `await stop_live(app)` at
 shutdown, before the engine is disposed.
@@ -48,6 +50,10 @@ QUEUE_SIZE = 1000
 KEEPALIVE_SECONDS = 15.0
 READY_WAIT_SECONDS = 10.0
 RETRY_MS = 3000
+# How long the consumer keeps reading after the last subscriber left: long enough for a page reload or a
+# token refresh to reconnect without a new consumer, short enough that a gateway nobody watches stops reading
+# every event of the system (decoding each, and the broker serving fetches over every partition).
+IDLE_STOP_SECONDS = 60.0
 
 
 @dataclass(eq=False)
@@ -63,9 +69,11 @@ class Subscriber:
 class LiveHub:
     """One process-wide consumer (no group, every partition, from the end) and its subscribers."""
 
-    def __init__(self, bootstrap_servers: str) -> None:
+    def __init__(self, bootstrap_servers: str, idle_stop_seconds: float = IDLE_STOP_SECONDS) -> None:
         self.bootstrap_servers = bootstrap_servers
+        self.idle_stop_seconds = idle_stop_seconds
         self.subscribers: set[Subscriber] = set()
+        self._unwatched_since: float | None = None  # when the last subscriber left
         self.ready = asyncio.Event()
         self.delivered = 0
         self._task: asyncio.Task[None] | None = None
@@ -94,11 +102,18 @@ class LiveHub:
     def subscribe(self, prefixes: tuple[str, ...]) -> Subscriber:
         subscriber = Subscriber(prefixes)
         self.subscribers.add(subscriber)
+        self._unwatched_since = None
         self.start()
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
+        if not self.subscribers and self._unwatched_since is None:
+            self._unwatched_since = time.monotonic()
+
+    def _unwatched_too_long(self) -> bool:
+        return (not self.subscribers and self._unwatched_since is not None
+                and time.monotonic() - self._unwatched_since >= self.idle_stop_seconds)
 
     def publish(self, event_type: str, event_id: str, envelope_json: str) -> None:
         message = f"id: {event_id}\nevent: {event_type}\ndata: {envelope_json}\n\n"
@@ -106,7 +121,7 @@ class LiveHub:
             if subscriber.wants(event_type) and not _offer(subscriber, message):
                 # Too slow to keep up: drop it rather than grow without bound; the client reconnects.
                 subscriber.overflowed = True
-                self.subscribers.discard(subscriber)
+                self.unsubscribe(subscriber)
         self.delivered += 1
 
     async def _run(self) -> None:
@@ -122,20 +137,29 @@ class LiveHub:
                 raise
             except Exception as exc:  # the broker went away: say so, wait, start again from the end
                 log.warning("live.consumer_failed", error=str(exc), retry_in=backoff)
+            else:  # nobody watched for a while: stop, unless somebody subscribed while the consumer stopped
+                backoff = 0.0
             finally:
                 self.ready.clear()
                 with contextlib.suppress(Exception):
                     await consumer.stop()
+            # No await between this check and the return: a subscriber arriving later finds the task done and
+            # starts a new one (`subscribe`), one arriving earlier keeps this one going.
+            if self._unwatched_too_long():
+                log.info("live.consumer_stopped_unwatched", idle_s=self.idle_stop_seconds)
+                return
             await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 10.0)
+            backoff = min(max(backoff * 2, 0.5), 10.0)
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         assigned = await self._assign(consumer)
         self.ready.set()
         log.info("live.consumer_ready", partitions=len(assigned))
         missing_checked = time.monotonic()
-        while True:
+        while not self._unwatched_too_long():
             batches = await consumer.getmany(timeout_ms=500, max_records=500)
+            if not self.subscribers:
+                continue  # between subscribers: nobody to decode for
             for records in batches.values():
                 for record in records:
                     self._forward(record.value)
