@@ -1,9 +1,10 @@
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.activities.models import Activity
+from throughline_messaging.paging import page_with_total
 
 
 class ActivityRepository:
@@ -30,7 +31,5 @@ class ActivityRepository:
             query = query.where(Activity.lead_id == lead_id)
         if kind:
             query = query.where(Activity.kind == kind)
-        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = await self.session.execute(
-            query.order_by(Activity.occurred_at.desc(), Activity.id).limit(limit).offset(offset))
-        return list(rows.scalars()), total
+        return await page_with_total(self.session, query, Activity.occurred_at.desc(), Activity.id, limit=limit,
+                                     offset=offset)

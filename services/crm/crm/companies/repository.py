@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.companies.models import Company, Contact
 from crm.deals.models import OPEN, Deal
+from throughline_messaging.paging import page_with_total
 
 
 class CompanyRepository:
@@ -50,9 +51,7 @@ class CompanyRepository:
             query = query.where(Company.duplicate_of.is_not(None))
         if owner_id:
             query = query.where(Company.owner_id == owner_id)
-        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = (await self.session.execute(query.order_by(Company.name, Company.id).limit(limit).offset(offset)))
-        return list(rows.scalars()), total
+        return await page_with_total(self.session, query, Company.name, Company.id, limit=limit, offset=offset)
 
 
 class ContactRepository:
@@ -88,10 +87,8 @@ class ContactRepository:
             query = query.where(Contact.company_id == company_id)
         if duplicates_only:
             query = query.where(Contact.duplicate_of.is_not(None))
-        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = await self.session.execute(
-            query.order_by(Contact.last_name, Contact.first_name, Contact.id).limit(limit).offset(offset))
-        return list(rows.scalars()), total
+        return await page_with_total(self.session, query, Contact.last_name, Contact.first_name, Contact.id,
+                                     limit=limit, offset=offset)
 
 
 def _escape_like(text: str) -> str:

@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.activities.models import Activity
 from crm.leads.models import AssignmentRule, Lead
+from throughline_messaging.paging import page_with_total
 
 SORTABLE = {"created_at": Lead.created_at, "score": Lead.score, "updated_at": Lead.updated_at}
 
@@ -45,10 +46,8 @@ class LeadRepository:
         if min_score is not None:
             query = query.where(Lead.score >= min_score)
         column = SORTABLE[sort]
-        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = await self.session.execute(
-            query.order_by(column.desc() if descending else column.asc(), Lead.id).limit(limit).offset(offset))
-        return list(rows.scalars()), total
+        return await page_with_total(self.session, query, column.desc() if descending else column.asc(), Lead.id,
+                                     limit=limit, offset=offset)
 
 
 class AssignmentRuleRepository:

@@ -1,10 +1,11 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.tasks.models import OPEN, Task
+from throughline_messaging.paging import page_with_total
 
 
 class TaskRepository:
@@ -33,9 +34,7 @@ class TaskRepository:
             query = query.where(Task.due_at >= due_from)
         if due_to is not None:
             query = query.where(Task.due_at < due_to)
-        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = await self.session.execute(query.order_by(Task.due_at, Task.id).limit(limit).offset(offset))
-        return list(rows.scalars()), total
+        return await page_with_total(self.session, query, Task.due_at, Task.id, limit=limit, offset=offset)
 
     async def open_due_between(self, assignee_id: str, start: datetime | None, end: datetime,
                                limit: int) -> list[Task]:

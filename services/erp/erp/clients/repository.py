@@ -1,11 +1,12 @@
 import uuid
 from functools import cache
 
-from sqlalchemy import Select, Uuid, any_, bindparam, func, select
+from sqlalchemy import Select, Uuid, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.clients.models import Client, ClientContact
+from throughline_messaging.paging import page_with_total
 
 
 class ClientRepository:
@@ -44,9 +45,7 @@ class ClientRepository:
             query = query.where(Client.crm_company_id == crm_company_id)
         if q:
             query = query.where(Client.name.ilike(f"%{_escape_like(q)}%"))
-        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = await self.session.execute(query.order_by(Client.name, Client.id).limit(limit).offset(offset))
-        return list(rows.scalars()), total
+        return await page_with_total(self.session, query, Client.name, Client.id, limit=limit, offset=offset)
 
 
 @cache

@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.cost_centers.models import CostCenter
+from throughline_messaging.paging import page_with_total
 
 
 class CostCenterRepository:
@@ -28,6 +29,4 @@ class CostCenterRepository:
         if q:
             pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             query = query.where(CostCenter.name.ilike(pattern) | CostCenter.code.ilike(pattern))
-        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = await self.session.execute(query.order_by(CostCenter.code, CostCenter.id).limit(limit).offset(offset))
-        return list(rows.scalars()), total
+        return await page_with_total(self.session, query, CostCenter.code, CostCenter.id, limit=limit, offset=offset)

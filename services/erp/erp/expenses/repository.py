@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.expenses.models import CategoryRule, Expense, ExpenseCategory, ExpenseHistory, ExpenseReceipt
+from throughline_messaging.paging import page_with_total
 
 
 class ExpenseRepository:
@@ -30,10 +31,8 @@ class ExpenseRepository:
         for name, value in filters.items():
             if value is not None:
                 query = query.where(getattr(Expense, name) == value)
-        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = await self.session.execute(query.order_by(Expense.expense_date.desc(), Expense.created_at.desc(),
-                                                         Expense.id).limit(limit).offset(offset))
-        return list(rows.scalars()), total
+        return await page_with_total(self.session, query, Expense.expense_date.desc(), Expense.created_at.desc(),
+                                     Expense.id, limit=limit, offset=offset)
 
     # --- categories and rules ---------------------------------------------------------------------
 

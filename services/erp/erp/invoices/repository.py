@@ -1,10 +1,11 @@
 import uuid
 from datetime import date
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.invoices.models import OPEN_STATUSES, Invoice, Payment
+from throughline_messaging.paging import page_with_total
 
 
 class InvoiceRepository:
@@ -62,14 +63,10 @@ class InvoiceRepository:
             query = query.where(Invoice.issue_date >= issued_from)
         if issued_to:
             query = query.where(Invoice.issue_date <= issued_to)
-        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = await self.session.execute(query.order_by(Invoice.created_at.desc(), Invoice.id)
-                                          .limit(limit).offset(offset))
-        return list(rows.scalars()), total
+        return await page_with_total(self.session, query, Invoice.created_at.desc(), Invoice.id,
+                                     limit=limit, offset=offset)
 
     async def payments_of(self, invoice_id: uuid.UUID, limit: int, offset: int) -> tuple[list[Payment], int]:
         query = select(Payment).where(Payment.invoice_id == invoice_id)
-        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = await self.session.execute(query.order_by(Payment.paid_on, Payment.created_at, Payment.id)
-                                          .limit(limit).offset(offset))
-        return list(rows.scalars()), total
+        return await page_with_total(self.session, query, Payment.paid_on, Payment.created_at, Payment.id,
+                                     limit=limit, offset=offset)

@@ -2,13 +2,14 @@ import uuid
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CTE, ColumnElement, Select, Table, Uuid, all_, bindparam, func, select
+from sqlalchemy import CTE, ColumnElement, Select, Table, Uuid, all_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.billing.models import BillingSchedule, ScheduleItem
 from erp.projects.models import Project
 from throughline_messaging.bulk import chained_arrays, insert_from_arrays, part_prefix
+from throughline_messaging.paging import page_with_total
 
 
 class ProjectRepository:
@@ -59,10 +60,8 @@ class ProjectRepository:
             query = query.where(Project.client_id == client_id)
         if status:
             query = query.where(Project.status == status)
-        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = await self.session.execute(query.order_by(Project.created_at.desc(), Project.id)
-                                          .limit(limit).offset(offset))
-        return list(rows.scalars()), total
+        return await page_with_total(self.session, query, Project.created_at.desc(), Project.id,
+                                     limit=limit, offset=offset)
 
 
 @lru_cache(maxsize=8)

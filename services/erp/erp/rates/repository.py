@@ -2,10 +2,11 @@ import uuid
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.rates.models import BillRate, Capacity, CostRate
+from throughline_messaging.paging import page_with_total
 
 Row = TypeVar("Row", CostRate, BillRate, Capacity)
 
@@ -41,7 +42,5 @@ class RateRepository:
         query = select(model)
         if key is not None:
             query = query.where(column == key)
-        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = await self.session.execute(query.order_by(column, model.effective_from.desc()).limit(limit)
-                                          .offset(offset))
-        return list(rows.scalars()), total
+        return await page_with_total(self.session, query, column, model.effective_from.desc(), limit=limit,
+                                     offset=offset)

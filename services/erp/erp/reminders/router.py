@@ -5,12 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from erp.reminders.models import Reminder
 from erp.reminders.service import deliver, run_reminders
 from throughline_messaging.auth import require_roles
 from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.paging import page_with_total
 from throughline_messaging.runtime import ServiceRuntime
 
 router = APIRouter(prefix="/api/erp", tags=["reminders"])
@@ -77,8 +78,7 @@ async def list_reminders(uow: UoW, principal: CurrentPrincipal, invoice_id: uuid
     query = select(Reminder)
     if invoice_id:
         query = query.where(Reminder.invoice_id == invoice_id)
-    total = (await uow.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    rows = await uow.session.execute(query.order_by(Reminder.created_at.desc(), Reminder.step.desc(), Reminder.id)
-                                     .limit(limit).offset(offset))
-    return ReminderPage(items=[ReminderOut.model_validate(r) for r in rows.scalars()], total=total, limit=limit,
+    rows, total = await page_with_total(uow.session, query, Reminder.created_at.desc(), Reminder.step.desc(),
+                                        Reminder.id, limit=limit, offset=offset)
+    return ReminderPage(items=[ReminderOut.model_validate(r) for r in rows], total=total, limit=limit,
                         offset=offset)

@@ -1,9 +1,10 @@
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db import ApiKey
+from throughline_messaging.paging import page_with_total
 
 
 class ApiKeyRepository:
@@ -21,6 +22,4 @@ class ApiKeyRepository:
         query = select(ApiKey)
         if revoked is not None:
             query = query.where(ApiKey.revoked_at.is_not(None) if revoked else ApiKey.revoked_at.is_(None))
-        total = int((await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one())
-        rows = await self.session.execute(query.order_by(ApiKey.created_at, ApiKey.id).limit(limit).offset(offset))
-        return list(rows.scalars()), total
+        return await page_with_total(self.session, query, ApiKey.created_at, ApiKey.id, limit=limit, offset=offset)

@@ -4,6 +4,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db import User
+from throughline_messaging.paging import page_with_total
 
 
 class UserRepository:
@@ -35,6 +36,4 @@ class UserRepository:
             query = query.where(User.role == role)
         if active is not None:
             query = query.where(User.active.is_(active))
-        total = int((await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one())
-        rows = await self.session.execute(query.order_by(User.created_at, User.id).limit(limit).offset(offset))
-        return list(rows.scalars()), total
+        return await page_with_total(self.session, query, User.created_at, User.id, limit=limit, offset=offset)
