@@ -130,26 +130,27 @@ class LiveHub:
             consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers, group_id=None,
                                         client_id="gateway-live", enable_auto_commit=False,
                                         auto_offset_reset="latest")
+            failed = False
             try:
                 await consumer.start()
-                await self._consume(consumer)
+                await self._consume(consumer)  # returns once nobody has watched for a while
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the broker went away: say so, wait, start again from the end
                 log.warning("live.consumer_failed", error=str(exc), retry_in=backoff)
-            else:  # nobody watched for a while: stop, unless somebody subscribed while the consumer stopped
-                backoff = 0.0
+                failed = True
             finally:
                 self.ready.clear()
                 with contextlib.suppress(Exception):
                     await consumer.stop()
             # No await between this check and the return: a subscriber arriving later finds the task done and
-            # starts a new one (`subscribe`), one arriving earlier keeps this one going.
+            # starts a new one (`subscribe`); one arriving while the consumer stopped keeps this task going.
             if self._unwatched_too_long():
                 log.info("live.consumer_stopped_unwatched", idle_s=self.idle_stop_seconds)
                 return
-            await asyncio.sleep(backoff)
-            backoff = min(max(backoff * 2, 0.5), 10.0)
+            if failed:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         assigned = await self._assign(consumer)
