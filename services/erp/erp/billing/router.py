@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from erp.billing.models import BillingRun, ScheduleItem
@@ -14,6 +14,7 @@ from erp.invoices.schemas import InvoiceOut
 from erp.projects.schemas import ScheduleItemOut
 from throughline_messaging.auth import require_roles
 from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.paging import page_with_total
 from throughline_messaging.problems import Conflict, NotFound
 
 router = APIRouter(prefix="/api/erp", tags=["billing"])
@@ -68,10 +69,9 @@ async def create_billing_run(body: BillingRunIn, uow: UoW, principal: CurrentPri
 async def list_billing_runs(uow: UoW, principal: CurrentPrincipal,
                             limit: Annotated[int, Query(ge=1, le=200)] = 50,
                             offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> BillingRunPage:
-    total = (await uow.session.execute(select(func.count()).select_from(BillingRun))).scalar_one()
-    rows = await uow.session.execute(select(BillingRun).order_by(BillingRun.created_at.desc(), BillingRun.id)
-                                     .limit(limit).offset(offset))
-    return BillingRunPage(items=[BillingRunOut.model_validate(r) for r in rows.scalars()], total=total,
+    rows, total = await page_with_total(uow.session, select(BillingRun), BillingRun.created_at.desc(), BillingRun.id,
+                                        limit=limit, offset=offset)
+    return BillingRunPage(items=[BillingRunOut.model_validate(r) for r in rows], total=total,
                           limit=limit, offset=offset)
 
 
