@@ -1,6 +1,5 @@
 """The FastAPI application every service process runs: its routers (for the api role), health, metrics."""
 
-import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Protocol
@@ -9,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Table
 
 from throughline_messaging.auth import TokenVerifier
+from throughline_messaging.collector import settle_after_start_up
 from throughline_messaging.consumer import Handler
 from throughline_messaging.http import install_http_plumbing
 from throughline_messaging.kafka import KafkaSettings
@@ -28,10 +28,7 @@ def service_app(*, title: str, config: RuntimeConfig, jwt_public_key: str, route
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
-        # What start-up built lives as long as the process; frozen, it stays out of the collector's full passes,
-        # which otherwise stall every request in flight (measured 50-250 ms per pass in the gateway, which does
-        # the same).
-        gc.freeze()
+        settle_after_start_up()
         try:
             yield
         finally:
