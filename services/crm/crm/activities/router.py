@@ -7,7 +7,7 @@ from crm.activities import service
 from crm.activities.repository import ActivityRepository
 from crm.activities.schemas import ActivityIn, ActivityOut, ActivityPage, Kind
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 
 router = APIRouter(prefix="/api/crm/activities", tags=["activities"])
 
@@ -21,7 +21,7 @@ async def log_activity(body: ActivityIn, uow: UoW, principal: CurrentPrincipal) 
 
 
 @router.get("", response_model=ActivityPage, summary="Activities, newest first")
-async def list_activities(uow: UoW, principal: CurrentPrincipal, company_id: uuid.UUID | None = None,
+async def list_activities(uow: ReadUoW, principal: CurrentPrincipal, company_id: uuid.UUID | None = None,
                           contact_id: uuid.UUID | None = None, deal_id: uuid.UUID | None = None,
                           lead_id: uuid.UUID | None = None, kind: Kind | None = None,
                           limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -33,7 +33,7 @@ async def list_activities(uow: UoW, principal: CurrentPrincipal, company_id: uui
 
 
 @router.get("/{activity_id}", response_model=ActivityOut, summary="One activity")
-async def get_activity(activity_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> ActivityOut:
+async def get_activity(activity_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> ActivityOut:
     return ActivityOut.model_validate(await service.get_activity(uow, activity_id))
 
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response
 from crm.automation import service
 from crm.automation.schemas import FiringOut, RuleIn, RuleOut, RulePatch, RunIn, RunOut
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 
 router = APIRouter(prefix="/api/crm", tags=["automation"])
 
@@ -19,12 +19,12 @@ async def create_rule(body: RuleIn, uow: UoW, principal: CurrentPrincipal) -> Ru
 
 
 @router.get("/automation-rules", response_model=list[RuleOut], summary="Automation rules")
-async def list_rules(uow: UoW, principal: CurrentPrincipal) -> list[RuleOut]:
+async def list_rules(uow: ReadUoW, principal: CurrentPrincipal) -> list[RuleOut]:
     return [RuleOut.model_validate(r) for r in await service.list_rules(uow)]
 
 
 @router.get("/automation-rules/{rule_id}", response_model=RuleOut, summary="One automation rule")
-async def get_rule(rule_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> RuleOut:
+async def get_rule(rule_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> RuleOut:
     return RuleOut.model_validate(await service.get_rule(uow, rule_id))
 
 
@@ -43,7 +43,7 @@ async def delete_rule(rule_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal)
 
 @router.get("/automation-rules/{rule_id}/firings", response_model=list[FiringOut],
             summary="When the rule fired, for which records")
-async def list_firings(rule_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal,
+async def list_firings(rule_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal,
                        record_id: uuid.UUID | None = None) -> list[FiringOut]:
     return [FiringOut.model_validate(f) for f in await service.firings(uow, rule_id, record_id)]
 

@@ -16,7 +16,7 @@ from crm.companies.schemas import (
     ContactPatch,
 )
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 
 router = APIRouter(prefix="/api/crm/companies", tags=["companies"])
 contacts_router = APIRouter(prefix="/api/crm/contacts", tags=["contacts"])
@@ -36,7 +36,7 @@ async def create_company(body: CompanyIn, uow: UoW, principal: CurrentPrincipal,
 
 
 @router.get("", response_model=CompanyPage, summary="List and search companies")
-async def list_companies(uow: UoW, principal: CurrentPrincipal,
+async def list_companies(uow: ReadUoW, principal: CurrentPrincipal,
                          q: Annotated[str | None, Query(max_length=200, description="name, domain or email")] = None,
                          owner_id: Annotated[str | None, Query(max_length=64)] = None,
                          duplicates: Annotated[bool, Query(description="only records flagged as duplicates")] = False,
@@ -47,7 +47,7 @@ async def list_companies(uow: UoW, principal: CurrentPrincipal,
 
 
 @router.get("/{company_id}", response_model=CompanyOut, summary="One company")
-async def get_company(company_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> CompanyOut:
+async def get_company(company_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> CompanyOut:
     return CompanyOut.model_validate(await service.get_company(uow, company_id))
 
 
@@ -74,7 +74,7 @@ async def create_contact(body: ContactIn, uow: UoW, principal: CurrentPrincipal,
 
 
 @contacts_router.get("", response_model=ContactPage, summary="List and search contacts")
-async def list_contacts(uow: UoW, principal: CurrentPrincipal,
+async def list_contacts(uow: ReadUoW, principal: CurrentPrincipal,
                         q: Annotated[str | None, Query(max_length=200, description="name, email or phone")] = None,
                         company_id: uuid.UUID | None = None,
                         duplicates: Annotated[bool, Query(description="only records flagged as duplicates")] = False,
@@ -85,7 +85,7 @@ async def list_contacts(uow: UoW, principal: CurrentPrincipal,
 
 
 @contacts_router.get("/{contact_id}", response_model=ContactOut, summary="One contact")
-async def get_contact(contact_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> ContactOut:
+async def get_contact(contact_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> ContactOut:
     return ContactOut.model_validate(await service.get_contact(uow, contact_id))
 
 

@@ -22,7 +22,7 @@ from crm.deals.schemas import (
 )
 from crm.settings import get_settings
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 from throughline_messaging.problems import Unprocessable
 
 router = APIRouter(prefix="/api/crm/deals", tags=["deals"])
@@ -38,7 +38,7 @@ async def create_deal(body: DealIn, uow: UoW, principal: CurrentPrincipal) -> De
 
 @router.get("", response_model=DealPage, summary="List deals with filters, sorting and pagination")
 async def list_deals(
-    uow: UoW, principal: CurrentPrincipal,
+    uow: ReadUoW, principal: CurrentPrincipal,
     status: Literal["open", "won", "lost"] | None = None,
     stage_id: uuid.UUID | None = None,
     owner_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -72,7 +72,7 @@ async def list_deals(
 
 
 @router.get("/{deal_id}", response_model=DealOut, summary="One deal")
-async def get_deal(deal_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> DealOut:
+async def get_deal(deal_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> DealOut:
     return DealOut.model_validate(await service.get_deal(uow, deal_id))
 
 
@@ -113,7 +113,7 @@ async def reopen_deal(deal_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal,
 
 @router.get("/{deal_id}/stage-history", response_model=StageHistoryOut,
             summary="Every stage move: who, when, from, to, and time in each stage")
-async def stage_history(deal_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> StageHistoryOut:
+async def stage_history(deal_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> StageHistoryOut:
     deal, rows = await service.stage_history(uow, deal_id)
     return StageHistoryOut(deal_id=deal.id, current_stage_id=deal.stage_id,
                            seconds_in_current_stage=int((utcnow() - deal.stage_entered_at).total_seconds()),

@@ -21,7 +21,7 @@ from crm.leads.schemas import (
 )
 from crm.settings import get_settings
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 
 router = APIRouter(prefix="/api/crm/leads", tags=["leads"])
 capture_router = APIRouter(prefix="/api/crm/lead-capture", tags=["leads"])
@@ -37,7 +37,7 @@ async def create_lead(body: LeadIn, uow: UoW, principal: CurrentPrincipal) -> Le
 
 
 @router.get("", response_model=LeadPage, summary="List leads with filters, sorting and pagination")
-async def list_leads(uow: UoW, principal: CurrentPrincipal,
+async def list_leads(uow: ReadUoW, principal: CurrentPrincipal,
                      q: Annotated[str | None, Query(max_length=200, description="name, email or company")] = None,
                      status: Literal["new", "contacted", "qualified", "disqualified", "converted"] | None = None,
                      owner_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -54,7 +54,7 @@ async def list_leads(uow: UoW, principal: CurrentPrincipal,
 
 
 @router.get("/{lead_id}", response_model=LeadOut, summary="One lead with its explained score")
-async def get_lead(lead_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> LeadOut:
+async def get_lead(lead_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> LeadOut:
     return LeadOut.model_validate(await service.get_lead(uow, lead_id))
 
 
@@ -98,7 +98,7 @@ async def create_rule(body: AssignmentRuleIn, uow: UoW, principal: CurrentPrinci
 
 
 @rules_router.get("", response_model=list[AssignmentRuleOut], summary="Assignment rules in the order they are tried")
-async def list_rules(uow: UoW, principal: CurrentPrincipal) -> list[AssignmentRuleOut]:
+async def list_rules(uow: ReadUoW, principal: CurrentPrincipal) -> list[AssignmentRuleOut]:
     return [AssignmentRuleOut.model_validate(r) for r in await AssignmentRuleRepository(uow.session).list()]
 
 

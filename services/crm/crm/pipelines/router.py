@@ -6,7 +6,7 @@ from crm.pipelines import service
 from crm.pipelines.repository import PipelineRepository
 from crm.pipelines.schemas import NewStageIn, PipelineIn, PipelineOut, PipelinePatch, StagePatch
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 
 router = APIRouter(prefix="/api/crm/pipelines", tags=["pipelines"])
 
@@ -14,7 +14,7 @@ WRITERS = ("sales",)
 
 
 @router.get("", response_model=list[PipelineOut], summary="Pipelines with their stages in order")
-async def list_pipelines(uow: UoW, principal: CurrentPrincipal) -> list[PipelineOut]:
+async def list_pipelines(uow: ReadUoW, principal: CurrentPrincipal) -> list[PipelineOut]:
     return [PipelineOut.model_validate(p) for p in await PipelineRepository(uow.session).all()]
 
 
@@ -25,7 +25,7 @@ async def create_pipeline(body: PipelineIn, uow: UoW, principal: CurrentPrincipa
 
 
 @router.get("/{pipeline_id}", response_model=PipelineOut, summary="One pipeline with its stages")
-async def get_pipeline(pipeline_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> PipelineOut:
+async def get_pipeline(pipeline_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> PipelineOut:
     return PipelineOut.model_validate(await service.get_pipeline(uow, pipeline_id))
 
 

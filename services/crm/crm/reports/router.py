@@ -6,14 +6,14 @@ from fastapi import APIRouter, Query
 
 from crm.reports import service
 from crm.reports.schemas import Forecast
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW
 
 router = APIRouter(prefix="/api/crm/reports", tags=["reports"])
 
 
 @router.get("/forecast", response_model=Forecast,
             summary="Weighted forecast of open deals by close month and owner; stage conversion and time in stage")
-async def get_forecast(uow: UoW, principal: CurrentPrincipal, pipeline_id: uuid.UUID | None = None,
+async def get_forecast(uow: ReadUoW, principal: CurrentPrincipal, pipeline_id: uuid.UUID | None = None,
                        owner_id: Annotated[str | None, Query(max_length=64)] = None,
                        close_from: date | None = None, close_to: date | None = None) -> Forecast:
     return await service.forecast(uow, pipeline_id=pipeline_id, owner_id=owner_id, close_from=close_from,

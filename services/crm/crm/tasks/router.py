@@ -7,7 +7,7 @@ from crm.tasks import service
 from crm.tasks.repository import TaskRepository
 from crm.tasks.schemas import DueLists, TaskIn, TaskOut, TaskPage, TaskPatch
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 
 router = APIRouter(prefix="/api/crm/tasks", tags=["tasks"])
 
@@ -21,7 +21,7 @@ async def create_task(body: TaskIn, uow: UoW, principal: CurrentPrincipal) -> Ta
 
 
 @router.get("", response_model=TaskPage, summary="Tasks by due date, with filters")
-async def list_tasks(uow: UoW, principal: CurrentPrincipal,
+async def list_tasks(uow: ReadUoW, principal: CurrentPrincipal,
                      assignee_id: Annotated[str | None, Query(max_length=64)] = None,
                      status: Literal["open", "done"] | None = None, company_id: uuid.UUID | None = None,
                      contact_id: uuid.UUID | None = None, deal_id: uuid.UUID | None = None,
@@ -35,7 +35,7 @@ async def list_tasks(uow: UoW, principal: CurrentPrincipal,
 
 
 @router.get("/due", response_model=DueLists, summary="A user's open tasks: overdue, due today, upcoming")
-async def due(uow: UoW, principal: CurrentPrincipal,
+async def due(uow: ReadUoW, principal: CurrentPrincipal,
               assignee_id: Annotated[str | None, Query(max_length=64, description="Default: the caller")] = None,
               tz: Annotated[str, Query(max_length=64, description="IANA time zone that defines 'today'")] = "UTC",
               days: Annotated[int, Query(ge=1, le=90, description="How far 'upcoming' looks ahead")] = 7) -> DueLists:
@@ -48,7 +48,7 @@ async def due(uow: UoW, principal: CurrentPrincipal,
 
 
 @router.get("/{task_id}", response_model=TaskOut, summary="One task")
-async def get_task(task_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> TaskOut:
+async def get_task(task_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> TaskOut:
     return TaskOut.model_validate(await service.get_task(uow, task_id))
 
 

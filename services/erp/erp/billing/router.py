@@ -13,7 +13,7 @@ from erp.db import utcnow
 from erp.invoices.schemas import InvoiceOut
 from erp.projects.schemas import ScheduleItemOut
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 from throughline_messaging.paging import page_with_total
 from throughline_messaging.problems import Conflict, NotFound
 
@@ -66,7 +66,7 @@ async def create_billing_run(body: BillingRunIn, uow: UoW, principal: CurrentPri
 
 
 @router.get("/billing-runs", response_model=BillingRunPage, summary="Past billing runs, newest first")
-async def list_billing_runs(uow: UoW, principal: CurrentPrincipal,
+async def list_billing_runs(uow: ReadUoW, principal: CurrentPrincipal,
                             limit: Annotated[int, Query(ge=1, le=200)] = 50,
                             offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> BillingRunPage:
     rows, total = await page_with_total(uow.session, select(BillingRun), BillingRun.created_at.desc(), BillingRun.id,
@@ -76,7 +76,7 @@ async def list_billing_runs(uow: UoW, principal: CurrentPrincipal,
 
 
 @router.get("/billing-runs/{run_id}", response_model=BillingRunOut, summary="One billing run")
-async def get_billing_run(run_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> BillingRunOut:
+async def get_billing_run(run_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> BillingRunOut:
     run = await uow.session.get(BillingRun, run_id)
     if run is None:
         raise NotFound(f"Billing run {run_id} does not exist.")

@@ -7,14 +7,14 @@ from erp.clients.repository import ClientRepository
 from erp.clients.schemas import ClientBillingIn, ClientOut, ClientPage, ContactOut
 from throughline_events.currencies import MINOR_UNITS
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 from throughline_messaging.problems import NotFound, Unprocessable
 
 router = APIRouter(prefix="/api/erp/clients", tags=["clients"])
 
 
 @router.get("", response_model=ClientPage, summary="Clients (replicated from CRM companies)")
-async def list_clients(uow: UoW, principal: CurrentPrincipal,
+async def list_clients(uow: ReadUoW, principal: CurrentPrincipal,
                        q: Annotated[str | None, Query(max_length=200)] = None,
                        crm_company_id: Annotated[uuid.UUID | None, Query(description="the CRM company")] = None,
                        limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -24,7 +24,7 @@ async def list_clients(uow: UoW, principal: CurrentPrincipal,
 
 
 @router.get("/{client_id}", response_model=ClientOut, summary="One client")
-async def get_client(client_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> ClientOut:
+async def get_client(client_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> ClientOut:
     client = await ClientRepository(uow.session).get(client_id)
     if client is None:
         raise NotFound(f"Client {client_id} does not exist.")
@@ -33,7 +33,7 @@ async def get_client(client_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal
 
 @router.get("/{client_id}/contacts", response_model=list[ContactOut],
             summary="The client's contacts (replicated from CRM contacts)")
-async def get_client_contacts(client_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal,
+async def get_client_contacts(client_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal,
                               include_deleted: bool = False) -> list[ContactOut]:
     clients = ClientRepository(uow.session)
     client = await clients.get(client_id)

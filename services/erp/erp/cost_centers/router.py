@@ -7,14 +7,14 @@ from erp.cost_centers.repository import CostCenterRepository
 from erp.cost_centers.schemas import CostCenterIn, CostCenterOut, CostCenterPage, CostCenterPatch
 from erp.cost_centers.service import create_cost_center, update_cost_center
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 from throughline_messaging.problems import NotFound
 
 router = APIRouter(prefix="/api/erp/cost-centers", tags=["cost centers"])
 
 
 @router.get("", response_model=CostCenterPage, summary="Cost centers, filterable by active and text")
-async def list_cost_centers(uow: UoW, principal: CurrentPrincipal, active: bool | None = None,
+async def list_cost_centers(uow: ReadUoW, principal: CurrentPrincipal, active: bool | None = None,
                             q: Annotated[str | None, Query(max_length=200)] = None,
                             limit: Annotated[int, Query(ge=1, le=200)] = 50,
                             offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> CostCenterPage:
@@ -30,7 +30,7 @@ async def post_cost_center(body: CostCenterIn, uow: UoW, principal: CurrentPrinc
 
 
 @router.get("/{center_id}", response_model=CostCenterOut, summary="One cost center")
-async def get_cost_center(center_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> CostCenterOut:
+async def get_cost_center(center_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> CostCenterOut:
     center = await CostCenterRepository(uow.session).get(center_id)
     if center is None:
         raise NotFound(f"Cost center {center_id} does not exist.")

@@ -40,7 +40,7 @@ from erp.expenses.service import (
 from erp.projects.repository import ProjectRepository
 from erp.settings import get_settings
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 from throughline_messaging.problems import NotFound
 
 router = APIRouter(prefix="/api/erp/expenses", tags=["expenses"])
@@ -51,7 +51,7 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 @router.get("", response_model=ExpensePage, summary="Expenses, filterable")
-async def list_expenses(uow: UoW, principal: CurrentPrincipal, status: ExpenseStatus | None = None,
+async def list_expenses(uow: ReadUoW, principal: CurrentPrincipal, status: ExpenseStatus | None = None,
                         project_id: uuid.UUID | None = None, cost_center_id: uuid.UUID | None = None,
                         category_id: uuid.UUID | None = None,
                         submitted_by: Annotated[str | None, Query(max_length=64)] = None,
@@ -73,7 +73,7 @@ async def post_expense(body: ExpenseIn, uow: UoW, principal: CurrentPrincipal) -
 
 
 @router.get("/{expense_id}", response_model=ExpenseOut, summary="One expense")
-async def get_expense(expense_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> ExpenseOut:
+async def get_expense(expense_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> ExpenseOut:
     expense = await ExpenseRepository(uow.session).get(expense_id)
     if expense is None:
         raise NotFound(f"Expense {expense_id} does not exist.")
@@ -89,7 +89,7 @@ async def patch_expense(expense_id: uuid.UUID, body: ExpensePatch, uow: UoW,
 
 @router.get("/{expense_id}/history", response_model=list[HistoryOut],
             summary="Every step of the expense: created, updated, receipt, submitted, approved, rejected, reimbursed")
-async def get_history(expense_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> list[HistoryOut]:
+async def get_history(expense_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> list[HistoryOut]:
     repo = ExpenseRepository(uow.session)
     if await repo.get(expense_id) is None:
         raise NotFound(f"Expense {expense_id} does not exist.")
@@ -108,7 +108,7 @@ async def post_receipt(expense_id: uuid.UUID, file: Annotated[UploadFile, File()
 
 @router.get("/{expense_id}/receipt", summary="The receipt file as uploaded",
             responses={200: {"content": {"application/pdf": {}, "image/*": {}}}})
-async def get_receipt(expense_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> Response:
+async def get_receipt(expense_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> Response:
     receipt = await ExpenseRepository(uow.session).receipt(expense_id)
     if receipt is None:
         raise NotFound(f"Expense {expense_id} has no receipt.")
@@ -152,7 +152,7 @@ async def post_reimburse(expense_id: uuid.UUID, uow: UoW, principal: CurrentPrin
 
 @categories_router.get("/projects/{project_id}/unbilled-expenses", response_model=ExpensePage,
                        summary="Approved billable expenses of a project not yet on an invoice")
-async def unbilled_expenses(project_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal,
+async def unbilled_expenses(project_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal,
                             limit: Limit = 200, offset: Offset = 0) -> ExpensePage:
     if await ProjectRepository(uow.session).get(project_id) is None:
         raise NotFound(f"Project {project_id} does not exist.")
@@ -162,7 +162,7 @@ async def unbilled_expenses(project_id: uuid.UUID, uow: UoW, principal: CurrentP
 
 
 @categories_router.get("/expense-categories", response_model=list[CategoryOut], summary="Expense categories")
-async def list_categories(uow: UoW, principal: CurrentPrincipal) -> list[CategoryOut]:
+async def list_categories(uow: ReadUoW, principal: CurrentPrincipal) -> list[CategoryOut]:
     return [CategoryOut.model_validate(c) for c in await ExpenseRepository(uow.session).categories()]
 
 
@@ -175,7 +175,7 @@ async def post_category(body: CategoryIn, uow: UoW, principal: CurrentPrincipal)
 
 @categories_router.get("/expense-categories/suggest", response_model=CategorySuggestion,
                        summary="The category the rules would give a merchant and description")
-async def suggest_category(uow: UoW, principal: CurrentPrincipal,
+async def suggest_category(uow: ReadUoW, principal: CurrentPrincipal,
                            merchant: Annotated[str | None, Query(max_length=200)] = None,
                            description: Annotated[str | None, Query(max_length=2000)] = None
                            ) -> CategorySuggestion:
@@ -188,7 +188,7 @@ async def suggest_category(uow: UoW, principal: CurrentPrincipal,
 
 @categories_router.get("/expense-category-rules", response_model=list[CategoryRuleOut],
                        summary="Auto-categorisation rules, in the order they are tried")
-async def list_rules(uow: UoW, principal: CurrentPrincipal) -> list[CategoryRuleOut]:
+async def list_rules(uow: ReadUoW, principal: CurrentPrincipal) -> list[CategoryRuleOut]:
     return [CategoryRuleOut.model_validate(r) for r in await ExpenseRepository(uow.session).rules()]
 
 

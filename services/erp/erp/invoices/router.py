@@ -25,7 +25,7 @@ from erp.invoices.schemas import (
     VoidIn,
 )
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 from throughline_messaging.problems import NotFound
 
 router = APIRouter(prefix="/api/erp/invoices", tags=["invoices"])
@@ -48,7 +48,7 @@ async def _get(uow: UoW, invoice_id: uuid.UUID) -> Invoice:
 
 @router.get("", response_model=InvoicePage,
             summary="Invoices and credit notes; `overdue=true` lists those past due (as of `as_of`, default today)")
-async def list_invoices(uow: UoW, principal: CurrentPrincipal, status: Status | None = None,
+async def list_invoices(uow: ReadUoW, principal: CurrentPrincipal, status: Status | None = None,
                         kind: Literal["invoice", "credit_note"] | None = None, client_id: uuid.UUID | None = None,
                         project_id: uuid.UUID | None = None, deal_id: uuid.UUID | None = None,
                         credit_of_id: uuid.UUID | None = None,
@@ -70,7 +70,7 @@ async def create_invoice(body: InvoiceIn, uow: UoW, principal: CurrentPrincipal)
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, summary="One invoice or credit note")
-async def get_invoice(invoice_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> InvoiceOut:
+async def get_invoice(invoice_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> InvoiceOut:
     return out(await _get(uow, invoice_id))
 
 
@@ -105,7 +105,7 @@ async def record_payment(invoice_id: uuid.UUID, body: PaymentIn, uow: UoW,
 
 
 @router.get("/{invoice_id}/payments", response_model=PaymentPage, summary="The payments of an invoice")
-async def list_payments(invoice_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal,
+async def list_payments(invoice_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal,
                         limit: Annotated[int, Query(ge=1, le=200)] = 50,
                         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> PaymentPage:
     await _get(uow, invoice_id)
@@ -130,7 +130,7 @@ async def create_credit_note(invoice_id: uuid.UUID, body: CreditNoteIn, uow: UoW
 
 @router.get("/{invoice_id}/pdf", response_class=Response, summary="The invoice as a PDF document",
             responses={200: {"content": {"application/pdf": {}}}})
-async def invoice_pdf(invoice_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> Response:
+async def invoice_pdf(invoice_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> Response:
     invoice = await _get(uow, invoice_id)
     client = await uow.session.get(Client, invoice.client_id)
     assert client is not None
@@ -143,7 +143,7 @@ async def invoice_pdf(invoice_id: uuid.UUID, uow: UoW, principal: CurrentPrincip
 
 
 @router.get("/{invoice_id}/html", response_class=HTMLResponse, summary="The invoice as a printable HTML page")
-async def invoice_html(invoice_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> HTMLResponse:
+async def invoice_html(invoice_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> HTMLResponse:
     invoice = await _get(uow, invoice_id)
     client = await uow.session.get(Client, invoice.client_id)
     assert client is not None

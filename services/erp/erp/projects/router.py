@@ -7,7 +7,7 @@ from erp.projects.repository import ProjectRepository
 from erp.projects.schemas import BillingScheduleOut, ProjectIn, ProjectOut, ProjectPage, ProjectPatch
 from erp.projects.service import create_project, update_project
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 from throughline_messaging.problems import NotFound
 
 router = APIRouter(prefix="/api/erp/projects", tags=["projects"])
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/erp/projects", tags=["projects"])
 
 @router.get("", response_model=ProjectPage,
             summary="Projects, filterable by deal, client, cost center and status")
-async def list_projects(uow: UoW, principal: CurrentPrincipal, deal_id: uuid.UUID | None = None,
+async def list_projects(uow: ReadUoW, principal: CurrentPrincipal, deal_id: uuid.UUID | None = None,
                         client_id: uuid.UUID | None = None, cost_center_id: uuid.UUID | None = None,
                         status: Literal["active", "on_hold", "completed", "cancelled"] | None = None,
                         limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -42,7 +42,7 @@ async def patch_project(project_id: uuid.UUID, body: ProjectPatch, uow: UoW,
 
 
 @router.get("/{project_id}", response_model=ProjectOut, summary="One project")
-async def get_project(project_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> ProjectOut:
+async def get_project(project_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> ProjectOut:
     project = await ProjectRepository(uow.session).get(project_id)
     if project is None:
         raise NotFound(f"Project {project_id} does not exist.")
@@ -51,7 +51,7 @@ async def get_project(project_id: uuid.UUID, uow: UoW, principal: CurrentPrincip
 
 @router.get("/{project_id}/billing-schedule", response_model=BillingScheduleOut,
             summary="The project's billing schedule and its items")
-async def get_billing_schedule(project_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> BillingScheduleOut:
+async def get_billing_schedule(project_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> BillingScheduleOut:
     schedule = await ProjectRepository(uow.session).schedule_of(project_id)
     if schedule is None:
         raise NotFound(f"Project {project_id} has no billing schedule.")

@@ -19,7 +19,7 @@ from erp.rates.schemas import (
 )
 from erp.rates.service import create_bill_rate, create_capacity, create_cost_rate, delete_row
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 from throughline_messaging.problems import NotFound
 
 router = APIRouter(prefix="/api/erp", tags=["rates and capacity"])
@@ -30,7 +30,7 @@ UserId = Annotated[str | None, Query(max_length=64)]
 
 
 @router.get("/cost-rates", response_model=CostRatePage, summary="Cost rates per person (dated series)")
-async def list_cost_rates(uow: UoW, principal: CurrentPrincipal, user_id: UserId = None, limit: Limit = 50,
+async def list_cost_rates(uow: ReadUoW, principal: CurrentPrincipal, user_id: UserId = None, limit: Limit = 50,
                           offset: Offset = 0) -> CostRatePage:
     items, total = await RateRepository(uow.session).search(CostRate, user_id, limit, offset)
     return CostRatePage(items=[CostRateOut.model_validate(r) for r in items], total=total, limit=limit,
@@ -38,7 +38,7 @@ async def list_cost_rates(uow: UoW, principal: CurrentPrincipal, user_id: UserId
 
 
 @router.get("/cost-rates/effective", response_model=CostRateOut, summary="A person's cost rate on a date")
-async def effective_cost_rate(uow: UoW, principal: CurrentPrincipal,
+async def effective_cost_rate(uow: ReadUoW, principal: CurrentPrincipal,
                               user_id: Annotated[str, Query(max_length=64)], on: date) -> CostRateOut:
     rate = await RateRepository(uow.session).effective(CostRate, user_id, on)
     if rate is None:
@@ -62,7 +62,7 @@ async def remove_cost_rate(rate_id: uuid.UUID, uow: UoW, principal: CurrentPrinc
 
 @router.get("/projects/{project_id}/bill-rates", response_model=list[BillRateOut],
             summary="A project's bill rates (dated series)")
-async def list_bill_rates(project_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> list[BillRateOut]:
+async def list_bill_rates(project_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> list[BillRateOut]:
     if await ProjectRepository(uow.session).get(project_id) is None:
         raise NotFound(f"Project {project_id} does not exist.")
     items, _ = await RateRepository(uow.session).search(BillRate, project_id, 200, 0)
@@ -86,7 +86,7 @@ async def remove_bill_rate(rate_id: uuid.UUID, uow: UoW, principal: CurrentPrinc
 
 
 @router.get("/capacities", response_model=CapacityPage, summary="Capacity per person per week (dated series)")
-async def list_capacities(uow: UoW, principal: CurrentPrincipal, user_id: UserId = None, limit: Limit = 50,
+async def list_capacities(uow: ReadUoW, principal: CurrentPrincipal, user_id: UserId = None, limit: Limit = 50,
                           offset: Offset = 0) -> CapacityPage:
     items, total = await RateRepository(uow.session).search(Capacity, user_id, limit, offset)
     return CapacityPage(items=[CapacityOut.model_validate(c) for c in items], total=total, limit=limit,

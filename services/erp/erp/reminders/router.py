@@ -10,7 +10,7 @@ from sqlalchemy import select
 from erp.reminders.models import Reminder
 from erp.reminders.service import deliver, run_reminders
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 from throughline_messaging.paging import page_with_total
 from throughline_messaging.runtime import ServiceRuntime
 
@@ -72,7 +72,7 @@ async def create_reminder_run(body: ReminderRunIn, uow: UoW, principal: CurrentP
 
 
 @router.get("/reminders", response_model=ReminderPage, summary="Every reminder sent: what, when, to whom")
-async def list_reminders(uow: UoW, principal: CurrentPrincipal, invoice_id: uuid.UUID | None = None,
+async def list_reminders(uow: ReadUoW, principal: CurrentPrincipal, invoice_id: uuid.UUID | None = None,
                          limit: Annotated[int, Query(ge=1, le=200)] = 50,
                          offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> ReminderPage:
     query = select(Reminder)

@@ -10,7 +10,7 @@ from erp.time_entries import service
 from erp.time_entries.models import TimeEntry
 from erp.time_entries.schemas import TimeEntryIn, TimeEntryOut, TimeEntryPage, TimeEntryPatch
 from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
+from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
 from throughline_messaging.problems import NotFound
 
 router = APIRouter(prefix="/api/erp/time-entries", tags=["time entries"])
@@ -19,7 +19,7 @@ WRITERS = ("project_manager", "finance")
 
 
 @router.get("", response_model=TimeEntryPage, summary="Time entries, filterable; `total_hours` sums all matches")
-async def list_time_entries(uow: UoW, principal: CurrentPrincipal, project_id: uuid.UUID | None = None,
+async def list_time_entries(uow: ReadUoW, principal: CurrentPrincipal, project_id: uuid.UUID | None = None,
                             person_id: Annotated[str | None, Query(max_length=64)] = None,
                             date_from: date | None = None, date_to: date | None = None,
                             billable: bool | None = None, status: Literal["open", "approved"] | None = None,
@@ -59,7 +59,7 @@ async def create_time_entry(body: TimeEntryIn, uow: UoW, principal: CurrentPrinc
 
 
 @router.get("/{entry_id}", response_model=TimeEntryOut, summary="One time entry")
-async def get_time_entry(entry_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> TimeEntryOut:
+async def get_time_entry(entry_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> TimeEntryOut:
     entry = await uow.session.get(TimeEntry, entry_id)
     if entry is None:
         raise NotFound(f"Time entry {entry_id} does not exist.")
