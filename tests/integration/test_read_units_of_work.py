@@ -11,14 +11,16 @@ from asyncpg.transaction import Transaction
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from sqlalchemy import event, text
+from sqlalchemy.pool import QueuePool
 
 from crm.app import api_routers as crm_routers
-from crm.db import outbox
+from crm.db import inbox, outbox
 from devstack.stack import Stack
 from erp.app import api_routers as erp_routers
 from throughline_messaging import deps
-from throughline_messaging.db import new_engine, new_session_factory
-from throughline_messaging.uow import OutboxWriter, UnitOfWork
+from throughline_messaging.kafka import KafkaSettings
+from throughline_messaging.runtime import RuntimeConfig, ServiceRuntime
+from throughline_messaging.uow import UnitOfWork
 
 # Reads that need a transaction, and why.
 TRANSACTIONAL_READS = {
@@ -66,23 +68,29 @@ async def test_a_read_unit_of_work_sends_no_begin_and_no_rollback(stack: Stack,
             await _original(transaction)
 
         monkeypatch.setattr(Transaction, method, logged)
-    engine = new_engine(stack.database_urls["crm"], pool_size=1)
+    runtime = ServiceRuntime(RuntimeConfig(  # the wiring the services use; started in no role
+        service="crm", database_url=stack.database_urls["crm"],
+        kafka=KafkaSettings(bootstrap_servers="unused:9092", client_id="read-uow-test"),
+        outbox=outbox, inbox=inbox, roles=frozenset({"api"}), consumer_group="unused", db_pool_size=1))
+    engine = runtime.engine
+    pool = cast(QueuePool, engine.sync_engine.pool)
     async with engine.connect() as connection:  # SQLAlchemy's first-connect queries, before the log starts
         await connection.execute(text("SELECT 1"))
     sent.clear()
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: sent.append(args[2].split()[0]))
-    sessions = new_session_factory(engine)
-    runtime = SimpleNamespace(uow=lambda: UnitOfWork(sessions, OutboxWriter("crm", outbox, "outbox_crm")))
     request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(runtime=runtime)))
     try:
         for reading in (deps._read_unit_of_work, deps._unit_of_work):
             sent.append(f"-- {reading.__name__}")
             units = cast(AsyncGenerator[UnitOfWork, None], reading(request))  # type: ignore[arg-type]
             uow = await anext(units)
+            assert pool.checkedout() == 0  # taken with the first statement, not before
             assert (await uow.session.execute(text("SELECT count(*) FROM deals"))).scalar_one() >= 0
             await uow.session.execute(text("SELECT 1"))
             await units.aclose()
+            assert pool.checkedin() == 1  # back in the pool (one connection: both use it)
     finally:
         await engine.dispose()
     assert sent == ["-- _read_unit_of_work", "SELECT", "SELECT",
                     "-- _unit_of_work", "SELECT", "BEGIN", "SELECT", "ROLLBACK"]
+

@@ -30,9 +30,9 @@ async def _read_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     ROLLBACK after the last, two round trips of a pooled connection fewer per request. Under READ COMMITTED,
     PostgreSQL's default and ours, each statement of a transaction reads its own snapshot anyway, so the
     transaction promised a read nothing more. Not for what needs one: `SET LOCAL`, server-side cursors
-    (`session.stream`), row locks, or any write."""
-    async with _runtime(request).uow() as uow:
-        await uow.without_transaction()
+    (`session.stream`), row locks, or any write. A request refused before its first statement (a bad token, a
+    missing role) takes no pooled connection."""
+    async with _runtime(request).read_uow() as uow:
         yield uow
 
 

@@ -67,6 +67,8 @@ class ServiceRuntime:
         self.engine: AsyncEngine = new_engine(config.database_url, pool_size=config.db_pool_size,
                                               application_name=config.process_name)
         self.session_factory: async_sessionmaker[AsyncSession] = new_session_factory(self.engine)
+        # The same pool; each statement its own transaction (no BEGIN, COMMIT or ROLLBACK): for reads.
+        self.read_session_factory = new_session_factory(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
         self.relay_signal = RelaySignal()
         self.writer = OutboxWriter(config.service, config.outbox, notify_channel=f"outbox_{config.service}")
         self.producer: AIOKafkaProducer | None = None
@@ -79,6 +81,10 @@ class ServiceRuntime:
     def uow(self) -> UnitOfWork:
         on_commit = self.relay_signal.set if "relay" in self.config.roles else None
         return UnitOfWork(self.session_factory, self.writer, on_commit=on_commit)
+
+    def read_uow(self) -> UnitOfWork:
+        """A unit of work for reading only (see `deps.ReadUoW`)."""
+        return UnitOfWork(self.read_session_factory, self.writer, autocommit=True)
 
     @property
     def needs_kafka(self) -> bool:

@@ -93,24 +93,29 @@ class UnitOfWork:
     """`async with uow: ...; await uow.commit()`; leaving without commit rolls back.
 
     `on_commit` runs after a commit that staged events (the in-process relay wake-up).
+
+    `autocommit`: the session factory's engine runs each statement as a transaction of its own (isolation level
+    AUTOCOMMIT), and this unit of work is as after `without_transaction()` from the start, except that it takes
+    a pooled connection only with its first statement (`ServiceRuntime.read_uow`).
     """
 
     session: AsyncSession
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], writer: OutboxWriter,
-                 on_commit: Callable[[], None] | None = None) -> None:
+                 on_commit: Callable[[], None] | None = None, *, autocommit: bool = False) -> None:
         self._session_factory = session_factory
         self._writer = writer
         self._on_commit = on_commit
         self._staged = 0
         self._recorded: list[RecordedEvent] = []
-        self._autocommit = False
+        self._starts_autocommit = autocommit
+        self._autocommit = autocommit
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
         self._staged = 0
         self._recorded = []
-        self._autocommit = False
+        self._autocommit = self._starts_autocommit
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
