@@ -162,13 +162,13 @@ class UnitOfWork:
         self._autocommit = True
 
     async def restart(self) -> None:
-        """Drop what this unit of work has read and recorded and start again with a new session (in a normal
-        transaction)."""
+        """Drop what this unit of work has read and recorded and start again with a new session, as it started
+        (in a normal transaction, unless it is an `autocommit` unit of work)."""
         await self.session.close()
         self.session = self._session_factory()
         self._staged = 0
         self._recorded = []
-        self._autocommit = False
+        self._autocommit = self._starts_autocommit
 
     def discard_events(self) -> None:
         """Forget events recorded by work that is being rolled back (a failed handler's savepoint)."""
