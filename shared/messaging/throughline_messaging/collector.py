@@ -5,7 +5,7 @@ import gc
 # Objects created since the collector's last pass before it passes again (Python's default: 700). A request
 # allocates thousands of container objects (ORM state, pydantic models, ASGI scopes), so at 700 the collector
 # ran several times within each request and traced objects that reference counting would free a moment later.
-# At 20,000 most of a request's objects are gone before a pass: 3-5 % less CPU per won deal across the system
+# At 20,000 most of a request's objects are gone before a pass: 2-5 % less CPU per won deal across the system
 # (docs/perf-notes/collector.md), and the same peak memory.
 YOUNG_GENERATION_THRESHOLD = 20_000
 
