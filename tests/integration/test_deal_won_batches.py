@@ -279,9 +279,9 @@ async def traced_sessions(stack: Stack) -> AsyncIterator[tuple[async_sessionmake
 
 async def test_a_run_of_won_deals_costs_three_statements_whatever_its_size(
         traced_sessions: tuple[async_sessionmaker[AsyncSession], list[str]]) -> None:
-    """The clients claimed, the clients locked, and ONE insert of the projects, their schedules and their items
-    that leaves out the deals with projects; the same three SQL texts (one prepared statement each) for 2 deals
-    and for 7, so no expanding IN."""
+    """The clients claimed, the clients locked, and ONE insert of the projects, their schedules, their items
+    and their project.created events that leaves out the deals with projects; the same three SQL texts (one
+    prepared statement each) for 2 deals and for 7, so no expanding IN; and nothing left to stage after them."""
     sessions, sent = traced_sessions
     texts: dict[int, list[str]] = {}
     for size in (2, 7):
@@ -292,11 +292,12 @@ async def test_a_run_of_won_deals_costs_three_statements_whatever_its_size(
             await won_deal.batch(uow, run)
             texts[size] = list(sent)
             await uow.stage_events()
+            assert sent == texts[size]  # the events went with the insert: no outbox INSERT of their own
             made = await what_was_made(uow, envelopes)
         assert sum(len(m["items"]) for m in made) > size  # items were made, and in that one statement
     statements = texts[7]
     assert [sql.split()[0] for sql in statements] == ["INSERT", "SELECT", "WITH"], statements
-    for table in ("projects", "billing_schedules", "schedule_items"):
+    for table in ("projects", "billing_schedules", "schedule_items", "outbox"):
         assert [sql for sql in statements if f"INSERT INTO {table} " in sql] == [statements[-1]], table
     assert texts[2] == texts[7]
 

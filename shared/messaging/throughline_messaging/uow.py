@@ -10,6 +10,7 @@ from typing import Any, Self
 from sqlalchemy import ColumnElement, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 from throughline_events import Envelope, EventPayload, encode, topic_for
 from throughline_messaging.aggregate import Cause, RecordedEvent, aggregates_with_events, pop_all_recorded
@@ -19,7 +20,8 @@ from throughline_messaging.context import causation_id_var, correlation_id_var, 
 OUTBOX_COLUMNS = ("event_id", "event_type", "topic", "message_key", "value", "headers")
 
 
-def insert_and_wake(outbox: Table, only_if: ColumnElement[bool] | None = None) -> Insert:
+def insert_and_wake(outbox: Table, only_if: ColumnElement[bool] | None = None,
+                    keep: Callable[[TableValuedAlias], ColumnElement[bool]] | None = None) -> Insert:
     """The outbox rows' INSERT, which also wakes the relays: `INSERT INTO outbox ... SELECT ... FROM unnest(...)
     WHERE (SELECT pg_notify(:notify_channel, '')) IS NOT NULL`. The subquery does not depend on the rows, so
     PostgreSQL runs it once per statement (an InitPlan), and it is always true. A notification is delivered at
@@ -27,8 +29,9 @@ def insert_and_wake(outbox: Table, only_if: ColumnElement[bool] | None = None) -
     transaction that commits outbox rows wakes the relays, without a round trip of its own.
 
     `only_if` (a condition on the statement's other CTEs) inserts the rows only when the change that caused them
-    happened in the same statement; its parameters come from `UnitOfWork.outbox_parameters`."""
-    rows = insert_from_arrays(outbox, OUTBOX_COLUMNS).select
+    happened in the same statement; `keep` (a condition on each row, given the unnested rows) only the rows whose
+    change happened. Their parameters come from `UnitOfWork.outbox_parameters`."""
+    rows = insert_from_arrays(outbox, OUTBOX_COLUMNS, where=keep).select
     assert rows is not None  # insert_from_arrays is an INSERT ... SELECT
     wake = select(func.pg_notify(bindparam("notify_channel"), "")).scalar_subquery()
     condition = wake.is_not(None) if only_if is None else only_if & wake.is_not(None)

@@ -5,8 +5,8 @@ the per-event handler applied to each in turn (tests/integration/test_deal_won_b
 a deal that already has a project, or that came earlier in the same run, is left alone; a company the ERP
 does not know yet becomes a client (the first deal naming it gives the name); every new project gets its
 billing schedule and one project.created event caused by its own deal.won. What changes is the number of
-statements: three per run (clients claimed, clients locked, one insert of projects, schedules and items)
-instead of several per event.
+statements: three per run (clients claimed, clients locked, one insert of projects, schedules, items and their
+events) instead of several per event.
 
 One difference from the per-event handler: the clients are claimed for every deal of the run, also for a deal
 that turns out to have a project already. Its company has a client by then anyway (its project's, or the
@@ -59,15 +59,14 @@ async def projects_from_won_deals(uow: UnitOfWork, contexts: list[HandlerContext
                        "due_date": i.due_date, "amount": i.amount, "status": "pending", "reached_at": None,
                        "invoice_id": None, "created_at": now, "updated_at": now}
                       for n, i in enumerate(p.plan.items, start=1)]
-    created = await ProjectRepository(uow.session).insert_new(project_rows, schedule_rows, item_rows)
+    # Every offered project's project.created goes into the insert, which keeps those of the projects it inserts.
     for p, row in zip(offered, project_rows, strict=True):
-        if p.won.deal_id not in created:
-            continue
         uow.record(project_created(
             project_id=p.project_id, name=row["name"], deal_id=p.won.deal_id, company_id=p.won.company.id,
             client_id=row["client_id"], budget=row["budget_amount"], currency=row["currency"],
             owner_id=row["owner_id"], plan=p.plan, now=now,
         ), p.ctx.cause)
+    await ProjectRepository(uow.session).insert_new(project_rows, schedule_rows, item_rows, uow.outbox_parameters())
 
 
 def _offer(ctx: HandlerContext) -> _OfferedProject:
