@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-PACKAGES := -e shared/events -e shared/messaging -e services/crm -e services/erp -e services/gateway -e .
+PACKAGES := -e shared/events -e shared/platform -e shared/messaging -e services/crm -e services/erp -e services/gateway -e .
 
 .PHONY: run test lint typecheck audit unit reset install lock clean-check bench bench-smoke
 

@@ -23,7 +23,7 @@ from devstack.stack import Stack
 from throughline_events import Envelope, encode, topic_for
 from throughline_events.billing import FixedInstallments
 from throughline_events.crm import CompanyRef, DealWonV1
-from throughline_messaging.db import asyncpg_dsn
+from throughline_platform.db import asyncpg_dsn
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,7 @@ class Stack:
     def migrate_database(self, database: str) -> None:
         """Alembic to head, in this process: no interpreter to start per database, and a database already at
         head (every start after the first) costs one query."""
-        from throughline_messaging.migrations import upgrade
+        from throughline_platform.migrations import upgrade
 
         try:
             upgrade(_package_dir(database) / "migrations", self.database_urls[database])
@@ -193,7 +193,7 @@ class Stack:
         for process in self.processes.values():
             process.start()
         # Our own import of Alembic and SQLAlchemy overlaps PostgreSQL's start too.
-        warm_up = threading.Thread(target=importlib.import_module, args=("throughline_messaging.migrations",),
+        warm_up = threading.Thread(target=importlib.import_module, args=("throughline_platform.migrations",),
                                    name="import-alembic", daemon=True)
         warm_up.start()
         self.start_infrastructure()

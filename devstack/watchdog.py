@@ -4,7 +4,7 @@ The servers are third-party binaries in sessions of their own: nothing in them n
 gone (a SIGKILLed `make run` or pytest), so they would run on, holding their ports, and the next start on the
 same data directory would fail. This small process, started by the supervisor, notices instead: once the
 supervisor is no longer its parent, it waits for the service processes to finish their own graceful shutdown
-(they watch the supervisor themselves: throughline_messaging.parent_watch), so that they can still reach the
+(they watch the supervisor themselves: throughline_platform.parent_watch), so that they can still reach the
 database and the broker while they drain, then stops the servers the way `Stack.stop` would, and exits.
 A supervisor that stops normally ends this process itself once everything is stopped.
 

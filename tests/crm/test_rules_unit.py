@@ -5,7 +5,7 @@ import pytest
 from crm.csvio.service import parse
 from crm.leads.capture import RateLimiter, TooManyRequests
 from crm.leads.scoring import score
-from throughline_messaging.problems import Unprocessable
+from throughline_platform.problems import Unprocessable
 
 
 def test_score_rules_and_cap() -> None:

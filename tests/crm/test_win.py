@@ -21,9 +21,9 @@ from crm.deals.models import WON, Deal
 from devstack.stack import Stack
 from tests.crm.helpers import suffix
 from tests.support import Api, fixed_terms
-from throughline_messaging.auth import Principal
-from throughline_messaging.db import new_engine, new_session_factory
 from throughline_messaging.uow import OutboxWriter, UnitOfWork
+from throughline_platform.auth import Principal
+from throughline_platform.db import new_engine, new_session_factory
 
 
 def _events(stack: Stack, deal_id: str) -> list[dict[str, Any]]:

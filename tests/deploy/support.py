@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("crm", "erp", "gateway")
 WORKER_SERVICES = ("crm", "erp")
 PORTS = {"crm": 8001, "erp": 8002, "gateway": 8000}
-# Environment read by the command line itself (throughline_messaging.service_cli, gateway.__main__).
+# Environment read by the command line itself (throughline_platform.service_cli, gateway.__main__).
 CLI_ENV = {"HOST", "PORT", "SERVICE_ROLES"}
 # Generic runtime environment every Python image may set.
 RUNTIME_ENV = {"PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"}
@@ -85,10 +85,10 @@ def run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> Invocation:
 
     import uvicorn
 
-    import throughline_messaging.migrations
+    import throughline_platform.migrations
 
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.update(kw, command="serve"))
-    monkeypatch.setattr(throughline_messaging.migrations, "upgrade", lambda *a: calls.update(command="migrate"))
+    monkeypatch.setattr(throughline_platform.migrations, "upgrade", lambda *a: calls.update(command="migrate"))
     try:
         if service == "gateway":
             import gateway.__main__
@@ -97,7 +97,7 @@ def run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> Invocation:
             monkeypatch.setattr(gateway.app, "create_app", lambda: object())
             gateway.__main__.main(args)
         else:
-            from throughline_messaging.service_cli import main
+            from throughline_platform.service_cli import main
 
             module = importlib.import_module(f"{service}.__main__")
             roles_seen: dict[str, frozenset[str]] = {}

@@ -11,7 +11,8 @@ import pytest
 
 from tests.deploy.support import PORTS, ROOT, SERVICES, run_cli
 
-SHARED = {"throughline-events": "shared/events", "throughline-messaging": "shared/messaging"}
+SHARED = {"throughline-events": "shared/events", "throughline-platform": "shared/platform",
+          "throughline-messaging": "shared/messaging"}
 
 
 @dataclass

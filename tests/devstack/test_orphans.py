@@ -62,7 +62,7 @@ def test_killing_the_supervisor_stops_every_process_it_started(tmp_path: Path) -
 def test_a_process_whose_supervisor_is_not_its_parent_any_more_sends_itself_sigterm() -> None:
     # As if re-parented: the "supervisor" pid is not our parent's, so the watch fires at its first check.
     orphan = subprocess.run([sys.executable, "-c", "import os, time\n"
-                             "from throughline_messaging.parent_watch import stop_when_parent_exits\n"
+                             "from throughline_platform.parent_watch import stop_when_parent_exits\n"
                              "stop_when_parent_exits(os.getppid() + 1)\n"
                              "time.sleep(20)"], timeout=15)
     assert orphan.returncode == -signal.SIGTERM

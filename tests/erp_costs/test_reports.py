@@ -267,7 +267,7 @@ def test_cash_flow_counts_schedule_items_not_yet_invoiced(stack: Stack, boss: Ro
 
 def test_round_half_even_in_sql_is_round_money(stack: Stack) -> None:
     """The profitability report rounds in PostgreSQL (migration 0005): it must round as `round_money` does."""
-    from erp.money import round_money
+    from throughline_events.money import round_money
 
     cases = [(Decimal(v), currency) for v in ("1.125", "1.135", "-1.125", "-1.135", "2.5", "3.5", "-2.5", "0.005",
                                               "0.015", "1.124999", "1.125001", "0", "1234.5678", "0.0050")

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from erp.expenses.amounts import check_money
 from erp.expenses.categorise import matching_rule
 from erp.reports.service import capacity_on, percent, periods
+from throughline_events.money import check_amount
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,12 @@ def test_rules_match_whole_words_in_their_field_by_priority_then_length() -> Non
 
 
 def test_check_money_refuses_unknown_currencies_and_extra_decimals() -> None:
-    assert check_money(Decimal("10.5"), "EUR") == Decimal("10.50")
-    assert check_money(Decimal("1500"), "JPY") == Decimal("1500")
+    assert check_amount(Decimal("10.5"), "EUR") == Decimal("10.50")
+    assert check_amount(Decimal("1500"), "JPY") == Decimal("1500")
     for amount, currency, words in ((Decimal("1.005"), "EUR", "more decimals"), (Decimal("1.5"), "JPY", "JPY"),
                                     (Decimal("1"), "XYZ", "ISO 4217"), (Decimal("NaN"), "EUR", "finite")):
         with pytest.raises(ValueError, match=words):
-            check_money(amount, currency)
+            check_amount(amount, currency)
 
 
 def test_periods_capacity_and_percent() -> None:

@@ -12,7 +12,7 @@ from aiohttp import web
 from gateway.customers.service import Fetcher, overview
 from gateway.proxy.upstreams import CircuitBreaker, Upstream
 from tests.gateway.helpers import closed_port_url, serving
-from throughline_messaging.problems import NotFound, ProblemError
+from throughline_platform.problems import NotFound, ProblemError
 
 COMPANY = uuid.uuid4()
 CLIENT = str(uuid.uuid4())

@@ -20,9 +20,9 @@ from tests.integration.won_deals import won_envelope
 from tests.kafka_support import wait_until
 from throughline_events import encode
 from throughline_messaging.consumer import EventConsumer, HandlerContext, _lane_of
-from throughline_messaging.db import new_engine, new_session_factory
 from throughline_messaging.kafka import KafkaSettings, ensure_topics, new_producer
 from throughline_messaging.uow import OutboxWriter, UnitOfWork
+from throughline_platform.db import new_engine, new_session_factory
 
 PARTITIONS = 6
 EVENTS = 120

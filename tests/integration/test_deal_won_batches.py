@@ -32,9 +32,9 @@ from tests.support import wait_for
 from throughline_events import Envelope, encode, parse_payload
 from throughline_events.crm import DealWonV1
 from throughline_messaging.consumer import BatchingHandler, HandlerContext
-from throughline_messaging.context import bound_ids
-from throughline_messaging.db import new_engine, new_session_factory
 from throughline_messaging.uow import OutboxWriter, UnitOfWork
+from throughline_platform.context import bound_ids
+from throughline_platform.db import new_engine, new_session_factory
 
 DEAL_TOPIC, DLT = "crm.deal.events", "crm.deal.events.erp.dlt"
 

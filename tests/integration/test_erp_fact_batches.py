@@ -17,9 +17,9 @@ from crm.timeline.handlers import HANDLERS
 from devstack.stack import Stack
 from throughline_events import Envelope, parse_payload
 from throughline_messaging.consumer import BatchingHandler, HandlerContext
-from throughline_messaging.context import bound_ids
-from throughline_messaging.db import new_engine, new_session_factory
 from throughline_messaging.uow import OutboxWriter, UnitOfWork
+from throughline_platform.context import bound_ids
+from throughline_platform.db import new_engine, new_session_factory
 
 GOLDEN = Path(throughline_events.__file__).parent / "golden"
 KINDS = ["project.created", "invoice.issued", "payment.recorded", "invoice.paid", "invoice.overdue",

@@ -8,8 +8,8 @@ from sqlalchemy import Column, Integer, MetaData, Table, event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from devstack.stack import Stack
-from throughline_messaging.db import new_engine, new_session_factory
-from throughline_messaging.paging import page_with_total
+from throughline_platform.db import new_engine, new_session_factory
+from throughline_platform.paging import page_with_total
 
 NUMBERS = Table("paging_numbers", MetaData(), Column("n", Integer, primary_key=True))
 ROWS = 5

@@ -27,10 +27,10 @@ from sqlalchemy import MetaData
 
 from devstack.stack import Stack
 from tests.kafka_support import read_topic, wait_until
-from throughline_messaging.db import asyncpg_dsn, new_engine
 from throughline_messaging.kafka import KafkaSettings, ensure_topics, new_producer
 from throughline_messaging.relay import OutboxRelay, murmur2
 from throughline_messaging.tables import outbox_table
+from throughline_platform.db import asyncpg_dsn, new_engine
 
 PARTITIONS = 6  # as the services' topics
 

@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from crm.db import inbox, outbox
 from devstack.ports import free_port
 from devstack.stack import Stack
-from throughline_messaging.http import operations_router
 from throughline_messaging.kafka import KafkaSettings
 from throughline_messaging.runtime import RuntimeConfig, ServiceRuntime
+from throughline_platform.http import operations_router
 
 CRASH = "_broken_job crashed: RuntimeError: a bug in a scheduled job"
 

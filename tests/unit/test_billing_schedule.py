@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from erp.billing.schedule import add_interval, plan_schedule
-from erp.money import round_money, split_by_weights, split_evenly
 from throughline_events.billing import FixedInstallments, Milestone, Milestones, Retainer, TimeAndMaterials
+from throughline_events.money import round_money, split_by_weights, split_evenly
 
 WON = date(2026, 11, 27)
 

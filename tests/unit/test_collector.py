@@ -9,7 +9,7 @@ import sys
 PROGRAM = """
 import gc, json
 before = gc.get_threshold()
-from throughline_messaging.collector import settle_after_start_up
+from throughline_platform.collector import settle_after_start_up
 settle_after_start_up()
 print(json.dumps({"before": before, "after": gc.get_threshold(), "frozen": gc.get_freeze_count()}))
 """

@@ -10,8 +10,8 @@ from throughline_events import Envelope
 from throughline_events.erp import ExpenseSubmittedV1
 from throughline_messaging.aggregate import Cause, RecordedEvent
 from throughline_messaging.consumer import BatchingHandler, Handler, HandlerContext, _runs, _Work
-from throughline_messaging.context import bound_ids
 from throughline_messaging.uow import OutboxWriter, UnitOfWork
+from throughline_platform.context import bound_ids
 
 
 async def _one(ctx: HandlerContext) -> None:

@@ -22,10 +22,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from devstack.postgres import EmbeddedPostgres
 from throughline_events.erp import ExpenseSubmittedV1
 from throughline_messaging.aggregate import Cause
-from throughline_messaging.db import asyncpg_dsn, new_engine, new_session_factory
 from throughline_messaging.relay import OutboxRelay
 from throughline_messaging.tables import create_messaging_tables_sql, outbox_table
 from throughline_messaging.uow import OutboxWriter, UnitOfWork
+from throughline_platform.db import asyncpg_dsn, new_engine, new_session_factory
 
 CHANNEL = "outbox_test"
 POOL_SIZE = 4

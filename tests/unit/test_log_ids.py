@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from throughline_messaging.context import bound_ids
-from throughline_messaging.logging import configure_logging
+from throughline_platform.context import bound_ids
+from throughline_platform.logging import configure_logging
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import MetaData
 
-from throughline_messaging.db import new_engine
 from throughline_messaging.relay import OutboxRelay
 from throughline_messaging.tables import outbox_table
+from throughline_platform.db import new_engine
 
 LINGER = 0.002
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from throughline_messaging.service_cli import main, wait_for_file
+from throughline_platform.service_cli import main, wait_for_file
 
 
 def test_waiting_ends_when_the_file_appears(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from throughline_messaging.auth import ALGORITHM, AUDIENCE, ISSUER, TokenVerifier
-from throughline_messaging.problems import Unauthorized
+from throughline_platform.auth import ALGORITHM, AUDIENCE, ISSUER, TokenVerifier
+from throughline_platform.problems import Unauthorized
 
 KEY = Ed25519PrivateKey.generate()
 PUBLIC_PEM = KEY.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()

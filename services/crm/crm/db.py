@@ -1,26 +1,18 @@
 """The CRM's metadata: its own tables plus the shared outbox and inbox."""
 
-import uuid
-from datetime import UTC, datetime
-
-from sqlalchemy import DateTime, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase
 
 from throughline_messaging.tables import service_metadata
+from throughline_platform.db import EntityColumns, utcnow
 
 metadata, outbox, inbox = service_metadata()
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["Base", "Entity", "inbox", "metadata", "outbox", "utcnow"]
 
 
 class Base(DeclarativeBase):
     metadata = metadata
 
 
-class Entity(Base):
+class Entity(EntityColumns, Base):
     __abstract__ = True
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from throughline_messaging.service_cli import main as run_cli
-from throughline_messaging.service_cli import standard_service
+from throughline_messaging.commands import standard_service
+from throughline_platform.service_cli import main as run_cli
 
 COMMANDS = standard_service("erp", 8002, Path(__file__).parent, settings="erp.settings:get_settings",
                             app_factory="erp.app:create_app")

@@ -4,7 +4,7 @@ import argparse
 import os
 from pathlib import Path
 
-from throughline_messaging.service_cli import add_start_gate_argument, follow_dev_stack
+from throughline_platform.service_cli import add_start_gate_argument, follow_dev_stack
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     from gateway.settings import get_settings
 
     if args.command == "migrate":
-        from throughline_messaging.migrations import upgrade
+        from throughline_platform.migrations import upgrade
 
         upgrade(Path(__file__).parent / "migrations", get_settings().database_url)
     else:

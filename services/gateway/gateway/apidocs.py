@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from gateway.openapi_support import PROBLEM_JSON
 from gateway.proxy.upstreams import Upstream, UpstreamError
-from throughline_messaging.responses import OrjsonResponse
+from throughline_platform.responses import OrjsonResponse
 
 log = structlog.get_logger(__name__)
 

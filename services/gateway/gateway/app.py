@@ -30,13 +30,13 @@ from gateway.security import ApiKeyAuthenticator
 from gateway.settings import GatewaySettings, get_settings
 from gateway.users.router import router as users_router
 from gateway.web_app import mount_web_app
-from throughline_messaging.auth import TokenVerifier
-from throughline_messaging.collector import settle_after_start_up
-from throughline_messaging.db import new_engine, new_session_factory
-from throughline_messaging.http import RequestContextMiddleware
-from throughline_messaging.logging import configure_logging
-from throughline_messaging.problems import install_problem_handlers, problem_response
-from throughline_messaging.responses import OrjsonResponse
+from throughline_platform.auth import TokenVerifier
+from throughline_platform.collector import settle_after_start_up
+from throughline_platform.db import new_engine, new_session_factory
+from throughline_platform.http import RequestContextMiddleware
+from throughline_platform.logging import configure_logging
+from throughline_platform.problems import install_problem_handlers, problem_response
+from throughline_platform.responses import OrjsonResponse
 
 log = structlog.get_logger(__name__)
 
@@ -62,7 +62,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         raise RuntimeError("GATEWAY_JWT_PRIVATE_KEY must hold an Ed25519 private key (PEM)")
     issuer = TokenIssuer(settings.jwt_private_key, timedelta(minutes=settings.access_token_minutes),
                          timedelta(days=settings.refresh_token_days))
-    engine = new_engine(settings.database_url, pool_size=5, application_name="gateway")
+    engine = new_engine(settings.database_url, pool_size=settings.db_pool_size, application_name="gateway")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,20 +1,18 @@
 """The gateway's own small store: users, refresh tokens, API keys, idempotency records."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, MetaData, String, Uuid
+from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from throughline_messaging.tables import NAMING_CONVENTION
+from throughline_platform.db import new_metadata, utcnow
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["ApiKey", "Base", "IdempotencyRecord", "RefreshToken", "User", "utcnow"]
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    metadata = new_metadata()
 
 
 class User(Base):

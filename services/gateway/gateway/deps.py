@@ -5,7 +5,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.auth.tokens import TokenIssuer
-from throughline_messaging.auth import Principal, TokenVerifier, principal_dependency
+from throughline_platform.auth import Principal, TokenVerifier, principal_dependency
 
 
 def token_issuer(request: Request) -> TokenIssuer:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from throughline_messaging.responses import OrjsonResponse
+from throughline_platform.responses import OrjsonResponse
 
 router = APIRouter(tags=["operations"])
 

@@ -39,8 +39,8 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 
 from throughline_events import TOPICS, ContractError, decode
-from throughline_messaging.auth import Principal, TokenVerifier
-from throughline_messaging.problems import Unauthorized
+from throughline_platform.auth import Principal, TokenVerifier
+from throughline_platform.problems import Unauthorized
 
 log = structlog.get_logger(__name__)
 

@@ -5,7 +5,7 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from throughline_messaging.problems import problem_response
+from throughline_platform.problems import problem_response
 
 
 class StateHeadersMiddleware:

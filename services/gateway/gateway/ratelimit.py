@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from throughline_messaging.problems import ProblemError
+from throughline_platform.problems import ProblemError
 
 MAX_BUCKETS = 100_000
 

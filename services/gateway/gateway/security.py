@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway.auth.tokens import TokenIssuer
 from gateway.db import ApiKey
 from gateway.ratelimit import RateLimited, TokenBuckets
-from throughline_messaging.auth import Principal, TokenVerifier, bearer_token
-from throughline_messaging.problems import Unauthorized
+from throughline_platform.auth import Principal, TokenVerifier, bearer_token
+from throughline_platform.problems import Unauthorized
 
 API_KEY_HEADER = "x-api-key"
 KEY_TOKEN_TTL = timedelta(minutes=5)

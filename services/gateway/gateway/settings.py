@@ -1,13 +1,17 @@
 """Gateway settings from the environment (prefix GATEWAY_; the first admin from ADMIN_EMAIL/ADMIN_PASSWORD)."""
 
 from functools import lru_cache
+from typing import ClassVar
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from throughline_platform.settings import ServiceSettingsBase
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(ServiceSettingsBase):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+    unprefixed: ClassVar[tuple[str, ...]] = ("admin_email", "admin_password")
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/gateway"
     crm_url: str = "http://127.0.0.1:8001"
@@ -17,19 +21,19 @@ class GatewaySettings(BaseSettings):
     jwt_private_key: str = ""
     access_token_minutes: int = 15
     refresh_token_days: int = 7
-    admin_email: str = Field("admin@example.com", validation_alias=AliasChoices("GATEWAY_ADMIN_EMAIL", "ADMIN_EMAIL"))
-    admin_password: str = Field("admin", validation_alias=AliasChoices("GATEWAY_ADMIN_PASSWORD", "ADMIN_PASSWORD"))
+    admin_email: str = "admin@example.com"
+    admin_password: str = "admin"
     upstream_timeout_seconds: float = 10.0
     upstream_connect_timeout_seconds: float = 2.0
     upstream_retries: int = 2  # extra attempts for idempotent methods on connect failures
     breaker_failure_threshold: int = 5  # consecutive failures that open an upstream's circuit
     breaker_cooldown_seconds: float = 10.0  # how long it stays open before one trial request
     max_body_bytes: int = 5 * 1024 * 1024
+    db_pool_size: int = 5  # the gateway's own store is small: users, tokens, keys, idempotency records
     cors_origins: list[str] = Field(default_factory=list)
     # Token buckets per caller: this many requests per minute, bursting up to the same number; 0 turns them off.
     rate_limit_per_minute: int = 6000
     api_key_rate_limit_per_minute: int = 6000
-    log_level: str = "INFO"
 
 
 @lru_cache

@@ -23,8 +23,8 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_jso
 from pydantic_core import core_schema
 
 from throughline_events.envelope import Envelope, EventPayload, registered_payloads
+from throughline_events.money import check_currency
 from throughline_events.topics import DEAD_LETTER_SUFFIX, TOPICS, Topic, topic_for
-from throughline_events.types import _check_currency
 
 JsonObject = dict[str, Any]
 
@@ -94,7 +94,7 @@ class ContractJsonSchema(GenerateJsonSchema):
         return json_schema
 
     def function_after_schema(self, schema: core_schema.AfterValidatorFunctionSchema) -> JsonSchemaValue:
-        if schema["function"]["function"] is _check_currency:
+        if schema["function"]["function"] is check_currency:
             return dict(CURRENCY_SCHEMA)
         return super().function_after_schema(schema)
 

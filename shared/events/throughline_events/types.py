@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
-from throughline_events.currencies import MINOR_UNITS
+from throughline_events.money import check_currency
 
 
 def _decimal_from_string(value: Any) -> Any:
@@ -22,12 +22,6 @@ def _decimal_from_string(value: Any) -> Any:
             raise ValueError("money must be a finite number")
         return parsed
     return value
-
-
-def _check_currency(code: str) -> str:
-    if code not in MINOR_UNITS:
-        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
-    return code
 
 
 def _require_utc_offset(value: datetime) -> datetime:
@@ -46,7 +40,7 @@ def _utc_iso(value: datetime) -> str:
 DecimalString = Annotated[Decimal, BeforeValidator(_decimal_from_string), PlainSerializer(str, return_type=str)]
 """A decimal carried as a JSON string ("12000.00")."""
 
-CurrencyCode = Annotated[str, AfterValidator(_check_currency)]
+CurrencyCode = Annotated[str, AfterValidator(check_currency)]
 """An ISO 4217 alphabetic code ("EUR")."""
 
 UtcDateTime = Annotated[datetime, AfterValidator(_require_utc_offset), PlainSerializer(_utc_iso, return_type=str)]

@@ -1,11 +1,10 @@
-"""FastAPI dependencies every service uses: the unit of work and the calling principal."""
+"""FastAPI dependencies of an event-driven service: the unit of work, for writing or for reading."""
 
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from throughline_messaging.auth import Principal, TokenVerifier, principal_dependency
 from throughline_messaging.runtime import ServiceRuntime
 from throughline_messaging.uow import UnitOfWork
 
@@ -13,11 +12,6 @@ from throughline_messaging.uow import UnitOfWork
 def _runtime(request: Request) -> ServiceRuntime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
-
-
-def _verifier(request: Request) -> TokenVerifier:
-    verifier: TokenVerifier = request.app.state.verifier
-    return verifier
 
 
 async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
@@ -38,4 +32,3 @@ async def _read_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
 
 UoW = Annotated[UnitOfWork, Depends(_unit_of_work)]
 ReadUoW = Annotated[UnitOfWork, Depends(_read_unit_of_work)]
-CurrentPrincipal = Annotated[Principal, Depends(principal_dependency(_verifier))]

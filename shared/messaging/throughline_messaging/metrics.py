@@ -1,4 +1,4 @@
-"""Prometheus metrics for messaging and HTTP, labelled by service."""
+"""Prometheus metrics of messaging (outbox, relay, consumer), labelled by service."""
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -15,7 +15,3 @@ EVENTS_IGNORED = Counter("events_ignored_total", "Events of types this consumer 
 EVENTS_DEAD_LETTERED = Counter("events_dead_lettered_total", "Events sent to a dead-letter topic",
                                ["service", "reason"])
 CONSUMER_BATCH_SECONDS = Histogram("consumer_batch_seconds", "Time to handle one consumed batch", ["service"])
-
-HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
-HTTP_LATENCY = Histogram("http_request_seconds", "HTTP request latency", ["service", "method", "route"],
-                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))

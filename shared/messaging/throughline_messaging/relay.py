@@ -24,8 +24,8 @@ from sqlalchemy import Table, delete, func
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from throughline_messaging import failpoints, metrics
-from throughline_messaging.db import asyncpg_dsn
 from throughline_messaging.uow import RelaySignal
+from throughline_platform.db import asyncpg_dsn
 
 log = structlog.get_logger(__name__)
 

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from throughline_messaging import metrics
 from throughline_messaging.consumer import EventConsumer, Handler
-from throughline_messaging.db import new_engine, new_session_factory
 from throughline_messaging.kafka import KafkaSettings, ensure_topics, new_producer, topics_for_group
 from throughline_messaging.relay import OutboxRelay
 from throughline_messaging.uow import OutboxWriter, RelaySignal, UnitOfWork
+from throughline_platform.db import new_engine, new_session_factory
 
 log = structlog.get_logger(__name__)
 

@@ -17,6 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from throughline_platform.db import new_metadata
+
 
 def outbox_table(metadata: MetaData) -> Table:
     return Table(
@@ -81,16 +83,7 @@ def create_messaging_tables_sql() -> list[str]:
     ]
 
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
 def service_metadata() -> tuple[MetaData, Table, Table]:
     """A service's metadata with the shared outbox and inbox tables already in it."""
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    metadata = new_metadata()
     return metadata, outbox_table(metadata), inbox_table(metadata)

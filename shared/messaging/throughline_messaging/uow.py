@@ -15,7 +15,7 @@ from sqlalchemy.sql.selectable import TableValuedAlias
 from throughline_events import Envelope, EventPayload, encode, topic_for
 from throughline_messaging.aggregate import Cause, RecordedEvent, aggregates_with_events, pop_all_recorded
 from throughline_messaging.bulk import arrays, insert_from_arrays
-from throughline_messaging.context import causation_id_var, correlation_id_var, request_id_var
+from throughline_platform.context import causation_id_var, correlation_id_var, request_id_var
 
 OUTBOX_COLUMNS = ("event_id", "event_type", "topic", "message_key", "value", "headers")
 

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.activities.models import Activity
-from throughline_messaging.paging import page_with_total
+from throughline_platform.paging import page_with_total
 
 
 class ActivityRepository:

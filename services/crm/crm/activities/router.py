@@ -6,8 +6,9 @@ from fastapi import APIRouter, Query, Response
 from crm.activities import service
 from crm.activities.repository import ActivityRepository
 from crm.activities.schemas import ActivityIn, ActivityOut, ActivityPage, Kind
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
 
 router = APIRouter(prefix="/api/crm/activities", tags=["activities"])
 

@@ -11,8 +11,8 @@ from crm.db import utcnow
 from crm.deals.repository import DealRepository
 from crm.leads import service as leads_service
 from crm.leads.repository import LeadRepository
-from throughline_messaging.problems import NotFound, Unprocessable
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.problems import NotFound, Unprocessable
 
 
 async def log_activity(uow: UnitOfWork, data: ActivityIn, *, created_by: str | None,

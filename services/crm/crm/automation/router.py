@@ -4,8 +4,9 @@ from fastapi import APIRouter, Response
 
 from crm.automation import service
 from crm.automation.schemas import FiringOut, RuleIn, RuleOut, RulePatch, RunIn, RunOut
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
 
 router = APIRouter(prefix="/api/crm", tags=["automation"])
 

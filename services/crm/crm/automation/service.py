@@ -10,8 +10,8 @@ from crm.automation.models import AutomationFiring, AutomationRule
 from crm.automation.schemas import RuleIn, RulePatch
 from crm.db import utcnow
 from crm.pipelines.repository import PipelineRepository
-from throughline_messaging.problems import NotFound, Unprocessable
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.problems import NotFound, Unprocessable
 
 
 async def create_rule(uow: UnitOfWork, data: RuleIn, created_by: str) -> AutomationRule:

@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.companies.models import Company, Contact
 from crm.deals.models import OPEN, Deal
-from throughline_messaging.paging import page_with_total
+from throughline_platform.paging import page_with_total
 
 
 class CompanyRepository:

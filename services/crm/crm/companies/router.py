@@ -15,8 +15,9 @@ from crm.companies.schemas import (
     ContactPage,
     ContactPatch,
 )
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
 
 router = APIRouter(prefix="/api/crm/companies", tags=["companies"])
 contacts_router = APIRouter(prefix="/api/crm/contacts", tags=["contacts"])

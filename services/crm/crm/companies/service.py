@@ -9,8 +9,8 @@ from crm.companies.repository import CompanyRepository, ContactRepository
 from crm.companies.schemas import CompanyIn, ContactIn
 from crm.db import utcnow
 from throughline_events.crm import CompanyCreatedV1, CompanyUpdatedV1, ContactCreatedV1, ContactUpdatedV1
-from throughline_messaging.problems import Conflict, NotFound, Unprocessable
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 # --- companies -----------------------------------------------------------------------------------
 

@@ -5,9 +5,10 @@ from fastapi import APIRouter, Query, Request, Response
 from crm.csvio import service
 from crm.csvio.service import Entity, ImportResult
 from crm.settings import get_settings
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, UoW
-from throughline_messaging.problems import ProblemError
+from throughline_messaging.deps import UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
+from throughline_platform.problems import ProblemError
 
 router = APIRouter(prefix="/api/crm", tags=["import-export"])
 

@@ -27,11 +27,11 @@ from crm.deals.schemas import DealIn
 from crm.leads import service as leads_service
 from crm.leads.models import Lead
 from crm.leads.schemas import LeadIn
-from crm.money import normalize
 from crm.pipelines.models import Pipeline, Stage
-from throughline_messaging.auth import Principal
-from throughline_messaging.problems import ProblemError, Unprocessable
+from throughline_events.money import round_money
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.auth import Principal
+from throughline_platform.problems import ProblemError, Unprocessable
 
 Entity = Literal["companies", "contacts", "leads", "deals"]
 MAX_ROWS = 10_000
@@ -272,4 +272,4 @@ def _ts(value: datetime) -> str:
 
 
 def _amount(amount: Decimal, currency: str) -> str:
-    return str(normalize(amount, currency))
+    return str(round_money(amount, currency))

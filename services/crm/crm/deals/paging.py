@@ -23,7 +23,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 from crm.deals.models import Deal
-from throughline_messaging.problems import Unprocessable
+from throughline_platform.problems import Unprocessable
 
 EXACT_TOTAL_UP_TO = 10_000
 

@@ -21,9 +21,10 @@ from crm.deals.schemas import (
     WinIn,
 )
 from crm.settings import get_settings
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
-from throughline_messaging.problems import Unprocessable
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
+from throughline_platform.problems import Unprocessable
 
 router = APIRouter(prefix="/api/crm/deals", tags=["deals"])
 

@@ -6,9 +6,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crm.deals.paging import EXACT_TOTAL_UP_TO
-from crm.money import check_money, normalize
 from crm.settings import get_settings
 from throughline_events.billing import BillingTerms
+from throughline_events.money import check_amount, round_money
 
 
 class DealIn(BaseModel):
@@ -26,7 +26,7 @@ class DealIn(BaseModel):
 
     @model_validator(mode="after")
     def _money(self) -> "DealIn":
-        check_money(self.amount, self.currency)
+        check_amount(self.amount, self.currency)
         return self
 
 
@@ -110,7 +110,7 @@ class DealOut(BaseModel):
 
     @model_validator(mode="after")
     def _in_currency_units(self) -> "DealOut":
-        self.amount = normalize(self.amount, self.currency)
+        self.amount = round_money(self.amount, self.currency)
         if self.status == "open":
             last = self.last_activity_at or self.created_at
             self.idle_days = max(0, (datetime.now(UTC) - last).days)

@@ -12,14 +12,14 @@ from crm.db import utcnow
 from crm.deals.models import LOST, OPEN, WON, Deal, DealStageChange
 from crm.deals.repository import DealRepository
 from crm.deals.schemas import DealIn
-from crm.money import check_money, normalize
 from crm.pipelines.models import Stage
 from crm.pipelines.repository import PipelineRepository
 from throughline_events.billing import BillingTerms, Retainer
 from throughline_events.crm import CompanyRef, ContactRef, DealCreatedV1, DealLostV1, DealStageChangedV1, DealWonV1
-from throughline_messaging.auth import Principal
-from throughline_messaging.problems import Conflict, NotFound, Unprocessable
+from throughline_events.money import check_amount, round_money
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.auth import Principal
+from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 _billing_terms: TypeAdapter[Any] = TypeAdapter(BillingTerms)
 
@@ -242,8 +242,8 @@ def _check_retainer_total(deal: Deal, terms: Any) -> None:
         total = terms.amount * terms.count
         if total != deal.amount:
             raise Unprocessable(
-                f"The retainer bills {terms.count} x {terms.amount} = {normalize(total, deal.currency)} "
-                f"{deal.currency}, but the deal amount is {normalize(deal.amount, deal.currency)} {deal.currency}; "
+                f"The retainer bills {terms.count} x {terms.amount} = {round_money(total, deal.currency)} "
+                f"{deal.currency}, but the deal amount is {round_money(deal.amount, deal.currency)} {deal.currency}; "
                 "make them equal.", type_slug="retainer-total-mismatch")
 
 
@@ -255,9 +255,9 @@ async def update_deal(uow: UnitOfWork, deal_id: uuid.UUID, changes: dict[str, An
             raise Unprocessable(f"{required}: cannot be cleared.")
     if "amount" in changes or "currency" in changes:
         # The stored amount carries 4 decimals; what matters is its significant digits.
-        amount = changes.get("amount", deal.amount.normalize())
+        amount = changes.get("amount", deal.amount.round_money())
         try:
-            check_money(amount, changes.get("currency", deal.currency))
+            check_amount(amount, changes.get("currency", deal.currency))
         except ValueError as exc:
             raise Unprocessable(f"amount: {exc}") from None
     contact_id = changes.get("contact_id")

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from crm.settings import get_settings
-from throughline_messaging.auth import TokenVerifier, bearer_token
-from throughline_messaging.problems import ProblemError, Unauthorized
+from throughline_platform.auth import TokenVerifier, bearer_token
+from throughline_platform.problems import ProblemError, Unauthorized
 
 
 class TooManyRequests(ProblemError):

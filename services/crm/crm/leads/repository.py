@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.activities.models import Activity
 from crm.leads.models import AssignmentRule, Lead
-from throughline_messaging.paging import page_with_total
+from throughline_platform.paging import page_with_total
 
 SORTABLE = {"created_at": Lead.created_at, "score": Lead.score, "updated_at": Lead.updated_at}
 

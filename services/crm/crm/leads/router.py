@@ -20,8 +20,9 @@ from crm.leads.schemas import (
     Source,
 )
 from crm.settings import get_settings
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
 
 router = APIRouter(prefix="/api/crm/leads", tags=["leads"])
 capture_router = APIRouter(prefix="/api/crm/lead-capture", tags=["leads"])

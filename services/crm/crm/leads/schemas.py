@@ -6,8 +6,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from crm.companies.schemas import DOMAIN_PATTERN
-from crm.money import check_money
 from throughline_events.billing import BillingTerms
+from throughline_events.money import check_amount
 
 Source = Literal["website", "referral", "partner", "event", "campaign", "api", "cold_outreach", "import", "other"]
 OpenStatus = Literal["new", "contacted", "qualified", "disqualified"]
@@ -121,7 +121,7 @@ class ConvertDeal(BaseModel):
 
     @model_validator(mode="after")
     def _money(self) -> "ConvertDeal":
-        check_money(self.amount, self.currency)
+        check_amount(self.amount, self.currency)
         return self
 
 

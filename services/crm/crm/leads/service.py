@@ -17,9 +17,9 @@ from crm.leads.models import AssignmentRule, Lead
 from crm.leads.repository import AssignmentRuleRepository, LeadRepository
 from crm.leads.schemas import AssignmentRuleIn, ConvertIn, LeadPatch
 from throughline_events.crm import LeadConvertedV1, LeadCreatedV1
-from throughline_messaging.auth import Principal
-from throughline_messaging.problems import Conflict, NotFound, Unprocessable
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.auth import Principal
+from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 
 async def add_lead(uow: UnitOfWork, fields: dict[str, Any], *, created_by: str | None) -> Lead:

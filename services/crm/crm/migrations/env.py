@@ -1,3 +1,3 @@
-from throughline_messaging.migrations import run_env
+from throughline_platform.migrations import run_env
 
 run_env()

@@ -5,8 +5,9 @@ from fastapi import APIRouter
 from crm.pipelines import service
 from crm.pipelines.repository import PipelineRepository
 from crm.pipelines.schemas import NewStageIn, PipelineIn, PipelineOut, PipelinePatch, StagePatch
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
 
 router = APIRouter(prefix="/api/crm/pipelines", tags=["pipelines"])
 

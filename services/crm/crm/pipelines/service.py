@@ -7,8 +7,8 @@ from crm.db import utcnow
 from crm.pipelines.models import LOST, OPEN, WON, Pipeline, Stage
 from crm.pipelines.repository import PipelineRepository
 from crm.pipelines.schemas import NewStageIn, PipelineIn, PipelinePatch, StagePatch
-from throughline_messaging.problems import Conflict, NotFound, Unprocessable
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 
 async def create_pipeline(uow: UnitOfWork, data: PipelineIn) -> Pipeline:

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Query
 
 from crm.reports import service
 from crm.reports.schemas import Forecast
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW
+from throughline_messaging.deps import ReadUoW
+from throughline_platform.deps import CurrentPrincipal
 
 router = APIRouter(prefix="/api/crm/reports", tags=["reports"])
 

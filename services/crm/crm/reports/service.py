@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import text
 
 from crm.db import utcnow
-from crm.money import normalize
 from crm.pipelines.repository import PipelineRepository
 from crm.reports.schemas import Forecast, ForecastRow, MonthRow, OwnerRow, StageStats
-from throughline_messaging.problems import NotFound, Unprocessable
+from throughline_events.money import round_money
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.problems import NotFound, Unprocessable
 
 
 async def forecast(uow: UnitOfWork, *, pipeline_id: uuid.UUID | None, owner_id: str | None,
@@ -83,8 +83,8 @@ async def forecast(uow: UnitOfWork, *, pipeline_id: uuid.UUID | None, owner_id: 
 
 def _money(row: dict[str, Any]) -> dict[str, Any]:
     currency = row["currency"]
-    return {"currency": currency, "count": row["count"], "amount": normalize(Decimal(row["amount"]), currency),
-            "weighted_amount": normalize(Decimal(row["weighted"]), currency)}
+    return {"currency": currency, "count": row["count"], "amount": round_money(Decimal(row["amount"]), currency),
+            "weighted_amount": round_money(Decimal(row["weighted"]), currency)}
 
 
 async def _stage_stats(uow: UnitOfWork, pipeline_id: uuid.UUID,

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.tasks.models import OPEN, Task
-from throughline_messaging.paging import page_with_total
+from throughline_platform.paging import page_with_total
 
 
 class TaskRepository:

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Query
 from crm.tasks import service
 from crm.tasks.repository import TaskRepository
 from crm.tasks.schemas import DueLists, TaskIn, TaskOut, TaskPage, TaskPatch
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
 
 router = APIRouter(prefix="/api/crm/tasks", tags=["tasks"])
 

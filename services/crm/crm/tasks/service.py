@@ -13,8 +13,8 @@ from crm.leads.repository import LeadRepository
 from crm.tasks.models import DONE, OPEN, Task
 from crm.tasks.repository import TaskRepository
 from crm.tasks.schemas import TaskIn
-from throughline_messaging.problems import Conflict, NotFound, Unprocessable
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 
 async def create_task(uow: UnitOfWork, data: TaskIn, *, created_by: str) -> Task:

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from crm.timeline import service
 from crm.timeline.models import ErpFact
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
-from throughline_messaging.problems import Unprocessable
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.deps import CurrentPrincipal
+from throughline_platform.problems import Unprocessable
 
 router = APIRouter(prefix="/api/crm/erp-facts", tags=["timeline"])
 

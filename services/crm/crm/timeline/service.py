@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 from crm.companies.repository import CompanyRepository, ContactRepository
 from crm.deals.repository import DealRepository
-from throughline_messaging.problems import NotFound
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.problems import NotFound
 
 Subject = Literal["company", "contact", "deal"]
 

@@ -12,10 +12,11 @@ from erp.billing.runs import run_billing
 from erp.db import utcnow
 from erp.invoices.schemas import InvoiceOut
 from erp.projects.schemas import ScheduleItemOut
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
-from throughline_messaging.paging import page_with_total
-from throughline_messaging.problems import Conflict, NotFound
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
+from throughline_platform.paging import page_with_total
+from throughline_platform.problems import Conflict, NotFound
 
 router = APIRouter(prefix="/api/erp", tags=["billing"])
 

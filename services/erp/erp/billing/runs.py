@@ -18,10 +18,10 @@ from erp.clients.models import Client
 from erp.invoices.models import Invoice, InvoiceLine
 from erp.invoices.rules import ZERO
 from erp.invoices.service import LineSpec, append_line, issue_invoice, new_invoice, today
-from erp.money import round_money
 from erp.projects.models import Project
 from erp.settings import get_settings
 from erp.time_entries.models import TimeEntry
+from throughline_events.money import round_money
 from throughline_messaging.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from erp.money import round_money, split_by_weights, split_evenly
 from throughline_events.billing import FixedInstallments, Milestones, Retainer, TimeAndMaterials
+from throughline_events.money import round_money, split_by_weights, split_evenly
 
 Terms = FixedInstallments | Milestones | Retainer | TimeAndMaterials
 

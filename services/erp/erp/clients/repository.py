@@ -6,7 +6,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.clients.models import Client, ClientContact
-from throughline_messaging.paging import page_with_total
+from throughline_platform.paging import page_with_total
 
 
 class ClientRepository:

@@ -5,10 +5,11 @@ from fastapi import APIRouter, Query
 
 from erp.clients.repository import ClientRepository
 from erp.clients.schemas import ClientBillingIn, ClientOut, ClientPage, ContactOut
-from throughline_events.currencies import MINOR_UNITS
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
-from throughline_messaging.problems import NotFound, Unprocessable
+from throughline_events.money import is_currency
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
+from throughline_platform.problems import NotFound, Unprocessable
 
 router = APIRouter(prefix="/api/erp/clients", tags=["clients"])
 
@@ -52,7 +53,7 @@ async def update_client_billing(client_id: uuid.UUID, body: ClientBillingIn, uow
     if client is None:
         raise NotFound(f"Client {client_id} does not exist.")
     changes = body.model_dump(exclude_unset=True)
-    if changes.get("currency") and changes["currency"] not in MINOR_UNITS:
+    if changes.get("currency") and not is_currency(changes["currency"]):
         raise Unprocessable(f"{changes['currency']!r} is not an ISO 4217 currency code.")
     for field, value in changes.items():
         setattr(client, field, value)

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.cost_centers.models import CostCenter
-from throughline_messaging.paging import page_with_total
+from throughline_platform.paging import page_with_total
 
 
 class CostCenterRepository:

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Query
 from erp.cost_centers.repository import CostCenterRepository
 from erp.cost_centers.schemas import CostCenterIn, CostCenterOut, CostCenterPage, CostCenterPatch
 from erp.cost_centers.service import create_cost_center, update_cost_center
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
-from throughline_messaging.problems import NotFound
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
+from throughline_platform.problems import NotFound
 
 router = APIRouter(prefix="/api/erp/cost-centers", tags=["cost centers"])
 

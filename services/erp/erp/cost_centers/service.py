@@ -5,8 +5,8 @@ import uuid
 from erp.cost_centers.models import CostCenter
 from erp.cost_centers.repository import CostCenterRepository
 from erp.cost_centers.schemas import CostCenterIn, CostCenterPatch
-from throughline_messaging.problems import Conflict, NotFound, Unprocessable
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 
 async def create_cost_center(uow: UnitOfWork, body: CostCenterIn) -> CostCenter:

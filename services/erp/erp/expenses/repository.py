@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.expenses.models import CategoryRule, Expense, ExpenseCategory, ExpenseHistory, ExpenseReceipt
-from throughline_messaging.paging import page_with_total
+from throughline_platform.paging import page_with_total
 
 
 class ExpenseRepository:

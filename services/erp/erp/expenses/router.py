@@ -39,9 +39,10 @@ from erp.expenses.service import (
 )
 from erp.projects.repository import ProjectRepository
 from erp.settings import get_settings
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
-from throughline_messaging.problems import NotFound
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
+from throughline_platform.problems import NotFound
 
 router = APIRouter(prefix="/api/erp/expenses", tags=["expenses"])
 categories_router = APIRouter(prefix="/api/erp", tags=["expenses"])

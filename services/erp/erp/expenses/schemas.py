@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from erp.money import round_money
+from throughline_events.money import round_money
 
 ExpenseStatus = Literal["draft", "submitted", "approved", "rejected"]
 BillingStatus = Literal["not_billable", "unbilled", "invoiced"]

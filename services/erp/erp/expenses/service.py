@@ -11,20 +11,19 @@ from sqlalchemy import update
 from erp.cost_centers.repository import CostCenterRepository
 from erp.cost_centers.service import usable_cost_center
 from erp.db import utcnow
-from erp.expenses.amounts import check_money
 from erp.expenses.categorise import matching_rule
 from erp.expenses.models import EDITABLE, CategoryRule, Expense, ExpenseCategory, ExpenseHistory, ExpenseReceipt
 from erp.expenses.repository import ExpenseRepository
 from erp.expenses.schemas import CategoryIn, CategoryRuleIn, ExpenseIn, ExpensePatch
 from erp.invoices.repository import InvoiceRepository
 from erp.invoices.service import LineSpec, append_line
-from erp.money import round_money
 from erp.projects.repository import ProjectRepository
 from erp.settings import get_settings
 from throughline_events.erp import ExpenseApprovedV1, ExpenseRejectedV1, ExpenseSubmittedV1
-from throughline_messaging.auth import Principal, require_roles
-from throughline_messaging.problems import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
+from throughline_events.money import check_amount, round_money
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.auth import Principal, require_roles
+from throughline_platform.problems import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
 
 # Who may approve (or reject) at each level of the chain; admin always may.
 APPROVERS: dict[str, tuple[str, ...]] = {"manager": ("project_manager", "finance"), "finance": ("finance",)}
@@ -77,7 +76,7 @@ async def _apply(uow: UnitOfWork, expense: Expense, state: dict[str, Any]) -> No
     """Validate the expense's fields together and set them (nothing is set if anything is wrong)."""
     currency: str = state["currency"]
     try:
-        amount = check_money(state["amount"], currency)
+        amount = check_amount(state["amount"], currency)
     except ValueError as exc:
         raise Unprocessable(str(exc), type_slug="invalid-money") from None
     project_id, cost_center_id = state.get("project_id"), state.get("cost_center_id")

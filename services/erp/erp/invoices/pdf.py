@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from erp.clients.models import Client
 from erp.invoices.models import Invoice, Payment
-from erp.money import round_money
+from throughline_events.money import round_money
 
 _PAGE_W, _PAGE_H = 595, 842  # A4 in points
 _TOP, _LEADING, _LINES_PER_PAGE, _SIZE = 800, 13, 56, 9

@@ -5,7 +5,7 @@ from html import escape
 
 from erp.clients.models import Client
 from erp.invoices.models import Invoice, Payment
-from erp.money import round_money
+from throughline_events.money import round_money
 
 
 def render_html(invoice: Invoice, client: Client, payments: list[Payment], credited_number: str | None) -> str:

@@ -5,7 +5,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.invoices.models import OPEN_STATUSES, Invoice, Payment
-from throughline_messaging.paging import page_with_total
+from throughline_platform.paging import page_with_total
 
 
 class InvoiceRepository:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from erp.money import round_money
+from throughline_events.money import round_money
 
 ZERO = Decimal(0)
 
@@ -59,8 +59,3 @@ def settled_status(total: Decimal, paid: Decimal, credited: Decimal) -> str:
 def is_overdue(status: str, due_date: date | None, balance_due: Decimal, as_of: date) -> bool:
     return status in ("issued", "partially_paid") and due_date is not None and due_date < as_of \
         and balance_due > ZERO
-
-
-def decimal_places(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0

@@ -5,9 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from erp.invoices.rules import decimal_places
-from erp.money import round_money
-from throughline_events.currencies import MINOR_UNITS
+from throughline_events.money import MINOR_UNITS, decimal_places, round_money
 from throughline_events.types import DecimalString
 
 

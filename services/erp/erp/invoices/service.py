@@ -12,17 +12,16 @@ from erp.clients.models import Client
 from erp.db import utcnow
 from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceLine, Payment
 from erp.invoices.repository import InvoiceRepository
-from erp.invoices.rules import ZERO, balance, decimal_places, format_number, line_amounts, settled_status
+from erp.invoices.rules import ZERO, balance, format_number, line_amounts, settled_status
 from erp.invoices.schemas import CreditNoteIn, InvoiceIn, InvoicePatch, LineIn, PaymentIn
-from erp.money import round_money
 from erp.projects.models import Project
 from erp.settings import get_settings
 from erp.time_entries.models import TimeEntry
-from throughline_events.currencies import MINOR_UNITS
 from throughline_events.erp import InvoiceIssuedV1, InvoicePaidV1, InvoiceVoidedV1, PaymentRecordedV1
-from throughline_messaging.auth import Principal
-from throughline_messaging.problems import Conflict, NotFound, Unprocessable
+from throughline_events.money import MINOR_UNITS, decimal_places, is_currency, round_money
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.auth import Principal
+from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ def new_invoice(*, client: Client, project: Project | None, currency: str, payme
 
 
 def check_currency(currency: str) -> None:
-    if currency not in MINOR_UNITS:
+    if not is_currency(currency):
         raise Unprocessable(f"{currency!r} is not an ISO 4217 currency code.")
 
 

@@ -22,10 +22,10 @@ from erp.billing.schedule import PlannedSchedule, plan_schedule
 from erp.clients.replica import CompanySeen, clients_for_companies
 from erp.clients.repository import ClientRepository
 from erp.db import utcnow
-from erp.money import round_money
 from erp.projects.repository import ProjectRepository
 from erp.projects.service import project_created, schedule_total
 from throughline_events.crm import DealWonV1
+from throughline_events.money import round_money
 from throughline_messaging.consumer import HandlerContext
 from throughline_messaging.uow import UnitOfWork
 

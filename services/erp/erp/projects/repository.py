@@ -12,8 +12,8 @@ from erp.billing.models import BillingSchedule, ScheduleItem
 from erp.db import outbox
 from erp.projects.models import Project
 from throughline_messaging.bulk import chained_arrays, insert_from_arrays, part_prefix
-from throughline_messaging.paging import page_with_total
 from throughline_messaging.uow import insert_and_wake
+from throughline_platform.paging import page_with_total
 
 
 class ProjectRepository:

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Query
 from erp.projects.repository import ProjectRepository
 from erp.projects.schemas import BillingScheduleOut, ProjectIn, ProjectOut, ProjectPage, ProjectPatch
 from erp.projects.service import create_project, update_project
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
-from throughline_messaging.problems import NotFound
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
+from throughline_platform.problems import NotFound
 
 router = APIRouter(prefix="/api/erp/projects", tags=["projects"])
 

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from erp.money import round_money
+from throughline_events.money import round_money
 
 
 class ProjectOut(BaseModel):

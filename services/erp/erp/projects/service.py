@@ -12,15 +12,14 @@ from erp.clients.repository import ClientRepository
 from erp.cost_centers.repository import CostCenterRepository
 from erp.cost_centers.service import usable_cost_center
 from erp.db import utcnow
-from erp.expenses.amounts import check_money
-from erp.money import round_money
 from erp.projects.models import Project
 from erp.projects.repository import ProjectRepository
 from erp.projects.schemas import ProjectIn, ProjectPatch
 from throughline_events.crm import DealWonV1
 from throughline_events.erp import ProjectCreatedV1, ScheduleItemRef
-from throughline_messaging.problems import Conflict, NotFound, Unprocessable
+from throughline_events.money import check_amount, round_money
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 
 async def project_from_won_deal(uow: UnitOfWork, won: DealWonV1) -> Project:
@@ -92,7 +91,7 @@ async def create_project(uow: UnitOfWork, body: ProjectIn) -> Project:
     if currency is None:
         raise Unprocessable("currency is required: the client has no default currency.")
     try:
-        budget = check_money(body.budget_amount, currency, "budget_amount")
+        budget = check_amount(body.budget_amount, currency, field="budget_amount")
     except ValueError as exc:
         raise Unprocessable(str(exc)) from None
     if body.cost_center_id is not None:
@@ -119,7 +118,7 @@ async def update_project(uow: UnitOfWork, project_id: uuid.UUID, body: ProjectPa
         raise Conflict(f"A {project.status} project cannot become {status}.", type_slug="invalid-transition")
     if "budget_amount" in changes:
         try:
-            changes["budget_amount"] = check_money(changes["budget_amount"], project.currency, "budget_amount")
+            changes["budget_amount"] = check_amount(changes["budget_amount"], project.currency, field="budget_amount")
         except ValueError as exc:
             raise Unprocessable(str(exc)) from None
     if changes.get("cost_center_id") is not None and changes["cost_center_id"] != project.cost_center_id:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.rates.models import BillRate, Capacity, CostRate
-from throughline_messaging.paging import page_with_total
+from throughline_platform.paging import page_with_total
 
 Row = TypeVar("Row", CostRate, BillRate, Capacity)
 

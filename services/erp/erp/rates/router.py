@@ -18,9 +18,10 @@ from erp.rates.schemas import (
     CostRatePage,
 )
 from erp.rates.service import create_bill_rate, create_capacity, create_cost_rate, delete_row
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
-from throughline_messaging.problems import NotFound
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
+from throughline_platform.problems import NotFound
 
 router = APIRouter(prefix="/api/erp", tags=["rates and capacity"])
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from erp.money import round_money
+from throughline_events.money import round_money
 
 
 class CostRateIn(BaseModel):

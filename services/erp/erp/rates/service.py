@@ -3,18 +3,18 @@ date on; an existing start date is a conflict, so history is never silently rewr
 
 import uuid
 
-from erp.expenses.amounts import check_money
 from erp.projects.repository import ProjectRepository
 from erp.rates.models import BillRate, Capacity, CostRate
 from erp.rates.repository import RateRepository, Row
 from erp.rates.schemas import BillRateIn, CapacityIn, CostRateIn
-from throughline_messaging.problems import Conflict, NotFound, Unprocessable
+from throughline_events.money import check_amount
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 
 async def create_cost_rate(uow: UnitOfWork, body: CostRateIn) -> CostRate:
     try:
-        hourly = check_money(body.hourly_cost, body.currency, "hourly_cost")
+        hourly = check_amount(body.hourly_cost, body.currency, field="hourly_cost")
     except ValueError as exc:
         raise Unprocessable(str(exc), type_slug="invalid-money") from None
     rates = RateRepository(uow.session)
@@ -32,7 +32,7 @@ async def create_bill_rate(uow: UnitOfWork, project_id: uuid.UUID, body: BillRat
     if project is None:
         raise NotFound(f"Project {project_id} does not exist.")
     try:
-        hourly = check_money(body.hourly_rate, project.currency, "hourly_rate")
+        hourly = check_amount(body.hourly_rate, project.currency, field="hourly_rate")
     except ValueError as exc:
         raise Unprocessable(str(exc), type_slug="invalid-money") from None
     rates = RateRepository(uow.session)

@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from erp.reminders.models import Reminder
 from erp.reminders.service import deliver, run_reminders
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
-from throughline_messaging.paging import page_with_total
+from throughline_messaging.deps import ReadUoW, UoW
 from throughline_messaging.runtime import ServiceRuntime
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
+from throughline_platform.paging import page_with_total
 
 router = APIRouter(prefix="/api/erp", tags=["reminders"])
 

@@ -22,10 +22,10 @@ from erp.db import utcnow
 from erp.invoices.models import OPEN_STATUSES, Invoice
 from erp.invoices.rules import ZERO
 from erp.invoices.service import LineSpec, append_line
-from erp.money import round_money
 from erp.reminders.models import Reminder
 from erp.settings import ErpSettings, get_settings
 from throughline_events.erp import InvoiceOverdueV1
+from throughline_events.money import round_money
 from throughline_messaging.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)

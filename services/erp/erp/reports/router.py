@@ -6,9 +6,10 @@ from fastapi import APIRouter, Query
 
 from erp.reports import service
 from erp.reports.schemas import AgingReport, CashFlowReport, GroupBy, ProfitabilityReport, UtilisationReport
-from throughline_events.currencies import MINOR_UNITS
-from throughline_messaging.deps import CurrentPrincipal, UoW
-from throughline_messaging.problems import Unprocessable
+from throughline_events.money import is_currency
+from throughline_messaging.deps import UoW
+from throughline_platform.deps import CurrentPrincipal
+from throughline_platform.problems import Unprocessable
 
 router = APIRouter(prefix="/api/erp/reports", tags=["reports"])
 
@@ -18,7 +19,7 @@ Currency = Annotated[str | None, Query(pattern="^[A-Z]{3}$")]
 
 
 def _currency(code: str | None) -> str | None:
-    if code is not None and code not in MINOR_UNITS:
+    if code is not None and not is_currency(code):
         raise Unprocessable(f"{code!r} is not an ISO 4217 currency code.")
     return code
 

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
-from erp.money import round_money
 from erp.reports.repository import (
     AR_AGING,
     CAPACITIES,
@@ -37,9 +36,9 @@ from erp.reports.schemas import (
     UtilisationRow,
     UtilisationWeek,
 )
-from throughline_events.currencies import MINOR_UNITS
-from throughline_messaging.problems import Unprocessable
+from throughline_events.money import MINOR_UNITS, round_money
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.problems import Unprocessable
 
 ZERO = Decimal(0)
 

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from erp.time_entries import service
 from erp.time_entries.models import TimeEntry
 from erp.time_entries.schemas import TimeEntryIn, TimeEntryOut, TimeEntryPage, TimeEntryPatch
-from throughline_messaging.auth import require_roles
-from throughline_messaging.deps import CurrentPrincipal, ReadUoW, UoW
-from throughline_messaging.problems import NotFound
+from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.auth import require_roles
+from throughline_platform.deps import CurrentPrincipal
+from throughline_platform.problems import NotFound
 
 router = APIRouter(prefix="/api/erp/time-entries", tags=["time entries"])
 

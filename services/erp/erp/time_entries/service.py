@@ -10,9 +10,9 @@ from erp.db import utcnow
 from erp.projects.models import Project
 from erp.time_entries.models import TimeEntry
 from erp.time_entries.schemas import TimeEntryIn, TimeEntryPatch
-from throughline_messaging.auth import Principal
-from throughline_messaging.problems import Conflict, NotFound, Unprocessable
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.auth import Principal
+from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 DAY_LIMIT = Decimal(24)
 

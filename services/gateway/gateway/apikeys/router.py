@@ -10,7 +10,7 @@ from gateway.apikeys.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPa
 from gateway.deps import db_session
 from gateway.openapi_support import problem_responses
 from gateway.security import ApiKeyAuthenticator, Caller
-from throughline_messaging.auth import require_roles
+from throughline_platform.auth import require_roles
 
 router = APIRouter(prefix="/api/auth/api-keys", tags=["api keys"], responses=problem_responses(401, 403, 422, 429))
 Session = Annotated[AsyncSession, Depends(db_session)]

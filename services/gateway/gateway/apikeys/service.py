@@ -9,7 +9,7 @@ from gateway.apikeys.repository import ApiKeyRepository
 from gateway.apikeys.schemas import ApiKeyIn
 from gateway.db import ApiKey, utcnow
 from gateway.security import hash_api_key
-from throughline_messaging.problems import NotFound
+from throughline_platform.problems import NotFound
 
 
 def new_raw_key() -> tuple[str, str]:

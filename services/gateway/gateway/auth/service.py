@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.auth.passwords import hash_password, needs_rehash, verify_password
 from gateway.auth.tokens import TokenIssuer
 from gateway.db import RefreshToken, User
-from throughline_messaging.problems import Unauthorized
+from throughline_platform.problems import Unauthorized
 
 log = structlog.get_logger(__name__)
 

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
-from throughline_messaging.auth import ALGORITHM, AUDIENCE, ISSUER
-from throughline_messaging.problems import Unauthorized
+from throughline_platform.auth import ALGORITHM, AUDIENCE, ISSUER
+from throughline_platform.problems import Unauthorized
 
 
 class TokenIssuer:

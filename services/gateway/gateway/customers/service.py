@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 from gateway.customers.schemas import Balance, CustomerOverview, OverviewWarning
 from gateway.proxy.upstreams import Upstream, UpstreamError
-from throughline_events.currencies import MINOR_UNITS
-from throughline_messaging.problems import NotFound, ProblemError
+from throughline_events.money import MINOR_UNITS
+from throughline_platform.problems import NotFound, ProblemError
 
 OPEN_INVOICE_STATUSES = frozenset({"issued", "partially_paid", "overdue", "sent", "open"})
 ACTIVITY_COUNT = 10

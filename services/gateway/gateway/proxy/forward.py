@@ -20,9 +20,9 @@ from starlette.types import Message, Receive, Send
 from gateway.proxy.idempotency import IdempotencyStore, StoredResponse, check_key, request_hash, should_store
 from gateway.proxy.upstreams import Upstream, UpstreamResponse
 from gateway.security import rate_limit_key
-from throughline_messaging.auth import Principal
-from throughline_messaging.context import correlation_id_var, request_id_var
-from throughline_messaging.problems import ProblemError
+from throughline_platform.auth import Principal
+from throughline_platform.context import correlation_id_var, request_id_var
+from throughline_platform.problems import ProblemError
 
 # Hop-by-hop headers (RFC 9110 §7.6.1), ones the gateway sets itself, and the caller's credentials (replaced by
 # the signed access token of the principal).

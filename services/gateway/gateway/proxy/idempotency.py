@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.db import IdempotencyRecord
-from throughline_messaging.problems import Conflict, Unprocessable
+from throughline_platform.problems import Conflict, Unprocessable
 
 KEEP_FOR = timedelta(hours=24)
 # An in-flight claim older than this belongs to a request that died with its gateway: it may be taken over.

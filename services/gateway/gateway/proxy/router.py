@@ -14,8 +14,8 @@ from starlette.types import Receive, Scope, Send
 
 from gateway.proxy.forward import forward
 from gateway.security import current_caller
-from throughline_messaging.auth import Principal
-from throughline_messaging.problems import Unauthorized
+from throughline_platform.auth import Principal
+from throughline_platform.problems import Unauthorized
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 

@@ -22,7 +22,7 @@ import structlog
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from throughline_messaging.problems import ProblemError
+from throughline_platform.problems import ProblemError
 
 log = structlog.get_logger(__name__)
 

@@ -4,7 +4,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db import User
-from throughline_messaging.paging import page_with_total
+from throughline_platform.paging import page_with_total
 
 
 class UserRepository:

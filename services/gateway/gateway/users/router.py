@@ -10,7 +10,7 @@ from gateway.security import Caller
 from gateway.users import service
 from gateway.users.repository import UserRepository
 from gateway.users.schemas import PasswordIn, Role, UserIn, UserOut, UserPage, UserPatch
-from throughline_messaging.auth import require_roles
+from throughline_platform.auth import require_roles
 
 router = APIRouter(prefix="/api/auth/users", tags=["users"], responses=problem_responses(401, 403, 422, 429))
 Session = Annotated[AsyncSession, Depends(db_session)]

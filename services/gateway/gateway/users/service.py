@@ -15,7 +15,7 @@ from gateway.auth.service import revoke_user_tokens
 from gateway.db import User, utcnow
 from gateway.users.repository import UserRepository
 from gateway.users.schemas import UserIn, UserPatch
-from throughline_messaging.problems import Conflict, NotFound
+from throughline_platform.problems import Conflict, NotFound
 
 
 async def create_user(session: AsyncSession, data: UserIn) -> User:

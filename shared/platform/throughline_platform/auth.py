@@ -12,12 +12,12 @@ from typing import Any
 import jwt
 from fastapi import Request
 
-from throughline_messaging.problems import Forbidden, Unauthorized
+from throughline_platform.problems import Forbidden, Unauthorized
+from throughline_platform.roles import ROLES
 
 ALGORITHM = "EdDSA"
 ISSUER = "throughline-gateway"
 AUDIENCE = "throughline-api"
-ROLES = ("admin", "sales", "finance", "project_manager", "viewer")
 
 
 @dataclass(frozen=True)

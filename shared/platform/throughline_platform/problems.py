@@ -10,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from throughline_messaging.context import request_id_var
-from throughline_messaging.responses import OrjsonResponse
+from throughline_platform.context import request_id_var
+from throughline_platform.responses import OrjsonResponse
 
 log = structlog.get_logger(__name__)
 

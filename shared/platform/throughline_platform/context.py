@@ -14,7 +14,7 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-# The ids every log line carries when they are set (see `throughline_messaging.logging`).
+# The ids every log line carries when they are set (see `throughline_platform.logging`).
 LOGGED_IDS = (("request_id", request_id_var), ("correlation_id", correlation_id_var),
               ("causation_id", causation_id_var))
 

@@ -10,9 +10,9 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from throughline_messaging import metrics
-from throughline_messaging.context import bound_ids, new_id
-from throughline_messaging.responses import OrjsonResponse
+from throughline_platform import metrics
+from throughline_platform.context import bound_ids, new_id
+from throughline_platform.responses import OrjsonResponse
 
 log = structlog.get_logger(__name__)
 
@@ -115,7 +115,7 @@ def operations_router(readiness: ReadinessCheck, crashed_tasks: CrashedTasks = l
 
 def install_http_plumbing(app: FastAPI, service: str, readiness: ReadinessCheck,
                           crashed_tasks: CrashedTasks = list) -> None:
-    from throughline_messaging.problems import install_problem_handlers
+    from throughline_platform.problems import install_problem_handlers
 
     install_problem_handlers(app)
     app.include_router(operations_router(readiness, crashed_tasks))

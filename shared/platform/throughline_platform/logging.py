@@ -8,7 +8,7 @@ import orjson
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
-from throughline_messaging.context import LOGGED_IDS
+from throughline_platform.context import LOGGED_IDS
 
 
 def add_bound_ids(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:

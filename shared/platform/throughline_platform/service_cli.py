@@ -1,15 +1,14 @@
 """The command line every service shares: migrate, serve (by roles), replay-dlt."""
 
 import argparse
-import importlib
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from throughline_messaging.parent_watch import stop_when_parent_exits
+from throughline_platform.parent_watch import stop_when_parent_exits
 
 if TYPE_CHECKING:  # imported for real only by the app factories: `--help` and the start gate stay light
     from fastapi import FastAPI
@@ -42,7 +41,7 @@ def main(spec: ServiceCommands, argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if args.command == "migrate":
-        from throughline_messaging.migrations import upgrade
+        from throughline_platform.migrations import upgrade
 
         upgrade(spec.migrations, spec.database_url())
     elif args.command == "serve":
@@ -87,31 +86,3 @@ def wait_for_file(path: Path, parent: int, timeout: float = 300) -> None:
         if time.monotonic() > deadline:
             raise SystemExit(f"{path} did not appear within {timeout:.0f}s")
         time.sleep(0.02)
-
-
-def standard_service(name: str, default_port: int, package_dir: Path, *, settings: str,
-                     app_factory: str) -> ServiceCommands:
-    """The commands of a CRM/ERP-shaped service, named by import paths ("crm.settings:get_settings") so
-    that `--help` and `migrate` do not import the whole application."""
-
-    def load(target: str) -> Any:
-        module, _, attribute = target.partition(":")
-        return getattr(importlib.import_module(module), attribute)
-
-    def database_url() -> str:
-        return str(load(settings)().database_url)
-
-    def replay(topic: str, limit: int | None) -> int:
-        from throughline_messaging.dead_letters import run_replay
-        from throughline_messaging.kafka import KafkaSettings
-
-        current = load(settings)()
-        kafka = KafkaSettings(bootstrap_servers=current.kafka_bootstrap_servers, client_id=f"{name}-replay")
-        return run_replay(kafka, topic, f"{current.consumer_group}.dlt-replay", limit)
-
-    def create_app(roles: frozenset[str]) -> "FastAPI":
-        app: FastAPI = load(app_factory)(roles)
-        return app
-
-    return ServiceCommands(name=name, default_port=default_port, migrations=package_dir / "migrations",
-                           database_url=database_url, create_app=create_app, replay=replay)

@@ -1,0 +1,38 @@
+"""The command line of an event-driven service (the CRM's, the ERP's): the platform's commands and replay-dlt."""
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from throughline_platform.service_cli import ServiceCommands
+
+if TYPE_CHECKING:  # imported for real only by the app factories: `--help` and the start gate stay light
+    from fastapi import FastAPI
+
+
+def standard_service(name: str, default_port: int, package_dir: Path, *, settings: str,
+                     app_factory: str) -> ServiceCommands:
+    """The commands of a CRM/ERP-shaped service, named by import paths ("crm.settings:get_settings") so
+    that `--help` and `migrate` do not import the whole application."""
+
+    def load(target: str) -> Any:
+        module, _, attribute = target.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+    def database_url() -> str:
+        return str(load(settings)().database_url)
+
+    def replay(topic: str, limit: int | None) -> int:
+        from throughline_messaging.dead_letters import run_replay
+        from throughline_messaging.kafka import KafkaSettings
+
+        current = load(settings)()
+        kafka = KafkaSettings(bootstrap_servers=current.kafka_bootstrap_servers, client_id=f"{name}-replay")
+        return run_replay(kafka, topic, f"{current.consumer_group}.dlt-replay", limit)
+
+    def create_app(roles: frozenset[str]) -> "FastAPI":
+        app: FastAPI = load(app_factory)(roles)
+        return app
+
+    return ServiceCommands(name=name, default_port=default_port, migrations=package_dir / "migrations",
+                           database_url=database_url, create_app=create_app, replay=replay)

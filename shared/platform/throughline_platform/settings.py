@@ -1,0 +1,43 @@
+"""The settings base every service's settings extend (pydantic-settings, one environment prefix per service).
+
+A subclass sets its prefix (`CRM_`, `ERP_`, `GATEWAY_`) in `model_config` and may name, in `unprefixed`, the
+settings that one deployment shares between services and that may therefore also come without the prefix
+(`KAFKA_BOOTSTRAP_SERVERS`, `JWT_PUBLIC_KEY`). The prefixed variable wins when both are set.
+"""
+
+from typing import Any, ClassVar
+
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class _UnprefixedEnvironment(EnvSettingsSource):
+    """The environment without the service's prefix, for the few settings a deployment shares."""
+
+    def __init__(self, settings_cls: type[BaseSettings], names: tuple[str, ...]) -> None:
+        super().__init__(settings_cls, env_prefix="")
+        self._names = names
+
+    def __call__(self) -> dict[str, Any]:
+        return {name: value for name, value in super().__call__().items() if name in self._names}
+
+
+class ServiceSettingsBase(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    # Settings that may also be given without the service's prefix (field names).
+    unprefixed: ClassVar[tuple[str, ...]] = ()
+
+    database_url: str
+    # Database connections per process, a fixed pool (docs/messaging.md).
+    db_pool_size: int = 10
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: arguments, then the prefixed environment, then the shared unprefixed names.
+        return (init_settings, env_settings, _UnprefixedEnvironment(settings_cls, cls.unprefixed), dotenv_settings,
+                file_secret_settings)
