@@ -28,6 +28,7 @@ test: $(STAMP) lint typecheck audit
 
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	@$(VENV)/bin/mypy
