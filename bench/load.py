@@ -45,10 +45,6 @@ class Http:
         self._aiohttp: Any = None
         self._httpx: httpx.AsyncClient | None = None
 
-    @property
-    def library(self) -> str:
-        return "aiohttp" if aiohttp is not None else "httpx"
-
     async def __aenter__(self) -> Http:
         if aiohttp is not None:
             self._aiohttp = aiohttp.ClientSession(

@@ -28,8 +28,9 @@ class PublicModuleContract(Contract):
     entry_points = fields.ListField(subfield=fields.StringField(), required=False)
 
     def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
-        public = set(self.public)  # type: ignore[call-overload]
-        entry_points = set(self.entry_points or [])  # type: ignore[call-overload]
+        # The fields are declared as descriptors; on an instance they hold the parsed lists.
+        public: set[str] = set(self.public)  # type: ignore[call-overload]
+        entry_points: set[str] = set(self.entry_points or [])  # type: ignore[arg-type]
         violations: list[dict[str, Any]] = []
         for container in self.containers:  # type: ignore[attr-defined]
             packages = {child for child in graph.find_children(container) if graph.find_children(child)}

@@ -125,20 +125,6 @@ class EmbeddedPostgres:
     def _psql_command(self, database: str) -> list[str]:
         return [str(_bin_dir() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database]
 
-    # --- fault injection: one server holds every service's database, so "stop the ERP database" means
-    # refusing and cutting that database's connections while the others keep serving ---
-
-    def block_database(self, name: str) -> int:
-        """Refuse new connections to `name` and terminate the open ones; returns how many were cut."""
-        self.psql("postgres", f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-        cut = self.psql("postgres", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                    f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
-        return int(cut.strip() or 0)
-
-    def allow_database(self, name: str) -> None:
-        """Accept connections to `name` again."""
-        self.psql("postgres", f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-
     def signal(self, sig: int) -> None:
         assert self.process is not None
         self.process.send_signal(sig)

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from devstack.stack import Stack
-from gateway.auth.tokens import TokenIssuer
+from gateway.credentials.tokens import TokenIssuer
 from tests.support import Api, wait_for
 
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from devstack.stack import Stack
-from gateway.auth.tokens import TokenIssuer, generate_private_key_pem
+from gateway.credentials.tokens import TokenIssuer, generate_private_key_pem
 
 pytestmark = pytest.mark.fault
 

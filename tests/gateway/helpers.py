@@ -16,7 +16,7 @@ from aiohttp import web
 
 from devstack.ports import free_port
 from devstack.stack import Stack
-from gateway.auth.tokens import TokenIssuer
+from gateway.credentials.tokens import TokenIssuer
 
 ROLES = ("admin", "sales", "finance", "project_manager", "viewer")
 

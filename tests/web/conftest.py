@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from devstack.ports import free_port
 from devstack.processes import ServiceProcess
 from devstack.stack import Stack
-from gateway.auth.tokens import TokenIssuer
+from gateway.credentials.tokens import TokenIssuer
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -16,9 +16,10 @@ from gateway import live
 from gateway.apidocs import ServiceDocs
 from gateway.apidocs import router as docs_router
 from gateway.apikeys.router import router as api_keys_router
+from gateway.auth.policies import PolicyTables
 from gateway.auth.router import router as auth_router
 from gateway.auth.service import ensure_admin
-from gateway.auth.tokens import TokenIssuer
+from gateway.credentials.tokens import TokenIssuer
 from gateway.customers.router import router as customers_router
 from gateway.health import router as health_router
 from gateway.middleware import InputHygieneMiddleware, StateHeadersMiddleware
@@ -103,6 +104,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.key_buckets = TokenBuckets(settings.api_key_rate_limit_per_minute)
     app.state.idempotency = IdempotencyStore(app.state.session_factory)
     app.state.service_docs = ServiceDocs(app.state.upstreams)
+    app.state.policy_tables = PolicyTables(app.state.upstreams)
     install_problem_handlers(app)
 
     @app.exception_handler(UpstreamError)

@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.auth.tokens import TokenIssuer
+from gateway.credentials.tokens import TokenIssuer
 from throughline_platform.auth import Principal, TokenVerifier, principal_dependency
 
 

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.auth.tokens import TokenIssuer
+from gateway.credentials.tokens import TokenIssuer
 from gateway.db import ApiKey
 from gateway.ratelimit import RateLimited, TokenBuckets
 from throughline_platform.auth import Principal, TokenVerifier, bearer_token

@@ -14,6 +14,7 @@ action. `docs/roles.md` is generated from these tables (`python -m devstack.role
 them to the web app (`GET /api/auth/me` lists the caller's actions), so nothing keeps a copy.
 """
 
+import inspect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -47,12 +48,16 @@ EVERYONE = tuple(r for r in ROLES if r is not Role.ADMIN)
 
 
 class Policy:
-    def __init__(self, service: str, rules: Mapping[str, Rule]) -> None:
+    """`caller` is the dependency that authenticates the caller: a service's bearer token check by default; the
+    gateway passes its own, which also accepts API keys."""
+
+    def __init__(self, service: str, rules: Mapping[str, Rule], *, caller: Any = CurrentPrincipal) -> None:
         for action in rules:
             if not action.startswith(f"{service}."):
                 raise ValueError(f"action {action!r} of the {service} policy must start with {service!r}")
         self.service = service
         self.rules: dict[str, Rule] = dict(rules)
+        self._caller = caller
 
     def rule(self, action: str) -> Rule:
         try:
@@ -74,15 +79,16 @@ class Policy:
         action fails here, when the router module is imported, not at the first request."""
         self.rule(action)
 
-        async def allowed(principal: CurrentPrincipal) -> Principal:
+        async def allowed(principal: Principal) -> Principal:
             self.check(principal, action)
             return principal
 
+        # FastAPI reads the parameter's dependency from the signature: the caller dependency chosen above.
+        allowed.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter("principal", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=self._caller)],
+            return_annotation=Principal)
         allowed.__name__ = f"requires_{action.replace('.', '_')}"
         return Depends(allowed)
-
-    def actions_for(self, role: str) -> list[str]:
-        return [action for action in self.rules if self.allows(role, action)]
 
     def as_table(self) -> dict[str, list[str]]:
         """Action -> the roles that may do it, admin included: what the gateway serves to the web app."""

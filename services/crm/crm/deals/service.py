@@ -255,7 +255,7 @@ async def update_deal(uow: UnitOfWork, deal_id: uuid.UUID, changes: dict[str, An
             raise Unprocessable(f"{required}: cannot be cleared.")
     if "amount" in changes or "currency" in changes:
         # The stored amount carries 4 decimals; what matters is its significant digits.
-        amount = changes.get("amount", deal.amount.round_money())
+        amount = changes.get("amount", deal.amount.normalize())
         try:
             check_amount(amount, changes.get("currency", deal.currency))
         except ValueError as exc:

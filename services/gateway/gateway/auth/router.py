@@ -1,16 +1,18 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.auth import service
-from gateway.auth.tokens import TokenIssuer
+from gateway.auth.policies import PolicyTables
+from gateway.credentials.tokens import TokenIssuer
 from gateway.db import User
 from gateway.deps import db_session, token_issuer
 from gateway.openapi_support import problem_responses
-from gateway.security import Caller
+from gateway.policy import Anyone
+from throughline_platform.policy import merged_actions
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -27,6 +29,14 @@ class MeOut(BaseModel):
     email: str
     role: str
     kind: str
+    actions: list[str] = Field(description="Every action of every service's policy that this role may do "
+                                           "(`GET /api/auth/policy` has the tables)")
+    actions_incomplete: list[str] = Field(description="Services whose policy could not be read just now")
+
+
+class PolicyOut(BaseModel):
+    services: dict[str, dict[str, list[str]]] = Field(description="Per service: action -> the roles that may do it")
+    unavailable: list[str] = Field(description="Services whose policy could not be read just now")
 
 
 async def _tokens(session: AsyncSession, issuer: TokenIssuer, user: User, refresh_token: str | None = None
@@ -70,7 +80,24 @@ async def logout(refresh_token: Annotated[str, Form(min_length=1, max_length=409
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=MeOut, summary="Who the token (or API key) belongs to",
+def _policy_tables(request: Request) -> PolicyTables:
+    tables: PolicyTables = request.app.state.policy_tables
+    return tables
+
+
+Tables = Annotated[PolicyTables, Depends(_policy_tables)]
+
+
+@router.get("/me", response_model=MeOut, summary="Who the token (or API key) belongs to, and what it may do",
             responses=problem_responses(401, 429))
-async def me(principal: Caller) -> MeOut:
-    return MeOut(id=principal.user_id, email=principal.email, role=principal.role, kind=principal.kind)
+async def me(principal: Anyone, tables: Tables) -> MeOut:
+    services, missing = await tables.tables(principal)
+    return MeOut(id=principal.user_id, email=principal.email, role=principal.role, kind=principal.kind,
+                 actions=merged_actions(services.values(), principal.role), actions_incomplete=missing)
+
+
+@router.get("/policy", response_model=PolicyOut, summary="Who may do what: every service's policy table",
+            responses=problem_responses(401, 429))
+async def policy(principal: Anyone, tables: Tables) -> PolicyOut:
+    services, missing = await tables.tables(principal)
+    return PolicyOut(services=services, unavailable=missing)

@@ -8,8 +8,8 @@ import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.auth.passwords import hash_password, needs_rehash, verify_password
-from gateway.auth.tokens import TokenIssuer
+from gateway.credentials.passwords import hash_password, needs_rehash, verify_password
+from gateway.credentials.tokens import TokenIssuer
 from gateway.db import RefreshToken, User
 from throughline_platform.problems import Unauthorized
 

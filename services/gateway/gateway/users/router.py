@@ -6,11 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.deps import db_session
 from gateway.openapi_support import problem_responses
-from gateway.security import Caller
+from gateway.policy import UserAdmin
 from gateway.users import service
 from gateway.users.repository import UserRepository
 from gateway.users.schemas import PasswordIn, Role, UserIn, UserOut, UserPage, UserPatch
-from throughline_platform.auth import require_roles
 
 router = APIRouter(prefix="/api/auth/users", tags=["users"], responses=problem_responses(401, 403, 422, 429))
 Session = Annotated[AsyncSession, Depends(db_session)]
@@ -18,38 +17,33 @@ Session = Annotated[AsyncSession, Depends(db_session)]
 
 @router.post("", status_code=201, response_model=UserOut, summary="Create a user (admin)",
              responses=problem_responses(409))
-async def create_user(body: UserIn, principal: Caller, session: Session) -> UserOut:
-    require_roles(principal)
+async def create_user(body: UserIn, principal: UserAdmin, session: Session) -> UserOut:
     return UserOut.model_validate(await service.create_user(session, body))
 
 
 @router.get("", response_model=UserPage, summary="List users (admin)")
-async def list_users(principal: Caller, session: Session,
+async def list_users(principal: UserAdmin, session: Session,
                      q: Annotated[str | None, Query(max_length=200, description="part of the email or name")] = None,
                      role: Role | None = None, active: bool | None = None,
                      limit: Annotated[int, Query(ge=1, le=200)] = 50,
                      offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> UserPage:
-    require_roles(principal)
     items, total = await UserRepository(session).search(q=q, role=role, active=active, limit=limit, offset=offset)
     return UserPage(items=[UserOut.model_validate(u) for u in items], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{user_id}", response_model=UserOut, summary="One user (admin)", responses=problem_responses(404))
-async def get_user(user_id: uuid.UUID, principal: Caller, session: Session) -> UserOut:
-    require_roles(principal)
+async def get_user(user_id: uuid.UUID, principal: UserAdmin, session: Session) -> UserOut:
     return UserOut.model_validate(await service.get_user(session, user_id))
 
 
 @router.patch("/{user_id}", response_model=UserOut, summary="Change a user's role, name or active flag (admin)",
               responses=problem_responses(404, 409))
-async def update_user(user_id: uuid.UUID, body: UserPatch, principal: Caller, session: Session) -> UserOut:
-    require_roles(principal)
+async def update_user(user_id: uuid.UUID, body: UserPatch, principal: UserAdmin, session: Session) -> UserOut:
     return UserOut.model_validate(await service.update_user(session, user_id, body, principal.user_id))
 
 
 @router.post("/{user_id}/password", status_code=204, response_class=Response,
              summary="Set a new password (admin); ends the user's sessions", responses=problem_responses(404))
-async def reset_password(user_id: uuid.UUID, body: PasswordIn, principal: Caller, session: Session) -> Response:
-    require_roles(principal)
+async def reset_password(user_id: uuid.UUID, body: PasswordIn, principal: UserAdmin, session: Session) -> Response:
     await service.reset_password(session, user_id, body.password)
     return Response(status_code=204)

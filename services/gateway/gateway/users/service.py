@@ -10,8 +10,8 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.auth.passwords import hash_password
 from gateway.auth.service import revoke_user_tokens
+from gateway.credentials.passwords import hash_password
 from gateway.db import User, utcnow
 from gateway.users.repository import UserRepository
 from gateway.users.schemas import UserIn, UserPatch

@@ -1,6 +1,7 @@
 // Small DOM helpers, formatting, dialogs, errors and inline-SVG charts. No framework.
 
 import { ApiError } from "./api.js";
+import { MINOR_UNITS } from "./currencies.js";
 
 // h("div", {class: "x", onclick: fn}, child, "text", [children])
 export function h(tag, attrs = {}, ...children) {
@@ -50,16 +51,15 @@ export function select(attrs, options, selected) {
 
 // --- formatting ------------------------------------------------------------------------------------
 
-const ZERO_DECIMALS = new Set(["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF"]);
 export function money(amount, currency) {
   if (amount === null || amount === undefined || amount === "") return "—";
   const value = Number(amount);
   if (!currency) return value.toLocaleString("en-US", { maximumFractionDigits: 2 });
   try {
     return new Intl.NumberFormat("en-US", { style: "currency", currency, currencyDisplay: "code",
-      minimumFractionDigits: ZERO_DECIMALS.has(currency) ? 0 : 2 }).format(value).replace(/\u00a0/g, " ");
+      minimumFractionDigits: MINOR_UNITS[currency] ?? 2, maximumFractionDigits: MINOR_UNITS[currency] ?? 2 }).format(value).replace(/\u00a0/g, " ");
   } catch {
-    return `${currency} ${value.toFixed(2)}`;
+    return `${currency} ${value.toFixed(MINOR_UNITS[currency] ?? 2)}`;
   }
 }
 

@@ -39,10 +39,6 @@ class TokenIssuer:
             claims["jti"] = jti
         return self._sign(claims, self.refresh_ttl)
 
-    def read_refresh_token(self, token: str) -> str:
-        """The user id a valid refresh token was issued to."""
-        return str(self.read_refresh_claims(token)["sub"])
-
     def read_refresh_claims(self, token: str) -> dict[str, Any]:
         """The claims of a validly signed, unexpired refresh token (sub, jti, exp...)."""
         try:
@@ -67,8 +63,3 @@ def generate_private_key_pem() -> str:
     key = Ed25519PrivateKey.generate()
     return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
 
-
-def public_key_of(private_key_pem: str) -> str:
-    key = load_pem_private_key(private_key_pem.encode(), password=None)
-    assert isinstance(key, Ed25519PrivateKey)
-    return key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
