@@ -13,9 +13,6 @@ class ClientRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, client: Client) -> None:
-        self.session.add(client)
-
     async def get(self, client_id: uuid.UUID) -> Client | None:
         return await self.session.get(Client, client_id)
 

@@ -4,7 +4,7 @@ Invoicing is the ERP's lower layer: it knows clients and projects, and nothing o
 those packages release their work through `BILLED_WORK` (see `erp.invoices.billed_work`).
 """
 
-from erp.invoices.billed_work import BILLED_WORK, ReleaseBilledWork
+from erp.invoices.billed_work import BILLED_WORK
 from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceStatus, LineKind
 from erp.invoices.schemas import InvoiceOut
 from erp.invoices.service import (
@@ -25,7 +25,6 @@ __all__ = [
     "InvoiceStatus",
     "LineKind",
     "LineSpec",
-    "ReleaseBilledWork",
     "append_line",
     "issue_invoice",
     "locked_invoice",

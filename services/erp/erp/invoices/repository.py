@@ -17,6 +17,9 @@ class InvoiceRepository:
     def add(self, obj: Invoice | Payment) -> None:
         self.session.add(obj)
 
+    async def delete(self, invoice: Invoice) -> None:
+        await self.session.delete(invoice)
+
     async def get(self, invoice_id: uuid.UUID, *, for_update: bool = False) -> Invoice | None:
         query = select(Invoice).where(Invoice.id == invoice_id)
         if for_update:

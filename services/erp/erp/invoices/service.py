@@ -11,7 +11,7 @@ from erp.db import utcnow
 from erp.invoices.billed_work import BILLED_WORK
 from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, LineKind, Payment
 from erp.invoices.repository import InvoiceRepository
-from erp.invoices.rules import balance, format_number, line_amounts, settled_status
+from erp.invoices.rules import LineAmounts, balance, format_number, line_amounts, settled_status, totals
 from erp.invoices.schemas import CreditNoteIn, InvoiceIn, InvoicePatch, LineIn, PaymentIn
 from erp.projects.api import Project, ProjectRepository
 from erp.settings import get_settings
@@ -55,9 +55,8 @@ def append_line(invoice: Invoice, spec: LineSpec) -> InvoiceLine:
         schedule_item_id=spec.schedule_item_id, expense_id=spec.expense_id,
     )
     invoice.lines.append(line)
-    invoice.subtotal = sum((x.net_amount for x in invoice.lines), ZERO)
-    invoice.tax_total = sum((x.tax_amount for x in invoice.lines), ZERO)
-    invoice.total = invoice.subtotal + invoice.tax_total
+    summed = totals([LineAmounts(x.net_amount, x.tax_amount, x.total_amount) for x in invoice.lines])
+    invoice.subtotal, invoice.tax_total, invoice.total = summed.subtotal, summed.tax_total, summed.total
     invoice.balance_due = balance(invoice.total, invoice.amount_paid, invoice.amount_credited)
     return line
 
@@ -177,7 +176,7 @@ async def delete_draft(uow: UnitOfWork, invoice_id: uuid.UUID) -> None:
     if invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(f"Invoice {invoice.number} is {invoice.status}: only drafts can be deleted (void it).")
     await BILLED_WORK.release(uow, invoice)
-    await uow.session.delete(invoice)
+    await InvoiceRepository(uow.session).delete(invoice)
     await uow.commit()
 
 
