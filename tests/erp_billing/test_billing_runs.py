@@ -130,6 +130,27 @@ def test_time_and_materials_bills_approved_billable_time_up_to_the_cap(admin: Ap
     assert total == d("1000.00")
 
 
+def test_deleting_or_voiding_a_time_invoice_gives_its_time_back_to_the_next_run(admin: Api, finance: Api) -> None:
+    project = project_for(admin, {"type": "time_and_materials", "hourly_rate": "50.00"}, amount="1000.00")
+    entry = book(finance, project, "2", today() - timedelta(days=2))
+
+    def billed_on() -> str | None:
+        invoice_id: str | None = finance.ok("GET", f"/api/erp/time-entries/{entry['id']}")["invoice_id"]
+        return invoice_id
+
+    draft = run(finance, today(), project, issue=False)["invoices"][0]
+    assert billed_on() == draft["id"]
+    assert finance.client.delete(f"/api/erp/invoices/{draft['id']}").status_code == 204
+    assert billed_on() is None
+
+    issued = run(finance, today(), project)["invoices"][0]
+    assert billed_on() == issued["id"] and issued["total"] == "100.00"
+    finance.ok("POST", f"/api/erp/invoices/{issued['id']}/void", json={"reason": "wrong rate"})
+    assert billed_on() is None
+    again = run(finance, today(), project)["invoices"]
+    assert [i["total"] for i in again] == ["100.00"] and billed_on() == again[0]["id"]
+
+
 def test_the_scheduler_runs_the_billing_run(finance: Api) -> None:
     def scheduled() -> dict[str, Any] | None:
         runs = finance.ok("GET", "/api/erp/billing-runs", params={"limit": 200})["items"]

@@ -1,12 +1,16 @@
-"""The ERP process: which routers, which handlers, which background jobs."""
+"""The ERP process: which routers, which handlers, which background jobs, and how the packages are wired."""
 
 from fastapi import APIRouter, FastAPI
 
+from erp.billing.api import release_schedule_item
 from erp.billing.jobs import billing_run_job
 from erp.db import inbox, outbox
+from erp.expenses.api import release_billed_expenses
 from erp.handlers import CONSUMED_TOPICS, HANDLERS
+from erp.invoices.api import BILLED_WORK
 from erp.reminders.jobs import reminder_run_job
 from erp.settings import get_settings
+from erp.time_entries.api import release_time_entries
 from throughline_messaging.app import event_driven_service_app
 
 
@@ -14,24 +18,37 @@ def api_routers() -> list[APIRouter]:
     """Imported only by a process that plays the api role: a worker does without the routers and what only
     they use (a faster start and a smaller process)."""
     from erp.billing.router import router as billing_router
+    from erp.billing.router import schedules_router as billing_schedules_router
     from erp.clients.router import router as clients_router
     from erp.cost_centers.router import router as cost_centers_router
     from erp.expenses.router import categories_router as expense_categories_router
     from erp.expenses.router import router as expenses_router
     from erp.invoices.router import router as invoices_router
+    from erp.policy import router as policy_router
     from erp.projects.router import router as projects_router
     from erp.rates.router import router as rates_router
     from erp.reminders.router import router as reminders_router
     from erp.reports.router import router as reports_router
     from erp.time_entries.router import router as time_entries_router
 
-    return [clients_router, projects_router, cost_centers_router, expenses_router, expense_categories_router,
-            rates_router, reports_router,
+    return [clients_router, projects_router, billing_schedules_router, cost_centers_router, expenses_router,
+            expense_categories_router, rates_router, reports_router,
             # billing (docs/erp-billing.md)
-            invoices_router, billing_router, time_entries_router, reminders_router]
+            invoices_router, billing_router, time_entries_router, reminders_router,
+            policy_router]
+
+
+def wire_billed_work() -> None:
+    """What a voided invoice or deleted draft gives back, in its transaction: the packages that bill work onto
+    invoices tell invoicing how (invoicing is below them and does not import them; see
+    `erp.invoices.billed_work`)."""
+    BILLED_WORK.register(release_schedule_item)  # its schedule item is pending again
+    BILLED_WORK.register(release_time_entries)  # its time entries are unbilled again
+    BILLED_WORK.register(release_billed_expenses)  # its billable expenses are unbilled again
 
 
 def create_app(roles: frozenset[str]) -> FastAPI:
+    wire_billed_work()  # every process (api, consumer, scheduler) runs units of work that may void or delete
     return event_driven_service_app(
         service="erp", title="Throughline ERP", settings=get_settings(), roles=roles, outbox=outbox, inbox=inbox,
         routers=api_routers, consumed_topics=CONSUMED_TOPICS, handlers=HANDLERS,

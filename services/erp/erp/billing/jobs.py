@@ -4,8 +4,7 @@ import asyncio
 
 import structlog
 
-from erp.billing.runs import run_billing
-from erp.invoices.service import today
+from erp.billing import service
 from erp.settings import get_settings
 from throughline_messaging.runtime import ServiceRuntime
 
@@ -18,11 +17,7 @@ async def billing_run_job(runtime: ServiceRuntime) -> None:
         pause = settings.billing_run_interval_seconds
         try:
             async with runtime.uow() as uow:
-                # Holding the result keeps its invoices (and their recorded events) alive until COMMIT.
-                result = await run_billing(uow, as_of=today(), issue=settings.billing_run_issue,
-                                           triggered_by="scheduler")
-                await uow.commit()
-                del result
+                await service.scheduled_run(uow)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # retried soon; a failing run never kills the scheduler

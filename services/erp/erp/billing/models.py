@@ -1,6 +1,7 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, Numeric, String, Uuid
@@ -10,11 +11,26 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from erp.db import Entity
 
 
+class BillingType(StrEnum):
+    """How a won deal's billing terms bill it (docs/erp-billing.md)."""
+
+    SINGLE = "single"  # no terms: the full amount on the won date
+    FIXED = "fixed"
+    MILESTONES = "milestones"
+    RETAINER = "retainer"
+    TIME_AND_MATERIALS = "time_and_materials"  # no items: billing runs bill approved time, up to the cap
+
+
+class ScheduleItemStatus(StrEnum):
+    PENDING = "pending"
+    INVOICED = "invoiced"  # on a live invoice; pending again if that invoice is voided or its draft deleted
+
+
 class BillingSchedule(Entity):
     __tablename__ = "billing_schedules"
 
     project_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("projects.id"), unique=True)
-    billing_type: Mapped[str] = mapped_column(String(30))  # single, fixed, milestones, retainer, time_and_materials
+    billing_type: Mapped[str] = mapped_column(String(30))  # a BillingType
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[Decimal] = mapped_column(Numeric(18, 4))
     hourly_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
@@ -32,7 +48,7 @@ class ScheduleItem(Entity):
     label: Mapped[str] = mapped_column(String(200))
     due_date: Mapped[date | None] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Numeric(18, 4))
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, invoiced
+    status: Mapped[str] = mapped_column(String(20), default=ScheduleItemStatus.PENDING)
     reached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     invoice_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 

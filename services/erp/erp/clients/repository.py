@@ -13,11 +13,12 @@ class ClientRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, client: Client) -> None:
-        self.session.add(client)
-
     async def get(self, client_id: uuid.UUID) -> Client | None:
         return await self.session.get(Client, client_id)
+
+    async def by_ids(self, client_ids: set[uuid.UUID]) -> dict[uuid.UUID, Client]:
+        rows = await self.session.execute(select(Client).where(Client.id.in_(client_ids)))
+        return {c.id: c for c in rows.scalars()}
 
     async def by_crm_company(self, company_id: uuid.UUID, *, for_update: bool = False) -> Client | None:
         query = select(Client).where(Client.crm_company_id == company_id)

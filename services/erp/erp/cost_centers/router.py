@@ -3,19 +3,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from erp.cost_centers import service
 from erp.cost_centers.repository import CostCenterRepository
 from erp.cost_centers.schemas import CostCenterIn, CostCenterOut, CostCenterPage, CostCenterPatch
-from erp.cost_centers.service import create_cost_center, update_cost_center
+from erp.policy import CostCenterWriter, Reader
 from throughline_messaging.deps import ReadUoW, UoW
-from throughline_platform.auth import require_roles
-from throughline_platform.deps import CurrentPrincipal
-from throughline_platform.problems import NotFound
 
 router = APIRouter(prefix="/api/erp/cost-centers", tags=["cost centers"])
 
 
 @router.get("", response_model=CostCenterPage, summary="Cost centers, filterable by active and text")
-async def list_cost_centers(uow: ReadUoW, principal: CurrentPrincipal, active: bool | None = None,
+async def list_cost_centers(uow: ReadUoW, principal: Reader, active: bool | None = None,
                             q: Annotated[str | None, Query(max_length=200)] = None,
                             limit: Annotated[int, Query(ge=1, le=200)] = 50,
                             offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> CostCenterPage:
@@ -25,22 +23,17 @@ async def list_cost_centers(uow: ReadUoW, principal: CurrentPrincipal, active: b
 
 
 @router.post("", response_model=CostCenterOut, status_code=201, summary="Create a cost center (finance)")
-async def post_cost_center(body: CostCenterIn, uow: UoW, principal: CurrentPrincipal) -> CostCenterOut:
-    require_roles(principal, "finance")
-    return CostCenterOut.model_validate(await create_cost_center(uow, body))
+async def post_cost_center(body: CostCenterIn, uow: UoW, principal: CostCenterWriter) -> CostCenterOut:
+    return CostCenterOut.model_validate(await service.create_cost_center(uow, body))
 
 
 @router.get("/{center_id}", response_model=CostCenterOut, summary="One cost center")
-async def get_cost_center(center_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> CostCenterOut:
-    center = await CostCenterRepository(uow.session).get(center_id)
-    if center is None:
-        raise NotFound(f"Cost center {center_id} does not exist.")
-    return CostCenterOut.model_validate(center)
+async def get_cost_center(center_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> CostCenterOut:
+    return CostCenterOut.model_validate(await service.get_cost_center(uow, center_id))
 
 
 @router.patch("/{center_id}", response_model=CostCenterOut,
               summary="Rename, recode or (de)activate a cost center (finance)")
 async def patch_cost_center(center_id: uuid.UUID, body: CostCenterPatch, uow: UoW,
-                            principal: CurrentPrincipal) -> CostCenterOut:
-    require_roles(principal, "finance")
-    return CostCenterOut.model_validate(await update_cost_center(uow, center_id, body))
+                            principal: CostCenterWriter) -> CostCenterOut:
+    return CostCenterOut.model_validate(await service.update_cost_center(uow, center_id, body))

@@ -39,9 +39,16 @@ async def update_cost_center(uow: UnitOfWork, center_id: uuid.UUID, body: CostCe
     return center
 
 
-async def usable_cost_center(centers: CostCenterRepository, center_id: uuid.UUID) -> CostCenter:
+async def get_cost_center(uow: UnitOfWork, center_id: uuid.UUID) -> CostCenter:
+    center = await CostCenterRepository(uow.session).get(center_id)
+    if center is None:
+        raise NotFound(f"Cost center {center_id} does not exist.")
+    return center
+
+
+async def usable_cost_center(uow: UnitOfWork, center_id: uuid.UUID) -> CostCenter:
     """A cost center that new costs or projects may be booked on."""
-    center = await centers.get(center_id)
+    center = await CostCenterRepository(uow.session).get(center_id)
     if center is None:
         raise Unprocessable(f"Cost center {center_id} does not exist.", type_slug="unknown-cost-center")
     if not center.active:

@@ -4,6 +4,8 @@ import re
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
+from erp.expenses.models import RuleField
+
 
 class Rule(Protocol):
     @property
@@ -20,8 +22,9 @@ R = TypeVar("R", bound=Rule)
 def matching_rule(rules: Sequence[R], merchant: str | None, description: str | None) -> R | None:
     """The rule that files an expense: its pattern occurs (case-insensitively, as whole words) in the field it names;
     the lowest priority number wins, then the longest (most specific) pattern, then alphabetical order."""
-    texts = {"merchant": (merchant or "").casefold(), "description": (description or "").casefold()}
-    texts["any"] = texts["merchant"] + "\n" + texts["description"]
+    texts: dict[str, str] = {RuleField.MERCHANT: (merchant or "").casefold(),
+                             RuleField.DESCRIPTION: (description or "").casefold()}
+    texts[RuleField.ANY] = texts[RuleField.MERCHANT] + "\n" + texts[RuleField.DESCRIPTION]
     candidates = [r for r in rules if r.pattern.strip() and _occurs(r.pattern, texts.get(r.field, ""))]
     if not candidates:
         return None

@@ -1,6 +1,7 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, LargeBinary, Numeric, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
@@ -8,8 +9,55 @@ from sqlalchemy.orm import Mapped, mapped_column
 from erp.db import Base, Entity, utcnow
 from throughline_messaging.aggregate import RecordsEvents
 
-STATUSES = ("draft", "submitted", "approved", "rejected")
-EDITABLE = frozenset({"draft", "rejected"})
+
+class ExpenseStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+# What its submitter may still change and submit (again).
+EDITABLE = frozenset({ExpenseStatus.DRAFT, ExpenseStatus.REJECTED})
+
+
+class ExpenseBillingStatus(StrEnum):
+    """For the billing side: an approved billable expense is unbilled until an invoice takes it."""
+
+    NOT_BILLABLE = "not_billable"
+    UNBILLED = "unbilled"
+    INVOICED = "invoiced"
+
+
+class ApprovalLevel(StrEnum):
+    """Who may decide a submitted expense: a project manager up to the manager limit, finance above it."""
+
+    MANAGER = "manager"
+    FINANCE = "finance"
+
+
+class CategorySource(StrEnum):
+    MANUAL = "manual"  # chosen by the submitter
+    RULE = "rule"  # filed by an auto-categorisation rule
+
+
+class RuleField(StrEnum):
+    """Where a category rule looks for its pattern."""
+
+    MERCHANT = "merchant"
+    DESCRIPTION = "description"
+    ANY = "any"  # either
+
+
+class HistoryAction(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    RECEIPT_ATTACHED = "receipt_attached"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REIMBURSED = "reimbursed"
+    INVOICED = "invoiced"
 
 
 class ExpenseCategory(Entity):
@@ -26,7 +74,7 @@ class CategoryRule(Entity):
     __tablename__ = "expense_category_rules"
 
     category_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("expense_categories.id", ondelete="CASCADE"))
-    field: Mapped[str] = mapped_column(String(20))  # merchant, description, any
+    field: Mapped[str] = mapped_column(String(20))  # a RuleField
     pattern: Mapped[str] = mapped_column(String(100))
     priority: Mapped[int] = mapped_column(Integer, default=100)
 
@@ -44,15 +92,14 @@ class Expense(RecordsEvents, Entity):
     merchant: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     category_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("expense_categories.id"))
-    category_source: Mapped[str | None] = mapped_column(String(10))  # manual, rule
+    category_source: Mapped[str | None] = mapped_column(String(10))  # a CategorySource
     billable: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(20), default="draft")
-    required_approval: Mapped[str | None] = mapped_column(String(20))  # manager, finance
+    status: Mapped[str] = mapped_column(String(20), default=ExpenseStatus.DRAFT)
+    required_approval: Mapped[str | None] = mapped_column(String(20))  # an ApprovalLevel
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[str | None] = mapped_column(String(64))
-    # For the billing side: an approved billable expense is 'unbilled' until an invoice takes it ('invoiced').
-    billing_status: Mapped[str] = mapped_column(String(20), default="not_billable")
+    billing_status: Mapped[str] = mapped_column(String(20), default=ExpenseBillingStatus.NOT_BILLABLE)
     invoice_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     invoiced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reimbursed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -79,7 +126,7 @@ class ExpenseHistory(Entity):
     __tablename__ = "expense_history"
 
     expense_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("expenses.id", ondelete="CASCADE"))
-    action: Mapped[str] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(30))  # a HistoryAction
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[str] = mapped_column(String(64))

@@ -1,10 +1,18 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erp.expenses.models import CategoryRule, Expense, ExpenseCategory, ExpenseHistory, ExpenseReceipt
+from erp.db import utcnow
+from erp.expenses.models import (
+    CategoryRule,
+    Expense,
+    ExpenseBillingStatus,
+    ExpenseCategory,
+    ExpenseHistory,
+    ExpenseReceipt,
+)
 from throughline_platform.paging import page_with_total
 
 
@@ -33,6 +41,14 @@ class ExpenseRepository:
                 query = query.where(getattr(Expense, name) == value)
         return await page_with_total(self.session, query, Expense.expense_date.desc(), Expense.created_at.desc(),
                                      Expense.id, limit=limit, offset=offset)
+
+    async def unbill(self, invoice_id: uuid.UUID) -> None:
+        """The expenses invoiced on an invoice are unbilled again."""
+        await self.session.execute(
+            update(Expense).where(Expense.invoice_id == invoice_id,
+                                  Expense.billing_status == ExpenseBillingStatus.INVOICED)
+            .values(billing_status=ExpenseBillingStatus.UNBILLED, invoice_id=None, invoiced_at=None,
+                    updated_at=utcnow()))
 
     # --- categories and rules ---------------------------------------------------------------------
 

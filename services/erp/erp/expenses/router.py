@@ -3,11 +3,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
-from erp.expenses.categorise import matching_rule
+from erp.expenses import service
+from erp.expenses.models import ApprovalLevel, ExpenseBillingStatus, ExpenseStatus
 from erp.expenses.repository import ExpenseRepository
 from erp.expenses.schemas import (
     BillExpensesIn,
-    BillingStatus,
     CategoryIn,
     CategoryOut,
     CategoryRuleIn,
@@ -18,31 +18,22 @@ from erp.expenses.schemas import (
     ExpenseOut,
     ExpensePage,
     ExpensePatch,
-    ExpenseStatus,
     HistoryOut,
     ReceiptOut,
     ReimburseIn,
     RejectIn,
 )
-from erp.expenses.service import (
-    approve_expense,
-    attach_receipt,
-    bill_expenses,
-    create_category,
-    create_expense,
-    create_rule,
-    delete_rule,
-    reimburse_expense,
-    reject_expense,
-    submit_expense,
-    update_expense,
+from erp.policy import (
+    ExpenseApprover,
+    ExpenseBiller,
+    ExpenseCategoryWriter,
+    ExpenseCreator,
+    ExpenseReimburser,
+    ExpenseSubmitter,
+    Reader,
 )
-from erp.projects.repository import ProjectRepository
 from erp.settings import get_settings
 from throughline_messaging.deps import ReadUoW, UoW
-from throughline_platform.auth import require_roles
-from throughline_platform.deps import CurrentPrincipal
-from throughline_platform.problems import NotFound
 
 router = APIRouter(prefix="/api/erp/expenses", tags=["expenses"])
 categories_router = APIRouter(prefix="/api/erp", tags=["expenses"])
@@ -52,13 +43,13 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 @router.get("", response_model=ExpensePage, summary="Expenses, filterable")
-async def list_expenses(uow: ReadUoW, principal: CurrentPrincipal, status: ExpenseStatus | None = None,
+async def list_expenses(uow: ReadUoW, principal: Reader, status: ExpenseStatus | None = None,
                         project_id: uuid.UUID | None = None, cost_center_id: uuid.UUID | None = None,
                         category_id: uuid.UUID | None = None,
                         submitted_by: Annotated[str | None, Query(max_length=64)] = None,
                         mine: bool = False, billable: bool | None = None,
-                        billing_status: BillingStatus | None = None,
-                        required_approval: Annotated[str | None, Query(pattern="^(manager|finance)$")] = None,
+                        billing_status: ExpenseBillingStatus | None = None,
+                        required_approval: ApprovalLevel | None = None,
                         limit: Limit = 50, offset: Offset = 0) -> ExpensePage:
     filters = {"status": status, "project_id": project_id, "cost_center_id": cost_center_id,
                "category_id": category_id, "submitted_by": principal.user_id if mine else submitted_by,
@@ -69,50 +60,42 @@ async def list_expenses(uow: ReadUoW, principal: CurrentPrincipal, status: Expen
 
 @router.post("", response_model=ExpenseOut, status_code=201,
              summary="Enter an expense as a draft (any role but viewer; it is the caller's own)")
-async def post_expense(body: ExpenseIn, uow: UoW, principal: CurrentPrincipal) -> ExpenseOut:
-    return ExpenseOut.model_validate(await create_expense(uow, principal, body))
+async def post_expense(body: ExpenseIn, uow: UoW, principal: ExpenseCreator) -> ExpenseOut:
+    return ExpenseOut.model_validate(await service.create_expense(uow, principal, body))
 
 
 @router.get("/{expense_id}", response_model=ExpenseOut, summary="One expense")
-async def get_expense(expense_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> ExpenseOut:
-    expense = await ExpenseRepository(uow.session).get(expense_id)
-    if expense is None:
-        raise NotFound(f"Expense {expense_id} does not exist.")
-    return ExpenseOut.model_validate(expense)
+async def get_expense(expense_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> ExpenseOut:
+    return ExpenseOut.model_validate(await service.get_expense(uow, expense_id))
 
 
 @router.patch("/{expense_id}", response_model=ExpenseOut,
               summary="Change a draft or rejected expense (its submitter)")
 async def patch_expense(expense_id: uuid.UUID, body: ExpensePatch, uow: UoW,
-                        principal: CurrentPrincipal) -> ExpenseOut:
-    return ExpenseOut.model_validate(await update_expense(uow, principal, expense_id, body))
+                        principal: ExpenseSubmitter) -> ExpenseOut:
+    return ExpenseOut.model_validate(await service.update_expense(uow, principal, expense_id, body))
 
 
 @router.get("/{expense_id}/history", response_model=list[HistoryOut],
             summary="Every step of the expense: created, updated, receipt, submitted, approved, rejected, reimbursed")
-async def get_history(expense_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> list[HistoryOut]:
-    repo = ExpenseRepository(uow.session)
-    if await repo.get(expense_id) is None:
-        raise NotFound(f"Expense {expense_id} does not exist.")
-    return [HistoryOut.model_validate(h) for h in await repo.history(expense_id)]
+async def get_history(expense_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> list[HistoryOut]:
+    return [HistoryOut.model_validate(h) for h in await service.history_of(uow, expense_id)]
 
 
 @router.post("/{expense_id}/receipt", response_model=ReceiptOut, status_code=201,
              summary="Upload (or replace) the receipt: multipart field `file`, PDF or image (its submitter)")
 async def post_receipt(expense_id: uuid.UUID, file: Annotated[UploadFile, File()], uow: UoW,
-                       principal: CurrentPrincipal) -> ReceiptOut:
-    data = await file.read(get_settings().receipt_max_bytes + 1)
-    receipt = await attach_receipt(uow, principal, expense_id, file.filename or "receipt",
-                                   file.content_type or "application/octet-stream", data)
+                       principal: ExpenseSubmitter) -> ReceiptOut:
+    data = await file.read(get_settings().receipt_max_bytes + 1)  # one byte more tells a file that is too large
+    receipt = await service.attach_receipt(uow, principal, expense_id, file.filename or "receipt",
+                                           file.content_type or "application/octet-stream", data)
     return ReceiptOut.model_validate(receipt)
 
 
 @router.get("/{expense_id}/receipt", summary="The receipt file as uploaded",
             responses={200: {"content": {"application/pdf": {}, "image/*": {}}}})
-async def get_receipt(expense_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> Response:
-    receipt = await ExpenseRepository(uow.session).receipt(expense_id)
-    if receipt is None:
-        raise NotFound(f"Expense {expense_id} has no receipt.")
+async def get_receipt(expense_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> Response:
+    receipt = await service.receipt_of(uow, expense_id)
     safe_name = receipt.filename.replace('"', "").replace("\r", "").replace("\n", "")
     return Response(content=receipt.data, media_type=receipt.content_type,
                     headers={"Content-Disposition": f'inline; filename="{safe_name}"',
@@ -120,32 +103,32 @@ async def get_receipt(expense_id: uuid.UUID, uow: ReadUoW, principal: CurrentPri
 
 
 @router.post("/{expense_id}/submit", response_model=ExpenseOut, summary="Submit for approval (its submitter)")
-async def post_submit(expense_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal,
+async def post_submit(expense_id: uuid.UUID, uow: UoW, principal: ExpenseSubmitter,
                       body: DecisionIn | None = None) -> ExpenseOut:
     return ExpenseOut.model_validate(
-        await submit_expense(uow, principal, expense_id, body.comment if body else None))
+        await service.submit_expense(uow, principal, expense_id, body.comment if body else None))
 
 
 @router.post("/{expense_id}/approve", response_model=ExpenseOut,
              summary="Approve: project_manager up to the manager limit, finance above it; never one's own")
-async def post_approve(expense_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal,
+async def post_approve(expense_id: uuid.UUID, uow: UoW, principal: ExpenseApprover,
                        body: DecisionIn | None = None) -> ExpenseOut:
     return ExpenseOut.model_validate(
-        await approve_expense(uow, principal, expense_id, body.comment if body else None))
+        await service.approve_expense(uow, principal, expense_id, body.comment if body else None))
 
 
 @router.post("/{expense_id}/reject", response_model=ExpenseOut,
              summary="Reject with a comment (same roles as approving); the submitter may fix and resubmit")
-async def post_reject(expense_id: uuid.UUID, body: RejectIn, uow: UoW, principal: CurrentPrincipal) -> ExpenseOut:
-    return ExpenseOut.model_validate(await reject_expense(uow, principal, expense_id, body.comment))
+async def post_reject(expense_id: uuid.UUID, body: RejectIn, uow: UoW, principal: ExpenseApprover) -> ExpenseOut:
+    return ExpenseOut.model_validate(await service.reject_expense(uow, principal, expense_id, body.comment))
 
 
 @router.post("/{expense_id}/reimburse", response_model=ExpenseOut,
              summary="Record that an approved expense was paid back (finance)")
-async def post_reimburse(expense_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal,
+async def post_reimburse(expense_id: uuid.UUID, uow: UoW, principal: ExpenseReimburser,
                          body: ReimburseIn | None = None) -> ExpenseOut:
     return ExpenseOut.model_validate(
-        await reimburse_expense(uow, principal, expense_id, body.paid_at if body else None))
+        await service.reimburse_expense(uow, principal, expense_id, body.paid_at if body else None))
 
 
 # --- per project, categories, rules -------------------------------------------------------------
@@ -153,66 +136,58 @@ async def post_reimburse(expense_id: uuid.UUID, uow: UoW, principal: CurrentPrin
 
 @categories_router.get("/projects/{project_id}/unbilled-expenses", response_model=ExpensePage,
                        summary="Approved billable expenses of a project not yet on an invoice")
-async def unbilled_expenses(project_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal,
+async def unbilled_expenses(project_id: uuid.UUID, uow: ReadUoW, principal: Reader,
                             limit: Limit = 200, offset: Offset = 0) -> ExpensePage:
-    if await ProjectRepository(uow.session).get(project_id) is None:
-        raise NotFound(f"Project {project_id} does not exist.")
-    items, total = await ExpenseRepository(uow.session).search(
-        filters={"project_id": project_id, "billing_status": "unbilled"}, limit=limit, offset=offset)
+    items, total = await service.unbilled_of_project(uow, project_id, limit, offset)
     return ExpensePage(items=[ExpenseOut.model_validate(e) for e in items], total=total, limit=limit, offset=offset)
 
 
 @categories_router.get("/expense-categories", response_model=list[CategoryOut], summary="Expense categories")
-async def list_categories(uow: ReadUoW, principal: CurrentPrincipal) -> list[CategoryOut]:
+async def list_categories(uow: ReadUoW, principal: Reader) -> list[CategoryOut]:
     return [CategoryOut.model_validate(c) for c in await ExpenseRepository(uow.session).categories()]
 
 
 @categories_router.post("/expense-categories", response_model=CategoryOut, status_code=201,
                         summary="Add an expense category (finance)")
-async def post_category(body: CategoryIn, uow: UoW, principal: CurrentPrincipal) -> CategoryOut:
-    require_roles(principal, "finance")
-    return CategoryOut.model_validate(await create_category(uow, body))
+async def post_category(body: CategoryIn, uow: UoW, principal: ExpenseCategoryWriter) -> CategoryOut:
+    return CategoryOut.model_validate(await service.create_category(uow, body))
 
 
 @categories_router.get("/expense-categories/suggest", response_model=CategorySuggestion,
                        summary="The category the rules would give a merchant and description")
-async def suggest_category(uow: ReadUoW, principal: CurrentPrincipal,
+async def suggest_category(uow: ReadUoW, principal: Reader,
                            merchant: Annotated[str | None, Query(max_length=200)] = None,
                            description: Annotated[str | None, Query(max_length=2000)] = None
                            ) -> CategorySuggestion:
-    repo = ExpenseRepository(uow.session)
-    rule = matching_rule(await repo.rules(), merchant, description)
-    category = await repo.category(rule.category_id) if rule else None
+    category, rule = await service.suggest_category(uow, merchant, description)
     return CategorySuggestion(category=CategoryOut.model_validate(category) if category else None,
                               rule=CategoryRuleOut.model_validate(rule) if rule else None)
 
 
 @categories_router.get("/expense-category-rules", response_model=list[CategoryRuleOut],
                        summary="Auto-categorisation rules, in the order they are tried")
-async def list_rules(uow: ReadUoW, principal: CurrentPrincipal) -> list[CategoryRuleOut]:
+async def list_rules(uow: ReadUoW, principal: Reader) -> list[CategoryRuleOut]:
     return [CategoryRuleOut.model_validate(r) for r in await ExpenseRepository(uow.session).rules()]
 
 
 @categories_router.post("/expense-category-rules", response_model=CategoryRuleOut, status_code=201,
                         summary="Add an auto-categorisation rule (finance)")
-async def post_rule(body: CategoryRuleIn, uow: UoW, principal: CurrentPrincipal) -> CategoryRuleOut:
-    require_roles(principal, "finance")
-    return CategoryRuleOut.model_validate(await create_rule(uow, body))
+async def post_rule(body: CategoryRuleIn, uow: UoW, principal: ExpenseCategoryWriter) -> CategoryRuleOut:
+    return CategoryRuleOut.model_validate(await service.create_rule(uow, body))
 
 
 @categories_router.delete("/expense-category-rules/{rule_id}", status_code=204,
                           summary="Remove an auto-categorisation rule (finance)")
-async def remove_rule(rule_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> Response:
-    require_roles(principal, "finance")
-    await delete_rule(uow, rule_id)
+async def remove_rule(rule_id: uuid.UUID, uow: UoW, principal: ExpenseCategoryWriter) -> Response:
+    await service.delete_rule(uow, rule_id)
     return Response(status_code=204)
 
 
 @categories_router.post("/invoices/{invoice_id}/expenses", response_model=list[ExpenseOut],
                         summary="Put approved billable expenses of the invoice's project on a draft invoice "
                                 "(finance)")
-async def post_invoice_expenses(invoice_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal,
+async def post_invoice_expenses(invoice_id: uuid.UUID, uow: UoW, principal: ExpenseBiller,
                                 body: BillExpensesIn | None = None) -> list[ExpenseOut]:
     body = body or BillExpensesIn()
-    billed = await bill_expenses(uow, principal, invoice_id, body.expense_ids, body.tax_rate)
+    billed = await service.bill_expenses(uow, principal, invoice_id, body.expense_ids, body.tax_rate)
     return [ExpenseOut.model_validate(e) for e in billed]

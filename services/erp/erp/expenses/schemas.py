@@ -1,14 +1,11 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from erp.expenses.models import RuleField
 from throughline_events.money import round_money
-
-ExpenseStatus = Literal["draft", "submitted", "approved", "rejected"]
-BillingStatus = Literal["not_billable", "unbilled", "invoiced"]
 
 
 class ExpenseIn(BaseModel):
@@ -131,7 +128,7 @@ class CategoryOut(BaseModel):
 class CategoryRuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     category_id: uuid.UUID
-    field: Literal["merchant", "description", "any"] = "any"
+    field: RuleField = RuleField.ANY
     pattern: str = Field(min_length=1, max_length=100)
     priority: int = Field(100, ge=0, le=10_000)
 

@@ -1,4 +1,5 @@
-"""Expenses: the rules of entering, filing, submitting, approving, rejecting and reimbursing a cost."""
+"""Expenses: the rules of entering, filing, submitting, approving, rejecting and reimbursing a cost, and of putting
+billable ones on their project's invoices."""
 
 import hashlib
 import uuid
@@ -6,50 +7,97 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import update
-
-from erp.cost_centers.repository import CostCenterRepository
-from erp.cost_centers.service import usable_cost_center
+from erp.cost_centers.api import usable_cost_center
 from erp.db import utcnow
 from erp.expenses.categorise import matching_rule
-from erp.expenses.models import EDITABLE, CategoryRule, Expense, ExpenseCategory, ExpenseHistory, ExpenseReceipt
+from erp.expenses.models import (
+    EDITABLE,
+    ApprovalLevel,
+    CategoryRule,
+    CategorySource,
+    Expense,
+    ExpenseBillingStatus,
+    ExpenseCategory,
+    ExpenseHistory,
+    ExpenseReceipt,
+    ExpenseStatus,
+    HistoryAction,
+)
 from erp.expenses.repository import ExpenseRepository
 from erp.expenses.schemas import CategoryIn, CategoryRuleIn, ExpenseIn, ExpensePatch
-from erp.invoices.repository import InvoiceRepository
-from erp.invoices.service import LineSpec, append_line
-from erp.projects.repository import ProjectRepository
+from erp.invoices.api import Invoice, InvoiceKind, InvoiceStatus, LineKind, LineSpec, append_line, locked_invoice
+from erp.policy import POLICY, Action
+from erp.projects.api import ProjectRepository, ProjectStatus, get_project
 from erp.settings import get_settings
 from throughline_events.erp import ExpenseApprovedV1, ExpenseRejectedV1, ExpenseSubmittedV1
 from throughline_events.money import check_amount, round_money
 from throughline_messaging.uow import UnitOfWork
-from throughline_platform.auth import Principal, require_roles
+from throughline_platform.auth import Principal
 from throughline_platform.problems import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
+from throughline_platform.roles import Role
 
-# Who may approve (or reject) at each level of the chain; admin always may.
-APPROVERS: dict[str, tuple[str, ...]] = {"manager": ("project_manager", "finance"), "finance": ("finance",)}
+# The policy's action for deciding an expense at each level of the chain (admin always may).
+DECIDERS = {ApprovalLevel.MANAGER: Action.EXPENSES_APPROVE, ApprovalLevel.FINANCE: Action.EXPENSES_APPROVE_ABOVE_LIMIT}
 RECEIPT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp", "image/heic", "image/gif"})
 
 
-def required_approval(amount: Decimal) -> str:
+def required_approval(amount: Decimal) -> ApprovalLevel:
     """The approval level an amount needs: a project manager up to the manager limit, finance above it."""
-    return "manager" if amount <= get_settings().expense_manager_limit else "finance"
+    return ApprovalLevel.MANAGER if amount <= get_settings().expense_manager_limit else ApprovalLevel.FINANCE
 
 
 def receipt_required(amount: Decimal) -> bool:
     return amount > get_settings().receipt_required_above
 
 
+# --- reading -------------------------------------------------------------------------------------
+
+
+async def get_expense(uow: UnitOfWork, expense_id: uuid.UUID) -> Expense:
+    expense = await ExpenseRepository(uow.session).get(expense_id)
+    if expense is None:
+        raise NotFound(f"Expense {expense_id} does not exist.")
+    return expense
+
+
+async def history_of(uow: UnitOfWork, expense_id: uuid.UUID) -> list[ExpenseHistory]:
+    await get_expense(uow, expense_id)
+    return await ExpenseRepository(uow.session).history(expense_id)
+
+
+async def receipt_of(uow: UnitOfWork, expense_id: uuid.UUID) -> ExpenseReceipt:
+    receipt = await ExpenseRepository(uow.session).receipt(expense_id)
+    if receipt is None:
+        raise NotFound(f"Expense {expense_id} has no receipt.")
+    return receipt
+
+
+async def unbilled_of_project(uow: UnitOfWork, project_id: uuid.UUID, limit: int,
+                              offset: int) -> tuple[list[Expense], int]:
+    await get_project(uow, project_id)  # 404 for a project that does not exist, not an empty page
+    return await ExpenseRepository(uow.session).search(
+        filters={"project_id": project_id, "billing_status": ExpenseBillingStatus.UNBILLED}, limit=limit,
+        offset=offset)
+
+
+async def suggest_category(uow: UnitOfWork, merchant: str | None,
+                           description: str | None) -> tuple[ExpenseCategory | None, CategoryRule | None]:
+    """The category the rules would file an expense under, and the rule that decides it."""
+    repo = ExpenseRepository(uow.session)
+    rule = matching_rule(await repo.rules(), merchant, description)
+    return (await repo.category(rule.category_id) if rule else None), rule
+
+
 # --- entering an expense -------------------------------------------------------------------------
 
 
 async def create_expense(uow: UnitOfWork, principal: Principal, body: ExpenseIn) -> Expense:
-    require_roles(principal, "sales", "finance", "project_manager")
     expense = Expense(id=uuid.uuid4(), submitted_by=principal.user_id, submitter_email=principal.email or None,
-                      status="draft", billing_status="not_billable", has_receipt=False)
+                      status=ExpenseStatus.DRAFT, billing_status=ExpenseBillingStatus.NOT_BILLABLE, has_receipt=False)
     await _apply(uow, expense, body.model_dump())
     repo = ExpenseRepository(uow.session)
     repo.add(expense)
-    _history(repo, expense, principal, "created", None, "draft", None)
+    _history(repo, expense, principal, HistoryAction.CREATED, None, ExpenseStatus.DRAFT, None)
     await uow.commit()
     return expense
 
@@ -64,10 +112,10 @@ async def update_expense(uow: UnitOfWork, principal: Principal, expense_id: uuid
     state = {f: getattr(expense, f) for f in ("amount", "currency", "expense_date", "merchant", "description",
                                                "project_id", "cost_center_id", "billable")}
     # The category: kept if chosen by hand and not changed; otherwise the rules file it again.
-    state["category_id"] = expense.category_id if expense.category_source == "manual" else None
+    state["category_id"] = expense.category_id if expense.category_source == CategorySource.MANUAL else None
     state.update(changes)
     await _apply(uow, expense, state)
-    _history(repo, expense, principal, "updated", expense.status, expense.status, None)
+    _history(repo, expense, principal, HistoryAction.UPDATED, expense.status, expense.status, None)
     await uow.commit()
     return expense
 
@@ -86,7 +134,7 @@ async def _apply(uow: UnitOfWork, expense: Expense, state: dict[str, Any]) -> No
         project = await ProjectRepository(uow.session).get(project_id)
         if project is None:
             raise Unprocessable(f"Project {project_id} does not exist.", type_slug="unknown-project")
-        if project.status == "cancelled" and project_id != expense.project_id:
+        if project.status == ProjectStatus.CANCELLED and project_id != expense.project_id:
             raise Unprocessable(f"Project {project.name!r} is cancelled: book no new costs on it.")
         if state.get("billable") and project.currency != currency:
             raise Unprocessable(f"A billable expense must be in its project's currency ({project.currency}), "
@@ -94,17 +142,17 @@ async def _apply(uow: UnitOfWork, expense: Expense, state: dict[str, Any]) -> No
     elif state.get("billable"):
         raise Unprocessable("A billable expense needs a project_id (the project it is re-invoiced to).")
     if cost_center_id is not None and cost_center_id != expense.cost_center_id:
-        await usable_cost_center(CostCenterRepository(uow.session), cost_center_id)
+        await usable_cost_center(uow, cost_center_id)
     repo = ExpenseRepository(uow.session)
     category_id, source = state.get("category_id"), None
     if category_id is not None:
         if await repo.category(category_id) is None:
             raise Unprocessable(f"Expense category {category_id} does not exist.", type_slug="unknown-category")
-        source = "manual"
+        source = CategorySource.MANUAL
     else:
         rule = matching_rule(await repo.rules(), state.get("merchant"), state.get("description"))
         if rule is not None:
-            category_id, source = rule.category_id, "rule"
+            category_id, source = rule.category_id, CategorySource.RULE
     expense.amount, expense.currency, expense.expense_date = amount, currency, state["expense_date"]
     expense.merchant, expense.description = state.get("merchant"), state.get("description")
     expense.project_id, expense.cost_center_id = project_id, cost_center_id
@@ -134,7 +182,8 @@ async def attach_receipt(uow: UnitOfWork, principal: Principal, expense_id: uuid
     receipt.content_type, receipt.size_bytes, receipt.data = media_type, len(data), data
     receipt.sha256 = hashlib.sha256(data).hexdigest()
     expense.has_receipt = True
-    _history(repo, expense, principal, "receipt_attached", expense.status, expense.status, receipt.filename)
+    _history(repo, expense, principal, HistoryAction.RECEIPT_ATTACHED, expense.status, expense.status,
+             receipt.filename)
     await uow.commit()
     return receipt
 
@@ -151,10 +200,10 @@ async def submit_expense(uow: UnitOfWork, principal: Principal, expense_id: uuid
             f"Expenses above {get_settings().receipt_required_above} {expense.currency} need a receipt: "
             f"upload one to /api/erp/expenses/{expense.id}/receipt first.", type_slug="receipt-required")
     previous, now = expense.status, utcnow()
-    expense.status, expense.submitted_at = "submitted", now
+    expense.status, expense.submitted_at = ExpenseStatus.SUBMITTED, now
     expense.required_approval = required_approval(expense.amount)
     expense.decided_at = expense.decided_by = None
-    _history(repo, expense, principal, "submitted", previous, "submitted", comment)
+    _history(repo, expense, principal, HistoryAction.SUBMITTED, previous, ExpenseStatus.SUBMITTED, comment)
     expense.record(ExpenseSubmittedV1(**await _fact(repo, expense, now)))
     await uow.commit()
     return expense
@@ -165,9 +214,11 @@ async def approve_expense(uow: UnitOfWork, principal: Principal, expense_id: uui
     repo = ExpenseRepository(uow.session)
     expense = await _decidable(repo, principal, expense_id, "approve")
     now = utcnow()
-    expense.status, expense.decided_at, expense.decided_by = "approved", now, principal.user_id
-    expense.billing_status = "unbilled" if expense.billable else "not_billable"
-    _history(repo, expense, principal, "approved", "submitted", "approved", comment)
+    expense.status, expense.decided_at, expense.decided_by = ExpenseStatus.APPROVED, now, principal.user_id
+    expense.billing_status = (ExpenseBillingStatus.UNBILLED if expense.billable
+                              else ExpenseBillingStatus.NOT_BILLABLE)
+    _history(repo, expense, principal, HistoryAction.APPROVED, ExpenseStatus.SUBMITTED, ExpenseStatus.APPROVED,
+             comment)
     expense.record(ExpenseApprovedV1(**await _fact(repo, expense, now), approved_by=principal.user_id,
                                      comment=comment))
     await uow.commit()
@@ -178,8 +229,9 @@ async def reject_expense(uow: UnitOfWork, principal: Principal, expense_id: uuid
     repo = ExpenseRepository(uow.session)
     expense = await _decidable(repo, principal, expense_id, "reject")
     now = utcnow()
-    expense.status, expense.decided_at, expense.decided_by = "rejected", now, principal.user_id
-    _history(repo, expense, principal, "rejected", "submitted", "rejected", comment)
+    expense.status, expense.decided_at, expense.decided_by = ExpenseStatus.REJECTED, now, principal.user_id
+    _history(repo, expense, principal, HistoryAction.REJECTED, ExpenseStatus.SUBMITTED, ExpenseStatus.REJECTED,
+             comment)
     expense.record(ExpenseRejectedV1(**await _fact(repo, expense, now), rejected_by=principal.user_id,
                                      comment=comment))
     await uow.commit()
@@ -188,12 +240,11 @@ async def reject_expense(uow: UnitOfWork, principal: Principal, expense_id: uuid
 
 async def reimburse_expense(uow: UnitOfWork, principal: Principal, expense_id: uuid.UUID,
                             paid_at: datetime | None) -> Expense:
-    require_roles(principal, "finance")
     repo = ExpenseRepository(uow.session)
     expense = await repo.get(expense_id, for_update=True)
     if expense is None:
         raise NotFound(f"Expense {expense_id} does not exist.")
-    if expense.status != "approved":
+    if expense.status != ExpenseStatus.APPROVED:
         raise Conflict(f"Only approved expenses are reimbursed; this one is {expense.status}.",
                        type_slug="invalid-transition")
     if expense.reimbursed_at is not None:
@@ -201,7 +252,8 @@ async def reimburse_expense(uow: UnitOfWork, principal: Principal, expense_id: u
     if paid_at is not None and paid_at.tzinfo is None:
         raise Unprocessable("paid_at needs a UTC offset.")
     expense.reimbursed_at = paid_at or utcnow()
-    _history(repo, expense, principal, "reimbursed", "approved", "approved", None)
+    _history(repo, expense, principal, HistoryAction.REIMBURSED, ExpenseStatus.APPROVED, ExpenseStatus.APPROVED,
+             None)
     await uow.commit()
     return expense
 
@@ -210,19 +262,16 @@ async def bill_expenses(uow: UnitOfWork, principal: Principal, invoice_id: uuid.
                         expense_ids: list[uuid.UUID] | None, tax_rate: Decimal) -> list[Expense]:
     """Put approved billable expenses on a draft invoice of their project, one `expense` line each (at cost),
     and mark them invoiced: all of the project's unbilled expenses, or the ones named."""
-    require_roles(principal, "finance")
-    invoice = await InvoiceRepository(uow.session).get(invoice_id, for_update=True)
-    if invoice is None:
-        raise NotFound(f"Invoice {invoice_id} does not exist.")
-    if invoice.kind != "invoice" or invoice.status != "draft":
+    invoice = await locked_invoice(uow, invoice_id)
+    if invoice.kind != InvoiceKind.INVOICE or invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(f"Expenses go on draft invoices; this {invoice.kind.replace('_', ' ')} is {invoice.status}.",
                        type_slug="invalid-transition")
     if invoice.project_id is None:
         raise Unprocessable("The invoice has no project: billable expenses are billed on their project's invoice.")
     repo = ExpenseRepository(uow.session)
     if expense_ids is None:
-        found, _ = await repo.search(filters={"project_id": invoice.project_id, "billing_status": "unbilled"},
-                                     limit=500, offset=0)
+        found, _ = await repo.search(filters={"project_id": invoice.project_id,
+                                              "billing_status": ExpenseBillingStatus.UNBILLED}, limit=500, offset=0)
         expenses = sorted(found, key=lambda e: (e.expense_date, e.created_at))
     else:
         expenses = []
@@ -235,28 +284,27 @@ async def bill_expenses(uow: UnitOfWork, principal: Principal, invoice_id: uuid.
         raise Unprocessable("There is no approved billable expense to bill on this invoice.")
     now = utcnow()
     for expense in expenses:
-        if expense.billing_status != "unbilled":
+        if expense.billing_status != ExpenseBillingStatus.UNBILLED:
             raise Conflict(f"Expense {expense.id} is not an approved, billable, not yet invoiced expense "
                            f"({expense.status}, {expense.billing_status}).", type_slug="not-billable")
         if expense.project_id != invoice.project_id or expense.currency != invoice.currency:
             raise Unprocessable(f"Expense {expense.id} belongs to another project or currency than the invoice.")
         label = " - ".join(x for x in (expense.merchant, expense.description) if x) or "Expense"
         append_line(invoice, LineSpec(f"Expense {expense.expense_date.isoformat()}: {label}", Decimal(1),
-                                      round_money(expense.amount, expense.currency), tax_rate, kind="expense",
+                                      round_money(expense.amount, expense.currency), tax_rate, kind=LineKind.EXPENSE,
                                       expense_id=expense.id))
-        expense.billing_status, expense.invoice_id, expense.invoiced_at = "invoiced", invoice.id, now
-        _history(repo, expense, principal, "invoiced", expense.status, expense.status, invoice.number)
+        expense.billing_status, expense.invoice_id, expense.invoiced_at = ExpenseBillingStatus.INVOICED, invoice.id, now
+        _history(repo, expense, principal, HistoryAction.INVOICED, expense.status, expense.status, invoice.number)
     await uow.commit()
     return expenses
 
 
-async def release_expenses(uow: UnitOfWork, invoice_id: uuid.UUID) -> int:
-    """For the billing side, in its transaction (no commit here): when a draft carrying expense lines is deleted
-    or an invoice is voided, its expenses are unbilled again and go on the next invoice. Returns how many."""
-    result = await uow.session.execute(
-        update(Expense).where(Expense.invoice_id == invoice_id, Expense.billing_status == "invoiced")
-        .values(billing_status="unbilled", invoice_id=None, invoiced_at=None, updated_at=utcnow()))
-    return int(getattr(result, "rowcount", 0) or 0)
+async def release_billed_expenses(uow: UnitOfWork, invoice: Invoice) -> None:
+    """Billed work given back (registered with `erp.invoices.api.BILLED_WORK`), in the caller's transaction: when
+    a draft carrying expense lines is deleted or an invoice is voided, its expenses are unbilled again and go on the
+    next invoice."""
+    if any(line.expense_id for line in invoice.lines):
+        await ExpenseRepository(uow.session).unbill(invoice.id)
 
 
 # --- categories ---------------------------------------------------------------------------------
@@ -301,7 +349,7 @@ async def _own_editable(repo: ExpenseRepository, principal: Principal, expense_i
     expense = await repo.get(expense_id, for_update=True)
     if expense is None:
         raise NotFound(f"Expense {expense_id} does not exist.")
-    if expense.submitted_by != principal.user_id and principal.role != "admin":
+    if expense.submitted_by != principal.user_id and principal.role != Role.ADMIN:
         raise Forbidden("Only the person who entered an expense may change or submit it.")
     if expense.status not in EDITABLE:
         raise Conflict(f"A {expense.status} expense cannot be changed or submitted.", type_slug="invalid-transition")
@@ -312,13 +360,14 @@ async def _decidable(repo: ExpenseRepository, principal: Principal, expense_id: 
     expense = await repo.get(expense_id, for_update=True)
     if expense is None:
         raise NotFound(f"Expense {expense_id} does not exist.")
-    level = expense.required_approval or required_approval(expense.amount)
-    if not principal.has_any(APPROVERS[level]):
+    level = ApprovalLevel(expense.required_approval or required_approval(expense.amount))
+    if not POLICY.allows(principal.role, DECIDERS[level]):
         limit = get_settings().expense_manager_limit
-        who = "a project manager or finance" if level == "manager" else "finance"
-        raise Forbidden(f"Expenses {'up to' if level == 'manager' else 'above'} {limit} {expense.currency} "
+        up_to = level == ApprovalLevel.MANAGER
+        who = "a project manager or finance" if up_to else "finance"
+        raise Forbidden(f"Expenses {'up to' if up_to else 'above'} {limit} {expense.currency} "
                         f"need {who} to {verb} them.", type_slug="approval-level")
-    if expense.status != "submitted":
+    if expense.status != ExpenseStatus.SUBMITTED:
         raise Conflict(f"Only submitted expenses can be decided; this one is {expense.status}.",
                        type_slug="invalid-transition")
     if expense.submitted_by == principal.user_id:
@@ -326,7 +375,7 @@ async def _decidable(repo: ExpenseRepository, principal: Principal, expense_id: 
     return expense
 
 
-def _history(repo: ExpenseRepository, expense: Expense, principal: Principal, action: str,
+def _history(repo: ExpenseRepository, expense: Expense, principal: Principal, action: HistoryAction,
              from_status: str | None, to_status: str, comment: str | None) -> None:
     repo.add(ExpenseHistory(id=uuid.uuid4(), expense_id=expense.id, action=action, from_status=from_status,
                             to_status=to_status, actor_id=principal.user_id, actor_role=principal.role,

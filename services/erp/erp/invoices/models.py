@@ -1,6 +1,7 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, Numeric, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,9 +9,44 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from erp.db import Entity
 from throughline_messaging.aggregate import RecordsEvents
 
-STATUSES = ("draft", "issued", "partially_paid", "paid", "credited", "void")
-OPEN_STATUSES = ("issued", "partially_paid")
-PAYMENT_METHODS = ("bank_transfer", "card", "cash", "check", "direct_debit", "other")
+
+class InvoiceKind(StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    ISSUED = "issued"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    CREDITED = "credited"  # fully credited by credit notes
+    VOID = "void"
+
+
+# Issued and not settled: payments, credit notes and reminders apply.
+OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+
+
+class LineKind(StrEnum):
+    """Where an invoice line comes from."""
+
+    SERVICE = "service"  # typed in by hand
+    SCHEDULE = "schedule"  # a billing schedule item
+    TIME = "time"  # approved billable time
+    CAP_ADJUSTMENT = "cap_adjustment"  # time above a time-and-materials cap, taken off again
+    EXPENSE = "expense"  # a billable expense, at cost
+    LATE_FEE = "late_fee"  # added by a reminder step
+    CREDIT = "credit"  # a credit note's line
+
+
+class PaymentMethod(StrEnum):
+    BANK_TRANSFER = "bank_transfer"
+    CARD = "card"
+    CASH = "cash"
+    CHECK = "check"
+    DIRECT_DEBIT = "direct_debit"
+    OTHER = "other"
 
 
 class Invoice(RecordsEvents, Entity):
@@ -19,9 +55,9 @@ class Invoice(RecordsEvents, Entity):
 
     __tablename__ = "invoices"
 
-    kind: Mapped[str] = mapped_column(String(20), default="invoice")
+    kind: Mapped[str] = mapped_column(String(20), default=InvoiceKind.INVOICE)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default=InvoiceStatus.DRAFT)
     client_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("clients.id"))
     project_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("projects.id"))
     deal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
@@ -55,7 +91,7 @@ class InvoiceLine(Entity):
 
     invoice_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("invoices.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(20), default="service")
+    kind: Mapped[str] = mapped_column(String(20), default=LineKind.SERVICE)
     description: Mapped[str] = mapped_column(String(500))
     quantity: Mapped[Decimal] = mapped_column(Numeric(14, 4))
     unit_price: Mapped[Decimal] = mapped_column(Numeric(18, 4))

@@ -6,8 +6,8 @@ is the pretty one.
 
 from decimal import Decimal
 
-from erp.clients.models import Client
-from erp.invoices.models import Invoice, Payment
+from erp.clients.api import Client
+from erp.invoices.models import Invoice, InvoiceKind, Payment
 from throughline_events.money import round_money
 
 _PAGE_W, _PAGE_H = 595, 842  # A4 in points
@@ -26,7 +26,7 @@ def invoice_lines(invoice: Invoice, client: Client, payments: list[Payment], cre
     def m(value: Decimal) -> str:
         return f"{round_money(value, c):,}"
 
-    title = "CREDIT NOTE" if invoice.kind == "credit_note" else "INVOICE"
+    title = "CREDIT NOTE" if invoice.kind == InvoiceKind.CREDIT_NOTE else "INVOICE"
     rows = [f"{title} {invoice.number or 'DRAFT'}", "",
             f"Bill to: {client.name}"]
     address = client.billing_address or client.address

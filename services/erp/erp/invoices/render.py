@@ -3,8 +3,8 @@
 from decimal import Decimal
 from html import escape
 
-from erp.clients.models import Client
-from erp.invoices.models import Invoice, Payment
+from erp.clients.api import Client
+from erp.invoices.models import Invoice, InvoiceKind, Payment
 from throughline_events.money import round_money
 
 
@@ -14,7 +14,7 @@ def render_html(invoice: Invoice, client: Client, payments: list[Payment], credi
     def m(value: Decimal) -> str:
         return f"{round_money(Decimal(str(value)), c):,} {escape(c)}"
 
-    title = "Credit note" if invoice.kind == "credit_note" else "Invoice"
+    title = "Credit note" if invoice.kind == InvoiceKind.CREDIT_NOTE else "Invoice"
     number = escape(invoice.number or "DRAFT")
     rows = "".join(
         f"<tr><td>{escape(line.description)}</td><td class=n>{line.quantity.normalize():f}</td>"

@@ -1,10 +1,12 @@
 import uuid
+from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erp.invoices.models import OPEN_STATUSES, Invoice, Payment
+from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
 from throughline_platform.paging import page_with_total
 
 
@@ -14,6 +16,9 @@ class InvoiceRepository:
 
     def add(self, obj: Invoice | Payment) -> None:
         self.session.add(obj)
+
+    async def delete(self, invoice: Invoice) -> None:
+        await self.session.delete(invoice)
 
     async def get(self, invoice_id: uuid.UUID, *, for_update: bool = False) -> Invoice | None:
         query = select(Invoice).where(Invoice.id == invoice_id)
@@ -70,3 +75,12 @@ class InvoiceRepository:
         query = select(Payment).where(Payment.invoice_id == invoice_id)
         return await page_with_total(self.session, query, Payment.paid_on, Payment.created_at, Payment.id,
                                      limit=limit, offset=offset)
+
+    async def net_billed(self, project_id: uuid.UUID, line_kinds: Iterable[str]) -> Decimal:
+        """The net amount of the project's lines of these kinds on its invoices that are not void."""
+        billed = (await self.session.execute(
+            select(func.coalesce(func.sum(InvoiceLine.net_amount), 0))
+            .join(Invoice, InvoiceLine.invoice_id == Invoice.id)
+            .where(Invoice.project_id == project_id, Invoice.status != InvoiceStatus.VOID,
+                   Invoice.kind == InvoiceKind.INVOICE, InvoiceLine.kind.in_(tuple(line_kinds))))).scalar_one()
+        return Decimal(billed)

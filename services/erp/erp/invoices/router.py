@@ -1,13 +1,13 @@
 import uuid
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
-from erp.clients.models import Client
+from erp.clock import today
 from erp.invoices import service
-from erp.invoices.models import Invoice
+from erp.invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from erp.invoices.pdf import invoice_lines, render_pdf
 from erp.invoices.render import render_html
 from erp.invoices.repository import InvoiceRepository
@@ -24,33 +24,22 @@ from erp.invoices.schemas import (
     PaymentRecorded,
     VoidIn,
 )
+from erp.policy import CreditNoteWriter, InvoiceWriter, PaymentWriter, Reader
 from throughline_messaging.deps import ReadUoW, UoW
-from throughline_platform.auth import require_roles
-from throughline_platform.deps import CurrentPrincipal
-from throughline_platform.problems import NotFound
 
 router = APIRouter(prefix="/api/erp/invoices", tags=["invoices"])
-
-Status = Literal["draft", "issued", "partially_paid", "paid", "credited", "void"]
 
 
 def out(invoice: Invoice) -> InvoiceOut:
     result = InvoiceOut.model_validate(invoice)
-    result.overdue = is_overdue(invoice.status, invoice.due_date, invoice.balance_due, service.today())
+    result.overdue = is_overdue(invoice.status, invoice.due_date, invoice.balance_due, today())
     return result
-
-
-async def _get(uow: UoW, invoice_id: uuid.UUID) -> Invoice:
-    invoice = await InvoiceRepository(uow.session).get(invoice_id)
-    if invoice is None:
-        raise NotFound(f"Invoice {invoice_id} does not exist.")
-    return invoice
 
 
 @router.get("", response_model=InvoicePage,
             summary="Invoices and credit notes; `overdue=true` lists those past due (as of `as_of`, default today)")
-async def list_invoices(uow: ReadUoW, principal: CurrentPrincipal, status: Status | None = None,
-                        kind: Literal["invoice", "credit_note"] | None = None, client_id: uuid.UUID | None = None,
+async def list_invoices(uow: ReadUoW, principal: Reader, status: InvoiceStatus | None = None,
+                        kind: InvoiceKind | None = None, client_id: uuid.UUID | None = None,
                         project_id: uuid.UUID | None = None, deal_id: uuid.UUID | None = None,
                         credit_of_id: uuid.UUID | None = None,
                         number: Annotated[str | None, Query(max_length=20)] = None,
@@ -59,95 +48,82 @@ async def list_invoices(uow: ReadUoW, principal: CurrentPrincipal, status: Statu
                         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> InvoicePage:
     items, total = await InvoiceRepository(uow.session).search(
         status=status, kind=kind, client_id=client_id, project_id=project_id, deal_id=deal_id,
-        credit_of_id=credit_of_id, number=number, overdue_as_of=(as_of or service.today()) if overdue else None,
+        credit_of_id=credit_of_id, number=number, overdue_as_of=(as_of or today()) if overdue else None,
         issued_from=issued_from, issued_to=issued_to, limit=limit, offset=offset)
     return InvoicePage(items=[out(i) for i in items], total=total, limit=limit, offset=offset)
 
 
 @router.post("", status_code=201, response_model=InvoiceOut, summary="Create a draft invoice with its lines")
-async def create_invoice(body: InvoiceIn, uow: UoW, principal: CurrentPrincipal) -> InvoiceOut:
-    require_roles(principal, "finance")
+async def create_invoice(body: InvoiceIn, uow: UoW, principal: InvoiceWriter) -> InvoiceOut:
     return out(await service.create_draft(uow, body, principal))
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, summary="One invoice or credit note")
-async def get_invoice(invoice_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> InvoiceOut:
-    return out(await _get(uow, invoice_id))
+async def get_invoice(invoice_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> InvoiceOut:
+    return out(await service.get_invoice(uow, invoice_id))
 
 
 @router.patch("/{invoice_id}", response_model=InvoiceOut, summary="Change a draft (lines replace all lines)")
 async def update_invoice(invoice_id: uuid.UUID, body: InvoicePatch, uow: UoW,
-                         principal: CurrentPrincipal) -> InvoiceOut:
-    require_roles(principal, "finance")
+                         principal: InvoiceWriter) -> InvoiceOut:
     return out(await service.update_draft(uow, invoice_id, body))
 
 
 @router.delete("/{invoice_id}", status_code=204, summary="Delete a draft (issued invoices are voided instead)")
-async def delete_invoice(invoice_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> Response:
-    require_roles(principal, "finance")
+async def delete_invoice(invoice_id: uuid.UUID, uow: UoW, principal: InvoiceWriter) -> Response:
     await service.delete_draft(uow, invoice_id)
     return Response(status_code=204)
 
 
 @router.post("/{invoice_id}/issue", response_model=InvoiceOut,
              summary="Issue a draft: the next gap-free number of the year, issue and due dates")
-async def issue_invoice(invoice_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> InvoiceOut:
-    require_roles(principal, "finance")
+async def issue_invoice(invoice_id: uuid.UUID, uow: UoW, principal: InvoiceWriter) -> InvoiceOut:
     return out(await service.issue(uow, invoice_id))
 
 
 @router.post("/{invoice_id}/payments", status_code=201, response_model=PaymentRecorded,
              summary="Record a payment (partial or full; more than the balance due is refused)")
 async def record_payment(invoice_id: uuid.UUID, body: PaymentIn, uow: UoW,
-                         principal: CurrentPrincipal) -> PaymentRecorded:
-    require_roles(principal, "finance")
+                         principal: PaymentWriter) -> PaymentRecorded:
     payment, invoice = await service.record_payment(uow, invoice_id, body, principal)
     return PaymentRecorded(payment=PaymentOut.model_validate(payment), invoice=out(invoice))
 
 
 @router.get("/{invoice_id}/payments", response_model=PaymentPage, summary="The payments of an invoice")
-async def list_payments(invoice_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal,
+async def list_payments(invoice_id: uuid.UUID, uow: ReadUoW, principal: Reader,
                         limit: Annotated[int, Query(ge=1, le=200)] = 50,
                         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> PaymentPage:
-    await _get(uow, invoice_id)
+    await service.get_invoice(uow, invoice_id)
     items, total = await InvoiceRepository(uow.session).payments_of(invoice_id, limit, offset)
     return PaymentPage(items=[PaymentOut.model_validate(p) for p in items], total=total, limit=limit, offset=offset)
 
 
 @router.post("/{invoice_id}/void", response_model=InvoiceOut, summary="Void an issued invoice without payments")
-async def void_invoice(invoice_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal,
+async def void_invoice(invoice_id: uuid.UUID, uow: UoW, principal: InvoiceWriter,
                        body: VoidIn | None = None) -> InvoiceOut:
-    require_roles(principal, "finance")
     return out(await service.void(uow, invoice_id, body.reason if body else None))
 
 
 @router.post("/{invoice_id}/credit-note", status_code=201, response_model=InvoiceOut,
              summary="Issue a credit note against an invoice; it reduces the invoice's balance")
 async def create_credit_note(invoice_id: uuid.UUID, body: CreditNoteIn, uow: UoW,
-                             principal: CurrentPrincipal) -> InvoiceOut:
-    require_roles(principal, "finance")
+                             principal: CreditNoteWriter) -> InvoiceOut:
     return out(await service.credit_note(uow, invoice_id, body, principal))
 
 
 @router.get("/{invoice_id}/pdf", response_class=Response, summary="The invoice as a PDF document",
             responses={200: {"content": {"application/pdf": {}}}})
-async def invoice_pdf(invoice_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> Response:
-    invoice = await _get(uow, invoice_id)
-    client = await uow.session.get(Client, invoice.client_id)
-    assert client is not None
-    payments, _ = await InvoiceRepository(uow.session).payments_of(invoice_id, 1000, 0)
-    credited = await uow.session.get(Invoice, invoice.credit_of_id) if invoice.credit_of_id else None
-    body = render_pdf(invoice_lines(invoice, client, payments, credited.number if credited else None))
+async def invoice_pdf(invoice_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> Response:
+    document = await service.document(uow, invoice_id)
+    invoice = document.invoice
+    body = render_pdf(invoice_lines(invoice, document.client, document.payments, document.credited_number))
     filename = (invoice.number or f"draft-{invoice.id}") + ".pdf"
     return Response(body, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
 @router.get("/{invoice_id}/html", response_class=HTMLResponse, summary="The invoice as a printable HTML page")
-async def invoice_html(invoice_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> HTMLResponse:
-    invoice = await _get(uow, invoice_id)
-    client = await uow.session.get(Client, invoice.client_id)
-    assert client is not None
-    payments, _ = await InvoiceRepository(uow.session).payments_of(invoice_id, 1000, 0)
-    credited = await uow.session.get(Invoice, invoice.credit_of_id) if invoice.credit_of_id else None
-    return HTMLResponse(render_html(invoice, client, payments, credited.number if credited else None))
+async def invoice_html(invoice_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> HTMLResponse:
+    document = await service.document(uow, invoice_id)
+    return HTMLResponse(render_html(document.invoice, document.client, document.payments,
+                                    document.credited_number))

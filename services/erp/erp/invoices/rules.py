@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from throughline_events.money import round_money
-
-ZERO = Decimal(0)
+from erp.invoices.models import OPEN_STATUSES, InvoiceStatus
+from throughline_events.money import ZERO, round_money
 
 
 @dataclass(frozen=True)
@@ -49,13 +48,12 @@ def balance(total: Decimal, paid: Decimal, credited: Decimal) -> Decimal:
     return total - paid - credited
 
 
-def settled_status(total: Decimal, paid: Decimal, credited: Decimal) -> str:
+def settled_status(total: Decimal, paid: Decimal, credited: Decimal) -> InvoiceStatus:
     """The status of an issued invoice from its ledger: open, partly paid, paid or fully credited."""
     if balance(total, paid, credited) > ZERO:
-        return "partially_paid" if paid > ZERO else "issued"
-    return "paid" if paid > ZERO or credited == ZERO else "credited"
+        return InvoiceStatus.PARTIALLY_PAID if paid > ZERO else InvoiceStatus.ISSUED
+    return InvoiceStatus.PAID if paid > ZERO or credited == ZERO else InvoiceStatus.CREDITED
 
 
 def is_overdue(status: str, due_date: date | None, balance_due: Decimal, as_of: date) -> bool:
-    return status in ("issued", "partially_paid") and due_date is not None and due_date < as_of \
-        and balance_due > ZERO
+    return status in OPEN_STATUSES and due_date is not None and due_date < as_of and balance_due > ZERO

@@ -1,10 +1,10 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from erp.invoices.models import PaymentMethod
 from throughline_events.money import MINOR_UNITS, decimal_places, round_money
 from throughline_events.types import DecimalString
 
@@ -12,9 +12,6 @@ from throughline_events.types import DecimalString
 def plain(value: Decimal) -> Decimal:
     """4.0000 -> 4, 2.5000 -> 2.5 (never an exponent)."""
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-
-
-Method = Literal["bank_transfer", "card", "cash", "check", "direct_debit", "other"]
 
 
 class LineIn(BaseModel):
@@ -74,7 +71,7 @@ class PaymentIn(BaseModel):
     amount: DecimalString = Field(gt=0, decimal_places=4)
     currency: str | None = Field(None, pattern="^[A-Z]{3}$")
     paid_on: date | None = None
-    method: Method = "bank_transfer"
+    method: PaymentMethod = PaymentMethod.BANK_TRANSFER
     reference: str | None = Field(None, max_length=200)
 
 

@@ -2,23 +2,22 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import update
-
-from erp.billing.models import ScheduleItem
-from erp.clients.models import Client
+from erp.clients.api import Client, ClientRepository
+from erp.clock import today
 from erp.db import utcnow
-from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceLine, Payment
+from erp.invoices.billed_work import BILLED_WORK
+from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, LineKind, Payment
 from erp.invoices.repository import InvoiceRepository
-from erp.invoices.rules import ZERO, balance, format_number, line_amounts, settled_status
+from erp.invoices.rules import LineAmounts, balance, format_number, line_amounts, settled_status, totals
 from erp.invoices.schemas import CreditNoteIn, InvoiceIn, InvoicePatch, LineIn, PaymentIn
-from erp.projects.models import Project
+from erp.projects.api import Project, ProjectRepository
 from erp.settings import get_settings
-from erp.time_entries.models import TimeEntry
+from throughline_events import money
 from throughline_events.erp import InvoiceIssuedV1, InvoicePaidV1, InvoiceVoidedV1, PaymentRecordedV1
-from throughline_events.money import MINOR_UNITS, decimal_places, is_currency, round_money
+from throughline_events.money import ZERO, round_money
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
 from throughline_platform.problems import Conflict, NotFound, Unprocessable
@@ -30,13 +29,9 @@ class LineSpec:
     quantity: Decimal
     unit_price: Decimal
     tax_rate: Decimal = ZERO
-    kind: str = "service"
+    kind: LineKind = LineKind.SERVICE
     schedule_item_id: uuid.UUID | None = None
     expense_id: uuid.UUID | None = None
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 def specs_of(lines: list[LineIn]) -> list[LineSpec]:
@@ -60,19 +55,18 @@ def append_line(invoice: Invoice, spec: LineSpec) -> InvoiceLine:
         schedule_item_id=spec.schedule_item_id, expense_id=spec.expense_id,
     )
     invoice.lines.append(line)
-    invoice.subtotal = sum((x.net_amount for x in invoice.lines), ZERO)
-    invoice.tax_total = sum((x.tax_amount for x in invoice.lines), ZERO)
-    invoice.total = invoice.subtotal + invoice.tax_total
+    summed = totals([LineAmounts(x.net_amount, x.tax_amount, x.total_amount) for x in invoice.lines])
+    invoice.subtotal, invoice.tax_total, invoice.total = summed.subtotal, summed.tax_total, summed.total
     invoice.balance_due = balance(invoice.total, invoice.amount_paid, invoice.amount_credited)
     return line
 
 
 def new_invoice(*, client: Client, project: Project | None, currency: str, payment_terms_days: int | None,
                 late_fee_percent: Decimal | None, notes: str | None, created_by: str | None,
-                kind: str = "invoice") -> Invoice:
+                kind: InvoiceKind = InvoiceKind.INVOICE) -> Invoice:
     settings = get_settings()
     return Invoice(
-        id=uuid.uuid4(), kind=kind, status="draft", client_id=client.id,
+        id=uuid.uuid4(), kind=kind, status=InvoiceStatus.DRAFT, client_id=client.id,
         project_id=project.id if project else None, deal_id=project.deal_id if project else None,
         currency=currency,
         payment_terms_days=payment_terms_days if payment_terms_days is not None else client.payment_terms_days,
@@ -83,19 +77,25 @@ def new_invoice(*, client: Client, project: Project | None, currency: str, payme
 
 
 def check_currency(currency: str) -> None:
-    if not is_currency(currency):
-        raise Unprocessable(f"{currency!r} is not an ISO 4217 currency code.")
+    """The money module's currency rule, answered as a 422."""
+    try:
+        money.check_currency(currency)
+    except ValueError as exc:
+        raise Unprocessable(f"{exc}.") from None
 
 
-def check_amount_precision(amount: Decimal, currency: str, field: str) -> None:
-    if decimal_places(amount) > MINOR_UNITS[currency]:
-        raise Unprocessable(f"{field} {amount} has more decimals than {currency} allows ({MINOR_UNITS[currency]}).")
+def check_amount(amount: Decimal, currency: str, field: str) -> Decimal:
+    """The money module's amount rule (no finer than the currency's minor unit), answered as a 422."""
+    try:
+        return money.check_amount(amount, currency, field=field)
+    except ValueError as exc:
+        raise Unprocessable(f"{exc}.") from None
 
 
 async def create_draft(uow: UnitOfWork, body: InvoiceIn, principal: Principal) -> Invoice:
     project = None
     if body.project_id is not None:
-        project = await uow.session.get(Project, body.project_id)
+        project = await ProjectRepository(uow.session).get(body.project_id)
         if project is None:
             raise Unprocessable(f"Project {body.project_id} does not exist.")
         if body.client_id is not None and body.client_id != project.client_id:
@@ -103,7 +103,7 @@ async def create_draft(uow: UnitOfWork, body: InvoiceIn, principal: Principal) -
     client_id = body.client_id or (project.client_id if project else None)
     if client_id is None:
         raise Unprocessable("Name the client_id or the project_id of the invoice.")
-    client = await uow.session.get(Client, client_id)
+    client = await ClientRepository(uow.session).get(client_id)
     if client is None:
         raise Unprocessable(f"Client {client_id} does not exist.")
     currency = body.currency or (project.currency if project else None) or client.currency
@@ -121,7 +121,33 @@ async def create_draft(uow: UnitOfWork, body: InvoiceIn, principal: Principal) -
     return invoice
 
 
-async def _locked(uow: UnitOfWork, invoice_id: uuid.UUID) -> Invoice:
+async def get_invoice(uow: UnitOfWork, invoice_id: uuid.UUID) -> Invoice:
+    invoice = await InvoiceRepository(uow.session).get(invoice_id)
+    if invoice is None:
+        raise NotFound(f"Invoice {invoice_id} does not exist.")
+    return invoice
+
+
+@dataclass(frozen=True)
+class InvoiceDocument:
+    """What a printed invoice shows: the invoice, whom it bills, its payments, the invoice a credit note credits."""
+
+    invoice: Invoice
+    client: Client
+    payments: list[Payment]
+    credited_number: str | None
+
+
+async def document(uow: UnitOfWork, invoice_id: uuid.UUID) -> InvoiceDocument:
+    invoice = await get_invoice(uow, invoice_id)
+    repo = InvoiceRepository(uow.session)
+    payments, _ = await repo.payments_of(invoice_id, 1000, 0)
+    credited = await repo.get(invoice.credit_of_id) if invoice.credit_of_id else None
+    return InvoiceDocument(invoice, await _client(uow, invoice), payments, credited.number if credited else None)
+
+
+async def locked_invoice(uow: UnitOfWork, invoice_id: uuid.UUID) -> Invoice:
+    """The invoice, its row locked until the transaction ends (404 if there is none)."""
     invoice = await InvoiceRepository(uow.session).get(invoice_id, for_update=True)
     if invoice is None:
         raise NotFound(f"Invoice {invoice_id} does not exist.")
@@ -129,8 +155,8 @@ async def _locked(uow: UnitOfWork, invoice_id: uuid.UUID) -> Invoice:
 
 
 async def update_draft(uow: UnitOfWork, invoice_id: uuid.UUID, body: InvoicePatch) -> Invoice:
-    invoice = await _locked(uow, invoice_id)
-    if invoice.status != "draft":
+    invoice = await locked_invoice(uow, invoice_id)
+    if invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(f"Invoice {invoice.number} is {invoice.status}: only drafts can be changed.")
     changes = body.model_dump(exclude_unset=True, exclude={"lines"})
     for field, value in changes.items():
@@ -146,24 +172,24 @@ async def update_draft(uow: UnitOfWork, invoice_id: uuid.UUID, body: InvoicePatc
 
 
 async def delete_draft(uow: UnitOfWork, invoice_id: uuid.UUID) -> None:
-    invoice = await _locked(uow, invoice_id)
-    if invoice.status != "draft":
+    invoice = await locked_invoice(uow, invoice_id)
+    if invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(f"Invoice {invoice.number} is {invoice.status}: only drafts can be deleted (void it).")
-    await _release_billed_work(uow, invoice)
-    await uow.session.delete(invoice)
+    await BILLED_WORK.release(uow, invoice)
+    await InvoiceRepository(uow.session).delete(invoice)
     await uow.commit()
 
 
 async def issue_invoice(uow: UnitOfWork, invoice: Invoice, on: date) -> None:
     """Number and issue a draft inside the caller's transaction (the caller holds the invoice row)."""
-    if invoice.status != "draft":
+    if invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(f"Invoice {invoice.id} is already {invoice.status} ({invoice.number}).")
     if invoice.total <= ZERO:
         raise Unprocessable("An invoice must total more than zero to be issued.")
     settings = get_settings()
     sequence = await InvoiceRepository(uow.session).next_number(settings.invoice_prefix, on.year)
     invoice.number = format_number(settings.invoice_prefix, on.year, sequence)
-    invoice.status = "issued"
+    invoice.status = InvoiceStatus.ISSUED
     invoice.issue_date = on
     invoice.due_date = on + timedelta(days=invoice.payment_terms_days)
     invoice.issued_at = utcnow()
@@ -178,8 +204,8 @@ async def issue_invoice(uow: UnitOfWork, invoice: Invoice, on: date) -> None:
 
 
 async def issue(uow: UnitOfWork, invoice_id: uuid.UUID) -> Invoice:
-    invoice = await _locked(uow, invoice_id)
-    if invoice.kind != "invoice":
+    invoice = await locked_invoice(uow, invoice_id)
+    if invoice.kind != InvoiceKind.INVOICE:
         raise Conflict("A credit note is issued when it is created.")
     await issue_invoice(uow, invoice, today())
     await uow.commit()
@@ -187,14 +213,15 @@ async def issue(uow: UnitOfWork, invoice_id: uuid.UUID) -> Invoice:
 
 
 async def _client(uow: UnitOfWork, invoice: Invoice) -> Client:
-    client = await uow.session.get(Client, invoice.client_id)
+    client = await ClientRepository(uow.session).get(invoice.client_id)
     assert client is not None  # foreign key
     return client
 
 
 def _not_open(invoice: Invoice, action: str) -> Conflict:
-    reasons = {"draft": "it is a draft (issue it first)", "paid": "it is paid in full",
-               "credited": "it is fully credited", "void": "it is void"}
+    reasons: dict[str, str] = {
+        InvoiceStatus.DRAFT: "it is a draft (issue it first)", InvoiceStatus.PAID: "it is paid in full",
+        InvoiceStatus.CREDITED: "it is fully credited", InvoiceStatus.VOID: "it is void"}
     label = invoice.number or str(invoice.id)
     return Conflict(f"Cannot {action} invoice {label}: {reasons.get(invoice.status, invoice.status)}.",
                     invoice_status=invoice.status)
@@ -202,14 +229,14 @@ def _not_open(invoice: Invoice, action: str) -> Conflict:
 
 async def record_payment(uow: UnitOfWork, invoice_id: uuid.UUID, body: PaymentIn,
                          principal: Principal) -> tuple[Payment, Invoice]:
-    invoice = await _locked(uow, invoice_id)
-    if invoice.kind != "invoice":
+    invoice = await locked_invoice(uow, invoice_id)
+    if invoice.kind != InvoiceKind.INVOICE:
         raise Conflict("Payments are recorded against invoices, not credit notes.")
     if invoice.status not in OPEN_STATUSES:
         raise _not_open(invoice, "record a payment on")
     if body.currency is not None and body.currency != invoice.currency:
         raise Unprocessable(f"Invoice {invoice.number} is in {invoice.currency}; the payment is in {body.currency}.")
-    check_amount_precision(body.amount, invoice.currency, "amount")
+    check_amount(body.amount, invoice.currency, "amount")
     if body.amount > invoice.balance_due:
         due = round_money(invoice.balance_due, invoice.currency)
         raise Unprocessable(f"The payment of {body.amount} {invoice.currency} is more than the balance due "
@@ -243,7 +270,7 @@ async def _settle(uow: UnitOfWork, invoice: Invoice) -> None:
 
 
 async def _record_paid_if_settled(uow: UnitOfWork, invoice: Invoice, client: Client) -> None:
-    if invoice.status == "paid" and invoice.paid_at is None:
+    if invoice.status == InvoiceStatus.PAID and invoice.paid_at is None:
         invoice.paid_at = utcnow()
         assert invoice.number is not None
         invoice.record(InvoicePaidV1(
@@ -254,13 +281,13 @@ async def _record_paid_if_settled(uow: UnitOfWork, invoice: Invoice, client: Cli
 
 
 async def void(uow: UnitOfWork, invoice_id: uuid.UUID, reason: str | None) -> Invoice:
-    invoice = await _locked(uow, invoice_id)
-    if invoice.kind != "invoice":
+    invoice = await locked_invoice(uow, invoice_id)
+    if invoice.kind != InvoiceKind.INVOICE:
         raise Conflict("A credit note cannot be voided.")
-    if invoice.status == "draft":
-        raise Conflict("A draft has no number to void: delete it instead.", invoice_status="draft")
-    if invoice.status == "void":
-        raise Conflict(f"Invoice {invoice.number} is already void.", invoice_status="void")
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise Conflict("A draft has no number to void: delete it instead.", invoice_status=InvoiceStatus.DRAFT)
+    if invoice.status == InvoiceStatus.VOID:
+        raise Conflict(f"Invoice {invoice.number} is already void.", invoice_status=InvoiceStatus.VOID)
     if invoice.amount_paid > ZERO:
         raise Conflict(f"Invoice {invoice.number} has payments ({round_money(invoice.amount_paid, invoice.currency)} "
                        f"{invoice.currency}): only an invoice without payments can be voided; issue a credit note.",
@@ -268,11 +295,11 @@ async def void(uow: UnitOfWork, invoice_id: uuid.UUID, reason: str | None) -> In
     if invoice.amount_credited > ZERO:
         raise Conflict(f"Invoice {invoice.number} has credit notes: it cannot be voided.",
                        type_slug="has-credit-notes", invoice_status=invoice.status)
-    invoice.status = "void"
+    invoice.status = InvoiceStatus.VOID
     invoice.voided_at = utcnow()
     invoice.void_reason = reason
     invoice.balance_due = ZERO
-    await _release_billed_work(uow, invoice)
+    await BILLED_WORK.release(uow, invoice)
     client = await _client(uow, invoice)
     assert invoice.number is not None
     invoice.record(InvoiceVoidedV1(
@@ -284,42 +311,27 @@ async def void(uow: UnitOfWork, invoice_id: uuid.UUID, reason: str | None) -> In
     return invoice
 
 
-async def _release_billed_work(uow: UnitOfWork, invoice: Invoice) -> None:
-    """A voided (or deleted draft) invoice gives its schedule item, time entries and billable expenses back."""
-    if invoice.schedule_item_id is not None:
-        item = await uow.session.get(ScheduleItem, invoice.schedule_item_id)
-        if item is not None and item.invoice_id == invoice.id:
-            item.status, item.invoice_id = "pending", None
-    await uow.session.execute(update(TimeEntry).where(TimeEntry.invoice_id == invoice.id)
-                              .values(invoice_id=None, invoice_line_id=None))
-    if any(line.expense_id for line in invoice.lines):
-        # Imported here: the expenses side builds on this module (it appends expense lines to drafts).
-        from erp.expenses.service import release_expenses
-
-        await release_expenses(uow, invoice.id)  # billable expenses wait for the next invoice again
-    await uow.session.flush()
-
-
 async def credit_note(uow: UnitOfWork, invoice_id: uuid.UUID, body: CreditNoteIn,
                       principal: Principal) -> Invoice:
-    original = await _locked(uow, invoice_id)
-    if original.kind != "invoice":
+    original = await locked_invoice(uow, invoice_id)
+    if original.kind != InvoiceKind.INVOICE:
         raise Conflict("A credit note cannot itself be credited.")
     if original.status not in OPEN_STATUSES:
         raise _not_open(original, "credit")
     client = await _client(uow, original)
-    project = await uow.session.get(Project, original.project_id) if original.project_id else None
+    project = await ProjectRepository(uow.session).get(original.project_id) if original.project_id else None
     note = new_invoice(client=client, project=project, currency=original.currency, payment_terms_days=0,
-                       late_fee_percent=None, notes=body.reason, created_by=principal.user_id, kind="credit_note")
+                       late_fee_percent=None, notes=body.reason, created_by=principal.user_id,
+                       kind=InvoiceKind.CREDIT_NOTE)
     note.credit_of_id = original.id
     note.late_fee_percent = None
     if body.lines is not None:
-        specs = [LineSpec(s.description, s.quantity, s.unit_price, s.tax_rate, kind="credit")
+        specs = [LineSpec(s.description, s.quantity, s.unit_price, s.tax_rate, kind=LineKind.CREDIT)
                  for s in specs_of(body.lines)]
     else:
         assert body.amount is not None
-        check_amount_precision(body.amount, original.currency, "amount")
-        specs = [LineSpec(f"Credit on invoice {original.number}", Decimal(1), body.amount, kind="credit")]
+        check_amount(body.amount, original.currency, "amount")
+        specs = [LineSpec(f"Credit on invoice {original.number}", Decimal(1), body.amount, kind=LineKind.CREDIT)]
     set_lines(note, specs)
     if note.total > original.balance_due:
         due = round_money(original.balance_due, original.currency)
@@ -330,7 +342,7 @@ async def credit_note(uow: UnitOfWork, invoice_id: uuid.UUID, body: CreditNoteIn
     settings = get_settings()
     sequence = await InvoiceRepository(uow.session).next_number(settings.credit_note_prefix, on.year)
     note.number = format_number(settings.credit_note_prefix, on.year, sequence)
-    note.status, note.issue_date, note.due_date, note.issued_at = "issued", on, on, utcnow()
+    note.status, note.issue_date, note.due_date, note.issued_at = InvoiceStatus.ISSUED, on, on, utcnow()
     note.balance_due = ZERO
     InvoiceRepository(uow.session).add(note)
     original.amount_credited += note.total
@@ -338,3 +350,10 @@ async def credit_note(uow: UnitOfWork, invoice_id: uuid.UUID, body: CreditNoteIn
     await _record_paid_if_settled(uow, original, client)
     await uow.commit()
     return note
+
+
+async def time_billed_on_project(uow: UnitOfWork, project_id: uuid.UUID) -> Decimal:
+    """Net billed for a project's time so far (time lines and cap adjustments of its live invoices): what a
+    time-and-materials cap is measured against."""
+    return await InvoiceRepository(uow.session).net_billed(
+        project_id, (LineKind.TIME, LineKind.CAP_ADJUSTMENT))

@@ -1,5 +1,6 @@
 import uuid
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Numeric, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
@@ -7,7 +8,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from erp.db import Entity
 from throughline_messaging.aggregate import RecordsEvents
 
-STATUSES = ("active", "on_hold", "completed", "cancelled")
+
+class ProjectStatus(StrEnum):
+    ACTIVE = "active"
+    ON_HOLD = "on_hold"
+    COMPLETED = "completed"  # may be reopened for late work
+    CANCELLED = "cancelled"  # final: takes no more time or costs, is not billed
 
 
 class Project(RecordsEvents, Entity):
@@ -18,7 +24,7 @@ class Project(RecordsEvents, Entity):
     # Unique: a deal becomes at most one project, whatever the event delivery does.
     deal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
     owner_id: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    status: Mapped[str] = mapped_column(String(20), default=ProjectStatus.ACTIVE)
     budget_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4))
     budget_hours: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     currency: Mapped[str] = mapped_column(String(3))

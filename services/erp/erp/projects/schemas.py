@@ -1,10 +1,10 @@
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from erp.projects.models import ProjectStatus
 from throughline_events.money import round_money
 
 
@@ -36,43 +36,6 @@ class ProjectPage(BaseModel):
     offset: int
 
 
-class ScheduleItemOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: uuid.UUID
-    position: int
-    label: str
-    due_date: date | None
-    amount: Decimal
-    status: str
-    reached_at: datetime | None
-    invoice_id: uuid.UUID | None
-
-
-class BillingScheduleOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: uuid.UUID
-    project_id: uuid.UUID
-    billing_type: str
-    currency: str
-    total: Decimal
-    hourly_rate: Decimal | None
-    cap: Decimal | None
-    terms: dict[str, Any] | None
-    items: list[ScheduleItemOut]
-
-    @model_validator(mode="after")
-    def _in_currency_units(self) -> "BillingScheduleOut":
-        self.total = round_money(self.total, self.currency)
-        for item in self.items:
-            item.amount = round_money(item.amount, self.currency)
-        return self
-
-
-
-
-ProjectStatus = Literal["active", "on_hold", "completed", "cancelled"]
-
-
 class ProjectIn(BaseModel):
     """A project entered by hand (not from a won deal)."""
 
@@ -84,7 +47,7 @@ class ProjectIn(BaseModel):
     budget_hours: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
     cost_center_id: uuid.UUID | None = None
     owner_id: str | None = Field(None, max_length=64)
-    status: ProjectStatus = "active"
+    status: ProjectStatus = ProjectStatus.ACTIVE
 
 
 class ProjectPatch(BaseModel):

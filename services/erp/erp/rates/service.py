@@ -2,8 +2,9 @@
 date on; an existing start date is a conflict, so history is never silently rewritten)."""
 
 import uuid
+from datetime import date
 
-from erp.projects.repository import ProjectRepository
+from erp.projects.api import get_project
 from erp.rates.models import BillRate, Capacity, CostRate
 from erp.rates.repository import RateRepository, Row
 from erp.rates.schemas import BillRateIn, CapacityIn, CostRateIn
@@ -27,10 +28,15 @@ async def create_cost_rate(uow: UnitOfWork, body: CostRateIn) -> CostRate:
     return rate
 
 
+async def effective_cost_rate(uow: UnitOfWork, user_id: str, on: date) -> CostRate:
+    rate = await RateRepository(uow.session).effective(CostRate, user_id, on)
+    if rate is None:
+        raise NotFound(f"User {user_id} has no cost rate on {on}.")
+    return rate
+
+
 async def create_bill_rate(uow: UnitOfWork, project_id: uuid.UUID, body: BillRateIn) -> BillRate:
-    project = await ProjectRepository(uow.session).get(project_id)
-    if project is None:
-        raise NotFound(f"Project {project_id} does not exist.")
+    project = await get_project(uow, project_id)
     try:
         hourly = check_amount(body.hourly_rate, project.currency, field="hourly_rate")
     except ValueError as exc:
@@ -42,6 +48,12 @@ async def create_bill_rate(uow: UnitOfWork, project_id: uuid.UUID, body: BillRat
     rates.add(rate)
     await uow.commit()
     return rate
+
+
+async def bill_rates_of(uow: UnitOfWork, project_id: uuid.UUID) -> list[BillRate]:
+    await get_project(uow, project_id)  # 404 for a project that does not exist, not an empty list
+    items, _ = await RateRepository(uow.session).search(BillRate, project_id, 200, 0)
+    return items
 
 
 async def create_capacity(uow: UnitOfWork, body: CapacityIn) -> Capacity:

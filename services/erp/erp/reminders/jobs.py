@@ -4,7 +4,7 @@ import asyncio
 
 import structlog
 
-from erp.invoices.service import today
+from erp.clock import today
 from erp.reminders.service import deliver, run_reminders, undelivered
 from erp.settings import get_settings
 from throughline_messaging.runtime import ServiceRuntime

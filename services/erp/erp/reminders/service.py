@@ -9,23 +9,22 @@ Rows are written in the run's transaction with `delivery_status = pending`; deli
 import asyncio
 import smtplib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
 
 import structlog
-from sqlalchemy import select
 
-from erp.clients.models import Client
+from erp.clients.api import Client, ClientRepository
 from erp.db import utcnow
-from erp.invoices.models import OPEN_STATUSES, Invoice
-from erp.invoices.rules import ZERO
-from erp.invoices.service import LineSpec, append_line
-from erp.reminders.models import Reminder
+from erp.invoices.api import Invoice, LineKind, LineSpec, append_line
+from erp.reminders.models import Channel, DeliveryStatus, Reminder
+from erp.reminders.repository import ReminderRepository
 from erp.settings import ErpSettings, get_settings
 from throughline_events.erp import InvoiceOverdueV1
-from throughline_events.money import round_money
+from throughline_events.money import ZERO, round_money
 from throughline_messaging.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -54,28 +53,13 @@ async def run_reminders(uow: UnitOfWork, *, as_of: date, client_id: uuid.UUID | 
         return []
     # Committed here (with the overdue events); delivered after, by `deliver`.
     fee_step = settings.late_fee_step or steps[-1].number
-    query = (
-        select(Invoice).where(Invoice.kind == "invoice", Invoice.status.in_(OPEN_STATUSES),
-                              Invoice.balance_due > 0, Invoice.due_date <= as_of - timedelta(days=steps[0].days))
-        .order_by(Invoice.due_date, Invoice.id)
-        # Two concurrent runs split the invoices between them; each invoice is dunned by one.
-        .with_for_update(skip_locked=True).execution_options(populate_existing=True)
-    )
-    if client_id is not None:
-        query = query.where(Invoice.client_id == client_id)
-    if invoice_id is not None:
-        query = query.where(Invoice.id == invoice_id)
-    invoices = list((await uow.session.execute(query)).scalars())
+    reminders = ReminderRepository(uow.session)
+    invoices = await reminders.overdue_invoices(as_of - timedelta(days=steps[0].days), client_id, invoice_id)
     if not invoices:
         await uow.commit()  # ends the transaction: its connection goes back to the pool before `deliver` takes one
         return []
-    sent_rows = await uow.session.execute(select(Reminder.invoice_id, Reminder.step)
-                                          .where(Reminder.invoice_id.in_([i.id for i in invoices])))
-    sent: dict[uuid.UUID, set[int]] = {}
-    for inv_id, number in sent_rows.all():
-        sent.setdefault(inv_id, set()).add(number)
-    clients = {c.id: c for c in (await uow.session.execute(
-        select(Client).where(Client.id.in_({i.client_id for i in invoices})))).scalars()}
+    sent = await reminders.sent_steps(i.id for i in invoices)
+    clients = await ClientRepository(uow.session).by_ids({i.client_id for i in invoices})
     created: list[Reminder] = []
     now = utcnow()
     for invoice in invoices:
@@ -89,9 +73,9 @@ async def run_reminders(uow: UnitOfWork, *, as_of: date, client_id: uuid.UUID | 
                 if fee > ZERO:
                     append_line(invoice, LineSpec(
                         f"Late fee ({invoice.late_fee_percent.normalize():f} % of the overdue balance)",
-                        Decimal(1), fee, kind="late_fee"))
+                        Decimal(1), fee, kind=LineKind.LATE_FEE))
             reminder = _reminder(invoice, client, step, days_overdue, as_of, fee, settings)
-            uow.session.add(reminder)
+            reminders.add(reminder)
             created.append(reminder)
             invoice.record(InvoiceOverdueV1(
                 invoice_id=invoice.id, number=invoice.number, company_id=client.crm_company_id, client_id=client.id,
@@ -118,40 +102,50 @@ def _reminder(invoice: Invoice, client: Client, step: Step, days_overdue: int, a
     if fee > ZERO:
         lines.append(f"A late fee of {fee} {c} has been added to the invoice.")
     lines += ["", "Please transfer the balance at your earliest convenience.", "", "Kind regards,", "Accounts"]
-    channel = "email" if settings.smtp_host and client.email else "log"
+    channel = Channel.EMAIL if settings.smtp_host and client.email else Channel.LOG
     return Reminder(id=uuid.uuid4(), invoice_id=invoice.id, step=step.number, days_after_due=step.days,
                     days_overdue=days_overdue, as_of=as_of, recipient=client.email, channel=channel,
                     subject=subject, body="\n".join(lines), balance_due=balance, late_fee=fee,
-                    delivery_status="pending")
+                    delivery_status=DeliveryStatus.PENDING)
 
 
 async def undelivered(uow: UnitOfWork) -> list[uuid.UUID]:
     """Reminders committed but never delivered (the process stopped between COMMIT and delivery)."""
-    rows = await uow.session.execute(select(Reminder.id).where(Reminder.delivery_status == "pending")
-                                     .order_by(Reminder.created_at).limit(1000))
-    return list(rows.scalars())
+    return await ReminderRepository(uow.session).undelivered()
 
 
 async def deliver(uow: UnitOfWork, reminder_ids: list[uuid.UUID]) -> None:
     """Send committed reminders (SMTP when ERP_SMTP_HOST is set and the client has an email; else a log line)."""
     settings = get_settings()
+    reminders = ReminderRepository(uow.session)
     for reminder_id in reminder_ids:
-        reminder = await uow.session.get(Reminder, reminder_id)
-        if reminder is None or reminder.delivery_status != "pending":
+        reminder = await reminders.get(reminder_id)
+        if reminder is None or reminder.delivery_status != DeliveryStatus.PENDING:
             continue
-        if reminder.channel == "email" and settings.smtp_host and reminder.recipient:
+        if reminder.channel == Channel.EMAIL and settings.smtp_host and reminder.recipient:
             try:
                 await asyncio.to_thread(_send_mail, settings, reminder.recipient, reminder.subject, reminder.body)
-                reminder.delivery_status = "sent"
+                reminder.delivery_status = DeliveryStatus.SENT
             except (OSError, smtplib.SMTPException) as exc:
-                reminder.delivery_status, reminder.delivery_error = "failed", repr(exc)[:2000]
+                reminder.delivery_status, reminder.delivery_error = DeliveryStatus.FAILED, repr(exc)[:2000]
                 log.warning("reminder_delivery_failed", reminder_id=str(reminder.id), error=repr(exc))
         else:
             log.info("reminder_logged", reminder_id=str(reminder.id), invoice_id=str(reminder.invoice_id),
                      step=reminder.step, recipient=reminder.recipient, subject=reminder.subject)
-            reminder.delivery_status = "logged"
+            reminder.delivery_status = DeliveryStatus.LOGGED
         reminder.sent_at = utcnow()
         await uow.commit()
+
+
+async def run_and_deliver(uow: UnitOfWork, delivery: Callable[[], UnitOfWork], *, as_of: date,
+                          client_id: uuid.UUID | None, invoice_id: uuid.UUID | None) -> list[Reminder]:
+    """A run asked for by hand: its reminders committed in `uow`, then delivered in a unit of work of their own
+    (`delivery`) and read back as delivered."""
+    created = await run_reminders(uow, as_of=as_of, client_id=client_id, invoice_id=invoice_id)
+    ids = [r.id for r in created]
+    async with delivery() as second:
+        await deliver(second, ids)
+        return await ReminderRepository(second.session).by_ids(ids)
 
 
 def _send_mail(settings: ErpSettings, to: str, subject: str, body: str) -> None:

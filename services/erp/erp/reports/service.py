@@ -36,11 +36,21 @@ from erp.reports.schemas import (
     UtilisationRow,
     UtilisationWeek,
 )
+from throughline_events import money
 from throughline_events.money import MINOR_UNITS, round_money
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import Unprocessable
 
 ZERO = Decimal(0)
+
+
+def _check_currency(code: str | None) -> None:
+    """A currency filter must name an ISO 4217 currency (the money module's rule, answered as a 422)."""
+    if code is not None:
+        try:
+            money.check_currency(code)
+        except ValueError as exc:
+            raise Unprocessable(f"{exc}.") from None
 
 
 def percent(part: Decimal, whole: Decimal | None) -> Decimal | None:
@@ -101,6 +111,7 @@ async def profitability(uow: UnitOfWork, *, group_by: GroupBy, date_from: date |
                         limit: int, offset: int) -> ProfitabilityReport:
     """The database rounds, groups, orders and pages (at 20,000 projects, building every project in Python took
     0.7 CPU s and 200+ MB per request); here only the page's rows and the totals become models."""
+    _check_currency(currency)
     if date_from and date_to and date_from > date_to:
         raise Unprocessable("date_from must not be after date_to.")
     # A cost center also carries the approved expenses booked on it without a project (not with filters that
@@ -158,6 +169,7 @@ def periods(date_from: date, date_to: date, interval: Literal["week", "month"]) 
 async def cash_flow(uow: UnitOfWork, *, interval: Literal["week", "month"], date_from: date | None,
                     date_to: date | None, client_id: uuid.UUID | None, currency: str | None,
                     today: date) -> CashFlowReport:
+    _check_currency(currency)
     start = date_from or today
     end = date_to or (start + timedelta(weeks=12) if interval == "week" else start + timedelta(days=183))
     if start > end:
@@ -215,6 +227,7 @@ _SQL_BUCKETS = ("not_due", "d0_30", "d31_60", "d61_90", "d90_plus")
 
 async def ar_aging(uow: UnitOfWork, *, as_of: date, client_id: uuid.UUID | None, currency: str | None,
                    limit: int, offset: int) -> AgingReport:
+    _check_currency(currency)
     rows = await ReportRepository(uow.session).rows(AR_AGING, as_of=as_of, client_id=client_id, currency=currency)
     items = []
     for r in rows:

@@ -1,11 +1,17 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import Date, DateTime, ForeignKey, Numeric, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from erp.db import Entity
+
+
+class TimeEntryStatus(StrEnum):
+    OPEN = "open"
+    APPROVED = "approved"  # billable approved time is billed by the next billing run
 
 
 class TimeEntry(Entity):
@@ -20,7 +26,7 @@ class TimeEntry(Entity):
     hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     billable: Mapped[bool] = mapped_column(default=True)
     description: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open, approved
+    status: Mapped[str] = mapped_column(String(20), default=TimeEntryStatus.OPEN)
     approved_by: Mapped[str | None] = mapped_column(String(64))
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     invoice_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("invoices.id"))

@@ -4,53 +4,56 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select, text
-
 from erp.db import utcnow
-from erp.projects.models import Project
-from erp.time_entries.models import TimeEntry
+from erp.invoices.api import Invoice
+from erp.projects.api import ProjectRepository, ProjectStatus
+from erp.time_entries.models import TimeEntry, TimeEntryStatus
+from erp.time_entries.repository import TimeEntryRepository
 from erp.time_entries.schemas import TimeEntryIn, TimeEntryPatch
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
 from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 DAY_LIMIT = Decimal(24)
+CLOSED = (ProjectStatus.COMPLETED, ProjectStatus.CANCELLED)  # projects that take no more time
 
 
-async def _check_day(uow: UnitOfWork, person_id: str, work_date: date, hours: Decimal,
+async def _check_day(entries: TimeEntryRepository, person_id: str, work_date: date, hours: Decimal,
                      excluding: uuid.UUID | None = None) -> None:
     # Serialises writers of the same person and day, so two requests cannot together pass 24 hours.
-    await uow.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                              {"key": f"time:{person_id}:{work_date.isoformat()}"})
-    query = select(func.coalesce(func.sum(TimeEntry.hours), 0)).where(
-        TimeEntry.person_id == person_id, TimeEntry.work_date == work_date)
-    if excluding is not None:
-        query = query.where(TimeEntry.id != excluding)
-    booked = Decimal((await uow.session.execute(query)).scalar_one())
+    await entries.lock_day(person_id, work_date)
+    booked = await entries.hours_on(person_id, work_date, excluding)
     if booked + hours > DAY_LIMIT:
         raise Unprocessable(f"{person_id} already has {booked} h on {work_date}; {hours} h more would pass 24 h.",
                             type_slug="day-over-24-hours")
 
 
+async def get(uow: UnitOfWork, entry_id: uuid.UUID) -> TimeEntry:
+    entry = await TimeEntryRepository(uow.session).get(entry_id)
+    if entry is None:
+        raise NotFound(f"Time entry {entry_id} does not exist.")
+    return entry
+
+
 async def create(uow: UnitOfWork, body: TimeEntryIn, principal: Principal) -> TimeEntry:
-    project = await uow.session.get(Project, body.project_id)
+    project = await ProjectRepository(uow.session).get(body.project_id)
     if project is None:
         raise Unprocessable(f"Project {body.project_id} does not exist.")
-    if project.status in ("completed", "cancelled"):
+    if project.status in CLOSED:
         raise Conflict(f"Project {project.id} is {project.status}: it takes no more time.")
     person_id = body.person_id or principal.user_id
-    await _check_day(uow, person_id, body.work_date, body.hours)
+    entries = TimeEntryRepository(uow.session)
+    await _check_day(entries, person_id, body.work_date, body.hours)
     entry = TimeEntry(id=uuid.uuid4(), person_id=person_id, project_id=project.id, work_date=body.work_date,
-                      hours=body.hours, billable=body.billable, description=body.description, status="open",
-                      beyond_cap=False, created_by=principal.user_id)
-    uow.session.add(entry)
+                      hours=body.hours, billable=body.billable, description=body.description,
+                      status=TimeEntryStatus.OPEN, beyond_cap=False, created_by=principal.user_id)
+    entries.add(entry)
     await uow.commit()
     return entry
 
 
-async def locked(uow: UnitOfWork, entry_id: uuid.UUID) -> TimeEntry:
-    entry = (await uow.session.execute(select(TimeEntry).where(TimeEntry.id == entry_id).with_for_update()
-                                       .execution_options(populate_existing=True))).scalars().first()
+async def _locked(entries: TimeEntryRepository, entry_id: uuid.UUID) -> TimeEntry:
+    entry = await entries.locked(entry_id)
     if entry is None:
         raise NotFound(f"Time entry {entry_id} does not exist.")
     return entry
@@ -62,33 +65,42 @@ def _not_billed(entry: TimeEntry, action: str) -> None:
 
 
 async def update(uow: UnitOfWork, entry_id: uuid.UUID, body: TimeEntryPatch) -> TimeEntry:
-    entry = await locked(uow, entry_id)
+    entries = TimeEntryRepository(uow.session)
+    entry = await _locked(entries, entry_id)
     _not_billed(entry, "changed")
     changes = body.model_dump(exclude_unset=True)
     for field in ("work_date", "hours", "billable"):
         if field in changes and changes[field] is None:
             raise Unprocessable(f"{field} cannot be null.")
     if "work_date" in changes or "hours" in changes:
-        await _check_day(uow, entry.person_id, changes.get("work_date", entry.work_date),
+        await _check_day(entries, entry.person_id, changes.get("work_date", entry.work_date),
                          changes.get("hours", entry.hours), excluding=entry.id)
     for field, value in changes.items():
         setattr(entry, field, value)
-    if entry.status == "approved" and changes:
-        entry.status, entry.approved_by, entry.approved_at = "open", None, None  # changed time needs a new look
+    if entry.status == TimeEntryStatus.APPROVED and changes:
+        # Changed time needs a new look.
+        entry.status, entry.approved_by, entry.approved_at = TimeEntryStatus.OPEN, None, None
     await uow.commit()
     return entry
 
 
 async def approve(uow: UnitOfWork, entry_id: uuid.UUID, principal: Principal) -> TimeEntry:
-    entry = await locked(uow, entry_id)
-    if entry.status != "approved":
-        entry.status, entry.approved_by, entry.approved_at = "approved", principal.user_id, utcnow()
+    entry = await _locked(TimeEntryRepository(uow.session), entry_id)
+    if entry.status != TimeEntryStatus.APPROVED:
+        entry.status, entry.approved_by, entry.approved_at = TimeEntryStatus.APPROVED, principal.user_id, utcnow()
         await uow.commit()
     return entry
 
 
 async def delete(uow: UnitOfWork, entry_id: uuid.UUID) -> None:
-    entry = await locked(uow, entry_id)
+    entries = TimeEntryRepository(uow.session)
+    entry = await _locked(entries, entry_id)
     _not_billed(entry, "deleted")
-    await uow.session.delete(entry)
+    await entries.delete(entry)
     await uow.commit()
+
+
+async def release_time_entries(uow: UnitOfWork, invoice: Invoice) -> None:
+    """Billed work given back (registered with `erp.invoices.api.BILLED_WORK`): the time a voided invoice or
+    deleted draft billed is unbilled again, for the next billing run."""
+    await TimeEntryRepository(uow.session).unbill(invoice.id)

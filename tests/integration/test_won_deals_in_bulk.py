@@ -1,5 +1,7 @@
-"""deal.won in bulk: the set-based handler makes exactly what the per-event handler makes, on the real ERP
-database, and through the real broker a batch with a failing event still dead-letters only that event.
+"""Won deals in bulk (`erp.intake.won_deals_in_bulk`, the intake's fast path): the set-based handler makes exactly
+what the per-event handler (`erp.intake.service.project_from_won_deal`) makes for the same deals, on the real ERP
+database (clients, projects, schedules and their items, project.created events), and through the real broker a
+batch with a failing event still dead-letters only that event.
 
 The database tests run the handlers the way the consumer's fast path does (per event: ids bound, handler,
 stage; batch: one call, stage) inside one unit of work that is never committed, so nothing they write is
@@ -24,7 +26,7 @@ from erp.clients.replica import apply_company_state
 from erp.clients.repository import ClientRepository
 from erp.db import outbox
 from erp.handlers import HANDLERS
-from erp.projects.repository import ProjectRepository
+from erp.intake.repository import IntakeRepository
 from tests.erp_costs.helpers import sql
 from tests.integration.won_deals import won_envelope
 from tests.kafka_support import read_topic, wait_until
@@ -238,7 +240,7 @@ async def test_the_one_insert_checks_the_keys_between_its_rows_when_it_ends(
         [client_id] = (await uow.session.execute(text("SELECT id FROM clients WHERE crm_company_id = :c"),
                                                  {"c": company})).scalars()
         project, schedule, item = _rows(client_id)
-        inserted = await ProjectRepository(uow.session).insert_new([project], [schedule], [item])
+        inserted = await IntakeRepository(uow.session).insert_new([project], [schedule], [item])
         assert inserted == {project["deal_id"]}
         assert (await uow.session.execute(text(
             "SELECT count(*) FROM schedule_items i JOIN billing_schedules s ON s.id = i.schedule_id "
@@ -247,7 +249,7 @@ async def test_the_one_insert_checks_the_keys_between_its_rows_when_it_ends(
         project, schedule, item = _rows(client_id)
         item["schedule_id"] = uuid.uuid4()
         with pytest.raises(IntegrityError, match="schedule_items"):
-            await ProjectRepository(uow.session).insert_new([project], [schedule], [item])
+            await IntakeRepository(uow.session).insert_new([project], [schedule], [item])
 
 
 def _table(model: type[Any]) -> Table:

@@ -1,0 +1,33 @@
+"""What the packages above invoicing (billing runs, reminders, expenses) and the composition root use of it.
+
+Invoicing is the ERP's lower layer: it knows clients and projects, and nothing of what bills work onto invoices;
+those packages release their work through `BILLED_WORK` (see `erp.invoices.billed_work`).
+"""
+
+from erp.invoices.billed_work import BILLED_WORK
+from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceStatus, LineKind
+from erp.invoices.schemas import InvoiceOut
+from erp.invoices.service import (
+    LineSpec,
+    append_line,
+    issue_invoice,
+    locked_invoice,
+    new_invoice,
+    time_billed_on_project,
+)
+
+__all__ = [
+    "BILLED_WORK",
+    "OPEN_STATUSES",
+    "Invoice",
+    "InvoiceKind",
+    "InvoiceOut",
+    "InvoiceStatus",
+    "LineKind",
+    "LineSpec",
+    "append_line",
+    "issue_invoice",
+    "locked_invoice",
+    "new_invoice",
+    "time_billed_on_project",
+]

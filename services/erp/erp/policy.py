@@ -1,0 +1,143 @@
+"""Who may do what in the ERP: one table, action -> roles, that the routers use and docs/roles.md is made from.
+
+A router names the action of an endpoint with one of the typed dependencies below as its principal parameter
+(`principal: InvoiceWriter`), so the check is part of the endpoint's signature and happens before the endpoint
+runs. Rules that also depend on the data (who may approve which expense, who may submit one) are checked by the
+expenses service, which asks this table for the role part with `POLICY.allows(role, action)`; their `note` says
+the rest. `admin` may do every action.
+"""
+
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from throughline_platform.auth import Principal
+from throughline_platform.policy import EVERYONE, Policy, rule
+from throughline_platform.roles import Role
+
+FINANCE = Role.FINANCE
+PROJECT_MANAGER = Role.PROJECT_MANAGER
+SALES = Role.SALES
+
+
+class Action(StrEnum):
+    READ = "erp.read"
+    PROJECTS_WRITE = "erp.projects.write"
+    TIME_ENTRIES_WRITE = "erp.time_entries.write"
+    BILL_RATES_WRITE = "erp.bill_rates.write"
+    CAPACITIES_WRITE = "erp.capacities.write"
+    SCHEDULE_ITEMS_REACH = "erp.schedule_items.reach"
+    INVOICES_WRITE = "erp.invoices.write"
+    PAYMENTS_WRITE = "erp.payments.write"
+    CREDIT_NOTES_WRITE = "erp.credit_notes.write"
+    BILLING_RUNS_WRITE = "erp.billing_runs.write"
+    REMINDER_RUNS_WRITE = "erp.reminder_runs.write"
+    COST_CENTERS_WRITE = "erp.cost_centers.write"
+    COST_RATES_WRITE = "erp.cost_rates.write"
+    CLIENTS_BILLING = "erp.clients.billing"
+    EXPENSES_CREATE = "erp.expenses.create"
+    EXPENSES_SUBMIT = "erp.expenses.submit"
+    EXPENSES_APPROVE = "erp.expenses.approve"
+    EXPENSES_APPROVE_ABOVE_LIMIT = "erp.expenses.approve_above_limit"
+    EXPENSES_REIMBURSE = "erp.expenses.reimburse"
+    EXPENSES_BILL = "erp.expenses.bill"
+    EXPENSE_CATEGORIES_WRITE = "erp.expense_categories.write"
+
+
+POLICY = Policy("erp", {
+    Action.READ: rule(
+        *EVERYONE, summary="Read ERP data: clients, projects, invoices, expenses, time, rates, reports",
+        example="GET /api/erp/projects"),
+    Action.PROJECTS_WRITE: rule(
+        PROJECT_MANAGER, FINANCE, summary="Create projects by hand and change their status, budget or owner",
+        example="PATCH /api/erp/projects/{id}"),
+    Action.TIME_ENTRIES_WRITE: rule(
+        PROJECT_MANAGER, FINANCE, summary="Book, change, approve and delete unbilled time entries",
+        example="DELETE /api/erp/time-entries/{id}"),
+    Action.BILL_RATES_WRITE: rule(
+        PROJECT_MANAGER, FINANCE, summary="Set and remove a project's bill rates",
+        example="DELETE /api/erp/bill-rates/{id}"),
+    Action.CAPACITIES_WRITE: rule(
+        PROJECT_MANAGER, FINANCE, summary="Set and remove a person's weekly capacity",
+        example="DELETE /api/erp/capacities/{id}"),
+    Action.SCHEDULE_ITEMS_REACH: rule(
+        PROJECT_MANAGER, FINANCE, summary="Mark a milestone of a billing schedule reached",
+        example="POST /api/erp/schedule-items/{id}/reach"),
+    Action.INVOICES_WRITE: rule(
+        FINANCE, summary="Create, change, delete, issue and void invoices",
+        example="POST /api/erp/invoices/{id}/issue"),
+    Action.PAYMENTS_WRITE: rule(
+        FINANCE, summary="Record a payment on an invoice", example="POST /api/erp/invoices/{id}/payments"),
+    Action.CREDIT_NOTES_WRITE: rule(
+        FINANCE, summary="Issue a credit note against an invoice", example="POST /api/erp/invoices/{id}/credit-note"),
+    Action.BILLING_RUNS_WRITE: rule(
+        FINANCE, summary="Run billing: invoice every due schedule item and approved billable time",
+        example="POST /api/erp/billing-runs"),
+    Action.REMINDER_RUNS_WRITE: rule(
+        FINANCE, summary="Run dunning: send every reminder step that is due", example="POST /api/erp/reminder-runs"),
+    Action.COST_CENTERS_WRITE: rule(
+        FINANCE, summary="Create, rename and (de)activate cost centers", example="PATCH /api/erp/cost-centers/{id}"),
+    Action.COST_RATES_WRITE: rule(
+        FINANCE, summary="Set and remove a person's cost rates", example="DELETE /api/erp/cost-rates/{id}"),
+    Action.CLIENTS_BILLING: rule(
+        FINANCE, summary="Set a client's ERP-only billing fields", example="PATCH /api/erp/clients/{id}"),
+    Action.EXPENSES_CREATE: rule(
+        SALES, FINANCE, PROJECT_MANAGER, summary="Enter an expense (a draft of one's own)",
+        example="POST /api/erp/expenses"),
+    Action.EXPENSES_SUBMIT: rule(
+        *EVERYONE, summary="Change, attach a receipt to and submit an expense",
+        note="Only the person who entered the expense (or an admin), and only while it is a draft or rejected."),
+    Action.EXPENSES_APPROVE: rule(
+        PROJECT_MANAGER, FINANCE, summary="Approve or reject a submitted expense up to the manager limit",
+        note="Up to ERP_EXPENSE_MANAGER_LIMIT (in the expense's currency); above it erp.expenses.approve_above_limit "
+             "is needed. Nobody approves or rejects their own expense."),
+    Action.EXPENSES_APPROVE_ABOVE_LIMIT: rule(
+        FINANCE, summary="Approve or reject a submitted expense above the manager limit",
+        note="Nobody approves or rejects their own expense."),
+    Action.EXPENSES_REIMBURSE: rule(
+        FINANCE, summary="Record that an approved expense was paid back",
+        example="POST /api/erp/expenses/{id}/reimburse"),
+    Action.EXPENSES_BILL: rule(
+        FINANCE, summary="Put approved billable expenses on a draft invoice",
+        example="POST /api/erp/invoices/{id}/expenses"),
+    Action.EXPENSE_CATEGORIES_WRITE: rule(
+        FINANCE, summary="Add expense categories, add and remove auto-categorisation rules",
+        example="POST /api/erp/expense-categories"),
+})
+
+# The endpoints' principal parameters: each the caller, once the policy lets its role do the action (403 otherwise).
+Reader = Annotated[Principal, POLICY.requires(Action.READ)]
+ProjectWriter = Annotated[Principal, POLICY.requires(Action.PROJECTS_WRITE)]
+TimeEntryWriter = Annotated[Principal, POLICY.requires(Action.TIME_ENTRIES_WRITE)]
+BillRateWriter = Annotated[Principal, POLICY.requires(Action.BILL_RATES_WRITE)]
+CapacityWriter = Annotated[Principal, POLICY.requires(Action.CAPACITIES_WRITE)]
+MilestoneReacher = Annotated[Principal, POLICY.requires(Action.SCHEDULE_ITEMS_REACH)]
+InvoiceWriter = Annotated[Principal, POLICY.requires(Action.INVOICES_WRITE)]
+PaymentWriter = Annotated[Principal, POLICY.requires(Action.PAYMENTS_WRITE)]
+CreditNoteWriter = Annotated[Principal, POLICY.requires(Action.CREDIT_NOTES_WRITE)]
+BillingRunner = Annotated[Principal, POLICY.requires(Action.BILLING_RUNS_WRITE)]
+ReminderRunner = Annotated[Principal, POLICY.requires(Action.REMINDER_RUNS_WRITE)]
+CostCenterWriter = Annotated[Principal, POLICY.requires(Action.COST_CENTERS_WRITE)]
+CostRateWriter = Annotated[Principal, POLICY.requires(Action.COST_RATES_WRITE)]
+ClientBillingWriter = Annotated[Principal, POLICY.requires(Action.CLIENTS_BILLING)]
+ExpenseCreator = Annotated[Principal, POLICY.requires(Action.EXPENSES_CREATE)]
+ExpenseSubmitter = Annotated[Principal, POLICY.requires(Action.EXPENSES_SUBMIT)]
+ExpenseApprover = Annotated[Principal, POLICY.requires(Action.EXPENSES_APPROVE)]
+ExpenseReimburser = Annotated[Principal, POLICY.requires(Action.EXPENSES_REIMBURSE)]
+ExpenseBiller = Annotated[Principal, POLICY.requires(Action.EXPENSES_BILL)]
+ExpenseCategoryWriter = Annotated[Principal, POLICY.requires(Action.EXPENSE_CATEGORIES_WRITE)]
+
+
+class PolicyOut(BaseModel):
+    service: str
+    actions: dict[str, list[str]]
+
+
+router = APIRouter(prefix="/api/erp", tags=["policy"])
+
+
+@router.get("/policy", response_model=PolicyOut, summary="Which roles may do each ERP action (admin may do all)")
+async def get_policy(principal: Reader) -> PolicyOut:
+    return PolicyOut(service=POLICY.service, actions=POLICY.as_table())

@@ -1,0 +1,64 @@
+"""The ERP's policy table (erp/policy.py): every endpoint names its action in its signature, and the table is
+served as it is enforced."""
+
+from fastapi.routing import APIRoute
+
+from devstack.stack import Stack
+from erp.app import api_routers
+from erp.policy import POLICY, Action
+from tests.erp_costs.helpers import as_role
+
+# The rows docs/roles.md walks (tests/gateway/test_roles.py): their names and roles stay as they are.
+DOCUMENTED = {
+    "erp.read": ["admin", "finance", "project_manager", "sales", "viewer"],
+    "erp.projects.write": ["admin", "finance", "project_manager"],
+    "erp.time_entries.write": ["admin", "finance", "project_manager"],
+    "erp.bill_rates.write": ["admin", "finance", "project_manager"],
+    "erp.invoices.write": ["admin", "finance"],
+    "erp.payments.write": ["admin", "finance"],
+    "erp.credit_notes.write": ["admin", "finance"],
+    "erp.billing_runs.write": ["admin", "finance"],
+    "erp.cost_centers.write": ["admin", "finance"],
+    "erp.cost_rates.write": ["admin", "finance"],
+    "erp.clients.billing": ["admin", "finance"],
+    "erp.expenses.create": ["admin", "finance", "project_manager", "sales"],
+}
+
+
+def _actions_of(route: APIRoute) -> set[str]:
+    """The policy actions an endpoint's dependencies require (`POLICY.requires` names its check after them)."""
+    names = {d.call.__name__ for d in route.dependant.dependencies if d.call is not None}
+    return {a for a in Action if f"requires_{a.replace('.', '_')}" in names}
+
+
+def test_every_endpoint_requires_exactly_one_action_and_every_get_reads() -> None:
+    used = set()
+    for router in api_routers():
+        for route in router.routes:
+            assert isinstance(route, APIRoute)
+            actions = _actions_of(route)
+            assert len(actions) == 1, f"{route.methods} {route.path}: {actions}"
+            if route.methods == {"GET"}:
+                assert actions == {Action.READ}, route.path
+            used |= actions
+    # Every action is some endpoint's, except approving above the manager limit, which the expenses service asks
+    # for by amount once the endpoint's own action (erp.expenses.approve) has let the caller in.
+    assert set(Action) - used == {Action.EXPENSES_APPROVE_ABOVE_LIMIT}
+
+
+def test_the_documented_rows_keep_their_roles_and_examples() -> None:
+    table = POLICY.as_table()
+    assert {a: table[a] for a in DOCUMENTED} == DOCUMENTED
+    assert all(POLICY.rule(a).example for a in DOCUMENTED)
+    # Rules that depend on the data are not walked by the role matrix: they carry a note, not an example.
+    for action in (Action.EXPENSES_SUBMIT, Action.EXPENSES_APPROVE, Action.EXPENSES_APPROVE_ABOVE_LIMIT):
+        assert POLICY.rule(action).example is None and POLICY.rule(action).note
+
+
+def test_the_policy_is_served_to_any_role_as_it_is_enforced(stack: Stack) -> None:
+    served = as_role(stack, "viewer").ok("GET", "/api/erp/policy")
+    assert served == {"service": "erp", "actions": POLICY.as_table()}
+    assert served["actions"]["erp.expenses.reimburse"] == ["admin", "finance"]
+    anonymous = as_role(stack, "viewer").client
+    del anonymous.headers["Authorization"]
+    assert anonymous.get("/api/erp/policy").status_code == 401
