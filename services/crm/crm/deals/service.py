@@ -254,8 +254,8 @@ async def update_deal(uow: UnitOfWork, deal_id: uuid.UUID, changes: dict[str, An
         if required in changes and changes[required] is None:
             raise Unprocessable(f"{required}: cannot be cleared.")
     if "amount" in changes or "currency" in changes:
-        # The stored amount carries 4 decimals; what matters is its significant digits.
-        amount = changes.get("amount", deal.amount.round_money())
+        # The stored amount carries 4 decimals (12000.0000); check_amount judges its significant digits.
+        amount = changes.get("amount", deal.amount)
         try:
             check_amount(amount, changes.get("currency", deal.currency))
         except ValueError as exc:
