@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from crm.db import outbox
 from crm.deals import service
-from crm.deals.models import WON, Deal
+from crm.deals.models import Deal, DealStatus
 from devstack.stack import Stack
 from tests.crm.helpers import suffix
 from tests.support import Api, fixed_terms
@@ -229,7 +229,7 @@ async def test_a_rule_less_win_is_a_read_and_one_write_without_begin_or_commit(s
     traced = _TracedUnitsOfWork(stack, monkeypatch)
     won = await traced.win(deal["id"])
     assert traced.sent == ["SELECT", "WITH"]
-    assert won.status == WON
+    assert won.status == DealStatus.WON
     assert sales.ok("GET", f"/api/crm/deals/{deal['id']}")["status"] == "won"
     assert [e["event_type"] for e in _events(stack, deal["id"])] == ["deal.created", "deal.stage_changed", "deal.won"]
     assert len(sales.ok("GET", f"/api/crm/deals/{deal['id']}/stage-history")["items"]) == 2
@@ -254,7 +254,7 @@ async def test_a_deal_changed_between_read_and_write_is_won_again_under_the_lock
     won = await traced.win(deal["id"])
     # The second SELECT is logged before the BEGIN that asyncpg sends ahead of it.
     assert traced.sent == ["SELECT", "WITH", "SELECT", "BEGIN", "WITH", "flush", "COMMIT"]
-    assert won.status == WON and won.title == renamed[0]
+    assert won.status == DealStatus.WON and won.title == renamed[0]
     events = _events(stack, deal["id"])
     assert [e["event_type"] for e in events] == ["deal.created", "deal.stage_changed", "deal.won"]
     assert events[-1]["data"]["title"] == renamed[0]

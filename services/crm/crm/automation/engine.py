@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from crm.activities.models import Activity
-from crm.automation.models import AutomationFiring, AutomationRule
+from crm.automation.models import AutomationFiring, AutomationRule, Trigger
 from crm.db import utcnow
-from crm.deals.models import OPEN, Deal
+from crm.deals.models import Deal, DealStatus
 from crm.leads.models import Lead
 from crm.tasks.models import Task
 from throughline_messaging.uow import UnitOfWork
@@ -27,14 +27,14 @@ BATCH = 500
 
 
 async def on_stage_entered(uow: UnitOfWork, deal: Deal, stage_id: uuid.UUID) -> None:
-    rules = await _rules(uow, "stage_entered", AutomationRule.stage_id == stage_id)
+    rules = await _rules(uow, Trigger.STAGE_ENTERED, AutomationRule.stage_id == stage_id)
     await fire_all(uow, rules, deal)
 
 
 def _fires_on_win(won_stage_id: Any) -> ColumnElement[bool]:
     return and_(AutomationRule.active, or_(
-        AutomationRule.trigger == "deal_won",
-        and_(AutomationRule.trigger == "stage_entered", AutomationRule.stage_id == won_stage_id)))
+        AutomationRule.trigger == Trigger.DEAL_WON,
+        and_(AutomationRule.trigger == Trigger.STAGE_ENTERED, AutomationRule.stage_id == won_stage_id)))
 
 
 def win_rules_exist(won_stage_id: Any) -> ColumnElement[bool]:
@@ -47,7 +47,8 @@ async def win_rules(uow: UnitOfWork, won_stage_id: uuid.UUID) -> tuple[list[Auto
     """The rules a win fires, in one statement: (stage_entered for the won stage, deal_won), each oldest first."""
     rules = list((await uow.session.execute(
         select(AutomationRule).where(_fires_on_win(won_stage_id)).order_by(AutomationRule.created_at))).scalars())
-    return ([r for r in rules if r.trigger == "stage_entered"], [r for r in rules if r.trigger == "deal_won"])
+    return ([r for r in rules if r.trigger == Trigger.STAGE_ENTERED],
+            [r for r in rules if r.trigger == Trigger.DEAL_WON])
 
 
 async def fire_all(uow: UnitOfWork, rules: list[AutomationRule], deal: Deal) -> None:
@@ -56,7 +57,7 @@ async def fire_all(uow: UnitOfWork, rules: list[AutomationRule], deal: Deal) -> 
 
 
 async def on_lead_created(uow: UnitOfWork, lead: Lead) -> None:
-    for rule in await _rules(uow, "lead_created"):
+    for rule in await _rules(uow, Trigger.LEAD_CREATED):
         await fire(uow, rule, lead, utcnow())
 
 
@@ -121,7 +122,7 @@ async def run_time_based(uow: UnitOfWork, as_of: datetime) -> int:
     stretch (not again until the deal sees activity and goes quiet again). State-based, so a scheduler that
     was down fires everything that became due meanwhile as soon as it runs again."""
     fired = 0
-    rules = await _rules(uow, "deal_idle")
+    rules = await _rules(uow, Trigger.DEAL_IDLE)
     for rule in rules:
         assert rule.idle_days is not None
         last_touch = func.coalesce(Deal.last_activity_at, Deal.created_at)
@@ -129,7 +130,7 @@ async def run_time_based(uow: UnitOfWork, as_of: datetime) -> int:
                                       AutomationFiring.fired_at >= last_touch))
         while True:
             deals = list((await uow.session.execute(
-                select(Deal).where(Deal.status == OPEN, last_touch <= as_of - timedelta(days=rule.idle_days),
+                select(Deal).where(Deal.status == DealStatus.OPEN, last_touch <= as_of - timedelta(days=rule.idle_days),
                                    ~already)
                 .order_by(Deal.id).limit(BATCH).with_for_update(skip_locked=True))).scalars())
             if not deals:

@@ -4,7 +4,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.companies.models import Company, Contact
-from crm.deals.models import OPEN, Deal
+from crm.deals.models import Deal, DealStatus
 from throughline_platform.paging import page_with_total
 
 
@@ -37,7 +37,7 @@ class CompanyRepository:
 
     async def has_open_deals(self, company_id: uuid.UUID) -> bool:
         found = await self.session.execute(
-            select(Deal.id).where(Deal.company_id == company_id, Deal.status == OPEN).limit(1))
+            select(Deal.id).where(Deal.company_id == company_id, Deal.status == DealStatus.OPEN).limit(1))
         return found.first() is not None
 
     async def search(self, q: str | None, limit: int, offset: int, *, duplicates_only: bool = False,

@@ -12,9 +12,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from crm.automation.engine import win_rules_exist
 from crm.companies.models import Company, Contact
 from crm.db import outbox
-from crm.deals.models import OPEN, WON, Deal, DealStageChange
+from crm.deals.models import Deal, DealStageChange, DealStatus
 from crm.deals.paging import Cursor, after, total_of
-from crm.pipelines.models import Stage
+from crm.pipelines.models import Stage, StageKind
 from throughline_messaging.uow import insert_and_wake
 
 
@@ -37,7 +37,7 @@ def _for_win_statement(lock: bool) -> Select[Deal, str, datetime | None, Contact
     write. With `lock`, only the deal row is locked (a second win of it waits here). Built once: composing a
     statement with a lateral join costs more CPU than running it."""
     won_stage = aliased(Stage, select(Stage).where(
-        Stage.pipeline_id == Deal.pipeline_id, Stage.kind == WON, Stage.archived_at.is_(None))
+        Stage.pipeline_id == Deal.pipeline_id, Stage.kind == StageKind.WON, Stage.archived_at.is_(None))
         .order_by(Stage.position).limit(1).lateral("won_stage"))
     previous = aliased(Stage, name="previous_stage")
     statement = (select(Deal, Company.name, Company.deleted_at, Contact, previous.name, won_stage,
@@ -70,7 +70,7 @@ def _win_statement(deal_columns: tuple[str, ...]) -> Insert:
     terms)."""
     deals, history = cast(Table, Deal.__table__), cast(Table, DealStageChange.__table__)
     moved = (update(deals)
-             .where(deals.c.id == bindparam("deal_id"), deals.c.status == OPEN,
+             .where(deals.c.id == bindparam("deal_id"), deals.c.status == DealStatus.OPEN,
                     deals.c.updated_at == bindparam("seen_updated_at", type_=deals.c.updated_at.type))
              .values({c: bindparam(f"deal_{c}", type_=deals.c[c].type) for c in deal_columns})
              .returning(deals.c.id).cte("moved"))
@@ -150,7 +150,7 @@ class DealRepository:
         if idle_days is not None and now is not None:
             # Matches the partial index ix_deals_open_activity.
             last = func.coalesce(Deal.last_activity_at, Deal.created_at)
-            query = query.where(Deal.status == "open", last <= now - timedelta(days=idle_days))
+            query = query.where(Deal.status == DealStatus.OPEN, last <= now - timedelta(days=idle_days))
         if status:
             query = query.where(Deal.status == status)
         if stage_id:

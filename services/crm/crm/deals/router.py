@@ -13,6 +13,7 @@ from crm.deals.schemas import (
     DealOut,
     DealPage,
     DealPatch,
+    DealStatusName,
     LoseIn,
     ReopenIn,
     StageChangeOut,
@@ -40,7 +41,7 @@ async def create_deal(body: DealIn, uow: UoW, principal: CurrentPrincipal) -> De
 @router.get("", response_model=DealPage, summary="List deals with filters, sorting and pagination")
 async def list_deals(
     uow: ReadUoW, principal: CurrentPrincipal,
-    status: Literal["open", "won", "lost"] | None = None,
+    status: DealStatusName | None = None,
     stage_id: uuid.UUID | None = None,
     owner_id: Annotated[str | None, Query(max_length=64)] = None,
     company_id: uuid.UUID | None = None,

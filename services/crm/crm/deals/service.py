@@ -9,10 +9,10 @@ from pydantic import TypeAdapter, ValidationError
 from crm.automation import engine as automation
 from crm.companies.repository import CompanyRepository, ContactRepository
 from crm.db import utcnow
-from crm.deals.models import LOST, OPEN, WON, Deal, DealStageChange
+from crm.deals.models import Deal, DealStageChange, DealStatus
 from crm.deals.repository import DealRepository
 from crm.deals.schemas import DealIn
-from crm.pipelines.models import Stage
+from crm.pipelines.models import Stage, StageKind
 from crm.pipelines.repository import PipelineRepository
 from throughline_events.billing import BillingTerms, Retainer
 from throughline_events.crm import CompanyRef, ContactRef, DealCreatedV1, DealLostV1, DealStageChangedV1, DealWonV1
@@ -46,7 +46,7 @@ async def add_deal(uow: UnitOfWork, data: DealIn, principal: Principal) -> Deal:
         pipeline_id=stage.pipeline_id, stage_id=stage.id, amount=data.amount, currency=data.currency,
         owner_id=data.owner_id or principal.user_id, expected_close_date=data.expected_close_date,
         billing_terms=data.billing.model_dump(mode="json") if data.billing else None,
-        status=OPEN, stage_entered_at=now, created_at=now, updated_at=now,
+        status=DealStatus.OPEN, stage_entered_at=now, created_at=now, updated_at=now,
     )
     repo = DealRepository(session)
     repo.add(deal)
@@ -67,7 +67,7 @@ async def _initial_stage(pipelines: PipelineRepository, data: DealIn) -> Stage:
         stage = await pipelines.get_stage(data.stage_id, live_only=True)
         if stage is None or (data.pipeline_id and stage.pipeline_id != data.pipeline_id):
             raise Unprocessable(f"Stage {data.stage_id} does not exist in that pipeline.")
-        if stage.kind != OPEN:
+        if stage.kind != StageKind.OPEN:
             raise Unprocessable("A new deal starts in an open stage; win or lose it afterwards.")
         return stage
     pipeline_id = data.pipeline_id
@@ -87,9 +87,9 @@ async def move_to_stage(uow: UnitOfWork, deal_id: uuid.UUID, stage_id: uuid.UUID
     stage = await PipelineRepository(uow.session).get_stage(stage_id, live_only=True)
     if stage is None or stage.pipeline_id != deal.pipeline_id:
         raise Unprocessable(f"Stage {stage_id} is not a stage of this deal's pipeline.")
-    if stage.kind == WON:
+    if stage.kind == StageKind.WON:
         raise Unprocessable("Use POST /deals/{id}/win to win a deal: it checks the billing terms.")
-    if stage.kind == LOST:
+    if stage.kind == StageKind.LOST:
         raise Unprocessable("Use POST /deals/{id}/lose to lose a deal: it records the reason.")
     if stage.id != deal.stage_id:
         await _enter_stage(uow, deal, stage, principal)
@@ -144,7 +144,7 @@ async def _win(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Pri
         repo.add_stage_change(change)  # the flush writes it with the deal, as the rules leave the deal
     # Stage rules act before deal.won is recorded (their changes are in it), deal_won rules after, as documented.
     await automation.fire_all(uow, stage_rules, deal)
-    deal.status = WON
+    deal.status = DealStatus.WON
     deal.won_at = deal.stage_entered_at
     contact = target.contact
     deal.record(DealWonV1(
@@ -161,11 +161,11 @@ async def _win(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Pri
 
 async def lose_deal(uow: UnitOfWork, deal_id: uuid.UUID, reason: str, principal: Principal) -> Deal:
     deal = await _open_deal(uow, deal_id)
-    lost_stage = await PipelineRepository(uow.session).stage_of_kind(deal.pipeline_id, LOST)
+    lost_stage = await PipelineRepository(uow.session).stage_of_kind(deal.pipeline_id, StageKind.LOST)
     if lost_stage is None:
         raise Unprocessable("This pipeline has no lost stage.")
     await _enter_stage(uow, deal, lost_stage, principal)
-    deal.status = LOST
+    deal.status = DealStatus.LOST
     deal.lost_at = deal.stage_entered_at
     deal.lost_reason = reason
     deal.record(DealLostV1(
@@ -193,7 +193,7 @@ async def _open_deal(uow: UnitOfWork, deal_id: uuid.UUID) -> Deal:
 
 
 def _require_open(deal: Deal) -> None:
-    if deal.status != OPEN:
+    if deal.status != DealStatus.OPEN:
         raise Conflict(f"The deal is already {deal.status}.", type_slug="deal-closed", status_now=deal.status)
 
 
@@ -280,21 +280,21 @@ async def reopen_deal(uow: UnitOfWork, deal_id: uuid.UUID, stage_id: uuid.UUID |
     deal = await repo.get(deal_id, for_update=True)
     if deal is None:
         raise NotFound(f"Deal {deal_id} does not exist.")
-    if deal.status == OPEN:
+    if deal.status == DealStatus.OPEN:
         raise Conflict("The deal is open already.", type_slug="deal-open", status_now=deal.status)
-    if deal.status == WON:
+    if deal.status == DealStatus.WON:
         raise Conflict("A won deal cannot be reopened: the ERP already has its project and billing schedule. "
                        "Open a new deal instead.", type_slug="deal-won-final", status_now=deal.status)
     pipelines = PipelineRepository(uow.session)
     if stage_id is not None:
         stage = await pipelines.get_stage(stage_id, live_only=True)
-        if stage is None or stage.pipeline_id != deal.pipeline_id or stage.kind != OPEN:
+        if stage is None or stage.pipeline_id != deal.pipeline_id or stage.kind != StageKind.OPEN:
             raise Unprocessable(f"stage_id: {stage_id} is not an open stage of this deal's pipeline.")
     else:
         stage = await _stage_before_loss(uow, deal) or await pipelines.first_open_stage(deal.pipeline_id)
         if stage is None:
             raise Unprocessable("This pipeline has no open stage to reopen the deal in.")
-    deal.status = OPEN
+    deal.status = DealStatus.OPEN
     deal.lost_at = None
     deal.lost_reason = None
     deal.reopened_at = utcnow()
@@ -308,7 +308,7 @@ async def _stage_before_loss(uow: UnitOfWork, deal: Deal) -> Stage | None:
     for change in reversed(history):
         if change.to_stage_id == deal.stage_id and change.from_stage_id is not None:
             stage = await PipelineRepository(uow.session).get_stage(change.from_stage_id, live_only=True)
-            if stage is not None and stage.kind == OPEN:
+            if stage is not None and stage.kind == StageKind.OPEN:
                 return stage
     return None
 

@@ -4,7 +4,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.activities.models import Activity
-from crm.leads.models import AssignmentRule, Lead
+from crm.leads.models import AssignmentRule, AssignmentStrategy, Lead
 from throughline_platform.paging import page_with_total
 
 SORTABLE = {"created_at": Lead.created_at, "score": Lead.score, "updated_at": Lead.updated_at}
@@ -69,6 +69,6 @@ class AssignmentRuleRepository:
         return (await self.session.execute(
             select(AssignmentRule)
             .where(AssignmentRule.active,
-                   or_(AssignmentRule.strategy == "round_robin", AssignmentRule.source == source))
+                   or_(AssignmentRule.strategy == AssignmentStrategy.ROUND_ROBIN, AssignmentRule.source == source))
             .order_by(AssignmentRule.position, AssignmentRule.created_at).limit(1).with_for_update()
         )).scalars().first()

@@ -17,6 +17,7 @@ from crm.leads.schemas import (
     LeadOut,
     LeadPage,
     LeadPatch,
+    LeadStatusName,
     Source,
 )
 from crm.settings import get_settings
@@ -40,7 +41,7 @@ async def create_lead(body: LeadIn, uow: UoW, principal: CurrentPrincipal) -> Le
 @router.get("", response_model=LeadPage, summary="List leads with filters, sorting and pagination")
 async def list_leads(uow: ReadUoW, principal: CurrentPrincipal,
                      q: Annotated[str | None, Query(max_length=200, description="name, email or company")] = None,
-                     status: Literal["new", "contacted", "qualified", "disqualified", "converted"] | None = None,
+                     status: LeadStatusName | None = None,
                      owner_id: Annotated[str | None, Query(max_length=64)] = None,
                      source: Source | None = None,
                      min_score: Annotated[int | None, Query(ge=0, le=100)] = None,

@@ -10,7 +10,11 @@ from throughline_events.billing import BillingTerms
 from throughline_events.money import check_amount
 
 Source = Literal["website", "referral", "partner", "event", "campaign", "api", "cold_outreach", "import", "other"]
-OpenStatus = Literal["new", "contacted", "qualified", "disqualified"]
+# The values of models.LeadStatus and models.AssignmentStrategy as the HTTP API spells them (inline enums in the
+# OpenAPI document; tests/crm/test_rules_unit.py keeps them in step).
+LeadStatusName = Literal["new", "contacted", "qualified", "disqualified", "converted"]
+OpenStatus = Literal["new", "contacted", "qualified", "disqualified"]  # what PATCH may set
+StrategyName = Literal["round_robin", "by_source"]
 
 
 class _LeadFields(BaseModel):
@@ -143,7 +147,7 @@ class ConvertOut(BaseModel):
 class AssignmentRuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=100)
-    strategy: Literal["round_robin", "by_source"]
+    strategy: StrategyName
     source: Source | None = Field(None, description="Required for by_source")
     owner_ids: list[str] = Field(min_length=1, max_length=100)
     position: int = Field(100, ge=0, le=10_000, description="Rules are tried in ascending position")

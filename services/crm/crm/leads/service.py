@@ -13,7 +13,7 @@ from crm.db import utcnow
 from crm.deals import service as deals_service
 from crm.deals.schemas import DealIn
 from crm.leads import scoring
-from crm.leads.models import AssignmentRule, Lead
+from crm.leads.models import AssignmentRule, Lead, LeadStatus
 from crm.leads.repository import AssignmentRuleRepository, LeadRepository
 from crm.leads.schemas import AssignmentRuleIn, ConvertIn, LeadPatch
 from throughline_events.crm import LeadConvertedV1, LeadCreatedV1
@@ -27,7 +27,7 @@ async def add_lead(uow: UnitOfWork, fields: dict[str, Any], *, created_by: str |
     leads = LeadRepository(uow.session)
     now = utcnow()
     lead = Lead(id=uuid.uuid4(), created_by=created_by, created_at=now, updated_at=now, **fields)
-    lead.status = fields.get("status") or "new"
+    lead.status = fields.get("status") or LeadStatus.NEW
     if not lead.owner_id:
         lead.owner_id = await _assign(uow, lead.source)
     _rescore(lead, activities=0)
@@ -79,7 +79,7 @@ async def update_lead(uow: UnitOfWork, lead_id: uuid.UUID, patch: LeadPatch) -> 
     lead = await repo.get(lead_id, for_update=True)
     if lead is None:
         raise NotFound(f"Lead {lead_id} does not exist.")
-    if lead.status == "converted":
+    if lead.status == LeadStatus.CONVERTED:
         raise Conflict("The lead is converted; change the company, contact or deal instead.",
                        type_slug="lead-converted")
     changes = patch.model_dump(exclude_unset=True)
@@ -91,9 +91,9 @@ async def update_lead(uow: UnitOfWork, lead_id: uuid.UUID, patch: LeadPatch) -> 
     if "status" in changes and changes["status"] is None:
         raise Unprocessable("status: cannot be cleared.")
     status = changes.get("status", lead.status)
-    if status == "disqualified" and not (changes.get("disqualified_reason") or lead.disqualified_reason):
+    if status == LeadStatus.DISQUALIFIED and not (changes.get("disqualified_reason") or lead.disqualified_reason):
         raise Unprocessable("disqualified_reason: say why the lead is disqualified.")
-    if status != "disqualified":
+    if status != LeadStatus.DISQUALIFIED:
         changes["disqualified_reason"] = None
     for field, value in changes.items():
         setattr(lead, field, value)
@@ -122,9 +122,9 @@ async def convert_lead(uow: UnitOfWork, lead_id: uuid.UUID, data: ConvertIn,
     lead = await LeadRepository(session).get(lead_id, for_update=True)
     if lead is None:
         raise NotFound(f"Lead {lead_id} does not exist.")
-    if lead.status == "converted":
+    if lead.status == LeadStatus.CONVERTED:
         return lead, True
-    if lead.status == "disqualified":
+    if lead.status == LeadStatus.DISQUALIFIED:
         raise Conflict("A disqualified lead cannot be converted; requalify it first.", type_slug="lead-disqualified")
     company = await _company_for(uow, lead, data.company_id)
     contact = await _contact_for(uow, lead, company) if data.create_contact else None
@@ -138,7 +138,7 @@ async def convert_lead(uow: UnitOfWork, lead_id: uuid.UUID, data: ConvertIn,
             expected_close_date=draft.expected_close_date, billing=draft.billing), principal)
         deal_id = deal.id
     now = utcnow()
-    lead.status = "converted"
+    lead.status = LeadStatus.CONVERTED
     lead.company_id = company.id
     lead.contact_id = contact.id if contact else None
     lead.deal_id = deal_id

@@ -3,9 +3,8 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.deals.models import OPEN as OPEN_DEAL
-from crm.deals.models import Deal
-from crm.pipelines.models import Pipeline, Stage
+from crm.deals.models import Deal, DealStatus
+from crm.pipelines.models import Pipeline, Stage, StageKind
 
 
 class PipelineRepository:
@@ -52,11 +51,11 @@ class PipelineRepository:
         )).scalars().first()
 
     async def first_open_stage(self, pipeline_id: uuid.UUID) -> Stage | None:
-        return await self.stage_of_kind(pipeline_id, "open")
+        return await self.stage_of_kind(pipeline_id, StageKind.OPEN)
 
     async def deals_in_stage(self, stage_id: uuid.UUID) -> int:
         return int((await self.session.execute(
-            select(func.count()).select_from(Deal).where(Deal.stage_id == stage_id, Deal.status == OPEN_DEAL)
+            select(func.count()).select_from(Deal).where(Deal.stage_id == stage_id, Deal.status == DealStatus.OPEN)
         )).scalar_one())
 
     async def deals_in_pipeline(self, pipeline_id: uuid.UUID) -> int:

@@ -1,11 +1,11 @@
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from crm.tasks import service
 from crm.tasks.repository import TaskRepository
-from crm.tasks.schemas import DueLists, TaskIn, TaskOut, TaskPage, TaskPatch
+from crm.tasks.schemas import DueLists, TaskIn, TaskOut, TaskPage, TaskPatch, TaskStatusName
 from throughline_messaging.deps import ReadUoW, UoW
 from throughline_platform.auth import require_roles
 from throughline_platform.deps import CurrentPrincipal
@@ -24,7 +24,7 @@ async def create_task(body: TaskIn, uow: UoW, principal: CurrentPrincipal) -> Ta
 @router.get("", response_model=TaskPage, summary="Tasks by due date, with filters")
 async def list_tasks(uow: ReadUoW, principal: CurrentPrincipal,
                      assignee_id: Annotated[str | None, Query(max_length=64)] = None,
-                     status: Literal["open", "done"] | None = None, company_id: uuid.UUID | None = None,
+                     status: TaskStatusName | None = None, company_id: uuid.UUID | None = None,
                      contact_id: uuid.UUID | None = None, deal_id: uuid.UUID | None = None,
                      lead_id: uuid.UUID | None = None,
                      limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -10,7 +10,7 @@ from crm.companies.repository import CompanyRepository, ContactRepository
 from crm.db import utcnow
 from crm.deals.repository import DealRepository
 from crm.leads.repository import LeadRepository
-from crm.tasks.models import DONE, OPEN, Task
+from crm.tasks.models import Task, TaskStatus
 from crm.tasks.repository import TaskRepository
 from crm.tasks.schemas import TaskIn
 from throughline_messaging.uow import UnitOfWork
@@ -26,7 +26,7 @@ async def create_task(uow: UnitOfWork, data: TaskIn, *, created_by: str) -> Task
         if value is not None and await repo_get(value) is None:
             raise Unprocessable(f"{field}: {field[:-3]} {value} does not exist.")
     now = utcnow()
-    task = Task(id=uuid.uuid4(), status=OPEN, created_by=created_by, created_at=now, updated_at=now,
+    task = Task(id=uuid.uuid4(), status=TaskStatus.OPEN, created_by=created_by, created_at=now, updated_at=now,
                 **{**data.model_dump(), "assignee_id": data.assignee_id or created_by})
     TaskRepository(session).add(task)
     await uow.commit()
@@ -54,9 +54,9 @@ async def update_task(uow: UnitOfWork, task_id: uuid.UUID, changes: dict[str, An
 
 async def complete_task(uow: UnitOfWork, task_id: uuid.UUID, by: str) -> Task:
     task = await get_task(uow, task_id, for_update=True)
-    if task.status == DONE:
+    if task.status == TaskStatus.DONE:
         raise Conflict("The task is done already.", type_slug="task-done")
-    task.status = DONE
+    task.status = TaskStatus.DONE
     task.completed_at = task.updated_at = utcnow()
     task.completed_by = by
     await uow.commit()
@@ -65,9 +65,9 @@ async def complete_task(uow: UnitOfWork, task_id: uuid.UUID, by: str) -> Task:
 
 async def reopen_task(uow: UnitOfWork, task_id: uuid.UUID) -> Task:
     task = await get_task(uow, task_id, for_update=True)
-    if task.status == OPEN:
+    if task.status == TaskStatus.OPEN:
         raise Conflict("The task is open already.", type_slug="task-open")
-    task.status = OPEN
+    task.status = TaskStatus.OPEN
     task.completed_at = None
     task.completed_by = None
     task.updated_at = utcnow()
