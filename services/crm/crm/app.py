@@ -21,6 +21,7 @@ def api_routers() -> list[APIRouter]:
     from crm.leads.router import capture_router, rules_router
     from crm.leads.router import router as leads_router
     from crm.pipelines.router import router as pipelines_router
+    from crm.policy_router import router as policy_router
     from crm.reports.router import router as reports_router
     from crm.tasks.router import router as tasks_router
     from crm.timeline.router import router as timeline_router
@@ -28,7 +29,7 @@ def api_routers() -> list[APIRouter]:
 
     return [companies_router, contacts_router, leads_router, capture_router, rules_router, pipelines_router,
             deals_router, activities_router, tasks_router, reports_router, automation_router,
-            csv_router, timeline_router, timelines_router]
+            csv_router, timeline_router, timelines_router, policy_router]
 
 
 def create_app(roles: frozenset[str]) -> FastAPI:
