@@ -3,8 +3,8 @@ import uuid
 from fastapi import APIRouter, Response
 
 from crm.automation import service
-from crm.automation.schemas import FiringOut, RuleIn, RuleOut, RulePatch, RunIn, RunOut
-from crm.policy import AutomationRuleWriter, AutomationRunner, Reader
+from crm.automation.schemas import FiringOut, RuleIn, RuleOut, RulePatch
+from crm.policy import AutomationRuleWriter, Reader
 from throughline_messaging.deps import ReadUoW, UoW
 
 router = APIRouter(prefix="/api/crm", tags=["automation"])
@@ -42,9 +42,3 @@ async def list_firings(rule_id: uuid.UUID, uow: ReadUoW, principal: Reader,
                        record_id: uuid.UUID | None = None) -> list[FiringOut]:
     return [FiringOut.model_validate(f) for f in await service.firings(uow, rule_id, record_id)]
 
-
-@router.post("/automation-runs", response_model=RunOut,
-             summary="Evaluate the time-based rules now (the scheduler does this on its own every interval)")
-async def run_rules(uow: UoW, principal: AutomationRunner, body: RunIn | None = None) -> RunOut:
-    as_of, fired = await service.run_now(uow, body.as_of if body else None)
-    return RunOut(as_of=as_of, fired=fired)

@@ -2,7 +2,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # The HTTP vocabulary is spelled out as Literals (inline enums in the OpenAPI document) and compared as such here, so
 # mypy checks every spelling; they hold the values of the models' StrEnums (models.Trigger), which the code that
@@ -102,12 +102,3 @@ class FiringOut(BaseModel):
     fired_on: date
     fired_at: datetime
 
-
-class RunIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    as_of: AwareDatetime | None = Field(None, description="Default: now; not in the future")
-
-
-class RunOut(BaseModel):
-    as_of: datetime
-    fired: int

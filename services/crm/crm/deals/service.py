@@ -5,15 +5,16 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.automation import engine as automation
-from crm.companies.repository import CompanyRepository, ContactRepository
+from crm.automation import api as automation
+from crm.companies.api import CompanyRepository, ContactRepository
 from crm.db import utcnow
 from crm.deals.models import Deal, DealStageChange, DealStatus
+from crm.deals.one_statement_win import write_win
 from crm.deals.repository import DealRepository
 from crm.deals.schemas import DealIn
-from crm.pipelines.models import Stage, StageKind
-from crm.pipelines.repository import PipelineRepository
+from crm.pipelines.api import PipelineRepository, Stage, StageKind
 from throughline_events.billing import BillingTerms, Retainer
 from throughline_events.crm import CompanyRef, ContactRef, DealCreatedV1, DealLostV1, DealStageChangedV1, DealWonV1
 from throughline_events.money import check_amount, round_money
@@ -22,6 +23,13 @@ from throughline_platform.auth import Principal
 from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 _billing_terms: TypeAdapter[Any] = TypeAdapter(BillingTerms)
+
+
+def rule_target(deal: Deal) -> automation.Target:
+    """The deal as automation rules see it: `{title}` is its title; their tasks and notes link to it, its company
+    and its contact."""
+    return automation.Target(record=deal, title=lambda: deal.title, links=automation.Links(
+        deal_id=deal.id, company_id=deal.company_id, contact_id=deal.contact_id))
 
 
 async def create_deal(uow: UnitOfWork, data: DealIn, principal: Principal) -> Deal:
@@ -58,7 +66,7 @@ async def add_deal(uow: UnitOfWork, data: DealIn, principal: Principal) -> Deal:
         owner_id=deal.owner_id, expected_close_date=deal.expected_close_date, created_at=now,
     ))
     await session.flush()
-    await automation.on_stage_entered(uow, deal, stage.id)
+    await automation.on_stage_entered(uow, rule_target(deal), stage.id)
     return deal
 
 
@@ -97,25 +105,30 @@ async def move_to_stage(uow: UnitOfWork, deal_id: uuid.UUID, stage_id: uuid.UUID
     return deal
 
 
-async def win_deal(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Principal) -> Deal:
+async def win_deal(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Principal, *,
+                   one_statement: bool = True) -> Deal:
     """Win a deal: it moves to its pipeline's won stage and records deal.stage_changed and deal.won.
 
     A win is the CRM's hottest write and usually fires no automation rule. Such a win reads the deal without a
     transaction and writes the deal, its history row and its events in one statement that applies only if the
-    deal is still open and unchanged since it was read: two round trips instead of five (BEGIN, a locked read,
-    the write, the outbox INSERT, COMMIT). A win that fires rules, or whose deal changed in between (a
-    concurrent win, an edit), is done again in a transaction on the locked deal."""
-    await uow.without_transaction()
-    deal = await _win(uow, deal_id, billing, principal, locked=False)
-    if deal is None:
+    deal is still open and unchanged since it was read (one_statement_win.py). A win that fires rules, or whose
+    deal changed in between (a concurrent win, an edit), is done again in a transaction on the locked deal.
+
+    `one_statement=False` takes the plain path from the start: the locked deal, written by the ORM's flush, as
+    every win that fires rules is; tests/crm/test_one_statement_win.py compares the two."""
+    if one_statement:
+        await uow.without_transaction()
+        deal = await _win(uow, deal_id, billing, principal, locked=False, one_statement=True)
+        if deal is not None:
+            return deal
         await uow.restart()
-        deal = await _win(uow, deal_id, billing, principal, locked=True)
-        assert deal is not None  # under the lock the write always applies
+    deal = await _win(uow, deal_id, billing, principal, locked=True, one_statement=one_statement)
+    assert deal is not None  # under the lock the write always applies
     return deal
 
 
 async def _win(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Principal, *,
-               locked: bool) -> Deal | None:
+               locked: bool, one_statement: bool) -> Deal | None:
     """The win (see `win_deal`); None when it must be done again `locked` (only ever when not `locked`)."""
     repo = DealRepository(uow.session)
     target = await repo.for_win(deal_id, lock=locked)
@@ -138,12 +151,13 @@ async def _win(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Pri
     if target.has_rules and not locked:
         return None  # rules change the deal through the ORM, in a transaction
     stage_rules, won_rules = await automation.win_rules(uow, won_stage.id) if target.has_rules else ([], [])
-    fires_rules = bool(stage_rules or won_rules)
+    # The one statement writes only a deal that nothing changes after it is won; rules change it through the ORM.
+    one_statement = one_statement and not (stage_rules or won_rules)
     change = _record_stage_change(deal, won_stage, principal, target.previous_stage_name)
-    if fires_rules:
+    if not one_statement:
         repo.add_stage_change(change)  # the flush writes it with the deal, as the rules leave the deal
     # Stage rules act before deal.won is recorded (their changes are in it), deal_won rules after, as documented.
-    await automation.fire_all(uow, stage_rules, deal)
+    await automation.fire_all(uow, stage_rules, rule_target(deal))
     deal.status = DealStatus.WON
     deal.won_at = deal.stage_entered_at
     contact = target.contact
@@ -152,8 +166,8 @@ async def _win(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Pri
         contact=ContactRef(id=contact.id, name=contact.full_name, email=contact.email) if contact else None,
         amount=deal.amount, currency=deal.currency, owner_id=deal.owner_id, won_at=deal.won_at, billing=terms,
     ))
-    await automation.fire_all(uow, won_rules, deal)
-    if not fires_rules and not await repo.write_win(deal, seen_updated_at, change, uow.outbox_parameters()):
+    await automation.fire_all(uow, won_rules, rule_target(deal))
+    if one_statement and not await write_win(uow.session, deal, seen_updated_at, change, uow.outbox_parameters()):
         return None
     await uow.commit()
     return deal
@@ -201,7 +215,7 @@ async def _enter_stage(uow: UnitOfWork, deal: Deal, stage: Stage, principal: Pri
     previous = await PipelineRepository(uow.session).get_stage(deal.stage_id)
     change = _record_stage_change(deal, stage, principal, previous.name if previous else None)
     DealRepository(uow.session).add_stage_change(change)
-    await automation.on_stage_entered(uow, deal, stage.id)
+    await automation.on_stage_entered(uow, rule_target(deal), stage.id)
 
 
 def _record_stage_change(deal: Deal, stage: Stage, principal: Principal,
@@ -330,3 +344,13 @@ async def stage_history(uow: UnitOfWork, deal_id: uuid.UUID) -> tuple[Deal, list
             "current": left_at is None,
         })
     return deal, rows
+
+
+async def company_has_open_deals(session: AsyncSession, company_id: uuid.UUID) -> bool:
+    """What companies ask before a company is deleted (it may not be while it has open deals)."""
+    return await DealRepository(session).company_has_open_deals(company_id)
+
+
+async def open_deals_in_stage(session: AsyncSession, stage_id: uuid.UUID) -> int:
+    """What pipelines ask before a stage is archived (it may not be while open deals are in it)."""
+    return await DealRepository(session).open_deals_in_stage(stage_id)

@@ -1,11 +1,11 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from crm.companies.schemas import DOMAIN_PATTERN
+from crm.companies.api import DOMAIN_PATTERN
 from throughline_events.billing import BillingTerms
 from throughline_events.money import check_amount
 
@@ -173,6 +173,3 @@ class AssignmentRuleOut(BaseModel):
     active: bool
     created_at: datetime
 
-
-def lead_out(lead: Any) -> LeadOut:
-    return LeadOut.model_validate(lead)

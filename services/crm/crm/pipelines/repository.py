@@ -3,7 +3,6 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.deals.models import Deal, DealStatus
 from crm.pipelines.models import Pipeline, Stage, StageKind
 
 
@@ -52,15 +51,6 @@ class PipelineRepository:
 
     async def first_open_stage(self, pipeline_id: uuid.UUID) -> Stage | None:
         return await self.stage_of_kind(pipeline_id, StageKind.OPEN)
-
-    async def deals_in_stage(self, stage_id: uuid.UUID) -> int:
-        return int((await self.session.execute(
-            select(func.count()).select_from(Deal).where(Deal.stage_id == stage_id, Deal.status == DealStatus.OPEN)
-        )).scalar_one())
-
-    async def deals_in_pipeline(self, pipeline_id: uuid.UUID) -> int:
-        return int((await self.session.execute(
-            select(func.count()).select_from(Deal).where(Deal.pipeline_id == pipeline_id))).scalar_one())
 
     async def stage_names(self, pipeline_id: uuid.UUID) -> dict[uuid.UUID, str]:
         rows = await self.session.execute(select(Stage.id, Stage.name).where(Stage.pipeline_id == pipeline_id))

@@ -2,13 +2,21 @@
 a stage with open deals cannot be removed; removed stages are archived so history keeps its names."""
 
 import uuid
+from collections.abc import Awaitable
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.db import utcnow
 from crm.pipelines.models import Pipeline, Stage, StageKind
 from crm.pipelines.repository import PipelineRepository
 from crm.pipelines.schemas import NewStageIn, PipelineIn, PipelinePatch, StagePatch
+from crm.ports import Port
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import Conflict, NotFound, Unprocessable
+
+# Asked before a stage is archived. Deals sit in stages, so the deals package sits above this one and answers
+# through the port (crm/ports.py).
+open_deals_in_stage: Port[[AsyncSession, uuid.UUID], Awaitable[int]] = Port("how many open deals are in a stage")
 
 
 async def create_pipeline(uow: UnitOfWork, data: PipelineIn) -> Pipeline:
@@ -120,7 +128,7 @@ async def archive_stage(uow: UnitOfWork, pipeline_id: uuid.UUID, stage_id: uuid.
         raise Conflict("The won and lost stages cannot be removed.", type_slug="stage-required")
     if len([s for s in stages if s.kind == StageKind.OPEN]) == 1:
         raise Conflict("A pipeline keeps at least one open stage.", type_slug="stage-required")
-    in_stage = await repo.deals_in_stage(stage.id)
+    in_stage = await open_deals_in_stage(uow.session, stage.id)
     if in_stage:
         raise Conflict(f"{in_stage} open deals are in this stage; move them first.", type_slug="stage-in-use",
                        open_deals=in_stage)

@@ -11,9 +11,8 @@ from typing import Any
 from sqlalchemy import text
 
 from crm.db import utcnow
-from crm.deals.models import DealStatus
-from crm.pipelines.models import StageKind
-from crm.pipelines.repository import PipelineRepository
+from crm.deals.api import DealStatus
+from crm.pipelines.api import PipelineRepository, StageKind
 from crm.reports.schemas import Forecast, ForecastRow, MonthRow, OwnerRow, StageStats
 from throughline_events.money import round_money
 from throughline_messaging.uow import UnitOfWork

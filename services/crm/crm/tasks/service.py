@@ -6,10 +6,13 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crm.companies.repository import CompanyRepository, ContactRepository
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.automation.api import CREATED_BY, RuleTask
+from crm.companies.api import CompanyRepository, ContactRepository
 from crm.db import utcnow
-from crm.deals.repository import DealRepository
-from crm.leads.repository import LeadRepository
+from crm.deals.api import DealRepository
+from crm.leads.api import LeadRepository
 from crm.tasks.models import Task, TaskStatus
 from crm.tasks.repository import TaskRepository
 from crm.tasks.schemas import TaskIn
@@ -31,6 +34,17 @@ async def create_task(uow: UnitOfWork, data: TaskIn, *, created_by: str) -> Task
     TaskRepository(session).add(task)
     await uow.commit()
     return task
+
+
+
+def add_rule_task(session: AsyncSession, task: RuleTask) -> None:
+    """Add the follow-up of an automation rule's create_task action (the engine's port `add_rule_task`). Its
+    links come from the record the rule fired on, so they are not checked again."""
+    TaskRepository(session).add(Task(
+        id=uuid.uuid4(), title=task.title, description=task.description, due_at=task.due_at,
+        assignee_id=task.assignee_id, status=TaskStatus.OPEN, created_by=CREATED_BY, automation_rule_id=task.rule_id,
+        company_id=task.links.company_id, contact_id=task.links.contact_id, deal_id=task.links.deal_id,
+        lead_id=task.links.lead_id, created_at=task.created_at, updated_at=task.created_at))
 
 
 async def get_task(uow: UnitOfWork, task_id: uuid.UUID, *, for_update: bool = False) -> Task:
