@@ -25,10 +25,6 @@ class Port(Generic[P, R]):
     def connect(self, answer: Callable[P, R]) -> None:
         self._answer = answer
 
-    @property
-    def connected(self) -> bool:
-        return self._answer is not None
-
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         if self._answer is None:
             raise RuntimeError(f"Nothing answers {self.question!r}: crm.app.connect_ports connects it at start.")
