@@ -1,5 +1,6 @@
 """Helpers for the CRM tests: callers in any role, direct CRM access for the public endpoint."""
 
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -70,3 +71,21 @@ def age_deal(stack: Stack, deal_id: str, days: int) -> None:
     assert stack.postgres is not None
     stack.postgres.psql("crm", f"UPDATE deals SET created_at = now() - interval '{days} days', "
                                f"last_activity_at = NULL WHERE id = '{deal_id}'")
+
+
+def outbox_envelopes(stack: Stack, aggregate_id: str) -> list[dict[str, Any]]:
+    """The envelopes staged in the CRM outbox for one aggregate, in order."""
+    assert stack.postgres is not None
+    out = stack.postgres.psql("crm", "SELECT convert_from(value, 'UTF8') FROM outbox "
+                                     f"WHERE message_key = '{aggregate_id}' ORDER BY id")
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def pipeline_of_its_own(api: Api) -> dict[str, Any]:
+    """Talking (open) -> Signed (won) | Gone (lost): no automation rule names its stages."""
+    pipeline: dict[str, Any] = api.ok("POST", "/api/crm/pipelines", 201, json={
+        "name": f"Win path {suffix()}", "stages": [
+            {"name": "Talking", "probability": "30"},
+            {"name": "Signed", "probability": "100", "kind": "won"},
+            {"name": "Gone", "probability": "0", "kind": "lost"}]})
+    return pipeline

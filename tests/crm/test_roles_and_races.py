@@ -25,7 +25,9 @@ def test_every_role_reads_only_sales_and_admin_write(stack: Stack) -> None:
                 assert created.status_code == 201 and lead.status_code == 201, role
             else:
                 assert created.status_code == 403 and lead.status_code == 403, role
-                assert created.json()["detail"] == "This action needs one of the roles: admin, sales."
+                assert created.json()["detail"] == \
+                    "This action (crm.companies.write) needs one of the roles: admin, sales."
+                assert lead.json()["action"] == "crm.leads.write"
     with crm_direct(stack) as anonymous:
         assert anonymous.get("/api/crm/deals").status_code == 401
 

@@ -1,10 +1,26 @@
-"""Pure CRM rules without the stack: the lead score, the capture rate limiter, CSV parsing."""
+"""Pure CRM rules without the stack: the lead score, the capture rate limiter, CSV parsing, and the HTTP spelling of
+every stored status agreeing with its StrEnum."""
+
+from enum import StrEnum
+from typing import Any, get_args
 
 import pytest
 
+from crm.activities.models import ActivityKind
+from crm.activities.schemas import Kind
+from crm.automation.models import Trigger
+from crm.automation.schemas import SETTABLE_LEAD_STATUSES, TriggerName
 from crm.csvio.service import parse
+from crm.deals.models import DealStatus
+from crm.deals.schemas import DealStatusName
 from crm.leads.capture import RateLimiter, TooManyRequests
+from crm.leads.models import AssignmentStrategy, LeadStatus
+from crm.leads.schemas import LeadStatusName, OpenStatus, StrategyName
 from crm.leads.scoring import score
+from crm.pipelines.models import StageKind
+from crm.pipelines.schemas import StageKindName
+from crm.tasks.models import TaskStatus
+from crm.tasks.schemas import TaskStatusName
 from throughline_platform.problems import Unprocessable
 
 
@@ -43,3 +59,18 @@ def test_csv_parse_rows_lines_and_refusals() -> None:
         parse("companies", b'name\n"unclosed\n')
     with pytest.raises(Unprocessable, match="Unknown columns"):
         parse("deals", b"title,amount,currency,colour\n")
+
+
+@pytest.mark.parametrize(("spelled", "enum"), [
+    (DealStatusName, DealStatus), (StageKindName, StageKind), (TaskStatusName, TaskStatus),
+    (LeadStatusName, LeadStatus), (StrategyName, AssignmentStrategy), (TriggerName, Trigger), (Kind, ActivityKind),
+])
+def test_the_http_spelling_of_each_status_is_its_enum(spelled: Any, enum: type[StrEnum]) -> None:
+    """The schemas spell the stored values as Literals (inline enums in the OpenAPI document); the code that reads
+    stored rows compares with the models' StrEnums. Both must name the same values, in the same order."""
+    assert get_args(spelled) == tuple(member.value for member in enum)
+
+
+def test_the_statuses_a_patch_or_a_rule_may_set_are_lead_statuses() -> None:
+    assert set(get_args(OpenStatus)) == set(LeadStatus) - {LeadStatus.CONVERTED}
+    assert set(SETTABLE_LEAD_STATUSES) == set(LeadStatus) - {LeadStatus.DISQUALIFIED, LeadStatus.CONVERTED}

@@ -1,10 +1,18 @@
-"""The CRM process: which routers, which handlers, which background jobs."""
+"""The CRM process: which routers, which handlers, which background jobs, and which package answers the questions
+a lower package asks a higher one (crm/ports.py)."""
 
 from fastapi import APIRouter, FastAPI
 
-from crm.automation.engine import automation_job
+from crm.activities import api as activities_api
+from crm.automation import api as automation_api
+from crm.companies import api as companies_api
 from crm.db import inbox, outbox
+from crm.deals import api as deals_api
+from crm.idle_deals.jobs import automation_job
+from crm.leads import api as leads_api
+from crm.pipelines import api as pipelines_api
 from crm.settings import get_settings
+from crm.tasks import api as tasks_api
 from crm.timeline.handlers import CONSUMED_TOPICS, HANDLERS
 from throughline_messaging.app import event_driven_service_app
 
@@ -18,9 +26,11 @@ def api_routers() -> list[APIRouter]:
     from crm.companies.router import router as companies_router
     from crm.csvio.router import router as csv_router
     from crm.deals.router import router as deals_router
+    from crm.idle_deals.router import router as automation_runs_router
     from crm.leads.router import capture_router, rules_router
     from crm.leads.router import router as leads_router
     from crm.pipelines.router import router as pipelines_router
+    from crm.policy_router import router as policy_router
     from crm.reports.router import router as reports_router
     from crm.tasks.router import router as tasks_router
     from crm.timeline.router import router as timeline_router
@@ -28,10 +38,20 @@ def api_routers() -> list[APIRouter]:
 
     return [companies_router, contacts_router, leads_router, capture_router, rules_router, pipelines_router,
             deals_router, activities_router, tasks_router, reports_router, automation_router,
-            csv_router, timeline_router, timelines_router]
+            automation_runs_router, csv_router, timeline_router, timelines_router, policy_router]
+
+
+def connect_ports() -> None:
+    """Connect each port a package declares to the higher package that answers it (crm/ports.py says why)."""
+    companies_api.company_has_open_deals.connect(deals_api.company_has_open_deals)
+    pipelines_api.open_deals_in_stage.connect(deals_api.open_deals_in_stage)
+    leads_api.count_lead_activities.connect(activities_api.count_lead_activities)
+    automation_api.add_rule_task.connect(tasks_api.add_rule_task)
+    automation_api.add_rule_note.connect(activities_api.add_rule_note)
 
 
 def create_app(roles: frozenset[str]) -> FastAPI:
+    connect_ports()
     return event_driven_service_app(
         service="crm", title="Throughline CRM", settings=get_settings(), roles=roles, outbox=outbox, inbox=inbox,
         routers=api_routers, consumed_topics=CONSUMED_TOPICS, handlers=HANDLERS, scheduled_jobs=[automation_job],

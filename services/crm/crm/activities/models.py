@@ -1,12 +1,20 @@
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.db import Entity
 
-KINDS = ("call", "email", "meeting", "note")
+
+class ActivityKind(StrEnum):
+    """The `activities.kind` column. A note has no direction; automation rules log notes."""
+
+    CALL = "call"
+    EMAIL = "email"
+    MEETING = "meeting"
+    NOTE = "note"
 
 
 class Activity(Entity):

@@ -1,6 +1,6 @@
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.activities.models import Activity
@@ -16,6 +16,10 @@ class ActivityRepository:
 
     async def get(self, activity_id: uuid.UUID) -> Activity | None:
         return await self.session.get(Activity, activity_id)
+
+    async def count_for_lead(self, lead_id: uuid.UUID) -> int:
+        return int((await self.session.execute(
+            select(func.count()).select_from(Activity).where(Activity.lead_id == lead_id))).scalar_one())
 
     async def search(self, *, company_id: uuid.UUID | None, contact_id: uuid.UUID | None, deal_id: uuid.UUID | None,
                      lead_id: uuid.UUID | None, kind: str | None, limit: int,

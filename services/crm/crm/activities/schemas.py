@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+# The values of models.ActivityKind as the HTTP API spells them (tests/crm/test_rules_unit.py keeps them in step).
 Kind = Literal["call", "email", "meeting", "note"]
 
 

@@ -3,14 +3,16 @@ the company timeline shows everything; a deal's last activity (idle flag) and a 
 
 import uuid
 
-from crm.activities.models import Activity
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.activities.models import Activity, ActivityKind
 from crm.activities.repository import ActivityRepository
 from crm.activities.schemas import ActivityIn
-from crm.companies.repository import CompanyRepository, ContactRepository
+from crm.automation.api import CREATED_BY, RuleNote
+from crm.companies.api import CompanyRepository, ContactRepository
 from crm.db import utcnow
-from crm.deals.repository import DealRepository
-from crm.leads import service as leads_service
-from crm.leads.repository import LeadRepository
+from crm.deals.api import DealRepository
+from crm.leads.api import LeadRepository, rescore
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import NotFound, Unprocessable
 
@@ -51,7 +53,7 @@ async def log_activity(uow: UnitOfWork, data: ActivityIn, *, created_by: str | N
         if deal.last_activity_at is None or touched > deal.last_activity_at:
             deal.last_activity_at = touched
     if lead is not None:
-        await leads_service.rescore(uow, lead)
+        await rescore(uow, lead)
     if commit:
         await uow.commit()
     return activity
@@ -68,3 +70,20 @@ async def delete_activity(uow: UnitOfWork, activity_id: uuid.UUID) -> None:
     activity = await get_activity(uow, activity_id)
     await uow.session.delete(activity)
     await uow.commit()
+
+
+def add_rule_note(session: AsyncSession, note: RuleNote) -> None:
+    """Log the note of an automation rule's log_note action (the engine's port `add_rule_note`). Its links come
+    from the record the rule fired on, so they are not checked again, and it does not touch the deal's last
+    activity: an automated note is not contact with the customer."""
+    ActivityRepository(session).add(Activity(
+        id=uuid.uuid4(), kind=ActivityKind.NOTE, subject=note.subject, body=note.body, direction=None,
+        occurred_at=note.created_at, created_by=CREATED_BY, automation_rule_id=note.rule_id,
+        company_id=note.links.company_id, contact_id=note.links.contact_id, deal_id=note.links.deal_id,
+        lead_id=note.links.lead_id, created_at=note.created_at, updated_at=note.created_at))
+
+
+async def count_lead_activities(session: AsyncSession, lead_id: uuid.UUID) -> int:
+    """How many activities a lead has (the leads package's port: its score counts them)."""
+    return await ActivityRepository(session).count_for_lead(lead_id)
+

@@ -1,40 +1,106 @@
-"""Evaluating automation rules. Event triggers (stage entered, deal won, lead created) run inside the
-transaction of the change that caused them; the time trigger (deal idle) runs from the scheduler.
+"""Firing automation rules. Event triggers (stage entered, deal won, lead created) run inside the transaction of
+the change that caused them; the time trigger (deal idle) runs from the scheduler (crm/idle_deals).
 
 Every firing first inserts (rule, record, day) with ON CONFLICT DO NOTHING: if the row exists the rule has
-fired for that record that day and nothing happens, however many workers or retries race."""
+fired for that record that day and nothing happens, however many workers or retries race.
 
-import asyncio
+The engine sits below the deals and leads that fire it: a win asks, in the statement that loads the deal, whether
+any rule fires (`win_rules_exist`). So it knows the record a rule fires on only as a `Target` that the deals or
+leads package describes, and the task or note a rule creates is written by the tasks and activities packages,
+which sit above deals and leads (a task or note names one), through the ports `add_rule_task` and `add_rule_note`
+(crm/ports.py).
+"""
+
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.activities.models import Activity
-from crm.automation.models import AutomationFiring, AutomationRule
+from crm.automation.models import AutomationFiring, AutomationRule, Trigger
 from crm.db import utcnow
-from crm.deals.models import OPEN, Deal
-from crm.leads.models import Lead
-from crm.tasks.models import Task
+from crm.ports import Port
 from throughline_messaging.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
-BATCH = 500
+# Who the tasks and notes a rule creates are created by.
+CREATED_BY = "automation"
 
 
-async def on_stage_entered(uow: UnitOfWork, deal: Deal, stage_id: uuid.UUID) -> None:
-    rules = await _rules(uow, "stage_entered", AutomationRule.stage_id == stage_id)
-    await fire_all(uow, rules, deal)
+class Record(Protocol):
+    """A deal or a lead, as far as the engine changes it (assign_owner, set_field)."""
+
+    id: uuid.UUID
+    owner_id: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Links:
+    """The records a task or note created by a rule is linked to."""
+
+    company_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+    deal_id: uuid.UUID | None = None
+    lead_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a rule fires on: the record, what its tasks and notes link to, and what `{title}` in an action's
+    template stands for (read when the action runs: a set_field earlier in the rule may have changed it)."""
+
+    record: Record
+    links: Links
+    title: Callable[[], str]
+
+
+@dataclass(frozen=True)
+class RuleTask:
+    """The follow-up a create_task action adds."""
+
+    rule_id: uuid.UUID
+    title: str
+    description: str | None
+    due_at: datetime
+    assignee_id: str
+    links: Links
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RuleNote:
+    """The note a log_note action logs."""
+
+    rule_id: uuid.UUID
+    subject: str
+    body: str | None
+    links: Links
+    created_at: datetime
+
+
+add_rule_task: Port[[AsyncSession, RuleTask], None] = Port("add the task of a rule's create_task action")
+add_rule_note: Port[[AsyncSession, RuleNote], None] = Port("log the note of a rule's log_note action")
+
+
+async def on_stage_entered(uow: UnitOfWork, target: Target, stage_id: uuid.UUID) -> None:
+    await fire_all(uow, await rules_for(uow, Trigger.STAGE_ENTERED, AutomationRule.stage_id == stage_id), target)
+
+
+async def on_lead_created(uow: UnitOfWork, target: Target) -> None:
+    await fire_all(uow, await rules_for(uow, Trigger.LEAD_CREATED), target)
 
 
 def _fires_on_win(won_stage_id: Any) -> ColumnElement[bool]:
     return and_(AutomationRule.active, or_(
-        AutomationRule.trigger == "deal_won",
-        and_(AutomationRule.trigger == "stage_entered", AutomationRule.stage_id == won_stage_id)))
+        AutomationRule.trigger == Trigger.DEAL_WON,
+        and_(AutomationRule.trigger == Trigger.STAGE_ENTERED, AutomationRule.stage_id == won_stage_id)))
 
 
 def win_rules_exist(won_stage_id: Any) -> ColumnElement[bool]:
@@ -47,117 +113,61 @@ async def win_rules(uow: UnitOfWork, won_stage_id: uuid.UUID) -> tuple[list[Auto
     """The rules a win fires, in one statement: (stage_entered for the won stage, deal_won), each oldest first."""
     rules = list((await uow.session.execute(
         select(AutomationRule).where(_fires_on_win(won_stage_id)).order_by(AutomationRule.created_at))).scalars())
-    return ([r for r in rules if r.trigger == "stage_entered"], [r for r in rules if r.trigger == "deal_won"])
+    return ([r for r in rules if r.trigger == Trigger.STAGE_ENTERED],
+            [r for r in rules if r.trigger == Trigger.DEAL_WON])
 
 
-async def fire_all(uow: UnitOfWork, rules: list[AutomationRule], deal: Deal) -> None:
-    for rule in rules:
-        await fire(uow, rule, deal, utcnow())
-
-
-async def on_lead_created(uow: UnitOfWork, lead: Lead) -> None:
-    for rule in await _rules(uow, "lead_created"):
-        await fire(uow, rule, lead, utcnow())
-
-
-async def _rules(uow: UnitOfWork, trigger: str, *where: Any) -> list[AutomationRule]:
+async def rules_for(uow: UnitOfWork, trigger: Trigger, *where: Any) -> list[AutomationRule]:
+    """The active rules with this trigger (and conditions), oldest first."""
     query = select(AutomationRule).where(AutomationRule.trigger == trigger, AutomationRule.active, *where)
     return list((await uow.session.execute(query.order_by(AutomationRule.created_at))).scalars())
 
 
-async def fire(uow: UnitOfWork, rule: AutomationRule, record: Deal | Lead, now: datetime) -> bool:
+async def fire_all(uow: UnitOfWork, rules: list[AutomationRule], target: Target) -> None:
+    for rule in rules:
+        await fire(uow, rule, target, utcnow())
+
+
+async def fire(uow: UnitOfWork, rule: AutomationRule, target: Target, now: datetime) -> bool:
     """Claim (rule, record, day), then apply the actions; False when it had fired already that day."""
     claimed = (await uow.session.execute(
-        pg_insert(AutomationFiring).values(id=uuid.uuid4(), rule_id=rule.id, record_id=record.id,
+        pg_insert(AutomationFiring).values(id=uuid.uuid4(), rule_id=rule.id, record_id=target.record.id,
                                            fired_on=now.date(), fired_at=now, created_at=now, updated_at=now)
         .on_conflict_do_nothing(constraint="uq_automation_firings_rule_record_day")
         .returning(AutomationFiring.id))).first()
     if claimed is None:
         return False
     for action in rule.actions:
-        _apply(uow, rule, record, action, now)
+        _apply(uow.session, rule, target, action, now)
     await uow.session.flush()
-    log.info("automation_fired", rule_id=str(rule.id), record_id=str(record.id), trigger=rule.trigger)
+    log.info("automation_fired", rule_id=str(rule.id), record_id=str(target.record.id), trigger=rule.trigger)
     return True
 
 
-def _apply(uow: UnitOfWork, rule: AutomationRule, record: Deal | Lead, action: dict[str, Any],
+def _apply(session: AsyncSession, rule: AutomationRule, target: Target, action: dict[str, Any],
            now: datetime) -> None:
-    is_deal = isinstance(record, Deal)
-    title = record.title if isinstance(record, Deal) else (record.full_name or record.company_name or "lead")
-    links: dict[str, Any] = ({"deal_id": record.id, "company_id": record.company_id, "contact_id": record.contact_id}
-                             if isinstance(record, Deal) else {"lead_id": record.id})
+    record = target.record
     kind = action["type"]
     if kind == "create_task":
         assignee = record.owner_id if action.get("assignee", "owner") == "owner" else action["assignee"]
-        uow.session.add(Task(
-            id=uuid.uuid4(), title=_render(action["title"], title), description=action.get("description"),
+        add_rule_task(session, RuleTask(
+            rule_id=rule.id, title=_render(action["title"], target), description=action.get("description"),
             due_at=now + timedelta(hours=int(action.get("due_in_hours", 24))),
-            assignee_id=assignee or rule.created_by or "unassigned", status="open", created_by="automation",
-            automation_rule_id=rule.id, created_at=now, updated_at=now, **links))
+            assignee_id=assignee or rule.created_by or "unassigned", links=target.links, created_at=now))
     elif kind == "assign_owner":
         record.owner_id = action["owner_id"]
         record.updated_at = now
     elif kind == "set_field":
         field, value = action["field"], action["value"]
-        if is_deal and field == "expected_close_date":
+        if field == "expected_close_date":  # a deal's; the rule schema allows it on deal triggers only
             setattr(record, field, date.fromisoformat(value))
         else:
-            setattr(record, field, _render(value, title) if field == "title" else value)
+            setattr(record, field, _render(value, target) if field == "title" else value)
         record.updated_at = now
     elif kind == "log_note":
-        uow.session.add(Activity(
-            id=uuid.uuid4(), kind="note", subject=_render(action["subject"], title), body=action.get("body"),
-            direction=None, occurred_at=now, created_by="automation", automation_rule_id=rule.id,
-            created_at=now, updated_at=now, **links))
+        add_rule_note(session, RuleNote(rule_id=rule.id, subject=_render(action["subject"], target),
+                                        body=action.get("body"), links=target.links, created_at=now))
 
 
-def _render(template: str, title: str) -> str:
-    return template.replace("{title}", title)[:200]
-
-
-async def run_time_based(uow: UnitOfWork, as_of: datetime) -> int:
-    """Fire every active deal_idle rule for every open deal idle for its N days as of `as_of`, once per idle
-    stretch (not again until the deal sees activity and goes quiet again). State-based, so a scheduler that
-    was down fires everything that became due meanwhile as soon as it runs again."""
-    fired = 0
-    rules = await _rules(uow, "deal_idle")
-    for rule in rules:
-        assert rule.idle_days is not None
-        last_touch = func.coalesce(Deal.last_activity_at, Deal.created_at)
-        already = exists().where(and_(AutomationFiring.rule_id == rule.id, AutomationFiring.record_id == Deal.id,
-                                      AutomationFiring.fired_at >= last_touch))
-        while True:
-            deals = list((await uow.session.execute(
-                select(Deal).where(Deal.status == OPEN, last_touch <= as_of - timedelta(days=rule.idle_days),
-                                   ~already)
-                .order_by(Deal.id).limit(BATCH).with_for_update(skip_locked=True))).scalars())
-            if not deals:
-                break
-            fired_now = 0
-            for deal in deals:
-                fired_now += await fire(uow, rule, deal, as_of)
-            await uow.commit()
-            fired += fired_now
-            if len(deals) < BATCH or not fired_now:
-                break
-    await uow.commit()
-    return fired
-
-
-async def automation_job(runtime: Any) -> None:
-    """Scheduler role: evaluate time-based rules every CRM_AUTOMATION_INTERVAL_SECONDS, forever."""
-    from crm.settings import get_settings
-
-    interval = get_settings().automation_interval_seconds
-    while True:
-        try:
-            async with runtime.uow() as uow:
-                fired = await run_time_based(uow, utcnow())
-            if fired:
-                log.info("automation_run", fired=fired)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the database may be away: try again next round
-            log.warning("automation_run_failed", error=repr(exc))
-        await asyncio.sleep(interval)
+def _render(template: str, target: Target) -> str:
+    return template.replace("{title}", target.title())[:200]

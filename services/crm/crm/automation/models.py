@@ -1,5 +1,6 @@
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, String, UniqueConstraint, Uuid
@@ -9,11 +10,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crm.db import Entity
 
 
+class Trigger(StrEnum):
+    """When a rule fires (the `automation_rules.trigger` column). stage_entered names its stage, deal_idle its
+    days without activity; the scheduler evaluates deal_idle, the changes themselves fire the others."""
+
+    STAGE_ENTERED = "stage_entered"
+    DEAL_IDLE = "deal_idle"
+    LEAD_CREATED = "lead_created"
+    DEAL_WON = "deal_won"
+
+
 class AutomationRule(Entity):
     __tablename__ = "automation_rules"
 
     name: Mapped[str] = mapped_column(String(100))
-    trigger: Mapped[str] = mapped_column(String(20))  # stage_entered, deal_idle, lead_created, deal_won
+    trigger: Mapped[str] = mapped_column(String(20))
     stage_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     idle_days: Mapped[int | None] = mapped_column(Integer)
     actions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)

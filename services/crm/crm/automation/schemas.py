@@ -2,12 +2,18 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Trigger = Literal["stage_entered", "deal_idle", "lead_created", "deal_won"]
-DEAL_TRIGGERS = ("stage_entered", "deal_idle", "deal_won")
+# The HTTP vocabulary is spelled out as Literals (inline enums in the OpenAPI document) and compared as such here, so
+# mypy checks every spelling; they hold the values of the models' StrEnums (models.Trigger), which the code that
+# reads stored rules compares with. tests/crm/test_rules_unit.py keeps the two in step.
+TriggerName = Literal["stage_entered", "deal_idle", "lead_created", "deal_won"]
+DEAL_TRIGGERS: tuple[TriggerName, ...] = ("stage_entered", "deal_idle", "deal_won")
 DEAL_FIELDS = ("title", "expected_close_date")
 LEAD_FIELDS = ("status",)
+# The lead statuses (leads.models.LeadStatus) a set_field action may write: the leads package sits above the engine,
+# so they are spelled out here; tests/crm/test_rules_unit.py keeps them in step.
+SETTABLE_LEAD_STATUSES = ("new", "contacted", "qualified")
 
 
 class CreateTask(BaseModel):
@@ -46,7 +52,7 @@ Action = Annotated[CreateTask | AssignOwner | SetField | LogNote, Field(discrimi
 class RuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=100)
-    trigger: Trigger
+    trigger: TriggerName
     stage_id: uuid.UUID | None = Field(None, description="stage_entered: the stage")
     idle_days: int | None = Field(None, ge=1, le=3650, description="deal_idle: days without activity")
     actions: list[Action] = Field(min_length=1, max_length=10)
@@ -65,8 +71,8 @@ class RuleIn(BaseModel):
                     raise ValueError(f"set_field on a {self.trigger} rule can set {', '.join(fields)}")
                 if action.field == "expected_close_date":
                     date.fromisoformat(action.value)
-                if action.field == "status" and action.value not in ("new", "contacted", "qualified"):
-                    raise ValueError("set_field status: one of new, contacted, qualified")
+                if action.field == "status" and action.value not in SETTABLE_LEAD_STATUSES:
+                    raise ValueError(f"set_field status: one of {', '.join(SETTABLE_LEAD_STATUSES)}")
         return self
 
 
@@ -96,12 +102,3 @@ class FiringOut(BaseModel):
     fired_on: date
     fired_at: datetime
 
-
-class RunIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    as_of: AwareDatetime | None = Field(None, description="Default: now; not in the future")
-
-
-class RunOut(BaseModel):
-    as_of: datetime
-    fired: int

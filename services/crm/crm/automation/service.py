@@ -1,15 +1,13 @@
-"""Automation rule management and the on-demand run of time-based rules."""
+"""Automation rule management: create, list, rename, pause, delete, and the log of firings."""
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import delete, select
 
-from crm.automation import engine
 from crm.automation.models import AutomationFiring, AutomationRule
 from crm.automation.schemas import RuleIn, RulePatch
 from crm.db import utcnow
-from crm.pipelines.repository import PipelineRepository
+from crm.pipelines.api import PipelineRepository
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import NotFound, Unprocessable
 
@@ -63,10 +61,3 @@ async def firings(uow: UnitOfWork, rule_id: uuid.UUID, record_id: uuid.UUID | No
         query = query.where(AutomationFiring.record_id == record_id)
     return list((await uow.session.execute(query.order_by(AutomationFiring.fired_at).limit(500))).scalars())
 
-
-async def run_now(uow: UnitOfWork, as_of: datetime | None) -> tuple[datetime, int]:
-    now = utcnow()
-    if as_of is not None and as_of > now:
-        raise Unprocessable("as_of: cannot run rules for a moment that has not come yet.")
-    moment = as_of or now
-    return moment, await engine.run_time_based(uow, moment)

@@ -4,7 +4,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.companies.models import Company, Contact
-from crm.deals.models import OPEN, Deal
 from throughline_platform.paging import page_with_total
 
 
@@ -34,11 +33,6 @@ class CompanyRepository:
             select(Company).where(func.lower(Company.email) == email.lower(), Company.deleted_at.is_(None))
             .order_by(Company.created_at)
         )).scalars().first()
-
-    async def has_open_deals(self, company_id: uuid.UUID) -> bool:
-        found = await self.session.execute(
-            select(Deal.id).where(Deal.company_id == company_id, Deal.status == OPEN).limit(1))
-        return found.first() is not None
 
     async def search(self, q: str | None, limit: int, offset: int, *, duplicates_only: bool = False,
                      owner_id: str | None = None) -> tuple[list[Company], int]:

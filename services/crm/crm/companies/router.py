@@ -15,14 +15,12 @@ from crm.companies.schemas import (
     ContactPage,
     ContactPatch,
 )
+from crm.policy import CompanyWriter, ContactWriter, Reader
 from throughline_messaging.deps import ReadUoW, UoW
-from throughline_platform.auth import require_roles
-from throughline_platform.deps import CurrentPrincipal
 
 router = APIRouter(prefix="/api/crm/companies", tags=["companies"])
 contacts_router = APIRouter(prefix="/api/crm/contacts", tags=["contacts"])
 
-WRITERS = ("sales",)
 AllowDuplicate = Annotated[bool, Query(description="Create even if the domain or email is already known "
                                                     "(the record is flagged with duplicate_of)")]
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -30,14 +28,13 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 @router.post("", status_code=201, response_model=CompanyOut, summary="Create a company")
-async def create_company(body: CompanyIn, uow: UoW, principal: CurrentPrincipal,
+async def create_company(body: CompanyIn, uow: UoW, principal: CompanyWriter,
                          allow_duplicate: AllowDuplicate = False) -> CompanyOut:
-    require_roles(principal, *WRITERS)
     return CompanyOut.model_validate(await service.create_company(uow, body, allow_duplicate=allow_duplicate))
 
 
 @router.get("", response_model=CompanyPage, summary="List and search companies")
-async def list_companies(uow: ReadUoW, principal: CurrentPrincipal,
+async def list_companies(uow: ReadUoW, principal: Reader,
                          q: Annotated[str | None, Query(max_length=200, description="name, domain or email")] = None,
                          owner_id: Annotated[str | None, Query(max_length=64)] = None,
                          duplicates: Annotated[bool, Query(description="only records flagged as duplicates")] = False,
@@ -48,34 +45,31 @@ async def list_companies(uow: ReadUoW, principal: CurrentPrincipal,
 
 
 @router.get("/{company_id}", response_model=CompanyOut, summary="One company")
-async def get_company(company_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> CompanyOut:
+async def get_company(company_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> CompanyOut:
     return CompanyOut.model_validate(await service.get_company(uow, company_id))
 
 
 @router.patch("/{company_id}", response_model=CompanyOut, summary="Change a company (emits company.updated)")
 async def update_company(company_id: uuid.UUID, body: CompanyPatch, uow: UoW,
-                         principal: CurrentPrincipal) -> CompanyOut:
-    require_roles(principal, *WRITERS)
+                         principal: CompanyWriter) -> CompanyOut:
     changes = body.model_dump(exclude_unset=True)
     return CompanyOut.model_validate(await service.update_company(uow, company_id, changes))
 
 
 @router.delete("/{company_id}", status_code=204, summary="Soft-delete a company (company.updated, deleted=true)")
-async def delete_company(company_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> Response:
-    require_roles(principal, *WRITERS)
+async def delete_company(company_id: uuid.UUID, uow: UoW, principal: CompanyWriter) -> Response:
     await service.delete_company(uow, company_id)
     return Response(status_code=204)
 
 
 @contacts_router.post("", status_code=201, response_model=ContactOut, summary="Create a contact")
-async def create_contact(body: ContactIn, uow: UoW, principal: CurrentPrincipal,
+async def create_contact(body: ContactIn, uow: UoW, principal: ContactWriter,
                          allow_duplicate: AllowDuplicate = False) -> ContactOut:
-    require_roles(principal, *WRITERS)
     return ContactOut.model_validate(await service.create_contact(uow, body, allow_duplicate=allow_duplicate))
 
 
 @contacts_router.get("", response_model=ContactPage, summary="List and search contacts")
-async def list_contacts(uow: ReadUoW, principal: CurrentPrincipal,
+async def list_contacts(uow: ReadUoW, principal: Reader,
                         q: Annotated[str | None, Query(max_length=200, description="name, email or phone")] = None,
                         company_id: uuid.UUID | None = None,
                         duplicates: Annotated[bool, Query(description="only records flagged as duplicates")] = False,
@@ -86,20 +80,18 @@ async def list_contacts(uow: ReadUoW, principal: CurrentPrincipal,
 
 
 @contacts_router.get("/{contact_id}", response_model=ContactOut, summary="One contact")
-async def get_contact(contact_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> ContactOut:
+async def get_contact(contact_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> ContactOut:
     return ContactOut.model_validate(await service.get_contact(uow, contact_id))
 
 
 @contacts_router.patch("/{contact_id}", response_model=ContactOut, summary="Change a contact (emits contact.updated)")
 async def update_contact(contact_id: uuid.UUID, body: ContactPatch, uow: UoW,
-                         principal: CurrentPrincipal) -> ContactOut:
-    require_roles(principal, *WRITERS)
+                         principal: ContactWriter) -> ContactOut:
     return ContactOut.model_validate(await service.update_contact(uow, contact_id, body.model_dump(exclude_unset=True)))
 
 
 @contacts_router.delete("/{contact_id}", status_code=204,
                         summary="Soft-delete a contact (contact.updated, deleted=true)")
-async def delete_contact(contact_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> Response:
-    require_roles(principal, *WRITERS)
+async def delete_contact(contact_id: uuid.UUID, uow: UoW, principal: ContactWriter) -> Response:
     await service.delete_contact(uow, contact_id)
     return Response(status_code=204)

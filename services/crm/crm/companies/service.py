@@ -2,15 +2,23 @@
 flagged; deletes are soft; every change bumps the version and is published for the ERP's replica."""
 
 import uuid
+from collections.abc import Awaitable
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.companies.models import Company, Contact
 from crm.companies.repository import CompanyRepository, ContactRepository
 from crm.companies.schemas import CompanyIn, ContactIn
 from crm.db import utcnow
+from crm.ports import Port
 from throughline_events.crm import CompanyCreatedV1, CompanyUpdatedV1, ContactCreatedV1, ContactUpdatedV1
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import Conflict, NotFound, Unprocessable
+
+# Asked before a company is deleted. Deals name their company, so the deals package sits above this one and
+# answers through the port (crm/ports.py).
+company_has_open_deals: Port[[AsyncSession, uuid.UUID], Awaitable[bool]] = Port("whether a company has open deals")
 
 # --- companies -----------------------------------------------------------------------------------
 
@@ -93,7 +101,7 @@ async def delete_company(uow: UnitOfWork, company_id: uuid.UUID) -> None:
     company = await companies.get(company_id, for_update=True)
     if company is None:
         raise NotFound(f"Company {company_id} does not exist.")
-    if await companies.has_open_deals(company.id):
+    if await company_has_open_deals(uow.session, company.id):
         raise Conflict("The company has open deals; win, lose or move them first.", type_slug="company-has-open-deals")
     company.deleted_at = company.updated_at = utcnow()
     company.version += 1

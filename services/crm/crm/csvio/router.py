@@ -4,15 +4,12 @@ from fastapi import APIRouter, Query, Request, Response
 
 from crm.csvio import service
 from crm.csvio.service import Entity, ImportResult
+from crm.policy import CsvExporter, CsvImporter
 from crm.settings import get_settings
 from throughline_messaging.deps import UoW
-from throughline_platform.auth import require_roles
-from throughline_platform.deps import CurrentPrincipal
 from throughline_platform.problems import ProblemError
 
 router = APIRouter(prefix="/api/crm", tags=["import-export"])
-
-WRITERS = ("sales",)
 
 
 class PayloadTooLarge(ProblemError):
@@ -22,10 +19,9 @@ class PayloadTooLarge(ProblemError):
 @router.post("/import/{entity}", response_model=ImportResult,
              summary="Import a CSV file (body: text/csv); reports row-level errors, never half a row",
              openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
-async def import_csv(entity: Entity, request: Request, uow: UoW, principal: CurrentPrincipal,
+async def import_csv(entity: Entity, request: Request, uow: UoW, principal: CsvImporter,
                      all_or_nothing: Annotated[bool, Query(description="Refuse the whole file if a row fails")]
                      = False) -> ImportResult:
-    require_roles(principal, *WRITERS)
     limit = get_settings().import_max_bytes
     body = bytearray()
     async for chunk in request.stream():
@@ -38,7 +34,7 @@ async def import_csv(entity: Entity, request: Request, uow: UoW, principal: Curr
 
 @router.get("/export/{entity}", summary="Export as CSV", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
-async def export_csv(entity: Entity, uow: UoW, principal: CurrentPrincipal) -> Response:
+async def export_csv(entity: Entity, uow: UoW, principal: CsvExporter) -> Response:
     content = await service.export(uow, entity)
     return Response(content, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{entity}.csv"'})

@@ -17,17 +17,19 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
-from crm.companies import service as companies_service
-from crm.companies.models import Company, Contact
-from crm.companies.repository import CompanyRepository, ContactRepository
-from crm.companies.schemas import CompanyIn, ContactIn
-from crm.deals import service as deals_service
-from crm.deals.models import Deal
-from crm.deals.schemas import DealIn
-from crm.leads import service as leads_service
-from crm.leads.models import Lead
-from crm.leads.schemas import LeadIn
-from crm.pipelines.models import Pipeline, Stage
+from crm.companies.api import (
+    Company,
+    CompanyIn,
+    CompanyRepository,
+    Contact,
+    ContactIn,
+    ContactRepository,
+    add_company,
+    add_contact,
+)
+from crm.deals.api import Deal, DealIn, add_deal
+from crm.leads.api import Lead, LeadIn, add_lead
+from crm.pipelines.api import Pipeline, Stage
 from throughline_events.money import round_money
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
@@ -143,7 +145,7 @@ async def import_rows(uow: UnitOfWork, entity: Entity, rows: list[tuple[int, dic
 
 
 async def _company(uow: UnitOfWork, row: dict[str, str], principal: Principal) -> uuid.UUID:
-    company = await companies_service.add_company(uow, CompanyIn.model_validate(row))
+    company = await add_company(uow, CompanyIn.model_validate(row))
     return company.id
 
 
@@ -161,13 +163,13 @@ async def _company_ref(uow: UnitOfWork, row: dict[str, str]) -> uuid.UUID | None
 
 async def _contact(uow: UnitOfWork, row: dict[str, str], principal: Principal) -> uuid.UUID:
     company_id = await _company_ref(uow, row)
-    contact = await companies_service.add_contact(uow, ContactIn.model_validate({**row, "company_id": company_id}))
+    contact = await add_contact(uow, ContactIn.model_validate({**row, "company_id": company_id}))
     return contact.id
 
 
 async def _lead(uow: UnitOfWork, row: dict[str, str], principal: Principal) -> uuid.UUID:
     data = LeadIn.model_validate({"source": "import", **row})
-    lead = await leads_service.add_lead(uow, data.model_dump(), created_by=principal.user_id)
+    lead = await add_lead(uow, data.model_dump(), created_by=principal.user_id)
     return lead.id
 
 
@@ -205,7 +207,7 @@ async def _deal(uow: UnitOfWork, row: dict[str, str], principal: Principal) -> u
             raise _RowFailed("billing", "billing is not valid JSON") from None
     data = DealIn.model_validate({**row, "company_id": company_id, "contact_id": contact_id,
                                   "pipeline_id": pipeline_id, "stage_id": stage_id, "billing": billing})
-    deal = await deals_service.add_deal(uow, data, principal)
+    deal = await add_deal(uow, data, principal)
     return deal.id
 
 

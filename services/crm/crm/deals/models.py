@@ -1,6 +1,7 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, Uuid
@@ -10,7 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crm.db import Entity
 from throughline_messaging.aggregate import RecordsEvents
 
-OPEN, WON, LOST = "open", "won", "lost"
+
+class DealStatus(StrEnum):
+    """Where a deal stands (the `deals.status` column): open until won or lost; a lost deal may be reopened."""
+
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
 
 
 class Deal(RecordsEvents, Entity):
@@ -31,7 +38,7 @@ class Deal(RecordsEvents, Entity):
     owner_id: Mapped[str | None] = mapped_column(String(64))
     expected_close_date: Mapped[date | None] = mapped_column(Date)
     billing_terms: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(String(10), default=OPEN)
+    status: Mapped[str] = mapped_column(String(10), default=DealStatus.OPEN)
     stage_entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     won_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lost_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

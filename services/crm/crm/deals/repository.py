@@ -2,20 +2,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any, cast
 
-from sqlalchemy import Insert, Select, Table, bindparam, exists, func, insert, inspect, select, true, update
+from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.orm.attributes import set_committed_value
 
-from crm.automation.engine import win_rules_exist
-from crm.companies.models import Company, Contact
-from crm.db import outbox
-from crm.deals.models import OPEN, WON, Deal, DealStageChange
+from crm.automation.api import win_rules_exist
+from crm.companies.api import Company, Contact
+from crm.deals.models import Deal, DealStageChange, DealStatus
 from crm.deals.paging import Cursor, after, total_of
-from crm.pipelines.models import Stage
-from throughline_messaging.uow import insert_and_wake
+from crm.pipelines.api import Stage, StageKind
 
 
 @dataclass(frozen=True)
@@ -37,7 +33,7 @@ def _for_win_statement(lock: bool) -> Select[Deal, str, datetime | None, Contact
     write. With `lock`, only the deal row is locked (a second win of it waits here). Built once: composing a
     statement with a lateral join costs more CPU than running it."""
     won_stage = aliased(Stage, select(Stage).where(
-        Stage.pipeline_id == Deal.pipeline_id, Stage.kind == WON, Stage.archived_at.is_(None))
+        Stage.pipeline_id == Deal.pipeline_id, Stage.kind == StageKind.WON, Stage.archived_at.is_(None))
         .order_by(Stage.position).limit(1).lateral("won_stage"))
     previous = aliased(Stage, name="previous_stage")
     statement = (select(Deal, Company.name, Company.deleted_at, Contact, previous.name, won_stage,
@@ -48,36 +44,6 @@ def _for_win_statement(lock: bool) -> Select[Deal, str, datetime | None, Contact
                  .outerjoin(won_stage, true())
                  .where(Deal.id == bindparam("deal_id")))
     return statement.with_for_update(of=Deal) if lock else statement
-
-
-# A history row's columns, its deal's id first (it comes from the UPDATE).
-HISTORY_COLUMNS = ("deal_id", "id", "from_stage_id", "to_stage_id", "changed_by", "changed_at",
-                   "seconds_in_previous_stage", "created_at", "updated_at")
-
-
-@cache
-def _win_statement(deal_columns: tuple[str, ...]) -> Insert:
-    """The whole write of a win, one statement:
-
-        WITH moved AS (UPDATE deals SET <deal_columns> WHERE id = :deal_id AND status = 'open'
-                       AND updated_at = :seen_updated_at RETURNING id),
-             history AS (INSERT INTO deal_stage_changes SELECT moved.id, ... FROM moved)
-        INSERT INTO outbox SELECT ... FROM unnest(...) WHERE EXISTS (SELECT FROM moved) AND <wake the relays>
-        RETURNING id
-
-    Nothing is written unless the deal is still open and unchanged since it was read (every change of a deal sets
-    its updated_at). Built once per set of changed columns: a win changes one of two (with or without new billing
-    terms)."""
-    deals, history = cast(Table, Deal.__table__), cast(Table, DealStageChange.__table__)
-    moved = (update(deals)
-             .where(deals.c.id == bindparam("deal_id"), deals.c.status == OPEN,
-                    deals.c.updated_at == bindparam("seen_updated_at", type_=deals.c.updated_at.type))
-             .values({c: bindparam(f"deal_{c}", type_=deals.c[c].type) for c in deal_columns})
-             .returning(deals.c.id).cte("moved"))
-    row = select(moved.c.id, *(bindparam(f"change_{c}", type_=history.c[c].type) for c in HISTORY_COLUMNS[1:]))
-    history_insert = insert(history).from_select(HISTORY_COLUMNS, row, include_defaults=False).cte("history")
-    return (insert_and_wake(outbox, only_if=exists(select(moved.c.id)))
-            .add_cte(history_insert).returning(outbox.c.id))
 
 
 SORTABLE = {
@@ -114,28 +80,6 @@ class DealRepository:
             contact=contact if contact is not None and contact.deleted_at is None else None,
             previous_stage_name=previous_name, won_stage=won, has_rules=bool(has_rules))
 
-    async def write_win(self, deal: Deal, seen_updated_at: datetime, change: DealStageChange,
-                        outbox_parameters: dict[str, Any]) -> bool:
-        """Write the won deal's changed columns, its history row (never added to the session) and its events with
-        one statement, if the deal is still open and unchanged since it was read (`seen_updated_at`); whether it
-        was. Then tell the session the deal is stored as it is, so the flush skips it. Only for a deal that
-        nothing changes afterwards in the unit of work (a win that fires no automation rule: rules change the
-        deal through the ORM)."""
-        changed = {a.key: a.value for a in inspect(deal).attrs if a.history.has_changes()}
-        # What the flush would fill in from the column defaults.
-        change.id, change.created_at, change.updated_at = uuid.uuid4(), change.changed_at, change.changed_at
-        with self.session.no_autoflush:  # else the session would first UPDATE the deal itself
-            written = (await self.session.execute(_win_statement(tuple(changed)), {
-                "deal_id": deal.id, "seen_updated_at": seen_updated_at,
-                **{f"deal_{c}": value for c, value in changed.items()},
-                **{f"change_{c}": getattr(change, c) for c in HISTORY_COLUMNS[1:]},
-                **outbox_parameters})).first()
-        if written is None:
-            return False
-        for key, value in changed.items():
-            set_committed_value(deal, key, value)
-        return True
-
     async def search(self, *, status: str | None, stage_id: uuid.UUID | None, owner_id: str | None,
                      company_id: uuid.UUID | None, close_from: date | None, close_to: date | None,
                      sort: str, descending: bool, limit: int, offset: int, contact_id: uuid.UUID | None = None,
@@ -150,7 +94,7 @@ class DealRepository:
         if idle_days is not None and now is not None:
             # Matches the partial index ix_deals_open_activity.
             last = func.coalesce(Deal.last_activity_at, Deal.created_at)
-            query = query.where(Deal.status == "open", last <= now - timedelta(days=idle_days))
+            query = query.where(Deal.status == DealStatus.OPEN, last <= now - timedelta(days=idle_days))
         if status:
             query = query.where(Deal.status == status)
         if stage_id:
@@ -184,3 +128,13 @@ class DealRepository:
         return list((await self.session.execute(
             select(DealStageChange).where(DealStageChange.deal_id == deal_id).order_by(DealStageChange.changed_at)
         )).scalars())
+
+    async def company_has_open_deals(self, company_id: uuid.UUID) -> bool:
+        found = await self.session.execute(
+            select(Deal.id).where(Deal.company_id == company_id, Deal.status == DealStatus.OPEN).limit(1))
+        return found.first() is not None
+
+    async def open_deals_in_stage(self, stage_id: uuid.UUID) -> int:
+        return int((await self.session.execute(
+            select(func.count()).select_from(Deal).where(Deal.stage_id == stage_id, Deal.status == DealStatus.OPEN)
+        )).scalar_one())

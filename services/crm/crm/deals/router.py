@@ -13,6 +13,7 @@ from crm.deals.schemas import (
     DealOut,
     DealPage,
     DealPatch,
+    DealStatusName,
     LoseIn,
     ReopenIn,
     StageChangeOut,
@@ -20,27 +21,23 @@ from crm.deals.schemas import (
     StageMove,
     WinIn,
 )
+from crm.policy import DealWriter, Reader
 from crm.settings import get_settings
 from throughline_messaging.deps import ReadUoW, UoW
-from throughline_platform.auth import require_roles
-from throughline_platform.deps import CurrentPrincipal
 from throughline_platform.problems import Unprocessable
 
 router = APIRouter(prefix="/api/crm/deals", tags=["deals"])
 
-WRITERS = ("sales",)
-
 
 @router.post("", status_code=201, response_model=DealOut, summary="Create a deal")
-async def create_deal(body: DealIn, uow: UoW, principal: CurrentPrincipal) -> DealOut:
-    require_roles(principal, *WRITERS)
+async def create_deal(body: DealIn, uow: UoW, principal: DealWriter) -> DealOut:
     return DealOut.model_validate(await service.create_deal(uow, body, principal))
 
 
 @router.get("", response_model=DealPage, summary="List deals with filters, sorting and pagination")
 async def list_deals(
-    uow: ReadUoW, principal: CurrentPrincipal,
-    status: Literal["open", "won", "lost"] | None = None,
+    uow: ReadUoW, principal: Reader,
+    status: DealStatusName | None = None,
     stage_id: uuid.UUID | None = None,
     owner_id: Annotated[str | None, Query(max_length=64)] = None,
     company_id: uuid.UUID | None = None,
@@ -73,32 +70,28 @@ async def list_deals(
 
 
 @router.get("/{deal_id}", response_model=DealOut, summary="One deal")
-async def get_deal(deal_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> DealOut:
+async def get_deal(deal_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> DealOut:
     return DealOut.model_validate(await service.get_deal(uow, deal_id))
 
 
 @router.post("/{deal_id}/stage", response_model=DealOut, summary="Move a deal to another open stage")
-async def move_stage(deal_id: uuid.UUID, body: StageMove, uow: UoW, principal: CurrentPrincipal) -> DealOut:
-    require_roles(principal, *WRITERS)
+async def move_stage(deal_id: uuid.UUID, body: StageMove, uow: UoW, principal: DealWriter) -> DealOut:
     return DealOut.model_validate(await service.move_to_stage(uow, deal_id, body.stage_id, principal))
 
 
 @router.post("/{deal_id}/win", response_model=DealOut, summary="Win a deal (emits deal.won)")
-async def win_deal(deal_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal, body: WinIn | None = None) -> DealOut:
-    require_roles(principal, *WRITERS)
+async def win_deal(deal_id: uuid.UUID, uow: UoW, principal: DealWriter, body: WinIn | None = None) -> DealOut:
     billing = body.billing if body else None
     return DealOut.model_validate(await service.win_deal(uow, deal_id, billing, principal))
 
 
 @router.post("/{deal_id}/lose", response_model=DealOut, summary="Lose a deal with a reason (emits deal.lost)")
-async def lose_deal(deal_id: uuid.UUID, body: LoseIn, uow: UoW, principal: CurrentPrincipal) -> DealOut:
-    require_roles(principal, *WRITERS)
+async def lose_deal(deal_id: uuid.UUID, body: LoseIn, uow: UoW, principal: DealWriter) -> DealOut:
     return DealOut.model_validate(await service.lose_deal(uow, deal_id, body.reason, principal))
 
 
 @router.patch("/{deal_id}", response_model=DealOut, summary="Change an open deal's fields")
-async def update_deal(deal_id: uuid.UUID, body: DealPatch, uow: UoW, principal: CurrentPrincipal) -> DealOut:
-    require_roles(principal, *WRITERS)
+async def update_deal(deal_id: uuid.UUID, body: DealPatch, uow: UoW, principal: DealWriter) -> DealOut:
     changes = body.model_dump(exclude_unset=True)
     if "billing" in changes:
         changes["billing"] = body.billing.model_dump(mode="json") if body.billing else None
@@ -106,15 +99,14 @@ async def update_deal(deal_id: uuid.UUID, body: DealPatch, uow: UoW, principal: 
 
 
 @router.post("/{deal_id}/reopen", response_model=DealOut, summary="Reopen a lost deal (won deals stay won)")
-async def reopen_deal(deal_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal,
+async def reopen_deal(deal_id: uuid.UUID, uow: UoW, principal: DealWriter,
                       body: ReopenIn | None = None) -> DealOut:
-    require_roles(principal, *WRITERS)
     return DealOut.model_validate(await service.reopen_deal(uow, deal_id, body.stage_id if body else None, principal))
 
 
 @router.get("/{deal_id}/stage-history", response_model=StageHistoryOut,
             summary="Every stage move: who, when, from, to, and time in each stage")
-async def stage_history(deal_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> StageHistoryOut:
+async def stage_history(deal_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> StageHistoryOut:
     deal, rows = await service.stage_history(uow, deal_id)
     return StageHistoryOut(deal_id=deal.id, current_stage_id=deal.stage_id,
                            seconds_in_current_stage=int((utcnow() - deal.stage_entered_at).total_seconds()),

@@ -1,14 +1,18 @@
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from crm.deals.models import DealStatus
 from crm.deals.paging import EXACT_TOTAL_UP_TO
 from crm.settings import get_settings
 from throughline_events.billing import BillingTerms
 from throughline_events.money import check_amount, round_money
+
+# The values of models.DealStatus as the HTTP API spells them (tests/crm/test_rules_unit.py keeps them in step).
+DealStatusName = Literal["open", "won", "lost"]
 
 
 class DealIn(BaseModel):
@@ -111,7 +115,7 @@ class DealOut(BaseModel):
     @model_validator(mode="after")
     def _in_currency_units(self) -> "DealOut":
         self.amount = round_money(self.amount, self.currency)
-        if self.status == "open":
+        if self.status == DealStatus.OPEN:
             last = self.last_activity_at or self.created_at
             self.idle_days = max(0, (datetime.now(UTC) - last).days)
             self.is_idle = self.idle_days >= get_settings().idle_deal_days

@@ -5,15 +5,16 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.automation import engine as automation
-from crm.companies.repository import CompanyRepository, ContactRepository
+from crm.automation import api as automation
+from crm.companies.api import CompanyRepository, ContactRepository
 from crm.db import utcnow
-from crm.deals.models import LOST, OPEN, WON, Deal, DealStageChange
+from crm.deals.models import Deal, DealStageChange, DealStatus
+from crm.deals.one_statement_win import write_win
 from crm.deals.repository import DealRepository
 from crm.deals.schemas import DealIn
-from crm.pipelines.models import Stage
-from crm.pipelines.repository import PipelineRepository
+from crm.pipelines.api import PipelineRepository, Stage, StageKind
 from throughline_events.billing import BillingTerms, Retainer
 from throughline_events.crm import CompanyRef, ContactRef, DealCreatedV1, DealLostV1, DealStageChangedV1, DealWonV1
 from throughline_events.money import check_amount, round_money
@@ -22,6 +23,13 @@ from throughline_platform.auth import Principal
 from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 _billing_terms: TypeAdapter[Any] = TypeAdapter(BillingTerms)
+
+
+def rule_target(deal: Deal) -> automation.Target:
+    """The deal as automation rules see it: `{title}` is its title; their tasks and notes link to it, its company
+    and its contact."""
+    return automation.Target(record=deal, title=lambda: deal.title, links=automation.Links(
+        deal_id=deal.id, company_id=deal.company_id, contact_id=deal.contact_id))
 
 
 async def create_deal(uow: UnitOfWork, data: DealIn, principal: Principal) -> Deal:
@@ -46,7 +54,7 @@ async def add_deal(uow: UnitOfWork, data: DealIn, principal: Principal) -> Deal:
         pipeline_id=stage.pipeline_id, stage_id=stage.id, amount=data.amount, currency=data.currency,
         owner_id=data.owner_id or principal.user_id, expected_close_date=data.expected_close_date,
         billing_terms=data.billing.model_dump(mode="json") if data.billing else None,
-        status=OPEN, stage_entered_at=now, created_at=now, updated_at=now,
+        status=DealStatus.OPEN, stage_entered_at=now, created_at=now, updated_at=now,
     )
     repo = DealRepository(session)
     repo.add(deal)
@@ -58,7 +66,7 @@ async def add_deal(uow: UnitOfWork, data: DealIn, principal: Principal) -> Deal:
         owner_id=deal.owner_id, expected_close_date=deal.expected_close_date, created_at=now,
     ))
     await session.flush()
-    await automation.on_stage_entered(uow, deal, stage.id)
+    await automation.on_stage_entered(uow, rule_target(deal), stage.id)
     return deal
 
 
@@ -67,7 +75,7 @@ async def _initial_stage(pipelines: PipelineRepository, data: DealIn) -> Stage:
         stage = await pipelines.get_stage(data.stage_id, live_only=True)
         if stage is None or (data.pipeline_id and stage.pipeline_id != data.pipeline_id):
             raise Unprocessable(f"Stage {data.stage_id} does not exist in that pipeline.")
-        if stage.kind != OPEN:
+        if stage.kind != StageKind.OPEN:
             raise Unprocessable("A new deal starts in an open stage; win or lose it afterwards.")
         return stage
     pipeline_id = data.pipeline_id
@@ -87,9 +95,9 @@ async def move_to_stage(uow: UnitOfWork, deal_id: uuid.UUID, stage_id: uuid.UUID
     stage = await PipelineRepository(uow.session).get_stage(stage_id, live_only=True)
     if stage is None or stage.pipeline_id != deal.pipeline_id:
         raise Unprocessable(f"Stage {stage_id} is not a stage of this deal's pipeline.")
-    if stage.kind == WON:
+    if stage.kind == StageKind.WON:
         raise Unprocessable("Use POST /deals/{id}/win to win a deal: it checks the billing terms.")
-    if stage.kind == LOST:
+    if stage.kind == StageKind.LOST:
         raise Unprocessable("Use POST /deals/{id}/lose to lose a deal: it records the reason.")
     if stage.id != deal.stage_id:
         await _enter_stage(uow, deal, stage, principal)
@@ -97,25 +105,30 @@ async def move_to_stage(uow: UnitOfWork, deal_id: uuid.UUID, stage_id: uuid.UUID
     return deal
 
 
-async def win_deal(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Principal) -> Deal:
+async def win_deal(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Principal, *,
+                   one_statement: bool = True) -> Deal:
     """Win a deal: it moves to its pipeline's won stage and records deal.stage_changed and deal.won.
 
     A win is the CRM's hottest write and usually fires no automation rule. Such a win reads the deal without a
     transaction and writes the deal, its history row and its events in one statement that applies only if the
-    deal is still open and unchanged since it was read: two round trips instead of five (BEGIN, a locked read,
-    the write, the outbox INSERT, COMMIT). A win that fires rules, or whose deal changed in between (a
-    concurrent win, an edit), is done again in a transaction on the locked deal."""
-    await uow.without_transaction()
-    deal = await _win(uow, deal_id, billing, principal, locked=False)
-    if deal is None:
+    deal is still open and unchanged since it was read (one_statement_win.py). A win that fires rules, or whose
+    deal changed in between (a concurrent win, an edit), is done again in a transaction on the locked deal.
+
+    `one_statement=False` takes the plain path from the start: the locked deal, written by the ORM's flush, as
+    every win that fires rules is; tests/crm/test_one_statement_win.py compares the two."""
+    if one_statement:
+        await uow.without_transaction()
+        deal = await _win(uow, deal_id, billing, principal, locked=False, one_statement=True)
+        if deal is not None:
+            return deal
         await uow.restart()
-        deal = await _win(uow, deal_id, billing, principal, locked=True)
-        assert deal is not None  # under the lock the write always applies
+    deal = await _win(uow, deal_id, billing, principal, locked=True, one_statement=one_statement)
+    assert deal is not None  # under the lock the write always applies
     return deal
 
 
 async def _win(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Principal, *,
-               locked: bool) -> Deal | None:
+               locked: bool, one_statement: bool) -> Deal | None:
     """The win (see `win_deal`); None when it must be done again `locked` (only ever when not `locked`)."""
     repo = DealRepository(uow.session)
     target = await repo.for_win(deal_id, lock=locked)
@@ -138,13 +151,14 @@ async def _win(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Pri
     if target.has_rules and not locked:
         return None  # rules change the deal through the ORM, in a transaction
     stage_rules, won_rules = await automation.win_rules(uow, won_stage.id) if target.has_rules else ([], [])
-    fires_rules = bool(stage_rules or won_rules)
+    # The one statement writes only a deal that nothing changes after it is won; rules change it through the ORM.
+    one_statement = one_statement and not (stage_rules or won_rules)
     change = _record_stage_change(deal, won_stage, principal, target.previous_stage_name)
-    if fires_rules:
+    if not one_statement:
         repo.add_stage_change(change)  # the flush writes it with the deal, as the rules leave the deal
     # Stage rules act before deal.won is recorded (their changes are in it), deal_won rules after, as documented.
-    await automation.fire_all(uow, stage_rules, deal)
-    deal.status = WON
+    await automation.fire_all(uow, stage_rules, rule_target(deal))
+    deal.status = DealStatus.WON
     deal.won_at = deal.stage_entered_at
     contact = target.contact
     deal.record(DealWonV1(
@@ -152,8 +166,8 @@ async def _win(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Pri
         contact=ContactRef(id=contact.id, name=contact.full_name, email=contact.email) if contact else None,
         amount=deal.amount, currency=deal.currency, owner_id=deal.owner_id, won_at=deal.won_at, billing=terms,
     ))
-    await automation.fire_all(uow, won_rules, deal)
-    if not fires_rules and not await repo.write_win(deal, seen_updated_at, change, uow.outbox_parameters()):
+    await automation.fire_all(uow, won_rules, rule_target(deal))
+    if one_statement and not await write_win(uow.session, deal, seen_updated_at, change, uow.outbox_parameters()):
         return None
     await uow.commit()
     return deal
@@ -161,11 +175,11 @@ async def _win(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Pri
 
 async def lose_deal(uow: UnitOfWork, deal_id: uuid.UUID, reason: str, principal: Principal) -> Deal:
     deal = await _open_deal(uow, deal_id)
-    lost_stage = await PipelineRepository(uow.session).stage_of_kind(deal.pipeline_id, LOST)
+    lost_stage = await PipelineRepository(uow.session).stage_of_kind(deal.pipeline_id, StageKind.LOST)
     if lost_stage is None:
         raise Unprocessable("This pipeline has no lost stage.")
     await _enter_stage(uow, deal, lost_stage, principal)
-    deal.status = LOST
+    deal.status = DealStatus.LOST
     deal.lost_at = deal.stage_entered_at
     deal.lost_reason = reason
     deal.record(DealLostV1(
@@ -193,7 +207,7 @@ async def _open_deal(uow: UnitOfWork, deal_id: uuid.UUID) -> Deal:
 
 
 def _require_open(deal: Deal) -> None:
-    if deal.status != OPEN:
+    if deal.status != DealStatus.OPEN:
         raise Conflict(f"The deal is already {deal.status}.", type_slug="deal-closed", status_now=deal.status)
 
 
@@ -201,7 +215,7 @@ async def _enter_stage(uow: UnitOfWork, deal: Deal, stage: Stage, principal: Pri
     previous = await PipelineRepository(uow.session).get_stage(deal.stage_id)
     change = _record_stage_change(deal, stage, principal, previous.name if previous else None)
     DealRepository(uow.session).add_stage_change(change)
-    await automation.on_stage_entered(uow, deal, stage.id)
+    await automation.on_stage_entered(uow, rule_target(deal), stage.id)
 
 
 def _record_stage_change(deal: Deal, stage: Stage, principal: Principal,
@@ -254,8 +268,8 @@ async def update_deal(uow: UnitOfWork, deal_id: uuid.UUID, changes: dict[str, An
         if required in changes and changes[required] is None:
             raise Unprocessable(f"{required}: cannot be cleared.")
     if "amount" in changes or "currency" in changes:
-        # The stored amount carries 4 decimals; what matters is its significant digits.
-        amount = changes.get("amount", deal.amount.normalize())
+        # The stored amount carries 4 decimals (12000.0000); check_amount judges its significant digits.
+        amount = changes.get("amount", deal.amount)
         try:
             check_amount(amount, changes.get("currency", deal.currency))
         except ValueError as exc:
@@ -280,21 +294,21 @@ async def reopen_deal(uow: UnitOfWork, deal_id: uuid.UUID, stage_id: uuid.UUID |
     deal = await repo.get(deal_id, for_update=True)
     if deal is None:
         raise NotFound(f"Deal {deal_id} does not exist.")
-    if deal.status == OPEN:
+    if deal.status == DealStatus.OPEN:
         raise Conflict("The deal is open already.", type_slug="deal-open", status_now=deal.status)
-    if deal.status == WON:
+    if deal.status == DealStatus.WON:
         raise Conflict("A won deal cannot be reopened: the ERP already has its project and billing schedule. "
                        "Open a new deal instead.", type_slug="deal-won-final", status_now=deal.status)
     pipelines = PipelineRepository(uow.session)
     if stage_id is not None:
         stage = await pipelines.get_stage(stage_id, live_only=True)
-        if stage is None or stage.pipeline_id != deal.pipeline_id or stage.kind != OPEN:
+        if stage is None or stage.pipeline_id != deal.pipeline_id or stage.kind != StageKind.OPEN:
             raise Unprocessable(f"stage_id: {stage_id} is not an open stage of this deal's pipeline.")
     else:
         stage = await _stage_before_loss(uow, deal) or await pipelines.first_open_stage(deal.pipeline_id)
         if stage is None:
             raise Unprocessable("This pipeline has no open stage to reopen the deal in.")
-    deal.status = OPEN
+    deal.status = DealStatus.OPEN
     deal.lost_at = None
     deal.lost_reason = None
     deal.reopened_at = utcnow()
@@ -308,7 +322,7 @@ async def _stage_before_loss(uow: UnitOfWork, deal: Deal) -> Stage | None:
     for change in reversed(history):
         if change.to_stage_id == deal.stage_id and change.from_stage_id is not None:
             stage = await PipelineRepository(uow.session).get_stage(change.from_stage_id, live_only=True)
-            if stage is not None and stage.kind == OPEN:
+            if stage is not None and stage.kind == StageKind.OPEN:
                 return stage
     return None
 
@@ -330,3 +344,13 @@ async def stage_history(uow: UnitOfWork, deal_id: uuid.UUID) -> tuple[Deal, list
             "current": left_at is None,
         })
     return deal, rows
+
+
+async def company_has_open_deals(session: AsyncSession, company_id: uuid.UUID) -> bool:
+    """What companies ask before a company is deleted (it may not be while it has open deals)."""
+    return await DealRepository(session).company_has_open_deals(company_id)
+
+
+async def open_deals_in_stage(session: AsyncSession, stage_id: uuid.UUID) -> int:
+    """What pipelines ask before a stage is archived (it may not be while open deals are in it)."""
+    return await DealRepository(session).open_deals_in_stage(stage_id)

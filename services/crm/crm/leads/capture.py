@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from crm.policy import POLICY, Action
 from crm.settings import get_settings
 from throughline_platform.auth import TokenVerifier, bearer_token
 from throughline_platform.problems import ProblemError, Unauthorized
@@ -45,8 +46,8 @@ LIMITER = RateLimiter()
 
 
 def capture_caller(request: Request) -> str:
-    """The rate-limit identity of a capture request: a configured X-API-Key, or a gateway-signed token
-    (the gateway's API keys arrive as access tokens of kind "api_key")."""
+    """The rate-limit identity of a capture request: a configured X-API-Key, or a gateway-signed token whose role
+    may capture leads (crm.leads.capture; the gateway's API keys arrive as access tokens of kind "api_key")."""
     api_key = request.headers.get("x-api-key")
     if api_key:
         for known in get_settings().capture_keys():
@@ -55,7 +56,7 @@ def capture_caller(request: Request) -> str:
     if request.headers.get("authorization"):
         verifier: TokenVerifier = request.app.state.verifier
         principal = verifier.verify(bearer_token(request))
-        if principal.has_any(("sales",)):
+        if POLICY.allows(principal.role, Action.LEADS_CAPTURE):
             return f"{principal.kind}:{principal.user_id}"
         raise Unauthorized("Lead capture needs a sales or API-key token.", type_slug="capture-key-invalid")
     raise Unauthorized("Lead capture needs a valid X-API-Key header.", type_slug="capture-key-invalid")

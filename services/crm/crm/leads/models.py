@@ -1,5 +1,6 @@
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, DateTime, Integer, String, Text, Uuid
@@ -9,8 +10,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crm.db import Entity
 from throughline_messaging.aggregate import RecordsEvents
 
-STATUSES = ("new", "contacted", "qualified", "disqualified", "converted")
-SOURCES = ("website", "referral", "partner", "event", "campaign", "api", "cold_outreach", "import", "other")
+
+class LeadStatus(StrEnum):
+    """The `leads.status` column. PATCH sets the first four (disqualified with a reason); only conversion sets
+    converted, after which the lead is read-only."""
+
+    NEW = "new"
+    CONTACTED = "contacted"
+    QUALIFIED = "qualified"
+    DISQUALIFIED = "disqualified"
+    CONVERTED = "converted"
+
+
+class AssignmentStrategy(StrEnum):
+    """The `assignment_rules.strategy` column: round_robin rules take every lead, by_source rules one source."""
+
+    ROUND_ROBIN = "round_robin"
+    BY_SOURCE = "by_source"
 
 
 class Lead(RecordsEvents, Entity):
@@ -26,7 +42,7 @@ class Lead(RecordsEvents, Entity):
     company_size: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(30))
-    status: Mapped[str] = mapped_column(String(20), default="new")
+    status: Mapped[str] = mapped_column(String(20), default=LeadStatus.NEW)
     owner_id: Mapped[str | None] = mapped_column(String(64))
     score: Mapped[int] = mapped_column(Integer, default=0)
     score_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
@@ -50,7 +66,7 @@ class AssignmentRule(Entity):
     __tablename__ = "assignment_rules"
 
     name: Mapped[str] = mapped_column(String(100))
-    strategy: Mapped[str] = mapped_column(String(20))  # round_robin or by_source
+    strategy: Mapped[str] = mapped_column(String(20))
     source: Mapped[str | None] = mapped_column(String(30))
     owner_ids: Mapped[list[str]] = mapped_column(JSONB)
     position: Mapped[int] = mapped_column(Integer, default=100)

@@ -3,8 +3,7 @@ import uuid
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.activities.models import Activity
-from crm.leads.models import AssignmentRule, Lead
+from crm.leads.models import AssignmentRule, AssignmentStrategy, Lead
 from throughline_platform.paging import page_with_total
 
 SORTABLE = {"created_at": Lead.created_at, "score": Lead.score, "updated_at": Lead.updated_at}
@@ -24,10 +23,6 @@ class LeadRepository:
         else:
             lead = await self.session.get(Lead, lead_id)
         return lead if lead is not None and lead.deleted_at is None else None
-
-    async def activity_count(self, lead_id: uuid.UUID) -> int:
-        return int((await self.session.execute(
-            select(func.count()).select_from(Activity).where(Activity.lead_id == lead_id))).scalar_one())
 
     async def search(self, *, q: str | None, status: str | None, owner_id: str | None, source: str | None,
                      min_score: int | None, sort: str, descending: bool, limit: int,
@@ -69,6 +64,6 @@ class AssignmentRuleRepository:
         return (await self.session.execute(
             select(AssignmentRule)
             .where(AssignmentRule.active,
-                   or_(AssignmentRule.strategy == "round_robin", AssignmentRule.source == source))
+                   or_(AssignmentRule.strategy == AssignmentStrategy.ROUND_ROBIN, AssignmentRule.source == source))
             .order_by(AssignmentRule.position, AssignmentRule.created_at).limit(1).with_for_update()
         )).scalars().first()

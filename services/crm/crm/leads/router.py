@@ -17,30 +17,27 @@ from crm.leads.schemas import (
     LeadOut,
     LeadPage,
     LeadPatch,
+    LeadStatusName,
     Source,
 )
+from crm.policy import AssignmentRuleWriter, LeadWriter, Reader
 from crm.settings import get_settings
 from throughline_messaging.deps import ReadUoW, UoW
-from throughline_platform.auth import require_roles
-from throughline_platform.deps import CurrentPrincipal
 
 router = APIRouter(prefix="/api/crm/leads", tags=["leads"])
 capture_router = APIRouter(prefix="/api/crm/lead-capture", tags=["leads"])
 rules_router = APIRouter(prefix="/api/crm/assignment-rules", tags=["leads"])
 
-WRITERS = ("sales",)
-
 
 @router.post("", status_code=201, response_model=LeadOut, summary="Capture a lead (emits lead.created)")
-async def create_lead(body: LeadIn, uow: UoW, principal: CurrentPrincipal) -> LeadOut:
-    require_roles(principal, *WRITERS)
+async def create_lead(body: LeadIn, uow: UoW, principal: LeadWriter) -> LeadOut:
     return LeadOut.model_validate(await service.create_lead(uow, body.model_dump(), created_by=principal.user_id))
 
 
 @router.get("", response_model=LeadPage, summary="List leads with filters, sorting and pagination")
-async def list_leads(uow: ReadUoW, principal: CurrentPrincipal,
+async def list_leads(uow: ReadUoW, principal: Reader,
                      q: Annotated[str | None, Query(max_length=200, description="name, email or company")] = None,
-                     status: Literal["new", "contacted", "qualified", "disqualified", "converted"] | None = None,
+                     status: LeadStatusName | None = None,
                      owner_id: Annotated[str | None, Query(max_length=64)] = None,
                      source: Source | None = None,
                      min_score: Annotated[int | None, Query(ge=0, le=100)] = None,
@@ -55,28 +52,25 @@ async def list_leads(uow: ReadUoW, principal: CurrentPrincipal,
 
 
 @router.get("/{lead_id}", response_model=LeadOut, summary="One lead with its explained score")
-async def get_lead(lead_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal) -> LeadOut:
+async def get_lead(lead_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> LeadOut:
     return LeadOut.model_validate(await service.get_lead(uow, lead_id))
 
 
 @router.patch("/{lead_id}", response_model=LeadOut, summary="Change a lead: details, owner, status")
-async def update_lead(lead_id: uuid.UUID, body: LeadPatch, uow: UoW, principal: CurrentPrincipal) -> LeadOut:
-    require_roles(principal, *WRITERS)
+async def update_lead(lead_id: uuid.UUID, body: LeadPatch, uow: UoW, principal: LeadWriter) -> LeadOut:
     return LeadOut.model_validate(await service.update_lead(uow, lead_id, body))
 
 
 @router.delete("/{lead_id}", status_code=204, summary="Soft-delete a lead")
-async def delete_lead(lead_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> Response:
-    require_roles(principal, *WRITERS)
+async def delete_lead(lead_id: uuid.UUID, uow: UoW, principal: LeadWriter) -> Response:
     await service.delete_lead(uow, lead_id)
     return Response(status_code=204)
 
 
 @router.post("/{lead_id}/convert", response_model=ConvertOut,
              summary="Convert to company + contact + optional deal in one transaction (lead.converted); idempotent")
-async def convert_lead(lead_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal,
+async def convert_lead(lead_id: uuid.UUID, uow: UoW, principal: LeadWriter,
                        body: ConvertIn | None = None) -> ConvertOut:
-    require_roles(principal, *WRITERS)
     lead, already = await service.convert_lead(uow, lead_id, body or ConvertIn(), principal)
     assert lead.company_id is not None
     return ConvertOut(lead=LeadOut.model_validate(lead), company_id=lead.company_id, contact_id=lead.contact_id,
@@ -93,18 +87,16 @@ async def capture_lead(body: LeadCaptureIn, request: Request, uow: UoW) -> Captu
 
 
 @rules_router.post("", status_code=201, response_model=AssignmentRuleOut, summary="Add a lead assignment rule")
-async def create_rule(body: AssignmentRuleIn, uow: UoW, principal: CurrentPrincipal) -> AssignmentRuleOut:
-    require_roles(principal, *WRITERS)
+async def create_rule(body: AssignmentRuleIn, uow: UoW, principal: AssignmentRuleWriter) -> AssignmentRuleOut:
     return AssignmentRuleOut.model_validate(await service.create_assignment_rule(uow, body))
 
 
 @rules_router.get("", response_model=list[AssignmentRuleOut], summary="Assignment rules in the order they are tried")
-async def list_rules(uow: ReadUoW, principal: CurrentPrincipal) -> list[AssignmentRuleOut]:
+async def list_rules(uow: ReadUoW, principal: Reader) -> list[AssignmentRuleOut]:
     return [AssignmentRuleOut.model_validate(r) for r in await AssignmentRuleRepository(uow.session).list()]
 
 
 @rules_router.delete("/{rule_id}", status_code=204, summary="Remove an assignment rule")
-async def delete_rule(rule_id: uuid.UUID, uow: UoW, principal: CurrentPrincipal) -> Response:
-    require_roles(principal, *WRITERS)
+async def delete_rule(rule_id: uuid.UUID, uow: UoW, principal: AssignmentRuleWriter) -> Response:
     await service.delete_assignment_rule(uow, rule_id)
     return Response(status_code=204)

@@ -1,16 +1,20 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from crm.companies.schemas import DOMAIN_PATTERN
+from crm.companies.api import DOMAIN_PATTERN
 from throughline_events.billing import BillingTerms
 from throughline_events.money import check_amount
 
 Source = Literal["website", "referral", "partner", "event", "campaign", "api", "cold_outreach", "import", "other"]
-OpenStatus = Literal["new", "contacted", "qualified", "disqualified"]
+# The values of models.LeadStatus and models.AssignmentStrategy as the HTTP API spells them (inline enums in the
+# OpenAPI document; tests/crm/test_rules_unit.py keeps them in step).
+LeadStatusName = Literal["new", "contacted", "qualified", "disqualified", "converted"]
+OpenStatus = Literal["new", "contacted", "qualified", "disqualified"]  # what PATCH may set
+StrategyName = Literal["round_robin", "by_source"]
 
 
 class _LeadFields(BaseModel):
@@ -143,7 +147,7 @@ class ConvertOut(BaseModel):
 class AssignmentRuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=100)
-    strategy: Literal["round_robin", "by_source"]
+    strategy: StrategyName
     source: Source | None = Field(None, description="Required for by_source")
     owner_ids: list[str] = Field(min_length=1, max_length=100)
     position: int = Field(100, ge=0, le=10_000, description="Rules are tried in ascending position")
@@ -169,6 +173,3 @@ class AssignmentRuleOut(BaseModel):
     active: bool
     created_at: datetime
 
-
-def lead_out(lead: Any) -> LeadOut:
-    return LeadOut.model_validate(lead)

@@ -2,24 +2,44 @@
 rules; status changes; conversion to company + contact + optional deal in one transaction, idempotent."""
 
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
-from crm.automation import engine as automation
-from crm.companies import service as companies_service
-from crm.companies.models import Company, Contact
-from crm.companies.repository import CompanyRepository, ContactRepository
-from crm.companies.schemas import CompanyIn, ContactIn
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.automation import api as automation
+from crm.companies.api import (
+    Company,
+    CompanyIn,
+    CompanyRepository,
+    Contact,
+    ContactIn,
+    ContactRepository,
+    add_company,
+    add_contact,
+)
 from crm.db import utcnow
-from crm.deals import service as deals_service
-from crm.deals.schemas import DealIn
+from crm.deals.api import DealIn, add_deal
 from crm.leads import scoring
-from crm.leads.models import AssignmentRule, Lead
+from crm.leads.models import AssignmentRule, Lead, LeadStatus
 from crm.leads.repository import AssignmentRuleRepository, LeadRepository
 from crm.leads.schemas import AssignmentRuleIn, ConvertIn, LeadPatch
+from crm.ports import Port
 from throughline_events.crm import LeadConvertedV1, LeadCreatedV1
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
 from throughline_platform.problems import Conflict, NotFound, Unprocessable
+
+# A lead's score counts its activities. An activity names its lead (and logging one rescores it), so the activities
+# package sits above this one and answers through the port (crm/ports.py).
+count_lead_activities: Port[[AsyncSession, uuid.UUID], Awaitable[int]] = Port("how many activities a lead has")
+
+
+def rule_target(lead: Lead) -> automation.Target:
+    """The lead as automation rules see it: `{title}` is its name (or company name); their tasks and notes link
+    to it."""
+    return automation.Target(record=lead, title=lambda: lead.full_name or lead.company_name or "lead",
+                             links=automation.Links(lead_id=lead.id))
 
 
 async def add_lead(uow: UnitOfWork, fields: dict[str, Any], *, created_by: str | None) -> Lead:
@@ -27,7 +47,7 @@ async def add_lead(uow: UnitOfWork, fields: dict[str, Any], *, created_by: str |
     leads = LeadRepository(uow.session)
     now = utcnow()
     lead = Lead(id=uuid.uuid4(), created_by=created_by, created_at=now, updated_at=now, **fields)
-    lead.status = fields.get("status") or "new"
+    lead.status = fields.get("status") or LeadStatus.NEW
     if not lead.owner_id:
         lead.owner_id = await _assign(uow, lead.source)
     _rescore(lead, activities=0)
@@ -36,7 +56,7 @@ async def add_lead(uow: UnitOfWork, fields: dict[str, Any], *, created_by: str |
                               company_name=lead.company_name, source=lead.source, owner_id=lead.owner_id,
                               created_at=now))
     await uow.session.flush()
-    await automation.on_lead_created(uow, lead)
+    await automation.on_lead_created(uow, rule_target(lead))
     return lead
 
 
@@ -64,7 +84,7 @@ def _rescore(lead: Lead, activities: int) -> None:
 async def rescore(uow: UnitOfWork, lead: Lead) -> None:
     """Recompute after an activity (engagement) was logged; the caller commits."""
     await uow.session.flush()
-    _rescore(lead, await LeadRepository(uow.session).activity_count(lead.id))
+    _rescore(lead, await count_lead_activities(uow.session, lead.id))
 
 
 async def get_lead(uow: UnitOfWork, lead_id: uuid.UUID) -> Lead:
@@ -79,7 +99,7 @@ async def update_lead(uow: UnitOfWork, lead_id: uuid.UUID, patch: LeadPatch) -> 
     lead = await repo.get(lead_id, for_update=True)
     if lead is None:
         raise NotFound(f"Lead {lead_id} does not exist.")
-    if lead.status == "converted":
+    if lead.status == LeadStatus.CONVERTED:
         raise Conflict("The lead is converted; change the company, contact or deal instead.",
                        type_slug="lead-converted")
     changes = patch.model_dump(exclude_unset=True)
@@ -91,16 +111,16 @@ async def update_lead(uow: UnitOfWork, lead_id: uuid.UUID, patch: LeadPatch) -> 
     if "status" in changes and changes["status"] is None:
         raise Unprocessable("status: cannot be cleared.")
     status = changes.get("status", lead.status)
-    if status == "disqualified" and not (changes.get("disqualified_reason") or lead.disqualified_reason):
+    if status == LeadStatus.DISQUALIFIED and not (changes.get("disqualified_reason") or lead.disqualified_reason):
         raise Unprocessable("disqualified_reason: say why the lead is disqualified.")
-    if status != "disqualified":
+    if status != LeadStatus.DISQUALIFIED:
         changes["disqualified_reason"] = None
     for field, value in changes.items():
         setattr(lead, field, value)
     if not lead.email and not lead.phone:
         raise Unprocessable("A lead needs an email or a phone number.")
     lead.updated_at = utcnow()
-    _rescore(lead, await repo.activity_count(lead.id))
+    _rescore(lead, await count_lead_activities(uow.session, lead.id))
     await uow.commit()
     return lead
 
@@ -122,23 +142,23 @@ async def convert_lead(uow: UnitOfWork, lead_id: uuid.UUID, data: ConvertIn,
     lead = await LeadRepository(session).get(lead_id, for_update=True)
     if lead is None:
         raise NotFound(f"Lead {lead_id} does not exist.")
-    if lead.status == "converted":
+    if lead.status == LeadStatus.CONVERTED:
         return lead, True
-    if lead.status == "disqualified":
+    if lead.status == LeadStatus.DISQUALIFIED:
         raise Conflict("A disqualified lead cannot be converted; requalify it first.", type_slug="lead-disqualified")
     company = await _company_for(uow, lead, data.company_id)
     contact = await _contact_for(uow, lead, company) if data.create_contact else None
     deal_id: uuid.UUID | None = None
     if data.deal is not None:
         draft = data.deal
-        deal = await deals_service.add_deal(uow, DealIn(
+        deal = await add_deal(uow, DealIn(
             title=draft.title or f"{company.name}", company_id=company.id,
             contact_id=contact.id if contact else None, pipeline_id=draft.pipeline_id, stage_id=draft.stage_id,
             amount=draft.amount, currency=draft.currency, owner_id=lead.owner_id or principal.user_id,
             expected_close_date=draft.expected_close_date, billing=draft.billing), principal)
         deal_id = deal.id
     now = utcnow()
-    lead.status = "converted"
+    lead.status = LeadStatus.CONVERTED
     lead.company_id = company.id
     lead.contact_id = contact.id if contact else None
     lead.deal_id = deal_id
@@ -162,7 +182,7 @@ async def _company_for(uow: UnitOfWork, lead: Lead, company_id: uuid.UUID | None
         if existing is not None:
             return existing  # the lead's company is already known: no duplicate
     name = lead.company_name or lead.full_name or (lead.email or "").split("@")[0] or "Unnamed"
-    return await companies_service.add_company(uow, CompanyIn(
+    return await add_company(uow, CompanyIn(
         name=name[:200], domain=lead.company_domain, size=lead.company_size, owner_id=lead.owner_id,
         phone=None, email=None), allow_duplicate=True)
 
@@ -175,7 +195,7 @@ async def _contact_for(uow: UnitOfWork, lead: Lead, company: Company) -> Contact
     first = lead.first_name or lead.last_name or (lead.email or "").split("@")[0]
     if not first:
         return None
-    return await companies_service.add_contact(uow, ContactIn(
+    return await add_contact(uow, ContactIn(
         first_name=first[:100], last_name=lead.last_name if lead.first_name else "", email=lead.email,
         phone=lead.phone, title=lead.title, company_id=company.id, owner_id=lead.owner_id))
 

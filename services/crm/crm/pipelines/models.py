@@ -1,13 +1,21 @@
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, Numeric, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.db import Entity
 
-OPEN, WON, LOST = "open", "won", "lost"
+
+class StageKind(StrEnum):
+    """What entering a stage means for a deal (the `stages.kind` column): still open, won or lost. A pipeline has
+    open stages in order, then exactly one won and one lost stage: the members are declared in that order."""
+
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
 
 
 class Pipeline(Entity):
@@ -27,6 +35,6 @@ class Stage(Entity):
     name: Mapped[str] = mapped_column(String(100))
     position: Mapped[int] = mapped_column(Integer)
     probability: Mapped[Decimal] = mapped_column(Numeric(5, 2))
-    kind: Mapped[str] = mapped_column(String(10), default=OPEN)  # open, won or lost
+    kind: Mapped[str] = mapped_column(String(10), default=StageKind.OPEN)
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     pipeline: Mapped[Pipeline] = relationship(back_populates="stages", viewonly=True)

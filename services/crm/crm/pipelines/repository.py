@@ -3,9 +3,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.deals.models import OPEN as OPEN_DEAL
-from crm.deals.models import Deal
-from crm.pipelines.models import Pipeline, Stage
+from crm.pipelines.models import Pipeline, Stage, StageKind
 
 
 class PipelineRepository:
@@ -52,16 +50,7 @@ class PipelineRepository:
         )).scalars().first()
 
     async def first_open_stage(self, pipeline_id: uuid.UUID) -> Stage | None:
-        return await self.stage_of_kind(pipeline_id, "open")
-
-    async def deals_in_stage(self, stage_id: uuid.UUID) -> int:
-        return int((await self.session.execute(
-            select(func.count()).select_from(Deal).where(Deal.stage_id == stage_id, Deal.status == OPEN_DEAL)
-        )).scalar_one())
-
-    async def deals_in_pipeline(self, pipeline_id: uuid.UUID) -> int:
-        return int((await self.session.execute(
-            select(func.count()).select_from(Deal).where(Deal.pipeline_id == pipeline_id))).scalar_one())
+        return await self.stage_of_kind(pipeline_id, StageKind.OPEN)
 
     async def stage_names(self, pipeline_id: uuid.UUID) -> dict[uuid.UUID, str]:
         rows = await self.session.execute(select(Stage.id, Stage.name).where(Stage.pipeline_id == pipeline_id))

@@ -4,6 +4,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# The values of models.StageKind as the HTTP API spells them (tests/crm/test_rules_unit.py keeps them in step).
+StageKindName = Literal["open", "won", "lost"]
+
 
 class StageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -28,7 +31,7 @@ class StageIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=100)
     probability: Decimal = Field(ge=0, le=100, max_digits=5, decimal_places=2)
-    kind: Literal["open", "won", "lost"] = "open"
+    kind: StageKindName = "open"
 
 
 class PipelineIn(BaseModel):

@@ -4,17 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from crm.policy import Reader
 from crm.reports import service
 from crm.reports.schemas import Forecast
 from throughline_messaging.deps import ReadUoW
-from throughline_platform.deps import CurrentPrincipal
 
 router = APIRouter(prefix="/api/crm/reports", tags=["reports"])
 
 
 @router.get("/forecast", response_model=Forecast,
             summary="Weighted forecast of open deals by close month and owner; stage conversion and time in stage")
-async def get_forecast(uow: ReadUoW, principal: CurrentPrincipal, pipeline_id: uuid.UUID | None = None,
+async def get_forecast(uow: ReadUoW, principal: Reader, pipeline_id: uuid.UUID | None = None,
                        owner_id: Annotated[str | None, Query(max_length=64)] = None,
                        close_from: date | None = None, close_to: date | None = None) -> Forecast:
     return await service.forecast(uow, pipeline_id=pipeline_id, owner_id=owner_id, close_from=close_from,

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import text
 
 from crm.db import utcnow
-from crm.pipelines.repository import PipelineRepository
+from crm.deals.api import DealStatus
+from crm.pipelines.api import PipelineRepository, StageKind
 from crm.reports.schemas import Forecast, ForecastRow, MonthRow, OwnerRow, StageStats
 from throughline_events.money import round_money
 from throughline_messaging.uow import UnitOfWork
@@ -55,7 +56,7 @@ async def forecast(uow: UnitOfWork, *, pipeline_id: uuid.UUID | None, owner_id: 
             SELECT d.stage_id, date_trunc('month', d.expected_close_date::timestamp) AS month, d.owner_id,
                    d.currency, count(*) AS count, sum(d.amount) AS amount
             FROM deals d
-            WHERE d.status = 'open' {" ".join(filters)}
+            WHERE d.status = '{DealStatus.OPEN}' {" ".join(filters)}
             GROUP BY 1, 2, 3, 4)
         SELECT GROUPING(g.month) AS no_month, GROUPING(g.owner_id) AS no_owner, GROUPING(g.stage_id) AS no_stage,
                to_char(g.month, 'YYYY-MM') AS month, g.owner_id, g.stage_id, g.currency,
@@ -94,10 +95,10 @@ async def _stage_stats(uow: UnitOfWork, pipeline_id: uuid.UUID,
     params = {"pipeline_id": pipeline_id}
     # One pass (no per-row subquery, no DISTINCT sort): per deal, the set of live stages it entered as a bit mask
     # and its furthest non-lost stage; then per stage, how many deals entered it and how many got further.
-    conversion = {r["stage_id"]: r for r in (await session.execute(text("""
+    conversion = {r["stage_id"]: r for r in (await session.execute(text(f"""
         WITH per_deal AS (
             SELECT bit_or(1::bigint << s.position) AS reached,
-                   max(s.position) FILTER (WHERE s.kind <> 'lost') AS furthest
+                   max(s.position) FILTER (WHERE s.kind <> '{StageKind.LOST}') AS furthest
             FROM deal_stage_changes c JOIN stages s ON s.id = c.to_stage_id
             WHERE s.pipeline_id = :pipeline_id AND s.archived_at IS NULL AND s.position < 63
             GROUP BY c.deal_id)
@@ -114,8 +115,8 @@ async def _stage_stats(uow: UnitOfWork, pipeline_id: uuid.UUID,
         WHERE s.pipeline_id = :pipeline_id AND c.seconds_in_previous_stage IS NOT NULL
         GROUP BY c.from_stage_id"""), params)).mappings()}
     if open_counts is None:
-        open_counts = {r["stage_id"]: r["n"] for r in (await session.execute(text("""
-            SELECT stage_id, count(*) AS n FROM deals WHERE pipeline_id = :pipeline_id AND status = 'open'
+        open_counts = {r["stage_id"]: r["n"] for r in (await session.execute(text(f"""
+            SELECT stage_id, count(*) AS n FROM deals WHERE pipeline_id = :pipeline_id AND status = '{DealStatus.OPEN}'
             GROUP BY stage_id"""), params)).mappings()}
     result = []
     for stage in await PipelineRepository(session).live_stages(pipeline_id):

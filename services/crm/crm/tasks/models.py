@@ -1,12 +1,18 @@
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.db import Entity
 
-OPEN, DONE = "open", "done"
+
+class TaskStatus(StrEnum):
+    """The `tasks.status` column: open until completed; a done task may be reopened."""
+
+    OPEN = "open"
+    DONE = "done"
 
 
 class Task(Entity):
@@ -18,7 +24,7 @@ class Task(Entity):
     description: Mapped[str | None] = mapped_column(Text)
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     assignee_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(10), default=OPEN)
+    status: Mapped[str] = mapped_column(String(10), default=TaskStatus.OPEN)
     company_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     contact_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     deal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

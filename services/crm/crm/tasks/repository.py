@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.tasks.models import OPEN, Task
+from crm.tasks.models import Task, TaskStatus
 from throughline_platform.paging import page_with_total
 
 
@@ -38,7 +38,7 @@ class TaskRepository:
 
     async def open_due_between(self, assignee_id: str, start: datetime | None, end: datetime,
                                limit: int) -> list[Task]:
-        query = select(Task).where(Task.assignee_id == assignee_id, Task.status == OPEN, Task.due_at < end)
+        query = select(Task).where(Task.assignee_id == assignee_id, Task.status == TaskStatus.OPEN, Task.due_at < end)
         if start is not None:
             query = query.where(Task.due_at >= start)
         return list((await self.session.execute(query.order_by(Task.due_at, Task.id).limit(limit))).scalars())

@@ -1,7 +1,11 @@
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+# The values of models.TaskStatus as the HTTP API spells them (tests/crm/test_rules_unit.py keeps them in step).
+TaskStatusName = Literal["open", "done"]
 
 
 class TaskIn(BaseModel):

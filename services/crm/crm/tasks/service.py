@@ -6,11 +6,14 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crm.companies.repository import CompanyRepository, ContactRepository
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.automation.api import CREATED_BY, RuleTask
+from crm.companies.api import CompanyRepository, ContactRepository
 from crm.db import utcnow
-from crm.deals.repository import DealRepository
-from crm.leads.repository import LeadRepository
-from crm.tasks.models import DONE, OPEN, Task
+from crm.deals.api import DealRepository
+from crm.leads.api import LeadRepository
+from crm.tasks.models import Task, TaskStatus
 from crm.tasks.repository import TaskRepository
 from crm.tasks.schemas import TaskIn
 from throughline_messaging.uow import UnitOfWork
@@ -26,11 +29,22 @@ async def create_task(uow: UnitOfWork, data: TaskIn, *, created_by: str) -> Task
         if value is not None and await repo_get(value) is None:
             raise Unprocessable(f"{field}: {field[:-3]} {value} does not exist.")
     now = utcnow()
-    task = Task(id=uuid.uuid4(), status=OPEN, created_by=created_by, created_at=now, updated_at=now,
+    task = Task(id=uuid.uuid4(), status=TaskStatus.OPEN, created_by=created_by, created_at=now, updated_at=now,
                 **{**data.model_dump(), "assignee_id": data.assignee_id or created_by})
     TaskRepository(session).add(task)
     await uow.commit()
     return task
+
+
+
+def add_rule_task(session: AsyncSession, task: RuleTask) -> None:
+    """Add the follow-up of an automation rule's create_task action (the engine's port `add_rule_task`). Its
+    links come from the record the rule fired on, so they are not checked again."""
+    TaskRepository(session).add(Task(
+        id=uuid.uuid4(), title=task.title, description=task.description, due_at=task.due_at,
+        assignee_id=task.assignee_id, status=TaskStatus.OPEN, created_by=CREATED_BY, automation_rule_id=task.rule_id,
+        company_id=task.links.company_id, contact_id=task.links.contact_id, deal_id=task.links.deal_id,
+        lead_id=task.links.lead_id, created_at=task.created_at, updated_at=task.created_at))
 
 
 async def get_task(uow: UnitOfWork, task_id: uuid.UUID, *, for_update: bool = False) -> Task:
@@ -54,9 +68,9 @@ async def update_task(uow: UnitOfWork, task_id: uuid.UUID, changes: dict[str, An
 
 async def complete_task(uow: UnitOfWork, task_id: uuid.UUID, by: str) -> Task:
     task = await get_task(uow, task_id, for_update=True)
-    if task.status == DONE:
+    if task.status == TaskStatus.DONE:
         raise Conflict("The task is done already.", type_slug="task-done")
-    task.status = DONE
+    task.status = TaskStatus.DONE
     task.completed_at = task.updated_at = utcnow()
     task.completed_by = by
     await uow.commit()
@@ -65,9 +79,9 @@ async def complete_task(uow: UnitOfWork, task_id: uuid.UUID, by: str) -> Task:
 
 async def reopen_task(uow: UnitOfWork, task_id: uuid.UUID) -> Task:
     task = await get_task(uow, task_id, for_update=True)
-    if task.status == OPEN:
+    if task.status == TaskStatus.OPEN:
         raise Conflict("The task is open already.", type_slug="task-open")
-    task.status = OPEN
+    task.status = TaskStatus.OPEN
     task.completed_at = None
     task.completed_by = None
     task.updated_at = utcnow()

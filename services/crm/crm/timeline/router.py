@@ -6,10 +6,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from crm.policy import Reader
 from crm.timeline import service
 from crm.timeline.models import ErpFact
 from throughline_messaging.deps import ReadUoW, UoW
-from throughline_platform.deps import CurrentPrincipal
 from throughline_platform.problems import Unprocessable
 
 router = APIRouter(prefix="/api/crm/erp-facts", tags=["timeline"])
@@ -27,7 +27,7 @@ class ErpFactOut(BaseModel):
 
 
 @router.get("", response_model=list[ErpFactOut], summary="What the ERP reported for a company or deal, newest first")
-async def list_erp_facts(uow: ReadUoW, principal: CurrentPrincipal, company_id: uuid.UUID | None = None,
+async def list_erp_facts(uow: ReadUoW, principal: Reader, company_id: uuid.UUID | None = None,
                          deal_id: uuid.UUID | None = None,
                          limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[ErpFactOut]:
     if company_id is None and deal_id is None:
@@ -70,20 +70,20 @@ async def _page(uow: UoW, subject: service.Subject, record_id: uuid.UUID, limit:
 
 @timelines_router.get("/companies/{company_id}/timeline", response_model=TimelinePage,
                       summary="A company's timeline: activities, its deals' stage changes, ERP facts; newest first")
-async def company_timeline(company_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal, limit: Limit = 50,
+async def company_timeline(company_id: uuid.UUID, uow: ReadUoW, principal: Reader, limit: Limit = 50,
                            offset: Offset = 0) -> TimelinePage:
     return await _page(uow, "company", company_id, limit, offset)
 
 
 @timelines_router.get("/contacts/{contact_id}/timeline", response_model=TimelinePage,
                       summary="A contact's timeline, newest first")
-async def contact_timeline(contact_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal, limit: Limit = 50,
+async def contact_timeline(contact_id: uuid.UUID, uow: ReadUoW, principal: Reader, limit: Limit = 50,
                            offset: Offset = 0) -> TimelinePage:
     return await _page(uow, "contact", contact_id, limit, offset)
 
 
 @timelines_router.get("/deals/{deal_id}/timeline", response_model=TimelinePage,
                       summary="A deal's timeline: activities, stage changes, ERP facts; newest first")
-async def deal_timeline(deal_id: uuid.UUID, uow: ReadUoW, principal: CurrentPrincipal, limit: Limit = 50,
+async def deal_timeline(deal_id: uuid.UUID, uow: ReadUoW, principal: Reader, limit: Limit = 50,
                         offset: Offset = 0) -> TimelinePage:
     return await _page(uow, "deal", deal_id, limit, offset)

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from sqlalchemy import text
 
-from crm.companies.repository import CompanyRepository, ContactRepository
-from crm.deals.repository import DealRepository
+from crm.companies.api import CompanyRepository, ContactRepository
+from crm.deals.api import DealRepository
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import NotFound
 

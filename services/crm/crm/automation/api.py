@@ -1,0 +1,39 @@
+"""What the rest of the CRM uses of automation: the engine that deals and leads fire, the rule and firing tables
+the idle-deal scan reads, and the ports crm.app connects to the tasks and activities packages."""
+
+from crm.automation.engine import (
+    CREATED_BY,
+    Links,
+    RuleNote,
+    RuleTask,
+    Target,
+    add_rule_note,
+    add_rule_task,
+    fire,
+    fire_all,
+    on_lead_created,
+    on_stage_entered,
+    rules_for,
+    win_rules,
+    win_rules_exist,
+)
+from crm.automation.models import AutomationFiring, Trigger
+
+__all__ = [
+    "CREATED_BY",
+    "AutomationFiring",
+    "Links",
+    "RuleNote",
+    "RuleTask",
+    "Target",
+    "Trigger",
+    "add_rule_note",
+    "add_rule_task",
+    "fire",
+    "fire_all",
+    "on_lead_created",
+    "on_stage_entered",
+    "rules_for",
+    "win_rules",
+    "win_rules_exist",
+]

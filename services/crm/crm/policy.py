@@ -1,0 +1,83 @@
+"""Who may do what in the CRM: one row per action, the roles that may do it (admin may do everything).
+
+Every endpoint names its action through one of the typed dependencies below, as the type of its principal
+parameter, so the check is part of the endpoint's signature and this table is the only place that says which
+roles may call it. `GET /api/crm/policy` serves the table; docs/roles.md is generated from it.
+"""
+
+from enum import StrEnum
+from typing import Annotated
+
+from throughline_platform.auth import Principal
+from throughline_platform.policy import EVERYONE, Policy, rule
+from throughline_platform.roles import Role
+
+
+class Action(StrEnum):
+    READ = "crm.read"
+    COMPANIES_WRITE = "crm.companies.write"
+    CONTACTS_WRITE = "crm.contacts.write"
+    LEADS_WRITE = "crm.leads.write"
+    LEADS_CAPTURE = "crm.leads.capture"
+    ASSIGNMENT_RULES_WRITE = "crm.assignment_rules.write"
+    DEALS_WRITE = "crm.deals.write"
+    PIPELINES_WRITE = "crm.pipelines.write"
+    ACTIVITIES_WRITE = "crm.activities.write"
+    TASKS_WRITE = "crm.tasks.write"
+    AUTOMATION_RULES_WRITE = "crm.automation_rules.write"
+    AUTOMATION_RUN = "crm.automation.run"
+    CSV_IMPORT = "crm.csv.import"
+    CSV_EXPORT = "crm.csv.export"
+
+
+SALES = Role.SALES
+
+POLICY = Policy("crm", {
+    Action.READ: rule(*EVERYONE, summary="Read CRM records: companies, contacts, leads, deals, pipelines, "
+                                         "activities, tasks, timelines, reports, rules",
+                      example="GET /api/crm/companies"),
+    Action.COMPANIES_WRITE: rule(SALES, summary="Create, change and delete companies",
+                                 example="POST /api/crm/companies"),
+    Action.CONTACTS_WRITE: rule(SALES, summary="Create, change and delete contacts",
+                                example="POST /api/crm/contacts"),
+    Action.LEADS_WRITE: rule(SALES, summary="Create, change, delete and convert leads",
+                             example="POST /api/crm/leads"),
+    # Not a dependency: the capture endpoint also takes a configured X-API-Key without any token, and refuses
+    # a token of another role with 401, not 403 (leads/capture.py). So no example for the role matrix either.
+    Action.LEADS_CAPTURE: rule(SALES, summary="Post a lead from a website form (POST /api/crm/lead-capture)",
+                               note="or with an X-API-Key from CRM_LEAD_CAPTURE_KEYS, without a token"),
+    Action.ASSIGNMENT_RULES_WRITE: rule(SALES, summary="Add and remove lead assignment rules",
+                                        example="DELETE /api/crm/assignment-rules/{id}"),
+    Action.DEALS_WRITE: rule(SALES, summary="Create, change, move, win, lose and reopen deals",
+                             example="POST /api/crm/deals/{id}/win"),
+    Action.PIPELINES_WRITE: rule(SALES, summary="Create and change pipelines and their stages",
+                                 example="PATCH /api/crm/pipelines/{id}"),
+    Action.ACTIVITIES_WRITE: rule(SALES, summary="Log and delete calls, emails, meetings and notes",
+                                  example="POST /api/crm/activities"),
+    Action.TASKS_WRITE: rule(SALES, summary="Create, change, complete and reopen follow-up tasks",
+                             example="POST /api/crm/tasks/{id}/complete"),
+    Action.AUTOMATION_RULES_WRITE: rule(SALES, summary="Create, change and delete automation rules",
+                                        example="PATCH /api/crm/automation-rules/{id}"),
+    # No example: evaluating the time-based rules now acts on every idle deal.
+    Action.AUTOMATION_RUN: rule(SALES, summary="Evaluate the time-based automation rules now "
+                                               "(POST /api/crm/automation-runs)"),
+    # No examples: their paths name an entity, not an id.
+    Action.CSV_IMPORT: rule(SALES, summary="Import companies, contacts, leads or deals from CSV "
+                                           "(POST /api/crm/import/{entity})"),
+    Action.CSV_EXPORT: rule(*EVERYONE, summary="Export companies, contacts, leads or deals as CSV "
+                                               "(GET /api/crm/export/{entity})"),
+})
+
+Reader = Annotated[Principal, POLICY.requires(Action.READ)]
+CompanyWriter = Annotated[Principal, POLICY.requires(Action.COMPANIES_WRITE)]
+ContactWriter = Annotated[Principal, POLICY.requires(Action.CONTACTS_WRITE)]
+LeadWriter = Annotated[Principal, POLICY.requires(Action.LEADS_WRITE)]
+AssignmentRuleWriter = Annotated[Principal, POLICY.requires(Action.ASSIGNMENT_RULES_WRITE)]
+DealWriter = Annotated[Principal, POLICY.requires(Action.DEALS_WRITE)]
+PipelineWriter = Annotated[Principal, POLICY.requires(Action.PIPELINES_WRITE)]
+ActivityWriter = Annotated[Principal, POLICY.requires(Action.ACTIVITIES_WRITE)]
+TaskWriter = Annotated[Principal, POLICY.requires(Action.TASKS_WRITE)]
+AutomationRuleWriter = Annotated[Principal, POLICY.requires(Action.AUTOMATION_RULES_WRITE)]
+AutomationRunner = Annotated[Principal, POLICY.requires(Action.AUTOMATION_RUN)]
+CsvImporter = Annotated[Principal, POLICY.requires(Action.CSV_IMPORT)]
+CsvExporter = Annotated[Principal, POLICY.requires(Action.CSV_EXPORT)]

@@ -1,0 +1,57 @@
+"""The CRM's policy table (crm/policy.py) is what guards its endpoints, and what GET /api/crm/policy serves."""
+
+from fastapi.routing import APIRoute
+
+from crm.app import api_routers
+from crm.policy import POLICY, Action
+from devstack.stack import Stack
+from tests.crm.helpers import as_role, crm_direct
+from throughline_platform.roles import ROLES
+
+# Its own check: a configured X-API-Key opens it without any token (crm/leads/capture.py).
+CHECKED_BY_ITSELF = {("POST", "/api/crm/lead-capture")}
+
+
+def _actions_required(route: APIRoute) -> set[str]:
+    names = {dependency.call.__name__ for dependency in route.dependant.dependencies if dependency.call}
+    return {action for action in POLICY.rules if f"requires_{action.replace('.', '_')}" in names}
+
+
+def test_every_endpoint_asks_the_policy_for_one_action() -> None:
+    routes = [r for router in api_routers() for r in router.routes if isinstance(r, APIRoute)]
+    assert len(routes) > 60
+    asked: set[str] = set()
+    for route in routes:
+        for method in route.methods or ():
+            actions = _actions_required(route)
+            if (method, route.path) in CHECKED_BY_ITSELF:
+                assert not actions, route.path
+                continue
+            assert len(actions) == 1, f"{method} {route.path}: {actions or 'no policy dependency'}"
+            action = actions.pop()
+            asked.add(action)
+            if method == "GET":
+                assert action in (Action.READ, Action.CSV_EXPORT), f"{method} {route.path}: {action}"
+            else:
+                assert action != Action.READ, f"{method} {route.path} only needs crm.read"
+    assert asked == set(Action) - {Action.LEADS_CAPTURE}  # every action guards something
+
+
+def test_the_policy_is_served_to_every_role(stack: Stack) -> None:
+    for role in ROLES:
+        with as_role(stack, role) as api:
+            served = api.ok("GET", "/api/crm/policy")
+        assert served == {"service": "crm", "actions": POLICY.as_table()}, role
+    assert served["actions"]["crm.deals.write"] == ["admin", "sales"]
+    assert served["actions"]["crm.read"] == sorted(ROLES)
+    with crm_direct(stack) as anonymous:
+        assert anonymous.get("/api/crm/policy").status_code == 401
+
+
+def test_a_refused_write_is_refused_before_its_body_is_read(stack: Stack) -> None:
+    """The role check is the endpoint's dependency: a viewer gets 403 naming the action even for a body the
+    endpoint would refuse with 422."""
+    with as_role(stack, "viewer") as viewer:
+        response = viewer.post("/api/crm/deals", json={"title": ""})
+    assert response.status_code == 403
+    assert response.json()["action"] == "crm.deals.write"
