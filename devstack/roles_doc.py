@@ -20,7 +20,9 @@ INTRO = """# Roles
 services/crm/crm/policy.py and services/erp/erp/policy.py. Edit those, then run it again; a test fails when this
 file and the tables differ. -->
 
-Roles: {roles}. Every endpoint needs a valid bearer access token (or a gateway API key, which carries one role).
+Roles: {roles}.
+
+Every endpoint needs a valid bearer access token (or a gateway API key, which carries one role).
 The gateway checks the token and the role of its own endpoints; the CRM and ERP verify the token **again**
 themselves (they never trust a bare header). Each service keeps one policy table, action -> roles, and every
 endpoint names the action it needs; `admin` may do every action. The web app asks the gateway what the caller may
@@ -46,7 +48,8 @@ def render() -> str:
                 cells = " | ".join("yes" if policy.allows(role, action) else "no" for role in ROLES)
                 out.append(f"| `{action}` | `{rule.example}` | {cells} |\n")
     for policy in POLICIES:
-        out.append(f"\n## Every action of the {policy.service}\n\n| Action | What | Roles (and admin) |\n"
+        name = {"gateway": "gateway"}.get(policy.service, policy.service.upper())
+        out.append(f"\n## Every action of the {name}\n\n| Action | What | Roles (and admin) |\n"
                    "| --- | --- | --- |\n")
         for action, rule in policy.rules.items():
             roles = ", ".join(r for r in ROLES if r != "admin" and r in rule.roles) or "admin only"

@@ -25,7 +25,29 @@ def test_login_returns_signed_access_and_refresh_tokens(stack: Stack) -> None:
     assert refresh["typ"] == "refresh" and refresh["sub"] == claims["sub"]
     with client(gateway_url(stack), token=body["access_token"]) as c:
         me = c.get("/api/auth/me").json()
-    assert me == {"id": claims["sub"], "email": "admin@example.com", "role": "admin", "kind": "user"}
+    actions = me.pop("actions")
+    assert me == {"id": claims["sub"], "email": "admin@example.com", "role": "admin", "kind": "user",
+                  "actions_incomplete": []}
+    assert {"gateway.users", "crm.deals.write", "erp.invoices.write"} <= set(actions)  # admin may do everything
+
+
+def test_me_lists_what_the_role_may_do_as_the_services_enforce_it(stack: Stack) -> None:
+    """The web app shows buttons from this list: it must be what the services' own tables say, service by service,
+    and hold nothing the role is refused."""
+    base = gateway_url(stack)
+    with client(base, token=token_for(stack, "sales")) as c:
+        me = c.get("/api/auth/me").json()
+        tables = c.get("/api/auth/policy").json()
+        crm_table = c.get("/api/crm/policy").json()["actions"]
+        refused = c.post("/api/erp/billing-runs", json={"as_of": "2026-12-01"})
+    assert me["role"] == "sales" and me["actions_incomplete"] == [] and tables["unavailable"] == []
+    assert tables["services"]["crm"] == crm_table
+    expected = sorted(action for table in tables["services"].values() for action, roles in table.items()
+                      if "sales" in roles)
+    assert me["actions"] == expected
+    assert "crm.deals.write" in me["actions"] and "erp.expenses.create" in me["actions"]
+    assert "erp.billing_runs.write" not in me["actions"] and "gateway.users" not in me["actions"]
+    assert refused.status_code == 403  # what the list leaves out, the service refuses
 
 
 def test_wrong_password_and_unknown_user_are_401(stack: Stack) -> None:

@@ -17,7 +17,7 @@ ANY_ID = "00000000-0000-4000-8000-000000000000"
 
 
 def _bodies() -> dict[str, Any]:
-    """Valid request bodies (a service validates the body before it checks the role)."""
+    """Valid request bodies, so that an allowed role is not refused for its body (the role is checked first)."""
     suffix = uuid.uuid4().hex[:8]
     return {
         "crm.companies.write": {"name": f"Roles Co {suffix}"},

@@ -45,7 +45,7 @@ POLICY = Policy("crm", {
     # Not a dependency: the capture endpoint also takes a configured X-API-Key without any token, and refuses
     # a token of another role with 401, not 403 (leads/capture.py). So no example for the role matrix either.
     Action.LEADS_CAPTURE: rule(SALES, summary="Post a lead from a website form (POST /api/crm/lead-capture)",
-                               note="or with an X-API-Key from CRM_LEAD_CAPTURE_KEYS, without a token"),
+                               note="Or with an X-API-Key from CRM_LEAD_CAPTURE_KEYS, without a token."),
     Action.ASSIGNMENT_RULES_WRITE: rule(SALES, summary="Add and remove lead assignment rules",
                                         example="DELETE /api/crm/assignment-rules/{id}"),
     Action.DEALS_WRITE: rule(SALES, summary="Create, change, move, win, lose and reopen deals",

@@ -12,7 +12,7 @@ from typing import Any
 import jwt
 from fastapi import Request
 
-from throughline_platform.problems import Forbidden, Unauthorized
+from throughline_platform.problems import Unauthorized
 from throughline_platform.roles import ROLES
 
 ALGORITHM = "EdDSA"
@@ -27,9 +27,6 @@ class Principal:
     role: str
     token: str
     kind: str = "user"  # or "api_key" for machine clients
-
-    def has_any(self, roles: tuple[str, ...]) -> bool:
-        return self.role == "admin" or self.role in roles
 
 
 class TokenVerifier:
@@ -87,8 +84,3 @@ def principal_dependency(get_verifier: Callable[[Request], TokenVerifier]
         return get_verifier(request).verify(bearer_token(request))
 
     return current_principal
-
-
-def require_roles(principal: Principal, *roles: str) -> None:
-    if not principal.has_any(roles):
-        raise Forbidden(f"This action needs one of the roles: {', '.join(('admin', *roles))}.")

@@ -2,7 +2,7 @@
 
 import { api, login, logout, session, sessionEvents, accessToken, refreshTokens, ApiError } from "./api.js";
 import { h, field, errorBox, toast, announce } from "./ui.js";
-import { can, NAV } from "./roles.js";
+import { can, NAV } from "./nav.js";
 import { dashboardView } from "./views/dashboard.js";
 import { pipelineView, dealView } from "./views/deals.js";
 import { companiesView, companyView } from "./views/companies.js";
@@ -132,7 +132,7 @@ async function render({ quiet = false } = {}) {
   }
   const target = h("div", { class: "view" });
   const ctx = {
-    me: state.me, can: (action) => can(state.me.role, action), params, query: queryOf(),
+    me: state.me, can: (action) => can(state.me, action), params, query: queryOf(),
     refresh: () => render({ quiet: true }), navigate: (to) => { location.hash = `#${to}`; },
     stale: () => seq !== state.renderSeq,
   };

@@ -179,7 +179,7 @@ export async function timeline(filter) {
 
 // Log an activity or add a follow-up task against a deal or company.
 export function followUpForms(ctx, link) {
-  if (!ctx.can("crm.write")) return null;
+  if (!ctx.can("crm.activities.write")) return null;
   const logActivity = h("button", { type: "button", class: "secondary", onclick: () => formDialog({
     title: "Log an activity",
     submitLabel: "Log it",

@@ -35,7 +35,7 @@ export async function companiesView(root, ctx) {
   const rows = itemsOf(page);
   const total = page.total ?? rows.length;
   root.append(
-    pageHead("Companies", ctx.can("crm.write") ? h("button", { type: "button", onclick: async () => {
+    pageHead("Companies", ctx.can("crm.companies.write") ? h("button", { type: "button", onclick: async () => {
       const c = await newCompanyDialog();
       if (c) ctx.navigate(`/companies/${c.id}`);
     } }, "New company") : null),
@@ -80,7 +80,7 @@ export async function companyView(root, ctx) {
   const openTotals = {};
   for (const d of dealRows.filter((d) => d.status === "open")) addTo(openTotals, d.currency, d.amount);
   root.append(
-    pageHead(company.name, ctx.can("crm.write") ? h("button", { type: "button", onclick: async () => {
+    pageHead(company.name, ctx.can("crm.companies.write") ? h("button", { type: "button", onclick: async () => {
       const deal = await newDealDialog(ctx, company.id);
       if (deal) ctx.refresh();
     } }, "New deal") : null),

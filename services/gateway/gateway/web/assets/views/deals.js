@@ -41,7 +41,7 @@ export async function pipelineView(root, ctx) {
     root.append(pageHead("Pipeline"), h("p", { class: "empty" }, "No pipeline is set up yet."));
     return { events: ["deal.", "company."] };
   }
-  const writer = ctx.can("crm.write");
+  const writer = ctx.can("crm.deals.write");
   const errors = h("div", { "aria-live": "assertive" });
   const openStages = pipeline.stages.filter((st) => st.kind === "open");
   const dealsHere = deals.filter((d) => d.pipeline_id === pipeline.id);
@@ -141,7 +141,7 @@ export async function dealView(root, ctx) {
   ]);
   const stage = stages[deal.stage_id];
   const errors = h("div", { "aria-live": "assertive" });
-  const writer = ctx.can("crm.write");
+  const writer = ctx.can("crm.deals.write");
   const project = itemsOf(projects)[0];
   const actions = [];
   if (writer && deal.status === "open") {

@@ -71,11 +71,11 @@ function rejectDialog(expense) {
 }
 
 export async function expensesView(root, ctx) {
-  const approver = ctx.can("expense.approve");
+  const approver = ctx.can("erp.expenses.approve");
   const scope = ctx.query.get("scope") || (approver ? "approve" : "mine");
   const query = scope === "approve" ? { status: "submitted" } : scope === "mine" ? { mine: "true" } : {};
   const page = await optional(api("/api/erp/expenses", { query: { ...query, limit: 100 } }));
-  root.append(pageHead("Expenses", ctx.can("expense.create") && page !== null
+  root.append(pageHead("Expenses", ctx.can("erp.expenses.create") && page !== null
     ? h("button", { type: "button", onclick: async () => { if (await newExpenseDialog()) ctx.refresh(); } }, "New expense") : null));
   if (page === null) { root.append(unavailable("Expenses")); return { events: ["expense."] }; }
   const scopes = [...(approver ? [["approve", "Awaiting approval"]] : []), ["mine", "Mine"], ["all", "All"]];

@@ -44,7 +44,7 @@ export async function invoicesView(root, ctx) {
     optional(api("/api/erp/invoices", { query: { status: overdue ? "" : status, overdue: overdue ? "true" : "", limit: 50, offset } })),
     clientNames(),
   ]);
-  root.append(pageHead("Invoices", ctx.can("finance.write") && page !== null ? [
+  root.append(pageHead("Invoices", ctx.can("erp.invoices.write") && page !== null ? [
     h("button", { type: "button", class: "secondary", onclick: () => newInvoiceDialog(ctx) }, "New draft invoice"),
   ] : null));
   if (page === null) { root.append(unavailable("Invoicing")); return { events: ["invoice.", "payment."] }; }
@@ -137,24 +137,24 @@ export async function invoiceView(root, ctx) {
     optional(api("/api/erp/invoices", { query: { credit_of_id: id, limit: 50 } })),
   ]);
   const errors = h("div", { "aria-live": "assertive" });
-  const finance = ctx.can("finance.write");
+  const may = (action) => ctx.can(action);
   const isCredit = invoice.kind === "credit_note";
   const actions = [];
   const refreshAfter = (p) => async () => { if (await p()) ctx.refresh(); };
-  if (finance && invoice.status === "draft") {
+  if (may("erp.invoices.write") && invoice.status === "draft") {
     actions.push(h("button", { type: "button", id: "issue-invoice", onclick: (e) => act(e.currentTarget, async () => {
       const issued = await api(`/api/erp/invoices/${id}/issue`, { method: "POST" });
       toast(`Issued as ${issued.number}.`);
       ctx.refresh();
     }, errors) }, "Issue"));
   }
-  if (finance && !isCredit && ["issued", "partially_paid"].includes(invoice.status)) {
+  if (may("erp.payments.write") && !isCredit && ["issued", "partially_paid"].includes(invoice.status)) {
     actions.push(h("button", { type: "button", onclick: refreshAfter(() => paymentDialog(invoice)) }, "Record payment"));
   }
-  if (finance && !isCredit && invoice.status === "issued" && Number(invoice.amount_paid) === 0) {
+  if (may("erp.invoices.write") && !isCredit && invoice.status === "issued" && Number(invoice.amount_paid) === 0) {
     actions.push(h("button", { type: "button", class: "secondary", onclick: refreshAfter(() => voidDialog(invoice)) }, "Void"));
   }
-  if (finance && !isCredit && ["issued", "partially_paid"].includes(invoice.status)) {
+  if (may("erp.credit_notes.write") && !isCredit && ["issued", "partially_paid"].includes(invoice.status)) {
     actions.push(h("button", { type: "button", class: "secondary", onclick: async () => {
       const note = await creditNoteDialog(invoice);
       if (note) ctx.navigate(`/invoices/${note.id}`);

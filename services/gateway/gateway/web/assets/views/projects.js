@@ -88,7 +88,7 @@ export async function projectView(root, ctx) {
   const row = profit?.[id];
   const items = schedule ? itemsOf(schedule.items) : [];
   const nextDue = items.find((i) => i.status === "pending" && i.due_date)?.due_date;
-  const finance = ctx.can("finance.write");
+  const finance = ctx.can("erp.billing_runs.write");
   const invoiceRows = invoices === null ? null : itemsOf(invoices);
   const invoiced = (invoiceRows || []).filter((i) => i.kind !== "credit_note" && i.status !== "void" && i.status !== "draft")
     .reduce((sum, i) => sum + Number(i.total || 0), 0);

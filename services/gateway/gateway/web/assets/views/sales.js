@@ -54,7 +54,7 @@ function convertDialog(lead) {
 export async function leadsView(root, ctx) {
   const status = ctx.query.get("status") ?? "new";
   const leads = await optional(api("/api/crm/leads", { query: { status, limit: 100, sort: "score", order: "desc" } }));
-  root.append(pageHead("Leads", ctx.can("crm.write") && leads !== null ? h("button", { type: "button", onclick: async () => { if (await newLeadDialog()) ctx.refresh(); } }, "New lead") : null));
+  root.append(pageHead("Leads", ctx.can("crm.leads.write") && leads !== null ? h("button", { type: "button", onclick: async () => { if (await newLeadDialog()) ctx.refresh(); } }, "New lead") : null));
   if (leads === null) { root.append(unavailable("The leads inbox")); return { events: ["lead."] }; }
   const filter = select({ id: "lead-status" }, [["new", "New"], ["contacted", "Contacted"], ["qualified", "Qualified"], ["converted", "Converted"], ["disqualified", "Disqualified"], ["", "All"]], status);
   filter.addEventListener("change", () => ctx.navigate(`/leads?status=${filter.value}`));
@@ -68,7 +68,7 @@ export async function leadsView(root, ctx) {
       { label: "Score", value: (l) => h("span", { title: (l.score_reasons || []).map((r) => `${r.points > 0 ? "+" : ""}${r.points} ${r.reason}`).join("\n") }, String(l.score ?? "—")), num: true },
       { label: "Status", value: (l) => badge(l.status) },
       { label: "Received", value: (l) => date(l.created_at) },
-      { label: "", value: (l) => (ctx.can("crm.write") && !l.converted_at && l.status !== "converted" && l.status !== "disqualified"
+      { label: "", value: (l) => (ctx.can("crm.leads.write") && !l.converted_at && l.status !== "converted" && l.status !== "disqualified"
         ? h("button", { type: "button", class: "secondary", onclick: async () => {
           const result = await convertDialog(l);
           if (result?.deal_id) ctx.navigate(`/deals/${result.deal_id}`);

@@ -1,17 +1,11 @@
-// What each role may see and do. Mirrors the services' role policy (docs/web.md); the server still decides.
+// Which screens each role finds in the menu: a choice of focus (finance does not need the pipeline board in its
+// way), not a permission. Who may do what comes from the server: GET /api/auth/me lists the caller's actions,
+// from the services' own policy tables, and `can(me, action)` reads that list.
 
 const ALL = ["admin", "sales", "finance", "project_manager", "viewer"];
 
-const ACTIONS = {
-  "crm.write": ["sales"],                      // companies, contacts, leads, deals, activities, tasks
-  "project.write": ["project_manager", "finance"],
-  "finance.write": ["finance"],                // invoices, payments, billing runs, credit notes
-  "expense.create": ["sales", "finance", "project_manager"],
-  "expense.approve": ["project_manager", "finance"], // the ERP enforces the manager limit
-};
-
-export function can(role, action) {
-  return role === "admin" || (ACTIONS[action] || []).includes(role);
+export function can(me, action) {
+  return Boolean(me && me.actions && me.actions.includes(action));
 }
 
 export const NAV = [
