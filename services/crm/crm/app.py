@@ -11,10 +11,12 @@ from crm.deals import api as deals_api
 from crm.idle_deals.jobs import automation_job
 from crm.leads import api as leads_api
 from crm.pipelines import api as pipelines_api
+from crm.policy import POLICY, Action
 from crm.settings import get_settings
 from crm.tasks import api as tasks_api
 from crm.timeline.handlers import CONSUMED_TOPICS, HANDLERS
 from throughline_messaging.app import event_driven_service_app
+from throughline_platform.policy import policy_router
 
 
 def api_routers() -> list[APIRouter]:
@@ -30,7 +32,6 @@ def api_routers() -> list[APIRouter]:
     from crm.leads.router import capture_router, rules_router
     from crm.leads.router import router as leads_router
     from crm.pipelines.router import router as pipelines_router
-    from crm.policy_router import router as policy_router
     from crm.reports.router import router as reports_router
     from crm.tasks.router import router as tasks_router
     from crm.timeline.router import router as timeline_router
@@ -38,7 +39,7 @@ def api_routers() -> list[APIRouter]:
 
     return [companies_router, contacts_router, leads_router, capture_router, rules_router, pipelines_router,
             deals_router, activities_router, tasks_router, reports_router, automation_router,
-            automation_runs_router, csv_router, timeline_router, timelines_router, policy_router]
+            automation_runs_router, csv_router, timeline_router, timelines_router, policy_router(POLICY, Action.READ)]
 
 
 def connect_ports() -> None:

@@ -8,10 +8,12 @@ from erp.db import inbox, outbox
 from erp.expenses.api import release_billed_expenses
 from erp.handlers import CONSUMED_TOPICS, HANDLERS
 from erp.invoices.api import BILLED_WORK
+from erp.policy import POLICY, Action
 from erp.reminders.jobs import reminder_run_job
 from erp.settings import get_settings
 from erp.time_entries.api import release_time_entries
 from throughline_messaging.app import event_driven_service_app
+from throughline_platform.policy import policy_router
 
 
 def api_routers() -> list[APIRouter]:
@@ -24,7 +26,6 @@ def api_routers() -> list[APIRouter]:
     from erp.expenses.router import categories_router as expense_categories_router
     from erp.expenses.router import router as expenses_router
     from erp.invoices.router import router as invoices_router
-    from erp.policy import router as policy_router
     from erp.projects.router import router as projects_router
     from erp.rates.router import router as rates_router
     from erp.reminders.router import router as reminders_router
@@ -35,7 +36,7 @@ def api_routers() -> list[APIRouter]:
             expense_categories_router, rates_router, reports_router,
             # billing (docs/erp-billing.md)
             invoices_router, billing_router, time_entries_router, reminders_router,
-            policy_router]
+            policy_router(POLICY, Action.READ)]
 
 
 def wire_billed_work() -> None:

@@ -10,9 +10,6 @@ the rest. `admin` may do every action.
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter
-from pydantic import BaseModel
-
 from throughline_platform.auth import Principal
 from throughline_platform.policy import EVERYONE, Policy, rule
 from throughline_platform.roles import Role
@@ -129,15 +126,3 @@ ExpenseReimburser = Annotated[Principal, POLICY.requires(Action.EXPENSES_REIMBUR
 ExpenseBiller = Annotated[Principal, POLICY.requires(Action.EXPENSES_BILL)]
 ExpenseCategoryWriter = Annotated[Principal, POLICY.requires(Action.EXPENSE_CATEGORIES_WRITE)]
 
-
-class PolicyOut(BaseModel):
-    service: str
-    actions: dict[str, list[str]]
-
-
-router = APIRouter(prefix="/api/erp", tags=["policy"])
-
-
-@router.get("/policy", response_model=PolicyOut, summary="Which roles may do each ERP action (admin may do all)")
-async def get_policy(principal: Reader) -> PolicyOut:
-    return PolicyOut(service=POLICY.service, actions=POLICY.as_table())

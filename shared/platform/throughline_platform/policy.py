@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
 
 from throughline_platform.auth import Principal
 from throughline_platform.deps import CurrentPrincipal
@@ -99,3 +100,21 @@ def merged_actions(tables: Iterable[Mapping[str, Iterable[str]]], role: str) -> 
     """The actions `role` may do across several services' tables (as `Policy.as_table` gives them)."""
     return sorted(action for table in tables for action, roles in table.items() if role in roles)
 
+
+
+class PolicyOut(BaseModel):
+    service: str = Field(description="Whose actions these are")
+    actions: dict[str, list[str]] = Field(description="Action -> the roles that may do it (admin always may)")
+
+
+def policy_router(policy: Policy, read_action: str) -> APIRouter:
+    """`GET /api/<service>/policy`: the service's table, for the gateway (`/api/auth/me`) and the web app; anyone
+    who may do `read_action` may read it."""
+    router = APIRouter(prefix=f"/api/{policy.service}", tags=["policy"])
+
+    @router.get("/policy", response_model=PolicyOut,
+                summary=f"Which roles may do which {policy.service.upper()} action (admin may do all)")
+    async def get_policy(principal: Principal = policy.requires(read_action)) -> PolicyOut:
+        return PolicyOut(service=policy.service, actions=policy.as_table())
+
+    return router
