@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from stdnum import iso11649
 
 from devstack.stack import Stack
 from tests.erp_billing.helpers import as_role, d, draft, fixed, issued, line, pay, project_for, today
@@ -44,6 +45,11 @@ def test_issue_assigns_the_next_number_and_due_date(finance: Api, project: dict[
     assert first["status"] == "issued" and first["issue_date"] == today().isoformat()
     assert first["due_date"] == (today() + timedelta(days=14)).isoformat()
     assert second["payment_terms_days"] == 30  # the client's default terms
+    # Each issued invoice carries its own ISO 11649 creditor reference, made from its number.
+    for invoice in (first, second):
+        reference = invoice["payment_reference"]
+        assert iso11649.is_valid(reference) and reference.endswith(invoice["number"].replace("-", ""))
+    assert first["payment_reference"] != second["payment_reference"]
     again = finance.post(f"/api/erp/invoices/{first['id']}/issue")
     assert again.status_code == 409
     assert finance.ok("GET", f"/api/erp/invoices/{first['id']}")["number"] == first["number"]

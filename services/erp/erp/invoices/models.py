@@ -57,6 +57,9 @@ class Invoice(RecordsEvents, Entity):
 
     kind: Mapped[str] = mapped_column(String(20), default=InvoiceKind.INVOICE)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # ISO 11649 creditor reference, set at issue from the number (rules.payment_reference); bank reconciliation
+    # finds an invoice by it.
+    payment_reference: Mapped[str | None] = mapped_column(String(25), unique=True)
     status: Mapped[str] = mapped_column(String(20), default=InvoiceStatus.DRAFT)
     client_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("clients.id"))
     project_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("projects.id"))

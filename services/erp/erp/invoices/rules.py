@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from stdnum import iso11649
+from stdnum.iso7064 import mod_97_10
+
 from erp.invoices.models import OPEN_STATUSES, InvoiceStatus
 from throughline_events.money import ZERO, round_money
 
@@ -57,3 +60,16 @@ def settled_status(total: Decimal, paid: Decimal, credited: Decimal) -> InvoiceS
 
 def is_overdue(status: str, due_date: date | None, balance_due: Decimal, as_of: date) -> bool:
     return status in OPEN_STATUSES and due_date is not None and due_date < as_of and balance_due > ZERO
+
+
+def payment_reference(number: str) -> str:
+    """The invoice's structured creditor reference (ISO 11649 "RF" reference) made from its number:
+    INV-2026-00042 -> RF36INV202600042. A payer's bank carries it unchanged to our bank statement, where
+    reconciliation finds the invoice by it; its two check digits catch a mistyped reference. The invoice number
+    is unique, so the reference is too (at most 21 characters after "RF" and the check digits)."""
+    reference = "".join(ch for ch in number.upper() if ch.isalnum())
+    if not 0 < len(reference) <= 21:
+        raise ValueError(f"invoice number {number!r} cannot make an RF reference")
+    rf = f"RF{mod_97_10.calc_check_digits(reference + 'RF')}{reference}"
+    assert iso11649.is_valid(rf)
+    return rf

@@ -97,6 +97,8 @@ class InvoiceOut(BaseModel):
     kind: str
     number: str | None
     status: str
+    payment_reference: str | None = Field(None, description="ISO 11649 RF creditor reference, set at issue "
+                                                            "(invoices only): what the client quotes when paying")
     overdue: bool = False
     client_id: uuid.UUID
     project_id: uuid.UUID | None

@@ -11,7 +11,15 @@ from erp.db import utcnow
 from erp.invoices.billed_work import BILLED_WORK
 from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, LineKind, Payment
 from erp.invoices.repository import InvoiceRepository
-from erp.invoices.rules import LineAmounts, balance, format_number, line_amounts, settled_status, totals
+from erp.invoices.rules import (
+    LineAmounts,
+    balance,
+    format_number,
+    line_amounts,
+    payment_reference,
+    settled_status,
+    totals,
+)
 from erp.invoices.schemas import CreditNoteIn, InvoiceIn, InvoicePatch, LineIn, PaymentIn
 from erp.projects.api import Project, ProjectRepository
 from erp.settings import get_settings
@@ -189,6 +197,7 @@ async def issue_invoice(uow: UnitOfWork, invoice: Invoice, on: date) -> None:
     settings = get_settings()
     sequence = await InvoiceRepository(uow.session).next_number(settings.invoice_prefix, on.year)
     invoice.number = format_number(settings.invoice_prefix, on.year, sequence)
+    invoice.payment_reference = payment_reference(invoice.number)
     invoice.status = InvoiceStatus.ISSUED
     invoice.issue_date = on
     invoice.due_date = on + timedelta(days=invoice.payment_terms_days)
