@@ -41,7 +41,11 @@ class MailStatus(StrEnum):
     BOUNCED = "bounced"  # the SMTP server refused it for good (a 5xx reply)
 
 
-FINAL_STATUSES = frozenset({MailStatus.SENT, MailStatus.FAILED, MailStatus.BOUNCED})
+FINAL_STATUSES = (MailStatus.SENT, MailStatus.BOUNCED, MailStatus.FAILED)
+
+
+def _final_statuses() -> str:
+    return ", ".join(f"'{status}'" for status in FINAL_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -99,11 +103,16 @@ def mail_outbox_table(metadata: MetaData) -> Table:
         Column("claimed_by", BigInteger, nullable=True),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("finished_at", DateTime(timezone=True), nullable=True),  # when it was sent, bounced or failed
+        # When the owning service's outcome hook recorded that outcome (history, events), in the same transaction.
+        Column("recorded_at", DateTime(timezone=True), nullable=True),
         CheckConstraint(f"status IN ({statuses})", name="status"),
         # The senders claim due mail through this; it holds only what waits, however big the table grows.
         Index("ix_mail_outbox_due", "next_attempt_at", "id", postgresql_where=text("status = 'queued'")),
         # Finding the rows a dead sender left in `sending`.
         Index("ix_mail_outbox_sending", "claimed_by", postgresql_where=text("status = 'sending'")),
+        # Outcomes the owning service has not recorded yet (sender.py records them in batches).
+        Index("ix_mail_outbox_unrecorded", "id",
+              postgresql_where=text(f"recorded_at IS NULL AND status IN ({_final_statuses()})")),
         # The owning service's view: the mails of an invoice, of a sequence step.
         Index("ix_mail_outbox_cause", "cause_kind", "cause_id"),
     )
@@ -130,11 +139,14 @@ def create_mail_outbox_sql() -> list[str]:
             claimed_by BIGINT,
             created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
             finished_at TIMESTAMPTZ,
+            recorded_at TIMESTAMPTZ,
             CONSTRAINT uq_mail_outbox_message_id UNIQUE (message_id),
             CONSTRAINT ck_mail_outbox_status CHECK (status IN ({statuses}))
         )""",
         "CREATE INDEX ix_mail_outbox_due ON mail_outbox (next_attempt_at, id) WHERE status = 'queued'",
         "CREATE INDEX ix_mail_outbox_sending ON mail_outbox (claimed_by) WHERE status = 'sending'",
+        "CREATE INDEX ix_mail_outbox_unrecorded ON mail_outbox (id) "
+        f"WHERE recorded_at IS NULL AND status IN ({_final_statuses()})",
         "CREATE INDEX ix_mail_outbox_cause ON mail_outbox (cause_kind, cause_id)",
     ]
 

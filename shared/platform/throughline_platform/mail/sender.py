@@ -7,18 +7,25 @@ process or many. Each holds one PostgreSQL connection of its own, on which it
 - listens for the NOTIFY that staging a mail sends at commit (polling is the fallback);
 - claims a batch of due rows (`FOR UPDATE SKIP LOCKED`, so two senders never take the same row), marking them
   `sending` and stamping them with its key;
+- marks each message with what became of it, one statement, right after the SMTP server answered;
 - puts back to `queued` rows a dead sender left in `sending`: the key they carry is no longer locked by anyone
   (`pg_try_advisory_xact_lock` succeeds), which PostgreSQL guarantees as soon as that sender's connection is gone.
 
 It sends over one SMTP connection (aiosmtplib), kept open across batches and reopened when it drops, one message
-at a time, and marks each message `sent` in a transaction of its own right after the server accepted it, in which
-the service's outcome hook runs too (history rows, outbox events: committed with the mark, or not at all).
+at a time.
 
-The one window: a sender that dies after the server accepted a message and before that mark commits leaves the
-row in `sending`; the next sender to look puts it back, and it is sent again, the same bytes under the same
-Message-ID (receivers that dedupe by Message-ID see it once). A sender is in that window for one message at a
-time, so a crash doubles at most one message per sender. Every other failure is decided before the server
-accepted anything: nothing is lost, nothing else is sent twice.
+The one window: a sender that dies after the server accepted a message and before its mark commits leaves the row
+in `sending`; the next sender to look puts it back, and it is sent again, the same bytes under the same Message-ID
+(receivers that dedupe by Message-ID see it once). A sender is in that window for one message at a time, for one
+round trip to PostgreSQL, so a crash doubles at most one message per sender. Every other failure is decided before
+the server accepted anything: nothing is lost, nothing else is sent twice.
+
+Outcomes (sent, bounced, failed) are recorded by the owning service's hook, `on_outcomes(transaction, outcomes)`:
+in batches, in a transaction of the service's (its unit of work: the hook writes history rows and records events
+there) that also stamps the rows `recorded_at`, so each outcome is recorded exactly once, whichever sender does
+it. Marking is not held up by the hook (one statement per message instead of a transaction), and a hook that fails
+leaves the outcomes to be recorded on the next try rather than risking a mail sent twice; readiness shows them
+waiting meanwhile.
 
 What the SMTP server answers decides the rest (`classify`): a permanent refusal of the message (5xx to RCPT or
 DATA) is `bounced`; a temporary one (4xx, a dropped connection or a timeout mid-message) is tried again after a
@@ -53,17 +60,17 @@ from aiosmtplib import (
     SMTPTimeoutError,
 )
 from prometheus_client import Counter, Gauge
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from throughline_platform import failpoints
 from throughline_platform.db import asyncpg_dsn
-from throughline_platform.mail.outbox import MailCause, MailOutbox, MailStatus
+from throughline_platform.mail.outbox import FINAL_STATUSES, MailCause, MailOutbox, MailStatus
 
 log = structlog.get_logger(__name__)
 
-MAIL_OUTCOMES = Counter("mail_messages_total", "Mail outbox messages by what became of an attempt (sent, bounced, "
-                        "failed, deferred: tried again later)", ["service", "status"])
+MAIL_OUTCOMES = Counter("mail_messages_total", "Mail outbox attempts by what became of them (sent, bounced, failed, "
+                        "deferred: tried again later)", ["service", "status"])
 MAIL_SMTP_UNAVAILABLE = Counter("mail_smtp_unavailable_total", "Times the SMTP server could not be reached or used",
                                 ["service"])
 MAIL_QUEUED = Gauge("mail_queued", "Mail outbox rows waiting to be sent", ["service"])
@@ -72,9 +79,9 @@ FAILPOINT_AFTER_ACCEPT = "mail.after_smtp_accept"
 
 
 class MailTransaction(Protocol):
-    """What the sender marks a row in: a transaction on a session, which the service's outcome hook writes into too.
-    A service passes its unit of work (`ServiceRuntime.uow`), so the hook can record events that commit with the
-    mark; `SessionTransaction` is the plain one."""
+    """What outcomes are recorded in: a transaction on a session, which the service's hook writes into too. A service
+    passes its unit of work (`ServiceRuntime.uow`), so the hook can record events that commit with the outcomes;
+    `SessionTransaction` is the plain one."""
 
     session: AsyncSession
 
@@ -119,11 +126,11 @@ class MailOutcome:
     status: MailStatus  # sent, bounced or failed
     attempts: int
     recipients: tuple[str, ...]
-    # Bounced or failed: the server's last answer (`550 5.1.1 ...`). Sent: the recipients it refused, if any.
+    # Bounced or failed: the server's last answer (`nobody@x: 550 5.1.1 ...`). Sent: the recipients it refused, if any.
     error: str | None
 
 
-OutcomeHook = Callable[[T, MailOutcome], Awaitable[None]]
+OutcomesHook = Callable[[T, list[MailOutcome]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -148,9 +155,10 @@ class SenderConfig:
     poll_interval: float = 1.0  # seconds between looks for due mail when no NOTIFY comes (and retries come due)
     max_backoff: float = 30.0  # seconds, between tries to reach an SMTP server or database that is away
     idle_disconnect: float = 30.0  # seconds without mail after which the SMTP connection is closed (QUIT)
-    recover_interval: float = 10.0  # seconds between looks for rows a dead sender left in `sending`
-    retention: timedelta | None = timedelta(days=30)  # sent, bounced and failed rows are deleted after this
-    overdue_limit: timedelta = timedelta(minutes=5)  # readiness fails when due mail has waited longer
+    recover_interval: float = 10.0  # seconds between looks for what a dead sender left (rows, outcomes)
+    record_batch_size: int = 200  # outcomes recorded by the hook in one transaction
+    retention: timedelta | None = timedelta(days=30)  # finished, recorded rows are deleted after this
+    overdue_limit: timedelta = timedelta(minutes=5)  # readiness fails when due mail or an outcome waited longer
 
 
 class Disposition(Enum):
@@ -244,80 +252,94 @@ class _SmtpLink:
 class _Claimed:
     id: int
     message_id: str
-    cause: MailCause
     mail_from: str
     recipients: tuple[str, ...]
     message: bytes
     attempts: int
 
 
-class _Stopping(Exception):
-    pass
-
-
 class MailSender(Generic[T]):
-    """Sends a service's mail outbox. `transactions()` makes the transaction each final outcome is recorded in;
-    `on_outcome(transaction, outcome)` runs inside it (sent, bounced, failed; not for a retry)."""
+    """Sends a service's mail outbox. `on_outcomes(transaction, outcomes)` records final outcomes in batches, in a
+    transaction made by `transactions()` (see the module's docstring); without it outcomes count as recorded."""
 
     def __init__(self, *, service: str, outbox: MailOutbox, database_url: str, smtp: SmtpConfig,
-                 transactions: Callable[[], T], on_outcome: OutcomeHook[T] | None = None,
+                 transactions: Callable[[], T], on_outcomes: OutcomesHook[T] | None = None,
                  config: SenderConfig | None = None) -> None:
         self.service = service
         self.outbox = outbox
         self.dsn = asyncpg_dsn(database_url)
         self.transactions = transactions
-        self.on_outcome = on_outcome
+        self.on_outcomes = on_outcomes
         self.config = config or SenderConfig()
         self.smtp = _SmtpLink(smtp)
         self.key = 0  # this sender's advisory lock key while it holds its connection; 0 before
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
+        self._recording: asyncio.Task[None] | None = None
         self._smtp_error: str | None = None  # the last attempt to use the server failed (and how), or None
         self._smtp_checked_at = 0.0
         self._database_error: str | None = "not connected yet"
+        self._hook_error: str | None = None
         table = outbox.table.fullname
-        columns = "id, message_id, cause_kind, cause_id, mail_from, recipients, message, attempts"
         queued, sending = MailStatus.QUEUED.value, MailStatus.SENDING.value
         self._claim_sql = (
             f"UPDATE {table} SET status = '{sending}', claimed_by = $1 WHERE id IN ("
             f"SELECT id FROM {table} WHERE status = '{queued}' AND next_attempt_at <= now() "
-            f"ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING {columns}")
-        # Rows this sender claimed and will not send now (stopping, the server away): due again, nothing charged.
-        self._release_sql = (f"UPDATE {table} SET status = '{queued}', claimed_by = NULL "
-                             f"WHERE id = ANY($1::bigint[]) AND claimed_by = $2 AND status = '{sending}'")
+            f"ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) "
+            f"RETURNING id, message_id, mail_from, recipients, message, attempts")
+        # The outcome of one message. Without a hook there is nothing left to record.
+        recorded = "now()" if on_outcomes is None else "NULL"
+        self._finish_sql = (
+            f"UPDATE {table} SET status = $3, claimed_by = NULL, attempts = attempts + 1, finished_at = now(), "
+            f"last_error = $4, recorded_at = {recorded} WHERE id = $1 AND claimed_by = $2 AND status = '{sending}'")
         self._defer_sql = (
             f"UPDATE {table} SET status = '{queued}', claimed_by = NULL, attempts = attempts + 1, "
             f"next_attempt_at = now() + $3::interval, last_error = $4 "
             f"WHERE id = $1 AND claimed_by = $2 AND status = '{sending}'")
+        # Rows this sender claimed and will not send now (stopping, the server away): due again, nothing charged.
+        self._release_sql = (f"UPDATE {table} SET status = '{queued}', claimed_by = NULL "
+                             f"WHERE id = ANY($1::bigint[]) AND claimed_by = $2 AND status = '{sending}'")
         # A dead sender's key is locked by nobody: the try succeeds (and holds only until this statement commits).
         # Rows of live senders fail the try and are left alone; every other row has no claimed_by (NULL: no try).
         self._recover_sql = (
             f"UPDATE {table} SET status = '{queued}', claimed_by = NULL "
             f"WHERE status = '{sending}' AND claimed_by <> $1 AND pg_try_advisory_xact_lock(claimed_by) RETURNING id")
-        finished = ", ".join(f"'{s.value}'" for s in (MailStatus.SENT, MailStatus.BOUNCED, MailStatus.FAILED))
+        finished = ", ".join(f"'{status}'" for status in FINAL_STATUSES)
+        self._unrecorded = f"recorded_at IS NULL AND status IN ({finished})"
+        self._take_outcomes = text(
+            f"SELECT id, message_id, cause_kind, cause_id, status, attempts, recipients, last_error FROM {table} "
+            f"WHERE {self._unrecorded} ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED")
+        self._stamp_recorded = text(f"UPDATE {table} SET recorded_at = now() WHERE id = ANY(:ids)")
         self._prune_sql = (f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE status IN ({finished}) "
-                           f"AND finished_at < now() - $1::interval LIMIT 1000)")
+                           f"AND recorded_at < now() - $1::interval LIMIT 1000)")
 
     # --- running ---------------------------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Send until `stop()`. The database or the SMTP server being away is waited out, never given up on."""
         backoff = 0.2
-        while not self._stopping.is_set():
-            try:
-                await self._serve()
-                backoff = 0.2
-            except asyncio.CancelledError:
-                raise
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, SmtpUnavailable) as exc:
-                self._database_error = _short(exc)
-                log.warning("mail_sender_retry", service=self.service, error=_short(exc), backoff_s=round(backoff, 2))
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, self.config.max_backoff)
-        await self.smtp.close()
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._serve()
+                    backoff = 0.2
+                except asyncio.CancelledError:
+                    raise
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    self._database_error = _short(exc)
+                    log.warning("mail_sender_retry", service=self.service, error=_short(exc),
+                                backoff_s=round(backoff, 2))
+                    await self._sleep(backoff)
+                    backoff = min(backoff * 2, self.config.max_backoff)
+            await self._record_all()  # what this sender marked, before it goes
+        finally:
+            if self._recording is not None:
+                self._recording.cancel()
+            await self.smtp.close()
 
     async def stop(self) -> None:
-        """Finish the message in hand, put the rest of the batch back, close the connections."""
+        """Finish the message in hand, put the rest of the batch back, record the outcomes, close the connections.
+        (Cancelling `run()` does the same, except recording: outcomes left are recorded by the next sender.)"""
         self._stopping.set()
         self._wake.set()
 
@@ -349,7 +371,8 @@ class MailSender(Generic[T]):
         while not self._stopping.is_set():
             now = time.monotonic()
             if now - recovered_at >= self.config.recover_interval:
-                await self._recover(conn)
+                await self._recover(conn)  # rows a dead sender left in `sending`
+                self._record_soon()  # and outcomes it marked but did not record
                 recovered_at = now
             if self.config.retention is not None and now - pruned_at >= 3600:
                 await self._prune(conn)
@@ -371,6 +394,8 @@ class MailSender(Generic[T]):
                             backoff_s=round(smtp_backoff, 2))
                 await self._sleep(smtp_backoff)
                 smtp_backoff = min(smtp_backoff * 2, self.config.max_backoff)
+            finally:
+                self._record_soon()
 
     async def _send_batch(self, conn: asyncpg.Connection, batch: list[_Claimed]) -> None:
         """Send the batch in order; whatever is not sent when it stops early goes back to the queue, uncharged."""
@@ -381,7 +406,7 @@ class MailSender(Generic[T]):
                     return
                 if conn.is_closed():  # our lock went with it: another sender may take these rows now
                     raise asyncpg.InterfaceError("the sender's database connection closed")
-                await self._send_one(conn, pending[0])
+                await _uninterrupted(self._send_one(conn, pending[0]))
                 pending.pop(0)
         finally:
             if pending and not conn.is_closed():
@@ -402,85 +427,78 @@ class MailSender(Generic[T]):
                 await self.smtp.close()
                 self._smtp_state(error)
                 raise SmtpUnavailable(error) from exc
-            if not self.smtp.client or not self.smtp.client.is_connected or isinstance(exc, SMTPTimeoutError):
+            if not client.is_connected or isinstance(exc, SMTPTimeoutError):
                 await self.smtp.close()  # a connection that dropped or hung mid-message is not used again
             self.smtp.last_used = time.monotonic()
             self._smtp_state(None)
-            await self._record_failure(conn, row, disposition, error)
+            await self._failed_attempt(conn, row, disposition, error)
             return
         # Accepted: from here until the mark commits is the one window (a crash now sends it again, same bytes).
         failpoints.hit(FAILPOINT_AFTER_ACCEPT)
+        await self._finish(conn, row, MailStatus.SENT, _refusals(refused) if refused else None)
         self.smtp.last_used = time.monotonic()
         self._smtp_state(None)
-        await self._finish(row, MailStatus.SENT, _refusals(refused) if refused else None)
 
-    async def _record_failure(self, conn: asyncpg.Connection, row: _Claimed, disposition: Disposition,
+    async def _failed_attempt(self, conn: asyncpg.Connection, row: _Claimed, disposition: Disposition,
                               error: str) -> None:
         if disposition is Disposition.BOUNCED:
-            await self._finish(row, MailStatus.BOUNCED, error)
+            await self._finish(conn, row, MailStatus.BOUNCED, error)
         elif disposition is Disposition.FAILED or row.attempts + 1 >= self.config.max_attempts:
-            await self._finish(row, MailStatus.FAILED, error)
+            await self._finish(conn, row, MailStatus.FAILED, error)
         else:
             wait = min(self.config.first_retry * 2 ** row.attempts, self.config.max_retry)
-            await conn.execute(self._defer_sql, row.id, self.key, wait, error)  # no outcome yet: no hook
+            await conn.execute(self._defer_sql, row.id, self.key, wait, error)
             MAIL_OUTCOMES.labels(self.service, "deferred").inc()
             log.info("mail_deferred", service=self.service, message_id=row.message_id, error=error,
                      retry_in_s=wait.total_seconds())
 
-    async def _finish(self, row: _Claimed, status: MailStatus, error: str | None) -> None:
-        """Mark the row with its outcome, and let the service record it, in one transaction. If the hook fails (a
-        bug in the service), the row is still marked, without it: a mail sent again on every try would be worse
-        than an outcome missing from a history; the error is logged and kept in `last_error`."""
-        try:
-            await self._retry_mark(lambda: self._mark(row, status, error, with_hook=True))
-        except _HookFailed as failed:
-            log.error("mail_outcome_hook_failed", service=self.service, message_id=row.message_id,
-                      error=_short(failed.error))
-            note = f"outcome hook failed: {_short(failed.error)}"
-            await self._retry_mark(lambda: self._mark(row, status, f"{error}; {note}" if error else note,
-                                                      with_hook=False))
+    async def _finish(self, conn: asyncpg.Connection, row: _Claimed, status: MailStatus, error: str | None) -> None:
+        result = await conn.execute(self._finish_sql, row.id, self.key, status.value, error)
+        if result != "UPDATE 1":
+            # Put back by another sender, which took our lock for gone (our connection dropped): it sends the mail
+            # again and records it then. A double, of the kind the module's docstring allows.
+            log.warning("mail_taken_over", service=self.service, message_id=row.message_id)
+            return
         MAIL_OUTCOMES.labels(self.service, status.value).inc()
 
-    async def _mark(self, row: _Claimed, status: MailStatus, error: str | None, *, with_hook: bool) -> None:
-        table = self.outbox.table
-        async with self.transactions() as tx:
-            attempts = (await tx.session.execute(
-                update(table).where(table.c.id == row.id, table.c.claimed_by == self.key,
-                                    table.c.status == MailStatus.SENDING.value)
-                .values(status=status.value, claimed_by=None, attempts=table.c.attempts + 1,
-                        finished_at=func.now(), last_error=error)
-                .returning(table.c.attempts))).scalar_one_or_none()
-            if attempts is None:
-                # Put back by another sender, which took our lock for gone (our connection dropped): it sends the
-                # mail again and records it then. A double, of the kind the module's docstring allows.
-                log.warning("mail_taken_over", service=self.service, message_id=row.message_id)
-                return
-            if with_hook and self.on_outcome is not None:
-                outcome = MailOutcome(mail_id=row.id, message_id=row.message_id, cause=row.cause,
-                                      status=status, attempts=attempts,
-                                      recipients=row.recipients, error=error)
-                try:
-                    await self.on_outcome(tx, outcome)
-                except Exception as exc:
-                    raise _HookFailed(exc) from exc
-            await tx.commit()
+    # --- recording outcomes ----------------------------------------------------------------------------------
 
-    async def _retry_mark(self, mark: Callable[[], Awaitable[None]]) -> None:
-        """A mark that failed on the database is tried again a few times (the row is still ours) before the
-        batch gives up and the row is left for recovery: each give-up may double this one message."""
-        delay = 0.1
-        for attempt in range(5):
-            try:
-                await mark()
-                return
-            except _HookFailed:
-                raise
-            except Exception as exc:
-                if attempt == 4:
-                    raise
-                log.warning("mail_mark_retry", service=self.service, error=_short(exc))
-                await asyncio.sleep(delay)
-                delay *= 2
+    def _record_soon(self) -> None:
+        """Record the marked outcomes in the background (sending goes on meanwhile), one pass at a time."""
+        if self.on_outcomes is not None and (self._recording is None or self._recording.done()):
+            self._recording = asyncio.create_task(self._record_all(), name=f"{self.service}-mail-outcomes")
+
+    async def _record_all(self) -> None:
+        if self.on_outcomes is None:
+            return
+        if self._recording is not None and self._recording is not asyncio.current_task():
+            with contextlib.suppress(Exception):
+                await self._recording  # the pass under way, then one more for what came since
+        try:
+            while await self._record_batch() == self.config.record_batch_size:
+                pass
+            self._hook_error = None
+        except Exception as exc:  # the database, or a bug in the hook: tried again on the next pass
+            self._hook_error = _short(exc)
+            log.error("mail_outcomes_not_recorded", service=self.service, error=_short(exc))
+
+    async def _record_batch(self) -> int:
+        """Record one batch of the outcomes no one has recorded yet (this sender's or a dead one's); how many."""
+        assert self.on_outcomes is not None
+        async with self.transactions() as tx:
+            rows = (await tx.session.execute(self._take_outcomes, {"limit": self.config.record_batch_size})).all()
+            if not rows:
+                return 0
+            outcomes = [MailOutcome(mail_id=row.id, message_id=row.message_id,
+                                    cause=MailCause(row.cause_kind, row.cause_id), status=MailStatus(row.status),
+                                    attempts=row.attempts, recipients=tuple(row.recipients), error=row.last_error)
+                        for row in rows]
+            await self.on_outcomes(tx, outcomes)
+            await tx.session.execute(self._stamp_recorded, {"ids": [outcome.mail_id for outcome in outcomes]})
+            await tx.commit()
+        return len(outcomes)
+
+    # --- upkeep ----------------------------------------------------------------------------------------------
 
     async def _recover(self, conn: asyncpg.Connection) -> None:
         recovered = await conn.fetch(self._recover_sql, self.key)
@@ -507,8 +525,9 @@ class MailSender(Generic[T]):
     # --- readiness -------------------------------------------------------------------------------------------
 
     async def readiness(self) -> dict[str, Any]:
-        """The sender's component of /health/ready: can it reach the SMTP server, and has due mail waited too
-        long. While the sender has no connection open, the server is probed (at most every 10 seconds)."""
+        """The sender's component of /health/ready: can it reach the SMTP server, has due mail waited too long, are
+        outcomes waiting to be recorded. While the sender has no connection open, the server is probed (at most
+        every 10 seconds)."""
         result: dict[str, Any] = {}
         errors = []
         if self.smtp.client is None and time.monotonic() - self._smtp_checked_at > 10:
@@ -523,11 +542,15 @@ class MailSender(Generic[T]):
         if self._database_error is not None:
             errors.append(f"database: {self._database_error}")
         try:
-            queued, sending, overdue = await asyncio.wait_for(self._queue(), 2)
-            MAIL_QUEUED.labels(self.service).set(queued)
-            result.update(queued=queued, sending=sending, oldest_due_age_seconds=round(overdue, 3))
-            if overdue > self.config.overdue_limit.total_seconds():
-                errors.append(f"due mail has waited {overdue:.0f}s")
+            stats = await asyncio.wait_for(self._queue(), 2)
+            MAIL_QUEUED.labels(self.service).set(stats["queued"])
+            result.update(stats)
+            limit = self.config.overdue_limit.total_seconds()
+            if stats["oldest_due_age_seconds"] > limit:
+                errors.append(f"due mail has waited {stats['oldest_due_age_seconds']:.0f}s")
+            if stats["oldest_unrecorded_age_seconds"] > limit:
+                errors.append(f"outcomes have waited {stats['oldest_unrecorded_age_seconds']:.0f}s to be recorded"
+                              + (f" ({self._hook_error})" if self._hook_error else ""))
         except Exception as exc:
             errors.append(f"database: {_short(exc)}")
         result["ok"] = not errors
@@ -535,31 +558,44 @@ class MailSender(Generic[T]):
             result["error"] = "; ".join(errors)
         return result
 
-    async def _queue(self) -> tuple[int, int, float]:
-        """Rows queued, rows being sent, and how long the oldest due mail has waited (seconds)."""
+    async def _queue(self) -> dict[str, Any]:
         table = self.outbox.table
         waiting = table.c.status == MailStatus.QUEUED.value
+        unrecorded = text(self._unrecorded)
         async with self.transactions() as tx:
-            row = (await tx.session.execute(select(
+            queued, sending, oldest_due, now = (await tx.session.execute(select(
                 func.count().filter(waiting),
                 func.count().filter(table.c.status == MailStatus.SENDING.value),
                 func.min(table.c.next_attempt_at).filter(waiting & (table.c.next_attempt_at <= func.now())),
                 func.now(),
             ).where(table.c.status.in_([MailStatus.QUEUED.value, MailStatus.SENDING.value])))).one()
-        queued, sending, oldest_due, now = row
-        return queued, sending, (now - oldest_due).total_seconds() if oldest_due is not None else 0.0
+            not_recorded, oldest_finished = (await tx.session.execute(
+                select(func.count(), func.min(table.c.finished_at)).where(unrecorded))).one()
+        return {"queued": queued, "sending": sending, "unrecorded_outcomes": not_recorded,
+                "oldest_due_age_seconds": _age(now, oldest_due),
+                "oldest_unrecorded_age_seconds": _age(now, oldest_finished)}
 
 
-class _HookFailed(Exception):
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
+async def _uninterrupted(work: Awaitable[None]) -> None:
+    """Run `work` to its end even if we are cancelled meanwhile (then re-raise the cancellation). `ServiceRuntime`
+    stops its jobs by cancelling them: a message cut off between the server's acceptance and its mark would be sent
+    again, so the message in hand is always finished, and only then does the sender stop."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
+
+
+def _age(now: Any, then: Any) -> float:
+    return round((now - then).total_seconds(), 3) if then is not None else 0.0
 
 
 def _claimed(row: asyncpg.Record) -> _Claimed:
-    return _Claimed(id=row["id"], message_id=row["message_id"], cause=MailCause(row["cause_kind"], row["cause_id"]),
-                    mail_from=row["mail_from"], recipients=tuple(row["recipients"]), message=row["message"],
-                    attempts=row["attempts"])
+    return _Claimed(id=row["id"], message_id=row["message_id"], mail_from=row["mail_from"],
+                    recipients=tuple(row["recipients"]), message=row["message"], attempts=row["attempts"])
 
 
 def _smtp_error(exc: BaseException) -> str:
