@@ -42,8 +42,9 @@ class EmbeddedSmtp:
         self.process: subprocess.Popen[bytes] | None = None
 
     def env(self) -> dict[str, str]:
-        """What the services need to send to it."""
-        return {"SMTP_HOST": self.host, "SMTP_PORT": str(self.port)}
+        """What the services need to send to it, and where the gateway's "Sent mail" page reads what it kept (that
+        page is off wherever this is not set: with a real SMTP server, in production)."""
+        return {"SMTP_HOST": self.host, "SMTP_PORT": str(self.port), "GATEWAY_SENT_MAIL_DIR": str(self.mail_dir)}
 
     def start(self, timeout: float = 20) -> None:
         self.launch()

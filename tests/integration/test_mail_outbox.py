@@ -47,7 +47,7 @@ from throughline_platform.db import asyncpg_dsn
 from throughline_platform.mail.mailbox import list_received, received_files
 from throughline_platform.mail.messages import build_message, outgoing_mail
 from throughline_platform.mail.outbox import MailCause, OutgoingMail, stage_mail
-from throughline_platform.mail.sender import MailOutcome, MailSender, SenderConfig
+from throughline_platform.mail.sender import MailOutcome, MailSender, SenderConfig, SmtpConfig
 
 PDF = b"%PDF-1.7\n" + os.urandom(50_000) + b"\n%%EOF\n"
 
@@ -275,6 +275,19 @@ async def test_mail_waits_while_the_smtp_server_is_down_and_goes_out_once_it_is_
     assert {row.attempts for row in await world.rows()} == {1}
 
 
+async def test_without_an_smtp_server_configured_mail_waits_and_readiness_says_why(world: MailWorld) -> None:
+    await world.stage([invoice_mail()])
+    sender: MailSender[UnitOfWork] = MailSender(
+        service="mail-test", outbox=world.scratch.outbox, database_url=world.scratch.database_url,
+        smtp=SmtpConfig(host=None, port=25), transactions=world.uow, config=fast_config())
+    async with Running(sender):
+        await asyncio.sleep(0.5)
+        readiness = await sender.readiness()
+    assert readiness["ok"] is False and "no SMTP server is configured (SMTP_HOST)" in readiness["error"]
+    [row] = await world.rows()
+    assert (row.status, row.attempts) == ("queued", 0)
+
+
 async def test_a_permanent_refusal_is_a_bounce_recorded_once_by_the_hook(world: MailWorld) -> None:
     bounced = invoice_mail("nobody@bounce.invalid")
     partly = outgoing_mail_to(["ann@client.example", "gone@bounce.invalid"])
@@ -409,6 +422,7 @@ async def test_the_test_stack_runs_an_embedded_smtp_server_that_keeps_mail_under
     assert stack.smtp is not None
     env = stack.common_env()
     assert (env["SMTP_HOST"], env["SMTP_PORT"]) == ("127.0.0.1", str(stack.smtp.port))
+    assert env["GATEWAY_SENT_MAIL_DIR"] == str(stack.var_dir / "mail")
     assert stack.smtp.mail_dir == stack.var_dir / "mail"
     mail = invoice_mail(attachment=b"%PDF-1.7 small")
     await aiosmtplib.send(mail.message, sender=mail.mail_from, recipients=list(mail.recipients),

@@ -18,6 +18,8 @@ from aiosmtplib import (
     SMTPSenderRefused,
     SMTPServerDisconnected,
 )
+from pydantic import ValidationError
+from pydantic_settings import SettingsConfigDict
 
 from throughline_platform.mail.mailbox import eml_file_name, list_received, read_received, write_eml
 from throughline_platform.mail.messages import Attachment, build_message, mailbox, outgoing_mail
@@ -134,23 +136,28 @@ def test_file_names_keep_only_safe_characters() -> None:
 
 
 def test_smtp_settings_may_come_without_the_prefix_and_the_prefixed_one_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pydantic_settings import SettingsConfigDict
-
     class ErpLike(MailSettings):
         model_config = SettingsConfigDict(env_prefix="ERPLIKE_", extra="ignore")
 
     monkeypatch.setenv("SMTP_HOST", "smtp.example")
     monkeypatch.setenv("SMTP_PORT", "587")
-    monkeypatch.setenv("SMTP_SECURITY", "starttls")
+    monkeypatch.setenv("SMTP_STARTTLS", "true")
     monkeypatch.setenv("ERPLIKE_SMTP_PORT", "2525")
-    monkeypatch.setenv("MAIL_FROM", "not-for-us@example.com")  # per service: never read unprefixed
+    monkeypatch.setenv("SMTP_FROM", "not-for-us@example.com")  # each service's own: never read unprefixed
     monkeypatch.setenv("ERPLIKE_LINK_SECRET", "k" * 32)
     settings = ErpLike(database_url="postgresql+asyncpg://x/y")
     smtp = settings.smtp()
     assert (smtp.host, smtp.port, smtp.security) == ("smtp.example", 2525, "starttls")
-    assert settings.mail_from == "Throughline <no-reply@throughline.localhost>"
-    assert settings.link_signer().verify(settings.link_signer().sign("x", CAUSE.id, datetime(2099, 1, 1, tzinfo=UTC)),
-                                         "x").subject == CAUSE.id
+    assert settings.smtp_from == "Throughline <no-reply@throughline.local>"
+    signer = settings.link_signer()
+    assert signer.verify(signer.sign("x", CAUSE.id, datetime(2099, 1, 1, tzinfo=UTC)), "x").subject == CAUSE.id
     assert "smtp_host" in ErpLike.all_unprefixed()
     with pytest.raises(RuntimeError, match="LINK_SECRET"):
         ErpLike(database_url="x", link_secret="").link_signer()
+
+
+def test_starttls_and_tls_exclude_each_other() -> None:
+    with pytest.raises(ValidationError, match="exclude each other"):
+        MailSettings(database_url="x", smtp_starttls=True, smtp_tls=True)
+    assert MailSettings(database_url="x", smtp_tls=True).smtp().security == "tls"
+    assert MailSettings(database_url="x").smtp().host is None  # not configured: the sender waits and says so

@@ -135,7 +135,7 @@ OutcomesHook = Callable[[T, list[MailOutcome]], Awaitable[None]]
 
 @dataclass(frozen=True)
 class SmtpConfig:
-    host: str
+    host: str | None  # None: no server configured (the mail waits, readiness says so)
     port: int
     username: str = ""
     password: str = ""
@@ -199,6 +199,9 @@ class SmtpUnavailable(Exception):
     """The SMTP server could not be reached or used."""
 
 
+NOT_CONFIGURED = "no SMTP server is configured (SMTP_HOST)"
+
+
 class _SmtpLink:
     """One long-lived SMTP connection, opened on first use and again after it dropped."""
 
@@ -217,6 +220,8 @@ class _SmtpLink:
         if self.client is not None and self.client.is_connected:
             return self.client
         await self.close()
+        if self.config.host is None:
+            raise SmtpUnavailable(NOT_CONFIGURED)
         client = self._new_client()
         try:
             await client.connect()
@@ -237,6 +242,8 @@ class _SmtpLink:
 
     async def probe(self, within: float) -> None:
         """Connect, NOOP, QUIT on a connection of its own (readiness, while the sender has none open)."""
+        if self.config.host is None:
+            raise SmtpUnavailable(NOT_CONFIGURED)
         client = self._new_client(within)
         try:
             await client.connect()
