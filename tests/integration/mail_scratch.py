@@ -37,7 +37,6 @@ from throughline_platform.mail.sender import (
 class Scratch:
     schema: str
     database_url: str
-    metadata: MetaData
     outbox: MailOutbox
     history: Table
     invoices: Table
@@ -50,7 +49,7 @@ class Scratch:
                         Column("mail_id", BigInteger), Column("cause_id", Uuid), Column("status", Text),
                         Column("attempts", Integer), Column("error", Text))
         invoices = Table("invoices", metadata, Column("id", Uuid, primary_key=True), Column("number", Text))
-        return cls(schema, database_url, metadata, MailOutbox(mail_outbox_table(metadata), notify_channel=schema),
+        return cls(schema, database_url, MailOutbox(mail_outbox_table(metadata), notify_channel=schema),
                    history, invoices, outbox_table(metadata))
 
     async def create(self, conn: asyncpg.Connection) -> None:
