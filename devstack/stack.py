@@ -16,6 +16,7 @@ from devstack.broker import EmbeddedBroker
 from devstack.ports import free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.processes import ServiceProcess
+from devstack.smtp import EmbeddedSmtp
 from devstack.watchdog import launch as launch_watchdog
 
 # In the order they are migrated: the workers take longest to become ready (they join a consumer group after
@@ -31,6 +32,7 @@ class Ports:
     crm_worker: int = 8011
     erp_worker: int = 8012
     broker: int = 9092
+    smtp: int = 8025  # the embedded SMTP server's (SMTP_PORT)
 
     @classmethod
     def from_env(cls) -> "Ports":
@@ -38,11 +40,12 @@ class Ports:
             gateway=int(os.environ.get("GATEWAY_PORT", 8000)), crm=int(os.environ.get("CRM_PORT", 8001)),
             erp=int(os.environ.get("ERP_PORT", 8002)), crm_worker=int(os.environ.get("CRM_WORKER_PORT", 8011)),
             erp_worker=int(os.environ.get("ERP_WORKER_PORT", 8012)), broker=int(os.environ.get("KAFKA_PORT", 9092)),
+            smtp=int(os.environ.get("SMTP_PORT", 8025)),
         )
 
     @classmethod
     def free(cls) -> "Ports":
-        return cls(*(free_port() for _ in range(6)))
+        return cls(*(free_port() for _ in range(7)))
 
 
 @dataclass
@@ -54,6 +57,8 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     postgres: EmbeddedPostgres | None = None
     broker: EmbeddedBroker | None = None
+    # The SMTP server that keeps every mail as a file under var_dir/mail (None when SMTP_HOST names a real one).
+    smtp: EmbeddedSmtp | None = None
     database_urls: dict[str, str] = field(default_factory=dict)
     bootstrap_servers: str = ""
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
@@ -78,6 +83,8 @@ class Stack:
         if not self.bootstrap_servers:
             self.broker = EmbeddedBroker(self.var_dir / "log" / "broker.log", port=self.ports.broker)
             self.bootstrap_servers = self.broker.bootstrap_servers
+        if not os.environ.get("SMTP_HOST"):
+            self.smtp = EmbeddedSmtp(self.var_dir / "mail", self.var_dir / "log" / "smtp.log", port=self.ports.smtp)
 
     def start_watchdog(self) -> None:
         """The service processes stop by themselves if we die (`--started-by`); the embedded servers need this."""
@@ -88,7 +95,9 @@ class Stack:
             broker_url=self.broker.listener_url if self.broker else None)
 
     def start_infrastructure(self) -> None:
-        """The embedded broker and PostgreSQL (whichever are not configured), side by side."""
+        """The embedded broker, PostgreSQL and SMTP server (whichever are not configured), side by side."""
+        if self.smtp is not None:
+            self.smtp.launch()
         if self.broker is not None:
             self.broker.launch()
         if self.postgres is not None:
@@ -96,6 +105,8 @@ class Stack:
             self.postgres.create_databases(self._embedded_databases)
         if self.broker is not None:
             self.broker.wait_listening()
+        if self.smtp is not None:
+            self.smtp.wait_listening()
 
     def migrate_database(self, database: str) -> None:
         """Alembic to head, in this process: no interpreter to start per database, and a database already at
@@ -140,6 +151,7 @@ class Stack:
                 f'"erp-worker": "http://127.0.0.1:{self.ports.erp_worker}/health/ready"}}'
             ),
             "PYTHONUNBUFFERED": "1",
+            **(self.smtp.env() if self.smtp is not None else {}),
         }
         if self.fast_consumer_groups:
             for prefix in ("CRM", "ERP"):
@@ -232,6 +244,8 @@ class Stack:
                 self.processes[name].stop()
         if self.broker is not None:
             self.broker.stop()
+        if self.smtp is not None:
+            self.smtp.stop()
         if self.postgres is not None:
             self.postgres.stop()
         if self.watchdog is not None:  # nothing left for it to stop
@@ -298,6 +312,8 @@ Throughline is running (ready in {elapsed:.1f}s).
   CRM service        http://127.0.0.1:{p.crm}     worker health: http://127.0.0.1:{p.crm_worker}/health/ready
   ERP service        http://127.0.0.1:{p.erp}     worker health: http://127.0.0.1:{p.erp_worker}/health/ready
   Kafka bootstrap    {stack.bootstrap_servers}
+  Mail (SMTP)        {f"127.0.0.1:{p.smtp}, every message kept in {stack.var_dir / 'mail'}" if stack.smtp
+                      else os.environ["SMTP_HOST"]}
   Data and logs      {stack.var_dir}
 
   Log in as {admin.admin_email} / {admin.admin_password}   (set ADMIN_EMAIL / ADMIN_PASSWORD to change)

@@ -2,7 +2,9 @@
 
 A subclass sets its prefix (`CRM_`, `ERP_`, `GATEWAY_`) in `model_config` and may name, in `unprefixed`, the
 settings that one deployment shares between services and that may therefore also come without the prefix
-(`KAFKA_BOOTSTRAP_SERVERS`, `JWT_PUBLIC_KEY`). The prefixed variable wins when both are set.
+(`KAFKA_BOOTSTRAP_SERVERS`, `JWT_PUBLIC_KEY`). The prefixed variable wins when both are set. The names of every
+class in the hierarchy count, so a mixin of settings (`throughline_platform.mail.settings.MailSettings`) brings its
+own shared names along.
 """
 
 from typing import Any, ClassVar
@@ -33,11 +35,17 @@ class ServiceSettingsBase(BaseSettings):
     log_level: str = "INFO"
 
     @classmethod
+    def all_unprefixed(cls) -> tuple[str, ...]:
+        """`unprefixed` of this class and every base, each name once."""
+        names = (name for klass in reversed(cls.__mro__) for name in vars(klass).get("unprefixed", ()))
+        return tuple(dict.fromkeys(names))
+
+    @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
                                    env_settings: PydanticBaseSettingsSource,
                                    dotenv_settings: PydanticBaseSettingsSource,
                                    file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Earlier sources win: arguments, then the prefixed environment, then the shared unprefixed names.
-        return (init_settings, env_settings, _UnprefixedEnvironment(settings_cls, cls.unprefixed), dotenv_settings,
-                file_secret_settings)
+        return (init_settings, env_settings, _UnprefixedEnvironment(settings_cls, cls.all_unprefixed()),
+                dotenv_settings, file_secret_settings)
