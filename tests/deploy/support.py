@@ -24,8 +24,9 @@ RUNTIME_ENV = {"PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"}
 
 def settings_class(service: str) -> type[BaseSettings]:
     module = importlib.import_module(f"{service}.settings")
+    # Defined in the module, not imported into it (the CRM's and ERP's extend throughline_messaging's base).
     classes = [c for c in vars(module).values()
-               if isinstance(c, type) and issubclass(c, BaseSettings) and c is not BaseSettings]
+               if isinstance(c, type) and issubclass(c, BaseSettings) and c.__module__ == module.__name__]
     assert len(classes) == 1, f"{service}.settings should define one settings class"
     return classes[0]
 
@@ -43,6 +44,8 @@ def env_names(service: str) -> set[str]:
             names.add(alias.upper())
         else:
             names.add(f"{prefix}{field_name}".upper())
+    # The settings one deployment shares may also come without the prefix (throughline_platform.settings).
+    names.update(field_name.upper() for field_name in getattr(cls, "unprefixed", ()))
     return names
 
 
