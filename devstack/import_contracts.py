@@ -14,7 +14,7 @@ own business, free to change without breaking a neighbour. Import-linter's built
 one contract per package; this one says the rule once.
 """
 
-from typing import Any
+from typing import Any, cast
 
 import grimp
 from importlinter import Contract, ContractCheck, fields, output
@@ -29,7 +29,7 @@ class PublicModuleContract(Contract):
 
     def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
         public = set(self.public)  # type: ignore[call-overload]
-        entry_points = set(self.entry_points or [])  # type: ignore[call-overload]
+        entry_points: set[str] = set(cast(list[str], self.entry_points or []))  # an optional ListField
         violations: list[dict[str, Any]] = []
         for container in self.containers:  # type: ignore[attr-defined]
             packages = {child for child in graph.find_children(container) if graph.find_children(child)}
