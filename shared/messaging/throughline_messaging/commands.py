@@ -24,10 +24,13 @@ def standard_service(name: str, default_port: int, package_dir: Path, *, setting
 
     def replay(topic: str, limit: int | None) -> int:
         from throughline_messaging.dead_letters import run_replay
-        from throughline_messaging.kafka import KafkaSettings
 
         current = load(settings)()
-        kafka = KafkaSettings(bootstrap_servers=current.kafka_bootstrap_servers, client_id=f"{name}-replay")
+        kafka = current.kafka_settings(client_id=f"{name}-replay")
+        missing = kafka.missing_credentials()
+        if missing:  # a production broker: replay as the operator's Kafka user (docs/security.md)
+            prefix = name.upper()
+            raise SystemExit(f"{missing}: set {prefix}_KAFKA_SASL_USERNAME and {prefix}_KAFKA_SASL_PASSWORD")
         return run_replay(kafka, topic, f"{current.consumer_group}.dlt-replay", limit)
 
     def create_app(roles: frozenset[str]) -> "FastAPI":
