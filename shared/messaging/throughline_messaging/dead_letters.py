@@ -17,6 +17,11 @@ from throughline_messaging.kafka import KafkaSettings
 log = structlog.get_logger(__name__)
 
 
+def replay_group(consumer_group: str) -> str:
+    """The consumer group whose committed offsets are a replay's progress: `<group>.dlt-replay`."""
+    return f"{consumer_group}.dlt-replay"
+
+
 async def replay_dead_letters(kafka: KafkaSettings, producer: AIOKafkaProducer, dlt_topic: str,
                               replay_group: str, limit: int | None = None) -> int:
     """Re-publish what is in `dlt_topic` now (up to `limit`) and return how many were replayed.

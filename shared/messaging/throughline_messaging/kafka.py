@@ -14,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.helpers import create_ssl_context
 
 from throughline_events import TOPICS, dead_letter_topic
+from throughline_platform.event_signing import topic_service
 
 log = structlog.get_logger(__name__)
 
@@ -89,9 +90,12 @@ def new_producer(settings: KafkaSettings) -> AIOKafkaProducer:
     )
 
 
-def topics_for_group(consumed: list[str], group: str) -> dict[str, int]:
-    """The topics a service needs to exist: everything in the registry plus its own DLTs."""
-    wanted = {t.name: t.partitions for t in TOPICS.values()}
+def topics_for_group(consumed: list[str], group: str, producer: str | None = None) -> dict[str, int]:
+    """The topics a service needs to exist: the ones it publishes (those of `producer`, its service; every topic of
+    the registry when None), the ones it consumes, and its DLTs. Only what it uses: on a broker with ACLs a
+    service may not even see another's topics (docs/security.md)."""
+    wanted = {t.name: t.partitions for t in TOPICS.values()
+              if producer is None or topic_service(t.name) == producer or t.name in consumed}
     for topic in consumed:
         wanted[dead_letter_topic(topic, group)] = 1
     return wanted

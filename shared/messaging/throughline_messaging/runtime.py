@@ -103,7 +103,7 @@ class ServiceRuntime:
     async def start(self) -> None:
         cfg = self.config
         if self.needs_kafka:
-            await ensure_topics(cfg.kafka, topics_for_group(cfg.consumed_topics, cfg.consumer_group))
+            await ensure_topics(cfg.kafka, topics_for_group(cfg.consumed_topics, cfg.consumer_group, cfg.service))
             self.producer = new_producer(cfg.kafka)
             await self._start_producer(self.producer)
         if "relay" in cfg.roles:
