@@ -7,7 +7,7 @@ import pytest
 from pydantic_settings import SettingsConfigDict
 
 from throughline_messaging.app import event_keys
-from throughline_messaging.kafka import KafkaSettings
+from throughline_messaging.kafka import KafkaSettings, _outcome, topics_for_group
 from throughline_messaging.settings import EventDrivenSettings
 from throughline_platform.event_signing import (
     EventKeyError,
@@ -91,3 +91,17 @@ def test_sasl_without_a_user_is_named_as_missing() -> None:
     assert kafka.missing_credentials() is not None and "SASL" in kafka.missing_credentials()  # type: ignore[operator]
     with pytest.raises(ValueError, match="security protocol"):
         KafkaSettings("kafka:9093", "crm", security_protocol="SASL_TLS")
+
+
+def test_a_service_ensures_only_the_topics_it_publishes_or_consumes() -> None:
+    wanted = topics_for_group(["erp.project.events", "erp.invoice.events"], "crm", producer="crm")
+    assert set(wanted) == {"crm.lead.events", "crm.account.events", "crm.deal.events", "erp.project.events",
+                           "erp.invoice.events", "erp.project.events.crm.dlt", "erp.invoice.events.crm.dlt"}
+    assert "erp.expense.events" in topics_for_group([], "crm")  # no producer named: the whole registry
+
+
+def test_topics_the_broker_refused_to_create_are_told_apart_from_created_ones() -> None:
+    class Response:
+        topic_errors = [("a", 0, None), ("b", 36, "exists"), ("c", 29, "Authorization failed.")]
+
+    assert _outcome(Response()) == (["a"], {"c": "error 29 Authorization failed."})
