@@ -38,7 +38,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError
+from aiokafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError, RecordListTooLargeError
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -476,7 +476,7 @@ class EventConsumer:
         letters = [dead_letter(record, error, self.group, failed_at, self.kafka.max_request_size)
                    for record, error in dead]
         results = await self._send_letters(letters)
-        too_large = [index for index, result in enumerate(results) if isinstance(result, MessageSizeTooLargeError)]
+        too_large = [index for index, result in enumerate(results) if isinstance(result, _TOO_LARGE)]
         if too_large:
             retry = [dead_letter(dead[i][0], dead[i][1], self.group, failed_at, SMALL_DEAD_LETTER_BYTES)
                      for i in too_large]
@@ -570,6 +570,8 @@ class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]  # aioka
 
 # When the broker refuses a dead letter cut to the producer's limit (its topic allows less), it is cut to this.
 SMALL_DEAD_LETTER_BYTES = 64 * 1024
+# The broker's answers that a record (or the batch holding it) is larger than the topic takes.
+_TOO_LARGE = (MessageSizeTooLargeError, RecordListTooLargeError)
 # A cut dead letter keeps at most this much of the original key and of the original headers; the rest of the room
 # goes to the head of the value.
 _KEPT_KEY_BYTES = 1024
