@@ -164,12 +164,13 @@ class Stack:
         return self._event_keys
 
     def event_verify_keys(self) -> str:
-        """The key ring every reader gets (EVENT_VERIFY_KEYS): the environment's, or the stack's own keys."""
-        configured = os.environ.get("EVENT_VERIFY_KEYS")
-        if configured:
-            return configured
-        return json.dumps({key.key_id: {"service": key.service, "public_key": key.public_pem}
-                           for key in self.event_keys().values()})
+        """The key ring every reader gets (EVENT_VERIFY_KEYS): the stack's own keys, plus any the environment's ring
+        adds (a key being rotated in, another stack's). Never the environment's alone: the stack's relays sign with
+        its own keys, and a relay whose key is not in the ring refuses to start."""
+        ring = json.loads(os.environ.get("EVENT_VERIFY_KEYS") or "{}")
+        ring.update({key.key_id: {"service": key.service, "public_key": key.public_pem}
+                     for key in self.event_keys().values()})
+        return json.dumps(ring)
 
     def event_signer(self, service: str) -> "EventSigner":
         """What a test needs to publish as `service` would (its relay's key)."""
