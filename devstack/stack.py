@@ -3,12 +3,14 @@ CRM and ERP APIs and workers, and the gateway. Used by `make run` and by the tes
 
 import importlib
 import importlib.util
+import json
 import os
 import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -19,9 +21,24 @@ from devstack.processes import ServiceProcess
 from devstack.smtp import EmbeddedSmtp
 from devstack.watchdog import launch as launch_watchdog
 
+if TYPE_CHECKING:
+    from throughline_platform.event_signing import EventSigner, EventVerifier
+
 # In the order they are migrated: the workers take longest to become ready (they join a consumer group after
 # starting), so their databases go first and the gateway's last.
 DATABASES = ("crm", "erp", "gateway")
+# The services that publish events, each with its own signing key (docs/security.md).
+PRODUCERS = ("crm", "erp")
+
+
+@dataclass(frozen=True)
+class EventKey:
+    """One service's event signing key: the private half for its relay, the public half for the key ring."""
+
+    service: str
+    key_id: str
+    private_pem: str
+    public_pem: str
 
 
 @dataclass
@@ -65,6 +82,7 @@ class Stack:
     # Stops the embedded servers if we are killed before we could (see devstack.watchdog).
     watchdog: subprocess.Popen[bytes] | None = None
     _keys: tuple[str, str] | None = field(default=None, repr=False)
+    _event_keys: dict[str, EventKey] | None = field(default=None, repr=False)
     _embedded_databases: list[str] = field(default_factory=list, repr=False)
 
     # --- infrastructure ------------------------------------------------------------------------
@@ -135,11 +153,62 @@ class Stack:
             self._keys = private, _public_key_of(private)
         return self._keys
 
+    def event_keys(self) -> dict[str, EventKey]:
+        """Each producing service's event signing key, made once under var/keys (like the gateway's JWT key), or
+        taken from `<SERVICE>_EVENT_SIGNING_KEY` (and `_KEY_ID`) when the environment sets it."""
+        if self._event_keys is None:
+            from throughline_platform import event_signing
+
+            keys = {}
+            for service in PRODUCERS:
+                key_file = self.var_dir / "keys" / f"{service}-event-signing-ed25519.pem"
+                if not key_file.exists():
+                    key_file.parent.mkdir(parents=True, exist_ok=True)
+                    key_file.write_text(event_signing.new_private_key_pem())
+                    key_file.chmod(0o600)
+                private = os.environ.get(f"{service.upper()}_EVENT_SIGNING_KEY") or key_file.read_text()
+                loaded = event_signing.load_private_key(private)
+                key_id = (os.environ.get(f"{service.upper()}_EVENT_SIGNING_KEY_ID")
+                          or event_signing.key_id_for(service, loaded))
+                keys[service] = EventKey(service, key_id, private, event_signing.public_key_pem(loaded))
+            self._event_keys = keys
+        return self._event_keys
+
+    def event_verify_keys(self) -> str:
+        """The key ring every reader gets (EVENT_VERIFY_KEYS): the stack's own keys, plus any the environment's ring
+        adds (a key being rotated in, another stack's). Never the environment's alone: the stack's relays sign with
+        its own keys, and a relay whose key is not in the ring refuses to start."""
+        ring = json.loads(os.environ.get("EVENT_VERIFY_KEYS") or "{}")
+        ring.update({key.key_id: {"service": key.service, "public_key": key.public_pem}
+                     for key in self.event_keys().values()})
+        return json.dumps(ring)
+
+    def event_signer(self, service: str) -> "EventSigner":
+        """What a test needs to publish as `service` would (its relay's key)."""
+        from throughline_platform.event_signing import EventSigner
+
+        key = self.event_keys()[service]
+        return EventSigner.from_pem(key.key_id, service, key.private_pem)
+
+    def event_verifier(self) -> "EventVerifier":
+        from throughline_platform.event_signing import EventVerifier, KeyRing
+
+        return EventVerifier(KeyRing.from_json(self.event_verify_keys()))
+
+    def signing_env(self, service: str) -> dict[str, str]:
+        """What only `service`'s relay process gets: its private signing key."""
+        key = self.event_keys()[service]
+        prefix = service.upper()
+        return {f"{prefix}_EVENT_SIGNING_KEY": key.private_pem, f"{prefix}_EVENT_SIGNING_KEY_ID": key.key_id}
+
     def common_env(self) -> dict[str, str]:
+        """What every process gets. No private event signing key: only a service's relay gets its own
+        (`signing_env`)."""
         private, public = self.keys()
         env = {
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "JWT_PUBLIC_KEY": public,
+            "EVENT_VERIFY_KEYS": self.event_verify_keys(),
             "GATEWAY_JWT_PRIVATE_KEY": private,
             "CRM_DATABASE_URL": self.database_urls.get("crm", ""),
             "ERP_DATABASE_URL": self.database_urls.get("erp", ""),
@@ -175,11 +244,12 @@ class Stack:
         env = self.common_env()
         log_dir = self.var_dir / "log"
         p = self.ports
+        # The workers run the relays, so each gets its own service's signing key; the APIs and the gateway none.
         self.processes = {
-            "crm-worker": ServiceProcess("crm-worker", ["crm", "serve", "--roles", "relay,consumer,scheduler"], env,
-                                         p.crm_worker, log_dir, self.gate("crm")),
-            "erp-worker": ServiceProcess("erp-worker", ["erp", "serve", "--roles", "relay,consumer,scheduler"], env,
-                                         p.erp_worker, log_dir, self.gate("erp")),
+            "crm-worker": ServiceProcess("crm-worker", ["crm", "serve", "--roles", "relay,consumer,scheduler"],
+                                         {**env, **self.signing_env("crm")}, p.crm_worker, log_dir, self.gate("crm")),
+            "erp-worker": ServiceProcess("erp-worker", ["erp", "serve", "--roles", "relay,consumer,scheduler"],
+                                         {**env, **self.signing_env("erp")}, p.erp_worker, log_dir, self.gate("erp")),
             "crm-api": ServiceProcess("crm-api", ["crm", "serve", "--roles", "api"], env, p.crm, log_dir,
                                       self.gate("crm")),
             "erp-api": ServiceProcess("erp-api", ["erp", "serve", "--roles", "api"], env, p.erp, log_dir,

@@ -32,10 +32,18 @@ signal.signal(signal.SIGTERM, _interrupt)
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     var_dir: Path = tmp_path_factory.mktemp("stack")
     system = Stack(var_dir=var_dir, ports=Ports.free(), extra_env={"ADMIN_PASSWORD": "admin-test-password"})
+    # Code the tests run in this process reads events as a gateway does (gateway.live's hub), so it gets the key
+    # ring every process of the stack gets.
+    ring_before = os.environ.get("EVENT_VERIFY_KEYS")
     try:
         system.start()
+        os.environ["EVENT_VERIFY_KEYS"] = system.event_verify_keys()
         yield system
     finally:
+        if ring_before is None:
+            os.environ.pop("EVENT_VERIFY_KEYS", None)
+        else:
+            os.environ["EVENT_VERIFY_KEYS"] = ring_before
         system.stop()
 
 

@@ -5,17 +5,21 @@
 #
 # Topics: one per aggregate, key = aggregate id (throughline_events.TOPICS), 6 partitions each.
 # Dead-letter topics: <topic>.<consumer group>.dlt, 1 partition (order of failures), kept 30 days.
+#
+# Logged in as the admin user when KAFKA_ADMIN_PASSWORD is set (admin-client.sh): no service may create topics.
 set -eu
 
-BOOTSTRAP="${KAFKA_BOOTSTRAP_SERVERS:-kafka:9092}"
+BOOTSTRAP="${KAFKA_BOOTSTRAP_SERVERS:-kafka:9093}"
 REPLICATION="${TOPIC_REPLICATION_FACTOR:-1}"
 MIN_ISR="${TOPIC_MIN_INSYNC_REPLICAS:-1}"
 KAFKA_TOPICS="${KAFKA_TOPICS_BIN:-/opt/kafka/bin/kafka-topics.sh}"
 DLT_RETENTION_MS=2592000000
+. "$(dirname "$0")/admin-client.sh"
 
 create() {
   name="$1"; partitions="$2"; shift 2
-  "$KAFKA_TOPICS" --bootstrap-server "$BOOTSTRAP" --create --if-not-exists --topic "$name" \
+  # shellcheck disable=SC2046  # admin_connection is a list of arguments
+  "$KAFKA_TOPICS" $(admin_connection) --create --if-not-exists --topic "$name" \
     --partitions "$partitions" --replication-factor "$REPLICATION" \
     --config min.insync.replicas="$MIN_ISR" "$@"
 }
@@ -35,4 +39,5 @@ create crm.account.events.erp.dlt 1 --config retention.ms="$DLT_RETENTION_MS"
 create erp.project.events.crm.dlt 1 --config retention.ms="$DLT_RETENTION_MS"
 create erp.invoice.events.crm.dlt 1 --config retention.ms="$DLT_RETENTION_MS"
 
-"$KAFKA_TOPICS" --bootstrap-server "$BOOTSTRAP" --list
+# shellcheck disable=SC2046
+"$KAFKA_TOPICS" $(admin_connection) --list

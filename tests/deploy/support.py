@@ -46,6 +46,11 @@ def env_names(service: str) -> set[str]:
             names.add(f"{prefix}{field_name}".upper())
     # The settings one deployment shares may also come without the prefix (throughline_platform.settings).
     names.update(field_name.upper() for field_name in getattr(cls, "unprefixed", ()))
+    if service == "gateway":
+        # The live stream reads its broker, Kafka login and key ring itself (it may not use the messaging settings).
+        from gateway.live import ENVIRONMENT
+
+        names.update(name for variable in ENVIRONMENT for name in (variable, f"GATEWAY_{variable}"))
     return names
 
 
@@ -58,6 +63,42 @@ def consumed_topics(service: str) -> list[str]:
 def consumer_group(service: str) -> str:
     group: str = settings_class(service)().consumer_group  # type: ignore[attr-defined]
     return group
+
+
+@dataclasses.dataclass(frozen=True)
+class Access:
+    """What one Kafka principal may do: write and read which topics, read (join, commit in) which groups."""
+
+    writes: frozenset[str] = frozenset()
+    reads: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+
+
+# The Kafka users of a deployment: each service's own, the gateway's live stream, the operators' DLT replay.
+KAFKA_USERS = {"crm": "crm", "erp": "erp", "gateway": "gateway", "replay": "dlt-replay"}
+
+
+def expected_access() -> dict[str, Access]:
+    """Kafka user -> what it must be allowed, from the code: each service writes the topics of its own context
+    and its dead-letter topics, reads what its consumer group consumes; the gateway reads every event topic; the
+    replay user reads the dead-letter topics and writes back to the topics they park, in each group's replay
+    group. Nothing else."""
+    from throughline_messaging.dead_letters import replay_group
+    from throughline_platform.event_signing import topic_service
+
+    access: dict[str, Access] = {}
+    replay = Access()
+    for service in WORKER_SERVICES:
+        group, consumed = consumer_group(service), consumed_topics(service)
+        dead_letters = frozenset(dead_letter_topic(topic, group) for topic in consumed)
+        own = frozenset(topic for topic in TOPICS if topic_service(topic) == service)
+        access[KAFKA_USERS[service]] = Access(writes=own | dead_letters, reads=frozenset(consumed),
+                                              groups=frozenset({group}))
+        replay = Access(writes=replay.writes | frozenset(consumed), reads=replay.reads | dead_letters,
+                        groups=replay.groups | {replay_group(group)})
+    access[KAFKA_USERS["gateway"]] = Access(reads=frozenset(TOPICS))
+    access[KAFKA_USERS["replay"]] = replay
+    return access
 
 
 def expected_topics() -> dict[str, int]:

@@ -28,7 +28,7 @@ from tests.deploy.support import (
 COMPOSE = ROOT / "docker-compose.yml"
 SCHEMA = Path(__file__).parent / "schemas" / "compose-spec.json"
 ROLES = ("api", "relay", "consumer", "scheduler")
-SECRET_NAMES = re.compile(r"PASSWORD|PRIVATE_KEY|DATABASE_URL|SECRET|_TOKEN$|API_KEY")
+SECRET_NAMES = re.compile(r"PASSWORD|PRIVATE_KEY|SIGNING_KEY|DATABASE_URL|SECRET|_TOKEN$|API_KEY")
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +151,8 @@ def test_one_postgres_per_service_with_a_volume_and_kafka_in_kraft_mode(compose:
         assert "pg_isready" in json.dumps(db["healthcheck"]["test"])
     kafka = services["kafka"]
     assert kafka["image"].startswith("apache/kafka:")
-    assert kafka["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft: no ZooKeeper
-    assert kafka["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert kafka["environment"]["KAFKA_CFG_PROCESS_ROLES"] == "broker,controller"  # KRaft: no ZooKeeper
+    assert kafka["environment"]["KAFKA_CFG_AUTO_CREATE_TOPICS_ENABLE"] == "false"
     assert kafka["volumes"][0].split(":")[0] in compose["volumes"]
 
 

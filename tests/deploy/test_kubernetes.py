@@ -60,7 +60,9 @@ def test_every_manifest_is_valid_by_the_kubernetes_schema(manifests: list[Manife
 
 def test_secret_template_is_valid_and_holds_placeholders_only() -> None:
     secrets = load_documents(K8S / "secrets.template.yaml")
-    assert {s["metadata"]["name"] for s in secrets} == {"throughline-crm", "throughline-erp", "throughline-gateway"}
+    assert {s["metadata"]["name"] for s in secrets} == {
+        "throughline-crm", "throughline-erp", "throughline-gateway", "throughline-event-keys",
+        "throughline-crm-event-signing", "throughline-erp-event-signing"}
     for secret in secrets:
         kubernetes_validate.validate(secret, KUBERNETES_VERSION, strict=True)
         for key, value in secret["stringData"].items():

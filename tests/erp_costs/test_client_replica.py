@@ -22,7 +22,7 @@ async def publish(stack: Stack, topic: str, event_type: str, aggregate: str, agg
                         aggregate_id=aggregate_id, data=data)
     await publish_raw(stack.bootstrap_servers, topic, encode(envelope), str(key or aggregate_id).encode(),
                       [("event_id", str(envelope.event_id).encode()), ("event_type", event_type.encode()),
-                       ("event_version", b"1")])
+                       ("event_version", b"1")], signer=stack.event_signer("crm"))
 
 
 def company(company_id: uuid.UUID, version: int, name: str) -> dict[str, Any]:

@@ -50,8 +50,9 @@ async def test_malformed_incomplete_unknown_version_and_oversized_events_are_dea
         "oversized": (json.dumps(oversized).encode(), "malformed", str(MAX_EVENT_BYTES).encode()),
     }
     assert len(cases["oversized"][0]) > MAX_EVENT_BYTES
+    crm = stack.event_signer("crm")  # signed as the CRM's relay would: what is wrong with them is what they say
     for name, (value, _, _) in cases.items():
-        await publish_raw(stack.bootstrap_servers, TOPIC, value, key, [("case", name.encode())])
+        await publish_raw(stack.bootstrap_servers, TOPIC, value, key, [("case", name.encode())], signer=crm)
     deal = admin.won_deal()  # a good event after the poison is still handled
     admin.project_of(deal["id"], timeout=30)
 

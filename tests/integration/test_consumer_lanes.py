@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crm.db import inbox, outbox
 from devstack.stack import Stack
 from tests.integration.won_deals import won_envelope
-from tests.kafka_support import wait_until
+from tests.kafka_support import fresh_keys, wait_until
 from throughline_events import encode
 from throughline_messaging.consumer import EventConsumer, HandlerContext, _lane_of
 from throughline_messaging.kafka import KafkaSettings, ensure_topics, new_producer
@@ -47,7 +47,9 @@ async def sessions(stack: Stack) -> AsyncIterator[async_sessionmaker[AsyncSessio
 
 async def test_lanes_handle_every_event_once_and_each_partition_in_order(
         stack: Stack, sessions: async_sessionmaker[AsyncSession]) -> None:
-    topic, group = f"test.lanes.{uuid.uuid4().hex[:8]}", f"lanes-{uuid.uuid4().hex[:8]}"
+    # A CRM topic of its own (what is on a crm.* topic must be signed by a CRM key).
+    topic, group = f"crm.lanes-test-{uuid.uuid4().hex[:8]}", f"lanes-{uuid.uuid4().hex[:8]}"
+    signer, verifier = fresh_keys("crm")
     kafka = KafkaSettings(bootstrap_servers=stack.bootstrap_servers, client_id="lanes-test",
                           session_timeout_ms=6_000, heartbeat_interval_ms=1_000, fetch_max_wait_ms=50)
     await ensure_topics(kafka, {topic: PARTITIONS})
@@ -56,8 +58,10 @@ async def test_lanes_handle_every_event_once_and_each_partition_in_order(
     producer = new_producer(kafka)
     await producer.start()
     try:
+        records = [(encode(e), str(e.aggregate_id).encode()) for e in envelopes]
         sent = await asyncio.gather(*[
-            await producer.send(topic, value=encode(e), key=str(e.aggregate_id).encode()) for e in envelopes])
+            await producer.send(topic, value=value, key=key, headers=signer.headers(topic, key, value))
+            for value, key in records])
         position = {e.event_id: (meta.partition, meta.offset) for e, meta in zip(envelopes, sent, strict=True)}
 
         handled: dict[int, list[int]] = defaultdict(list)  # partition -> offsets, in the order handled
@@ -76,7 +80,8 @@ async def test_lanes_handle_every_event_once_and_each_partition_in_order(
         consumer = EventConsumer(
             service="crm", group=group, topics=[topic], kafka=kafka,
             uow_factory=lambda: UnitOfWork(sessions, OutboxWriter("crm", outbox, notify_channel="outbox_crm")),
-            inbox=inbox, handlers={("deal.won", 1): record_and_wait}, producer=producer, batch_size=10, lanes=2)
+            inbox=inbox, handlers={("deal.won", 1): record_and_wait}, producer=producer, verifier=verifier,
+            batch_size=10, lanes=2)
         task = asyncio.create_task(consumer.run())
         try:
             await wait_until(lambda: _done(consumer), 60, f"{EVENTS} events handled")

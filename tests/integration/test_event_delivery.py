@@ -52,11 +52,12 @@ async def test_the_same_deal_won_twice_creates_one_project(stack: Stack, admin: 
 async def test_poison_events_go_to_the_dead_letter_topic_and_the_next_event_is_processed(
         stack: Stack, admin: Api) -> None:
     key = str(uuid.uuid4()).encode()
-    await publish_raw(stack.bootstrap_servers, DEAL_TOPIC, b"{this is not json", key)
+    crm = stack.event_signer("crm")  # signed as the CRM's relay would: what is wrong with them is what they say
+    await publish_raw(stack.bootstrap_servers, DEAL_TOPIC, b"{this is not json", key, signer=crm)
     golden = json.loads(GOLDEN_DEAL_WON.read_text())
     golden.update(event_id=str(uuid.uuid4()), event_version=99)
     await publish_raw(stack.bootstrap_servers, DEAL_TOPIC, json.dumps(golden).encode(), key,
-                      [("event_type", b"deal.won"), ("event_version", b"99")])
+                      [("event_type", b"deal.won"), ("event_version", b"99")], signer=crm)
     deal = admin.won_deal()  # same topic, after the poison
     admin.project_of(deal["id"])
 
@@ -76,7 +77,7 @@ async def test_poison_events_go_to_the_dead_letter_topic_and_the_next_event_is_p
 
 async def test_replaying_the_dead_letter_topic_republishes_to_the_original_topic(stack: Stack) -> None:
     key = str(uuid.uuid4()).encode()
-    await publish_raw(stack.bootstrap_servers, DEAL_TOPIC, b"still not json", key)
+    await publish_raw(stack.bootstrap_servers, DEAL_TOPIC, b"still not json", key, signer=stack.event_signer("crm"))
 
     async def parked_once() -> bool:
         return any(r.key == key for r in await read_topic(stack.bootstrap_servers, DLT))
@@ -93,6 +94,9 @@ async def test_replaying_the_dead_letter_topic_republishes_to_the_original_topic
     # The replayed event failed again and was parked again. A second replay resumes after what the first
     # one replayed: it sends only the new copy, never the original record twice.
     await wait_until(lambda: _parked_count(stack, key, 2), 15, "the replayed event to be parked again")
+    # Parked again for what it says, not for who sent it: the replayed copy kept the CRM's signature, and it held.
+    reasons = [dict(r.headers)["dlt.reason"] for r in await read_topic(stack.bootstrap_servers, DLT) if r.key == key]
+    assert reasons == [b"malformed", b"malformed"]
     again = subprocess.run([sys.executable, "-m", "erp", "replay-dlt", "--topic", DLT], env=env,
                            capture_output=True, text=True, timeout=60)
     assert again.returncode == 0, again.stderr

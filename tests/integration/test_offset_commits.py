@@ -22,12 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm.db import inbox, outbox
 from devstack.stack import Stack
 from tests.integration.won_deals import won_envelope
-from tests.kafka_support import wait_until
+from tests.kafka_support import fresh_keys, wait_until
 from throughline_events import encode
 from throughline_messaging.consumer import EventConsumer, HandlerContext
 from throughline_messaging.kafka import KafkaSettings, ensure_topics, new_producer
 from throughline_messaging.uow import OutboxWriter, UnitOfWork
 from throughline_platform.db import new_engine, new_session_factory
+from throughline_platform.event_signing import EventSigner, EventVerifier
 
 PARTITIONS = 3
 
@@ -43,6 +44,8 @@ class Rig:
     group: str
     kafka: KafkaSettings
     producer: AIOKafkaProducer
+    signer: EventSigner
+    verifier: EventVerifier
     commits: list[tuple[float, dict[TopicPartition, int]]] = field(default_factory=list)  # (when, offsets)
     ends: dict[TopicPartition, int] = field(default_factory=dict)  # per partition: offset after the last sent
 
@@ -56,14 +59,16 @@ class Rig:
         return EventConsumer(
             service="crm", group=self.group, topics=[self.topic], kafka=self.kafka,
             uow_factory=lambda: UnitOfWork(sessions, OutboxWriter("crm", outbox, notify_channel="outbox_crm")),
-            inbox=inbox, handlers={("deal.won", 1): record_effect}, producer=self.producer,
+            inbox=inbox, handlers={("deal.won", 1): record_effect}, producer=self.producer, verifier=self.verifier,
             batch_size=batch_size, lanes=lanes, commit_interval=commit_interval)
 
     async def send(self, count: int) -> None:
         envelopes = [won_envelope(uuid.uuid4(), uuid.uuid4(), n) for n in range(count)]
+        records = [(encode(e), str(e.aggregate_id).encode()) for e in envelopes]
         sent = await asyncio.gather(*[
-            await self.producer.send(self.topic, value=encode(e), key=str(e.aggregate_id).encode())
-            for e in envelopes])
+            await self.producer.send(self.topic, value=value, key=key,
+                                     headers=self.signer.headers(self.topic, key, value))
+            for value, key in records])
         for meta in sent:
             tp = TopicPartition(self.topic, meta.partition)
             self.ends[tp] = max(self.ends.get(tp, 0), meta.offset + 1)
@@ -103,11 +108,11 @@ async def rig(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Ri
         await conn.run_sync(effects.create)
     kafka = KafkaSettings(bootstrap_servers=stack.bootstrap_servers, client_id="offsets-test",
                           session_timeout_ms=6_000, heartbeat_interval_ms=500, fetch_max_wait_ms=50)
-    topic, group = f"test.offsets.{suffix}", f"offsets-{suffix}"
+    topic, group = f"crm.offsets-test-{suffix}", f"offsets-{suffix}"  # a CRM topic: CRM-signed events
     await ensure_topics(kafka, {topic: PARTITIONS})
     producer = new_producer(kafka)
     await producer.start()
-    rig = Rig(stack, engine, effects, topic, group, kafka, producer)
+    rig = Rig(stack, engine, effects, topic, group, kafka, producer, *fresh_keys("crm"))
 
     original_commit: Callable[..., Awaitable[Any]] = AIOKafkaConsumer.commit
 

@@ -3,7 +3,7 @@
 A key lands on the partition `send(key=...)` would choose (murmur2, as Java's client), each partition gets
 its records in outbox order even when they fill several batches, a failed batch stops the marking at the
 first row it carried (later rows are retried, in order), and a running relay wakes for a committed row and
-publishes everything committed before it stops.
+publishes everything committed before it stops. Every record leaves signed over its topic, key and value.
 
 Each test gets its own outbox (same columns and indexes as the services', in a schema of its own in the CRM
 database), topic, advisory lock and NOTIFY channel, so the services' relays never see these rows.
@@ -31,6 +31,15 @@ from throughline_messaging.kafka import KafkaSettings, ensure_topics, new_produc
 from throughline_messaging.relay import OutboxRelay, murmur2
 from throughline_messaging.tables import outbox_table
 from throughline_platform.db import asyncpg_dsn, new_engine
+from throughline_platform.event_signing import (
+    KEY_ID_HEADER,
+    SIGNATURE_HEADER,
+    EventSigner,
+    EventVerifier,
+    KeyRing,
+    new_private_key_pem,
+    public_key_pem,
+)
 
 PARTITIONS = 6  # as the services' topics
 
@@ -49,6 +58,7 @@ class ScratchOutbox:
     schema: str
     topic: str
     relay: OutboxRelay
+    verifier: EventVerifier  # knows the relay's key, as every reader would
 
     async def add(self, rows: list[tuple[str, bytes, dict[str, str]]]) -> None:
         """Commit rows (key, value, headers) in this order, and wake the relay as a unit of work does."""
@@ -80,11 +90,16 @@ async def outbox(stack: Stack, producer: AIOKafkaProducer) -> AsyncIterator[Scra
     await conn.execute(f"CREATE SCHEMA {name}")
     await conn.execute(f"CREATE TABLE {name}.outbox (LIKE public.outbox INCLUDING ALL)")
     engine = new_engine(url, pool_size=1)
+    # The topic has no dot, so it belongs to a "service" of its own name: the key signs for it.
+    signer = EventSigner.from_pem(f"{topic}-key", topic, new_private_key_pem())
     relay = OutboxRelay(engine=engine, database_url=url, producer=producer,
                         outbox=outbox_table(MetaData(schema=name)), service=name, notify_channel=name,
+                        signer=signer,
                         poll_interval=30.0)  # a test that waits for the relay must be woken by its NOTIFY
+    verifier = EventVerifier(KeyRing.from_json(json.dumps(
+        {signer.key_id: {"service": topic, "public_key": public_key_pem(signer.public_key)}})))
     try:
-        yield ScratchOutbox(conn, name, topic, relay)
+        yield ScratchOutbox(conn, name, topic, relay, verifier)
     finally:
         await conn.execute(f"DROP SCHEMA {name} CASCADE")
         await conn.close()
@@ -157,8 +172,12 @@ async def test_each_partition_gets_its_records_in_outbox_order_across_several_ba
         mine = [r for r in records if r.key == key.encode()]
         assert len({r.partition for r in mine}) == 1
         assert [r.value.split(b"|")[0] for r in mine] == [f"{key}:{seq}".encode() for seq in range(40)]
-        assert [dict(r.headers) for r in mine] == [{"event_type": b"test.event", "seq": str(seq).encode()}
-                                                   for seq in range(40)]
+        signature_headers = {KEY_ID_HEADER, SIGNATURE_HEADER}
+        assert [{k: v for k, v in r.headers if k not in signature_headers} for r in mine] == [
+            {"event_type": b"test.event", "seq": str(seq).encode()} for seq in range(40)]
+        for record in mine:  # each signed as published: its topic, key and exact value
+            assert outbox.verifier.verify(record.topic, record.key, record.value, record.headers).service == \
+                outbox.topic
         assert all(abs(r.timestamp - now_ms) < 60_000 for r in mine)  # stamped when sent, as send() does
 
 
@@ -207,3 +226,4 @@ async def _true(value: bool) -> bool:
 
 async def _none_unpublished(outbox: ScratchOutbox) -> bool:
     return await outbox.unpublished() == 0
+

@@ -309,11 +309,14 @@ async def test_a_run_of_won_deals_costs_three_statements_whatever_its_size(
 async def publish_together(stack: Stack, envelopes: list[Envelope], key: bytes) -> None:
     """Every envelope in one producer flush on one key: one partition, most likely one consumer batch."""
     producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers, acks="all", linger_ms=50)
+    crm = stack.event_signer("crm")  # signed with the CRM's key, as its relay would
     await producer.start()
     try:
         for envelope in envelopes:
-            await producer.send(DEAL_TOPIC, value=encode(envelope), key=key, headers=[
-                ("event_id", str(envelope.event_id).encode()), ("event_type", b"deal.won"), ("event_version", b"1")])
+            value = encode(envelope)
+            await producer.send(DEAL_TOPIC, value=value, key=key, headers=[
+                ("event_id", str(envelope.event_id).encode()), ("event_type", b"deal.won"), ("event_version", b"1"),
+                *crm.headers(DEAL_TOPIC, key, value)])
         await producer.flush()
     finally:
         await producer.stop()

@@ -26,6 +26,7 @@ from throughline_messaging.relay import OutboxRelay
 from throughline_messaging.tables import create_messaging_tables_sql, outbox_table
 from throughline_messaging.uow import OutboxWriter, UnitOfWork
 from throughline_platform.db import asyncpg_dsn, new_engine, new_session_factory
+from throughline_platform.event_signing import EventSigner, new_private_key_pem
 
 CHANNEL = "outbox_test"
 POOL_SIZE = 4
@@ -126,7 +127,8 @@ async def test_more_concurrent_work_than_pooled_connections_waits_and_opens_none
 async def test_the_relays_statements_use_their_indexes_however_small_the_outbox_was_when_planned(
         engine: AsyncEngine, postgres: EmbeddedPostgres) -> None:
     relay = OutboxRelay(engine=engine, database_url=postgres.url("plumbing"), producer=None,
-                        outbox=outbox_table(MetaData()), service="plumbing", notify_channel=CHANNEL)
+                        outbox=outbox_table(MetaData()), service="plumbing", notify_channel=CHANNEL,
+                        signer=EventSigner.from_pem("plumbing-key", "plumbing", new_private_key_pem()))
     conn = await relay.connect()
     try:
         assert await conn.fetchval("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()") \

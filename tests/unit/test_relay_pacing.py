@@ -12,6 +12,7 @@ from sqlalchemy import MetaData
 from throughline_messaging.relay import OutboxRelay
 from throughline_messaging.tables import outbox_table
 from throughline_platform.db import new_engine
+from throughline_platform.event_signing import EventSigner, new_private_key_pem
 
 LINGER = 0.002
 
@@ -23,6 +24,7 @@ class _PacedRelay(OutboxRelay):
         url = "postgresql+asyncpg://user@nowhere/db"  # never connected to
         super().__init__(engine=new_engine(url), database_url=url, producer=None,
                          outbox=outbox_table(MetaData()), service="test", notify_channel="outbox_test",
+                         signer=EventSigner.from_pem("test-key", "test", new_private_key_pem()),
                          poll_interval=5.0, linger=LINGER)
         self.rounds = rounds
         self.log: list[str] = []

@@ -9,6 +9,10 @@ their ends and fans each event out to the connected clients as
     event: <event_type>
     data: <envelope json>
 
+Only events whose signature verifies reach a browser (throughline_platform.event_signing, the key ring in
+`EVENT_VERIFY_KEYS`, as every consumer): an unsigned, forged or altered record is dropped and logged, so a hand-made
+event on the broker never shows on anyone's screen. Without a key ring the stream reads nothing and says so.
+
 Every role may read all CRM and ERP data, so every authenticated user gets every event; `types` (a
 comma-separated list of event-type prefixes, e.g. `deal.,invoice.`) narrows a stream. The stream says
 `event: ready` once the consumer sits at the end of every topic (what a client sees after that is new),
@@ -34,12 +38,14 @@ from typing import Annotated, Any
 
 import jwt
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.helpers import create_ssl_context
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 
 from throughline_events import TOPICS, ContractError, decode
 from throughline_platform.auth import Principal, TokenVerifier
+from throughline_platform.event_signing import EventKeyError, EventRejected, EventVerifier, KeyRing, check_producer
 from throughline_platform.problems import Unauthorized
 
 log = structlog.get_logger(__name__)
@@ -54,6 +60,10 @@ RETRY_MS = 3000
 # token refresh to reconnect without a new consumer, short enough that a gateway nobody watches stops reading
 # every event of the system (decoding each, and the broker serving fetches over every partition).
 IDLE_STOP_SECONDS = 60.0
+# The environment this module reads itself (GATEWAY_-prefixed first, then the name every service shares): the
+# broker, how to log in to it (the gateway's own Kafka user, docs/security.md), and the key ring.
+ENVIRONMENT = ("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME",
+               "KAFKA_SASL_PASSWORD", "KAFKA_SSL_CAFILE", "EVENT_VERIFY_KEYS")
 
 
 @dataclass(eq=False)
@@ -69,9 +79,16 @@ class Subscriber:
 class LiveHub:
     """One process-wide consumer (no group, every partition, from the end) and its subscribers."""
 
-    def __init__(self, bootstrap_servers: str, idle_stop_seconds: float = IDLE_STOP_SECONDS) -> None:
+    def __init__(self, bootstrap_servers: str, idle_stop_seconds: float = IDLE_STOP_SECONDS,
+                 verifier: EventVerifier | None = None) -> None:
+        """`verifier`: the key ring events are checked against (default: the environment's EVENT_VERIFY_KEYS)."""
         self.bootstrap_servers = bootstrap_servers
         self.idle_stop_seconds = idle_stop_seconds
+        self.unavailable: str | None = None  # why the hub cannot read events at all
+        if verifier is None:
+            verifier, self.unavailable = _verifier_from_environment()
+        self.verifier = verifier
+        self.rejected = 0  # records dropped because their signature did not hold
         self.subscribers: set[Subscriber] = set()
         self._unwatched_since: float | None = None  # when the last subscriber left
         self.ready = asyncio.Event()
@@ -84,6 +101,8 @@ class LiveHub:
         return self._task is not None and not self._task.done()
 
     def start(self) -> None:
+        if self.unavailable is not None:
+            return  # nothing it could forward would be trusted
         if not self.running:
             self._stopping = False
             self._task = asyncio.create_task(self._run(), name="live-hub")
@@ -129,7 +148,7 @@ class LiveHub:
         while not self._stopping:
             consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers, group_id=None,
                                         client_id="gateway-live", enable_auto_commit=False,
-                                        auto_offset_reset="latest")
+                                        auto_offset_reset="latest", **_client_options())
             failed = False
             try:
                 await consumer.start()
@@ -163,7 +182,7 @@ class LiveHub:
                 continue  # between subscribers: nobody to decode for
             for records in batches.values():
                 for record in records:
-                    self._forward(record.value)
+                    self._forward(record)
             if len(assigned) < _partition_count() and time.monotonic() - missing_checked > 5:
                 # Some topic did not exist yet at start (the services create them); pick it up from its end.
                 missing_checked = time.monotonic()
@@ -189,9 +208,17 @@ class LiveHub:
             await asyncio.sleep(0.5)
         raise RuntimeError("none of the event topics exists yet")
 
-    def _forward(self, raw: bytes | None) -> None:
+    def _forward(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        assert self.verifier is not None  # a hub without one never starts
         try:
-            envelope = decode(raw)
+            signer = self.verifier.verify(record.topic, record.key, record.value, record.headers)
+            envelope = decode(record.value)
+            check_producer(signer, envelope.producer)
+        except EventRejected as exc:
+            self.rejected += 1
+            log.warning("live.event_rejected", reason=exc.reason, error=str(exc), topic=record.topic,
+                        partition=record.partition, offset=record.offset)
+            return
         except ContractError as exc:
             log.warning("live.undecodable_event", error=str(exc))
             return
@@ -223,8 +250,39 @@ def _bootstrap_servers(app: FastAPI) -> str:
     configured = getattr(app.state, "kafka_bootstrap_servers", None)
     if isinstance(configured, str) and configured:
         return configured
-    return os.environ.get("GATEWAY_KAFKA_BOOTSTRAP_SERVERS") or os.environ.get("KAFKA_BOOTSTRAP_SERVERS") \
-        or "127.0.0.1:9092"
+    return _setting("KAFKA_BOOTSTRAP_SERVERS") or "127.0.0.1:9092"
+
+
+def _setting(name: str) -> str:
+    """`GATEWAY_<name>`, else `<name>` (one of ENVIRONMENT), else empty."""
+    return os.environ.get(f"GATEWAY_{name}") or os.environ.get(name) or ""
+
+
+def _verifier_from_environment() -> tuple[EventVerifier | None, str | None]:
+    """(the verifier, None), or (None, why there is none): a gateway that cannot verify shows no event."""
+    ring = _setting("EVENT_VERIFY_KEYS")
+    if not ring:
+        log.error("live.no_event_verify_keys", detail="set EVENT_VERIFY_KEYS: live updates are off without it")
+        return None, "the gateway has no event verification keys (EVENT_VERIFY_KEYS)"
+    try:
+        return EventVerifier(KeyRing.from_json(ring)), None
+    except EventKeyError as exc:
+        log.error("live.bad_event_verify_keys", error=str(exc))
+        return None, "the gateway's event verification keys are unusable"
+
+
+def _client_options() -> dict[str, Any]:
+    """How the live consumer logs in to the broker: as the services do (throughline_messaging.kafka), with the
+    gateway's own Kafka user, which may only read the event topics."""
+    protocol = _setting("KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT"
+    options: dict[str, Any] = {"security_protocol": protocol}
+    if protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = create_ssl_context(cafile=_setting("KAFKA_SSL_CAFILE") or None)
+    if protocol.startswith("SASL_"):
+        options.update(sasl_mechanism=_setting("KAFKA_SASL_MECHANISM") or "SCRAM-SHA-512",
+                       sasl_plain_username=_setting("KAFKA_SASL_USERNAME"),
+                       sasl_plain_password=_setting("KAFKA_SASL_PASSWORD"))
+    return options
 
 
 def live_hub(app: FastAPI) -> LiveHub:
@@ -286,8 +344,11 @@ async def _stream(hub: LiveHub, subscriber: Subscriber, expires_at: float) -> As
     try:
         yield f"retry: {RETRY_MS}\n: connected\n\n"
         try:
-            await asyncio.wait_for(hub.ready.wait(), READY_WAIT_SECONDS)
-            yield f"event: ready\ndata: {json.dumps({'live': True})}\n\n"
+            if hub.unavailable is not None:  # no event could be verified: say why at once (the stream stays quiet)
+                yield f"event: ready\ndata: {json.dumps({'live': False, 'detail': hub.unavailable})}\n\n"
+            else:
+                await asyncio.wait_for(hub.ready.wait(), READY_WAIT_SECONDS)
+                yield f"event: ready\ndata: {json.dumps({'live': True})}\n\n"
         except TimeoutError:
             yield f"event: ready\ndata: {json.dumps({'live': False, 'detail': 'the event broker is unreachable'})}\n\n"
         while True:

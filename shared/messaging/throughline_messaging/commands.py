@@ -23,12 +23,15 @@ def standard_service(name: str, default_port: int, package_dir: Path, *, setting
         return str(load(settings)().database_url)
 
     def replay(topic: str, limit: int | None) -> int:
-        from throughline_messaging.dead_letters import run_replay
-        from throughline_messaging.kafka import KafkaSettings
+        from throughline_messaging.dead_letters import replay_group, run_replay
 
         current = load(settings)()
-        kafka = KafkaSettings(bootstrap_servers=current.kafka_bootstrap_servers, client_id=f"{name}-replay")
-        return run_replay(kafka, topic, f"{current.consumer_group}.dlt-replay", limit)
+        kafka = current.kafka_settings(client_id=f"{name}-replay")
+        missing = kafka.missing_credentials()
+        if missing:  # a production broker: replay as the operator's Kafka user (docs/security.md)
+            prefix = name.upper()
+            raise SystemExit(f"{missing}: set {prefix}_KAFKA_SASL_USERNAME and {prefix}_KAFKA_SASL_PASSWORD")
+        return run_replay(kafka, topic, replay_group(current.consumer_group), limit)
 
     def create_app(roles: frozenset[str]) -> "FastAPI":
         app: FastAPI = load(app_factory)(roles)

@@ -15,10 +15,15 @@ handled batch's offsets wait (merged across lanes, the highest per partition) un
 passed since the last commit, checked after each batch and on every empty poll, and are always committed on a
 clean stop and when a rebalance revokes their partitions. A crash before that redelivers them, and the inbox
 skips them. Per event:
+- unsigned, signed by a key the ring does not hold, badly signed, or signed by another service than the topic's or
+  the envelope's producer: dead-lettered at once, before it is even decoded (throughline_platform.event_signing);
 - cannot be decoded, breaks the contract, or has a version we do not handle: dead-lettered at once;
 - its handler raises: retried (in a savepoint) up to `max_attempts`, then dead-lettered;
 - the database or broker is away: the whole batch waits and is retried, however long that takes
   (an outage is not the event's fault, so it never sends good events to the DLT).
+
+A dead letter never fails for its size: a record too large for the producer to send as it is (it may have arrived
+larger than we may send) is cut to fit, with headers saying so and where the original sits (`dead_letter`).
 """
 
 import asyncio
@@ -33,7 +38,8 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError, RecordListTooLargeError
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.dml import ReturningInsert
@@ -54,6 +60,7 @@ from throughline_messaging.errors import is_transient
 from throughline_messaging.kafka import KafkaSettings
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.context import bound_ids
+from throughline_platform.event_signing import EventRejected, EventVerifier, check_producer
 
 log = structlog.get_logger(__name__)
 
@@ -132,8 +139,9 @@ class ConsumerStats:
 class EventConsumer:
     def __init__(self, *, service: str, group: str, topics: list[str], kafka: KafkaSettings,
                  uow_factory: Callable[[], UnitOfWork], inbox: Table, handlers: dict[tuple[str, int], Handler],
-                 producer: AIOKafkaProducer, batch_size: int = 500, lanes: int = 1, max_attempts: int = 3,
-                 retry_backoff: float = 0.05, max_backoff: float = 10.0, commit_interval: float = 1.0) -> None:
+                 producer: AIOKafkaProducer, verifier: EventVerifier, batch_size: int = 500, lanes: int = 1,
+                 max_attempts: int = 3, retry_backoff: float = 0.05, max_backoff: float = 10.0,
+                 commit_interval: float = 1.0) -> None:
         """`commit_interval` (seconds): the longest handled offsets wait before they are committed; 0 commits
         after every batch. Longer saves a broker round trip per batch and costs redelivered (skipped) events
         after a crash, never a lost or doubled effect."""
@@ -151,6 +159,7 @@ class EventConsumer:
         self.handlers = handlers
         self.handled_types = {event_type for event_type, _ in handlers}
         self.producer = producer
+        self.verifier = verifier
         self.batch_size = batch_size
         self.lanes = lanes
         self.max_attempts = max_attempts
@@ -209,6 +218,7 @@ class EventConsumer:
             heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
             rebalance_timeout_ms=self.kafka.rebalance_timeout_ms,
             fetch_max_wait_ms=self.kafka.fetch_max_wait_ms,
+            **self.kafka.client_options(),
         )
         consumer.subscribe(self.topics, listener=_CommitOnRevoke(self, consumer))
         self._consumer = consumer
@@ -302,9 +312,13 @@ class EventConsumer:
         dead: list[tuple[int, ConsumerRecord[bytes, bytes], Exception]] = []
         work: list[_Work] = []
         ignored = 0
+        verify = self.verifier.verify
         for position, record in enumerate(records):
             try:
+                # Who sent it, before what it says: a forged event is never decoded for a handler.
+                signer = verify(record.topic, record.key, record.value, record.headers)
                 envelope = decode(record.value)
+                check_producer(signer, envelope.producer)
                 handler = self.handlers.get((envelope.event_type, envelope.event_version))
                 if handler is None:
                     if envelope.event_type in self.handled_types:
@@ -313,7 +327,7 @@ class EventConsumer:
                     ignored += 1  # consumers read only what they need
                     continue
                 payload = parse_payload(envelope)
-            except ContractError as exc:
+            except (EventRejected, ContractError) as exc:
                 dead.append((position, record, exc))
                 continue
             work.append(_Work(position, record, envelope, payload, handler))
@@ -449,28 +463,40 @@ class EventConsumer:
         return (await uow.session.execute(statement)).first() is not None
 
     async def _dead_letter(self, dead: list[tuple[ConsumerRecord[bytes, bytes], Exception]]) -> None:
+        """Send each record to its dead-letter topic and wait for the broker.
+
+        What may fail here, and what each failure means: the producer refusing a record as too large cannot happen
+        (each letter is cut to the producer's limit first); the broker refusing it as too large (a topic whose
+        `max.message.bytes` is below that limit) is the record's doing, so it is cut further and sent again; any
+        other error (broker away, not authorised, timeouts) is the infrastructure's, and is raised: the batch waits
+        and is retried as in any outage, and no event is lost meanwhile."""
         if not dead:
             return
-        futures = []
-        for record, error in dead:
-            reason = getattr(error, "reason", type(error).__name__)
-            headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("dlt.")]
-            headers += [
-                ("dlt.reason", reason.encode()),
-                ("dlt.error", str(error)[:2000].encode()),
-                ("dlt.original.topic", record.topic.encode()),
-                ("dlt.original.partition", str(record.partition).encode()),
-                ("dlt.original.offset", str(record.offset).encode()),
-                ("dlt.consumer.group", self.group.encode()),
-                ("dlt.failed_at", datetime.now(UTC).isoformat().encode()),
-            ]
-            futures.append(await self.producer.send(
-                dead_letter_topic(record.topic, self.group), value=record.value, key=record.key, headers=headers))
+        failed_at = datetime.now(UTC).isoformat()
+        letters = [dead_letter(record, error, self.group, failed_at, self.kafka.max_request_size)
+                   for record, error in dead]
+        results = await self._send_letters(letters)
+        too_large = [index for index, result in enumerate(results) if isinstance(result, _TOO_LARGE)]
+        if too_large:
+            retry = [dead_letter(dead[i][0], dead[i][1], self.group, failed_at, SMALL_DEAD_LETTER_BYTES)
+                     for i in too_large]
+            for index, letter, result in zip(too_large, retry, await self._send_letters(retry), strict=True):
+                letters[index], results[index] = letter, result
+        failure = next((r for r in results if isinstance(r, BaseException)), None)
+        if failure is not None:
+            raise failure
+        for (record, error), letter in zip(dead, letters, strict=True):
+            reason = letter.reason
             log.error("event_dead_lettered", reason=reason, error=str(error)[:500], topic=record.topic,
-                      partition=record.partition, offset=record.offset)
+                      partition=record.partition, offset=record.offset, truncated=letter.truncated)
             metrics.EVENTS_DEAD_LETTERED.labels(self.service, reason).inc()
-        await asyncio.gather(*futures)
         self.stats.dead_lettered += len(dead)
+
+    async def _send_letters(self, letters: list["DeadLetter"]) -> list[object]:
+        futures = [await self.producer.send(letter.topic, value=letter.value, key=letter.key, headers=letter.headers)
+                   for letter in letters]
+        results: list[object] = await asyncio.gather(*futures, return_exceptions=True)
+        return results
 
     def _mark_handled(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """The batch's database transaction committed: its offsets are handled, and pending until committed."""
@@ -540,6 +566,68 @@ class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]  # aioka
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         pass
+
+
+# When the broker refuses a dead letter cut to the producer's limit (its topic allows less), it is cut to this.
+SMALL_DEAD_LETTER_BYTES = 64 * 1024
+# The broker's answers that a record (or the batch holding it) is larger than the topic takes.
+_TOO_LARGE = (MessageSizeTooLargeError, RecordListTooLargeError)
+# A cut dead letter keeps at most this much of the original key and of the original headers; the rest of the room
+# goes to the head of the value.
+_KEPT_KEY_BYTES = 1024
+_KEPT_HEADER_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+    reason: str
+    truncated: bool
+
+
+def dead_letter(record: ConsumerRecord[bytes, bytes], error: Exception, group: str, failed_at: str,
+                limit: int) -> DeadLetter:
+    """The dead letter of `record`: the record as it came (value, key and headers, so that a replay republishes it
+    exactly, signature included) with `dlt.*` headers saying why and where it came from.
+
+    If that would not fit in `limit` bytes (as the producer counts a record), the letter keeps the head of the value
+    (and at most 1 KiB of the key and 16 KiB of the original headers) with `dlt.truncated: true` and the original
+    sizes; `dlt.original.topic/partition/offset` say where the whole record still sits, for as long as that topic
+    keeps it."""
+    reason = getattr(error, "reason", type(error).__name__)
+    topic = dead_letter_topic(record.topic, group)
+    original = [(k, v) for k, v in (record.headers or ()) if not k.startswith("dlt.")]
+    about = [
+        ("dlt.reason", reason.encode()),
+        ("dlt.error", str(error)[:2000].encode()),
+        ("dlt.original.topic", record.topic.encode()),
+        ("dlt.original.partition", str(record.partition).encode()),
+        ("dlt.original.offset", str(record.offset).encode()),
+        ("dlt.consumer.group", group.encode()),
+        ("dlt.failed_at", failed_at.encode()),
+    ]
+    headers = original + about
+    if _record_size(record.key, record.value, headers) <= limit:
+        return DeadLetter(topic, record.key, record.value, headers, reason, truncated=False)
+    key = record.key if record.key is None else record.key[:_KEPT_KEY_BYTES]
+    kept = original if _record_size(None, None, original) <= _KEPT_HEADER_BYTES else []
+    about += [("dlt.truncated", b"true"),
+              ("dlt.original.value_bytes", str(len(record.value or b"")).encode()),
+              ("dlt.original.key_bytes", str(len(record.key or b"")).encode()),
+              ("dlt.original.headers_dropped", str(len(original) - len(kept)).encode())]
+    headers = kept + about
+    room = limit - _record_size(key, b"", headers) - 8  # 8: the value's length prefix may grow by a few bytes
+    value = None if record.value is None else record.value[:max(0, room)]
+    return DeadLetter(topic, key, value, headers, reason, truncated=True)
+
+
+def _record_size(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> int:
+    """The size the producer checks against its `max_request_size` (its own upper-bound estimate)."""
+    size: int = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers)
+    return size
 
 
 def _merge_highest(into: dict[TopicPartition, int], offsets: dict[TopicPartition, int]) -> None:

@@ -6,6 +6,10 @@ published in id order and each aggregate's events keep their order on its partit
 The leader reads and marks rows on the connection that holds the lock (no pool checkout, ping or
 BEGIN/COMMIT per wake; a leader that lost its connection, and with it the lock, can publish nothing more),
 and hands the producer one batch per partition instead of one `send()` per row.
+
+Every record is signed here, as it leaves (`EventSigner`: Ed25519 over topic, key and value, two headers): only
+relay processes hold a service's private key, and the API's request path pays nothing for it (docs/messaging.md
+has the cost per event).
 """
 
 import asyncio
@@ -26,13 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from throughline_messaging import failpoints, metrics
 from throughline_messaging.uow import RelaySignal
 from throughline_platform.db import asyncpg_dsn
+from throughline_platform.event_signing import EventSigner
 
 log = structlog.get_logger(__name__)
 
 
 class OutboxRelay:
     def __init__(self, *, engine: AsyncEngine, database_url: str, producer: AIOKafkaProducer, outbox: Table,
-                 service: str, notify_channel: str, signal: RelaySignal | None = None,
+                 service: str, notify_channel: str, signer: EventSigner, signal: RelaySignal | None = None,
                  batch_size: int = 1000, poll_interval: float = 1.0, linger: float = 0.005,
                  max_backoff: float = 10.0, retention: timedelta = timedelta(days=7)) -> None:
         self.engine = engine
@@ -41,6 +46,7 @@ class OutboxRelay:
         self.outbox = outbox
         self.service = service
         self.notify_channel = notify_channel
+        self.signer = signer
         self.signal = signal or RelaySignal()
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -149,10 +155,12 @@ class OutboxRelay:
         # partitioner.
         partitions = {topic: list(await self.producer.partitions_for(topic)) for topic in {r["topic"] for r in rows}}
         batches = _PartitionBatches(self.producer)
+        sign = self.signer.headers
         for row in rows:
-            key = row["message_key"].encode()
-            headers = [(name, value.encode()) for name, value in json.loads(row["headers"]).items()]
-            batches.add(row["topic"], key_partition(key, partitions[row["topic"]]), key, row["value"], headers)
+            topic, key, value = row["topic"], row["message_key"].encode(), row["value"]
+            headers = [(name, text.encode()) for name, text in json.loads(row["headers"]).items()]
+            headers += sign(topic, key, value)
+            batches.add(topic, key_partition(key, partitions[topic]), key, value, headers)
         return await batches.send()
 
     async def _forget_old(self) -> None:

@@ -22,6 +22,7 @@ from throughline_messaging.kafka import KafkaSettings, ensure_topics, new_produc
 from throughline_messaging.relay import OutboxRelay
 from throughline_messaging.uow import OutboxWriter, RelaySignal, UnitOfWork
 from throughline_platform.db import new_engine, new_session_factory
+from throughline_platform.event_signing import EventSigner, EventVerifier
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +52,10 @@ class RuntimeConfig:
     relay_poll_interval: float = 1.0
     relay_linger: float = 0.002  # seconds a busy relay waits for more commits before a round (see OutboxRelay)
     outbox_lag_limit: timedelta = timedelta(seconds=30)
+    # Signs what the relay publishes; verifies what the consumer reads (docs/security.md). Each role refuses to
+    # start without its own.
+    signer: EventSigner | None = None
+    verifier: EventVerifier | None = None
 
     @property
     def process_name(self) -> str:
@@ -63,6 +68,11 @@ class ServiceRuntime:
         unknown = config.roles - ROLES
         if unknown:
             raise ValueError(f"unknown roles {sorted(unknown)}; choose from {sorted(ROLES)}")
+        # Never publish unsigned events, never read unverified ones (event_driven_service_app says which setting).
+        if "relay" in config.roles and config.signer is None:
+            raise ValueError(f"{config.service}: the relay role needs a signing key")
+        if "consumer" in config.roles and config.verifier is None:
+            raise ValueError(f"{config.service}: the consumer role needs a key ring to verify events with")
         self.config = config
         self.engine: AsyncEngine = new_engine(config.database_url, pool_size=config.db_pool_size,
                                               application_name=config.process_name)
@@ -93,22 +103,24 @@ class ServiceRuntime:
     async def start(self) -> None:
         cfg = self.config
         if self.needs_kafka:
-            await ensure_topics(cfg.kafka, topics_for_group(cfg.consumed_topics, cfg.consumer_group))
+            await ensure_topics(cfg.kafka, topics_for_group(cfg.consumed_topics, cfg.consumer_group, cfg.service))
             self.producer = new_producer(cfg.kafka)
             await self._start_producer(self.producer)
         if "relay" in cfg.roles:
-            assert self.producer is not None
+            assert self.producer is not None and cfg.signer is not None  # __init__ checked the signer
             self.relay = OutboxRelay(
                 engine=self.engine, database_url=cfg.database_url, producer=self.producer, outbox=cfg.outbox,
                 service=cfg.service, notify_channel=self.writer.notify_channel, signal=self.relay_signal,
+                signer=cfg.signer,
                 batch_size=cfg.relay_batch_size, poll_interval=cfg.relay_poll_interval, linger=cfg.relay_linger,
             )
             self._spawn(self.relay.run(), "relay")
         if "consumer" in cfg.roles:
-            assert self.producer is not None
+            assert self.producer is not None and cfg.verifier is not None  # __init__ checked the verifier
             self.consumer = EventConsumer(
                 service=cfg.service, group=cfg.consumer_group, topics=cfg.consumed_topics, kafka=cfg.kafka,
                 uow_factory=self.uow, inbox=cfg.inbox, handlers=cfg.handlers, producer=self.producer,
+                verifier=cfg.verifier,
                 batch_size=cfg.consumer_batch_size, lanes=cfg.consumer_lanes,
                 max_attempts=cfg.consumer_max_attempts, commit_interval=cfg.consumer_commit_interval,
             )
