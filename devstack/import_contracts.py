@@ -14,7 +14,7 @@ own business, free to change without breaking a neighbour. Import-linter's built
 one contract per package; this one says the rule once.
 """
 
-from typing import Any, cast
+from typing import Any
 
 import grimp
 from importlinter import Contract, ContractCheck, fields, output

@@ -5,6 +5,7 @@ import importlib
 import importlib.util
 import json
 import os
+import secrets
 import subprocess
 import threading
 import time
@@ -195,6 +196,20 @@ class Stack:
 
         return EventVerifier(KeyRing.from_json(self.event_verify_keys()))
 
+    def link_secrets(self) -> dict[str, str]:
+        """Each service's secret for signing public links (an invoice's client page, a quote, unsubscribe), made
+        once under var/keys so that links sent before a restart still open; the environment's value wins."""
+        secrets_ = {}
+        for service in PRODUCERS:
+            name = f"{service.upper()}_LINK_SECRET"
+            key_file = self.var_dir / "keys" / f"{service}-link-secret"
+            if not key_file.exists():
+                key_file.parent.mkdir(parents=True, exist_ok=True)
+                key_file.write_text(secrets.token_hex(32))
+                key_file.chmod(0o600)
+            secrets_[name] = os.environ.get(name) or key_file.read_text().strip()
+        return secrets_
+
     def signing_env(self, service: str) -> dict[str, str]:
         """What only `service`'s relay process gets: its private signing key."""
         key = self.event_keys()[service]
@@ -220,6 +235,7 @@ class Stack:
                 f'"erp-worker": "http://127.0.0.1:{self.ports.erp_worker}/health/ready"}}'
             ),
             "PYTHONUNBUFFERED": "1",
+            **self.link_secrets(),
             **(self.smtp.env() if self.smtp is not None else {}),
         }
         if self.fast_consumer_groups:

@@ -53,12 +53,13 @@ from throughline_events import (
     parse_payload,
 )
 from throughline_events.codec import UnknownEventVersion
-from throughline_messaging import failpoints, metrics
+from throughline_messaging import metrics
 from throughline_messaging.aggregate import Cause
 from throughline_messaging.bulk import arrays, insert_from_arrays
 from throughline_messaging.errors import is_transient
 from throughline_messaging.kafka import KafkaSettings
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform import failpoints
 from throughline_platform.context import bound_ids
 from throughline_platform.event_signing import EventRejected, EventVerifier, check_producer
 

@@ -27,8 +27,9 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import Table, delete, func
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from throughline_messaging import failpoints, metrics
+from throughline_messaging import metrics
 from throughline_messaging.uow import RelaySignal
+from throughline_platform import failpoints
 from throughline_platform.db import asyncpg_dsn
 from throughline_platform.event_signing import EventSigner
 

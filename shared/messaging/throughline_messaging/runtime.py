@@ -87,6 +87,7 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._broker_checked_at = 0.0
         self._broker_ok: tuple[bool, str] = (False, "not checked yet")
+        self._extra_checks: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {}
 
     def uow(self) -> UnitOfWork:
         on_commit = self.relay_signal.set if "relay" in self.config.roles else None
@@ -173,6 +174,11 @@ class ServiceRuntime:
 
     # --- readiness -------------------------------------------------------------------------------
 
+    def add_readiness(self, name: str, check: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        """A component of `/health/ready` that a background job owns (the mail sender: is SMTP reachable, how old
+        is the oldest queued mail). `check` answers like the others: {"ok": bool, ...}."""
+        self._extra_checks[name] = check
+
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
         components: dict[str, Any] = {"database": await self._check_database()}
         if self.needs_kafka:
@@ -181,6 +187,8 @@ class ServiceRuntime:
             components["outbox"] = await self._check_outbox()
         if self.consumer is not None:
             components["consumer"] = await self._check_consumer()
+        for name, check in self._extra_checks.items():
+            components[name] = await check()
         crashed = self.crashed_tasks()
         if crashed:
             components["background_tasks"] = {"ok": False, "error": "; ".join(crashed)}

@@ -1,10 +1,7 @@
 """Named points where a fault-injection test can kill the process (like `kill -9`) on purpose.
 
-Set `THROUGHLINE_FAILPOINTS=mail.after_smtp_accept` (comma-separated) to make the process exit abruptly the first
-time it reaches that point. Unset in production: then `hit` is a set lookup.
-
-The same variable and exit code as `throughline_messaging.failpoints`, which predates this one and cannot be
-imported from here (the platform is below messaging); that module should become a re-export of this one.
+Set `THROUGHLINE_FAILPOINTS=consumer.after_db_commit,mail.after_smtp_accept` (comma-separated) to make the process
+exit abruptly the first time it reaches one of those points. Unset in production: then `hit` is a set lookup.
 """
 
 import os
