@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 from gateway import live
-from gateway.apidocs import ServiceDocs
+from gateway.apidocs import SWAGGER_UI_PAGE, ServiceDocs
 from gateway.apidocs import router as docs_router
 from gateway.apikeys.router import router as api_keys_router
 from gateway.auth.policies import PolicyTables
@@ -34,12 +34,20 @@ from gateway.web_app import mount_web_app
 from throughline_platform.auth import TokenVerifier
 from throughline_platform.collector import settle_after_start_up
 from throughline_platform.db import new_engine, new_session_factory
+from throughline_platform.hardening import SecurityHeadersMiddleware, swagger_ui_csp
 from throughline_platform.http import RequestContextMiddleware
 from throughline_platform.logging import configure_logging
 from throughline_platform.problems import install_problem_handlers, problem_response
 from throughline_platform.responses import OrjsonResponse
 
 log = structlog.get_logger(__name__)
+
+# The web app's policy: scripts, styles, images and connections from this origin only; no inline script (the app
+# has none, nor inline event handlers); no plugins, no <base>, forms post here only, and nobody may frame it.
+# Inline styles are allowed: the rendered invoice is shown in a srcdoc iframe, which inherits this policy, and
+# carries its stylesheet inline (the ERP renders it); a style cannot run code. The favicon is a data: URL.
+WEB_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+           "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 ROUTERS = [auth_router, users_router, api_keys_router, customers_router, live.router, health_router, docs_router]
 PURGE_EVERY_SECONDS = 3600
@@ -120,6 +128,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     mount_web_app(app)
     app.add_middleware(StateHeadersMiddleware)
     app.add_middleware(InputHygieneMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Every answer of the gateway's own carries the headers; a proxied one keeps its service's (the same set).
+    app.add_middleware(SecurityHeadersMiddleware, csp=WEB_CSP, csp_by_path={"/docs": swagger_ui_csp(SWAGGER_UI_PAGE)})
     app.add_middleware(RequestContextMiddleware, service="gateway")
     if settings.cors_origins:
         app.add_middleware(

@@ -28,7 +28,6 @@ class GatewaySettings(ServiceSettingsBase):
     upstream_retries: int = 2  # extra attempts for idempotent methods on connect failures
     breaker_failure_threshold: int = 5  # consecutive failures that open an upstream's circuit
     breaker_cooldown_seconds: float = 10.0  # how long it stays open before one trial request
-    max_body_bytes: int = 5 * 1024 * 1024
     db_pool_size: int = 5  # the gateway's own store is small: users, tokens, keys, idempotency records
     cors_origins: list[str] = Field(default_factory=list)
     # Token buckets per caller: this many requests per minute, bursting up to the same number; 0 turns them off.
