@@ -18,7 +18,8 @@ from gateway.apidocs import router as docs_router
 from gateway.apikeys.router import router as api_keys_router
 from gateway.auth.policies import PolicyTables
 from gateway.auth.router import router as auth_router
-from gateway.auth.service import ensure_admin
+from gateway.auth.service import PasswordChecks, ensure_admin
+from gateway.auth.throttle import HashingGate, Limits, LoginThrottle
 from gateway.credentials.tokens import TokenIssuer
 from gateway.customers.router import router as customers_router
 from gateway.health import router as health_router
@@ -28,6 +29,7 @@ from gateway.proxy.router import proxy_routes
 from gateway.proxy.upstreams import UpstreamError, new_upstream
 from gateway.ratelimit import TokenBuckets
 from gateway.security import ApiKeyAuthenticator
+from gateway.sessions import SessionRevocations
 from gateway.settings import GatewaySettings, get_settings
 from gateway.users.router import router as users_router
 from gateway.web_app import mount_web_app
@@ -77,7 +79,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with app.state.session_factory() as session:
             await ensure_admin(session, settings.admin_email, settings.admin_password)
-        purger = asyncio.create_task(_purge_idempotency_keys(app.state.idempotency))
+        await app.state.revocations.refresh()  # in force before the first request
+        background = [asyncio.create_task(_purge_idempotency_keys(app.state.idempotency)),
+                      asyncio.create_task(app.state.revocations.run())]
         settle_after_start_up()
         try:
             yield
@@ -85,9 +89,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             # The live-updates consumer starts with its first subscriber (no Kafka work for a gateway nobody
             # streams from); it is stopped here, before the engine goes.
             await live.stop_live(app)
-            purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purger
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             for upstream in app.state.upstreams.values():
                 await upstream.aclose()
             await app.state.health_client.aclose()
@@ -111,6 +116,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.user_buckets = TokenBuckets(settings.rate_limit_per_minute)
     app.state.key_buckets = TokenBuckets(settings.api_key_rate_limit_per_minute)
     app.state.idempotency = IdempotencyStore(app.state.session_factory)
+    app.state.revocations = SessionRevocations(app.state.session_factory, issuer.access_ttl)
+    app.state.password_checks = PasswordChecks(
+        LoginThrottle(Limits(account_free=settings.login_free_attempts_per_account,
+                             address_free=settings.login_free_attempts_per_address,
+                             max_delay=settings.login_max_delay_seconds)),
+        HashingGate())
     app.state.service_docs = ServiceDocs(app.state.upstreams)
     app.state.policy_tables = PolicyTables(app.state.upstreams)
     install_problem_handlers(app)

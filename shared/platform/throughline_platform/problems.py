@@ -93,6 +93,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> OrjsonResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:  # a 429 or 503 that knows when to come back
+            headers = {**(headers or {}), "Retry-After": str(retry_after)}
         return problem_response(exc.status, exc.title, exc.detail, exc.type_slug, headers=headers, **exc.extensions)
 
     @app.exception_handler(RequestValidationError)
