@@ -100,6 +100,8 @@ class LoginThrottle:
         record = self._records.get("address:" + address)
         if record is not None:
             record.attempts = max(0, record.attempts - 1)
+            if record.attempts <= self.limits.address_free:
+                record.blocked_until = 0.0  # the wait this attempt started, if any, goes with it
 
     def forget_account(self, account: str) -> None:
         """An admin set a new password: the account's count goes (in this process)."""
