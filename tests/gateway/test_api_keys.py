@@ -20,8 +20,10 @@ def test_key_is_shown_once_and_opens_the_api_with_its_role(admin: Api, stack: St
     assert "key" not in admin.ok("GET", f"/api/auth/api-keys/{created['id']}")
 
     with client(gateway_url(stack), api_key=key) as machine:
-        assert machine.get("/api/auth/me").json() == {"id": created["id"], "email": "", "role": "sales",
-                                                       "kind": "api_key"}
+        me = machine.get("/api/auth/me").json()
+        assert {k: me[k] for k in ("id", "email", "role", "kind")} == {"id": created["id"], "email": "",
+                                                                        "role": "sales", "kind": "api_key"}
+        assert me["password_change_required"] is False
         # Through the proxy: the service sees a signed token for the key's principal and applies the role.
         company = machine.post("/api/crm/companies", json={"name": "Lead Form Co"})
         assert company.status_code == 201, company.text

@@ -25,7 +25,9 @@ def test_login_returns_signed_access_and_refresh_tokens(stack: Stack) -> None:
     assert refresh["typ"] == "refresh" and refresh["sub"] == claims["sub"]
     with client(gateway_url(stack), token=body["access_token"]) as c:
         me = c.get("/api/auth/me").json()
-    assert me == {"id": claims["sub"], "email": "admin@example.com", "role": "admin", "kind": "user"}
+    assert {k: me[k] for k in ("id", "email", "role", "kind")} == {"id": claims["sub"], "email": "admin@example.com",
+                                                                    "role": "admin", "kind": "user"}
+    assert me["password_change_required"] is False  # the test admin's password meets the policy
 
 
 def test_wrong_password_and_unknown_user_are_401(stack: Stack) -> None:
