@@ -105,7 +105,12 @@ def test_ipv6_clients_are_counted_per_64_and_mapped_ipv4_as_ipv4() -> None:
 
 async def test_a_throttled_attempt_costs_no_database_and_no_argon2_work(monkeypatch: pytest.MonkeyPatch) -> None:
     hashed: list[str] = []
-    monkeypatch.setattr(service, "verify_password", lambda _h, p: hashed.append(p) or False)
+
+    def verify_password(_hash: str | None, password: str) -> bool:
+        hashed.append(password)
+        return False
+
+    monkeypatch.setattr(service, "verify_password", verify_password)
     throttle = LoginThrottle(Limits(account_free=0, address_free=100), clock=Clock())
     throttle.begin("victim@example.com", "192.0.2.5")  # sets a wait
     checks = PasswordChecks(throttle, HashingGate())
