@@ -9,7 +9,7 @@ import textwrap
 def test_hashing_in_threads_leaves_no_memory_behind() -> None:
     script = textwrap.dedent("""
         import concurrent.futures
-        from gateway.auth import passwords
+        from gateway.credentials import passwords
 
         def rss_kib():
             return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS"))

@@ -27,6 +27,9 @@ from throughline_platform.problems import Unauthorized
 
 log = structlog.get_logger(__name__)
 
+# New passwords have at most 200 characters; the configured first admin's may be longer, but not this long.
+MAX_LOGIN_PASSWORD = 1024
+
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
     return (await session.execute(select(User).where(func.lower(User.email) == email.lower()))).scalars().first()
@@ -60,6 +63,8 @@ async def authenticate(session: AsyncSession, checks: PasswordChecks, email: str
     the caller commits). The throttle counts the attempt first: a refused one costs no Argon2 work."""
     email = email.strip()
     checks.throttle.begin(email, address)
+    if len(password) > MAX_LOGIN_PASSWORD:  # no password that long was ever set: not worth hashing
+        raise Unauthorized("Wrong email or password.", type_slug="invalid-credentials")
     user = await user_by_email(session, email)
     matched = await _password_matches(checks, user.password_hash if user else None, password)
     if matched is None or user is None or not user.active:
