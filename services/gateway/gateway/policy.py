@@ -33,7 +33,6 @@ POLICY = Policy("gateway", {
 }, caller=Caller)
 
 
-
 def requires_current(action: Action) -> Any:
     """Like `POLICY.requires(action)`, and the role the database holds for the caller now must allow it too."""
 
