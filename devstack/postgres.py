@@ -9,6 +9,7 @@ cluster. Only throw-away clusters (the test session's, and the benchmark rows la
 `durable=False`.
 """
 
+import contextlib
 import importlib.util
 import os
 import pwd
@@ -113,7 +114,7 @@ class EmbeddedPostgres:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"postgres exited: see {self.log_path}")
+                raise RuntimeError(f"postgres exited: see {self.log_path}:\n{self._log_tail()}")
             result = subprocess.run([str(_bin_dir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
                                     capture_output=True)
             if result.returncode == 0:
@@ -145,12 +146,23 @@ class EmbeddedPostgres:
         assert self.process is not None
         self.process.send_signal(sig)
 
+    def _log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGINT)  # "fast" shutdown: roll back clients, checkpoint, exit
+        # "Fast" shutdown: roll back clients, checkpoint (a durable cluster syncs its dirty pages here), exit.
+        self.process.send_signal(signal.SIGINT)
         try:
-            self.process.wait(timeout=20)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            # The whole process group (the server runs in its own session), not the postmaster alone: backends
+            # left behind would hold the shared memory and the port, and the next start would fail. A durable
+            # cluster recovers from its WAL at the next start.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
