@@ -2,6 +2,10 @@
 
 Starts the whole system in a temporary directory on free ports, runs the scenarios, prints a table and
 writes the figures into docs/benchmarks.md (between markers; the hand-written analysis around them stays).
+
+PostgreSQL runs durable (fsync, synchronous_commit, full_page_writes on), as `make run` does: those are the
+headline rows. `--durability both` (the default of a full run) then runs everything once more on a system with
+them off and prints each such row under its durable twin, labelled "[durability off]", for comparison only.
 """
 
 from __future__ import annotations
@@ -55,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
                              "py-spy during the scenarios; collapsed stacks go to var/bench/profile-<name>.txt")
     parser.add_argument("--events", type=int, default=0, help="override the pipeline scenario's event count")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory (logs)")
+    parser.add_argument("--durability", choices=("on", "off", "both"), default=None,
+                        help="PostgreSQL's durability settings: on (the headline rows, as make run), off, or both "
+                             "side by side (default: both for a full run, on for --smoke)")
     args = parser.parse_args(argv)
+    durability = args.durability or ("on" if args.smoke else "both")
     volumes = scenarios.Volumes.smoke() if args.smoke else scenarios.Volumes.full()
     if args.events:
         volumes = dataclasses.replace(volumes, pipeline_events=args.events)
@@ -67,10 +75,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown scenarios {sorted(unknown)}")
 
     load_at_start = "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
-    rows = run_sync(volumes, chosen, args.keep, [p for p in args.profile.split(",") if p])
+    profile = [p for p in args.profile.split(",") if p]
+    if durability == "both":
+        rows = side_by_side(run_sync(volumes, chosen, args.keep, profile, durable=True),
+                            run_sync(volumes, chosen, args.keep, [], durable=False))
+    else:
+        rows = run_sync(volumes, chosen, args.keep, profile, durable=durability == "on")
+        if durability == "off":
+            rows = [labelled_off(row) for row in rows]
     info = machine()
     settings = (f"volumes '{volumes.name}'; load generator: {LIBRARY} in one "
-                f"asyncio process; scenarios {', '.join(chosen)}")
+                f"asyncio process; scenarios {', '.join(chosen)}; PostgreSQL durability {DURABILITY[durability]}")
     print()
     print(table(rows), flush=True)
     write_markdown(out, markdown(rows, info, volumes.name, settings, load_at_start))
@@ -79,9 +94,38 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if any(r.note.startswith("FAILED") for r in rows) else 0
 
 
-def run_sync(volumes: scenarios.Volumes, chosen: list[str], keep: bool, profile: list[str]) -> list[Row]:
-    system = BenchSystem(keep=keep)
-    print(f"starting the system in {system.var_dir} ...", flush=True)
+OFF_LABEL = " [durability off]"
+DURABILITY = {
+    "on": "on (fsync, synchronous_commit, full_page_writes: as `make run`)",
+    "off": "OFF (fsync, synchronous_commit, full_page_writes off: every row is labelled [durability off])",
+    "both": "on for the headline rows; each row labelled [durability off] was measured in the same run on a second "
+            "system with fsync, synchronous_commit and full_page_writes off, for comparison only (no verdict)",
+}
+
+
+def labelled_off(row: Row) -> Row:
+    """A row measured with durability off: labelled, and judged against no target (the targets are for a durable
+    system)."""
+    return dataclasses.replace(row, metric=row.metric + OFF_LABEL, target="", met=None)
+
+
+def side_by_side(durable: list[Row], not_durable: list[Row]) -> list[Row]:
+    """Each durable row followed by its durability-off twin (same scenario and metric), labelled."""
+    twins = {(r.scenario, r.metric): r for r in not_durable}
+    merged: list[Row] = []
+    for row in durable:
+        merged.append(row)
+        twin = twins.pop((row.scenario, row.metric), None)
+        if twin is not None:
+            merged.append(labelled_off(twin))
+    return merged + [labelled_off(r) for r in twins.values()]
+
+
+def run_sync(volumes: scenarios.Volumes, chosen: list[str], keep: bool, profile: list[str],
+             durable: bool = True) -> list[Row]:
+    system = BenchSystem(keep=keep, durable=durable)
+    print(f"starting the system in {system.var_dir} (PostgreSQL durability {'on' if durable else 'OFF'}) ...",
+          flush=True)
     system.start()
     rows: list[Row] = []
     try:

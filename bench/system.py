@@ -157,16 +157,19 @@ class MemoryWatch:
 
 
 class BenchSystem:
-    """The whole system in a temporary directory on free ports, started and timed by the bench."""
+    """The whole system in a temporary directory on free ports, started and timed by the bench. `durable` is
+    PostgreSQL's durability (fsync, synchronous_commit, full_page_writes): on, as `make run` runs it, unless a run
+    asks for the labelled comparison rows."""
 
-    def __init__(self, keep: bool = False) -> None:
+    def __init__(self, keep: bool = False, durable: bool = True) -> None:
         self.var_dir = Path(tempfile.mkdtemp(prefix="throughline-bench-"))
         self.password = "bench-" + os.urandom(6).hex()
         # One bench user sends thousands of requests a second: the gateway's per-user rate limit (a safety net,
         # not a capacity) is turned off so that the bench measures capacity rather than the limiter.
         env = {"ADMIN_PASSWORD": self.password, "GATEWAY_RATE_LIMIT_PER_MINUTE": "0",
                "GATEWAY_API_KEY_RATE_LIMIT_PER_MINUTE": "0"}
-        self.stack = Stack(var_dir=self.var_dir, ports=Ports.free(), extra_env=env)
+        self.stack = Stack(var_dir=self.var_dir, ports=Ports.free(), extra_env=env, durable=durable)
+        self.durable = durable
         self.keep = keep
         self.start_seconds = 0.0
 
@@ -182,7 +185,8 @@ class BenchSystem:
     def restart_seconds(self) -> float:
         """Stop in order and start again on the same data (the `make run` after the first one)."""
         self.stack.stop()
-        self.stack = Stack(var_dir=self.var_dir, ports=self.stack.ports, extra_env=self.stack.extra_env)
+        self.stack = Stack(var_dir=self.var_dir, ports=self.stack.ports, extra_env=self.stack.extra_env,
+                           durable=self.durable)
         started = time.perf_counter()
         self.stack.start()
         return time.perf_counter() - started

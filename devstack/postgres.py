@@ -2,8 +2,14 @@
 
 We call initdb/postgres ourselves (not the wheel's manager) so that we choose the port, keep the data
 directory under var/, and can stop, freeze or kill the server in fault-injection tests.
+
+Durable by default: `make run` may well be how a small agency runs the system, and with fsync, synchronous_commit or
+full_page_writes off a power cut or a kernel crash can lose committed invoices and payments, or corrupt the whole
+cluster. Only throw-away clusters (the test session's, and the benchmark rows labelled "durability off") pass
+`durable=False`.
 """
 
+import contextlib
 import importlib.util
 import os
 import pwd
@@ -16,6 +22,8 @@ from pathlib import Path
 from devstack.ports import free_port
 
 _RUN_AS = "pgserver"  # PostgreSQL refuses to run as root
+# What a throw-away cluster gives up for speed: a crash of the machine (not of PostgreSQL) may lose or corrupt it.
+NOT_DURABLE = ("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 
 
 def _bin_dir() -> Path:
@@ -56,9 +64,10 @@ def _chown_tree(path: Path) -> None:
 
 
 class EmbeddedPostgres:
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *, durable: bool = True) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port or free_port()
+        self.durable = durable
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}.log"
 
@@ -75,8 +84,8 @@ class EmbeddedPostgres:
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
                 [str(_bin_dir() / "postgres"), "-D", str(self.data_dir), "-p", str(self.port), "-h", "127.0.0.1",
-                 "-k", str(self.data_dir), "-c", "fsync=off", "-c", "synchronous_commit=off",
-                 "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=256MB"],
+                 "-k", str(self.data_dir), *(() if self.durable else NOT_DURABLE), "-c", "max_connections=300",
+                 "-c", "shared_buffers=256MB"],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True, user=_run_as()[0], group=_run_as()[1],
             )
         self.wait_ready()
@@ -86,18 +95,26 @@ class EmbeddedPostgres:
             shutil.rmtree(self.data_dir)
         self.data_dir.mkdir(parents=True)
         _chown_tree(self.data_dir)
+        # --no-sync for a throw-away cluster only: a durable one must not start on files that are not on the disk.
+        no_sync = () if self.durable else ("--no-sync",)
         subprocess.run(
-            # --no-sync: the server runs with fsync=off anyway; waiting for the disk here only slows a first start.
             [str(_bin_dir() / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-             "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"],
+             "-E", "UTF8", "--locale=C", *no_sync, "--no-instructions"],
             check=True, capture_output=True, user=_run_as()[0], group=_run_as()[1],
         )
+
+    def durability(self) -> dict[str, str]:
+        """The running server's own word for its durability settings (fsync, synchronous_commit, full_page_writes)."""
+        names = ("fsync", "synchronous_commit", "full_page_writes")
+        rows = self.psql("postgres", "SELECT name, setting FROM pg_settings WHERE name IN "
+                         f"({', '.join(repr(n) for n in names)})")
+        return dict(line.split("|", 1) for line in rows.split())
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"postgres exited: see {self.log_path}")
+                raise RuntimeError(f"postgres exited: see {self.log_path}:\n{self._log_tail()}")
             result = subprocess.run([str(_bin_dir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
                                     capture_output=True)
             if result.returncode == 0:
@@ -129,12 +146,23 @@ class EmbeddedPostgres:
         assert self.process is not None
         self.process.send_signal(sig)
 
+    def _log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGINT)  # "fast" shutdown: roll back clients, checkpoint, exit
+        # "Fast" shutdown: roll back clients, checkpoint (a durable cluster syncs its dirty pages here), exit.
+        self.process.send_signal(signal.SIGINT)
         try:
-            self.process.wait(timeout=20)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            # The whole process group (the server runs in its own session), not the postmaster alone: backends
+            # left behind would hold the shared memory and the port, and the next start would fail. A durable
+            # cluster recovers from its WAL at the next start.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()

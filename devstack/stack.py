@@ -72,6 +72,9 @@ class Stack:
     ports: Ports
     # Short group timings suit one machine: a restarted consumer rejoins in about a second.
     fast_consumer_groups: bool = True
+    # The embedded PostgreSQL keeps its durability settings on (`make run`); a throw-away stack (tests, the
+    # benchmark's labelled rows) may turn them off (devstack/postgres.py).
+    durable: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
     postgres: EmbeddedPostgres | None = None
     broker: EmbeddedBroker | None = None
@@ -94,7 +97,8 @@ class Stack:
         configured = {db: os.environ.get(f"{db.upper()}_DATABASE_URL", "") for db in DATABASES}
         self._embedded_databases = [db for db in DATABASES if not configured[db]]
         if self._embedded_databases:
-            self.postgres = EmbeddedPostgres(self.var_dir / "postgres", port=int(os.environ.get("PG_PORT", 0)) or None)
+            self.postgres = EmbeddedPostgres(self.var_dir / "postgres", port=int(os.environ.get("PG_PORT", 0)) or None,
+                                             durable=self.durable)
             for db in self._embedded_databases:
                 configured[db] = self.postgres.url(db)
         self.database_urls = configured

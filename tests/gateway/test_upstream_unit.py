@@ -2,6 +2,9 @@
 servers in the test's event loop."""
 
 import asyncio
+import socket
+import threading
+import time
 
 import aiohttp
 import pytest
@@ -9,7 +12,7 @@ from aiohttp import web
 
 from gateway.customers.service import balance_due
 from gateway.proxy.forward import child_traceparent
-from gateway.proxy.upstreams import CircuitBreaker, Upstream, UpstreamError
+from gateway.proxy.upstreams import CircuitBreaker, LiveConnectionsConnector, Upstream, UpstreamError
 from gateway.ratelimit import TokenBuckets
 from tests.gateway.helpers import closed_port_url, serving
 
@@ -232,3 +235,79 @@ async def test_a_stream_that_fails_raises_its_error() -> None:
     with pytest.raises(UpstreamError) as failed:
         await asyncio.wait_for(_until_disconnect(broken_copy(), caller_stays), timeout=5)
     assert failed.value.status == 502
+
+
+class RawService:
+    """A bare HTTP/1.1 service in a thread, to control exactly when connections close. Every request is answered
+    `{}` with keep-alive, after which the connection is closed `close_after` seconds later (as a service used to do
+    after each 500), or, with `answer=False`, closed as soon as the request has been read (it reached the service)."""
+
+    def __init__(self, *, close_after: float = 0.02, answer: bool = True) -> None:
+        self.close_after = close_after
+        self.answer = answer
+        self.requests: list[str] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            lines = head.decode().split("\r\n")
+            length = next((int(line.split(":")[1]) for line in lines if line.lower().startswith("content-length")), 0)
+            while len(body) < length:
+                body += conn.recv(65536)
+            self.requests.append(" ".join(lines[0].split()[:2]))
+            if self.answer:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+                time.sleep(self.close_after)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+async def test_a_post_never_goes_out_on_a_connection_the_service_already_closed() -> None:
+    service = RawService(close_after=0.02)
+    upstream = Upstream("crm", service.url, breaker=CircuitBreaker(5, 60), retries=0)
+    dropped = LiveConnectionsConnector.dropped
+    try:
+        assert (await upstream.send("GET", "/api/crm/first")).status_code == 200
+        # Block the event loop: the service's close reaches the socket, but the loop (and so the pool) has not
+        # seen it yet, which is the moment a busy gateway sends the next request on that connection.
+        time.sleep(0.2)
+        answer = await upstream.send("POST", "/api/crm/second", headers=[("content-type", "application/json")],
+                                     content=b'{"a": 1}')
+        assert answer.status_code == 200
+        assert service.requests == ["GET /api/crm/first", "POST /api/crm/second"]  # the POST arrived once
+        assert LiveConnectionsConnector.dropped == dropped + 1
+        assert upstream.breaker.failures == 0
+    finally:
+        await upstream.aclose()
+        service.close()
+
+
+async def test_a_post_that_may_have_reached_the_service_is_not_sent_again() -> None:
+    service = RawService(answer=False)  # reads the request, then closes without a word
+    upstream = Upstream("crm", service.url, breaker=CircuitBreaker(5, 60), retries=2, retry_backoff=0)
+    try:
+        with pytest.raises(UpstreamError) as failed:
+            await upstream.send("POST", "/api/crm/companies", content=b"{}")
+        assert failed.value.status == 502 and failed.value.type_slug == "upstream-broken"
+        assert service.requests == ["POST /api/crm/companies"]
+    finally:
+        await upstream.aclose()
+        service.close()

@@ -34,7 +34,7 @@ POOL_SIZE = 4
 
 @pytest.fixture(scope="module")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("round-trips") / "data")
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("round-trips") / "data", durable=False)  # throw-away
     server.start()
     try:
         server.create_database("plumbing")

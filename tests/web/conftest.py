@@ -78,9 +78,14 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # The gateway's Content-Security-Policy allows no inline script: anything it blocks fails the test.
+    blocked: list[str] = []
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not blocked, f"Blocked by the Content-Security-Policy: {blocked}"
 
 
 def other_page(page: Page) -> Page:

@@ -13,12 +13,13 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 from gateway import live
-from gateway.apidocs import ServiceDocs
+from gateway.apidocs import SWAGGER_UI_PAGE, ServiceDocs
 from gateway.apidocs import router as docs_router
 from gateway.apikeys.router import router as api_keys_router
 from gateway.auth.policies import PolicyTables
 from gateway.auth.router import router as auth_router
-from gateway.auth.service import ensure_admin
+from gateway.auth.service import PasswordChecks, ensure_admin
+from gateway.auth.throttle import HashingGate, Limits, LoginThrottle
 from gateway.credentials.tokens import TokenIssuer
 from gateway.customers.router import router as customers_router
 from gateway.health import router as health_router
@@ -28,18 +29,27 @@ from gateway.proxy.router import proxy_routes
 from gateway.proxy.upstreams import UpstreamError, new_upstream
 from gateway.ratelimit import TokenBuckets
 from gateway.security import ApiKeyAuthenticator
+from gateway.sessions import SessionRevocations
 from gateway.settings import GatewaySettings, get_settings
 from gateway.users.router import router as users_router
 from gateway.web_app import mount_web_app
 from throughline_platform.auth import TokenVerifier
 from throughline_platform.collector import settle_after_start_up
 from throughline_platform.db import new_engine, new_session_factory
+from throughline_platform.hardening import SecurityHeadersMiddleware, swagger_ui_csp
 from throughline_platform.http import RequestContextMiddleware
 from throughline_platform.logging import configure_logging
 from throughline_platform.problems import install_problem_handlers, problem_response
 from throughline_platform.responses import OrjsonResponse
 
 log = structlog.get_logger(__name__)
+
+# The web app's policy: scripts, styles, images and connections from this origin only; no inline script (the app
+# has none, nor inline event handlers); no plugins, no <base>, forms post here only, and nobody may frame it.
+# Inline styles are allowed: the rendered invoice is shown in a srcdoc iframe, which inherits this policy, and
+# carries its stylesheet inline (the ERP renders it); a style cannot run code. The favicon is a data: URL.
+WEB_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+           "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 ROUTERS = [auth_router, users_router, api_keys_router, customers_router, live.router, health_router, docs_router]
 PURGE_EVERY_SECONDS = 3600
@@ -69,7 +79,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with app.state.session_factory() as session:
             await ensure_admin(session, settings.admin_email, settings.admin_password)
-        purger = asyncio.create_task(_purge_idempotency_keys(app.state.idempotency))
+        await app.state.revocations.refresh()  # in force before the first request
+        background = [asyncio.create_task(_purge_idempotency_keys(app.state.idempotency)),
+                      asyncio.create_task(app.state.revocations.run())]
         settle_after_start_up()
         try:
             yield
@@ -77,9 +89,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             # The live-updates consumer starts with its first subscriber (no Kafka work for a gateway nobody
             # streams from); it is stopped here, before the engine goes.
             await live.stop_live(app)
-            purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purger
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             for upstream in app.state.upstreams.values():
                 await upstream.aclose()
             await app.state.health_client.aclose()
@@ -103,6 +116,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.user_buckets = TokenBuckets(settings.rate_limit_per_minute)
     app.state.key_buckets = TokenBuckets(settings.api_key_rate_limit_per_minute)
     app.state.idempotency = IdempotencyStore(app.state.session_factory)
+    app.state.revocations = SessionRevocations(app.state.session_factory, issuer.access_ttl)
+    app.state.password_checks = PasswordChecks(
+        LoginThrottle(Limits(account_free=settings.login_free_attempts_per_account,
+                             address_free=settings.login_free_attempts_per_address,
+                             max_delay=settings.login_max_delay_seconds)),
+        HashingGate())
     app.state.service_docs = ServiceDocs(app.state.upstreams)
     app.state.policy_tables = PolicyTables(app.state.upstreams)
     install_problem_handlers(app)
@@ -120,6 +139,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     mount_web_app(app)
     app.add_middleware(StateHeadersMiddleware)
     app.add_middleware(InputHygieneMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Every answer of the gateway's own carries the headers; a proxied one keeps its service's (the same set).
+    app.add_middleware(SecurityHeadersMiddleware, csp=WEB_CSP, csp_by_path={"/docs": swagger_ui_csp(SWAGGER_UI_PAGE)})
     app.add_middleware(RequestContextMiddleware, service="gateway")
     if settings.cors_origins:
         app.add_middleware(

@@ -26,6 +26,10 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # Access tokens of this user issued at or before this moment are refused (gateway/sessions.py).
+    sessions_revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Set for the configured first admin when ADMIN_PASSWORD fails the policy; the web app asks for a new one.
+    password_change_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class RefreshToken(Base):

@@ -5,7 +5,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.credentials.tokens import TokenIssuer
-from throughline_platform.auth import Principal, TokenVerifier, principal_dependency
+from gateway.sessions import SessionRevocations
 
 
 def token_issuer(request: Request) -> TokenIssuer:
@@ -13,14 +13,14 @@ def token_issuer(request: Request) -> TokenIssuer:
     return issuer
 
 
-def _verifier(request: Request) -> TokenVerifier:
-    verifier: TokenVerifier = request.app.state.verifier
-    return verifier
-
-
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.session_factory() as session:
         yield session
 
 
-CurrentUser = Annotated[Principal, Depends(principal_dependency(_verifier))]
+def session_revocations(request: Request) -> SessionRevocations:
+    revocations: SessionRevocations = request.app.state.revocations
+    return revocations
+
+
+Revocations = Annotated[SessionRevocations, Depends(session_revocations)]

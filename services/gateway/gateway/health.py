@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from throughline_platform.http import metrics_response
 from throughline_platform.responses import OrjsonResponse
 
 router = APIRouter(tags=["operations"])
@@ -43,6 +43,7 @@ async def live() -> dict[str, str]:
     return {"status": "live"}
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def prometheus() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+@router.get("/metrics", summary="Prometheus metrics (METRICS_TOKEN as a bearer token, or from this machine)",
+            response_class=Response)
+async def prometheus(request: Request) -> Response:
+    return metrics_response(request, request.app.state.settings.metrics_token)

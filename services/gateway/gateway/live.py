@@ -17,8 +17,11 @@ Every role may read all CRM and ERP data, so every authenticated user gets every
 comma-separated list of event-type prefixes, e.g. `deal.,invoice.`) narrows a stream. The stream says
 `event: ready` once the consumer sits at the end of every topic (what a client sees after that is new),
 sends a comment every 15 s to keep proxies from closing it, and ends with `event: token-expired` when the
-access token expires: the client refreshes its token and reconnects. A client that cannot keep up
-(its queue of 1,000 events is full) is dropped with `event: overflow` and reconnects.
+access token expires: the client refreshes its token and reconnects. When the user's sessions are ended (disabled,
+role changed, password reset or changed: gateway/sessions.py) the stream ends at once with `event: token-revoked`
+(in the process that made the change at once, in the others within seconds); the client's refresh then fails
+unless it already holds newer tokens. A client that cannot keep up (its queue of 1,000 events is full) is dropped
+with `event: overflow` and reconnects.
 
 The consumer starts with the first subscriber and stops `IDLE_STOP_SECONDS` after the last one left.
 
@@ -43,6 +46,8 @@ from aiokafka.helpers import create_ssl_context
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 
+from gateway.security import refuse_if_revoked
+from gateway.sessions import SessionRevocations, issued_at
 from throughline_events import TOPICS, ContractError, decode
 from throughline_platform.auth import Principal, TokenVerifier
 from throughline_platform.event_signing import EventKeyError, EventRejected, EventVerifier, KeyRing, check_producer
@@ -69,8 +74,11 @@ ENVIRONMENT = ("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL
 @dataclass(eq=False)
 class Subscriber:
     prefixes: tuple[str, ...]
+    user_id: str = ""
+    token_issued_at: float = 0.0
     queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     overflowed: bool = False
+    revoked: bool = False
 
     def wants(self, event_type: str) -> bool:
         return not self.prefixes or any(event_type.startswith(p) for p in self.prefixes)
@@ -118,8 +126,8 @@ class LiveHub:
         for subscriber in list(self.subscribers):
             _offer(subscriber, None)
 
-    def subscribe(self, prefixes: tuple[str, ...]) -> Subscriber:
-        subscriber = Subscriber(prefixes)
+    def subscribe(self, prefixes: tuple[str, ...], user_id: str = "", token_issued_at: float = 0.0) -> Subscriber:
+        subscriber = Subscriber(prefixes, user_id, token_issued_at)
         self.subscribers.add(subscriber)
         self._unwatched_since = None
         self.start()
@@ -129,6 +137,17 @@ class LiveHub:
         self.subscribers.discard(subscriber)
         if not self.subscribers and self._unwatched_since is None:
             self._unwatched_since = time.monotonic()
+
+    def end_revoked(self, revocations: SessionRevocations) -> None:
+        """End at once the streams whose token was issued before its user's sessions were ended."""
+        for subscriber in list(self.subscribers):
+            revoked_at = revocations.revoked_at(subscriber.user_id)
+            if revoked_at is not None and subscriber.token_issued_at <= revoked_at:
+                subscriber.revoked = True
+                self.unsubscribe(subscriber)
+                while not subscriber.queue.empty():  # what is queued was for a session that has ended
+                    subscriber.queue.get_nowait()
+                _offer(subscriber, None)
 
     def _unwatched_too_long(self) -> bool:
         return (not self.subscribers and self._unwatched_since is not None
@@ -290,6 +309,9 @@ def live_hub(app: FastAPI) -> LiveHub:
     if not isinstance(hub, LiveHub):
         hub = LiveHub(_bootstrap_servers(app))
         app.state.live_hub = hub
+        revocations = getattr(app.state, "revocations", None)
+        if isinstance(revocations, SessionRevocations):
+            revocations.on_change(lambda: hub.end_revoked(revocations))
     return hub
 
 
@@ -318,7 +340,9 @@ def _authenticate(request: Request, access_token: str | None) -> Principal:
         token = bearer.strip() if scheme.lower() == "bearer" else ""
     if not token:
         raise Unauthorized("Pass the access token as the access_token query parameter (or a bearer header).")
-    return verifier.verify(token)
+    principal = verifier.verify(token)
+    refuse_if_revoked(request.app.state.revocations, principal)
+    return principal
 
 
 @router.get("/api/live", summary="Server-sent events: every integration event, as it happens",
@@ -334,7 +358,7 @@ async def live_events(
     expires_at = _token_expiry(principal.token)
     prefixes = tuple(p.strip() for p in (types or "").split(",") if p.strip())
     hub = live_hub(request.app)
-    subscriber = hub.subscribe(prefixes)
+    subscriber = hub.subscribe(prefixes, principal.user_id, issued_at(principal.token))
     log.info("live.subscribed", user_id=principal.user_id, subscribers=len(hub.subscribers))
     return StreamingResponse(_stream(hub, subscriber, expires_at), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -361,7 +385,9 @@ async def _stream(hub: LiveHub, subscriber: Subscriber, expires_at: float) -> As
             except TimeoutError:
                 yield ": keepalive\n\n"
                 continue
-            if message is None:  # the gateway is stopping
+            if message is None:  # the gateway is stopping, or this user's sessions were ended
+                if subscriber.revoked:
+                    yield "event: token-revoked\ndata: {}\n\n"
                 return
             yield message
             if subscriber.overflowed and subscriber.queue.empty():

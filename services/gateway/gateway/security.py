@@ -1,7 +1,9 @@
 """Who is calling: a bearer access token or an `X-API-Key`; then the caller's rate limit.
 
 An API key is turned into a short-lived access token minted for the key's principal (kind "api_key"), so the
-services behind the gateway still verify a signed token and never trust a bare header.
+services behind the gateway still verify a signed token and never trust a bare header. A user's access token issued
+before their sessions were ended (disabled, role changed, password reset or changed) is refused here, on every call
+(gateway/sessions.py). Admin actions go further (`current_standing`): the caller's row is read again.
 """
 
 import hashlib
@@ -16,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.credentials.tokens import TokenIssuer
-from gateway.db import ApiKey
+from gateway.db import ApiKey, User
 from gateway.ratelimit import RateLimited, TokenBuckets
+from gateway.sessions import SessionRevocations
 from throughline_platform.auth import Principal, TokenVerifier, bearer_token
 from throughline_platform.problems import Unauthorized
 
@@ -88,6 +91,7 @@ async def current_caller(request: Request) -> Principal:
     else:
         verifier: TokenVerifier = state.verifier
         principal = verifier.verify(bearer_token(request))
+        refuse_if_revoked(state.revocations, principal)
         buckets = state.user_buckets
     if buckets.enabled:
         decision = buckets.take(rate_limit_key(principal))
@@ -97,6 +101,32 @@ async def current_caller(request: Request) -> Principal:
                               f"{decision.retry_after} s.")
     request.state.principal = principal
     return principal
+
+
+def refuse_if_revoked(revocations: SessionRevocations, principal: Principal) -> None:
+    if revocations.is_revoked(principal):
+        raise Unauthorized("This session has ended (the account was changed); log in again.",
+                           type_slug="token-revoked")
+
+
+async def current_standing(request: Request, principal: Principal) -> str:
+    """The caller's role as the gateway's database says it now, not as the token said it: for admin actions, where
+    a few seconds of a stale claim would be too long. 401 when the user is gone or disabled, or the key revoked."""
+    session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    try:
+        principal_id = uuid.UUID(principal.user_id)
+    except ValueError:
+        raise Unauthorized("The token names no known account.", type_slug="account-disabled") from None
+    async with session_factory() as session:
+        if principal.kind == "api_key":
+            key = await session.get(ApiKey, principal_id)
+            if key is None or key.revoked_at is not None:
+                raise Unauthorized("The API key is unknown or revoked.", type_slug="api-key-invalid")
+            return key.role
+        user = await session.get(User, principal_id)
+    if user is None or not user.active:
+        raise Unauthorized("This account no longer exists or is disabled.", type_slug="account-disabled")
+    return user.role
 
 
 Caller = Annotated[Principal, Depends(current_caller)]

@@ -11,7 +11,7 @@ from throughline_platform.settings import ServiceSettingsBase
 
 class GatewaySettings(ServiceSettingsBase):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
-    unprefixed: ClassVar[tuple[str, ...]] = ("admin_email", "admin_password")
+    unprefixed: ClassVar[tuple[str, ...]] = ("admin_email", "admin_password")  # and METRICS_TOKEN (every service)
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/gateway"
     crm_url: str = "http://127.0.0.1:8001"
@@ -28,12 +28,16 @@ class GatewaySettings(ServiceSettingsBase):
     upstream_retries: int = 2  # extra attempts for idempotent methods on connect failures
     breaker_failure_threshold: int = 5  # consecutive failures that open an upstream's circuit
     breaker_cooldown_seconds: float = 10.0  # how long it stays open before one trial request
-    max_body_bytes: int = 5 * 1024 * 1024
     db_pool_size: int = 5  # the gateway's own store is small: users, tokens, keys, idempotency records
     cors_origins: list[str] = Field(default_factory=list)
     # Token buckets per caller: this many requests per minute, bursting up to the same number; 0 turns them off.
     rate_limit_per_minute: int = 6000
     api_key_rate_limit_per_minute: int = 6000
+    # Login throttling (gateway/auth/throttle.py): attempts allowed before the backoff starts, per account and per
+    # client address, and the longest wait it reaches (doubling from 1 s).
+    login_free_attempts_per_account: int = 5
+    login_free_attempts_per_address: int = 20
+    login_max_delay_seconds: float = 900.0
 
 
 @lru_cache

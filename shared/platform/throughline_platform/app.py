@@ -9,6 +9,7 @@ from throughline_platform.auth import TokenVerifier
 from throughline_platform.collector import settle_after_start_up
 from throughline_platform.http import CrashedTasks, ReadinessCheck, install_http_plumbing
 from throughline_platform.logging import configure_logging
+from throughline_platform.settings import EdgeSettings
 
 
 def service_app(*, service: str, title: str, jwt_public_key: str, serves_api: bool,
@@ -35,7 +36,9 @@ def service_app(*, service: str, title: str, jwt_public_key: str, serves_api: bo
 
     app = FastAPI(title=title, lifespan=lifespan, docs_url="/docs", openapi_url="/openapi.json")
     app.state.verifier = TokenVerifier(jwt_public_key)
-    install_http_plumbing(app, service, readiness, crashed_tasks)
+    edge = EdgeSettings.of(service)
+    install_http_plumbing(app, service, readiness, crashed_tasks, max_body_bytes=edge.max_body_bytes,
+                          metrics_token=edge.metrics_token)
     if serves_api:
         for router in routers():
             app.include_router(router)

@@ -1,17 +1,26 @@
-"""HTTP plumbing every service mounts: request ids into the log context, metrics, health and /metrics."""
+"""HTTP plumbing every service mounts: request ids into the log context, metrics, health and /metrics, security
+headers and the body size limit."""
 
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from throughline_platform import metrics
 from throughline_platform.context import bound_ids, new_id
+from throughline_platform.hardening import (
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+    metrics_allowed,
+    metrics_refused,
+    swagger_ui_csp,
+)
 from throughline_platform.responses import OrjsonResponse
 
 log = structlog.get_logger(__name__)
@@ -86,7 +95,15 @@ def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:
     return text if 0 < len(text) <= 128 and text.isprintable() else None
 
 
-def operations_router(readiness: ReadinessCheck, crashed_tasks: CrashedTasks = list) -> APIRouter:
+def metrics_response(request: Request, token: str) -> Response:
+    """The Prometheus exposition, for operators only (see `hardening.metrics_allowed`)."""
+    if not metrics_allowed(request, token):
+        return metrics_refused(token)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def operations_router(readiness: ReadinessCheck, crashed_tasks: CrashedTasks = list, metrics_token: str = ""
+                      ) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/health/live", summary="The process is up and none of its background tasks died",
@@ -106,17 +123,33 @@ def operations_router(readiness: ReadinessCheck, crashed_tasks: CrashedTasks = l
         body = {"status": "ready" if ok else "not_ready", "components": components}
         return OrjsonResponse(body, status_code=200 if ok else 503)
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-    async def prometheus() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    @router.get("/metrics", summary="Prometheus metrics (METRICS_TOKEN as a bearer token, or from this machine)",
+                response_class=Response)
+    async def prometheus(request: Request) -> Response:
+        return metrics_response(request, metrics_token)
 
     return router
 
 
+def swagger_ui_csp_of(app: FastAPI) -> dict[str, str]:
+    """The policy of the app's own Swagger UI page (FastAPI's, built the way FastAPI builds it), by path."""
+    if not (app.docs_url and app.openapi_url):
+        return {}
+    page = get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} - Swagger UI",
+                               oauth2_redirect_url=app.swagger_ui_oauth2_redirect_url,
+                               init_oauth=app.swagger_ui_init_oauth, swagger_ui_parameters=app.swagger_ui_parameters)
+    return {app.docs_url: swagger_ui_csp(bytes(page.body).decode())}
+
+
 def install_http_plumbing(app: FastAPI, service: str, readiness: ReadinessCheck,
-                          crashed_tasks: CrashedTasks = list) -> None:
+                          crashed_tasks: CrashedTasks = list, *, max_body_bytes: int = 0,
+                          metrics_token: str = "") -> None:
+    """Problems, health and metrics routes, then (outermost last) the body limit, the security headers and the
+    request context, so that even a refused body gets the headers and a request id."""
     from throughline_platform.problems import install_problem_handlers
 
     install_problem_handlers(app)
-    app.include_router(operations_router(readiness, crashed_tasks))
+    app.include_router(operations_router(readiness, crashed_tasks, metrics_token))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, csp_by_path=swagger_ui_csp_of(app))
     app.add_middleware(RequestContextMiddleware, service=service)

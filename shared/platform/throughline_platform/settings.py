@@ -4,7 +4,7 @@ A subclass sets its prefix (`CRM_`, `ERP_`, `GATEWAY_`) in `model_config` and ma
 settings that one deployment shares between services and that may therefore also come without the prefix
 (`KAFKA_BOOTSTRAP_SERVERS`, `JWT_PUBLIC_KEY`). The prefixed variable wins when both are set. The names of every
 class in the hierarchy count, so a mixin of settings (`throughline_platform.mail.settings.MailSettings`) brings its
-own shared names along.
+own shared names along. `METRICS_TOKEN` is shared by every service, whatever its subclass says.
 """
 
 from typing import Any, ClassVar
@@ -23,6 +23,10 @@ class _UnprefixedEnvironment(EnvSettingsSource):
         return {name: value for name, value in super().__call__().items() if name in self._names}
 
 
+# Settings every service shares with the whole deployment, whatever its `unprefixed` says.
+_SHARED: tuple[str, ...] = ("metrics_token",)
+
+
 class ServiceSettingsBase(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
@@ -33,6 +37,11 @@ class ServiceSettingsBase(BaseSettings):
     # Database connections per process, a fixed pool (docs/messaging.md).
     db_pool_size: int = 10
     log_level: str = "INFO"
+    # Largest request body accepted (413 beyond). 5 MiB: the largest legitimate body is a CSV import (5 MB at most).
+    max_body_bytes: int = 5 * 1024 * 1024
+    # Bearer token that opens /metrics (one for the whole deployment: `METRICS_TOKEN`); empty: /metrics is served
+    # only to clients on this machine (docs/security.md).
+    metrics_token: str = ""
 
     @classmethod
     def all_unprefixed(cls) -> tuple[str, ...]:
@@ -47,5 +56,16 @@ class ServiceSettingsBase(BaseSettings):
                                    file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Earlier sources win: arguments, then the prefixed environment, then the shared unprefixed names.
-        return (init_settings, env_settings, _UnprefixedEnvironment(settings_cls, cls.all_unprefixed()),
+        return (init_settings, env_settings, _UnprefixedEnvironment(settings_cls, (*cls.all_unprefixed(), *_SHARED)),
                 dotenv_settings, file_secret_settings)
+
+
+class EdgeSettings(ServiceSettingsBase):
+    """Only the HTTP edge settings of a service (`<PREFIX>_MAX_BODY_BYTES`, `METRICS_TOKEN`), for the app factory,
+    which is given a service's name rather than its settings: `EdgeSettings.of("crm")`."""
+
+    database_url: str = ""
+
+    @classmethod
+    def of(cls, service: str) -> "EdgeSettings":
+        return cls(_env_prefix=f"{service.upper()}_")

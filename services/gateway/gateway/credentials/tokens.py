@@ -54,8 +54,11 @@ class TokenIssuer:
 
     def _sign(self, claims: dict[str, str], ttl: timedelta) -> str:
         now = datetime.now(UTC)
-        payload = {"jti": uuid.uuid4().hex, **claims, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "nbf": now,
-                   "exp": now + ttl}
+        # `iat` to the microsecond (a JWT NumericDate may have a fraction): the gateway refuses a user's tokens
+        # issued at or before their sessions were ended (gateway/sessions.py), and a token issued a moment after
+        # that, in the same second, must not look older than it is.
+        payload = {"jti": uuid.uuid4().hex, **claims, "iss": ISSUER, "aud": AUDIENCE, "iat": now.timestamp(),
+                   "nbf": now, "exp": now + ttl}
         return jwt.encode(payload, self._key, algorithm=ALGORITHM)
 
 

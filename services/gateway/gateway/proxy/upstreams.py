@@ -11,6 +11,7 @@ C parser and plain asyncio streams cost a fraction of that per request.
 import asyncio
 import contextlib
 import math
+import select
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 import aiohttp
 import orjson
 import structlog
+from aiohttp.connector import Connection
 from multidict import CIMultiDictProxy
 from yarl import URL
 
@@ -92,6 +94,42 @@ class CircuitBreaker:
         self._trial_running = False
 
 
+def _closed_by_peer(connection: Connection) -> bool:
+    """Has the service closed this idle pooled connection (or sent something unasked on it) already?
+
+    The event loop learns of a closed connection only at its next poll; until then the pool hands the connection
+    out as healthy, the request is written into it and fails, and a POST cannot be sent again (it may have reached
+    the service). An idle HTTP/1.1 connection has nothing to read, so one that is readable now carries an end of
+    file, a reset or garbage: it is dropped before a byte of the request is written. One poll(2) with no wait,
+    nothing read (urllib3 checks its pooled connections the same way)."""
+    transport = connection.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return transport is None
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class LiveConnectionsConnector(aiohttp.TCPConnector):
+    """A connection pool that never sends a request on a connection the service has already closed: such a
+    connection is closed and another one taken (from the pool, or a new one). This is the "retry" for requests that
+    never left: it happens before anything is written, so it is safe for a POST too. A connection that closes while
+    the request is being written, or after, may have carried the request to the service: that one is not retried
+    (except for idempotent methods, see `Upstream.open`)."""
+
+    dropped = 0  # connections found closed before use, in this process (tests and logs read it)
+
+    async def connect(self, req: aiohttp.ClientRequest, traces: list[Any],
+                      timeout: aiohttp.ClientTimeout) -> Connection:  # noqa: ASYNC109 (aiohttp's signature)
+        connection = await super().connect(req, traces, timeout)
+        while _closed_by_peer(connection):
+            connection.close()  # not back to the pool
+            LiveConnectionsConnector.dropped += 1
+            connection = await super().connect(req, traces, timeout)
+        return connection
+
+
 @dataclass
 class UpstreamResponse:
     """A whole answer, read into memory (for the gateway's own calls: overview parts, OpenAPI documents)."""
@@ -128,7 +166,7 @@ class Upstream:
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
+                connector=LiveConnectionsConnector(
                     limit=self.max_connections, limit_per_host=0,
                     # Idle connections are dropped before the services' (uvicorn's) 5 s keep-alive timeout: the
                     # client must close first, or a request sent on a connection the service is closing fails

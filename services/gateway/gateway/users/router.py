@@ -4,7 +4,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.deps import db_session
+from gateway.auth.deps import Checks
+from gateway.deps import Revocations, db_session
 from gateway.openapi_support import problem_responses
 from gateway.policy import UserAdmin
 from gateway.users import service
@@ -36,14 +37,17 @@ async def get_user(user_id: uuid.UUID, principal: UserAdmin, session: Session) -
     return UserOut.model_validate(await service.get_user(session, user_id))
 
 
-@router.patch("/{user_id}", response_model=UserOut, summary="Change a user's role, name or active flag (admin)",
-              responses=problem_responses(404, 409))
-async def update_user(user_id: uuid.UUID, body: UserPatch, principal: UserAdmin, session: Session) -> UserOut:
-    return UserOut.model_validate(await service.update_user(session, user_id, body, principal.user_id))
+@router.patch("/{user_id}", response_model=UserOut, responses=problem_responses(404, 409),
+              summary="Change a user's role, name or active flag (admin); a new role or disabling ends their sessions")
+async def update_user(user_id: uuid.UUID, body: UserPatch, principal: UserAdmin, session: Session,
+                      revocations: Revocations) -> UserOut:
+    return UserOut.model_validate(await service.update_user(session, revocations, user_id, body, principal.user_id))
 
 
 @router.post("/{user_id}/password", status_code=204, response_class=Response,
              summary="Set a new password (admin); ends the user's sessions", responses=problem_responses(404))
-async def reset_password(user_id: uuid.UUID, body: PasswordIn, principal: UserAdmin, session: Session) -> Response:
-    await service.reset_password(session, user_id, body.password)
+async def reset_password(user_id: uuid.UUID, body: PasswordIn, principal: UserAdmin, session: Session,
+                         revocations: Revocations, checks: Checks) -> Response:
+    user = await service.reset_password(session, revocations, user_id, body.password)
+    checks.throttle.forget_account(user.email)
     return Response(status_code=204)

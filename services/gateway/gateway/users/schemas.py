@@ -1,16 +1,19 @@
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 Role = Literal["admin", "sales", "finance", "project_manager", "viewer"]
+# A new password as typed: never trimmed (a space is a character; gateway/credentials/passwords.py normalises it the
+# same way on every path and checks the policy: 8 to 200 characters, not a common password).
+NewPassword = Annotated[str, StringConstraints(strip_whitespace=False, min_length=8, max_length=200)]
 
 
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     email: EmailStr = Field(max_length=320)
-    password: str = Field(min_length=8, max_length=200)
+    password: NewPassword
     full_name: str = Field("", max_length=200)
     role: Role
 
@@ -26,7 +29,7 @@ class UserPatch(BaseModel):
 
 class PasswordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    password: str = Field(min_length=8, max_length=200)
+    password: NewPassword
 
 
 class UserOut(BaseModel):

@@ -1,18 +1,21 @@
 """User management by admins: create, change role or active flag, reset a password.
 
-Rules: emails are unique (case-insensitive); there is always at least one active admin, and admins may not
-demote or disable themselves; disabling a user or resetting a password ends every refresh token of that user
-(access tokens expire on their own within minutes).
+Rules: emails are unique (case-insensitive); passwords meet the policy (gateway/credentials/passwords.py);
+there is always at least one active admin, and admins may not demote or disable themselves. Disabling a user,
+changing their role or resetting their password ends every session of that user at once: their refresh tokens are
+revoked and their access tokens refused from then on (gateway/sessions.py), their live stream included.
 """
 
+import asyncio
 import uuid
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.auth.service import revoke_user_tokens
-from gateway.credentials.passwords import hash_password
+from gateway.auth.service import end_sessions
+from gateway.credentials.passwords import check_new_password, hash_password
 from gateway.db import User, utcnow
+from gateway.sessions import SessionRevocations
 from gateway.users.repository import UserRepository
 from gateway.users.schemas import UserIn, UserPatch
 from throughline_platform.problems import Conflict, NotFound
@@ -20,10 +23,11 @@ from throughline_platform.problems import Conflict, NotFound
 
 async def create_user(session: AsyncSession, data: UserIn) -> User:
     users = UserRepository(session)
+    password = check_new_password(data.password, data.email)
     if await users.by_email(data.email) is not None:
         raise Conflict(f"A user with the email {data.email} already exists.", type_slug="email-taken")
-    user = User(email=data.email, password_hash=hash_password(data.password), full_name=data.full_name,
-                role=data.role, active=True)
+    user = User(email=data.email, password_hash=await asyncio.to_thread(hash_password, password),
+                full_name=data.full_name, role=data.role, active=True)
     try:
         await users.add(user)
         await session.commit()
@@ -40,7 +44,8 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     return user
 
 
-async def update_user(session: AsyncSession, user_id: uuid.UUID, data: UserPatch, acting_user_id: str) -> User:
+async def update_user(session: AsyncSession, revocations: SessionRevocations, user_id: uuid.UUID, data: UserPatch,
+                      acting_user_id: str) -> User:
     users = UserRepository(session)
     user = await get_user(session, user_id)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
@@ -50,19 +55,27 @@ async def update_user(session: AsyncSession, user_id: uuid.UUID, data: UserPatch
         raise Conflict("Admins may not demote or disable themselves; ask another admin.", type_slug="self-lockout")
     if loses_admin and await users.active_admins() <= 1:
         raise Conflict("This is the last active admin: make another admin first.", type_slug="last-admin")
+    # Any role change ends the sessions (not only a demotion: roles are not ordered, and a token's role is all the
+    # services see); so does disabling. The user logs in again and gets a token with the role they have now.
+    ends_sessions = (changes.get("role", user.role) != user.role) or (user.active and changes.get("active") is False)
     for field, value in changes.items():
         setattr(user, field, value)
     if changes:
         user.updated_at = utcnow()
-    if changes.get("active") is False:
-        await revoke_user_tokens(session, user.id)
+    ended_at = await end_sessions(session, user) if ends_sessions else None
     await session.commit()
+    if ended_at is not None:
+        revocations.note(user.id, ended_at)
     return user
 
 
-async def reset_password(session: AsyncSession, user_id: uuid.UUID, password: str) -> None:
+async def reset_password(session: AsyncSession, revocations: SessionRevocations, user_id: uuid.UUID,
+                         password: str) -> User:
     user = await get_user(session, user_id)
-    user.password_hash = hash_password(password)
+    normalised = check_new_password(password, user.email)
+    user.password_hash = await asyncio.to_thread(hash_password, normalised)
     user.updated_at = utcnow()
-    await revoke_user_tokens(session, user.id)
+    ended_at = await end_sessions(session, user)
     await session.commit()
+    revocations.note(user.id, ended_at)
+    return user

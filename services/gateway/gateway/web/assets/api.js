@@ -86,6 +86,23 @@ export async function logout() {
   }
 }
 
+// Change one's own password. The gateway ends every session of the account, this one's too, and answers with new
+// tokens for this one: they replace the session's (the caller pauses the live stream meanwhile, whose old token
+// the gateway is about to refuse).
+export async function changePassword(currentPassword, newPassword) {
+  const token = await accessToken();
+  if (!token) throw new ApiError(401, { title: "Not logged in", detail: "Please log in again." });
+  const response = await fetch("/api/auth/password", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ current_password: currentPassword, new_password: newPassword }),
+  }).catch(() => null);
+  if (!response) throw new ApiError(0, { title: "Network error", detail: "The server cannot be reached." });
+  if (!response.ok) throw new ApiError(response.status, await readProblem(response));
+  const saved = session.save(await response.json());
+  if (saved.me) session.setMe({ ...saved.me, password_change_required: false });
+}
+
 let refreshing = null;
 
 // One refresh at a time, however many requests (or tabs: a Web Lock spans them) notice the expiry together.

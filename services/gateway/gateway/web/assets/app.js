@@ -1,7 +1,7 @@
 // Throughline web app: login, role-shaped layout, hash routing, live updates.
 
-import { api, login, logout, session, sessionEvents, accessToken, refreshTokens, ApiError } from "./api.js";
-import { h, field, errorBox, toast, announce } from "./ui.js";
+import { api, login, logout, session, sessionEvents, accessToken, refreshTokens, changePassword, ApiError } from "./api.js";
+import { h, field, errorBox, toast, announce, formDialog } from "./ui.js";
 import { can, NAV } from "./nav.js";
 import { dashboardView } from "./views/dashboard.js";
 import { pipelineView, dealView } from "./views/deals.js";
@@ -97,11 +97,48 @@ function layout() {
   sidebar.append(h("div", { class: "brand" }, "Throughline", h("small", {}, "CRM + ERP")), toggle, nav,
     h("div", { class: "user-box" }, liveState, h("strong", { id: "me-email" }, me.email),
       h("span", { class: "role", id: "me-role" }, me.role.replace("_", " ")),
-      h("div", {}, h("button", { type: "button", class: "secondary", id: "logout", onclick: doLogout }, "Log out"))));
+      h("div", { class: "user-actions" },
+        h("button", { type: "button", class: "secondary", id: "change-password", onclick: () => passwordDialog() }, "Change password"),
+        h("button", { type: "button", class: "secondary", id: "logout", onclick: doLogout }, "Log out"))));
   state.main = h("main", { id: "main", tabindex: "-1" });
   app.replaceChildren(h("div", { class: "layout" }, sidebar, state.main));
   app.removeAttribute("aria-busy");
   sidebar.addEventListener("click", (e) => { if (e.target.closest("a")) { sidebar.classList.remove("open"); toggle.setAttribute("aria-expanded", "false"); } });
+}
+
+// Change password: for every role, from the sidebar; opened by itself when the account must change its password
+// (the configured first admin's, when it fails the policy).
+async function passwordDialog(required = false) {
+  const done = await formDialog({
+    title: required ? "Choose a new password" : "Change password",
+    submitLabel: "Change password",
+    build(body) {
+      if (required) body.append(h("p", { class: "notice", id: "password-required" }, "The password you logged in with is too weak (it was set in the server's configuration). Choose a new one."));
+      body.append(
+        field("Current password", { name: "current_password", type: "password", autocomplete: "current-password", required: true }),
+        field("New password", { name: "new_password", type: "password", autocomplete: "new-password", required: true, minlength: 8, maxlength: 200 },
+          "at least 8 characters; not a common password"),
+        field("Repeat the new password", { name: "repeat", type: "password", autocomplete: "new-password", required: true }),
+        h("p", { class: "muted small" }, "Every other session of your account ends: other browsers and devices will ask you to log in again."));
+    },
+    async submit(data) {
+      if (data.new_password !== data.repeat) {
+        throw new ApiError(422, { title: "The new passwords differ", detail: "Type the same new password twice." });
+      }
+      closeLive(); // its token is about to be refused; it reopens with the new one
+      try {
+        await changePassword(data.current_password, data.new_password);
+      } finally {
+        if (state.me) openLive();
+      }
+      return true;
+    },
+  });
+  if (done) {
+    state.me = { ...state.me, password_change_required: false };
+    toast("Password changed. Your other sessions have been logged out.", "good");
+    announce("Password changed");
+  }
 }
 
 async function doLogout() {
@@ -202,6 +239,9 @@ async function openLive(backoff = 1000) {
     backoff = 1000;
   });
   source.addEventListener("token-expired", () => reconnect(10, true));
+  // This session was ended (the account was disabled or changed, or its password changed elsewhere): the refresh
+  // fails and the login screen comes up, unless this tab already holds newer tokens.
+  source.addEventListener("token-revoked", () => reconnect(10, true));
   source.addEventListener("overflow", () => reconnect(500, false));
   source.onmessage = () => {};
   source.onerror = () => {
@@ -270,6 +310,7 @@ async function start() {
   layout();
   render();
   openLive();
+  if (state.me.password_change_required) passwordDialog(true);
 }
 
 // Keep the token fresh while the tab is open, so a long-open page does not die on its next click.
