@@ -31,7 +31,9 @@ signal.signal(signal.SIGTERM, _interrupt)
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     var_dir: Path = tmp_path_factory.mktemp("stack")
-    system = Stack(var_dir=var_dir, ports=Ports.free(), extra_env={"ADMIN_PASSWORD": "admin-test-password"})
+    # A throw-away cluster: durability off, as only tests and labelled bench rows may (docs/security.md).
+    system = Stack(var_dir=var_dir, ports=Ports.free(), extra_env={"ADMIN_PASSWORD": "admin-test-password"},
+                   durable=False)
     # Code the tests run in this process reads events as a gateway does (gateway.live's hub), so it gets the key
     # ring every process of the stack gets.
     ring_before = os.environ.get("EVENT_VERIFY_KEYS")
