@@ -385,6 +385,20 @@ class MailSender(Generic[T]):
                 await self._prune(conn)
                 pruned_at = now
             self._wake.clear()
+            if self._smtp_error is not None and self.smtp.client is None:
+                # The server was away at the last try: reach it before claiming anything, so that an outage leaves
+                # the queue as it is (no row claimed and put back over and over, nothing charged an attempt).
+                try:
+                    await self.smtp.connected()
+                    self._smtp_state(None)
+                except SmtpUnavailable as exc:
+                    self._smtp_state(str(exc))
+                    MAIL_SMTP_UNAVAILABLE.labels(self.service).inc()
+                    log.warning("mail_smtp_unavailable", service=self.service, error=str(exc),
+                                backoff_s=round(smtp_backoff, 2))
+                    await self._sleep(smtp_backoff)
+                    smtp_backoff = min(smtp_backoff * 2, self.config.max_backoff)
+                    continue
             rows = await conn.fetch(self._claim_sql, self.key, self.config.batch_size)
             if not rows:
                 if self.smtp.client is not None and now - self.smtp.last_used > self.config.idle_disconnect:
