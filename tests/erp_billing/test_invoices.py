@@ -215,7 +215,7 @@ def test_roles(stack: Stack, finance: Api, project: dict[str, Any]) -> None:
 
 
 def test_pdf_rendering(finance: Api, project: dict[str, Any]) -> None:
-    many = [line(f"Sprint {n} (design & build) – Größe", "1", "100.00", "19") for n in range(70)]  # several pages
+    many = [line(f"Sprint {n} (design & build) Größe Łódź Ωmega", "1", "100.00", "19") for n in range(70)]
     invoice = issued(finance, project, many)
     response = finance.get(f"/api/erp/invoices/{invoice['id']}/pdf")
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
@@ -224,7 +224,7 @@ def test_pdf_rendering(finance: Api, project: dict[str, Any]) -> None:
     assert len(pages) >= 2
     text = "\n".join(pages)
     assert invoice["number"] in pages[0]
-    assert "Sprint 69 (design & build) – Größe" in text  # any Unicode, as typed
+    assert "Sprint 69 (design & build) Größe Łódź Ωmega" in text  # any Unicode, as typed
     assert "8,330.00 EUR" in pages[-1]  # the total (70 x 119.00), on the last page
     assert f"{len(pages)} / {len(pages)}" in pages[-1]
 
