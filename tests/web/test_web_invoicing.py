@@ -12,8 +12,9 @@ from playwright.sync_api import Page, expect
 
 from devstack.stack import Stack
 from tests.support import Api
-from tests.web.conftest import login, shot
+from tests.web.conftest import login, settled, shot
 from tests.web.helpers import api_as, won_project
+from tests.web.test_screens import UNLABELLED
 
 
 @pytest.fixture
@@ -120,3 +121,18 @@ def test_the_billing_run_dialog_is_due_by_today(page: Page, stack: Stack, base_u
     expect(due_by).to_have_value(today)
     expect(due_by).to_have_attribute("max", today)
     page.keyboard.press("Escape")
+
+
+def test_settings_and_a_draft_line_editor_have_labelled_controls(page: Page, stack: Stack, base_url: str,
+                                                                   finance: Api) -> None:
+    sales = api_as(stack, base_url, "sales")
+    _, project = won_project(sales, f"Label check {uuid.uuid4().hex[:4]}", "1000.00", "Label Co", 1)
+    draft = finance.ok("POST", "/api/erp/invoices", 201, json={
+        "project_id": project["id"], "lines": [{"description": "Check", "quantity": "1", "unit_price": "10.00"}]})
+    login(page)
+    for path in ("/settings", f"/invoices/{draft['id']}"):
+        page.goto(f"/#{path}")
+        settled(page)
+        expect(page.locator("main h1")).to_be_visible()
+        expect(page.locator("main .error")).to_have_count(0)
+        assert page.evaluate(UNLABELLED) == [], path
