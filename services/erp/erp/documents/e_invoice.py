@@ -48,9 +48,8 @@ def _decimal(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def _date(parent: etree._Element, tag: str, value: str, *, qualified: bool = False) -> None:
-    holder = _el(parent, tag)
-    _el(holder, "qdt:DateTimeString" if qualified else "udt:DateTimeString", value, format="102")
+def _date(parent: etree._Element, tag: str, value: str) -> None:
+    _el(_el(parent, tag), "udt:DateTimeString", value, format="102")
 
 
 def _party(parent: etree._Element, tag: str, party: Party, country: str) -> None:

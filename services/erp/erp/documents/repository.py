@@ -1,4 +1,5 @@
 import uuid
+from datetime import datetime
 
 from sqlalchemy import and_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -22,11 +23,13 @@ class DocumentRepository:
             pdf=document.pdf, e_invoice_xml=document.e_invoice_xml, sha256=document.sha256,
             render_ms=document.render_ms).on_conflict_do_nothing(index_elements=["invoice_id", "revision"]))
 
-    async def without_document(self, limit: int) -> list[uuid.UUID]:
-        """Issued invoices and credit notes whose current revision has no stored document yet, oldest first."""
+    async def without_document(self, issued_since: datetime, limit: int) -> list[uuid.UUID]:
+        """Invoices and credit notes issued since then whose current revision has no stored document yet, oldest
+        first. Older ones (issued before documents were kept) are rendered when someone asks for them."""
         query = (select(Invoice.id)
                  .outerjoin(InvoiceDocument, and_(InvoiceDocument.invoice_id == Invoice.id,
                                                   InvoiceDocument.revision == Invoice.document_revision))
-                 .where(Invoice.status != InvoiceStatus.DRAFT, InvoiceDocument.invoice_id.is_(None))
+                 .where(Invoice.issued_at >= issued_since, Invoice.status != InvoiceStatus.DRAFT,
+                        InvoiceDocument.invoice_id.is_(None))
                  .order_by(Invoice.issued_at, Invoice.id).limit(limit))
         return list((await self.session.execute(query)).scalars())

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 
 import structlog
@@ -20,6 +21,7 @@ import structlog
 from erp.clients.api import ClientRepository, bill_to
 from erp.company.api import current_seller
 from erp.company.api import logo as company_logo
+from erp.db import utcnow
 from erp.documents.content import InvoiceContent, Logo, content_of
 from erp.documents.models import InvoiceDocument
 from erp.documents.render import RENDERER, Rendered, render_html, render_pdf
@@ -101,10 +103,16 @@ async def _keep(write: UnitsOfWork, doc: InvoiceContent, rendered: Rendered) -> 
         return stored
 
 
+# How far back the scheduler's job looks for issued invoices without a document: far enough to outlast a worker's
+# downtime, near enough that the invoices issued before documents were kept are left to be rendered on request.
+RENDER_LOOKBACK = timedelta(days=7)
+
+
 async def render_missing(read: UnitsOfWork, write: UnitsOfWork, limit: int = 20) -> int:
-    """Render and store the documents of issued invoices that have none yet (the scheduler's job); how many."""
+    """Render and store the documents of recently issued invoices that have none yet (the scheduler's job); how
+    many it rendered."""
     async with read() as uow:
-        missing = await DocumentRepository(uow.session).without_document(limit)
+        missing = await DocumentRepository(uow.session).without_document(utcnow() - RENDER_LOOKBACK, limit)
     rendered = 0
     for invoice_id in missing:
         try:

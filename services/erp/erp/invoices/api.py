@@ -7,7 +7,7 @@ those packages release their work through `BILLED_WORK` (see `erp.invoices.bille
 
 from erp.invoices.billed_work import BILLED_WORK
 from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, LineKind
-from erp.invoices.rules import TaxedLine, TaxGroup, tax_breakdown
+from erp.invoices.rules import TaxedLine, tax_breakdown
 from erp.invoices.schemas import InvoiceOut
 from erp.invoices.service import (
     LineSpec,
@@ -30,7 +30,6 @@ __all__ = [
     "InvoiceStatus",
     "LineKind",
     "LineSpec",
-    "TaxGroup",
     "TaxedLine",
     "append_line",
     "credited_number",

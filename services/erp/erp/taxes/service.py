@@ -6,7 +6,6 @@ ERP_DEFAULT_TAX_RATE (a percent without a rate) when nothing is configured.
 """
 
 import uuid
-from decimal import Decimal
 
 from erp.settings import get_settings
 from erp.taxes.models import TaxCategory, TaxRate
@@ -120,6 +119,3 @@ async def seed_country(uow: UnitOfWork, country: str) -> TaxRate | None:
     await uow.session.flush()
     return rate
 
-
-def percent_text(percent: Decimal) -> str:
-    return f"{percent.normalize():f}"

@@ -112,6 +112,8 @@ def upgrade() -> None:
             'country', NULL, 'vat_id', c.tax_id)
         FROM clients c WHERE c.id = i.client_id AND i.status <> 'draft'""")
 
+    # The scheduler's document job looks at recently issued invoices only.
+    op.execute("CREATE INDEX ix_invoices_issued_at ON invoices (issued_at) WHERE issued_at IS NOT NULL")
     op.execute("""
         CREATE TABLE invoice_documents (
             invoice_id UUID NOT NULL REFERENCES invoices (id),
@@ -137,6 +139,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE invoice_documents")
+    op.execute("DROP INDEX ix_invoices_issued_at")
     op.execute("DROP FUNCTION refuse_document_update()")
     for column in ("seller", "bill_to", "document_revision"):
         op.execute(f"ALTER TABLE invoices DROP COLUMN {column}")
