@@ -18,7 +18,7 @@ from typing import Any
 import pycountry
 
 from erp.invoices.api import Invoice, InvoiceKind, InvoiceStatus, LineKind, TaxedLine, tax_breakdown
-from erp.taxes.api import EN16931_CODE, TaxCategory
+from erp.taxes.api import EN16931_CODE
 from throughline_events.money import MINOR_UNITS, round_money
 
 
@@ -140,7 +140,7 @@ def content_of(invoice: Invoice, *, seller: dict[str, Any] | None, bill_to: dict
         percent=Decimal(line.tax_rate), category_code=EN16931_CODE.get(line.tax_category, "S"),
         net=round_money(Decimal(line.net_amount), currency)) for line in invoice.lines)
     groups = tax_breakdown([TaxedLine(Decimal(line.net_amount), EN16931_CODE.get(line.tax_category, "S"),
-                                      Decimal(line.tax_rate), line.tax_note or _default_note(line.tax_category))
+                                      Decimal(line.tax_rate), line.tax_note)
                             for line in invoice.lines], [Decimal(line.tax_amount) for line in invoice.lines])
     return InvoiceContent(
         invoice_id=invoice.id, revision=invoice.document_revision or 1,
@@ -158,16 +158,6 @@ def content_of(invoice: Invoice, *, seller: dict[str, Any] | None, bill_to: dict
         total=round_money(Decimal(invoice.total), currency),
         payment_reference=invoice.payment_reference, credited_number=credited_number, notes=invoice.notes,
         footer=(seller or {}).get("invoice_footer"), language=(seller or {}).get("invoice_language") or "en")
-
-
-def _default_note(category: str) -> str | None:
-    """A legal note for lines written without one (a bare percent): reverse charge and exempt groups must say
-    why there is no VAT (EN 16931 BR-AE-10, BR-E-10)."""
-    if category == TaxCategory.REVERSE_CHARGE:
-        return "Reverse charge"
-    if category == TaxCategory.EXEMPT:
-        return "Exempt from VAT"
-    return None
 
 
 # --- formatting, per invoice language ---------------------------------------------------------------------------
