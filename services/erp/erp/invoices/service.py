@@ -100,18 +100,30 @@ def set_lines(invoice: Invoice, specs: list[LineSpec]) -> list[InvoiceLine]:
 
 
 def append_line(invoice: Invoice, spec: LineSpec) -> InvoiceLine:
-    """Add a line and recompute the totals. On an issued invoice (a late fee) the document revision goes up: the
-    invoice's printed document is rendered again, the earlier one kept."""
+    """Add a line at the end and update the totals. A line added last takes its rate's tax from the running sum
+    (see `rules.line_taxes`), which leaves every earlier line's share as it was: so no line already there changes,
+    on a draft or on an issued invoice (a reminder's late fee). On an issued invoice the document revision goes up:
+    its printed document is rendered again, the earlier one kept."""
     tax = spec.tax or fallback_choice(spec.tax_rate)
     line = InvoiceLine(
         id=uuid.uuid4(), invoice_id=invoice.id, position=len(invoice.lines) + 1, kind=spec.kind,
         description=spec.description[:500], quantity=spec.quantity, unit_price=spec.unit_price,
-        net_amount=ZERO, tax_amount=ZERO, total_amount=ZERO, schedule_item_id=spec.schedule_item_id,
-        expense_id=spec.expense_id,
+        schedule_item_id=spec.schedule_item_id, expense_id=spec.expense_id,
     )
     _set_tax(line, tax)
+    code = EN16931_CODE[line.tax_category]
+    before = sum((x.net_amount for x in invoice.lines
+                  if EN16931_CODE[x.tax_category] == code and x.tax_rate == line.tax_rate), ZERO)
+    line.net_amount = line_amounts(line.quantity, line.unit_price, ZERO, invoice.currency).net
+    line.tax_amount = line_taxes([TaxedLine(before, code, line.tax_rate), TaxedLine(line.net_amount, code,
+                                                                                    line.tax_rate)],
+                                 invoice.currency)[1]
+    line.total_amount = line.net_amount + line.tax_amount
     invoice.lines.append(line)
-    recompute(invoice)
+    invoice.subtotal += line.net_amount
+    invoice.tax_total += line.tax_amount
+    invoice.total += line.total_amount
+    invoice.balance_due = balance(invoice.total, invoice.amount_paid, invoice.amount_credited)
     if invoice.status != InvoiceStatus.DRAFT:
         invoice.document_revision = (invoice.document_revision or 1) + 1
     return line
@@ -122,7 +134,8 @@ def _set_tax(line: InvoiceLine, tax: TaxChoice) -> None:
 
 
 def recompute(invoice: Invoice) -> None:
-    """Every line's net, its share of its rate's tax, and the invoice's totals (see `rules`)."""
+    """Every line's net, its share of its rate's tax, and the invoice's totals (see `rules`): for a draft whose
+    lines were changed in place."""
     for line in invoice.lines:
         line.net_amount = line_amounts(line.quantity, line.unit_price, ZERO, invoice.currency).net
     taxes = line_taxes([TaxedLine(line.net_amount, EN16931_CODE[line.tax_category], line.tax_rate)
