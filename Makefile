@@ -19,10 +19,12 @@ $(STAMP): requirements/constraints.txt requirements/dev.txt pyproject.toml */*/p
 install: $(STAMP)
 
 run: $(STAMP)
+	@sh tests/ensure_pango.sh
 	@$(PY) -m devstack.stack
 
 test: $(STAMP) lint typecheck audit
 	@sh tests/web/ensure_chromium.sh
+	@sh tests/ensure_pango.sh
 	@mark=pytest-$$$$; THROUGHLINE_STACK=$$mark $(PY) -m pytest && THROUGHLINE_STACK=$$mark $(PY) -m devstack.leftovers
 	@$(MAKE) --no-print-directory bench-smoke
 

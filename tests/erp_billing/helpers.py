@@ -68,3 +68,11 @@ def fixed(installments: int, start: date) -> dict[str, Any]:
 
 def d(value: str) -> Decimal:
     return Decimal(value)
+
+
+def overdue_by(stack: Stack, invoice_id: str, days: int) -> None:
+    """Move an issued invoice's due date `days` before today (UTC): a run as of today then sees it that many days
+    overdue. Runs are never dated in the future (422), so the tests move the invoice back instead of the clock."""
+    assert stack.postgres is not None, "these tests change the embedded ERP database"
+    due = (today() - timedelta(days=days)).isoformat()
+    stack.postgres.psql("erp", f"UPDATE invoices SET due_date = DATE '{due}' WHERE id = '{uuid.UUID(invoice_id)}'")

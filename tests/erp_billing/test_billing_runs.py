@@ -24,25 +24,26 @@ def schedule(api: Api, project: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_each_due_item_is_invoiced_exactly_once(stack: Stack, admin: Api, finance: Api) -> None:
-    start = today() - timedelta(days=70)
+    start = today() - timedelta(days=110)
     project = project_for(admin, fixed(4, start), amount="10000.00")  # 2500.00 each, monthly from `start`
     items = schedule(finance, project)["items"]
-    due_now = [i for i in items if date.fromisoformat(i["due_date"]) <= today()]
-    assert len(due_now) == 3
+    month_ago = today() - timedelta(days=30)
+    due_now = [i for i in items if date.fromisoformat(i["due_date"]) <= month_ago]
+    assert len(due_now) == 3 and all(date.fromisoformat(i["due_date"]) <= today() for i in items)
 
-    first = run(finance, today(), project)
+    first = run(finance, month_ago, project)
     assert first["invoices_created"] == 3 and first["items_invoiced"] == 3
     invoices = first["invoices"]
     assert all(i["status"] == "issued" and i["number"].startswith("INV-") for i in invoices)
     assert sorted(i["schedule_item_id"] for i in invoices) == sorted(i["id"] for i in due_now)
     assert all(i["lines"][0]["kind"] == "schedule" and i["total"] == "2500.00" for i in invoices)
     assert all(i["deal_id"] == project["deal_id"] for i in invoices)
-    assert run(finance, today(), project)["invoices_created"] == 0  # again: nothing new
+    assert run(finance, month_ago, project)["invoices_created"] == 0  # again: nothing new
 
-    # Five runs at once, far in the future: the last item is invoiced once, by one of them.
+    # Five runs at once, as of today: the last item is invoiced once, by one of them.
     def concurrent_run(_: int) -> int:
         with as_role(stack, "finance", direct=True) as api:
-            response = api.post("/api/erp/billing-runs", json={"as_of": (today() + timedelta(days=400)).isoformat(),
+            response = api.post("/api/erp/billing-runs", json={"as_of": today().isoformat(),
                                                                "project_id": project["id"]})
             assert response.status_code in (201, 409), response.text
             return int(response.json().get("invoices_created", 0))
@@ -85,7 +86,9 @@ def test_draft_runs_and_milestones_when_reached(admin: Api, finance: Api, stack:
     assert finance.post(f"/api/erp/schedule-items/{kickoff['id']}/reach").status_code == 409  # already invoiced
     issued = finance.ok("POST", f"/api/erp/invoices/{drafts[0]['id']}/issue")
     assert issued["status"] == "issued"
-    assert run(finance, today() + timedelta(days=90), project)["invoices"][0]["total"] == "3000.00"
+    launch = schedule(finance, project)["items"][1]
+    finance.ok("POST", f"/api/erp/schedule-items/{launch['id']}/reach")  # reached early: billed before its date
+    assert run(finance, today(), project)["invoices"][0]["total"] == "3000.00"
 
 
 def book(api: Api, project: dict[str, Any], hours: str, day: date, *, approve: bool = True, billable: bool = True,
@@ -105,7 +108,6 @@ def test_time_and_materials_bills_approved_billable_time_up_to_the_cap(admin: Ap
     billed = book(finance, project, "4", day)
     book(finance, project, "2", day, billable=False)
     waiting = book(finance, project, "3", day, approve=False, person="grace")
-    future = book(finance, project, "1", today() + timedelta(days=5), person="linus")
 
     first = run(finance, today(), project)
     assert first["time_entries_invoiced"] == 1
@@ -122,9 +124,10 @@ def test_time_and_materials_bills_approved_billable_time_up_to_the_cap(admin: Ap
     assert [x["kind"] for x in second["lines"]] == ["time", "time", "cap_adjustment"]
     assert second["lines"][-1]["net_amount"] == "-200.00" and second["total"] == "600.00"
 
-    third = run(finance, today() + timedelta(days=10), project)  # the cap is used up: nothing more is billed
+    late = book(finance, project, "1", today(), person="linus")
+    third = run(finance, today(), project)  # the cap is used up: nothing more is billed
     assert third["invoices_created"] == 0
-    assert finance.ok("GET", f"/api/erp/time-entries/{future['id']}")["beyond_cap"] is True
+    assert finance.ok("GET", f"/api/erp/time-entries/{late['id']}")["beyond_cap"] is True
     total = sum(d(i["total"]) for i in finance.ok("GET", "/api/erp/invoices",
                                                   params={"project_id": project["id"]})["items"])
     assert total == d("1000.00")
@@ -160,3 +163,15 @@ def test_the_scheduler_runs_the_billing_run(finance: Api) -> None:
     started_on = date.fromisoformat(run["as_of"])
     assert today() - timedelta(days=1) <= started_on <= today()  # as of the day the worker started
     assert run["issue"] is True and run["project_id"] is None
+
+
+def test_a_run_dated_in_the_future_is_refused(admin: Api, finance: Api) -> None:
+    project = project_for(admin, fixed(2, today() + timedelta(days=3)), amount="800.00")
+    for as_of in (today() + timedelta(days=1), date(9999, 12, 31)):
+        response = finance.post("/api/erp/billing-runs", json={"as_of": as_of.isoformat(), "project_id": project["id"]})
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["errors"][0]["field"] == "as_of" and "in the future" in problem["detail"]
+    assert all(i["status"] == "pending" for i in schedule(finance, project)["items"])  # nothing billed
+    assert finance.ok("GET", "/api/erp/invoices", params={"project_id": project["id"]})["total"] == 0
+    assert run(finance, today(), project)["invoices_created"] == 0  # today is fine: nothing is due yet

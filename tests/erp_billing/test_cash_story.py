@@ -2,14 +2,14 @@
 overdue reminder -> final payment -> invoice paid, and the CRM's timeline shows it."""
 
 import uuid
-from datetime import date, timedelta
 from typing import Any
 
-from tests.erp_billing.helpers import today
+from devstack.stack import Stack
+from tests.erp_billing.helpers import overdue_by, today
 from tests.support import Api, wait_for
 
 
-def test_cash_story(admin: Api) -> None:
+def test_cash_story(stack: Stack, admin: Api) -> None:
     suffix = uuid.uuid4().hex[:8]
     company = admin.ok("POST", "/api/crm/companies", 201, json={
         "name": f"Cash Story {suffix}", "domain": f"cash-{suffix}.example", "email": f"ap-{suffix}@example.com"})
@@ -28,8 +28,8 @@ def test_cash_story(admin: Api) -> None:
                        json={"amount": "5000.00", "method": "bank_transfer"})
     assert partial["invoice"]["status"] == "partially_paid" and partial["invoice"]["balance_due"] == "7000.00"
 
-    four_days_late = (date.fromisoformat(invoice["due_date"]) + timedelta(days=4)).isoformat()
-    reminders = admin.ok("POST", "/api/erp/reminder-runs", json={"as_of": four_days_late,
+    overdue_by(stack, invoice["id"], 4)  # four days late (runs are never dated in the future)
+    reminders = admin.ok("POST", "/api/erp/reminder-runs", json={"as_of": today().isoformat(),
                                                                  "invoice_id": invoice["id"]})
     assert [r["step"] for r in reminders["reminders"]] == [1]
     assert reminders["reminders"][0]["recipient"] == f"ap-{suffix}@example.com"

@@ -5,6 +5,7 @@ from fastapi import APIRouter, FastAPI
 from erp.billing.api import release_schedule_item
 from erp.billing.jobs import billing_run_job
 from erp.db import inbox, outbox
+from erp.documents.jobs import document_render_job
 from erp.expenses.api import release_billed_expenses
 from erp.handlers import CONSUMED_TOPICS, HANDLERS
 from erp.invoices.api import BILLED_WORK
@@ -22,7 +23,9 @@ def api_routers() -> list[APIRouter]:
     from erp.billing.router import router as billing_router
     from erp.billing.router import schedules_router as billing_schedules_router
     from erp.clients.router import router as clients_router
+    from erp.company.router import router as company_router
     from erp.cost_centers.router import router as cost_centers_router
+    from erp.documents.router import router as documents_router
     from erp.expenses.router import categories_router as expense_categories_router
     from erp.expenses.router import router as expenses_router
     from erp.invoices.router import router as invoices_router
@@ -30,12 +33,15 @@ def api_routers() -> list[APIRouter]:
     from erp.rates.router import router as rates_router
     from erp.reminders.router import router as reminders_router
     from erp.reports.router import router as reports_router
+    from erp.taxes.router import router as taxes_router
     from erp.time_entries.router import router as time_entries_router
 
     return [clients_router, projects_router, billing_schedules_router, cost_centers_router, expenses_router,
             expense_categories_router, rates_router, reports_router,
             # billing (docs/erp-billing.md)
             invoices_router, billing_router, time_entries_router, reminders_router,
+            # documents (docs/erp-invoicing-out.md)
+            company_router, taxes_router, documents_router,
             policy_router(POLICY, Action.READ)]
 
 
@@ -53,5 +59,5 @@ def create_app(roles: frozenset[str]) -> FastAPI:
     return event_driven_service_app(
         service="erp", title="Throughline ERP", settings=get_settings(), roles=roles, outbox=outbox, inbox=inbox,
         routers=api_routers, consumed_topics=CONSUMED_TOPICS, handlers=HANDLERS,
-        scheduled_jobs=[billing_run_job, reminder_run_job],
+        scheduled_jobs=[billing_run_job, reminder_run_job, document_render_job],
     )

@@ -41,6 +41,8 @@ class Action(StrEnum):
     EXPENSES_REIMBURSE = "erp.expenses.reimburse"
     EXPENSES_BILL = "erp.expenses.bill"
     EXPENSE_CATEGORIES_WRITE = "erp.expense_categories.write"
+    COMPANY_WRITE = "erp.company.write"
+    TAX_RATES_WRITE = "erp.tax_rates.write"
 
 
 POLICY = Policy("erp", {
@@ -102,6 +104,12 @@ POLICY = Policy("erp", {
     Action.EXPENSE_CATEGORIES_WRITE: rule(
         FINANCE, summary="Add expense categories, add and remove auto-categorisation rules",
         example="POST /api/erp/expense-categories"),
+    Action.COMPANY_WRITE: rule(
+        FINANCE, summary="Set the company profile (the seller on invoices: address, VAT ID, bank accounts, logo)",
+        example="PUT /api/erp/settings/company"),
+    Action.TAX_RATES_WRITE: rule(
+        FINANCE, summary="Add, change, archive tax rates and choose the default one",
+        example="POST /api/erp/tax-rates"),
 })
 
 # The endpoints' principal parameters: each the caller, once the policy lets its role do the action (403 otherwise).
@@ -125,4 +133,6 @@ ExpenseApprover = Annotated[Principal, POLICY.requires(Action.EXPENSES_APPROVE)]
 ExpenseReimburser = Annotated[Principal, POLICY.requires(Action.EXPENSES_REIMBURSE)]
 ExpenseBiller = Annotated[Principal, POLICY.requires(Action.EXPENSES_BILL)]
 ExpenseCategoryWriter = Annotated[Principal, POLICY.requires(Action.EXPENSE_CATEGORIES_WRITE)]
+CompanyWriter = Annotated[Principal, POLICY.requires(Action.COMPANY_WRITE)]
+TaxRateWriter = Annotated[Principal, POLICY.requires(Action.TAX_RATES_WRITE)]
 

@@ -18,12 +18,15 @@ class ErpSettings(EventDrivenSettings):
     # --- billing (docs/erp-billing.md) ---
     invoice_prefix: str = Field("INV", pattern="^[A-Z]{2,6}$")
     credit_note_prefix: str = Field("CN", pattern="^[A-Z]{2,6}$")
-    default_tax_rate: Decimal = Field(Decimal(0), ge=0, le=100)  # on lines the billing run creates
+    # The percent of a line that names no tax rate when neither its client nor a default rate decides (erp.taxes).
+    default_tax_rate: Decimal = Field(Decimal(0), ge=0, le=100)
     billing_run_issue: bool = True  # the scheduled run issues its invoices (False: leaves drafts)
     billing_run_interval_seconds: float = Field(86_400, gt=0)
     # Dunning: days after the due date at which each reminder step is sent.
     reminder_steps: str = Field("3,7,14", pattern=r"^\s*\d+(\s*,\s*\d+)*\s*$")
     reminder_interval_seconds: float = Field(86_400, gt=0)
+    # How often the scheduler renders the documents of newly issued invoices (erp.documents.jobs).
+    document_render_interval_seconds: float = Field(30, gt=0)
     late_fee_percent: Decimal | None = Field(None, ge=0, le=100)  # default for new invoices
     late_fee_step: int | None = Field(None, ge=1)  # the step that adds the late fee (default: the last)
     smtp_host: str | None = None

@@ -15,7 +15,9 @@ import structlog
 
 from erp.billing.models import BillingRun, ScheduleItemStatus
 from erp.billing.repository import BillingRepository
+from erp.clients.api import Client
 from erp.clock import today
+from erp.company.api import current_seller
 from erp.invoices.api import (
     Invoice,
     LineKind,
@@ -25,7 +27,7 @@ from erp.invoices.api import (
     new_invoice,
     time_billed_on_project,
 )
-from erp.settings import get_settings
+from erp.taxes.api import TaxChoice, default_choice
 from throughline_events.money import ZERO, round_money
 from throughline_messaging.uow import UnitOfWork
 
@@ -38,6 +40,22 @@ class RunResult:
     invoices: list[Invoice] = field(default_factory=list)
 
 
+class ClientTaxes:
+    """Each client's default tax (erp.taxes: its own rate, reverse charge proposed across an EU border, the
+    default rate), looked up once per client per run."""
+
+    def __init__(self, uow: UnitOfWork, company_country: str | None) -> None:
+        self.uow, self.company_country = uow, company_country
+        self.known: dict[uuid.UUID, TaxChoice] = {}
+
+    async def of(self, client: Client) -> TaxChoice:
+        if client.id not in self.known:
+            self.known[client.id] = await default_choice(
+                self.uow, client_rate_id=client.default_tax_rate_id, client_vat_id=client.tax_id,
+                company_country=self.company_country)
+        return self.known[client.id]
+
+
 async def run_billing(uow: UnitOfWork, *, as_of: date, issue: bool, triggered_by: str,
                       project_id: uuid.UUID | None = None) -> RunResult:
     billing = BillingRepository(uow.session)
@@ -46,35 +64,37 @@ async def run_billing(uow: UnitOfWork, *, as_of: date, issue: bool, triggered_by
     billing.add(run)
     await uow.session.flush()
     result = RunResult(run)
-    tax_rate = get_settings().default_tax_rate
+    seller = await current_seller(uow)  # once for the whole run: every invoice it issues keeps this seller
+    taxes = ClientTaxes(uow, seller["country"] if seller else None)
     issue_on = today()
 
     for item, schedule, project, client in await billing.due_items(as_of, project_id):
         invoice = new_invoice(client=client, project=project, currency=schedule.currency, payment_terms_days=None,
                               late_fee_percent=None, notes=None, created_by=triggered_by)
         invoice.schedule_item_id, invoice.billing_run_id = item.id, run.id
+        tax = await taxes.of(client)
         append_line(invoice, LineSpec(f"{project.name}: {item.label}", Decimal(1),
-                                      round_money(item.amount, schedule.currency), tax_rate, kind=LineKind.SCHEDULE,
-                                      schedule_item_id=item.id))
+                                      round_money(item.amount, schedule.currency), tax.percent, kind=LineKind.SCHEDULE,
+                                      schedule_item_id=item.id, tax=tax))
         uow.session.add(invoice)
         item.status, item.invoice_id = ScheduleItemStatus.INVOICED, invoice.id
         result.invoices.append(invoice)
         run.items_invoiced += 1
 
-    await _bill_time(uow, run, result, as_of, tax_rate, project_id)
+    await _bill_time(uow, run, result, as_of, taxes, project_id)
 
     await uow.session.flush()
     if issue:
         for invoice in result.invoices:
             if invoice.total > ZERO:  # a zero invoice (a 0.00 item) stays a draft rather than failing the run
-                await issue_invoice(uow, invoice, issue_on)
+                await issue_invoice(uow, invoice, issue_on, seller=seller)
     run.invoices_created = len(result.invoices)
     log.info("billing_run", as_of=str(as_of), invoices=run.invoices_created, items=run.items_invoiced,
              time_entries=run.time_entries_invoiced, issue=issue)
     return result
 
 
-async def _bill_time(uow: UnitOfWork, run: BillingRun, result: RunResult, as_of: date, tax_rate: Decimal,
+async def _bill_time(uow: UnitOfWork, run: BillingRun, result: RunResult, as_of: date, taxes: ClientTaxes,
                      project_id: uuid.UUID | None) -> None:
     """Time and materials: approved billable entries up to `as_of`, at the hourly rate, never above the cap."""
     billing = BillingRepository(uow.session)
@@ -94,17 +114,18 @@ async def _bill_time(uow: UnitOfWork, run: BillingRun, result: RunResult, as_of:
         invoice = new_invoice(client=client, project=project, currency=currency, payment_terms_days=None,
                               late_fee_percent=None, notes=None, created_by=run.triggered_by)
         invoice.billing_run_id = run.id
+        tax = await taxes.of(client)
         billed_lines = []
         for entry in entries:
             note = f" - {entry.description}" if entry.description else ""
             billed_lines.append((entry, append_line(invoice, LineSpec(
-                f"{entry.work_date.isoformat()} {entry.person_id}{note}", Decimal(entry.hours), rate, tax_rate,
-                kind=LineKind.TIME))))
+                f"{entry.work_date.isoformat()} {entry.person_id}{note}", Decimal(entry.hours), rate, tax.percent,
+                kind=LineKind.TIME, tax=tax))))
         if remaining is not None and invoice.subtotal > remaining:
             over = invoice.subtotal - remaining
             append_line(invoice, LineSpec(f"Cap of {round_money(Decimal(schedule.cap or 0), currency)} {currency} "
-                                          "reached: hours above it are not billed", Decimal(1), -over, tax_rate,
-                                          kind=LineKind.CAP_ADJUSTMENT))
+                                          "reached: hours above it are not billed", Decimal(1), -over, tax.percent,
+                                          kind=LineKind.CAP_ADJUSTMENT, tax=tax))
         uow.session.add(invoice)
         await uow.session.flush()  # the entries' foreign keys need the invoice and its lines
         for entry, line in billed_lines:

@@ -16,12 +16,17 @@ from erp.db import utcnow
 from erp.invoices.api import Invoice
 from erp.settings import get_settings
 from throughline_messaging.uow import UnitOfWork
-from throughline_platform.problems import Conflict, NotFound
+from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 
 async def bill(uow: UnitOfWork, *, as_of: date, issue: bool, triggered_by: str,
                project_id: uuid.UUID | None) -> RunResult:
-    """A billing run asked for by hand, committed."""
+    """A billing run asked for by hand, committed. A run as of a day that has not come is refused: it would bill
+    items before they are due."""
+    if as_of > today():
+        raise Unprocessable(f"as_of: {as_of} is in the future (today is {today()}): a billing run bills what is due "
+                            "by a day that has come.",
+                            errors=[{"field": "as_of", "message": "must not be after today", "type": "future_date"}])
     result = await run_billing(uow, as_of=as_of, issue=issue, triggered_by=triggered_by, project_id=project_id)
     try:
         await uow.commit()  # while `result` holds the invoices whose recorded events go to the outbox

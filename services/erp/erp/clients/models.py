@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text, Uuid
+from sqlalchemy import DateTime, FetchedValue, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from erp.db import Entity
@@ -23,8 +23,13 @@ class Client(Entity):
     # ERP-only fields, never overwritten by CRM events.
     billing_address: Mapped[str | None] = mapped_column(Text)
     tax_id: Mapped[str | None] = mapped_column(String(50))
-    payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    # Left out on insert: the column's default is the company's default payment terms (migration 0008).
+    payment_terms_days: Mapped[int] = mapped_column(Integer, server_default=FetchedValue())
     currency: Mapped[str | None] = mapped_column(String(3))
+    country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2, for the bill-to
+    # The tax rate of this client's lines when a line names none (else reverse charge is proposed for a business
+    # client in another EU member state, else the default rate): erp.taxes.
+    default_tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("tax_rates.id"))
     replicated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

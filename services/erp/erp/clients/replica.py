@@ -25,8 +25,7 @@ async def _claim_client(clients: ClientRepository, company_id: uuid.UUID, name: 
     now = utcnow()
     await clients.session.execute(
         insert(Client).values(id=uuid.uuid4(), crm_company_id=company_id, name=name, crm_version=0,
-                              crm_deleted=False, payment_terms_days=30, replicated_at=seen_at, created_at=now,
-                              updated_at=now)
+                              crm_deleted=False, replicated_at=seen_at, created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["crm_company_id"]))
     client = await clients.by_crm_company(company_id, for_update=True)
     assert client is not None  # inserted above or by a committed peer
@@ -67,8 +66,9 @@ class CompanySeen:
     seen_at: datetime
 
 
-_CLAIMED_CLIENT_COLUMNS = ("id", "crm_company_id", "name", "crm_version", "crm_deleted", "payment_terms_days",
-                           "replicated_at", "created_at", "updated_at")
+# payment_terms_days is left out: its column default is the company's default terms.
+_CLAIMED_CLIENT_COLUMNS = ("id", "crm_company_id", "name", "crm_version", "crm_deleted", "replicated_at",
+                           "created_at", "updated_at")
 
 
 @cache
@@ -86,7 +86,7 @@ async def clients_for_companies(clients: ClientRepository, companies: dict[uuid.
     now = utcnow()
     ordered = sorted(companies)
     rows = [{"id": uuid.uuid4(), "crm_company_id": company_id, "name": companies[company_id].name, "crm_version": 0,
-             "crm_deleted": False, "payment_terms_days": 30, "replicated_at": companies[company_id].seen_at,
+             "crm_deleted": False, "replicated_at": companies[company_id].seen_at,
              "created_at": now, "updated_at": now} for company_id in ordered]
     await clients.session.execute(_claim_clients(), arrays(rows, _CLAIMED_CLIENT_COLUMNS))
     found = await clients.ids_by_crm_companies(ordered, for_update=True)

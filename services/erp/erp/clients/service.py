@@ -1,10 +1,13 @@
 """Clients: a replica of the CRM's companies (kept by `replica`), plus the billing fields only the ERP keeps."""
 
 import uuid
+from typing import Any
 
 from erp.clients.models import Client, ClientContact
 from erp.clients.repository import ClientRepository
 from erp.clients.schemas import ClientBillingIn
+from erp.company.api import defaults as company_defaults
+from erp.taxes.api import TaxChoice, choice_of, default_choice, vat_country
 from throughline_events import money
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import NotFound, Unprocessable
@@ -32,7 +35,30 @@ async def update_billing(uow: UnitOfWork, client_id: uuid.UUID, body: ClientBill
             money.check_currency(changes["currency"])
         except ValueError as exc:
             raise Unprocessable(f"{exc}.") from None
+    if changes.get("default_tax_rate_id") is not None:
+        await choice_of(uow, changes["default_tax_rate_id"], field="default_tax_rate_id")
+    if "payment_terms_days" in changes and changes["payment_terms_days"] is None:
+        raise Unprocessable("payment_terms_days cannot be null.")
     for field, value in changes.items():
         setattr(client, field, value)
     await uow.commit()
     return client
+
+
+async def default_tax(uow: UnitOfWork, client: Client, company_country: str | None = None) -> TaxChoice:
+    """The tax of this client's lines that name no rate: its own default, else reverse charge proposed for a
+    business client in another EU member state, else the default rate (erp.taxes.default_choice). Pass the
+    company's country when it is at hand (a billing run asks for many clients)."""
+    if company_country is None:
+        company_country, _ = await company_defaults(uow)
+    return await default_choice(uow, client_rate_id=client.default_tax_rate_id, client_vat_id=client.tax_id,
+                                company_country=company_country)
+
+
+def bill_to(client: Client) -> dict[str, Any]:
+    """The client as an invoice keeps it when issued (invoices.bill_to): name, billing address (else the CRM's
+    address), country (its own, else its EU VAT ID's), VAT ID."""
+    address = (client.billing_address or "").strip() or (client.address or "").strip()
+    return {"name": client.name, "address_lines": [line.strip() for line in address.splitlines() if line.strip()],
+            "country": client.country or vat_country(client.tax_id), "vat_id": client.tax_id,
+            "email": client.email}

@@ -2,8 +2,10 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, Numeric, String, Text, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp.db import Entity
@@ -85,6 +87,14 @@ class Invoice(RecordsEvents, Entity):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str | None] = mapped_column(String(64))
+    # Taken when the invoice is issued, read by everything printed after: the company profile (erp.company) and
+    # the client's name, address and VAT ID as they were. Null on drafts (and `seller` on invoices issued before
+    # the company profile was set up).
+    seller: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    bill_to: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Goes up when an issued invoice's lines change after issue (a reminder's late fee): each revision's document
+    # is rendered once and kept (erp.documents).
+    document_revision: Mapped[int] = mapped_column(Integer, default=1)
     lines: Mapped[list["InvoiceLine"]] = relationship(order_by="InvoiceLine.position", lazy="selectin",
                                                       cascade="all, delete-orphan")
 
@@ -98,7 +108,11 @@ class InvoiceLine(Entity):
     description: Mapped[str] = mapped_column(String(500))
     quantity: Mapped[Decimal] = mapped_column(Numeric(14, 4))
     unit_price: Mapped[Decimal] = mapped_column(Numeric(18, 4))
-    tax_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4), default=Decimal(0))
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4), default=Decimal(0))  # percent, as written
+    # The rate the line named (erp.taxes), and its category and legal note as they were when the line was written.
+    tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("tax_rates.id"))
+    tax_category: Mapped[str] = mapped_column(String(20), default="standard")
+    tax_note: Mapped[str | None] = mapped_column(Text)
     net_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4))
     tax_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4))
     total_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4))

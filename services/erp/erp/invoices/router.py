@@ -3,13 +3,10 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import HTMLResponse
 
 from erp.clock import today
 from erp.invoices import service
 from erp.invoices.models import Invoice, InvoiceKind, InvoiceStatus
-from erp.invoices.pdf import invoice_lines, render_pdf
-from erp.invoices.render import render_html
 from erp.invoices.repository import InvoiceRepository
 from erp.invoices.rules import is_overdue
 from erp.invoices.schemas import (
@@ -109,21 +106,3 @@ async def void_invoice(invoice_id: uuid.UUID, uow: UoW, principal: InvoiceWriter
 async def create_credit_note(invoice_id: uuid.UUID, body: CreditNoteIn, uow: UoW,
                              principal: CreditNoteWriter) -> InvoiceOut:
     return out(await service.credit_note(uow, invoice_id, body, principal))
-
-
-@router.get("/{invoice_id}/pdf", response_class=Response, summary="The invoice as a PDF document",
-            responses={200: {"content": {"application/pdf": {}}}})
-async def invoice_pdf(invoice_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> Response:
-    document = await service.document(uow, invoice_id)
-    invoice = document.invoice
-    body = render_pdf(invoice_lines(invoice, document.client, document.payments, document.credited_number))
-    filename = (invoice.number or f"draft-{invoice.id}") + ".pdf"
-    return Response(body, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
-
-
-@router.get("/{invoice_id}/html", response_class=HTMLResponse, summary="The invoice as a printable HTML page")
-async def invoice_html(invoice_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> HTMLResponse:
-    document = await service.document(uow, invoice_id)
-    return HTMLResponse(render_html(document.invoice, document.client, document.payments,
-                                    document.credited_number))

@@ -1,8 +1,10 @@
 """Invoice arithmetic and lifecycle rules (pure: testable without a database).
 
-Each line: net = round(quantity x unit price), tax = round(net x rate / 100), both to the currency's minor
-unit (banker's rounding); the invoice totals are the sums of the rounded line amounts, so a printed invoice
-always adds up line by line.
+Each line: net = round(quantity x unit price) to the currency's minor unit (banker's rounding). Tax is computed
+per rate, as EN 16931 wants it (BR-CO-17: a rate's tax = its taxable amount x its percent): for each (category,
+percent) the tax is round(sum of its lines' net x percent / 100), and each line carries its share of it (the
+difference of the rounded running sums), so the lines still add up to the totals. The invoice's subtotal,
+tax_total and total are the sums of the line amounts, so a printed invoice adds up line by line and per rate.
 """
 
 from dataclasses import dataclass
@@ -34,6 +36,56 @@ def line_amounts(quantity: Decimal, unit_price: Decimal, tax_rate: Decimal, curr
     net = round_money(quantity * unit_price, currency)
     tax = round_money(net * tax_rate / Decimal(100), currency)
     return LineAmounts(net, tax, net + tax)
+
+
+@dataclass(frozen=True)
+class TaxedLine:
+    """What the per-rate arithmetic needs of a line: its net, and the group its tax belongs to."""
+
+    net: Decimal
+    code: str  # EN 16931 VAT category code (S, Z, E, AE)
+    percent: Decimal
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class TaxGroup:
+    """One line of an invoice's tax breakdown (EN 16931 BG-23): a category code and percent, its taxable amount,
+    its tax, and the legal note an exempt or reverse-charge group prints."""
+
+    code: str
+    percent: Decimal
+    basis: Decimal
+    tax: Decimal
+    note: str | None
+
+
+def line_taxes(lines: list[TaxedLine], currency: str) -> list[Decimal]:
+    """Each line's share of its group's tax: round(running net x percent) minus the same before the line, so a
+    group's shares add up to round(its net x percent / 100) exactly, and no line is off by more than a minor unit."""
+    running: dict[tuple[str, Decimal], Decimal] = {}
+    shares = []
+    for line in lines:
+        key = (line.code, line.percent)
+        before = running.get(key, ZERO)
+        after = before + line.net
+        shares.append(round_money(after * line.percent / Decimal(100), currency)
+                      - round_money(before * line.percent / Decimal(100), currency))
+        running[key] = after
+    return shares
+
+
+def tax_breakdown(lines: list[TaxedLine], taxes: list[Decimal]) -> list[TaxGroup]:
+    """The groups in order of first appearance; a group's note is its lines' distinct notes, joined."""
+    groups: dict[tuple[str, Decimal], list[tuple[TaxedLine, Decimal]]] = {}
+    for line, tax in zip(lines, taxes, strict=True):
+        groups.setdefault((line.code, line.percent), []).append((line, tax))
+    result = []
+    for (code, percent), members in groups.items():
+        notes = list(dict.fromkeys(line.note for line, _ in members if line.note))
+        result.append(TaxGroup(code, percent, sum((line.net for line, _ in members), ZERO),
+                               sum((tax for _, tax in members), ZERO), " ".join(notes) or None))
+    return result
 
 
 def totals(lines: list[LineAmounts]) -> Totals:

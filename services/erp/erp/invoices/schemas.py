@@ -1,10 +1,13 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from erp.invoices.models import PaymentMethod
+from erp.invoices.rules import TaxedLine, tax_breakdown
+from erp.taxes.api import EN16931_CODE
 from throughline_events.money import MINOR_UNITS, decimal_places, round_money
 from throughline_events.types import DecimalString
 
@@ -15,11 +18,25 @@ def plain(value: Decimal) -> Decimal:
 
 
 class LineIn(BaseModel):
+    """A line. Its tax: `tax_rate_id` (a rate of GET /api/erp/tax-rates), or `tax_rate` (a bare percent, for older
+    clients), or neither: the client's default rate (see erp.taxes). In a PATCH, `id` names a line of the draft
+    that is changed in place (it keeps what it bills, and its tax when none is given)."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    id: uuid.UUID | None = Field(None, description="PATCH only: an existing line of the draft")
     description: str = Field(min_length=1, max_length=500)
     quantity: Decimal = Field(gt=0, le=Decimal("1000000000"), decimal_places=4)
     unit_price: DecimalString = Field(ge=0, le=Decimal("100000000000000"), decimal_places=4)
-    tax_rate: Decimal = Field(Decimal(0), ge=0, le=100, decimal_places=4)
+    tax_rate_id: uuid.UUID | None = Field(None, description="The tax rate; its percent, category and legal note "
+                                                            "are copied onto the line")
+    tax_rate: Decimal | None = Field(None, ge=0, le=100, decimal_places=4,
+                                     description="A percent without a rate (category standard above 0, else zero)")
+
+    @model_validator(mode="after")
+    def _one_tax(self) -> "LineIn":
+        if self.tax_rate_id is not None and self.tax_rate is not None:
+            raise ValueError("give tax_rate_id or tax_rate, not both")
+        return self
 
 
 class InvoiceIn(BaseModel):
@@ -84,11 +101,24 @@ class LineOut(BaseModel):
     quantity: Decimal
     unit_price: Decimal
     tax_rate: Decimal
+    tax_rate_id: uuid.UUID | None
+    tax_category: str
+    tax_note: str | None
     net_amount: Decimal
     tax_amount: Decimal
     total_amount: Decimal
     schedule_item_id: uuid.UUID | None
     expense_id: uuid.UUID | None
+
+
+class TaxGroupOut(BaseModel):
+    """One rate of the invoice's tax breakdown (what the printed invoice and its e-invoice XML show per rate)."""
+
+    category_code: str = Field(description="EN 16931 VAT category code: S, Z, E, AE")
+    percent: Decimal
+    basis: Decimal
+    tax: Decimal
+    note: str | None
 
 
 class InvoiceOut(BaseModel):
@@ -124,11 +154,21 @@ class InvoiceOut(BaseModel):
     voided_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    seller: dict[str, Any] | None = Field(None, description="The company as it was when issued (null on drafts)")
+    bill_to: dict[str, Any] | None = Field(None, description="The client's name, address and VAT ID as they were "
+                                                             "when issued (null on drafts)")
+    document_revision: int = 1
     lines: list[LineOut]
+    tax_breakdown: list[TaxGroupOut] = Field(default_factory=list, description="Totals per rate")
 
     @model_validator(mode="after")
     def _in_currency_units(self) -> "InvoiceOut":
         c = self.currency
+        taxed = [TaxedLine(line.net_amount, EN16931_CODE[line.tax_category], line.tax_rate, line.tax_note)
+                 for line in self.lines]
+        self.tax_breakdown = [TaxGroupOut(category_code=g.code, percent=plain(g.percent),
+                                          basis=round_money(g.basis, c), tax=round_money(g.tax, c), note=g.note)
+                              for g in tax_breakdown(taxed, [line.tax_amount for line in self.lines])]
         for name in ("subtotal", "tax_total", "total", "amount_paid", "amount_credited", "balance_due"):
             setattr(self, name, round_money(getattr(self, name), c))
         for line in self.lines:

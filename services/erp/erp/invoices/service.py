@@ -4,18 +4,23 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any, Literal
 
-from erp.clients.api import Client, ClientRepository
+from erp.clients.api import Client, ClientRepository, bill_to, default_tax
 from erp.clock import today
+from erp.company.api import current_seller
+from erp.company.api import defaults as company_defaults
 from erp.db import utcnow
 from erp.invoices.billed_work import BILLED_WORK
 from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, LineKind, Payment
 from erp.invoices.repository import InvoiceRepository
 from erp.invoices.rules import (
     LineAmounts,
+    TaxedLine,
     balance,
     format_number,
     line_amounts,
+    line_taxes,
     payment_reference,
     settled_status,
     totals,
@@ -23,6 +28,7 @@ from erp.invoices.rules import (
 from erp.invoices.schemas import CreditNoteIn, InvoiceIn, InvoicePatch, LineIn, PaymentIn
 from erp.projects.api import Project, ProjectRepository
 from erp.settings import get_settings
+from erp.taxes.api import EN16931_CODE, TaxChoice, choice_of, fallback_choice
 from throughline_events import money
 from throughline_events.erp import InvoiceIssuedV1, InvoicePaidV1, InvoiceVoidedV1, PaymentRecordedV1
 from throughline_events.money import ZERO, round_money
@@ -30,9 +36,15 @@ from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
 from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
+# Lines that bill work (a schedule item, time, an expense): removing one from a draft would strand that work, so a
+# PATCH keeps them (by id); deleting the draft gives the work back.
+BILLED_WORK_KINDS = frozenset({LineKind.SCHEDULE, LineKind.TIME, LineKind.EXPENSE})
+
 
 @dataclass(frozen=True)
 class LineSpec:
+    """A line to write. Its tax: `tax` (a rate, resolved by the caller), else `tax_rate` as a bare percent."""
+
     description: str
     quantity: Decimal
     unit_price: Decimal
@@ -40,10 +52,43 @@ class LineSpec:
     kind: LineKind = LineKind.SERVICE
     schedule_item_id: uuid.UUID | None = None
     expense_id: uuid.UUID | None = None
+    tax: TaxChoice | None = None
 
 
-def specs_of(lines: list[LineIn]) -> list[LineSpec]:
-    return [LineSpec(line.description, line.quantity, line.unit_price, line.tax_rate) for line in lines]
+class _ClientTax:
+    """The client's default tax, looked up once and only if a line needs it."""
+
+    def __init__(self, uow: UnitOfWork, client: Client) -> None:
+        self.uow, self.client = uow, client
+        self.choice: TaxChoice | None = None
+
+    async def get(self) -> TaxChoice:
+        if self.choice is None:
+            self.choice = await default_tax(self.uow, self.client)
+        return self.choice
+
+
+async def tax_of(uow: UnitOfWork, line: LineIn, index: int, client_tax: _ClientTax) -> TaxChoice:
+    """A requested line's tax: the rate it names, a bare percent, or the client's default."""
+    if line.tax_rate_id is not None:
+        return await choice_of(uow, line.tax_rate_id, field=f"lines.{index}.tax_rate_id")
+    if line.tax_rate is not None:
+        return fallback_choice(line.tax_rate)
+    return await client_tax.get()
+
+
+async def specs_of(uow: UnitOfWork, client: Client, lines: list[LineIn],
+                   kind: LineKind = LineKind.SERVICE) -> list[LineSpec]:
+    client_tax = _ClientTax(uow, client)
+    specs = []
+    for index, line in enumerate(lines):
+        if line.id is not None:
+            raise Unprocessable(f"lines.{index}.id: only a PATCH of a draft names existing lines.",
+                                errors=[{"field": f"lines.{index}.id", "message": "not allowed here",
+                                         "type": "line_id"}])
+        tax = await tax_of(uow, line, index, client_tax)
+        specs.append(LineSpec(line.description, line.quantity, line.unit_price, tax.percent, kind=kind, tax=tax))
+    return specs
 
 
 def set_lines(invoice: Invoice, specs: list[LineSpec]) -> list[InvoiceLine]:
@@ -55,18 +100,51 @@ def set_lines(invoice: Invoice, specs: list[LineSpec]) -> list[InvoiceLine]:
 
 
 def append_line(invoice: Invoice, spec: LineSpec) -> InvoiceLine:
-    amounts = line_amounts(spec.quantity, spec.unit_price, spec.tax_rate, invoice.currency)
+    """Add a line at the end and update the totals. A line added last takes its rate's tax from the running sum
+    (see `rules.line_taxes`), which leaves every earlier line's share as it was: so no line already there changes,
+    on a draft or on an issued invoice (a reminder's late fee). On an issued invoice the document revision goes up:
+    its printed document is rendered again, the earlier one kept."""
+    tax = spec.tax or fallback_choice(spec.tax_rate)
     line = InvoiceLine(
         id=uuid.uuid4(), invoice_id=invoice.id, position=len(invoice.lines) + 1, kind=spec.kind,
         description=spec.description[:500], quantity=spec.quantity, unit_price=spec.unit_price,
-        tax_rate=spec.tax_rate, net_amount=amounts.net, tax_amount=amounts.tax, total_amount=amounts.total,
         schedule_item_id=spec.schedule_item_id, expense_id=spec.expense_id,
     )
+    _set_tax(line, tax)
+    code = EN16931_CODE[line.tax_category]
+    before = sum((x.net_amount for x in invoice.lines
+                  if EN16931_CODE[x.tax_category] == code and x.tax_rate == line.tax_rate), ZERO)
+    line.net_amount = line_amounts(line.quantity, line.unit_price, ZERO, invoice.currency).net
+    line.tax_amount = line_taxes([TaxedLine(before, code, line.tax_rate), TaxedLine(line.net_amount, code,
+                                                                                    line.tax_rate)],
+                                 invoice.currency)[1]
+    line.total_amount = line.net_amount + line.tax_amount
     invoice.lines.append(line)
+    invoice.subtotal += line.net_amount
+    invoice.tax_total += line.tax_amount
+    invoice.total += line.total_amount
+    invoice.balance_due = balance(invoice.total, invoice.amount_paid, invoice.amount_credited)
+    if invoice.status != InvoiceStatus.DRAFT:
+        invoice.document_revision = (invoice.document_revision or 1) + 1
+    return line
+
+
+def _set_tax(line: InvoiceLine, tax: TaxChoice) -> None:
+    line.tax_rate, line.tax_rate_id, line.tax_category, line.tax_note = tax.percent, tax.rate_id, tax.category, tax.note
+
+
+def recompute(invoice: Invoice) -> None:
+    """Every line's net, its share of its rate's tax, and the invoice's totals (see `rules`): for a draft whose
+    lines were changed in place."""
+    for line in invoice.lines:
+        line.net_amount = line_amounts(line.quantity, line.unit_price, ZERO, invoice.currency).net
+    taxes = line_taxes([TaxedLine(line.net_amount, EN16931_CODE[line.tax_category], line.tax_rate)
+                        for line in invoice.lines], invoice.currency)
+    for line, tax in zip(invoice.lines, taxes, strict=True):
+        line.tax_amount, line.total_amount = tax, line.net_amount + tax
     summed = totals([LineAmounts(x.net_amount, x.tax_amount, x.total_amount) for x in invoice.lines])
     invoice.subtotal, invoice.tax_total, invoice.total = summed.subtotal, summed.tax_total, summed.total
     invoice.balance_due = balance(invoice.total, invoice.amount_paid, invoice.amount_credited)
-    return line
 
 
 def new_invoice(*, client: Client, project: Project | None, currency: str, payment_terms_days: int | None,
@@ -116,14 +194,16 @@ async def create_draft(uow: UnitOfWork, body: InvoiceIn, principal: Principal) -
         raise Unprocessable(f"Client {client_id} does not exist.")
     currency = body.currency or (project.currency if project else None) or client.currency
     if currency is None:
-        raise Unprocessable("Give the currency: neither a project nor the client defines one.")
+        currency = (await company_defaults(uow))[1]
+    if currency is None:
+        raise Unprocessable("Give the currency: neither a project, the client nor the company profile defines one.")
     check_currency(currency)
     if project is not None and currency != project.currency:
         raise Unprocessable(f"Project {project.id} is billed in {project.currency}, not {currency}.")
     invoice = new_invoice(client=client, project=project, currency=currency,
                           payment_terms_days=body.payment_terms_days, late_fee_percent=body.late_fee_percent,
                           notes=body.notes, created_by=principal.user_id)
-    set_lines(invoice, specs_of(body.lines))
+    set_lines(invoice, await specs_of(uow, client, body.lines))
     InvoiceRepository(uow.session).add(invoice)
     await uow.commit()
     return invoice
@@ -136,22 +216,10 @@ async def get_invoice(uow: UnitOfWork, invoice_id: uuid.UUID) -> Invoice:
     return invoice
 
 
-@dataclass(frozen=True)
-class InvoiceDocument:
-    """What a printed invoice shows: the invoice, whom it bills, its payments, the invoice a credit note credits."""
-
-    invoice: Invoice
-    client: Client
-    payments: list[Payment]
-    credited_number: str | None
-
-
-async def document(uow: UnitOfWork, invoice_id: uuid.UUID) -> InvoiceDocument:
-    invoice = await get_invoice(uow, invoice_id)
-    repo = InvoiceRepository(uow.session)
-    payments, _ = await repo.payments_of(invoice_id, 1000, 0)
-    credited = await repo.get(invoice.credit_of_id) if invoice.credit_of_id else None
-    return InvoiceDocument(invoice, await _client(uow, invoice), payments, credited.number if credited else None)
+async def credited_number(uow: UnitOfWork, invoice: Invoice) -> str | None:
+    """The number of the invoice a credit note credits."""
+    credited = await InvoiceRepository(uow.session).get(invoice.credit_of_id) if invoice.credit_of_id else None
+    return credited.number if credited else None
 
 
 async def locked_invoice(uow: UnitOfWork, invoice_id: uuid.UUID) -> Invoice:
@@ -172,11 +240,54 @@ async def update_draft(uow: UnitOfWork, invoice_id: uuid.UUID, body: InvoicePatc
             raise Unprocessable("payment_terms_days cannot be null.")
         setattr(invoice, field, value)
     if body.lines is not None:
-        invoice.lines.clear()
-        await uow.session.flush()  # the old lines go before new ones take their positions
-        set_lines(invoice, specs_of(body.lines))
+        await _replace_lines(uow, invoice, body.lines)
     await uow.commit()
     return invoice
+
+
+async def _replace_lines(uow: UnitOfWork, invoice: Invoice, lines: list[LineIn]) -> None:
+    """The draft's lines become `lines`, in that order: a line with an `id` is changed in place (it keeps its kind
+    and what it bills, and its tax unless a new one is given), a line without is added, a line left out is
+    removed, unless it bills work (409: delete the draft to give the work back)."""
+    existing = {line.id: line for line in invoice.lines}
+    named = [line.id for line in lines if line.id is not None]
+    for index, line in enumerate(lines):
+        if line.id is not None and line.id not in existing:
+            raise Unprocessable(f"lines.{index}.id: {line.id} is not a line of this invoice.",
+                                errors=[{"field": f"lines.{index}.id", "message": "not a line of this invoice",
+                                         "type": "line_id"}])
+    if len(set(named)) != len(named):
+        raise Unprocessable("A line is named twice.")
+    dropped = [line for line in invoice.lines if line.id not in set(named)]
+    stranded = [line for line in dropped if line.kind in BILLED_WORK_KINDS]
+    if stranded:
+        raise Conflict(f"Line {stranded[0].position} ({stranded[0].description!r}) bills {stranded[0].kind} work: "
+                       "keep it (name its id) or delete the draft to give the work back.", type_slug="billed-line")
+    client = await _client(uow, invoice)
+    client_tax = _ClientTax(uow, client)
+    taxes = [await tax_of(uow, line, index, client_tax) if line.id is None or line.tax_rate_id is not None
+             or line.tax_rate is not None else None for index, line in enumerate(lines)]
+    for row in dropped:
+        invoice.lines.remove(row)
+    await uow.session.flush()  # removed lines go, and kept ones move aside, before the new positions are taken
+    for offset, row in enumerate(invoice.lines, start=len(existing) + len(lines) + 1):
+        row.position = offset
+    await uow.session.flush()
+    kept: list[InvoiceLine] = []
+    for position, (line, tax) in enumerate(zip(lines, taxes, strict=True), start=1):
+        if line.id is not None:
+            row = existing[line.id]
+            row.description, row.quantity, row.unit_price = line.description, line.quantity, line.unit_price
+        else:
+            row = InvoiceLine(id=uuid.uuid4(), invoice_id=invoice.id, kind=LineKind.SERVICE,
+                              description=line.description, quantity=line.quantity, unit_price=line.unit_price,
+                              net_amount=ZERO, tax_amount=ZERO, total_amount=ZERO)
+        if tax is not None:
+            _set_tax(row, tax)
+        row.position = position
+        kept.append(row)
+    invoice.lines = kept
+    recompute(invoice)
 
 
 async def delete_draft(uow: UnitOfWork, invoice_id: uuid.UUID) -> None:
@@ -188,8 +299,14 @@ async def delete_draft(uow: UnitOfWork, invoice_id: uuid.UUID) -> None:
     await uow.commit()
 
 
-async def issue_invoice(uow: UnitOfWork, invoice: Invoice, on: date) -> None:
-    """Number and issue a draft inside the caller's transaction (the caller holds the invoice row)."""
+SellerSnapshot = dict[str, Any] | None
+
+
+async def issue_invoice(uow: UnitOfWork, invoice: Invoice, on: date,
+                        seller: SellerSnapshot | Literal["current"] = "current") -> None:
+    """Number and issue a draft inside the caller's transaction (the caller holds the invoice row). The seller
+    (the company profile, `seller`: fetched unless the caller, issuing many, passes it) and the bill-to are copied
+    onto the invoice: what it prints from now on."""
     if invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(f"Invoice {invoice.id} is already {invoice.status} ({invoice.number}).")
     if invoice.total <= ZERO:
@@ -204,6 +321,8 @@ async def issue_invoice(uow: UnitOfWork, invoice: Invoice, on: date) -> None:
     invoice.issued_at = utcnow()
     invoice.balance_due = balance(invoice.total, invoice.amount_paid, invoice.amount_credited)
     client = await _client(uow, invoice)
+    invoice.seller = await current_seller(uow) if seller == "current" else seller
+    invoice.bill_to = bill_to(client)
     invoice.record(InvoiceIssuedV1(
         invoice_id=invoice.id, number=invoice.number, company_id=client.crm_company_id, client_id=client.id,
         project_id=invoice.project_id, deal_id=invoice.deal_id, currency=invoice.currency,
@@ -335,8 +454,7 @@ async def credit_note(uow: UnitOfWork, invoice_id: uuid.UUID, body: CreditNoteIn
     note.credit_of_id = original.id
     note.late_fee_percent = None
     if body.lines is not None:
-        specs = [LineSpec(s.description, s.quantity, s.unit_price, s.tax_rate, kind=LineKind.CREDIT)
-                 for s in specs_of(body.lines)]
+        specs = await specs_of(uow, client, body.lines, kind=LineKind.CREDIT)
     else:
         assert body.amount is not None
         check_amount(body.amount, original.currency, "amount")
@@ -353,6 +471,7 @@ async def credit_note(uow: UnitOfWork, invoice_id: uuid.UUID, body: CreditNoteIn
     note.number = format_number(settings.credit_note_prefix, on.year, sequence)
     note.status, note.issue_date, note.due_date, note.issued_at = InvoiceStatus.ISSUED, on, on, utcnow()
     note.balance_due = ZERO
+    note.seller, note.bill_to = await current_seller(uow), bill_to(client)
     InvoiceRepository(uow.session).add(note)
     original.amount_credited += note.total
     await _settle(uow, original)

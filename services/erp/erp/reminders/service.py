@@ -18,6 +18,7 @@ from email.message import EmailMessage
 import structlog
 
 from erp.clients.api import Client, ClientRepository
+from erp.clock import today
 from erp.db import utcnow
 from erp.invoices.api import Invoice, LineKind, LineSpec, append_line
 from erp.reminders.models import Channel, DeliveryStatus, Reminder
@@ -26,6 +27,7 @@ from erp.settings import ErpSettings, get_settings
 from throughline_events.erp import InvoiceOverdueV1
 from throughline_events.money import ZERO, round_money
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.problems import Unprocessable
 
 log = structlog.get_logger(__name__)
 
@@ -140,7 +142,12 @@ async def deliver(uow: UnitOfWork, reminder_ids: list[uuid.UUID]) -> None:
 async def run_and_deliver(uow: UnitOfWork, delivery: Callable[[], UnitOfWork], *, as_of: date,
                           client_id: uuid.UUID | None, invoice_id: uuid.UUID | None) -> list[Reminder]:
     """A run asked for by hand: its reminders committed in `uow`, then delivered in a unit of work of their own
-    (`delivery`) and read back as delivered."""
+    (`delivery`) and read back as delivered. A run as of a day that has not come is refused: it would remind of
+    invoices that are not overdue."""
+    if as_of > today():
+        raise Unprocessable(f"as_of: {as_of} is in the future (today is {today()}): reminders are sent for what is "
+                            "overdue by a day that has come.",
+                            errors=[{"field": "as_of", "message": "must not be after today", "type": "future_date"}])
     created = await run_reminders(uow, as_of=as_of, client_id=client_id, invoice_id=invoice_id)
     ids = [r.id for r in created]
     async with delivery() as second:

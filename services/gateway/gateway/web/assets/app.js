@@ -11,6 +11,7 @@ import { projectsView, projectView } from "./views/projects.js";
 import { invoicesView, invoiceView } from "./views/invoices.js";
 import { expensesView } from "./views/expenses.js";
 import { reportsView } from "./views/reports.js";
+import { settingsView } from "./views/settings.js";
 
 const ROUTES = [
   [/^\/?$/, dashboardView],
@@ -27,6 +28,7 @@ const ROUTES = [
   [/^\/invoices\/([\w-]+)$/, invoiceView],
   [/^\/expenses$/, expensesView],
   [/^\/reports$/, reportsView],
+  [/^\/settings$/, settingsView],
 ];
 
 const app = document.getElementById("app");

@@ -19,4 +19,5 @@ export const NAV = [
   { path: "/invoices", label: "Invoices", roles: ["finance", "viewer"] },
   { path: "/expenses", label: "Expenses", roles: ["sales", "finance", "project_manager"] },
   { path: "/reports", label: "Reports", roles: ["finance", "project_manager", "viewer"] },
+  { path: "/settings", label: "Settings", roles: ["finance"] },
 ];

@@ -9,8 +9,17 @@ const RENDERED_OPEN = new Set();
 
 function statusOf(invoice) { return invoice.overdue ? "overdue" : invoice.status; }
 
+// The active tax rates, for a line's "Tax rate" select (empty: the server gives the client's default).
+async function activeRates() {
+  return itemsOf(await optional(api("/api/erp/tax-rates", { query: { active: "true", limit: 200 } })));
+}
+
+function rateOptions(rates, first) {
+  return [["", first], ...rates.map((r) => [r.id, `${r.name} (${r.percent} %)`])];
+}
+
 async function newInvoiceDialog(ctx) {
-  const [clients, projects] = await Promise.all([all("/api/erp/clients", {}, 2000), all("/api/erp/projects", { status: "active" }, 1000)]);
+  const [clients, projects, rates] = await Promise.all([all("/api/erp/clients", {}, 2000), all("/api/erp/projects", { status: "active" }, 1000), activeRates()]);
   return formDialog({
     title: "New draft invoice",
     submitLabel: "Create draft",
@@ -20,14 +29,14 @@ async function newInvoiceDialog(ctx) {
       field("Description", { name: "description", required: true, maxlength: 500 }),
       h("div", { class: "row" },
         field("Quantity", { name: "quantity", required: true, inputmode: "decimal", value: "1" }),
-        field("Unit price", { name: "unit_price", required: true, inputmode: "decimal" }),
-        field("Tax %", { name: "tax_rate", inputmode: "decimal", value: "0" })),
+        field("Unit price", { name: "unit_price", required: true, inputmode: "decimal" })),
+      field("Tax rate", select({ name: "tax_rate_id" }, rateOptions(rates, "The client's default"), "")),
       field("Currency", { name: "currency", maxlength: 3, pattern: "^[A-Z]{3}$", placeholder: "the client's or project's" })),
     submit: async (data) => {
       const invoice = await api("/api/erp/invoices", { method: "POST", json: {
         client_id: data.client_id || null, ...(data.project_id ? { project_id: data.project_id } : {}),
         ...(data.currency ? { currency: data.currency.toUpperCase() } : {}),
-        lines: [{ description: data.description, quantity: data.quantity, unit_price: data.unit_price, tax_rate: data.tax_rate || "0" }],
+        lines: [{ description: data.description, quantity: data.quantity, unit_price: data.unit_price, ...(data.tax_rate_id ? { tax_rate_id: data.tax_rate_id } : {}) }],
       } });
       toast("Draft invoice created.");
       ctx.navigate(`/invoices/${invoice.id}`);
@@ -119,6 +128,82 @@ function creditNoteDialog(invoice) {
   });
 }
 
+// A draft's lines, editable in place: each row keeps its line's id (a billed line keeps what it bills), a new row
+// is a new line; saved with one PATCH (lines replace the draft's lines).
+function lineEditor(invoice, rates, ctx) {
+  const errors = h("div", { "aria-live": "assertive" });
+  const body = h("tbody");
+  let counter = 0;
+  const row = (line = {}) => {
+    counter += 1;
+    const n = counter;
+    const billed = ["schedule", "time", "expense"].includes(line.kind);
+    const known = rates.some((r) => r.id === line.tax_rate_id);
+    const tax = select({ name: "tax_rate_id", "aria-label": `Tax rate of line ${n}` },
+      rateOptions(rates, line.id ? `As written (${line.tax_rate} %)` : "The client's default"), known ? line.tax_rate_id : "");
+    const tr = h("tr", { dataset: { lineId: line.id || "", taxWas: known ? line.tax_rate_id : "" } },
+      h("td", { "data-label": "Description" }, h("input", { name: "description", required: true, maxlength: 500, value: line.description || "", "aria-label": `Description of line ${n}` })),
+      h("td", { "data-label": "Qty", class: "num" }, h("input", { name: "quantity", required: true, inputmode: "decimal", size: 6, value: line.quantity ?? "1", "aria-label": `Quantity of line ${n}` })),
+      h("td", { "data-label": "Unit price", class: "num" }, h("input", { name: "unit_price", required: true, inputmode: "decimal", size: 10, value: line.unit_price ?? "", "aria-label": `Unit price of line ${n}` })),
+      h("td", { "data-label": "Tax rate" }, tax),
+      h("td", {}, billed ? h("span", { class: "muted small" }, `${label(line.kind)} (kept)`)
+        : h("button", { type: "button", class: "secondary small", "aria-label": `Remove line ${n}`, onclick: () => tr.remove() }, "Remove")));
+    return tr;
+  };
+  body.append(...itemsOf(invoice.lines).map(row));
+  const form = h("form", { class: "line-editor", novalidate: true, "aria-label": "Edit the draft's lines" },
+    h("div", { class: "table-wrap" }, h("table", { class: "responsive" },
+      h("thead", {}, h("tr", {}, ["Description", "Qty", "Unit price", "Tax rate", ""].map((t) => h("th", { scope: "col" }, t)))), body)),
+    errors,
+    h("div", { class: "actions" },
+      h("button", { type: "button", class: "secondary", id: "add-line", onclick: () => { body.append(row()); body.lastElementChild.querySelector("input").focus(); } }, "Add line"),
+      h("button", { type: "submit", id: "save-lines" }, "Save lines")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    act(form.querySelector("#save-lines"), async () => {
+      const lines = [...body.querySelectorAll("tr")].map((tr) => {
+        const value = (name) => tr.querySelector(`[name=${name}]`).value.trim();
+        const rate = value("tax_rate_id");
+        const line = { description: value("description"), quantity: value("quantity"), unit_price: value("unit_price") };
+        if (tr.dataset.lineId) line.id = tr.dataset.lineId;
+        // An existing line keeps the tax it was written with unless another rate is chosen.
+        if (rate && (!tr.dataset.lineId || rate !== tr.dataset.taxWas)) line.tax_rate_id = rate;
+        return line;
+      });
+      await api(`/api/erp/invoices/${invoice.id}`, { method: "PATCH", json: { lines } });
+      toast("Lines saved.");
+      ctx.refresh();
+    }, errors);
+  });
+  return form;
+}
+
+// The PDF needs the bearer token, which a plain link cannot send: fetch it, then open the bytes as a blob URL.
+async function openPdf(invoice) {
+  const response = await api(`/api/erp/invoices/${invoice.id}/pdf`, { raw: true, accept: "application/pdf" });
+  const url = URL.createObjectURL(await response.blob());
+  const opened = window.open(url, "_blank");
+  if (!opened) { // a blocked pop-up: download it instead
+    const link = h("a", { href: url, download: `${invoice.number || "draft"}.pdf` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  }
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function party(snapshot, missing) {
+  if (!snapshot) return h("p", { class: "muted" }, missing);
+  const place = [snapshot.postal_code, snapshot.city].filter(Boolean).join(" ");
+  return h("address", {}, h("strong", {}, snapshot.legal_name || snapshot.name),
+    (snapshot.address_lines || []).map((l) => [h("br"), l]), place ? [h("br"), place] : null,
+    snapshot.country ? [h("br"), snapshot.country] : null, snapshot.vat_id ? [h("br"), `VAT ID ${snapshot.vat_id}`] : null,
+    (snapshot.bank_accounts || []).slice(0, 1).map((a) => [h("br"), `IBAN ${a.iban}`]));
+}
+
+const CATEGORY_NAMES = { S: "VAT", Z: "Zero rate", E: "Exempt", AE: "Reverse charge" };
+
 export async function invoiceView(root, ctx) {
   const [id] = ctx.params;
   let invoice;
@@ -131,10 +216,12 @@ export async function invoiceView(root, ctx) {
     }
     throw error;
   }
-  const [client, payments, credits] = await Promise.all([
+  const editable = invoice.status === "draft" && ctx.can("erp.invoices.write");
+  const [client, payments, credits, rates] = await Promise.all([
     optional(api(`/api/erp/clients/${invoice.client_id}`)),
     optional(api(`/api/erp/invoices/${id}/payments`, { query: { limit: 200 } })),
     optional(api("/api/erp/invoices", { query: { credit_of_id: id, limit: 50 } })),
+    editable ? activeRates() : [],
   ]);
   const errors = h("div", { "aria-live": "assertive" });
   const may = (action) => ctx.can(action);
@@ -173,6 +260,9 @@ export async function invoiceView(root, ctx) {
     frame.focus();
   }, renderSlot) }, "View rendered invoice");
   if (RENDERED_OPEN.has(id)) await loadRendered().catch(() => RENDERED_OPEN.delete(id));
+  const pdfButton = h("button", { type: "button", class: "secondary", id: "open-pdf", onclick: (e) => act(e.currentTarget, () => openPdf(invoice), renderSlot) },
+    invoice.status === "draft" ? "Open draft PDF" : "Open PDF");
+  const breakdown = itemsOf(invoice.tax_breakdown);
   root.append(
     pageHead(`${isCredit ? "Credit note" : "Invoice"} ${invoice.number || "(draft)"}`, ...actions),
     errors,
@@ -184,6 +274,7 @@ export async function invoiceView(root, ctx) {
           invoice.project_id ? [h("dt", {}, "Project"), h("dd", {}, h("a", { href: `#/projects/${invoice.project_id}` }, "Open the project"))] : null,
           invoice.credit_of_id ? [h("dt", {}, "Credits"), h("dd", {}, h("a", { href: `#/invoices/${invoice.credit_of_id}` }, "The original invoice"))] : null,
           h("dt", {}, "Issued"), h("dd", {}, date(invoice.issue_date)),
+          invoice.payment_reference ? [h("dt", {}, "Payment reference"), h("dd", { id: "invoice-reference" }, h("code", {}, invoice.payment_reference))] : null,
           h("dt", {}, "Due"), h("dd", {}, date(invoice.due_date), invoice.payment_terms_days !== undefined ? ` (${invoice.payment_terms_days} days)` : ""),
           h("dt", {}, "Total"), h("dd", {}, money(invoice.total, invoice.currency)),
           h("dt", {}, "Paid"), h("dd", {}, money(invoice.amount_paid, invoice.currency)),
@@ -202,15 +293,30 @@ export async function invoiceView(root, ctx) {
           { label: "Issued", value: (c) => date(c.issue_date) },
           { label: "Amount", value: (c) => money(c.total, c.currency), num: true },
         ], itemsOf(credits))] : null)),
-    h("section", { class: "panel", "aria-labelledby": "inv-lines" }, h("h2", { id: "inv-lines" }, "Lines"),
-      table([
+    h("section", { class: "panel", "aria-labelledby": "inv-parties" }, h("h2", { id: "inv-parties" }, "Seller and bill-to"),
+      h("div", { class: "grid-2 parties" },
+        h("div", { id: "invoice-seller" }, h("h3", {}, "Seller"), party(invoice.seller,
+          invoice.status === "draft" ? "Taken from Settings when the invoice is issued." : "The company was not set up when this was issued.")),
+        h("div", { id: "invoice-bill-to" }, h("h3", {}, "Bill to"), party(invoice.bill_to,
+          invoice.status === "draft" ? "Taken from the client when the invoice is issued." : "—")))),
+    h("section", { class: "panel", "aria-labelledby": "inv-lines" }, h("h2", { id: "inv-lines" }, editable ? "Lines (draft: editable)" : "Lines"),
+      editable ? lineEditor(invoice, rates, ctx) : table([
         { label: "Description", value: (l) => l.description },
         { label: "Qty", value: (l) => String(l.quantity), num: true },
         { label: "Unit price", value: (l) => money(l.unit_price, invoice.currency), num: true },
-        { label: "Tax", value: (l) => `${Number(l.tax_rate)}%`, num: true },
-        { label: "Total", value: (l) => money(l.total_amount, invoice.currency), num: true },
+        { label: "Tax", value: (l) => `${Number(l.tax_rate)} % ${label(l.tax_category)}`, num: true },
+        { label: "Net", value: (l) => money(l.net_amount, invoice.currency), num: true },
       ], itemsOf(invoice.lines), { empty: "No lines." }),
+      breakdown.length ? h("div", { id: "tax-breakdown" }, h("h3", {}, "Tax per rate"), table([
+        { label: "Tax", value: (g) => `${CATEGORY_NAMES[g.category_code] || g.category_code} ${g.percent} %` },
+        { label: "On", value: (g) => money(g.basis, invoice.currency), num: true },
+        { label: "Tax amount", value: (g) => money(g.tax, invoice.currency), num: true },
+        { label: "Note", value: (g) => g.note || "" },
+      ], breakdown)) : null,
+      h("p", { class: "totals-line" }, `Net ${money(invoice.subtotal, invoice.currency)} · tax ${money(invoice.tax_total, invoice.currency)} · `,
+        h("strong", { id: "invoice-total" }, `total ${money(invoice.total, invoice.currency)}`)),
       h("p", { class: "muted small" }, `Created ${dateTime(invoice.created_at)}${invoice.issued_at ? ` · issued ${dateTime(invoice.issued_at)}` : ""}${invoice.paid_at ? ` · paid ${dateTime(invoice.paid_at)}` : ""}`)),
-    h("section", { class: "panel", "aria-labelledby": "inv-render" }, h("div", { class: "page-head" }, h("h2", { id: "inv-render" }, "Rendered invoice"), showRendered), renderSlot));
+    h("section", { class: "panel", "aria-labelledby": "inv-render" }, h("div", { class: "page-head" }, h("h2", { id: "inv-render" }, "Rendered invoice"),
+      h("div", { class: "actions" }, showRendered, pdfButton)), renderSlot));
   return { events: ["invoice.", "payment."] };
 }

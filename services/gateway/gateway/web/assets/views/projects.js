@@ -48,13 +48,16 @@ export async function projectsView(root, ctx) {
   return { events: ["project.", "invoice.", "payment.", "expense."] };
 }
 
-function billingRunDialog(project, ctx, suggested) {
+// "Due by" is today at most: the server refuses a run dated in the future (it would bill items before they are due).
+function billingRunDialog(project, ctx, nextDue) {
+  const today = isoDate();
   return formDialog({
     title: `Invoice due items of ${project.name}`,
     submitLabel: "Run billing",
     build: (body) => body.append(
       h("p", { class: "muted" }, "Invoices every schedule item due by the date (and approved billable time), exactly once."),
-      field("Due by", { name: "as_of", type: "date", required: true, value: suggested || isoDate() }),
+      field("Due by", { name: "as_of", type: "date", required: true, max: today, value: today },
+        nextDue && nextDue > today ? `the next item falls due on ${date(nextDue)}` : undefined),
       h("div", { class: "field" }, h("input", { type: "checkbox", name: "issue", id: "run-issue", checked: true }),
         h("label", { for: "run-issue", style: "display:inline;margin-left:.4rem" }, "Issue the invoices now (numbered); untick to leave drafts"))),
     submit: async (data) => {

@@ -1,0 +1,35 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from erp.documents.models import InvoiceDocument
+from erp.invoices.api import Invoice, InvoiceStatus
+
+
+class DocumentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, invoice_id: uuid.UUID, revision: int) -> InvoiceDocument | None:
+        return await self.session.get(InvoiceDocument, (invoice_id, revision))
+
+    async def keep(self, document: InvoiceDocument) -> None:
+        """Store a rendering unless one is already there (two renderers raced: the first one stays)."""
+        await self.session.execute(insert(InvoiceDocument).values(
+            invoice_id=document.invoice_id, revision=document.revision, media_type=document.media_type,
+            pdf=document.pdf, e_invoice_xml=document.e_invoice_xml, sha256=document.sha256,
+            render_ms=document.render_ms).on_conflict_do_nothing(index_elements=["invoice_id", "revision"]))
+
+    async def without_document(self, issued_since: datetime, limit: int) -> list[uuid.UUID]:
+        """Invoices and credit notes issued since then whose current revision has no stored document yet, oldest
+        first. Older ones (issued before documents were kept) are rendered when someone asks for them."""
+        query = (select(Invoice.id)
+                 .outerjoin(InvoiceDocument, and_(InvoiceDocument.invoice_id == Invoice.id,
+                                                  InvoiceDocument.revision == Invoice.document_revision))
+                 .where(Invoice.issued_at >= issued_since, Invoice.status != InvoiceStatus.DRAFT,
+                        InvoiceDocument.invoice_id.is_(None))
+                 .order_by(Invoice.issued_at, Invoice.id).limit(limit))
+        return list((await self.session.execute(query)).scalars())
