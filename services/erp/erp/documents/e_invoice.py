@@ -17,7 +17,7 @@ Mapping notes (the business terms are EN 16931's):
 
 from decimal import Decimal
 
-from lxml import etree  # type: ignore[import-untyped]  # no stubs in the pinned set
+from lxml import etree  # no stubs in the pinned set
 
 from erp.documents.content import InvoiceContent, Party
 from throughline_events.money import MINOR_UNITS

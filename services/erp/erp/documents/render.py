@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-import facturx  # type: ignore[import-untyped]  # ships no type information
+import facturx  # ships no type information
 from jinja2 import PackageLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
@@ -73,7 +73,7 @@ def render_html(doc: InvoiceContent, logo: Logo | None) -> str:
 
 
 def render_pdf(doc: InvoiceContent, logo: Logo | None) -> Rendered:
-    from weasyprint import HTML  # type: ignore[import-untyped]  # imported here: loading Pango costs ~0.3 s, only processes that render pay it
+    from weasyprint import HTML  # imported here: loading Pango costs ~0.3 s, only processes that render pay it
 
     started = time.perf_counter()
     pdf = HTML(string=render_html(doc, logo)).write_pdf(pdf_variant="pdf/a-3b")
