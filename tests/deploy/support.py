@@ -11,13 +11,19 @@ from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
 from throughline_events import TOPICS, dead_letter_topic
+from throughline_platform.settings import _SHARED as SHARED_SETTINGS
+from throughline_platform.settings import ServiceSettingsBase
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("crm", "erp", "gateway")
 WORKER_SERVICES = ("crm", "erp")
 PORTS = {"crm": 8001, "erp": 8002, "gateway": 8000}
-# Environment read by the command line itself (throughline_platform.service_cli, gateway.__main__).
-CLI_ENV = {"HOST", "PORT", "SERVICE_ROLES"}
+# Environment read by uvicorn itself, which every process serves with: the proxies whose X-Forwarded-For names the
+# client (the gateway's login throttle and /metrics go by that address; docs/operations.md).
+UVICORN_ENV = {"FORWARDED_ALLOW_IPS"}
+# Environment read by the command line itself (throughline_platform.service_cli, gateway.__main__) and the server it
+# runs.
+CLI_ENV = {"HOST", "PORT", "SERVICE_ROLES"} | UVICORN_ENV
 # Generic runtime environment every Python image may set.
 RUNTIME_ENV = {"PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"}
 
@@ -44,8 +50,10 @@ def env_names(service: str) -> set[str]:
             names.add(alias.upper())
         else:
             names.add(f"{prefix}{field_name}".upper())
-    # The settings one deployment shares may also come without the prefix (throughline_platform.settings).
-    names.update(field_name.upper() for field_name in getattr(cls, "unprefixed", ()))
+    # The settings one deployment shares may also come without the prefix (throughline_platform.settings): those the
+    # class hierarchy names, and those every service reads unprefixed whatever it names (`METRICS_TOKEN`).
+    assert issubclass(cls, ServiceSettingsBase), f"{service}.settings should extend ServiceSettingsBase"
+    names.update(field_name.upper() for field_name in (*cls.all_unprefixed(), *SHARED_SETTINGS))
     if service == "gateway":
         # The live stream reads its broker, Kafka login and key ring itself (it may not use the messaging settings).
         from gateway.live import ENVIRONMENT
@@ -118,6 +126,8 @@ class Invocation:
     roles: frozenset[str] = frozenset()
     host: str | None = None
     port: int | None = None
+    # The keyword arguments given to uvicorn.run (an option given there overrides uvicorn's environment variable).
+    server_options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> Invocation:
@@ -131,7 +141,7 @@ def run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> Invocation:
 
     import throughline_platform.migrations
 
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.update(kw, command="serve"))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.update(kw, command="serve", options=kw))
     monkeypatch.setattr(throughline_platform.migrations, "upgrade", lambda *a: calls.update(command="migrate"))
     try:
         if service == "gateway":
@@ -155,7 +165,8 @@ def run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> Invocation:
     except SystemExit as exc:  # argparse refused the arguments
         raise AssertionError(f"`{' '.join(argv)}` is rejected by the {service} CLI (exit {exc.code})") from None
     assert "command" in calls, f"`{' '.join(argv)}` neither served nor migrated"
-    return Invocation(calls["command"], calls.get("roles", frozenset()), calls.get("host"), calls.get("port"))
+    return Invocation(calls["command"], calls.get("roles", frozenset()), calls.get("host"), calls.get("port"),
+                      calls.get("options", {}))
 
 
 # A value taken from the operator's environment at `docker compose` time: ${NAME} or ${NAME:?message}.

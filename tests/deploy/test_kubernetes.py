@@ -62,7 +62,7 @@ def test_secret_template_is_valid_and_holds_placeholders_only() -> None:
     secrets = load_documents(K8S / "secrets.template.yaml")
     assert {s["metadata"]["name"] for s in secrets} == {
         "throughline-crm", "throughline-erp", "throughline-gateway", "throughline-event-keys",
-        "throughline-crm-event-signing", "throughline-erp-event-signing"}
+        "throughline-crm-event-signing", "throughline-erp-event-signing", "throughline-metrics"}
     for secret in secrets:
         kubernetes_validate.validate(secret, KUBERNETES_VERSION, strict=True)
         for key, value in secret["stringData"].items():
