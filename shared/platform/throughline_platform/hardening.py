@@ -132,7 +132,7 @@ def _is_loopback(host: str | None) -> bool:
 def metrics_allowed(request: Request, token: str) -> bool:
     """May this request read /metrics? With a `METRICS_TOKEN` configured, only with `Authorization: Bearer <it>`;
     without one, only from this machine (a development stack, where every process listens on 127.0.0.1). The
-    address is the one uvicorn settled on: behind a proxy it trusts (`FORWARDED_ALLOW_IPS`, 127.0.0.1 by default),
+    address is the one uvicorn settled on: behind a proxy it trusts (`FORWARDED_ALLOW_IPS`, by default 127.0.0.1, ::1),
     the client that proxy names in X-Forwarded-For, so a local reverse proxy does not make the world local."""
     if token:
         scheme, _, presented = request.headers.get("authorization", "").partition(" ")
