@@ -56,7 +56,7 @@ class LeadCaptureIn(_LeadFields):
 
 
 # An origin as browsers send it: scheme, host, optional port; no path, no trailing slash.
-ORIGIN_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
+ORIGIN_PATTERN = r"(?i)^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
 Origin = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=300,
                                           pattern=ORIGIN_PATTERN)]
 
