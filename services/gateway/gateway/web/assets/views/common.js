@@ -61,8 +61,10 @@ export function pageHead(title, ...actions) {
 
 // --- billing terms (the win dialog) -------------------------------------------------------------------
 
-export function billingFields(container, deal, { keep = Boolean(deal?.billing) } = {}) {
+export function billingFields(container, deal, { keep = Boolean(deal?.billing), amountInput = null } = {}) {
   const current = deal?.billing || {};
+  // The amount billed: the deal's, or what its edit dialog's Amount field says now.
+  const amount = () => (amountInput ? amountInput.value : deal?.amount);
   const type = select({ name: "billing_type" }, [
     ...(keep ? [["", deal?.billing ? `Keep the deal's terms (${describeBilling(deal.billing)})` : "None yet (one invoice for the full amount when won)"]] : []),
     ["fixed", "Fixed installments"],
@@ -74,19 +76,20 @@ export function billingFields(container, deal, { keep = Boolean(deal?.billing) }
   // A retainer bills the deal's amount in equal periods (the CRM refuses count × amount ≠ the deal's amount), so the
   // amount per period follows the number of periods until someone types an amount of their own.
   const retainerCount = h("input", { name: "count", type: "number", min: 1, max: 120, value: current.count || 6 });
-  const retainerAmount = h("input", { name: "retainer_amount", inputmode: "decimal", value: current.amount || perPeriod(deal, current.count || 6) });
+  const retainerAmount = h("input", { name: "retainer_amount", inputmode: "decimal", value: current.amount || perPeriod(amount(), deal?.currency, current.count || 6) });
   const retainerCheck = h("p", { class: "small muted", "aria-live": "polite" });
   let amountTyped = Boolean(current.amount);
   const checkRetainer = () => {
-    if (!amountTyped) retainerAmount.value = perPeriod(deal, retainerCount.value);
+    if (!amountTyped) retainerAmount.value = perPeriod(amount(), deal?.currency, retainerCount.value);
     const scale = 10 ** (MINOR_UNITS[deal?.currency] ?? 2);
     const total = Number(retainerCount.value) * Math.round(Number(retainerAmount.value) * scale);
-    const matches = total === Math.round(Number(deal?.amount || 0) * scale);
+    const matches = total === Math.round(Number(amount() || 0) * scale);
     retainerCheck.textContent = `${retainerCount.value || 0} × ${retainerAmount.value || 0} = ${money(total / scale, deal?.currency)}`
-      + (matches ? " (the deal's amount)" : ` — must equal the deal's ${money(deal?.amount, deal?.currency)}`);
+      + (matches ? " (the deal's amount)" : ` — must equal the deal's ${money(amount(), deal?.currency)}`);
   };
   retainerCount.addEventListener("input", checkRetainer);
   retainerAmount.addEventListener("input", () => { amountTyped = true; checkRetainer(); });
+  amountInput?.addEventListener("input", checkRetainer);
   const groups = {
     fixed: h("div", { class: "row" },
       field("Installments", { name: "installments", type: "number", min: 1, max: 120, value: current.installments || 1 }),
@@ -122,11 +125,10 @@ export function billingFields(container, deal, { keep = Boolean(deal?.billing) }
 
 // The deal's amount split over `count` periods, in the currency's minor units (may not divide evenly: the check
 // under the fields says so before the CRM does).
-function perPeriod(deal, count) {
+function perPeriod(total, currency, count) {
   const n = Number(count);
-  if (!deal?.amount || !n) return "";
-  const digits = MINOR_UNITS[deal.currency] ?? 2;
-  return (Number(deal.amount) / n).toFixed(digits);
+  if (!total || !n) return "";
+  return (Number(total) / n).toFixed(MINOR_UNITS[currency] ?? 2);
 }
 
 // Dates a person means: the CRM refuses expected close dates outside these years too.

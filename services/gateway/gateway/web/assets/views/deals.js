@@ -14,16 +14,17 @@ async function editDealDialog(deal) {
     title: `Edit “${deal.title}”`,
     submitLabel: "Save deal",
     build: (body) => {
+      const amount = h("input", { name: "amount", required: true, inputmode: "decimal", pattern: "^\\d+(\\.\\d{1,4})?$", value: deal.amount });
       body.append(
         field("Title", { name: "title", required: true, maxlength: 200, value: deal.title }),
         h("div", { class: "row" },
-          field("Amount", { name: "amount", required: true, inputmode: "decimal", pattern: "^\\d+(\\.\\d{1,4})?$", value: deal.amount }),
+          field("Amount", amount),
           field("Currency", { name: "currency", required: true, maxlength: 3, pattern: "^[A-Z]{3}$", value: deal.currency }),
           field("Expected close", { name: "expected_close_date", type: "date", value: deal.expected_close_date || "", ...DATE_BOUNDS })),
         h("div", { class: "row" },
           field("Owner", personSelect({ name: "owner_id" }, people, deal.owner_id, { none: "Nobody" })),
           field("Contact", select({ name: "contact_id" }, [["", "No contact"], ...contacts.map((c) => [c.id, c.full_name])], deal.contact_id || ""))));
-      billingFields(body, deal, { keep: true });
+      billingFields(body, deal, { keep: true, amountInput: amount });
     },
     submit: async (data) => {
       const body = {};
