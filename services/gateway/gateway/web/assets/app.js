@@ -240,8 +240,9 @@ async function render({ quiet = false } = {}) {
     if (quiet && busy()) { state.refreshOwed = true; scheduleRefresh(1000); return; } // not under a held pointer
     state.view = { events: result?.events || [], path };
     const scroll = window.scrollY;
+    const focus = quiet ? focusedControl() : null;
     state.main.replaceChildren(target);
-    if (quiet) window.scrollTo(0, scroll);
+    if (quiet) { window.scrollTo(0, scroll); refocus(target, focus); }
     else {
       const heading = target.querySelector("h1");
       document.title = `${heading ? heading.textContent : "Throughline"} · Throughline`;
@@ -256,7 +257,32 @@ async function render({ quiet = false } = {}) {
   }
 }
 
-window.addEventListener("hashchange", () => (currentPath() === "/set-password" ? start() : render()));
+// A new page loads fresh data: refreshes owed to the previous page are dropped.
+window.addEventListener("hashchange", () => {
+  clearTimeout(state.refreshTimer);
+  state.pendingEvents.clear();
+  state.refreshOwed = false;
+  delete document.body.dataset.refreshPending;
+  if (currentPath() === "/set-password") start(); else render();
+});
+
+// A live refresh replaces the page's nodes: keyboard focus goes back to the same control in the new ones (found by
+// its id, or its tag and accessible text), so a keyboard user does not lose their place.
+const accessibleText = (el) => el.getAttribute("aria-label") || el.labels?.[0]?.textContent.trim() || el.textContent.trim();
+
+function focusedControl() {
+  const el = document.activeElement;
+  if (!el || el === document.body || !state.main?.contains(el)) return null;
+  // Ids made by ui.js `field` (f-N) are new on every render; others are stable.
+  return { id: /^f-\d+$/.test(el.id) ? "" : el.id, tag: el.tagName, name: accessibleText(el) };
+}
+
+function refocus(root, focus) {
+  if (!focus) return;
+  const same = (focus.id && root.querySelector(`#${CSS.escape(focus.id)}`))
+    || [...root.querySelectorAll(focus.tag)].find((el) => accessibleText(el) === focus.name);
+  if (same) same.focus({ preventScroll: true });
+}
 
 // --- live updates (server-sent events from the gateway) -------------------------------------------
 
