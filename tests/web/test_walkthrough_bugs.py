@@ -113,6 +113,9 @@ def test_a_draft_can_be_finished_or_deleted_from_the_list(page: Page, stack: Sta
     dialog.get_by_role("button", name="Submit for approval").click()
     expect(dialog).to_have_count(0)
     assert admin_like.ok("GET", f"/api/erp/expenses/{finish['id']}")["status"] == "submitted"
+    # Only drafts go, and only their submitter's (or an admin's) hand deletes them.
+    assert admin_like.client.delete(f"/api/erp/expenses/{finish['id']}").status_code == 409
+    assert api_as(stack, base_url, "sales").client.delete(f"/api/erp/expenses/{orphan['id']}").status_code == 403
     page.get_by_role("button", name=f"Delete the draft of EUR 120.00 at {orphan['merchant']}").click()
     page.get_by_role("dialog").get_by_role("button", name="Delete draft").click()
     expect(page.locator("tr", has_text=orphan["merchant"])).to_have_count(0)
