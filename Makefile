@@ -28,9 +28,12 @@ test: $(STAMP) lint typecheck audit
 	@mark=pytest-$$$$; THROUGHLINE_STACK=$$mark $(PY) -m pytest && THROUGHLINE_STACK=$$mark $(PY) -m devstack.leftovers
 	@$(MAKE) --no-print-directory bench-smoke
 
+# ESLint (and axe-core for the browser tests) pinned in tests/web/package-lock.json; Node from Debian when missing.
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/lint-imports --no-cache
+	@sh tests/web/ensure_node.sh
+	@tests/web/node_modules/.bin/eslint -c tests/web/eslint.config.js --max-warnings 0 services/gateway/gateway/web/assets
 
 typecheck: $(STAMP)
 	@$(VENV)/bin/mypy

@@ -8,8 +8,9 @@ from devstack.stack import Stack
 from tests.crm.helpers import as_role, crm_direct
 from throughline_platform.roles import ROLES
 
-# Its own check: a configured X-API-Key opens it without any token (crm/leads/capture.py).
-CHECKED_BY_ITSELF = {("POST", "/api/crm/lead-capture")}
+# Its own check: a capture key or a configured X-API-Key opens it without any token; its CORS preflight is public
+# (crm/leads/capture.py).
+CHECKED_BY_ITSELF = {("POST", "/api/crm/lead-capture"), ("OPTIONS", "/api/crm/lead-capture")}
 
 
 def _actions_required(route: APIRoute) -> set[str]:

@@ -11,11 +11,12 @@ import pytest
 
 from gateway.auth import service
 from gateway.auth.service import PasswordChecks
-from gateway.auth.throttle import HashingGate, Limits, LoginThrottle, TooManyAttempts, address_key
+from gateway.auth.throttle import HashingGate, Limits, LoginThrottle, TooManyAttempts
 from gateway.credentials import passwords
 from gateway.credentials.passwords import WeakPassword, check_new_password, legacy_forms, normalise
 from gateway.credentials.tokens import TokenIssuer, generate_private_key_pem
 from gateway.live import LiveHub
+from gateway.ratelimit import address_key
 from gateway.sessions import SessionRevocations, issued_at
 from throughline_platform.auth import TokenVerifier
 

@@ -27,6 +27,10 @@ _ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = _ROOT / "test-artifacts" / "screenshots"
 DOC_SCREENSHOTS = _ROOT / "docs" / "screenshots"
 ADMIN = ("admin@example.com", "admin-test-password")
+# axe-core, pinned in tests/web/package-lock.json and installed by `make lint` (tests/web/ensure_node.sh).
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+# What the gate fails on: axe's two worst impact levels.
+AXE_FAILS_ON = ("serious", "critical")
 
 
 # Package scope, not session: Playwright's sync API keeps an event loop running in this thread while it is open,
@@ -140,3 +144,28 @@ def shot(page: Page, name: str, full_page: bool = True) -> None:
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(SCREENSHOTS / f"{name}.png", DOC_SCREENSHOTS / f"{name}.png")
+
+
+def _axe_source() -> str:
+    if not AXE.exists():
+        raise RuntimeError(f"{AXE} is missing: run `sh tests/web/ensure_node.sh` (or `make lint`), which installs "
+                           "the pinned axe-core with npm ci")
+    return AXE.read_text()
+
+
+AXE_RUN = """async (failsOn) => {
+  const result = await axe.run(document, { iframes: false, resultTypes: ["violations"] });
+  return result.violations.filter((v) => failsOn.includes(v.impact)).map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
+}"""
+
+
+def assert_accessible(page: Page, where: str) -> None:
+    """axe-core finds no serious or critical violation on what the page shows now (dialogs included). It is put into
+    the page through the DevTools protocol (Playwright's evaluate), which the page's CSP does not govern; the app's
+    own scripts stay under the CSP, whose violations fail every test (the `page` fixture)."""
+    settled(page)
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_axe_source())
+    violations = page.evaluate(AXE_RUN, list(AXE_FAILS_ON))
+    assert not violations, f"axe on {where}: {violations}"

@@ -10,7 +10,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from devstack.stack import Stack
 from tests.support import wait_for
-from tests.web.conftest import ADMIN, login, open_as, other_page, session_for, settled, shot
+from tests.web.conftest import ADMIN, assert_accessible, login, open_as, other_page, session_for, settled, shot
 from tests.web.helpers import api_as, issued_invoice, stage_id, submitted_expense, titled_deal, won_project
 
 
@@ -121,7 +121,7 @@ def test_drag_a_deal_to_won_and_see_its_project(page: Page, stack: Stack, base_u
     dialog.get_by_label("Billing terms").select_option("fixed")
     dialog.get_by_label("Installments").fill("2")
     dialog.get_by_label("First invoice on").fill("2027-01-15")
-    shot(page, "win-dialog", full_page=False)
+    assert_accessible(page, "the win dialog")
     dialog.get_by_role("button", name="Mark as won").click()
     expect(page.locator(f"[data-deal-id='{deal['id']}']")).to_have_count(0)
     won = sales.ok("GET", f"/api/crm/deals/{deal['id']}")

@@ -29,7 +29,7 @@ def api_routers() -> list[APIRouter]:
     from crm.csvio.router import router as csv_router
     from crm.deals.router import router as deals_router
     from crm.idle_deals.router import router as automation_runs_router
-    from crm.leads.router import capture_router, rules_router
+    from crm.leads.router import capture_router, keys_router, rules_router
     from crm.leads.router import router as leads_router
     from crm.pipelines.router import router as pipelines_router
     from crm.reports.router import router as reports_router
@@ -37,8 +37,8 @@ def api_routers() -> list[APIRouter]:
     from crm.timeline.router import router as timeline_router
     from crm.timeline.router import timelines_router
 
-    return [companies_router, contacts_router, leads_router, capture_router, rules_router, pipelines_router,
-            deals_router, activities_router, tasks_router, reports_router, automation_router,
+    return [companies_router, contacts_router, leads_router, capture_router, keys_router, rules_router,
+            pipelines_router, deals_router, activities_router, tasks_router, reports_router, automation_router,
             automation_runs_router, csv_router, timeline_router, timelines_router, policy_router(POLICY, Action.READ)]
 
 
@@ -47,6 +47,7 @@ def connect_ports() -> None:
     companies_api.company_has_open_deals.connect(deals_api.company_has_open_deals)
     pipelines_api.open_deals_in_stage.connect(deals_api.open_deals_in_stage)
     leads_api.count_lead_activities.connect(activities_api.count_lead_activities)
+    leads_api.add_lead_message_note.connect(activities_api.add_lead_message_note)
     automation_api.add_rule_task.connect(tasks_api.add_rule_task)
     automation_api.add_rule_note.connect(activities_api.add_rule_note)
 

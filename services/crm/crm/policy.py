@@ -19,6 +19,7 @@ class Action(StrEnum):
     CONTACTS_WRITE = "crm.contacts.write"
     LEADS_WRITE = "crm.leads.write"
     LEADS_CAPTURE = "crm.leads.capture"
+    CAPTURE_KEYS_WRITE = "crm.capture_keys.write"
     ASSIGNMENT_RULES_WRITE = "crm.assignment_rules.write"
     DEALS_WRITE = "crm.deals.write"
     PIPELINES_WRITE = "crm.pipelines.write"
@@ -45,7 +46,10 @@ POLICY = Policy("crm", {
     # Not a dependency: the capture endpoint also takes a configured X-API-Key without any token, and refuses
     # a token of another role with 401, not 403 (leads/capture.py). So no example for the role matrix either.
     Action.LEADS_CAPTURE: rule(SALES, summary="Post a lead from a website form (POST /api/crm/lead-capture)",
-                               note="Or with an X-API-Key from CRM_LEAD_CAPTURE_KEYS, without a token."),
+                               note="Or without a token: with a capture key (below), or an X-API-Key from "
+                                    "CRM_LEAD_CAPTURE_KEYS."),
+    Action.CAPTURE_KEYS_WRITE: rule(SALES, summary="Create, change and revoke lead capture keys (website forms)",
+                                    example="DELETE /api/crm/capture-keys/{id}"),
     Action.ASSIGNMENT_RULES_WRITE: rule(SALES, summary="Add and remove lead assignment rules",
                                         example="DELETE /api/crm/assignment-rules/{id}"),
     Action.DEALS_WRITE: rule(SALES, summary="Create, change, move, win, lose and reopen deals",
@@ -72,6 +76,7 @@ Reader = Annotated[Principal, POLICY.requires(Action.READ)]
 CompanyWriter = Annotated[Principal, POLICY.requires(Action.COMPANIES_WRITE)]
 ContactWriter = Annotated[Principal, POLICY.requires(Action.CONTACTS_WRITE)]
 LeadWriter = Annotated[Principal, POLICY.requires(Action.LEADS_WRITE)]
+CaptureKeyWriter = Annotated[Principal, POLICY.requires(Action.CAPTURE_KEYS_WRITE)]
 AssignmentRuleWriter = Annotated[Principal, POLICY.requires(Action.ASSIGNMENT_RULES_WRITE)]
 DealWriter = Annotated[Principal, POLICY.requires(Action.DEALS_WRITE)]
 PipelineWriter = Annotated[Principal, POLICY.requires(Action.PIPELINES_WRITE)]

@@ -86,7 +86,7 @@ POLICY = Policy("erp", {
         SALES, FINANCE, PROJECT_MANAGER, summary="Enter an expense (a draft of one's own)",
         example="POST /api/erp/expenses"),
     Action.EXPENSES_SUBMIT: rule(
-        *EVERYONE, summary="Change, attach a receipt to and submit an expense",
+        *EVERYONE, summary="Change, attach a receipt to, submit and delete (drafts only) an expense",
         note="Only the person who entered the expense (or an admin), and only while it is a draft or rejected."),
     Action.EXPENSES_APPROVE: rule(
         PROJECT_MANAGER, FINANCE, summary="Approve or reject a submitted expense up to the manager limit",

@@ -11,6 +11,7 @@ import httpx
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import Receive, Scope, Send
 
 from gateway import live
 from gateway.apidocs import SWAGGER_UI_PAGE, ServiceDocs
@@ -25,12 +26,13 @@ from gateway.customers.router import router as customers_router
 from gateway.health import router as health_router
 from gateway.middleware import InputHygieneMiddleware, StateHeadersMiddleware
 from gateway.proxy.idempotency import IdempotencyStore
-from gateway.proxy.router import proxy_routes
+from gateway.proxy.router import LEAD_CAPTURE_PATH, proxy_routes
 from gateway.proxy.upstreams import UpstreamError, new_upstream
 from gateway.ratelimit import TokenBuckets
 from gateway.security import ApiKeyAuthenticator
 from gateway.sessions import SessionRevocations
 from gateway.settings import GatewaySettings, get_settings
+from gateway.users.router import links_router
 from gateway.users.router import router as users_router
 from gateway.web_app import mount_web_app
 from throughline_platform.auth import TokenVerifier
@@ -51,7 +53,8 @@ log = structlog.get_logger(__name__)
 WEB_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
-ROUTERS = [auth_router, users_router, api_keys_router, customers_router, live.router, health_router, docs_router]
+ROUTERS = [auth_router, users_router, links_router, api_keys_router, customers_router, live.router, health_router,
+           docs_router]
 PURGE_EVERY_SECONDS = 3600
 
 
@@ -64,6 +67,17 @@ async def _purge_idempotency_keys(store: IdempotencyStore) -> None:
         except Exception as exc:  # the database may be briefly away; try again next round
             log.warning("idempotency_purge_failed", error=repr(exc))
         await asyncio.sleep(PURGE_EVERY_SECONDS)
+
+
+class CorsExceptLeadCapture(CORSMiddleware):
+    """The gateway's CORS for the web app's origins, except on the public lead capture: there the CRM answers for the
+    origins its capture keys allow (a website is not one of the web app's origins)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == LEAD_CAPTURE_PATH:
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -115,6 +129,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.api_keys = ApiKeyAuthenticator(app.state.session_factory, issuer)
     app.state.user_buckets = TokenBuckets(settings.rate_limit_per_minute)
     app.state.key_buckets = TokenBuckets(settings.api_key_rate_limit_per_minute)
+    app.state.capture_buckets = TokenBuckets(settings.lead_capture_per_minute_per_address)
     app.state.idempotency = IdempotencyStore(app.state.session_factory)
     app.state.revocations = SessionRevocations(app.state.session_factory, issuer.access_ttl)
     app.state.password_checks = PasswordChecks(
@@ -144,7 +159,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, service="gateway")
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+            CorsExceptLeadCapture, allow_origins=settings.cors_origins, allow_credentials=False,
             allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["authorization", "content-type", "idempotency-key", "x-api-key", "x-request-id",
                            "x-correlation-id", "traceparent", "tracestate"],

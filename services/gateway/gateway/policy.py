@@ -19,6 +19,7 @@ from throughline_platform.problems import Forbidden
 class Action(StrEnum):
     ME = "gateway.me"
     CUSTOMER_OVERVIEW = "gateway.customer_overview"
+    DIRECTORY = "gateway.directory"
     USERS = "gateway.users"
     API_KEYS = "gateway.api_keys"
 
@@ -27,6 +28,8 @@ POLICY = Policy("gateway", {
     Action.ME: rule(*EVERYONE, summary="Who am I, and what may I do", example="GET /api/auth/me"),
     Action.CUSTOMER_OVERVIEW: rule(*EVERYONE, summary="One customer across CRM and ERP",
                                    example="GET /api/customers/{id}/overview"),
+    Action.DIRECTORY: rule(*EVERYONE, summary="List the active users (name, email, role) to choose an owner or "
+                                             "assignee", example="GET /api/auth/directory"),
     Action.USERS: rule(summary="Manage users: create, change role, deactivate, reset password",
                        example="GET /api/auth/users"),
     Action.API_KEYS: rule(summary="Manage API keys for machine clients", example="GET /api/auth/api-keys"),
@@ -48,6 +51,7 @@ def requires_current(action: Action) -> Any:
 
 
 Anyone = Annotated[Principal, POLICY.requires(Action.ME)]
+DirectoryReader = Annotated[Principal, POLICY.requires(Action.DIRECTORY)]
 CustomerReader = Annotated[Principal, POLICY.requires(Action.CUSTOMER_OVERVIEW)]
 UserAdmin = Annotated[Principal, requires_current(Action.USERS)]
 KeyAdmin = Annotated[Principal, requires_current(Action.API_KEYS)]

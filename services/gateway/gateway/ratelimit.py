@@ -4,6 +4,7 @@ Each gateway process keeps its own buckets: with N replicas a caller gets up to 
 the usual trade for not adding a shared store on the hot path (see docs/gateway.md).
 """
 
+import ipaddress
 import math
 import time
 from collections import OrderedDict
@@ -71,3 +72,18 @@ class TokenBuckets:
         reset = math.ceil(missing / self.rate) if missing > 0 else 0
         retry_after = 0 if allowed else max(1, math.ceil((1.0 - bucket.tokens) / self.rate))
         return Decision(allowed, self.capacity, int(bucket.tokens), reset, retry_after)
+
+
+def address_key(host: str | None) -> str:
+    """The client address as counted (login throttling, public lead capture): IPv4 as is, IPv6 by its /64."""
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    return str(address)

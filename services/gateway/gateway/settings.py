@@ -33,6 +33,11 @@ class GatewaySettings(ServiceSettingsBase):
     # Token buckets per caller: this many requests per minute, bursting up to the same number; 0 turns them off.
     rate_limit_per_minute: int = 6000
     api_key_rate_limit_per_minute: int = 6000
+    # Public lead capture (website forms, no token): posts per minute from one client address; 0 turns it off. The
+    # CRM limits each capture key as well (CRM_LEAD_CAPTURE_PER_MINUTE).
+    lead_capture_per_minute_per_address: int = 30
+    # How long an invitation's or a reset's set-password link works.
+    password_link_hours: int = 72
     # Login throttling (gateway/auth/throttle.py): attempts allowed before the backoff starts, per account and per
     # client address, and the longest wait it reaches (doubling from 1 s).
     login_free_attempts_per_account: int = 5

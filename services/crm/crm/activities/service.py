@@ -12,7 +12,7 @@ from crm.automation.api import CREATED_BY, RuleNote
 from crm.companies.api import CompanyRepository, ContactRepository
 from crm.db import utcnow
 from crm.deals.api import DealRepository
-from crm.leads.api import LeadRepository, rescore
+from crm.leads.api import Lead, LeadRepository, rescore
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import NotFound, Unprocessable
 
@@ -81,6 +81,18 @@ def add_rule_note(session: AsyncSession, note: RuleNote) -> None:
         occurred_at=note.created_at, created_by=CREATED_BY, automation_rule_id=note.rule_id,
         company_id=note.links.company_id, contact_id=note.links.contact_id, deal_id=note.links.deal_id,
         lead_id=note.links.lead_id, created_at=note.created_at, updated_at=note.created_at))
+
+
+def add_lead_message_note(session: AsyncSession, lead: Lead) -> None:
+    """Keep a converted lead's message as a note (the leads package's port): linked to the lead and to what it became
+    (company, contact, deal), dated when the lead came in, so every timeline shows what the person first wrote."""
+    name = lead.full_name or lead.company_name or lead.email or "the lead"
+    now = utcnow()
+    ActivityRepository(session).add(Activity(
+        id=uuid.uuid4(), kind=ActivityKind.NOTE, subject=f"Message from {name} ({lead.source})"[:200],
+        body=lead.message, direction=None, occurred_at=lead.created_at, created_by=lead.converted_by,
+        automation_rule_id=None, company_id=lead.company_id, contact_id=lead.contact_id, deal_id=lead.deal_id,
+        lead_id=lead.id, created_at=now, updated_at=now))
 
 
 async def count_lead_activities(session: AsyncSession, lead_id: uuid.UUID) -> int:

@@ -1,9 +1,9 @@
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from crm.deals.models import DealStatus
 from crm.deals.paging import EXACT_TOTAL_UP_TO
@@ -13,6 +13,20 @@ from throughline_events.money import check_amount, round_money
 
 # The values of models.DealStatus as the HTTP API spells them (tests/crm/test_rules_unit.py keeps them in step).
 DealStatusName = Literal["open", "won", "lost"]
+
+# An expected close date within reach of a sales forecast. Unbounded, a slip of the keyboard (year 226, 9999) put a
+# deal where no forecast window finds it and every month list sorts it first or last.
+EARLIEST_CLOSE = date(2000, 1, 1)
+LATEST_CLOSE = date(2099, 12, 31)
+
+
+def _within_forecast_reach(value: date) -> date:
+    if not EARLIEST_CLOSE <= value <= LATEST_CLOSE:
+        raise ValueError(f"an expected close date lies between {EARLIEST_CLOSE} and {LATEST_CLOSE}")
+    return value
+
+
+CloseDate = Annotated[date, AfterValidator(_within_forecast_reach)]
 
 
 class DealIn(BaseModel):
@@ -25,7 +39,7 @@ class DealIn(BaseModel):
     amount: Decimal = Field(ge=0, max_digits=16)
     currency: str = Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$")
     owner_id: str | None = Field(None, max_length=64)
-    expected_close_date: date | None = None
+    expected_close_date: CloseDate | None = None
     billing: BillingTerms | None = None
 
     @model_validator(mode="after")
@@ -43,7 +57,7 @@ class DealPatch(BaseModel):
     amount: Decimal | None = Field(None, ge=0, max_digits=16)
     currency: str | None = Field(None, min_length=3, max_length=3, pattern="^[A-Z]{3}$")
     owner_id: str | None = Field(None, max_length=64)
-    expected_close_date: date | None = None
+    expected_close_date: CloseDate | None = None
     billing: BillingTerms | None = None
 
 

@@ -3,11 +3,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, Uuid
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.db import Entity
+from crm.db import Base, Entity
 from throughline_messaging.aggregate import RecordsEvents
 
 
@@ -72,3 +72,31 @@ class AssignmentRule(Entity):
     position: Mapped[int] = mapped_column(Integer, default=100)
     next_index: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CaptureKey(Entity):
+    """A key a website form posts leads with (POST /api/crm/lead-capture). It can do nothing but capture: it is not a
+    token and opens no other endpoint, because it is public (it sits in the website's HTML). Only its SHA-256 is
+    stored; the key is shown once, at creation. A request that names an Origin (every browser's does) must come
+    from one of `allowed_origins`."""
+
+    __tablename__ = "capture_keys"
+
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    allowed_origins: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    thank_you_url: Mapped[str | None] = mapped_column(String(2000))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaptureSubmission(Base):
+    """One submitted form, by the key it came with and the random id the form's snippet put in it: a second post of
+    the same submission (a double click, a browser resending) finds this row and creates no second lead."""
+
+    __tablename__ = "capture_submissions"
+
+    submission: Mapped[str] = mapped_column(String(200), primary_key=True)
+    lead_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("leads.id", deferrable=True, initially="DEFERRED"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

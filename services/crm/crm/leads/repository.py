@@ -1,9 +1,11 @@
 import uuid
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.leads.models import AssignmentRule, AssignmentStrategy, Lead
+from crm.leads.models import AssignmentRule, AssignmentStrategy, CaptureKey, CaptureSubmission, Lead
 from throughline_platform.paging import page_with_total
 
 SORTABLE = {"created_at": Lead.created_at, "score": Lead.score, "updated_at": Lead.updated_at}
@@ -67,3 +69,43 @@ class AssignmentRuleRepository:
                    or_(AssignmentRule.strategy == AssignmentStrategy.ROUND_ROBIN, AssignmentRule.source == source))
             .order_by(AssignmentRule.position, AssignmentRule.created_at).limit(1).with_for_update()
         )).scalars().first()
+
+
+class CaptureKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, key: CaptureKey) -> None:
+        self.session.add(key)
+
+    async def get(self, key_id: uuid.UUID) -> CaptureKey | None:
+        return await self.session.get(CaptureKey, key_id)
+
+    async def list(self) -> list[CaptureKey]:
+        return list((await self.session.execute(
+            select(CaptureKey).order_by(CaptureKey.revoked_at.is_not(None), CaptureKey.created_at.desc()))).scalars())
+
+    async def live_by_hash(self, key_hash: str) -> CaptureKey | None:
+        return (await self.session.execute(
+            select(CaptureKey).where(CaptureKey.key_hash == key_hash, CaptureKey.revoked_at.is_(None))
+        )).scalars().first()
+
+    async def origin_allowed(self, origin: str) -> bool:
+        """Does any live key let pages of this origin post (the answer to a CORS preflight, which names no key)?"""
+        return (await self.session.execute(
+            select(func.count()).select_from(CaptureKey).where(
+                CaptureKey.revoked_at.is_(None), CaptureKey.allowed_origins.contains([origin])))).scalar_one() > 0
+
+    async def claim_submission(self, submission: str, lead_id: uuid.UUID, now: datetime) -> uuid.UUID | None:
+        """Record the submission for a new lead, or find it: None when it is new (and now claimed for `lead_id`),
+        the first lead's id when it was received before. A concurrent post of the same submission waits here on
+        the row until the first one's transaction ends, then sees it."""
+        claimed = (await self.session.execute(
+            insert(CaptureSubmission).values(submission=submission, lead_id=lead_id, created_at=now)
+            .on_conflict_do_nothing(index_elements=["submission"]).returning(CaptureSubmission.lead_id)
+        )).scalar_one_or_none()
+        if claimed is not None:
+            return None
+        first = await self.session.get(CaptureSubmission, submission)
+        assert first is not None  # the conflict was with a committed row
+        return first.lead_id

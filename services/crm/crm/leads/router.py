@@ -2,13 +2,17 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 
-from crm.leads import service
-from crm.leads.capture import LIMITER, capture_caller
-from crm.leads.repository import AssignmentRuleRepository, LeadRepository
+from crm.leads import capture, service
+from crm.leads.repository import AssignmentRuleRepository, CaptureKeyRepository, LeadRepository
 from crm.leads.schemas import (
     AssignmentRuleIn,
     AssignmentRuleOut,
+    CaptureKeyCreated,
+    CaptureKeyIn,
+    CaptureKeyOut,
+    CaptureKeyPatch,
     CaptureOut,
     ConvertIn,
     ConvertOut,
@@ -20,13 +24,16 @@ from crm.leads.schemas import (
     LeadStatusName,
     Source,
 )
-from crm.policy import AssignmentRuleWriter, LeadWriter, Reader
+from crm.policy import AssignmentRuleWriter, CaptureKeyWriter, LeadWriter, Reader
 from crm.settings import get_settings
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.problems import Forbidden, ProblemError
+from throughline_platform.responses import OrjsonResponse
 
 router = APIRouter(prefix="/api/crm/leads", tags=["leads"])
 capture_router = APIRouter(prefix="/api/crm/lead-capture", tags=["leads"])
 rules_router = APIRouter(prefix="/api/crm/assignment-rules", tags=["leads"])
+keys_router = APIRouter(prefix="/api/crm/capture-keys", tags=["leads"])
 
 
 @router.post("", status_code=201, response_model=LeadOut, summary="Capture a lead (emits lead.created)")
@@ -77,13 +84,76 @@ async def convert_lead(lead_id: uuid.UUID, uow: UoW, principal: LeadWriter,
                       deal_id=lead.deal_id, already_converted=already)
 
 
-@capture_router.post("", status_code=202, response_model=CaptureOut,
-                     summary="Public lead capture for website forms (X-API-Key; rate-limited per key)")
-async def capture_lead(body: LeadCaptureIn, request: Request, uow: UoW) -> CaptureOut:
-    caller = capture_caller(request)
-    LIMITER.take(caller, get_settings().lead_capture_per_minute)
-    lead = await service.create_lead(uow, body.model_dump(), created_by=caller)
-    return CaptureOut(id=lead.id, status=lead.status)
+# The endpoint reads the body itself (JSON or a form), so its documented shape is given here.
+_CAPTURE_SCHEMA = LeadCaptureIn.model_json_schema()
+_FORM_SCHEMA = {**_CAPTURE_SCHEMA, "properties": {
+    **_CAPTURE_SCHEMA["properties"], "capture_key": {"type": "string", "description": "The capture key"}}}
+_CAPTURE_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": _CAPTURE_SCHEMA},
+    "application/x-www-form-urlencoded": {"schema": _FORM_SCHEMA},
+}}}
+
+
+@capture_router.post(
+    "", status_code=202, response_model=CaptureOut, openapi_extra=_CAPTURE_BODY,
+    summary="Public lead capture for website forms: JSON or a form post (capture key; rate-limited per key)",
+    description="JSON (key in `X-API-Key`) answers 202 `{id, status, duplicate}`. A form post "
+                "(`application/x-www-form-urlencoded`, key in the `capture_key` field) answers a browser: a 303 to the "
+                "key's thank-you URL or a short page; its errors are pages too. Pages may post only from the key's "
+                "allowed origins. The same `submission_id` posted again creates no second lead.",
+    responses={200: {"content": {"text/html": {}}, "description": "Form post received (no thank-you URL)"},
+               303: {"description": "Form post received: on to the key's thank-you URL"}})
+async def capture_lead(request: Request, uow: UoW) -> Response:
+    form = capture.is_form(request)
+    origin = request.headers.get("origin")
+    headers = capture.cors_headers(await capture.cors_origin(uow, origin))
+    try:
+        fields, raw_key = await capture.read_submission(request)
+        caller = await capture.capture_caller(uow, request, raw_key)
+        capture.check_origin(caller, origin)
+        capture.LIMITER.take(caller.identity, get_settings().lead_capture_per_minute)
+        result = await capture.capture_lead(uow, caller, capture.validated(fields))
+    except (ProblemError, RequestValidationError) as exc:
+        return capture.form_problem(exc, headers) if form else capture.json_problem(exc, headers)
+    if form:
+        return capture.thank_you(caller, headers)
+    return OrjsonResponse(result.model_dump(mode="json"), status_code=202, headers=headers)
+
+
+@capture_router.options("", status_code=204, include_in_schema=False)
+async def capture_preflight(request: Request, uow: ReadUoW) -> Response:
+    """CORS preflight of a page's script posting JSON: allowed for the origins some live capture key allows (the
+    preflight carries no key; the post itself is checked against its key's origins)."""
+    origin = await capture.cors_origin(uow, request.headers.get("origin"))
+    if origin is None:
+        return capture.json_problem(Forbidden("This origin may not post leads: no live capture key allows it.",
+                                              type_slug="origin-not-allowed"), {"Vary": "Origin"})
+    return Response(status_code=204, headers=capture.cors_headers(origin, preflight=True))
+
+
+@keys_router.post("", status_code=201, response_model=CaptureKeyCreated,
+                  summary="Create a capture key for a website form (the key is shown once)")
+async def create_capture_key(body: CaptureKeyIn, uow: UoW, principal: CaptureKeyWriter) -> CaptureKeyCreated:
+    key, raw = await capture.create_key(uow, body, principal.user_id)
+    return CaptureKeyCreated(**CaptureKeyOut.model_validate(key).model_dump(), key=raw)
+
+
+@keys_router.get("", response_model=list[CaptureKeyOut], summary="Capture keys, live ones first (never the keys)")
+async def list_capture_keys(uow: ReadUoW, principal: Reader) -> list[CaptureKeyOut]:
+    return [CaptureKeyOut.model_validate(k) for k in await CaptureKeyRepository(uow.session).list()]
+
+
+@keys_router.patch("/{key_id}", response_model=CaptureKeyOut,
+                   summary="Rename a capture key, change its allowed origins or thank-you URL")
+async def update_capture_key(key_id: uuid.UUID, body: CaptureKeyPatch, uow: UoW,
+                             principal: CaptureKeyWriter) -> CaptureKeyOut:
+    return CaptureKeyOut.model_validate(await capture.update_key(uow, key_id, body))
+
+
+@keys_router.delete("/{key_id}", status_code=204, summary="Revoke a capture key (posts with it are refused)")
+async def revoke_capture_key(key_id: uuid.UUID, uow: UoW, principal: CaptureKeyWriter) -> Response:
+    await capture.revoke_key(uow, key_id)
+    return Response(status_code=204)
 
 
 @rules_router.post("", status_code=201, response_model=AssignmentRuleOut, summary="Add a lead assignment rule")

@@ -1,11 +1,12 @@
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from crm.companies.api import DOMAIN_PATTERN
+from crm.deals.api import CloseDate
 from throughline_events.billing import BillingTerms
 from throughline_events.money import check_amount
 
@@ -49,6 +50,49 @@ class LeadCaptureIn(_LeadFields):
 
     source: Literal["website", "event", "campaign", "partner", "referral"] = "website"
     email: EmailStr  # required for public capture
+    submission_id: str | None = Field(None, min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+$",
+                                      description="A random id per filled-in form: posting it again creates no "
+                                                  "second lead (the form snippet fills it in)")
+
+
+# An origin as browsers send it: scheme, host, optional port; no path, no trailing slash.
+ORIGIN_PATTERN = r"(?i)^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
+Origin = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=300,
+                                          pattern=ORIGIN_PATTERN)]
+
+
+class CaptureKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=100, description="Where the form lives, e.g. 'Website contact form'")
+    allowed_origins: list[Origin] = Field(default_factory=list, max_length=20,
+                                          description="Origins whose pages may post with this key "
+                                                      "(https://www.example.com); none: servers only")
+    thank_you_url: str | None = Field(None, max_length=2000, pattern=r"^https?://\S+$",
+                                      description="Where a form post is sent after it was received; default: a "
+                                                  "short thank-you page")
+
+
+class CaptureKeyPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str | None = Field(None, min_length=1, max_length=100)
+    allowed_origins: list[Origin] | None = Field(None, max_length=20)
+    thank_you_url: str | None = Field(None, max_length=2000, pattern=r"^https?://\S+$")
+
+
+class CaptureKeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    name: str
+    prefix: str = Field(description="The key's first characters, to recognise it")
+    allowed_origins: list[str]
+    thank_you_url: str | None
+    created_by: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class CaptureKeyCreated(CaptureKeyOut):
+    key: str = Field(description="The key itself: shown this once, only its hash is kept")
 
 
 class LeadPatch(BaseModel):
@@ -111,6 +155,7 @@ class LeadPage(BaseModel):
 class CaptureOut(BaseModel):
     id: uuid.UUID
     status: str
+    duplicate: bool = Field(False, description="This submission_id was received before: no new lead")
 
 
 class ConvertDeal(BaseModel):
@@ -120,7 +165,7 @@ class ConvertDeal(BaseModel):
     currency: str = Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$")
     pipeline_id: uuid.UUID | None = None
     stage_id: uuid.UUID | None = None
-    expected_close_date: date | None = None
+    expected_close_date: CloseDate | None = None
     billing: BillingTerms | None = None
 
     @model_validator(mode="after")

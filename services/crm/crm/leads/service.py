@@ -33,6 +33,9 @@ from throughline_platform.problems import Conflict, NotFound, Unprocessable
 # A lead's score counts its activities. An activity names its lead (and logging one rescores it), so the activities
 # package sits above this one and answers through the port (crm/ports.py).
 count_lead_activities: Port[[AsyncSession, uuid.UUID], Awaitable[int]] = Port("how many activities a lead has")
+# A converted lead's message (what the person wrote in the form) stays on the record as a note on the new contact's,
+# company's and deal's timelines; notes are activities, so that package answers (crm/ports.py).
+add_lead_message_note: Port[[AsyncSession, Lead], None] = Port("keep a converted lead's message as a note")
 
 
 def rule_target(lead: Lead) -> automation.Target:
@@ -42,11 +45,12 @@ def rule_target(lead: Lead) -> automation.Target:
                              links=automation.Links(lead_id=lead.id))
 
 
-async def add_lead(uow: UnitOfWork, fields: dict[str, Any], *, created_by: str | None) -> Lead:
+async def add_lead(uow: UnitOfWork, fields: dict[str, Any], *, created_by: str | None,
+                   lead_id: uuid.UUID | None = None) -> Lead:
     """Stage a lead: owner from the assignment rules when none is given, score, lead.created, automation."""
     leads = LeadRepository(uow.session)
     now = utcnow()
-    lead = Lead(id=uuid.uuid4(), created_by=created_by, created_at=now, updated_at=now, **fields)
+    lead = Lead(id=lead_id or uuid.uuid4(), created_by=created_by, created_at=now, updated_at=now, **fields)
     lead.status = fields.get("status") or LeadStatus.NEW
     if not lead.owner_id:
         lead.owner_id = await _assign(uow, lead.source)
@@ -166,6 +170,8 @@ async def convert_lead(uow: UnitOfWork, lead_id: uuid.UUID, data: ConvertIn,
     lead.converted_by = principal.user_id
     lead.record(LeadConvertedV1(lead_id=lead.id, company_id=company.id, contact_id=lead.contact_id,
                                 deal_id=deal_id, converted_at=now))
+    if lead.message:
+        add_lead_message_note(session, lead)
     await uow.commit()
     return lead, False
 

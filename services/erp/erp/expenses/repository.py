@@ -74,5 +74,5 @@ class ExpenseRepository:
                                            func.lower(CategoryRule.pattern) == pattern.lower())
         return (await self.session.execute(query)).scalars().first()
 
-    async def delete(self, row: CategoryRule) -> None:
+    async def delete(self, row: CategoryRule | Expense) -> None:
         await self.session.delete(row)

@@ -76,6 +76,13 @@ async def patch_expense(expense_id: uuid.UUID, body: ExpensePatch, uow: UoW,
     return ExpenseOut.model_validate(await service.update_expense(uow, principal, expense_id, body))
 
 
+@router.delete("/{expense_id}", status_code=204,
+               summary="Delete a draft expense with its receipt (its submitter); submitted ones stay on record")
+async def delete_expense(expense_id: uuid.UUID, uow: UoW, principal: ExpenseSubmitter) -> Response:
+    await service.delete_draft(uow, principal, expense_id)
+    return Response(status_code=204)
+
+
 @router.get("/{expense_id}/history", response_model=list[HistoryOut],
             summary="Every step of the expense: created, updated, receipt, submitted, approved, rejected, reimbursed")
 async def get_history(expense_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> list[HistoryOut]:

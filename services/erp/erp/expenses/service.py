@@ -120,6 +120,19 @@ async def update_expense(uow: UnitOfWork, principal: Principal, expense_id: uuid
     return expense
 
 
+async def delete_draft(uow: UnitOfWork, principal: Principal, expense_id: uuid.UUID) -> None:
+    """Delete a draft of one's own, with its receipt and history. Only a draft: it was never announced (the first
+    event is expense.submitted) and nobody decided on it, so nothing else refers to it; a rejected expense keeps
+    its decision on record."""
+    repo = ExpenseRepository(uow.session)
+    expense = await _own_editable(repo, principal, expense_id)
+    if expense.status != ExpenseStatus.DRAFT:
+        raise Conflict(f"Only a draft can be deleted; this expense is {expense.status}.",
+                       type_slug="invalid-transition")
+    await repo.delete(expense)
+    await uow.commit()
+
+
 async def _apply(uow: UnitOfWork, expense: Expense, state: dict[str, Any]) -> None:
     """Validate the expense's fields together and set them (nothing is set if anything is wrong)."""
     currency: str = state["currency"]

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from gateway.auth.service import PasswordChecks
-from gateway.auth.throttle import address_key
+from gateway.ratelimit import address_key
 
 
 def password_checks(request: Request) -> PasswordChecks:

@@ -19,7 +19,6 @@ network: otherwise each guess could come from a new address).
 """
 
 import asyncio
-import ipaddress
 import math
 import time
 from collections import OrderedDict
@@ -54,21 +53,6 @@ class Limits:
     base_delay: float = 1.0
     max_delay: float = 900.0
     forget_after: float = 3600.0
-
-
-def address_key(host: str | None) -> str:
-    """The client address as counted: IPv4 as is, IPv6 by its /64."""
-    if not host:
-        return "unknown"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
-    return str(address)
 
 
 class LoginThrottle:

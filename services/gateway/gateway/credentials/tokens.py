@@ -15,7 +15,11 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from throughline_platform.auth import ALGORITHM, AUDIENCE, ISSUER
-from throughline_platform.problems import Unauthorized
+from throughline_platform.problems import Forbidden, ProblemError, Unauthorized
+
+
+class LinkExpired(ProblemError):
+    status, type_slug, title = 410, "link-expired", "Link expired"
 
 
 class TokenIssuer:
@@ -50,6 +54,24 @@ class TokenIssuer:
             raise Unauthorized(f"The refresh token is invalid ({exc}).", type_slug="token-invalid") from None
         if claims["typ"] != "refresh":
             raise Unauthorized("That is not a refresh token.", type_slug="token-invalid")
+        return dict(claims)
+
+    def set_password_token(self, *, user_id: str, fingerprint: str, ttl: timedelta) -> str:
+        """A link token that lets its bearer set the user's password once: it names the password hash it replaces
+        (`pwf`), so it stops working as soon as the password changes, by this link or any other way. Its `typ` is
+        not "access": no service accepts it as a token."""
+        return self._sign({"sub": user_id, "typ": "set_password", "role": "viewer", "pwf": fingerprint}, ttl)
+
+    def read_set_password_claims(self, token: str) -> dict[str, Any]:
+        try:
+            claims = jwt.decode(token, self.public_key_pem, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
+                                options={"require": ["exp", "sub", "typ", "pwf"]})
+        except jwt.ExpiredSignatureError:
+            raise LinkExpired("This link has expired; ask an admin for a new one.") from None
+        except jwt.InvalidTokenError:
+            raise Forbidden("This link is not valid.", type_slug="link-invalid") from None
+        if claims["typ"] != "set_password":
+            raise Forbidden("This link is not valid.", type_slug="link-invalid")
         return dict(claims)
 
     def _sign(self, claims: dict[str, str], ttl: timedelta) -> str:

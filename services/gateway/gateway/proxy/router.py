@@ -1,4 +1,4 @@
-"""The proxied paths: /api/crm/* and /api/erp/*, and the CRM's public lead capture.
+"""The proxied paths: /api/crm/* and /api/erp/*, and the CRM's public lead capture (no token needed).
 
 These are plain ASGI endpoints on Starlette routes rather than FastAPI path operations: every API call goes
 through them, and FastAPI's dependency solving and `StreamingResponse` (a task group per answer) were a large
@@ -13,32 +13,55 @@ from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
 from gateway.proxy.forward import forward
+from gateway.ratelimit import RateLimited, TokenBuckets, address_key
 from gateway.security import current_caller
 from throughline_platform.auth import Principal
 from throughline_platform.problems import Unauthorized
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+LEAD_CAPTURE_PATH = "/api/crm/lead-capture"
 
 
 class ProxyEndpoint:
-    """Forwards the request to one upstream after checking the caller. With `unknown_keys_pass`, a request with
-    an `X-API-Key` the gateway does not know goes on without a token (the CRM's own lead-capture keys)."""
+    """Forwards the request to one upstream after checking the caller."""
 
-    def __init__(self, upstream: str, *, unknown_keys_pass: bool = False) -> None:
+    def __init__(self, upstream: str) -> None:
         self.upstream = upstream
-        self.unknown_keys_pass = unknown_keys_pass
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        principal: Principal | None
-        try:
-            principal = await current_caller(request)
-        except Unauthorized:
-            if not (self.unknown_keys_pass and request.headers.get("x-api-key")):
-                raise
-            principal = None
+        principal = await current_caller(request)
         state = request.app.state
         await forward(request, send, state.upstreams[self.upstream], principal, state.settings.max_body_bytes,
+                      state.idempotency)
+
+
+class LeadCaptureEndpoint:
+    """The CRM's public lead capture: a website's form posts here without a token (its capture key is a form field
+    or an `X-API-Key` the CRM checks), and a page's script first asks the CORS preflight, which the CRM answers for
+    its keys' allowed origins. A caller with credentials the gateway knows (a token, a gateway API key) is checked
+    and rate-limited as anywhere else; one without is rate-limited per client address here, and per key by the
+    CRM."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        state = request.app.state
+        principal: Principal | None = None
+        if request.method != "OPTIONS" and (request.headers.get("authorization") or request.headers.get("x-api-key")):
+            try:
+                principal = await current_caller(request)
+            except Unauthorized:
+                if not request.headers.get("x-api-key"):
+                    raise  # a bad token is refused; an X-API-Key the gateway does not know may be a capture key
+        if principal is None:
+            buckets: TokenBuckets = state.capture_buckets
+            if buckets.enabled:
+                decision = buckets.take("capture:" + address_key(request.client.host if request.client else None))
+                request.state.response_headers = decision.headers()
+                if not decision.allowed:
+                    raise RateLimited(f"Lead capture from one address is limited to {decision.limit} requests a "
+                                      f"minute; retry in {decision.retry_after} s.")
+        await forward(request, send, state.upstreams["crm"], principal, state.settings.max_body_bytes,
                       state.idempotency)
 
 
@@ -55,10 +78,8 @@ class ProxyRoute(Route):
 
 def proxy_routes() -> list[Any]:
     return [
-        # Website forms: a gateway API key (role sales) or, when the gateway does not know the key, the CRM's
-        # own capture keys, which the CRM checks and rate-limits itself.
-        ProxyRoute("/api/crm/lead-capture", ProxyEndpoint("crm", unknown_keys_pass=True), methods=["POST"],
-                   include_in_schema=False),
+        # Website forms: public (the CRM checks its capture keys and answers the CORS preflight itself).
+        ProxyRoute(LEAD_CAPTURE_PATH, LeadCaptureEndpoint(), methods=["POST", "OPTIONS"], include_in_schema=False),
         ProxyRoute("/api/crm/{path:path}", ProxyEndpoint("crm"), methods=METHODS, include_in_schema=False),
         ProxyRoute("/api/erp/{path:path}", ProxyEndpoint("erp"), methods=METHODS, include_in_schema=False),
     ]

@@ -37,3 +37,8 @@ class UserRepository:
         if active is not None:
             query = query.where(User.active.is_(active))
         return await page_with_total(self.session, query, User.created_at, User.id, limit=limit, offset=offset)
+
+    async def active(self, limit: int = 1000) -> list[User]:
+        return list((await self.session.execute(
+            select(User).where(User.active.is_(True)).order_by(func.lower(User.full_name), func.lower(User.email))
+            .limit(limit))).scalars())

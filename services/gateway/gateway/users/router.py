@@ -1,19 +1,34 @@
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.auth.deps import Checks
-from gateway.deps import Revocations, db_session
+from gateway.credentials.tokens import TokenIssuer
+from gateway.deps import Revocations, db_session, token_issuer
 from gateway.openapi_support import problem_responses
-from gateway.policy import UserAdmin
+from gateway.policy import DirectoryReader, UserAdmin
 from gateway.users import service
 from gateway.users.repository import UserRepository
-from gateway.users.schemas import PasswordIn, Role, UserIn, UserOut, UserPage, UserPatch
+from gateway.users.schemas import (
+    ColleagueOut,
+    PasswordIn,
+    PasswordLinkOut,
+    Role,
+    SetPasswordIn,
+    SetPasswordOut,
+    UserIn,
+    UserOut,
+    UserPage,
+    UserPatch,
+)
 
 router = APIRouter(prefix="/api/auth/users", tags=["users"], responses=problem_responses(401, 403, 422, 429))
+links_router = APIRouter(prefix="/api/auth", tags=["users"])
 Session = Annotated[AsyncSession, Depends(db_session)]
+Issuer = Annotated[TokenIssuer, Depends(token_issuer)]
 
 
 @router.post("", status_code=201, response_model=UserOut, summary="Create a user (admin)",
@@ -51,3 +66,31 @@ async def reset_password(user_id: uuid.UUID, body: PasswordIn, principal: UserAd
     user = await service.reset_password(session, revocations, user_id, body.password)
     checks.throttle.forget_account(user.email)
     return Response(status_code=204)
+
+
+@router.post("/{user_id}/password-link", response_model=PasswordLinkOut, responses=problem_responses(404, 409),
+             summary="A one-time set-password link for the user (admin): to invite them, or when they forgot it",
+             description="Nothing changes until the link is used: the current password (if any) keeps working. The "
+                         "link works once (any new password voids it) and until `expires_at` "
+                         "(GATEWAY_PASSWORD_LINK_HOURS). Give it to the user: it is as good as a password.")
+async def password_link(user_id: uuid.UUID, principal: UserAdmin, session: Session, issuer: Issuer,
+                        request: Request) -> PasswordLinkOut:
+    hours = request.app.state.settings.password_link_hours
+    token, expires_at = await service.password_link(session, issuer, user_id, timedelta(hours=hours))
+    return PasswordLinkOut(token=token, path=f"/#/set-password?token={token}", expires_at=expires_at)
+
+
+@links_router.post("/set-password", response_model=SetPasswordOut, openapi_extra={"security": []},
+                   responses=problem_responses(403, 410, 422),
+                   summary="Set one's password with a set-password link (no token needed); ends every other session")
+async def set_password(body: SetPasswordIn, session: Session, issuer: Issuer, revocations: Revocations,
+                       checks: Checks) -> SetPasswordOut:
+    user = await service.set_password_with_link(session, revocations, issuer, body.token, body.password)
+    checks.throttle.forget_account(user.email)
+    return SetPasswordOut(email=user.email)
+
+
+@links_router.get("/directory", response_model=list[ColleagueOut], responses=problem_responses(401, 429),
+                  summary="The active users, to choose an owner or an assignee (every role)")
+async def directory(principal: DirectoryReader, session: Session) -> list[ColleagueOut]:
+    return [ColleagueOut.model_validate(u) for u in await UserRepository(session).active()]

@@ -13,7 +13,9 @@ NewPassword = Annotated[str, StringConstraints(strip_whitespace=False, min_lengt
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     email: EmailStr = Field(max_length=320)
-    password: NewPassword
+    password: NewPassword | None = Field(None, description="Omit to invite: the account has no usable password "
+                                                           "until its user sets one through a set-password link "
+                                                           "(POST /api/auth/users/{id}/password-link)")
     full_name: str = Field("", max_length=200)
     role: Role
 
@@ -48,3 +50,29 @@ class UserPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class PasswordLinkOut(BaseModel):
+    token: str = Field(description="For POST /api/auth/set-password; works once, until expires_at")
+    path: str = Field(description="The web app's page for it, to append to the app's address")
+    expires_at: datetime
+
+
+class SetPasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=1, max_length=4096)
+    password: NewPassword
+
+
+class SetPasswordOut(BaseModel):
+    email: str = Field(description="The account's email, to log in with the new password")
+
+
+class ColleagueOut(BaseModel):
+    """What every user may know of the others: enough to choose an owner or an assignee."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    email: str
+    full_name: str
+    role: Role

@@ -7,23 +7,30 @@ revoked and their access tokens refused from then on (gateway/sessions.py), thei
 """
 
 import asyncio
+import hashlib
+import secrets
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.auth.service import end_sessions
 from gateway.credentials.passwords import check_new_password, hash_password
+from gateway.credentials.tokens import TokenIssuer
 from gateway.db import User, utcnow
 from gateway.sessions import SessionRevocations
 from gateway.users.repository import UserRepository
 from gateway.users.schemas import UserIn, UserPatch
-from throughline_platform.problems import Conflict, NotFound
+from throughline_platform.problems import Conflict, Forbidden, NotFound
 
 
 async def create_user(session: AsyncSession, data: UserIn) -> User:
     users = UserRepository(session)
-    password = check_new_password(data.password, data.email)
+    # An invited user (no password given) gets a random one nobody ever sees: the account opens only through a
+    # set-password link.
+    password = (check_new_password(data.password, data.email) if data.password is not None
+                else secrets.token_urlsafe(32))
     if await users.by_email(data.email) is not None:
         raise Conflict(f"A user with the email {data.email} already exists.", type_slug="email-taken")
     user = User(email=data.email, password_hash=await asyncio.to_thread(hash_password, password),
@@ -74,6 +81,46 @@ async def reset_password(session: AsyncSession, revocations: SessionRevocations,
     user = await get_user(session, user_id)
     normalised = check_new_password(password, user.email)
     user.password_hash = await asyncio.to_thread(hash_password, normalised)
+    user.updated_at = utcnow()
+    ended_at = await end_sessions(session, user)
+    await session.commit()
+    revocations.note(user.id, ended_at)
+    return user
+
+
+def password_fingerprint(user: User) -> str:
+    """Names the password a set-password link replaces: a new password (any way) makes every earlier link void."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]
+
+
+async def password_link(session: AsyncSession, issuer: TokenIssuer, user_id: uuid.UUID,
+                        ttl: timedelta) -> tuple[str, datetime]:
+    """A one-time set-password link for an invited user, or for one who forgot their password. Making one changes
+    nothing: the current password keeps working until the link is used."""
+    user = await get_user(session, user_id)
+    if not user.active:
+        raise Conflict("This user is deactivated: activate the account first.", type_slug="user-inactive")
+    token = issuer.set_password_token(user_id=str(user.id), fingerprint=password_fingerprint(user), ttl=ttl)
+    return token, datetime.now(UTC) + ttl
+
+
+async def set_password_with_link(session: AsyncSession, revocations: SessionRevocations, issuer: TokenIssuer,
+                                 token: str, password: str) -> User:
+    """The link's user gets the new password (the policy applies); every session they had ends."""
+    claims = issuer.read_set_password_claims(token)
+    try:
+        user = await session.get(User, uuid.UUID(str(claims["sub"])))
+    except ValueError:
+        user = None
+    if user is None or not user.active:
+        raise Forbidden("This link is not valid: the account no longer exists or is deactivated.",
+                        type_slug="link-invalid")
+    if claims["pwf"] != password_fingerprint(user):
+        raise Forbidden("This link has been used already (or the password was changed since it was made).",
+                        type_slug="link-used")
+    normalised = check_new_password(password, user.email)
+    user.password_hash = await asyncio.to_thread(hash_password, normalised)
+    user.password_change_required = False
     user.updated_at = utcnow()
     ended_at = await end_sessions(session, user)
     await session.commit()

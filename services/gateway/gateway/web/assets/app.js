@@ -12,6 +12,9 @@ import { invoicesView, invoiceView } from "./views/invoices.js";
 import { expensesView } from "./views/expenses.js";
 import { reportsView } from "./views/reports.js";
 import { settingsView } from "./views/settings.js";
+import { contactsView, contactView } from "./views/contacts.js";
+import { leadView } from "./views/lead.js";
+import { setupView, usersView, pipelinesSetupView, automationSetupView, leadCaptureView } from "./views/setup.js";
 
 const ROUTES = [
   [/^\/?$/, dashboardView],
@@ -19,7 +22,10 @@ const ROUTES = [
   [/^\/deals\/([\w-]+)$/, dealView],
   [/^\/companies$/, companiesView],
   [/^\/companies\/([\w-]+)$/, companyView],
+  [/^\/contacts$/, contactsView],
+  [/^\/contacts\/([\w-]+)$/, contactView],
   [/^\/leads$/, leadsView],
+  [/^\/leads\/([\w-]+)$/, leadView],
   [/^\/tasks$/, tasksView],
   [/^\/forecast$/, forecastView],
   [/^\/projects$/, projectsView],
@@ -29,6 +35,11 @@ const ROUTES = [
   [/^\/expenses$/, expensesView],
   [/^\/reports$/, reportsView],
   [/^\/settings$/, settingsView],
+  [/^\/setup$/, setupView],
+  [/^\/setup\/users$/, usersView],
+  [/^\/setup\/pipelines$/, pipelinesSetupView],
+  [/^\/setup\/automation$/, automationSetupView],
+  [/^\/setup\/lead-capture$/, leadCaptureView],
 ];
 
 const app = document.getElementById("app");
@@ -68,6 +79,48 @@ function showLogin(message) {
   app.replaceChildren(h("main", { id: "main", class: "login-wrap" }, form));
   app.removeAttribute("aria-busy");
   email.focus();
+}
+
+// A set-password link (an invitation, or a reset by an admin): choose a password, then log in with it.
+function showSetPassword(token) {
+  closeLive();
+  state.me = null;
+  document.title = "Choose your password · Throughline";
+  const errors = h("div", { "aria-live": "assertive" });
+  const password = h("input", { name: "new_password", type: "password", autocomplete: "new-password", required: true, minlength: 8, maxlength: 200 });
+  const repeat = h("input", { name: "repeat", type: "password", autocomplete: "new-password", required: true });
+  const submit = h("button", { type: "submit" }, "Set password and log in");
+  const form = h("form", { class: "panel login", "aria-labelledby": "set-password-title" },
+    h("h1", { id: "set-password-title" }, "Choose your password"),
+    h("p", { class: "muted" }, "Welcome to Throughline. This link works once."),
+    field("New password", password, "at least 8 characters; not a common password"), field("Repeat the password", repeat), errors, submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    errors.replaceChildren();
+    if (password.value !== repeat.value) {
+      errors.replaceChildren(errorBox(new ApiError(422, { title: "The passwords differ", detail: "Type the same password twice." })));
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const response = await fetch("/api/auth/set-password", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ token, password: password.value }) });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw new ApiError(response.status, body);
+      state.me = await login(body.email, password.value);
+      history.replaceState(null, "", "#/");
+      start();
+    } catch (error) {
+      const gone = error instanceof ApiError && [403, 410].includes(error.status);
+      errors.replaceChildren(gone ? h("div", { class: "error", role: "alert" }, h("strong", {}, "This link cannot be used."),
+        h("div", {}, error.message), h("div", {}, "Ask an admin for a new link.")) : errorBox(error));
+      submit.disabled = false;
+    }
+  });
+  app.replaceChildren(h("main", { id: "main", class: "login-wrap" }, form));
+  app.removeAttribute("aria-busy");
+  password.focus();
 }
 
 sessionEvents.addEventListener("expired", (event) => showLogin(event.detail));
@@ -170,6 +223,8 @@ async function render({ quiet = false } = {}) {
     if (m) { view = fn; params = m.slice(1); break; }
   }
   const target = h("div", { class: "view" });
+  // Views build with `root.append(a, cond ? b : null)`; the DOM's own append would print that null as "null".
+  target.append = (...nodes) => Element.prototype.append.apply(target, nodes.flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false));
   const ctx = {
     me: state.me, can: (action) => can(state.me, action), params, query: queryOf(),
     refresh: () => render({ quiet: true }), navigate: (to) => { location.hash = `#${to}`; },
@@ -184,10 +239,12 @@ async function render({ quiet = false } = {}) {
   try {
     const result = await view(target, ctx);
     if (seq !== state.renderSeq) return; // a newer render won
+    if (quiet && busy()) { state.refreshOwed = true; scheduleRefresh(1000); return; } // not under a held pointer
     state.view = { events: result?.events || [], path };
     const scroll = window.scrollY;
+    const focus = quiet ? focusedControl() : null;
     state.main.replaceChildren(target);
-    if (quiet) window.scrollTo(0, scroll);
+    if (quiet) { window.scrollTo(0, scroll); refocus(target, focus); }
     else {
       const heading = target.querySelector("h1");
       document.title = `${heading ? heading.textContent : "Throughline"} · Throughline`;
@@ -202,7 +259,32 @@ async function render({ quiet = false } = {}) {
   }
 }
 
-window.addEventListener("hashchange", () => render());
+// A new page loads fresh data: refreshes owed to the previous page are dropped.
+window.addEventListener("hashchange", () => {
+  clearTimeout(state.refreshTimer);
+  state.pendingEvents.clear();
+  state.refreshOwed = false;
+  delete document.body.dataset.refreshPending;
+  if (currentPath() === "/set-password") start(); else render();
+});
+
+// A live refresh replaces the page's nodes: keyboard focus goes back to the same control in the new ones (found by
+// its id, or its tag and accessible text), so a keyboard user does not lose their place.
+const accessibleText = (el) => el.getAttribute("aria-label") || el.labels?.[0]?.textContent.trim() || el.textContent.trim();
+
+function focusedControl() {
+  const el = document.activeElement;
+  if (!el || el === document.body || !state.main?.contains(el)) return null;
+  // Ids made by ui.js `field` (f-N) are new on every render; others are stable.
+  return { id: /^f-\d+$/.test(el.id) ? "" : el.id, tag: el.tagName, name: accessibleText(el) };
+}
+
+function refocus(root, focus) {
+  if (!focus) return;
+  const same = (focus.id && root.querySelector(`#${CSS.escape(focus.id)}`))
+    || [...root.querySelectorAll(focus.tag)].find((el) => accessibleText(el) === focus.name);
+  if (same) same.focus({ preventScroll: true });
+}
 
 // --- live updates (server-sent events from the gateway) -------------------------------------------
 
@@ -279,25 +361,40 @@ function onLiveEvent(event) {
   scheduleRefresh(250);
 }
 
+// Someone is typing in a dialog, holding the pointer down on the board, or dragging a card.
+function busy() {
+  return Boolean(document.querySelector("dialog[open], .dragging") || document.body.dataset.pressing);
+}
+// A press that ends without a drag (a click) releases the board too.
+for (const type of ["pointerup", "pointercancel", "dragend"]) {
+  window.addEventListener(type, () => {
+    delete document.body.dataset.pressing;
+    for (const el of document.querySelectorAll("[data-pressed]")) delete el.dataset.pressed;
+  }, true);
+}
+
 function scheduleRefresh(delay) {
   clearTimeout(state.refreshTimer);
   document.body.dataset.refreshPending = "true";
   state.refreshTimer = setTimeout(async () => {
-    // Never yank a form from under someone typing, or a card from under someone dragging: try again later.
-    if (document.querySelector("dialog[open], .dragging")) { scheduleRefresh(1000); return; }
+    // Never yank a form from under someone typing, or a card from under someone pressing or dragging it: later.
+    if (busy()) { scheduleRefresh(1000); return; }
     const types = [...state.pendingEvents];
     state.pendingEvents.clear();
-    if (types.length) {
+    const owed = state.refreshOwed;
+    state.refreshOwed = false;
+    if (types.length || owed) {
       await render({ quiet: true });
-      announce(`Updated: ${types.join(", ")}`);
+      if (types.length) announce(`Updated: ${types.join(", ")}`);
     }
-    if (!state.pendingEvents.size) delete document.body.dataset.refreshPending;
+    if (!state.pendingEvents.size && !state.refreshOwed) delete document.body.dataset.refreshPending;
   }, delay);
 }
 
 // --- start ---------------------------------------------------------------------------------------
 
 async function start() {
+  if (currentPath() === "/set-password") { showSetPassword(queryOf().get("token") || ""); return; }
   const current = session.get();
   if (!current) { showLogin(); return; }
   try {

@@ -12,6 +12,7 @@ export const NAV = [
   { path: "/", label: "Dashboard", roles: ALL },
   { path: "/pipeline", label: "Pipeline", roles: ["sales", "project_manager", "viewer"] },
   { path: "/companies", label: "Companies", roles: ["sales", "finance", "viewer"] },
+  { path: "/contacts", label: "Contacts", roles: ["sales", "viewer"] },
   { path: "/leads", label: "Leads", roles: ["sales"] },
   { path: "/tasks", label: "My tasks", roles: ["sales"] },
   { path: "/forecast", label: "Forecast", roles: ["sales", "viewer"] },
@@ -20,4 +21,5 @@ export const NAV = [
   { path: "/expenses", label: "Expenses", roles: ["sales", "finance", "project_manager"] },
   { path: "/reports", label: "Reports", roles: ["finance", "project_manager", "viewer"] },
   { path: "/settings", label: "Settings", roles: ["finance"] },
+  { path: "/setup", label: "Setup", roles: ["sales"] },
 ];

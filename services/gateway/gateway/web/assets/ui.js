@@ -185,6 +185,25 @@ export function formDialog({ title, submitLabel = "Save", build, submit, danger 
   });
 }
 
+// Yes or no, in a native dialog (keyboard and screen readers as every other dialog).
+export function confirmDialog(question, confirmLabel = "Confirm", { danger = true } = {}) {
+  return formDialog({ title: question, submitLabel: confirmLabel, danger, build: () => {}, submit: async () => true });
+}
+
+// A read-only value someone must copy (a link shown once, a key, a snippet), with a Copy button.
+export function copyField(labelText, value, { multiline = false, id } = {}) {
+  const control = multiline
+    ? h("textarea", { readonly: true, rows: 12, class: "code", id, spellcheck: "false" }, value)
+    : h("input", { readonly: true, value, class: "code", id, spellcheck: "false" });
+  const button = h("button", { type: "button", class: "secondary", "aria-label": `Copy ${labelText.toLowerCase()}`, onclick: async () => {
+    control.select();
+    try { await navigator.clipboard.writeText(value); } catch { document.execCommand?.("copy"); }
+    button.textContent = "Copied";
+    announce(`${labelText} copied`);
+  } }, "Copy");
+  return h("div", { class: "copy-field" }, field(labelText, control), button);
+}
+
 // Runs an action from a button: disables it meanwhile, shows the error in `errorSlot` or as a toast.
 export async function act(button, action, errorSlot) {
   if (button) button.disabled = true;

@@ -2,6 +2,7 @@
 
 import { api, all, optional, itemsOf } from "../api.js";
 import { h, field, select, date, dateTime, money, label, isoDate, addDays, formDialog, toast } from "../ui.js";
+import { MINOR_UNITS } from "../currencies.js";
 
 const cache = new Map();
 
@@ -18,6 +19,29 @@ export async function companyNames() {
 export async function clientNames() {
   const rows = await optional(all("/api/erp/clients", {}, 2000)) || [];
   return Object.fromEntries(rows.map((c) => [c.id, c.name]));
+}
+
+// The active users (GET /api/auth/directory, every role), to choose an owner or an assignee; cached a little.
+export async function colleagues() {
+  const hit = cache.get("colleagues");
+  if (hit && Date.now() - hit.at < 30000) return hit.value;
+  const value = (await optional(api("/api/auth/directory"))) || [];
+  cache.set("colleagues", { at: Date.now(), value });
+  return value;
+}
+
+export function personName(people, id) {
+  if (!id) return "—";
+  const person = people.find((p) => p.id === id);
+  return person ? (person.full_name || person.email) : `Unknown user (${String(id).slice(0, 8)})`;
+}
+
+// A select of people; the current value stays choosable even when it is no active user (a departed owner).
+export function personSelect(attrs, people, current, { none } = {}) {
+  const options = people.map((p) => [p.id, p.full_name ? `${p.full_name} (${p.email})` : p.email]);
+  if (current && !people.some((p) => p.id === current)) options.unshift([current, personName(people, current)]);
+  if (none) options.unshift(["", none]);
+  return select(attrs, options, current || "");
 }
 
 export async function pipelines() {
@@ -37,31 +61,52 @@ export function pageHead(title, ...actions) {
 
 // --- billing terms (the win dialog) -------------------------------------------------------------------
 
-export function billingFields(container, deal) {
+export function billingFields(container, deal, { keep = Boolean(deal?.billing), amountInput = null } = {}) {
   const current = deal?.billing || {};
+  // The amount billed: the deal's, or what its edit dialog's Amount field says now.
+  const amount = () => (amountInput ? amountInput.value : deal?.amount);
   const type = select({ name: "billing_type" }, [
-    ...(deal?.billing ? [["", `Keep the deal's terms (${describeBilling(deal.billing)})`]] : []),
+    ...(keep ? [["", deal?.billing ? `Keep the deal's terms (${describeBilling(deal.billing)})` : "None yet (one invoice for the full amount when won)"]] : []),
     ["fixed", "Fixed installments"],
     ["milestones", "Milestones"],
     ["retainer", "Retainer"],
     ["time_and_materials", "Time and materials"],
-  ], deal?.billing ? "" : "fixed");
+  ], keep ? "" : "fixed");
   const start = isoDate(addDays(new Date(), 1));
+  // A retainer bills the deal's amount in equal periods (the CRM refuses count × amount ≠ the deal's amount), so the
+  // amount per period follows the number of periods until someone types an amount of their own.
+  const retainerCount = h("input", { name: "count", type: "number", min: 1, max: 120, value: current.count || 6 });
+  const retainerAmount = h("input", { name: "retainer_amount", inputmode: "decimal", value: current.amount || perPeriod(amount(), deal?.currency, current.count || 6) });
+  const retainerCheck = h("p", { class: "small muted", "aria-live": "polite" });
+  let amountTyped = Boolean(current.amount);
+  const checkRetainer = () => {
+    if (!amountTyped) retainerAmount.value = perPeriod(amount(), deal?.currency, retainerCount.value);
+    const scale = 10 ** (MINOR_UNITS[deal?.currency] ?? 2);
+    const total = Number(retainerCount.value) * Math.round(Number(retainerAmount.value) * scale);
+    const matches = total === Math.round(Number(amount() || 0) * scale);
+    retainerCheck.textContent = `${retainerCount.value || 0} × ${retainerAmount.value || 0} = ${money(total / scale, deal?.currency)}`
+      + (matches ? " (the deal's amount)" : ` — must equal the deal's ${money(amount(), deal?.currency)}`);
+  };
+  retainerCount.addEventListener("input", checkRetainer);
+  retainerAmount.addEventListener("input", () => { amountTyped = true; checkRetainer(); });
+  amountInput?.addEventListener("input", checkRetainer);
   const groups = {
     fixed: h("div", { class: "row" },
       field("Installments", { name: "installments", type: "number", min: 1, max: 120, value: current.installments || 1 }),
       field("Every", select({ name: "interval" }, [["week", "Week"], ["month", "Month"], ["quarter", "Quarter"], ["year", "Year"]], current.interval || "month")),
-      field("First invoice on", { name: "start_date", type: "date", value: current.start_date || start })),
+      field("First invoice on", { name: "start_date", type: "date", value: current.start_date || start, ...DATE_BOUNDS })),
     milestones: h("div", {},
       field("Milestones", h("textarea", { name: "milestones", rows: 4 },
         (current.milestones || [{ name: "Kickoff", percent: "30" }, { name: "Delivery", percent: "70" }])
           .map((m) => [m.name, m.percent, m.due_date || ""].join(", ").replace(/, $/, "")).join("\n")),
       "one per line: name, percent, due date (YYYY-MM-DD, optional); percents add up to 100")),
-    retainer: h("div", { class: "row" },
-      field("Amount per period", { name: "retainer_amount", inputmode: "decimal", value: current.amount || deal?.amount || "" }),
-      field("Every", select({ name: "retainer_interval" }, [["week", "Week"], ["month", "Month"], ["quarter", "Quarter"], ["year", "Year"]], current.interval || "month")),
-      field("Periods", { name: "count", type: "number", min: 1, max: 120, value: current.count || 6 }),
-      field("Starts on", { name: "retainer_start", type: "date", value: current.start_date || start })),
+    retainer: h("div", {},
+      h("div", { class: "row" },
+        field("Periods", retainerCount),
+        field("Amount per period", retainerAmount),
+        field("Every", select({ name: "retainer_interval" }, [["week", "Week"], ["month", "Month"], ["quarter", "Quarter"], ["year", "Year"]], current.interval || "month")),
+        field("Starts on", { name: "retainer_start", type: "date", value: current.start_date || start, ...DATE_BOUNDS })),
+      retainerCheck),
     time_and_materials: h("div", { class: "row" },
       field("Hourly rate", { name: "hourly_rate", inputmode: "decimal", value: current.hourly_rate || "" }),
       field("Cap (optional)", { name: "cap", inputmode: "decimal", value: current.cap || "" })),
@@ -75,7 +120,19 @@ export function billingFields(container, deal) {
   type.addEventListener("change", show);
   container.append(field("Billing terms", type), ...Object.values(groups));
   show();
+  checkRetainer();
 }
+
+// The deal's amount split over `count` periods, in the currency's minor units (may not divide evenly: the check
+// under the fields says so before the CRM does).
+function perPeriod(total, currency, count) {
+  const n = Number(count);
+  if (!total || !n) return "";
+  return (Number(total) / n).toFixed(MINOR_UNITS[currency] ?? 2);
+}
+
+// Dates a person means: the CRM refuses expected close dates outside these years too.
+export const DATE_BOUNDS = { min: "2000-01-01", max: "2099-12-31" };
 
 export function billingFromForm(data) {
   switch (data.billing_type) {
@@ -145,7 +202,8 @@ export function loseDialog(deal) {
 // The CRM's timeline of a deal or company (activities, stage changes, ERP facts) and its open follow-ups.
 // Without the timeline endpoint, activities and ERP facts are read one by one.
 export async function timeline(filter) {
-  const subject = filter.deal_id ? `/api/crm/deals/${filter.deal_id}/timeline` : `/api/crm/companies/${filter.company_id}/timeline`;
+  const subject = filter.deal_id ? `/api/crm/deals/${filter.deal_id}/timeline`
+    : filter.contact_id ? `/api/crm/contacts/${filter.contact_id}/timeline` : `/api/crm/companies/${filter.company_id}/timeline`;
   const [combined, tasks] = await Promise.all([
     optional(api(subject, { query: { limit: 100 } })),
     optional(api("/api/crm/tasks", { query: { ...filter, status: "open", limit: 100 } })),

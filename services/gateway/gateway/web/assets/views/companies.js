@@ -2,8 +2,52 @@
 
 import { api, optional, itemsOf, ApiError } from "../api.js";
 import { h, field, money, moneyByCurrency, addTo, date, badge, formDialog, toast, table, unavailable } from "../ui.js";
-import { pageHead, timeline, followUpForms } from "./common.js";
+import { pageHead, timeline, followUpForms, colleagues, personName, personSelect } from "./common.js";
 import { newDealDialog } from "./deals.js";
+import { changes, contactDialog } from "./contacts.js";
+
+const COMPANY_FIELDS = ["name", "domain", "email", "phone", "address", "industry", "size", "owner_id"];
+
+function editCompanyDialog(company, people) {
+  return formDialog({
+    title: `Edit ${company.name}`,
+    submitLabel: "Save company",
+    build: (body) => body.append(
+      field("Name", { name: "name", required: true, maxlength: 200, value: company.name }),
+      h("div", { class: "row" },
+        field("Domain", { name: "domain", maxlength: 253, value: company.domain || "", placeholder: "example.com" }),
+        field("Email", { name: "email", type: "email", value: company.email || "" }, "invoices and reminders go here")),
+      h("div", { class: "row" },
+        field("Phone", { name: "phone", type: "tel", maxlength: 50, value: company.phone || "" }),
+        field("Industry", { name: "industry", maxlength: 100, value: company.industry || "" }),
+        field("Employees", { name: "size", type: "number", min: 1, max: 10000000, value: company.size ?? "" })),
+      field("Address", h("textarea", { name: "address", maxlength: 2000, rows: 3 }, company.address || "")),
+      field("Owner", personSelect({ name: "owner_id" }, people, company.owner_id, { none: "Nobody" }))),
+    submit: async (data) => {
+      const body = changes({ ...data, size: data.size === "" ? "" : Number(data.size) }, company, COMPANY_FIELDS);
+      return Object.keys(body).length ? api(`/api/crm/companies/${company.id}`, { method: "PATCH", json: body }) : company;
+    },
+  });
+}
+
+// The ERP's own fields of the client this company is (finance keeps them): where invoices are addressed, the VAT ID
+// printed on them, payment terms and currency. The billing email is the company's email, replicated to the ERP.
+function billingDialog(client) {
+  return formDialog({
+    title: `Billing details of ${client.name}`,
+    submitLabel: "Save billing details",
+    build: (body) => body.append(
+      field("Billing address", h("textarea", { name: "billing_address", maxlength: 2000, rows: 3 }, client.billing_address || "")),
+      h("div", { class: "row" },
+        field("VAT ID", { name: "tax_id", maxlength: 50, value: client.tax_id || "" }),
+        field("Payment terms (days)", { name: "payment_terms_days", type: "number", min: 0, max: 365, value: client.payment_terms_days ?? 30 }),
+        field("Currency", { name: "currency", maxlength: 3, pattern: "^[A-Z]{3}$", value: client.currency || "" }))),
+    submit: (data) => api(`/api/erp/clients/${client.id}`, { method: "PATCH", json: {
+      billing_address: data.billing_address || null, tax_id: data.tax_id || null,
+      payment_terms_days: Number(data.payment_terms_days), currency: data.currency ? data.currency.toUpperCase() : null,
+    } }),
+  });
+}
 
 function newCompanyDialog() {
   return formDialog({
@@ -64,11 +108,16 @@ export async function companyView(root, ctx) {
     }
     throw error;
   }
-  const [overview, deals, events] = await Promise.all([
+  const [overview, deals, events, people, contacts, clients] = await Promise.all([
     optional(api(`/api/customers/${id}/overview`)),
     api("/api/crm/deals", { query: { company_id: id, limit: 200 } }),
     timeline({ company_id: id }),
+    colleagues(),
+    optional(api("/api/crm/contacts", { query: { company_id: id, limit: 100 } })),
+    optional(api("/api/erp/clients", { query: { crm_company_id: id, limit: 1 } })),
   ]);
+  const client = itemsOf(clients)[0] || null;
+  const billingWriter = ctx.can("erp.clients.billing");
   const dealRows = itemsOf(deals);
   const projects = overview ? itemsOf(overview.projects) : [];
   const invoices = overview ? itemsOf(overview.invoices) : [];
@@ -80,19 +129,46 @@ export async function companyView(root, ctx) {
   const openTotals = {};
   for (const d of dealRows.filter((d) => d.status === "open")) addTo(openTotals, d.currency, d.amount);
   root.append(
-    pageHead(company.name, ctx.can("crm.companies.write") ? h("button", { type: "button", onclick: async () => {
-      const deal = await newDealDialog(ctx, company.id);
-      if (deal) ctx.refresh();
-    } }, "New deal") : null),
+    pageHead(company.name,
+      ctx.can("crm.companies.write") ? h("button", { type: "button", class: "secondary", onclick: async () => {
+        if (await editCompanyDialog(company, people)) { toast("Company saved."); ctx.refresh(); }
+      } }, "Edit") : null,
+      ctx.can("crm.deals.write") ? h("button", { type: "button", onclick: async () => {
+        const deal = await newDealDialog(ctx, company.id);
+        if (deal) ctx.refresh();
+      } }, "New deal") : null),
     h("div", { class: "grid-2" },
       h("section", { class: "panel", "aria-labelledby": "co-facts" }, h("h2", { id: "co-facts" }, "Company"),
         h("dl", { class: "facts" },
           h("dt", {}, "Domain"), h("dd", {}, company.domain || "—"),
           h("dt", {}, "Email"), h("dd", {}, company.email || "—"),
           h("dt", {}, "Phone"), h("dd", {}, company.phone || "—"),
+          h("dt", {}, "Address"), h("dd", { class: "message" }, company.address || "—"),
+          h("dt", {}, "Industry"), h("dd", {}, company.industry || "—"),
+          h("dt", {}, "Owner"), h("dd", {}, personName(people, company.owner_id)),
           h("dt", {}, "Open pipeline"), h("dd", {}, moneyByCurrency(openTotals)),
           h("dt", {}, "Balance due"), h("dd", { id: "company-balance" }, balance ?? "Not available")),
         warnings.length ? h("p", { class: "notice" }, `Part of this overview is missing: ${warnings.map((w) => w.detail).join(" ")}`) : null,
+        h("div", { class: "page-head" }, h("h3", { id: "co-billing" }, "Billing"),
+          billingWriter && client ? h("button", { type: "button", class: "secondary", onclick: async () => {
+            if (await billingDialog(client)) { toast("Billing details saved."); ctx.refresh(); }
+          } }, "Edit billing details") : null),
+        client ? h("dl", { class: "facts", "aria-labelledby": "co-billing" },
+          h("dt", {}, "Billing address"), h("dd", { class: "message", id: "client-billing-address" }, client.billing_address || company.address || "—"),
+          h("dt", {}, "VAT ID"), h("dd", { id: "client-tax-id" }, client.tax_id || "—"),
+          h("dt", {}, "Billing email"), h("dd", {}, client.email || "—"),
+          h("dt", {}, "Payment terms"), h("dd", {}, `${client.payment_terms_days} days`),
+          h("dt", {}, "Currency"), h("dd", {}, client.currency || "—"))
+          : h("p", { class: "muted small" }, clients === null ? "Billing details are not available on this server." : "The ERP has not received this company yet."),
+        h("div", { class: "page-head" }, h("h3", {}, "Contacts"),
+          ctx.can("crm.contacts.write") ? h("button", { type: "button", class: "secondary", onclick: async () => {
+            if (await contactDialog(ctx, null, company.id)) ctx.refresh();
+          } }, "New contact") : null),
+        table([
+          { label: "Name", value: (c) => h("a", { href: `#/contacts/${c.id}` }, c.full_name) },
+          { label: "Email", value: (c) => c.email || "—" },
+          { label: "Title", value: (c) => c.title || "—" },
+        ], itemsOf(contacts), { empty: "No contacts yet." }),
         h("h3", {}, "Deals"),
         table([
           { label: "Deal", value: (d) => h("a", { href: `#/deals/${d.id}` }, d.title) },
@@ -116,5 +192,5 @@ export async function companyView(root, ctx) {
       h("section", { class: "panel", "aria-labelledby": "co-timeline" },
         h("div", { class: "page-head" }, h("h2", { id: "co-timeline" }, "Timeline"), followUpForms(ctx, { company_id: company.id })),
         events)));
-  return { events: ["company.", "deal.", "project.", "invoice.", "payment.", "task.", "activity."] };
+  return { events: ["company.", "contact.", "deal.", "project.", "invoice.", "payment.", "task.", "activity."] };
 }

@@ -2,7 +2,46 @@
 
 import { api, all, optional, itemsOf, ApiError } from "../api.js";
 import { h, field, select, money, moneyByCurrency, addTo, date, dateTime, badge, formDialog, toast, act, announce } from "../ui.js";
-import { companyNames, pipelines, stageIndex, pageHead, winDialog, loseDialog, describeBilling, timeline, followUpForms } from "./common.js";
+import { companyNames, pipelines, stageIndex, pageHead, winDialog, loseDialog, describeBilling, timeline, followUpForms,
+  billingFields, billingFromForm, colleagues, personName, personSelect, DATE_BOUNDS } from "./common.js";
+
+// Change an open deal: title, amount, currency, expected close, owner, contact, billing terms.
+async function editDealDialog(deal) {
+  const [people, contacts] = await Promise.all([
+    colleagues(), optional(all("/api/crm/contacts", { company_id: deal.company_id }, 500)).then((r) => r || []),
+  ]);
+  return formDialog({
+    title: `Edit “${deal.title}”`,
+    submitLabel: "Save deal",
+    build: (body) => {
+      const amount = h("input", { name: "amount", required: true, inputmode: "decimal", pattern: "^\\d+(\\.\\d{1,4})?$", value: deal.amount });
+      body.append(
+        field("Title", { name: "title", required: true, maxlength: 200, value: deal.title }),
+        h("div", { class: "row" },
+          field("Amount", amount),
+          field("Currency", { name: "currency", required: true, maxlength: 3, pattern: "^[A-Z]{3}$", value: deal.currency }),
+          field("Expected close", { name: "expected_close_date", type: "date", value: deal.expected_close_date || "", ...DATE_BOUNDS })),
+        h("div", { class: "row" },
+          field("Owner", personSelect({ name: "owner_id" }, people, deal.owner_id, { none: "Nobody" })),
+          field("Contact", select({ name: "contact_id" }, [["", "No contact"], ...contacts.map((c) => [c.id, c.full_name])], deal.contact_id || ""))));
+      billingFields(body, deal, { keep: true, amountInput: amount });
+    },
+    submit: async (data) => {
+      const body = {};
+      if (data.title !== deal.title) body.title = data.title;
+      if (Number(data.amount) !== Number(deal.amount)) body.amount = data.amount;
+      if (data.currency.toUpperCase() !== deal.currency) body.currency = data.currency.toUpperCase();
+      if ((data.expected_close_date || null) !== (deal.expected_close_date || null)) body.expected_close_date = data.expected_close_date || null;
+      if ((data.owner_id || null) !== (deal.owner_id || null)) body.owner_id = data.owner_id || null;
+      if ((data.contact_id || null) !== (deal.contact_id || null)) body.contact_id = data.contact_id || null;
+      const billing = billingFromForm(data);
+      if (billing) body.billing = billing;
+      const saved = Object.keys(body).length ? await api(`/api/crm/deals/${deal.id}`, { method: "PATCH", json: body }) : deal;
+      toast("Deal saved.");
+      return saved;
+    },
+  });
+}
 
 export async function newDealDialog(ctx, companyId) {
   const companies = await all("/api/crm/companies", {}, 2000);
@@ -18,7 +57,7 @@ export async function newDealDialog(ctx, companyId) {
         h("div", { class: "row" },
           field("Amount", { name: "amount", required: true, inputmode: "decimal", pattern: "^\\d+(\\.\\d{1,4})?$" }),
           field("Currency", { name: "currency", required: true, value: "EUR", maxlength: 3, pattern: "^[A-Z]{3}$" })),
-        field("Expected close", { name: "expected_close_date", type: "date" }));
+        field("Expected close", { name: "expected_close_date", type: "date", ...DATE_BOUNDS }));
     },
     submit: async (data) => {
       const deal = await api("/api/crm/deals", { method: "POST", json: {
@@ -75,8 +114,15 @@ export async function pipelineView(root, ctx) {
         h("button", { type: "button", onclick: () => moveTo(deal, pipeline.stages.find((st) => st.kind === "won")) }, "Win"),
         h("button", { type: "button", class: "secondary", onclick: () => moveTo(deal, pipeline.stages.find((st) => st.kind === "lost")) }, "Lose"))
         : null);
-    el.addEventListener("dragstart", (e) => { e.dataTransfer.setData("text/plain", deal.id); e.dataTransfer.effectAllowed = "move"; el.classList.add("dragging"); });
-    el.addEventListener("dragend", () => el.classList.remove("dragging"));
+    // A drag belongs to the card the pointer went down on. While a button is held on the board, live updates wait
+    // (app.js), so cards are not re-sorted under the pointer; and a card that did not see the press (it replaced
+    // the pressed one) refuses the drag rather than moving a deal nobody picked up.
+    el.addEventListener("pointerdown", () => { el.dataset.pressed = "true"; document.body.dataset.pressing = "board"; });
+    el.addEventListener("dragstart", (e) => {
+      if (!el.dataset.pressed) { e.preventDefault(); return; }
+      e.dataTransfer.setData("text/plain", deal.id); e.dataTransfer.effectAllowed = "move"; el.classList.add("dragging");
+    });
+    el.addEventListener("dragend", () => { el.classList.remove("dragging"); delete el.dataset.pressed; delete document.body.dataset.pressing; });
     return el;
   }
 
@@ -133,11 +179,12 @@ export async function dealView(root, ctx) {
     }
     throw error;
   }
-  const [company, stages, projects, events] = await Promise.all([
+  const [company, stages, projects, events, people] = await Promise.all([
     optional(api(`/api/crm/companies/${deal.company_id}`)),
     pipelines().then(stageIndex),
     optional(api("/api/erp/projects", { query: { deal_id: deal.id } })),
     timeline({ deal_id: deal.id }),
+    colleagues(),
   ]);
   const stage = stages[deal.stage_id];
   const errors = h("div", { "aria-live": "assertive" });
@@ -145,6 +192,7 @@ export async function dealView(root, ctx) {
   const project = itemsOf(projects)[0];
   const actions = [];
   if (writer && deal.status === "open") {
+    actions.push(h("button", { type: "button", class: "secondary", onclick: async () => { if (await editDealDialog(deal)) ctx.refresh(); } }, "Edit"));
     actions.push(h("button", { type: "button", onclick: async () => { if (await winDialog(deal)) ctx.refresh(); } }, "Win"));
     actions.push(h("button", { type: "button", class: "secondary", onclick: async () => { if (await loseDialog(deal)) ctx.refresh(); } }, "Lose"));
   }
@@ -161,9 +209,10 @@ export async function dealView(root, ctx) {
         h("dl", { class: "facts" },
           h("dt", {}, "Status"), h("dd", { id: "deal-status" }, badge(deal.status)),
           h("dt", {}, "Company"), h("dd", {}, company ? h("a", { href: `#/companies/${company.id}` }, company.name) : "—"),
-          h("dt", {}, "Amount"), h("dd", {}, money(deal.amount, deal.currency)),
+          h("dt", {}, "Amount"), h("dd", { id: "deal-amount" }, money(deal.amount, deal.currency)),
           h("dt", {}, "Stage"), h("dd", {}, stage ? `${stage.name} (${Number(stage.probability)}%)` : "—"),
-          h("dt", {}, "Expected close"), h("dd", {}, date(deal.expected_close_date)),
+          h("dt", {}, "Expected close"), h("dd", { id: "deal-close" }, date(deal.expected_close_date)),
+          h("dt", {}, "Owner"), h("dd", { id: "deal-owner" }, personName(people, deal.owner_id)),
           h("dt", {}, "Billing"), h("dd", {}, describeBilling(deal.billing)),
           deal.won_at ? [h("dt", {}, "Won"), h("dd", {}, dateTime(deal.won_at))] : null,
           deal.lost_at ? [h("dt", {}, "Lost"), h("dd", {}, `${dateTime(deal.lost_at)}: ${deal.lost_reason || ""}`)] : null),

@@ -1,7 +1,7 @@
 // Expenses: enter and submit your own, approve or reject others' (the ERP enforces the approval chain).
 
 import { api, all, optional, itemsOf } from "../api.js";
-import { h, field, select, money, date, badge, formDialog, toast, table, act, isoDate, unavailable, label } from "../ui.js";
+import { h, field, select, money, date, badge, formDialog, confirmDialog, toast, table, act, isoDate, unavailable, label } from "../ui.js";
 import { pageHead } from "./common.js";
 
 async function newExpenseDialog() {
@@ -9,6 +9,9 @@ async function newExpenseDialog() {
     optional(all("/api/erp/projects", { status: "active" }, 1000)).then((r) => r || []),
     optional(all("/api/erp/cost-centers", {}, 500)).then((r) => r || []),
   ]);
+  // The draft this dialog made: a retry (after attaching the receipt that was missing) updates and submits it
+  // instead of entering the expense a second time.
+  let draft = null;
   return formDialog({
     title: "New expense",
     submitLabel: "Submit for approval",
@@ -25,27 +28,30 @@ async function newExpenseDialog() {
       h("p", { class: "muted small" }, "Book it to a project, a cost center or both."),
       field("Receipt", { name: "receipt", type: "file", accept: "application/pdf,image/*" }, "PDF or image; needed above the receipt threshold"),
       h("div", { class: "field" }, h("input", { type: "checkbox", name: "billable", id: "expense-billable" }),
-        h("label", { for: "expense-billable", style: "display:inline;margin-left:.4rem" }, "Billable to the client"))),
+        h("label", { for: "expense-billable", class: "inline" }, "Billable to the client"))),
     submit: async (data) => {
-      const expense = await api("/api/erp/expenses", { method: "POST", json: {
+      const fields = {
         amount: data.amount, currency: data.currency.toUpperCase(), expense_date: data.expense_date,
-        ...(data.merchant ? { merchant: data.merchant } : {}), ...(data.description ? { description: data.description } : {}),
-        ...(data.project_id ? { project_id: data.project_id } : {}),
-        ...(data.cost_center_id ? { cost_center_id: data.cost_center_id } : {}), billable: Boolean(data.billable),
-      } });
-      if (data.receipt && data.receipt.size) {
-        const upload = new FormData();
-        upload.append("file", data.receipt, data.receipt.name);
-        await api(`/api/erp/expenses/${expense.id}/receipt`, { method: "POST", multipart: upload });
-      }
-      const submitted = await submitDraft(expense);
+        merchant: data.merchant || null, description: data.description || null,
+        project_id: data.project_id || null, cost_center_id: data.cost_center_id || null, billable: Boolean(data.billable),
+      };
+      if (draft) draft = await api(`/api/erp/expenses/${draft.id}`, { method: "PATCH", json: fields });
+      else draft = await api("/api/erp/expenses", { method: "POST", json: Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null)) });
+      if (data.receipt && data.receipt.size) await attachReceipt(draft, data.receipt);
+      const submitted = await submitDraft(draft);
       toast(`Expense of ${money(submitted.amount, submitted.currency)} submitted.`);
       return submitted;
     },
   });
 }
 
-// Submitting may be refused (a receipt is missing): the draft stays in "Mine", where it can be submitted again.
+async function attachReceipt(expense, file) {
+  const upload = new FormData();
+  upload.append("file", file, file.name);
+  await api(`/api/erp/expenses/${expense.id}/receipt`, { method: "POST", multipart: upload });
+}
+
+// Submitting may be refused (a receipt is missing): the draft is kept, and the dialog (or "Mine") submits it again.
 async function submitDraft(expense) {
   try {
     return await api(`/api/erp/expenses/${expense.id}/submit`, { method: "POST" });
@@ -53,6 +59,23 @@ async function submitDraft(expense) {
     error.message = `The expense is saved as a draft but not submitted: ${error.message}`;
     throw error;
   }
+}
+
+// Finish a draft from the list: attach its receipt and submit it.
+function completeDraftDialog(expense) {
+  return formDialog({
+    title: `Submit ${money(expense.amount, expense.currency)} at ${expense.merchant || "—"}`,
+    submitLabel: "Submit for approval",
+    build: (body) => body.append(
+      h("p", { class: "muted" }, expense.has_receipt ? "A receipt is attached; a new file replaces it." : "No receipt is attached yet."),
+      field("Receipt", { name: "receipt", type: "file", accept: "application/pdf,image/*" }, "PDF or image")),
+    submit: async (data) => {
+      if (data.receipt && data.receipt.size) await attachReceipt(expense, data.receipt);
+      const submitted = await submitDraft(expense);
+      toast("Expense submitted.");
+      return submitted;
+    },
+  });
 }
 
 function rejectDialog(expense) {
@@ -98,11 +121,16 @@ export async function expensesView(root, ctx) {
         }, errors) }, "Approve"),
         h("button", { type: "button", class: "secondary", "aria-label": `Reject ${money(x.amount, x.currency)} at ${x.merchant || "unknown merchant"}`, onclick: async () => { if (await rejectDialog(x)) ctx.refresh(); } }, "Reject"))
         : (["draft", "rejected"].includes(x.status) && x.submitted_by === ctx.me.id
-          ? h("button", { type: "button", class: "secondary", onclick: (e) => act(e.currentTarget, async () => {
-            await submitDraft(x);
-            toast("Expense submitted.");
-            ctx.refresh();
-          }, errors) }, "Submit") : "")) },
+          ? h("div", { class: "actions" },
+            h("button", { type: "button", class: "secondary", "aria-label": `Submit ${money(x.amount, x.currency)} at ${x.merchant || "unknown merchant"}`,
+              onclick: async () => { if (await completeDraftDialog(x)) ctx.refresh(); } }, "Submit"),
+            x.status === "draft" ? h("button", { type: "button", class: "secondary danger-text", "aria-label": `Delete the draft of ${money(x.amount, x.currency)} at ${x.merchant || "unknown merchant"}`,
+              onclick: (e) => act(e.currentTarget, async () => {
+                if (!(await confirmDialog("Delete this draft expense?", "Delete draft"))) return;
+                await api(`/api/erp/expenses/${x.id}`, { method: "DELETE" });
+                toast("Draft deleted.");
+                ctx.refresh();
+              }, errors) }, "Delete") : null) : "")) },
     ], rows, { empty: scope === "approve" ? "Nothing is waiting for your approval." : "No expenses yet." }));
   return { events: ["expense."] };
 }

@@ -204,6 +204,22 @@ function party(snapshot, missing) {
 
 const CATEGORY_NAMES = { S: "VAT", Z: "Zero rate", E: "Exempt", AE: "Reverse charge" };
 
+// The invoice page is laid out for a sheet of paper: in a narrower slot (a phone) it is laid out at that width and
+// scaled down, rather than squeezed until its totals fall off the right edge.
+const PAGE_WIDTH = 800;
+function fitToWidth(frame) {
+  const wrap = h("div", { class: "invoice-fit" }, frame);
+  const fit = () => {
+    const scale = wrap.clientWidth ? Math.min(1, wrap.clientWidth / PAGE_WIDTH) : 1;
+    frame.style.width = scale < 1 ? `${PAGE_WIDTH}px` : "";
+    frame.style.transform = scale < 1 ? `scale(${scale})` : "";
+    wrap.style.height = scale < 1 ? `${Math.ceil(frame.offsetHeight * scale)}px` : "";
+    wrap.dataset.scale = String(scale);
+  };
+  new ResizeObserver(fit).observe(wrap);
+  return wrap;
+}
+
 export async function invoiceView(root, ctx) {
   const [id] = ctx.params;
   let invoice;
@@ -252,7 +268,7 @@ export async function invoiceView(root, ctx) {
   const loadRendered = async () => {
     const html = await api(`/api/erp/invoices/${id}/html`, { accept: "text/html" });
     frame.srcdoc = html;
-    renderSlot.replaceChildren(frame);
+    renderSlot.replaceChildren(fitToWidth(frame));
   };
   const showRendered = h("button", { type: "button", class: "secondary", onclick: (e) => act(e.currentTarget, async () => {
     await loadRendered();

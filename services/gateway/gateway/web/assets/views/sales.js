@@ -6,7 +6,7 @@ import { pageHead, companyNames, pipelines, stageIndex } from "./common.js";
 
 // --- leads ---------------------------------------------------------------------------------------
 
-function newLeadDialog() {
+export function newLeadDialog() {
   return formDialog({
     title: "New lead",
     submitLabel: "Add lead",
@@ -25,7 +25,7 @@ function newLeadDialog() {
   });
 }
 
-function convertDialog(lead) {
+export function convertDialog(lead) {
   return formDialog({
     title: `Convert ${lead.full_name || lead.company_name || lead.email}`,
     submitLabel: "Convert",
@@ -37,8 +37,8 @@ function convertDialog(lead) {
           field("Amount", { name: "amount", inputmode: "decimal", value: "0" }),
           field("Currency", { name: "currency", value: "EUR", maxlength: 3, pattern: "^[A-Z]{3}$" })));
       withDeal.addEventListener("change", () => { dealFields.hidden = !withDeal.checked; });
-      body.append(h("p", { class: "muted" }, "Creates the company and contact, and optionally opens a deal."),
-        h("div", { class: "field" }, withDeal, h("label", { for: "convert-with-deal", style: "display:inline;margin-left:.4rem" }, "Also open a deal")),
+      body.append(h("p", { class: "muted" }, "Creates the company and contact, and optionally opens a deal. The lead's message is kept as a note on their timelines."),
+        h("div", { class: "field" }, withDeal, h("label", { for: "convert-with-deal", class: "inline" }, "Also open a deal")),
         dealFields);
     },
     submit: async (data) => {
@@ -62,7 +62,7 @@ export async function leadsView(root, ctx) {
   const rows = itemsOf(leads).sort((a, b) => (b.score || 0) - (a.score || 0));
   root.append(h("div", { class: "filters" }, field("Status", filter)), errors,
     table([
-      { label: "Lead", value: (l) => h("div", {}, h("strong", {}, l.full_name || "—"), h("div", { class: "small muted" }, l.email || l.phone || "")) },
+      { label: "Lead", value: (l) => h("div", {}, h("a", { href: `#/leads/${l.id}` }, h("strong", {}, l.full_name || l.company_name || l.email || "Lead")), h("div", { class: "small muted" }, l.email || l.phone || "")) },
       { label: "Company", value: (l) => l.company_id ? h("a", { href: `#/companies/${l.company_id}` }, l.company_name || "Company") : (l.company_name || "—") },
       { label: "Source", value: (l) => label(l.source) },
       { label: "Score", value: (l) => h("span", { title: (l.score_reasons || []).map((r) => `${r.points > 0 ? "+" : ""}${r.points} ${r.reason}`).join("\n") }, String(l.score ?? "—")), num: true },
@@ -146,7 +146,8 @@ export async function forecastView(root, ctx) {
     // The CRM's own figures (rounded per currency) replace the ones computed here.
     weighted.fill(0); best.fill(0); undated = 0;
     for (const r of server.by_month.filter((x) => x.currency === chosen)) {
-      if (!r.month) { undated = Number(r.weighted_amount); continue; }
+      // Undated deals may come in several rows of one currency: they add up.
+      if (!r.month) { undated += Number(r.weighted_amount); continue; }
       const i = months.indexOf(r.month);
       if (i >= 0) { weighted[i] = Number(r.weighted_amount); best[i] = Number(r.amount); }
     }
