@@ -1,4 +1,4 @@
-"""The proxied paths: /api/crm/* and /api/erp/*, and the CRM's public lead capture.
+"""The proxied paths: /api/crm/* and /api/erp/*, and the CRM's public lead capture, inbound mail and unsubscribe.
 
 These are plain ASGI endpoints on Starlette routes rather than FastAPI path operations: every API call goes
 through them, and FastAPI's dependency solving and `StreamingResponse` (a task group per answer) were a large
@@ -22,24 +22,30 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 class ProxyEndpoint:
     """Forwards the request to one upstream after checking the caller. With `unknown_keys_pass`, a request with
-    an `X-API-Key` the gateway does not know goes on without a token (the CRM's own lead-capture keys)."""
+    an `X-API-Key` the gateway does not know goes on without a token (the CRM's own lead-capture keys). A `public`
+    endpoint checks no caller at all: the service checks its own credential (the inbound-mail secret, in a header or
+    as basic auth, which is passed on; a signed unsubscribe link)."""
 
-    def __init__(self, upstream: str, *, unknown_keys_pass: bool = False) -> None:
+    def __init__(self, upstream: str, *, unknown_keys_pass: bool = False, public: bool = False) -> None:
         self.upstream = upstream
         self.unknown_keys_pass = unknown_keys_pass
+        self.public = public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         principal: Principal | None
-        try:
-            principal = await current_caller(request)
-        except Unauthorized:
-            if not (self.unknown_keys_pass and request.headers.get("x-api-key")):
-                raise
+        if self.public:
             principal = None
+        else:
+            try:
+                principal = await current_caller(request)
+            except Unauthorized:
+                if not (self.unknown_keys_pass and request.headers.get("x-api-key")):
+                    raise
+                principal = None
         state = request.app.state
         await forward(request, send, state.upstreams[self.upstream], principal, state.settings.max_body_bytes,
-                      state.idempotency)
+                      state.idempotency, pass_basic_auth=self.public)
 
 
 class ProxyRoute(Route):
@@ -58,6 +64,13 @@ def proxy_routes() -> list[Any]:
         # Website forms: a gateway API key (role sales) or, when the gateway does not know the key, the CRM's
         # own capture keys, which the CRM checks and rate-limits itself.
         ProxyRoute("/api/crm/lead-capture", ProxyEndpoint("crm", unknown_keys_pass=True), methods=["POST"],
+                   include_in_schema=False),
+        # Inbound-parse services post mail here with the CRM's inbound secret (X-Inbound-Secret or basic auth);
+        # a mail's one-click unsubscribe link is opened (GET: a confirm page) and posted (RFC 8058) by anyone holding
+        # it. The CRM checks the secret and the link's signature itself.
+        ProxyRoute("/api/crm/inbound-mail", ProxyEndpoint("crm", public=True), methods=["POST"],
+                   include_in_schema=False),
+        ProxyRoute("/api/crm/unsubscribe/{token}", ProxyEndpoint("crm", public=True), methods=["GET", "POST"],
                    include_in_schema=False),
         ProxyRoute("/api/crm/{path:path}", ProxyEndpoint("crm"), methods=METHODS, include_in_schema=False),
         ProxyRoute("/api/erp/{path:path}", ProxyEndpoint("erp"), methods=METHODS, include_in_schema=False),
