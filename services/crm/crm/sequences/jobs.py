@@ -44,7 +44,8 @@ async def sequence_job(runtime: ServiceRuntime) -> None:
                 due = None
             interval = settings.sequence_interval_seconds
             if due is not None:
-                interval = max(0.05, min(interval, (due - utcnow()).total_seconds()))
+                # Due already: another scheduler holds it (SKIP LOCKED), or it failed; look again soon, not at once.
+                interval = max(0.5, min(interval, (due - utcnow()).total_seconds()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), interval)
     finally:

@@ -301,6 +301,8 @@ def _advance(settings: CrmSettings, world: _World, enrolment: Enrolment, step: S
 
 
 async def next_due(uow: UnitOfWork) -> datetime | None:
-    """When the earliest active enrolment is due (the scheduler sleeps until then at most)."""
+    """When the earliest active enrolment of an active sequence is due (the scheduler sleeps until then at most; a
+    paused sequence's wait for it to be resumed, whose NOTIFY wakes the scheduler)."""
     return (await uow.session.execute(select(func.min(Enrolment.next_due_at)).where(
-        Enrolment.status == EnrolmentStatus.ACTIVE))).scalar()
+        Enrolment.status == EnrolmentStatus.ACTIVE,
+        Enrolment.sequence_id.in_(select(Sequence.id).where(Sequence.active))))).scalar()

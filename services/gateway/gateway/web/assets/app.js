@@ -11,6 +11,7 @@ import { projectsView, projectView } from "./views/projects.js";
 import { invoicesView, invoiceView } from "./views/invoices.js";
 import { expensesView } from "./views/expenses.js";
 import { reportsView } from "./views/reports.js";
+import { templatesView, sequencesView, sequenceView, contactView } from "./views/mail.js";
 
 const ROUTES = [
   [/^\/?$/, dashboardView],
@@ -27,6 +28,10 @@ const ROUTES = [
   [/^\/invoices\/([\w-]+)$/, invoiceView],
   [/^\/expenses$/, expensesView],
   [/^\/reports$/, reportsView],
+  [/^\/contacts\/([\w-]+)$/, contactView],
+  [/^\/sequences$/, sequencesView],
+  [/^\/sequences\/([\w-]+)$/, sequenceView],
+  [/^\/mail-templates$/, templatesView],
 ];
 
 const app = document.getElementById("app");
@@ -258,7 +263,7 @@ const LIVE_TYPES = ["lead.created", "lead.converted", "company.created", "compan
   "contact.updated", "deal.created", "deal.stage_changed", "deal.won", "deal.lost", "project.created",
   "invoice.issued", "payment.recorded", "invoice.paid", "invoice.overdue", "invoice.voided", "invoice.credited",
   "credit_note.issued", "expense.submitted", "expense.approved", "expense.rejected", "task.created", "task.completed",
-  "activity.logged"];
+  "activity.logged", "mail.sent", "mail.reply_received"];
 
 const seen = [];
 

@@ -4,6 +4,7 @@ import { api, optional, itemsOf, ApiError } from "../api.js";
 import { h, field, money, moneyByCurrency, addTo, date, badge, formDialog, toast, table, unavailable } from "../ui.js";
 import { pageHead, timeline, followUpForms } from "./common.js";
 import { newDealDialog } from "./deals.js";
+import { composeButton } from "./mail.js";
 
 function newCompanyDialog() {
   return formDialog({
@@ -64,10 +65,11 @@ export async function companyView(root, ctx) {
     }
     throw error;
   }
-  const [overview, deals, events] = await Promise.all([
+  const [overview, deals, events, contacts] = await Promise.all([
     optional(api(`/api/customers/${id}/overview`)),
     api("/api/crm/deals", { query: { company_id: id, limit: 200 } }),
     timeline({ company_id: id }),
+    optional(api("/api/crm/contacts", { query: { company_id: id, limit: 200 } })),
   ]);
   const dealRows = itemsOf(deals);
   const projects = overview ? itemsOf(overview.projects) : [];
@@ -93,6 +95,11 @@ export async function companyView(root, ctx) {
           h("dt", {}, "Open pipeline"), h("dd", {}, moneyByCurrency(openTotals)),
           h("dt", {}, "Balance due"), h("dd", { id: "company-balance" }, balance ?? "Not available")),
         warnings.length ? h("p", { class: "notice" }, `Part of this overview is missing: ${warnings.map((w) => w.detail).join(" ")}`) : null,
+        h("h3", {}, "Contacts"),
+        table([
+          { label: "Contact", value: (c) => h("a", { href: `#/contacts/${c.id}` }, c.full_name) },
+          { label: "Email", value: (c) => c.email || "—" },
+        ], itemsOf(contacts), { empty: "No contacts yet." }),
         h("h3", {}, "Deals"),
         table([
           { label: "Deal", value: (d) => h("a", { href: `#/deals/${d.id}` }, d.title) },
@@ -114,7 +121,8 @@ export async function companyView(root, ctx) {
           ], invoices, { empty: "No invoices yet." }),
         ] : unavailable("The customer overview")),
       h("section", { class: "panel", "aria-labelledby": "co-timeline" },
-        h("div", { class: "page-head" }, h("h2", { id: "co-timeline" }, "Timeline"), followUpForms(ctx, { company_id: company.id })),
+        h("div", { class: "page-head" }, h("h2", { id: "co-timeline" }, "Timeline"),
+          h("div", { class: "actions" }, composeButton(ctx, { company_id: company.id }, company.email), followUpForms(ctx, { company_id: company.id }))),
         events)));
-  return { events: ["company.", "deal.", "project.", "invoice.", "payment.", "task.", "activity."] };
+  return { events: ["company.", "deal.", "project.", "invoice.", "payment.", "task.", "activity.", "mail."] };
 }
