@@ -43,7 +43,7 @@ class CrmSettings(EventDrivenSettings, MailSettings):
     # How often the scheduler looks for due sequence steps when nothing wakes it (enrolling does, at once).
     sequence_interval_seconds: float = Field(15.0, gt=0)
     # Due steps handled in one transaction.
-    sequence_batch_size: int = Field(500, ge=1, le=5000)
+    sequence_batch_size: int = Field(200, ge=1, le=5000)
     # Sequence mails one sender (the enrolment's owner) may send per day (UTC).
     sequence_daily_limit_per_sender: int = Field(200, ge=1)
     # Business days need a country (its public holidays, from the holidays package) and a time zone: the contact's,

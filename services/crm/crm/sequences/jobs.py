@@ -11,7 +11,7 @@ import asyncpg
 import structlog
 
 from crm.db import utcnow
-from crm.sequences.runner import RunResult, next_due, run_due_steps
+from crm.sequences.runner import LimitRaced, RunResult, next_due, run_due_steps
 from crm.sequences.service import WAKE_CHANNEL, stop_for_closed_deals
 from crm.settings import get_settings
 from throughline_messaging.runtime import ServiceRuntime
@@ -40,7 +40,7 @@ async def sequence_job(runtime: ServiceRuntime) -> None:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database may be away: try again next round
-                log.warning("sequence_run_failed", error=repr(exc))
+                log.warning("sequence_run_failed", error=repr(exc), exc_info=True)
                 due = None
             interval = settings.sequence_interval_seconds
             if due is not None:
@@ -72,7 +72,11 @@ async def _one_pass(runtime: ServiceRuntime) -> None:
     total = RunResult(stopped=stopped)
     while True:
         async with runtime.uow() as uow:
-            result = await run_due_steps(uow, settings, utcnow())
+            try:
+                result = await run_due_steps(uow, settings, utcnow())
+            except LimitRaced as raced:  # rolled back (the unit of work ends without commit): run it again
+                log.info("sequence_batch_retried", reason=str(raced))
+                continue
         for field in ("mails", "tasks", "skipped", "waiting", "completed", "stopped"):
             setattr(total, field, getattr(total, field) + getattr(result, field))
         if result.handled == 0:

@@ -125,15 +125,39 @@ async def _load(uow: UnitOfWork, enrolments: list[Enrolment]) -> _World:
 
 
 async def _remaining_today(uow: UnitOfWork, senders: set[str], day: Any, limit: int) -> dict[str, int]:
-    """How many more sequence mails each sender may send today, their counter rows locked until COMMIT (a second
-    scheduler waits here for this batch, so the limit holds across schedulers). Locked in a fixed order."""
-    ordered = sorted(senders)
-    session = uow.session
-    await session.execute(pg_insert(SendCount).values([{"sender_id": s, "day": day, "sent": 0} for s in ordered])
-                          .on_conflict_do_nothing())
-    rows = await session.execute(select(SendCount.sender_id, SendCount.sent).where(
-        SendCount.day == day, SendCount.sender_id.in_(ordered)).order_by(SendCount.sender_id).with_for_update())
-    return {sender: max(0, limit - sent) for sender, sent in rows.tuples()}
+    """How many more sequence mails each sender may send today, as counted so far. Read without a lock: the batch
+    adds its own mails at its end with `_count`, which refuses the batch if another scheduler used the same budget
+    meanwhile (so two schedulers build their batches side by side, and wait for each other only for that UPDATE)."""
+    rows = await uow.session.execute(select(SendCount.sender_id, SendCount.sent).where(
+        SendCount.day == day, SendCount.sender_id.in_(senders)))
+    sent = {sender: count for sender, count in rows.tuples()}
+    return {sender: max(0, limit - sent.get(sender, 0)) for sender in senders}
+
+
+class LimitRaced(Exception):
+    """Another scheduler sent for the same sender meanwhile and this batch would pass the daily limit: the batch is
+    rolled back and run again with the new counts."""
+
+
+_COUNT = text("""
+    INSERT INTO sequence_send_counts (sender_id, day, sent)
+    SELECT v.sender_id, :day, v.n FROM unnest(CAST(:senders AS text[]), CAST(:counts AS int[])) AS v(sender_id, n)
+    ORDER BY v.sender_id
+    ON CONFLICT (sender_id, day) DO UPDATE SET sent = sequence_send_counts.sent + excluded.sent
+    RETURNING sender_id, sent""")
+
+
+async def _count(uow: UnitOfWork, sent_by: dict[str, int], day: Any, limit: int) -> None:
+    """Add the batch's mails to its senders' counts (rows locked until COMMIT, in sender order: no deadlock between
+    schedulers); LimitRaced if that passes a limit."""
+    if not sent_by:
+        return
+    senders = sorted(sent_by)
+    rows = await uow.session.execute(_COUNT, {"day": day, "senders": senders,
+                                              "counts": [sent_by[s] for s in senders]})
+    over = [sender for sender, sent in rows.tuples() if sent > limit]
+    if over:
+        raise LimitRaced(f"the daily limit of {limit} would be passed for {len(over)} senders")
 
 
 def _stop(enrolment: Enrolment, reason: StopReason, now: datetime) -> None:
@@ -251,13 +275,8 @@ async def run_due_steps(uow: UnitOfWork, settings: CrmSettings, now: datetime, *
     result.mails = len(drafts)
     for enrolment, step in advanced:
         _advance(settings, world, enrolment, step, now, result)
-    if sent_by:
-        await session.execute(text("""
-            UPDATE sequence_send_counts c SET sent = c.sent + v.n
-            FROM unnest(CAST(:senders AS text[]), CAST(:counts AS int[])) AS v(sender_id, n)
-            WHERE c.sender_id = v.sender_id AND c.day = :day"""),
-            {"senders": list(sent_by), "counts": list(sent_by.values()), "day": day})
     await session.flush()
+    await _count(uow, sent_by, day, settings.sequence_daily_limit_per_sender)
     failpoints.hit(FAILPOINT_BEFORE_COMMIT)
     await uow.commit()
     failpoints.hit(FAILPOINT_AFTER_COMMIT)
