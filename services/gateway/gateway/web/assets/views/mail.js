@@ -241,7 +241,7 @@ export function enrolmentTable(ctx, enrolments, { showSequence = false, names = 
       : [{ label: "Person", value: (e) => (e.contact_id ? h("a", { href: `#/contacts/${e.contact_id}` }, names[e.contact_id] || e.email) : e.email) }]),
     { label: "Status", value: (e) => h("span", {}, stepBadge(e.status), e.stop_reason ? ` ${label(e.stop_reason)}` : "") },
     { label: "Steps", value: (e) => h("ol", { class: "steps" }, e.steps.map((st) => h("li", { dataset: { position: st.position } },
-      `${st.position}. ${label(st.kind)} `, stepBadge(st.status), st.due_at && st.status !== "sent" ? h("span", { class: "small muted" }, ` ${dateTime(st.due_at)}`) : null))) },
+      `${label(st.kind)} `, stepBadge(st.status), st.due_at && st.status !== "sent" ? h("span", { class: "small muted" }, ` ${dateTime(st.due_at)}`) : null))) },
     { label: "Waiting", value: (e) => e.waiting_reason || "—" },
     { label: "", value: (e) => (e.status === "active" && ctx.can("crm.sequences.enrol")
       ? h("button", { type: "button", class: "secondary", onclick: (ev) => act(ev.target, async () => {
