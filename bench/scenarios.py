@@ -864,7 +864,8 @@ async def _sequence_mail(ctx: Ctx) -> list[Row]:
             reply = await crm.request("PATCH", f"/api/crm/sequences/{sequence_id}", json_body={"active": True})
             if reply.status != 200:
                 raise RuntimeError(f"resuming the sequence: {reply.status} {reply.body[:300]!r}")
-            for _ in range(int(max(120.0, count / 20) / 0.25)):  # until the last file is there (or time is up)
+            # Until the last file is there, or 5 mails a second would have been too slow (then the rows say so).
+            for _ in range(int(max(300.0, count / 5) / 0.25)):
                 if sum(1 for _ in os.scandir(mail_dir)) - before >= count:
                     break
                 await asyncio.sleep(0.25)
