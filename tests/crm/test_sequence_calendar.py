@@ -1,14 +1,15 @@
 """Business days and send windows (crm/sequences/calendar.py), with fixed dates: no stack needed."""
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from crm.sequences.calendar import SendCalendar
 
 BERLIN = "Europe/Berlin"
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SendCalendar.of(BERLIN, "", business_days_only=True, window=(9, 17)).time_zone)
+def berlin(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(BERLIN))
 
 
 def test_business_days_skip_weekends_and_the_countrys_public_holidays() -> None:
