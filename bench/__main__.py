@@ -40,10 +40,11 @@ SCENARIOS: dict[str, Callable[[scenarios.Ctx], Coroutine[Any, Any, list[Row]]]] 
     "pipeline": scenarios.pipeline_throughput,
     "reads": scenarios.read_paths,
     "erp": scenarios.erp_reports,
+    "mail": scenarios.sequence_mail,
 }
 TITLES = {"gateway": "1 gateway overhead", "won": "2 deal.won -> project", "pipeline": "3 event pipeline",
           "fullpath": "4 full path", "memory": "5 memory and start", "reads": "6 read paths",
-          "erp": "7 ERP reports"}
+          "erp": "7 ERP reports", "mail": "8 sequence mail"}
 
 
 def main(argv: list[str] | None = None) -> int:

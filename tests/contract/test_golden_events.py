@@ -57,6 +57,9 @@ EXPECTED_TOPIC = {
     "company.updated": "crm.account.events",
     "contact.created": "crm.account.events",
     "contact.updated": "crm.account.events",
+    # The mail the CRM exchanges with its contacts and leads rides with them (docs/crm-communications.md).
+    "mail.sent": "crm.account.events",
+    "mail.reply_received": "crm.account.events",
     "deal.created": "crm.deal.events",
     "deal.stage_changed": "crm.deal.events",
     "deal.won": "crm.deal.events",

@@ -13,6 +13,8 @@ from tests.support import Api
 
 CAPTURE_KEY = "crm-test-capture-key"
 RATE_LIMITED_KEY = "crm-test-rate-limited-key"
+INBOUND_SECRET = "crm-test-inbound-secret-0123456789"
+DAILY_LIMIT = 4
 
 
 def token_for(stack: Stack, role: str, user_id: str | None = None, kind: str = "user") -> str:

@@ -8,9 +8,12 @@ from devstack.stack import Stack
 from tests.crm.helpers import as_role, crm_direct
 from throughline_platform.roles import ROLES
 
-# Its own check: a capture key or a configured X-API-Key opens it without any token; its CORS preflight is public
-# (crm/leads/capture.py).
-CHECKED_BY_ITSELF = {("POST", "/api/crm/lead-capture"), ("OPTIONS", "/api/crm/lead-capture")}
+# Their own checks: a capture key or a configured X-API-Key opens lead capture without any token, and its CORS
+# preflight is public (crm/leads/capture.py); inbound mail takes the CRM_INBOUND_SECRET, unsubscribe a signed link
+# (crm/mail).
+CHECKED_BY_ITSELF = {("POST", "/api/crm/lead-capture"), ("OPTIONS", "/api/crm/lead-capture"),
+                     ("POST", "/api/crm/inbound-mail"), ("GET", "/api/crm/unsubscribe/{token}"),
+                     ("POST", "/api/crm/unsubscribe/{token}")}
 
 
 def _actions_required(route: APIRoute) -> set[str]:

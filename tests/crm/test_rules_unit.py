@@ -17,8 +17,12 @@ from crm.leads.capture import RateLimiter, TooManyRequests
 from crm.leads.models import AssignmentStrategy, LeadStatus
 from crm.leads.schemas import LeadStatusName, OpenStatus, StrategyName
 from crm.leads.scoring import score
+from crm.mail.models import ConsentStatus, Direction, MailState
+from crm.mail.schemas import ConsentName, DirectionName, MailStateName
 from crm.pipelines.models import StageKind
 from crm.pipelines.schemas import StageKindName
+from crm.sequences.models import EnrolmentStatus, StepKind
+from crm.sequences.schemas import EnrolmentStatusName, StepKindName
 from crm.tasks.models import TaskStatus
 from crm.tasks.schemas import TaskStatusName
 from throughline_platform.problems import Unprocessable
@@ -64,6 +68,8 @@ def test_csv_parse_rows_lines_and_refusals() -> None:
 @pytest.mark.parametrize(("spelled", "enum"), [
     (DealStatusName, DealStatus), (StageKindName, StageKind), (TaskStatusName, TaskStatus),
     (LeadStatusName, LeadStatus), (StrategyName, AssignmentStrategy), (TriggerName, Trigger), (Kind, ActivityKind),
+    (ConsentName, ConsentStatus), (DirectionName, Direction), (MailStateName, MailState), (StepKindName, StepKind),
+    (EnrolmentStatusName, EnrolmentStatus),
 ])
 def test_the_http_spelling_of_each_status_is_its_enum(spelled: Any, enum: type[StrEnum]) -> None:
     """The schemas spell the stored values as Literals (inline enums in the OpenAPI document); the code that reads

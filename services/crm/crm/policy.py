@@ -29,6 +29,11 @@ class Action(StrEnum):
     AUTOMATION_RUN = "crm.automation.run"
     CSV_IMPORT = "crm.csv.import"
     CSV_EXPORT = "crm.csv.export"
+    MAIL_SEND = "crm.mail.send"
+    MAIL_TEMPLATES_WRITE = "crm.mail_templates.write"
+    CONSENT_WRITE = "crm.consent.write"
+    SEQUENCES_WRITE = "crm.sequences.write"
+    SEQUENCES_ENROL = "crm.sequences.enrol"
 
 
 SALES = Role.SALES
@@ -70,6 +75,16 @@ POLICY = Policy("crm", {
                                            "(POST /api/crm/import/{entity})"),
     Action.CSV_EXPORT: rule(*EVERYONE, summary="Export companies, contacts, leads or deals as CSV "
                                                "(GET /api/crm/export/{entity})"),
+    Action.MAIL_SEND: rule(SALES, summary="Send mail from a deal, contact or company page, and preview templates",
+                           example="POST /api/crm/mails"),
+    Action.MAIL_TEMPLATES_WRITE: rule(SALES, summary="Create, change and delete mail templates",
+                                      example="PATCH /api/crm/mail-templates/{id}"),
+    Action.CONSENT_WRITE: rule(SALES, summary="Record a contact's consent to sequence mail (given or withdrawn)",
+                               example="PUT /api/crm/contacts/{id}/consent"),
+    Action.SEQUENCES_WRITE: rule(SALES, summary="Create and change sequences and their steps",
+                                 example="PATCH /api/crm/sequences/{id}"),
+    Action.SEQUENCES_ENROL: rule(SALES, summary="Enrol contacts and leads in sequences, and stop enrolments",
+                                 example="POST /api/crm/sequences/{id}/enrolments"),
 })
 
 Reader = Annotated[Principal, POLICY.requires(Action.READ)]
@@ -86,3 +101,8 @@ AutomationRuleWriter = Annotated[Principal, POLICY.requires(Action.AUTOMATION_RU
 AutomationRunner = Annotated[Principal, POLICY.requires(Action.AUTOMATION_RUN)]
 CsvImporter = Annotated[Principal, POLICY.requires(Action.CSV_IMPORT)]
 CsvExporter = Annotated[Principal, POLICY.requires(Action.CSV_EXPORT)]
+MailComposer = Annotated[Principal, POLICY.requires(Action.MAIL_SEND)]
+MailTemplateWriter = Annotated[Principal, POLICY.requires(Action.MAIL_TEMPLATES_WRITE)]
+ConsentWriter = Annotated[Principal, POLICY.requires(Action.CONSENT_WRITE)]
+SequenceWriter = Annotated[Principal, POLICY.requires(Action.SEQUENCES_WRITE)]
+SequenceEnroller = Annotated[Principal, POLICY.requires(Action.SEQUENCES_ENROL)]

@@ -153,3 +153,42 @@ class DealLostV1(EventPayload):
     reason: str
     owner_id: str | None = None
     lost_at: UtcDateTime
+
+
+@register("mail.sent", 1, "mail", "mail_id")
+class MailSentV1(EventPayload):
+    """The SMTP server accepted a mail from the CRM: written by hand from a deal, contact or company, or a sequence
+    step. Carried on `crm.account.events` with the people it was sent to, keyed by the mail's id."""
+
+    mail_id: UUID
+    message_id: str = Field(description="The Message-ID header: replies name it in In-Reply-To.")
+    subject: str
+    to: list[str]
+    contact_id: UUID | None = None
+    company_id: UUID | None = None
+    deal_id: UUID | None = None
+    lead_id: UUID | None = None
+    template_id: UUID | None = None
+    sequence_id: UUID | None = Field(default=None, description="Set for a sequence step's mail.")
+    enrolment_id: UUID | None = None
+    step_position: int | None = Field(default=None, ge=1)
+    sent_by: str | None = Field(default=None, description="The user it was sent for (the sequence's enrolment owner).")
+    sent_at: UtcDateTime
+
+
+@register("mail.reply_received", 1, "mail", "mail_id")
+class MailReplyReceivedV1(EventPayload):
+    """A mail from a contact or lead arrived at the CRM's inbound address: threaded onto the mail it answers (by
+    In-Reply-To / References) or onto its sender; it stopped that person's active sequences."""
+
+    mail_id: UUID
+    message_id: str
+    reply_to_mail_id: UUID | None = Field(default=None, description="The CRM's mail it answers, when threaded.")
+    from_address: str
+    subject: str
+    contact_id: UUID | None = None
+    company_id: UUID | None = None
+    deal_id: UUID | None = None
+    lead_id: UUID | None = None
+    stopped_enrolments: int = Field(default=0, ge=0, description="Active sequence enrolments this reply stopped.")
+    received_at: UtcDateTime

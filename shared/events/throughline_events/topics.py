@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 
 DEAD_LETTER_SUFFIX = "dlt"
+# The aggregate types `crm.account.events` carries.
+ACCOUNT_AGGREGATES = ("company", "contact", "mail")
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,11 @@ TOPICS: dict[str, Topic] = {
     for t in (
         Topic("crm.lead.events", "lead", 6, "Leads captured and converted in the CRM."),
         Topic(
-            "crm.account.events", "account", 6, "Companies and contacts (the ERP keeps its client replica from these)."
+            "crm.account.events",
+            "account",
+            6,
+            "Companies and contacts (the ERP keeps its client replica from these), and the mail the CRM exchanges "
+            "with them.",
         ),
         Topic("crm.deal.events", "deal", 6, "Deals: created, moved between stages, won, lost."),
         Topic("erp.project.events", "project", 6, "Projects created in the ERP, usually from a won deal."),
@@ -29,8 +35,9 @@ TOPICS: dict[str, Topic] = {
 
 
 def topic_for(aggregate_type: str) -> Topic:
-    """The topic that carries an aggregate type's events (companies and contacts share `account`)."""
-    wanted = "account" if aggregate_type in ("company", "contact") else aggregate_type
+    """The topic that carries an aggregate type's events: companies, contacts and the mail exchanged with them share
+    `account` (docs/crm-communications.md says why the mail has no topic of its own)."""
+    wanted = "account" if aggregate_type in ACCOUNT_AGGREGATES else aggregate_type
     for topic in TOPICS.values():
         if topic.aggregate_type == wanted:
             return topic

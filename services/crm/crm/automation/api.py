@@ -4,11 +4,13 @@ the idle-deal scan reads, and the ports crm.app connects to the tasks and activi
 from crm.automation.engine import (
     CREATED_BY,
     Links,
+    RuleEnrolment,
     RuleNote,
     RuleTask,
     Target,
     add_rule_note,
     add_rule_task,
+    enrol_in_sequence,
     fire,
     fire_all,
     on_lead_created,
@@ -18,22 +20,26 @@ from crm.automation.engine import (
     win_rules_exist,
 )
 from crm.automation.models import AutomationFiring, Trigger
+from crm.automation.service import sequence_exists
 
 __all__ = [
     "CREATED_BY",
     "AutomationFiring",
     "Links",
+    "RuleEnrolment",
     "RuleNote",
     "RuleTask",
     "Target",
     "Trigger",
     "add_rule_note",
     "add_rule_task",
+    "enrol_in_sequence",
     "fire",
     "fire_all",
     "on_lead_created",
     "on_stage_entered",
     "rules_for",
+    "sequence_exists",
     "win_rules",
     "win_rules_exist",
 ]

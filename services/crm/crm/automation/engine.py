@@ -12,7 +12,7 @@ which sit above deals and leads (a task or note names one), through the ports `a
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -85,8 +85,23 @@ class RuleNote:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class RuleEnrolment:
+    """The enrolment an enrol_in_sequence action asks for: the contact (or lead) the rule fired on, in a sequence.
+    `links.deal_id` is the deal whose win or loss stops it (none for a deal_won rule: its deal is closed already)."""
+
+    rule_id: uuid.UUID
+    sequence_id: uuid.UUID
+    links: Links
+    owner_id: str | None
+    created_at: datetime
+
+
 add_rule_task: Port[[AsyncSession, RuleTask], None] = Port("add the task of a rule's create_task action")
 add_rule_note: Port[[AsyncSession, RuleNote], None] = Port("log the note of a rule's log_note action")
+# Sequences sit above deals and leads (they mail their people), so they answer through a port (crm/ports.py).
+enrol_in_sequence: Port[[AsyncSession, RuleEnrolment], Awaitable[None]] = Port(
+    "enrol the record's contact or lead in a sequence")
 
 
 async def on_stage_entered(uow: UnitOfWork, target: Target, stage_id: uuid.UUID) -> None:
@@ -138,14 +153,14 @@ async def fire(uow: UnitOfWork, rule: AutomationRule, target: Target, now: datet
     if claimed is None:
         return False
     for action in rule.actions:
-        _apply(uow.session, rule, target, action, now)
+        await _apply(uow.session, rule, target, action, now)
     await uow.session.flush()
     log.info("automation_fired", rule_id=str(rule.id), record_id=str(target.record.id), trigger=rule.trigger)
     return True
 
 
-def _apply(session: AsyncSession, rule: AutomationRule, target: Target, action: dict[str, Any],
-           now: datetime) -> None:
+async def _apply(session: AsyncSession, rule: AutomationRule, target: Target, action: dict[str, Any],
+                 now: datetime) -> None:
     record = target.record
     kind = action["type"]
     if kind == "create_task":
@@ -167,6 +182,13 @@ def _apply(session: AsyncSession, rule: AutomationRule, target: Target, action: 
     elif kind == "log_note":
         add_rule_note(session, RuleNote(rule_id=rule.id, subject=_render(action["subject"], target),
                                         body=action.get("body"), links=target.links, created_at=now))
+    elif kind == "enrol_in_sequence":
+        links = target.links
+        if rule.trigger == Trigger.DEAL_WON:
+            links = Links(company_id=links.company_id, contact_id=links.contact_id, lead_id=links.lead_id)
+        await enrol_in_sequence(session, RuleEnrolment(
+            rule_id=rule.id, sequence_id=uuid.UUID(action["sequence_id"]), links=links,
+            owner_id=record.owner_id or rule.created_by, created_at=now))
 
 
 def _render(template: str, target: Target) -> str:

@@ -46,7 +46,16 @@ class LogNote(BaseModel):
     body: str | None = Field(None, max_length=5000)
 
 
-Action = Annotated[CreateTask | AssignOwner | SetField | LogNote, Field(discriminator="type")]
+class EnrolInSequence(BaseModel):
+    """Enrol the deal's contact (or the lead) in a sequence; a deal_won rule enrols them without the deal, whose
+    win would otherwise stop it at once."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["enrol_in_sequence"] = "enrol_in_sequence"
+    sequence_id: uuid.UUID
+
+
+Action = Annotated[CreateTask | AssignOwner | SetField | LogNote | EnrolInSequence, Field(discriminator="type")]
 
 
 class RuleIn(BaseModel):

@@ -1,21 +1,30 @@
 """Automation rule management: create, list, rename, pause, delete, and the log of firings."""
 
 import uuid
+from collections.abc import Awaitable
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.automation.models import AutomationFiring, AutomationRule
-from crm.automation.schemas import RuleIn, RulePatch
+from crm.automation.schemas import EnrolInSequence, RuleIn, RulePatch
 from crm.db import utcnow
 from crm.pipelines.api import PipelineRepository
+from crm.ports import Port
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import NotFound, Unprocessable
+
+# Whether an enrol_in_sequence action names a sequence that exists: sequences sit above the engine (crm/ports.py).
+sequence_exists: Port[[AsyncSession, uuid.UUID], Awaitable[bool]] = Port("whether a sequence exists")
 
 
 async def create_rule(uow: UnitOfWork, data: RuleIn, created_by: str) -> AutomationRule:
     if data.stage_id is not None and await PipelineRepository(uow.session).get_stage(data.stage_id,
                                                                                       live_only=True) is None:
         raise Unprocessable(f"stage_id: stage {data.stage_id} does not exist.")
+    for action in data.actions:
+        if isinstance(action, EnrolInSequence) and not await sequence_exists(uow.session, action.sequence_id):
+            raise Unprocessable(f"actions: sequence {action.sequence_id} does not exist.")
     now = utcnow()
     rule = AutomationRule(id=uuid.uuid4(), name=data.name, trigger=data.trigger, stage_id=data.stage_id,
                           idle_days=data.idle_days, actions=[a.model_dump(mode="json") for a in data.actions],

@@ -1,9 +1,23 @@
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
+
+from crm.zones import check_time_zone
 
 DOMAIN_PATTERN = r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+# ISO 3166-1 alpha-2 ("DE"): its public holidays are not business days for sequence mail.
+Country = Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+# An IANA time zone name the time zone database knows ("Europe/Berlin").
+TimeZone = Annotated[str, Field(max_length=64, description="IANA time zone, e.g. Europe/Berlin"),
+                     AfterValidator(check_time_zone)]
 
 
 class CompanyIn(BaseModel):
@@ -16,6 +30,8 @@ class CompanyIn(BaseModel):
     industry: str | None = Field(None, max_length=100)
     size: int | None = Field(None, ge=1, le=10_000_000)
     owner_id: str | None = Field(None, max_length=64)
+    country: Country | None = None
+    time_zone: TimeZone | None = None
 
 
 class CompanyPatch(BaseModel):
@@ -30,6 +46,8 @@ class CompanyPatch(BaseModel):
     industry: str | None = Field(None, max_length=100)
     size: int | None = Field(None, ge=1, le=10_000_000)
     owner_id: str | None = Field(None, max_length=64)
+    country: Country | None = None
+    time_zone: TimeZone | None = None
 
 
 class CompanyOut(BaseModel):
@@ -43,6 +61,8 @@ class CompanyOut(BaseModel):
     industry: str | None
     size: int | None
     owner_id: str | None
+    country: str | None = None
+    time_zone: str | None = None
     duplicate_of: uuid.UUID | None = Field(None, description="Set when created on purpose despite a duplicate")
     version: int
     created_at: datetime
@@ -65,6 +85,7 @@ class ContactIn(BaseModel):
     title: str | None = Field(None, max_length=100)
     company_id: uuid.UUID | None = None
     owner_id: str | None = Field(None, max_length=64)
+    time_zone: TimeZone | None = None
 
 
 class ContactPatch(BaseModel):
@@ -76,6 +97,7 @@ class ContactPatch(BaseModel):
     title: str | None = Field(None, max_length=100)
     company_id: uuid.UUID | None = None
     owner_id: str | None = Field(None, max_length=64)
+    time_zone: TimeZone | None = None
 
 
 class ContactOut(BaseModel):
@@ -89,6 +111,7 @@ class ContactOut(BaseModel):
     title: str | None
     company_id: uuid.UUID | None
     owner_id: str | None
+    time_zone: str | None = None
     duplicate_of: uuid.UUID | None = None
     version: int
     created_at: datetime

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.automation.api import CREATED_BY, RuleTask
+from crm.automation.api import CREATED_BY, Links, RuleTask
 from crm.companies.api import CompanyRepository, ContactRepository
 from crm.db import utcnow
 from crm.deals.api import DealRepository
@@ -45,6 +45,16 @@ def add_rule_task(session: AsyncSession, task: RuleTask) -> None:
         assignee_id=task.assignee_id, status=TaskStatus.OPEN, created_by=CREATED_BY, automation_rule_id=task.rule_id,
         company_id=task.links.company_id, contact_id=task.links.contact_id, deal_id=task.links.deal_id,
         lead_id=task.links.lead_id, created_at=task.created_at, updated_at=task.created_at))
+
+
+def add_step_task(session: AsyncSession, *, task_id: uuid.UUID, title: str, due_at: datetime, assignee_id: str,
+                  links: Links, created_by: str, created_at: datetime) -> None:
+    """Add the follow-up of a sequence's task step (the owner's: call them, connect on LinkedIn). Its links come
+    from the enrolment, so they are not checked again."""
+    TaskRepository(session).add(Task(
+        id=task_id, title=title[:200], description=None, due_at=due_at, assignee_id=assignee_id,
+        status=TaskStatus.OPEN, created_by=created_by, company_id=links.company_id, contact_id=links.contact_id,
+        deal_id=links.deal_id, lead_id=links.lead_id, created_at=created_at, updated_at=created_at))
 
 
 async def get_task(uow: UnitOfWork, task_id: uuid.UUID, *, for_update: bool = False) -> Task:

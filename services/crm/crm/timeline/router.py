@@ -42,8 +42,9 @@ async def list_erp_facts(uow: ReadUoW, principal: Reader, company_id: uuid.UUID 
 
 
 class TimelineItem(BaseModel):
-    type: str = Field(description="activity, stage_change or erp_fact")
-    kind: str = Field(description="call/email/meeting/note, stage_change, or the ERP event type")
+    type: str = Field(description="activity, stage_change, erp_fact or mail")
+    kind: str = Field(description="call/email/meeting/note, stage_change, the ERP event type, or the mail's "
+                                  "direction (outbound, inbound)")
     id: uuid.UUID
     occurred_at: datetime
     deal_id: uuid.UUID | None

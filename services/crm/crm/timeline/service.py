@@ -1,4 +1,4 @@
-"""One timeline per company, contact or deal: activities, stage changes and ERP facts, newest first.
+"""One timeline per company, contact or deal: activities, stage changes, ERP facts and mail, newest first.
 
 One UNION ALL query, paginated in the database; each branch uses an index on (record, time)."""
 
@@ -36,22 +36,33 @@ _ERP_FACTS = """
            f.summary AS summary, f.data AS data
     FROM erp_facts f WHERE {fact_filter}"""
 
-_FILTERS: dict[str, tuple[str, str, str]] = {
-    "company": ("a.company_id = :id", "d.company_id = :id", "f.company_id = :id"),
+# Mail sent (queued until its outcome is recorded: sent, bounced, failed) or received (docs/crm-communications.md).
+_MAILS = """
+    SELECT 'mail' AS type, m.direction AS kind, m.id AS id, m.occurred_at AS occurred_at, m.deal_id AS deal_id,
+           m.subject AS summary,
+           jsonb_build_object('status', m.status, 'from', m.from_address, 'to', m.to_addresses,
+                              'text', left(m.text_body, 500), 'contact_id', m.contact_id, 'lead_id', m.lead_id,
+                              'sequence_id', m.sequence_id, 'step_position', m.step_position, 'error', m.error,
+                              'sent_by', m.sent_by, 'attachments', jsonb_array_length(m.attachments)) AS data
+    FROM crm_mails m WHERE {mail_filter}"""
+
+_FILTERS: dict[str, tuple[str, str, str, str]] = {
+    "company": ("a.company_id = :id", "d.company_id = :id", "f.company_id = :id", "m.company_id = :id"),
     "contact": ("a.contact_id = :id", "d.contact_id = :id",
-                "f.deal_id IN (SELECT id FROM deals WHERE contact_id = :id)"),
-    "deal": ("a.deal_id = :id", "c.deal_id = :id", "f.deal_id = :id"),
+                "f.deal_id IN (SELECT id FROM deals WHERE contact_id = :id)", "m.contact_id = :id"),
+    "deal": ("a.deal_id = :id", "c.deal_id = :id", "f.deal_id = :id", "m.deal_id = :id"),
 }
 
 
 async def timeline(uow: UnitOfWork, subject: Subject, record_id: uuid.UUID, limit: int,
                    offset: int) -> tuple[list[dict[str, Any]], int]:
     await _must_exist(uow, subject, record_id)
-    activity_filter, change_filter, fact_filter = _FILTERS[subject]
+    activity_filter, change_filter, fact_filter, mail_filter = _FILTERS[subject]
     union = " UNION ALL ".join((
         _ACTIVITIES.format(activity_filter=activity_filter),
         _STAGE_CHANGES.format(change_filter=change_filter),
         _ERP_FACTS.format(fact_filter=fact_filter),
+        _MAILS.format(mail_filter=mail_filter),
     ))
     session = uow.session
     rows = (await session.execute(

@@ -62,14 +62,19 @@ def child_traceparent(incoming: str | None) -> str:
     return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
 
 
-def upstream_headers(request: Request, principal: Principal | None) -> list[tuple[str, str]]:
-    """The headers sent upstream; without a principal (public lead capture) the caller's X-API-Key goes on."""
+def upstream_headers(request: Request, principal: Principal | None,
+                     pass_basic_auth: bool = False) -> list[tuple[str, str]]:
+    """The headers sent upstream; without a principal (public lead capture) the caller's X-API-Key goes on, and on a
+    public route (inbound mail) its basic auth, which is the service's own secret, never a gateway credential."""
     headers = [(k, v) for k, v in request.headers.items() if k not in _DROP_REQUEST]  # names come lower-cased
     request_id = request_id_var.get() or ""
     if principal is not None:
         headers.append(("authorization", f"Bearer {principal.token}"))
     elif request.headers.get("x-api-key"):
         headers.append(("x-api-key", request.headers["x-api-key"]))
+    authorization = request.headers.get("authorization", "")
+    if principal is None and pass_basic_auth and authorization[:6].lower() == "basic ":
+        headers.append(("authorization", authorization))
     headers += [
         ("x-request-id", request_id),
         ("x-correlation-id", correlation_id_var.get() or request_id),
@@ -92,9 +97,9 @@ def _raw_response_headers(response: aiohttp.ClientResponse) -> list[tuple[bytes,
 
 
 async def forward(request: Request, send: Send, upstream: Upstream, principal: Principal | None, max_body: int,
-                  idempotency: IdempotencyStore) -> None:
+                  idempotency: IdempotencyStore, *, pass_basic_auth: bool = False) -> None:
     body = await read_body(request, max_body)
-    headers = upstream_headers(request, principal)
+    headers = upstream_headers(request, principal, pass_basic_auth)
     target = _target(request)
     method = request.method
     raw_key = request.headers.get("idempotency-key")

@@ -1,4 +1,4 @@
-"""The proxied paths: /api/crm/* and /api/erp/*, and the CRM's public lead capture (no token needed).
+"""The proxied paths: /api/crm/* and /api/erp/*, and the CRM's public lead capture, inbound mail and unsubscribe.
 
 These are plain ASGI endpoints on Starlette routes rather than FastAPI path operations: every API call goes
 through them, and FastAPI's dependency solving and `StreamingResponse` (a task group per answer) were a large
@@ -23,17 +23,25 @@ LEAD_CAPTURE_PATH = "/api/crm/lead-capture"
 
 
 class ProxyEndpoint:
-    """Forwards the request to one upstream after checking the caller."""
+    """Forwards the request to one upstream after checking the caller. A `public` endpoint checks no caller: the
+    service checks its own credential (the inbound-mail secret, in a header or as basic auth, which is passed on; a
+    signed unsubscribe link), and the gateway limits anonymous requests per client address, as for lead capture."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, *, public: bool = False) -> None:
         self.upstream = upstream
+        self.public = public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        principal = await current_caller(request)
+        principal: Principal | None
+        if self.public:
+            principal = None
+            _limit_anonymous(request, "public")
+        else:
+            principal = await current_caller(request)
         state = request.app.state
         await forward(request, send, state.upstreams[self.upstream], principal, state.settings.max_body_bytes,
-                      state.idempotency)
+                      state.idempotency, pass_basic_auth=self.public)
 
 
 class LeadCaptureEndpoint:
@@ -54,15 +62,22 @@ class LeadCaptureEndpoint:
                 if not request.headers.get("x-api-key"):
                     raise  # a bad token is refused; an X-API-Key the gateway does not know may be a capture key
         if principal is None:
-            buckets: TokenBuckets = state.capture_buckets
-            if buckets.enabled:
-                decision = buckets.take("capture:" + address_key(request.client.host if request.client else None))
-                request.state.response_headers = decision.headers()
-                if not decision.allowed:
-                    raise RateLimited(f"Lead capture from one address is limited to {decision.limit} requests a "
-                                      f"minute; retry in {decision.retry_after} s.")
+            _limit_anonymous(request, "capture")
         await forward(request, send, state.upstreams["crm"], principal, state.settings.max_body_bytes,
                       state.idempotency)
+
+
+def _limit_anonymous(request: Request, kind: str) -> None:
+    """Anonymous requests (a website form, an inbound-parse service, an unsubscribe link) are limited per client
+    address (GATEWAY_LEAD_CAPTURE_PER_MINUTE_PER_ADDRESS), each kind on its own bucket."""
+    buckets: TokenBuckets = request.app.state.capture_buckets
+    if not buckets.enabled:
+        return
+    decision = buckets.take(f"{kind}:" + address_key(request.client.host if request.client else None))
+    request.state.response_headers = decision.headers()
+    if not decision.allowed:
+        raise RateLimited(f"Requests without credentials from one address are limited to {decision.limit} a "
+                          f"minute; retry in {decision.retry_after} s.")
 
 
 class ProxyRoute(Route):
@@ -80,6 +95,13 @@ def proxy_routes() -> list[Any]:
     return [
         # Website forms: public (the CRM checks its capture keys and answers the CORS preflight itself).
         ProxyRoute(LEAD_CAPTURE_PATH, LeadCaptureEndpoint(), methods=["POST", "OPTIONS"], include_in_schema=False),
+        # Inbound-parse services post mail here with the CRM's inbound secret (X-Inbound-Secret or basic auth);
+        # a mail's one-click unsubscribe link is opened (GET: a confirm page) and posted (RFC 8058) by anyone holding
+        # it. The CRM checks the secret and the link's signature itself.
+        ProxyRoute("/api/crm/inbound-mail", ProxyEndpoint("crm", public=True), methods=["POST"],
+                   include_in_schema=False),
+        ProxyRoute("/api/crm/unsubscribe/{token}", ProxyEndpoint("crm", public=True), methods=["GET", "POST"],
+                   include_in_schema=False),
         ProxyRoute("/api/crm/{path:path}", ProxyEndpoint("crm"), methods=METHODS, include_in_schema=False),
         ProxyRoute("/api/erp/{path:path}", ProxyEndpoint("erp"), methods=METHODS, include_in_schema=False),
     ]

@@ -15,6 +15,7 @@ import { settingsView } from "./views/settings.js";
 import { contactsView, contactView } from "./views/contacts.js";
 import { leadView } from "./views/lead.js";
 import { setupView, usersView, pipelinesSetupView, automationSetupView, leadCaptureView } from "./views/setup.js";
+import { templatesView, sequencesView, sequenceView } from "./views/mail.js";
 
 const ROUTES = [
   [/^\/?$/, dashboardView],
@@ -40,6 +41,9 @@ const ROUTES = [
   [/^\/setup\/pipelines$/, pipelinesSetupView],
   [/^\/setup\/automation$/, automationSetupView],
   [/^\/setup\/lead-capture$/, leadCaptureView],
+  [/^\/sequences$/, sequencesView],
+  [/^\/sequences\/([\w-]+)$/, sequenceView],
+  [/^\/mail-templates$/, templatesView],
 ];
 
 const app = document.getElementById("app");
@@ -342,7 +346,7 @@ const LIVE_TYPES = ["lead.created", "lead.converted", "company.created", "compan
   "contact.updated", "deal.created", "deal.stage_changed", "deal.won", "deal.lost", "project.created",
   "invoice.issued", "payment.recorded", "invoice.paid", "invoice.overdue", "invoice.voided", "invoice.credited",
   "credit_note.issued", "expense.submitted", "expense.approved", "expense.rejected", "task.created", "task.completed",
-  "activity.logged"];
+  "activity.logged", "mail.sent", "mail.reply_received"];
 
 const seen = [];
 

@@ -15,6 +15,8 @@ export const NAV = [
   { path: "/contacts", label: "Contacts", roles: ["sales", "viewer"] },
   { path: "/leads", label: "Leads", roles: ["sales"] },
   { path: "/tasks", label: "My tasks", roles: ["sales"] },
+  { path: "/sequences", label: "Sequences", roles: ["sales"] },
+  { path: "/mail-templates", label: "Mail templates", roles: ["sales"] },
   { path: "/forecast", label: "Forecast", roles: ["sales", "viewer"] },
   { path: "/projects", label: "Projects", roles: ["finance", "project_manager", "viewer"] },
   { path: "/invoices", label: "Invoices", roles: ["finance", "viewer"] },

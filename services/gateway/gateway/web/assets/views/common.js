@@ -210,7 +210,7 @@ export async function timeline(filter) {
   ]);
   let entries;
   if (combined !== null) {
-    entries = itemsOf(combined).map((e) => ({
+    entries = itemsOf(combined).map((e) => (e.type === "mail" ? mailEntry(e) : {
       cls: e.type === "erp_fact" ? "erp" : e.type === "stage_change" ? "stage" : "activity",
       when: e.occurred_at,
       title: e.type === "activity" ? `${label(e.kind)}: ${e.summary}` : e.summary,
@@ -233,6 +233,19 @@ export async function timeline(filter) {
     entries.length ? h("ol", { class: "timeline", "aria-label": "Timeline" }, entries.map((e) => h("li", { class: e.cls },
       h("div", { class: "when" }, dateTime(e.when)), h("div", {}, h("strong", {}, e.title)), e.body ? h("div", { class: "small" }, e.body) : null)))
       : h("p", { class: "empty" }, "Nothing on the timeline yet."));
+}
+
+// A mail on the timeline: sent (queued until the sender's outcome: sent, bounced, failed) or received.
+function mailEntry(e) {
+  const data = e.data || {};
+  const inbound = e.kind === "inbound";
+  const step = data.step_position ? ` (sequence step ${data.step_position})` : "";
+  return {
+    cls: "mail",
+    when: e.occurred_at,
+    title: `${inbound ? "Email received" : "Email sent"}: ${e.summary}`,
+    body: inbound ? `From ${data.from}` : `To ${(data.to || []).join(", ")} · ${label(data.status)}${step}${data.error ? ` · ${data.error}` : ""}`,
+  };
 }
 
 // Log an activity or add a follow-up task against a deal or company.

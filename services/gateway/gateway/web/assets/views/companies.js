@@ -4,6 +4,7 @@ import { api, optional, itemsOf, ApiError } from "../api.js";
 import { h, field, money, moneyByCurrency, addTo, date, badge, formDialog, toast, table, unavailable } from "../ui.js";
 import { pageHead, timeline, followUpForms, colleagues, personName, personSelect } from "./common.js";
 import { newDealDialog } from "./deals.js";
+import { composeButton } from "./mail.js";
 import { changes, contactDialog } from "./contacts.js";
 
 const COMPANY_FIELDS = ["name", "domain", "email", "phone", "address", "industry", "size", "owner_id"];
@@ -190,7 +191,8 @@ export async function companyView(root, ctx) {
           ], invoices, { empty: "No invoices yet." }),
         ] : unavailable("The customer overview")),
       h("section", { class: "panel", "aria-labelledby": "co-timeline" },
-        h("div", { class: "page-head" }, h("h2", { id: "co-timeline" }, "Timeline"), followUpForms(ctx, { company_id: company.id })),
+        h("div", { class: "page-head" }, h("h2", { id: "co-timeline" }, "Timeline"),
+          h("div", { class: "actions" }, composeButton(ctx, { company_id: company.id }, company.email), followUpForms(ctx, { company_id: company.id }))),
         events)));
-  return { events: ["company.", "contact.", "deal.", "project.", "invoice.", "payment.", "task.", "activity."] };
+  return { events: ["company.", "contact.", "deal.", "project.", "invoice.", "payment.", "task.", "activity.", "mail."] };
 }

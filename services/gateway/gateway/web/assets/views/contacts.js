@@ -4,6 +4,7 @@
 import { api, all, optional, itemsOf, ApiError } from "../api.js";
 import { h, field, select, formDialog, confirmDialog, toast, table, act } from "../ui.js";
 import { pageHead, timeline, followUpForms, companyNames, colleagues, personName, personSelect } from "./common.js";
+import { composeButton, consentBox, enrolmentTable } from "./mail.js";
 
 // Only what changed is sent; an emptied field is cleared (null).
 export function changes(data, before, names) {
@@ -88,16 +89,19 @@ export async function contactView(root, ctx) {
     }
     throw error;
   }
-  const [company, deals, events, people] = await Promise.all([
+  const [company, deals, events, people, consent, enrolments] = await Promise.all([
     contact.company_id ? optional(api(`/api/crm/companies/${contact.company_id}`)) : null,
     optional(api("/api/crm/deals", { query: { contact_id: contact.id, limit: 100 } })),
     timeline({ contact_id: contact.id }),
     colleagues(),
+    optional(api(`/api/crm/contacts/${contact.id}/consent`)),
+    optional(api("/api/crm/enrolments", { query: { contact_id: contact.id, limit: 100 } })),
   ]);
   const writer = ctx.can("crm.contacts.write");
   const errors = h("div", { "aria-live": "assertive" });
   root.append(
     pageHead(contact.full_name,
+      composeButton(ctx, { contact_id: contact.id }, contact.email),
       writer ? h("button", { type: "button", onclick: async () => { if (await contactDialog(ctx, contact)) ctx.refresh(); } }, "Edit") : null,
       writer ? h("button", { type: "button", class: "secondary danger-text", onclick: (e) => act(e.currentTarget, async () => {
         if (!(await confirmDialog(`Delete ${contact.full_name}?`, "Delete contact"))) return;
@@ -113,7 +117,10 @@ export async function contactView(root, ctx) {
           h("dt", {}, "Job title"), h("dd", {}, contact.title || "—"),
           h("dt", {}, "Email"), h("dd", { id: "contact-email" }, contact.email ? h("a", { href: `mailto:${contact.email}` }, contact.email) : "—"),
           h("dt", {}, "Phone"), h("dd", {}, contact.phone || "—"),
-          h("dt", {}, "Owner"), h("dd", {}, personName(people, contact.owner_id))),
+          h("dt", {}, "Owner"), h("dd", {}, personName(people, contact.owner_id)),
+          h("dt", {}, "Time zone"), h("dd", {}, contact.time_zone || (company?.time_zone ? `${company.time_zone} (the company's)` : "—"))),
+        h("h3", {}, "Consent"), consent ? consentBox(ctx, contact, consent) : h("p", { class: "muted" }, "Not available."),
+        h("h3", {}, "Sequences"), enrolmentTable(ctx, itemsOf(enrolments), { showSequence: true }),
         h("h3", {}, "Deals"),
         deals === null ? h("p", { class: "empty" }, "Deals are not available.") : table([
           { label: "Deal", value: (d) => h("a", { href: `#/deals/${d.id}` }, d.title) },
@@ -122,5 +129,5 @@ export async function contactView(root, ctx) {
       h("section", { class: "panel", "aria-labelledby": "ct-timeline" },
         h("div", { class: "page-head" }, h("h2", { id: "ct-timeline" }, "Timeline"), followUpForms(ctx, { contact_id: contact.id, ...(contact.company_id ? { company_id: contact.company_id } : {}) })),
         events)));
-  return { events: ["contact.", "deal.", "task.", "activity."] };
+  return { events: ["contact.", "deal.", "mail.", "task.", "activity."] };
 }

@@ -4,6 +4,7 @@ import { api, all, optional, itemsOf, ApiError } from "../api.js";
 import { h, field, select, money, moneyByCurrency, addTo, date, dateTime, badge, formDialog, toast, act, announce } from "../ui.js";
 import { companyNames, pipelines, stageIndex, pageHead, winDialog, loseDialog, describeBilling, timeline, followUpForms,
   billingFields, billingFromForm, colleagues, personName, personSelect, DATE_BOUNDS } from "./common.js";
+import { composeButton } from "./mail.js";
 
 // Change an open deal: title, amount, currency, expected close, owner, contact, billing terms.
 async function editDealDialog(deal) {
@@ -218,8 +219,9 @@ export async function dealView(root, ctx) {
           deal.lost_at ? [h("dt", {}, "Lost"), h("dd", {}, `${dateTime(deal.lost_at)}: ${deal.lost_reason || ""}`)] : null),
         projectBox),
       h("section", { class: "panel", "aria-labelledby": "deal-timeline" },
-        h("div", { class: "page-head" }, h("h2", { id: "deal-timeline" }, "Timeline"), followUpForms(ctx, { deal_id: deal.id, company_id: deal.company_id })),
+        h("div", { class: "page-head" }, h("h2", { id: "deal-timeline" }, "Timeline"),
+          h("div", { class: "actions" }, composeButton(ctx, { deal_id: deal.id }), followUpForms(ctx, { deal_id: deal.id, company_id: deal.company_id }))),
         events)));
-  return { events: ["deal.", "project.", "invoice.", "payment.", "task.", "activity."] };
+  return { events: ["deal.", "project.", "invoice.", "payment.", "task.", "activity.", "mail."] };
 }
 
