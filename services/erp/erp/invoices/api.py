@@ -1,15 +1,16 @@
-"""What the packages above invoicing (billing runs, reminders, expenses) and the composition root use of it.
+"""What the packages above invoicing (billing runs, reminders, expenses, banking) and the composition root use of it.
 
 Invoicing is the ERP's lower layer: it knows clients and projects, and nothing of what bills work onto invoices;
 those packages release their work through `BILLED_WORK` (see `erp.invoices.billed_work`).
 """
 
 from erp.invoices.billed_work import BILLED_WORK
-from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceStatus, LineKind
+from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceStatus, LineKind, PaymentMethod
 from erp.invoices.schemas import InvoiceOut
 from erp.invoices.service import (
     LineSpec,
     append_line,
+    apply_payment,
     issue_invoice,
     locked_invoice,
     new_invoice,
@@ -25,7 +26,9 @@ __all__ = [
     "InvoiceStatus",
     "LineKind",
     "LineSpec",
+    "PaymentMethod",
     "append_line",
+    "apply_payment",
     "issue_invoice",
     "locked_invoice",
     "new_invoice",

@@ -239,38 +239,46 @@ def _not_open(invoice: Invoice, action: str) -> Conflict:
 async def record_payment(uow: UnitOfWork, invoice_id: uuid.UUID, body: PaymentIn,
                          principal: Principal) -> tuple[Payment, Invoice]:
     invoice = await locked_invoice(uow, invoice_id)
+    payment = await apply_payment(uow, invoice, body.amount, body.paid_on or today(), body.method, body.reference,
+                                  principal.user_id, currency=body.currency)
+    await uow.commit()
+    return payment, invoice
+
+
+async def apply_payment(uow: UnitOfWork, invoice: Invoice, amount: Decimal, paid_on: date, method: str,
+                        reference: str | None, recorded_by: str, *, currency: str | None = None) -> Payment:
+    """Record a payment inside the caller's transaction (the caller holds the invoice row locked, and commits):
+    the payment rules, the new balance and status, `payment.recorded` and, when settled, `invoice.paid`. Bank
+    reconciliation records many payments in one import through this."""
     if invoice.kind != InvoiceKind.INVOICE:
         raise Conflict("Payments are recorded against invoices, not credit notes.")
     if invoice.status not in OPEN_STATUSES:
         raise _not_open(invoice, "record a payment on")
-    if body.currency is not None and body.currency != invoice.currency:
-        raise Unprocessable(f"Invoice {invoice.number} is in {invoice.currency}; the payment is in {body.currency}.")
-    check_amount(body.amount, invoice.currency, "amount")
-    if body.amount > invoice.balance_due:
+    if currency is not None and currency != invoice.currency:
+        raise Unprocessable(f"Invoice {invoice.number} is in {invoice.currency}; the payment is in {currency}.")
+    check_amount(amount, invoice.currency, "amount")
+    if amount > invoice.balance_due:
         due = round_money(invoice.balance_due, invoice.currency)
-        raise Unprocessable(f"The payment of {body.amount} {invoice.currency} is more than the balance due "
+        raise Unprocessable(f"The payment of {amount} {invoice.currency} is more than the balance due "
                             f"({due} {invoice.currency}): overpayments are refused.",
                             type_slug="overpayment", balance_due=str(due))
-    paid_on = body.paid_on or today()
     if paid_on > today():
         raise Unprocessable(f"paid_on {paid_on} is in the future.")
-    payment = Payment(id=uuid.uuid4(), invoice_id=invoice.id, amount=body.amount, currency=invoice.currency,
-                      paid_on=paid_on, method=body.method, reference=body.reference,
-                      recorded_by=principal.user_id)
+    payment = Payment(id=uuid.uuid4(), invoice_id=invoice.id, amount=amount, currency=invoice.currency,
+                      paid_on=paid_on, method=method, reference=reference, recorded_by=recorded_by)
     InvoiceRepository(uow.session).add(payment)
-    invoice.amount_paid += body.amount
+    invoice.amount_paid += amount
     await _settle(uow, invoice)
     client = await _client(uow, invoice)
     assert invoice.number is not None
     invoice.record(PaymentRecordedV1(
         invoice_id=invoice.id, number=invoice.number, company_id=client.crm_company_id, client_id=client.id,
         project_id=invoice.project_id, deal_id=invoice.deal_id, currency=invoice.currency, payment_id=payment.id,
-        amount=round_money(body.amount, invoice.currency), method=body.method, paid_on=paid_on,
+        amount=round_money(amount, invoice.currency), method=method, paid_on=paid_on,
         balance_due=round_money(invoice.balance_due, invoice.currency), recorded_at=utcnow(),
     ))
     await _record_paid_if_settled(uow, invoice, client)
-    await uow.commit()
-    return payment, invoice
+    return payment
 
 
 async def _settle(uow: UnitOfWork, invoice: Invoice) -> None:
