@@ -41,6 +41,10 @@ class Action(StrEnum):
     EXPENSES_REIMBURSE = "erp.expenses.reimburse"
     EXPENSES_BILL = "erp.expenses.bill"
     EXPENSE_CATEGORIES_WRITE = "erp.expense_categories.write"
+    BANK_READ = "erp.bank.read"
+    BANK_STATEMENTS_IMPORT = "erp.bank_statements.import"
+    BANK_LINES_RECONCILE = "erp.bank_lines.reconcile"
+    BANK_CSV_MAPPINGS_WRITE = "erp.bank_csv_mappings.write"
 
 
 POLICY = Policy("erp", {
@@ -102,6 +106,20 @@ POLICY = Policy("erp", {
     Action.EXPENSE_CATEGORIES_WRITE: rule(
         FINANCE, summary="Add expense categories, add and remove auto-categorisation rules",
         example="POST /api/erp/expense-categories"),
+    # A bank statement shows every movement on the company's account, salaries and suppliers included: more
+    # than the invoices that everyone may read, so reading it is finance's.
+    Action.BANK_READ: rule(
+        FINANCE, summary="Read bank statements, their lines and what they paid, and the CSV column mappings",
+        example="GET /api/erp/bank-lines"),
+    Action.BANK_STATEMENTS_IMPORT: rule(
+        FINANCE, summary="Import bank statements (CAMT.053, MT940, CSV): matched credits record invoice payments",
+        example="POST /api/erp/bank-statements"),
+    Action.BANK_LINES_RECONCILE: rule(
+        FINANCE, summary="Match a bank line to invoices by hand, or mark it as not an invoice payment",
+        example="POST /api/erp/bank-lines/{id}/ignore"),
+    Action.BANK_CSV_MAPPINGS_WRITE: rule(
+        FINANCE, summary="Save, change and delete the column mappings of banks' CSV exports",
+        example="POST /api/erp/bank-csv-mappings"),
 })
 
 # The endpoints' principal parameters: each the caller, once the policy lets its role do the action (403 otherwise).
@@ -125,4 +143,8 @@ ExpenseApprover = Annotated[Principal, POLICY.requires(Action.EXPENSES_APPROVE)]
 ExpenseReimburser = Annotated[Principal, POLICY.requires(Action.EXPENSES_REIMBURSE)]
 ExpenseBiller = Annotated[Principal, POLICY.requires(Action.EXPENSES_BILL)]
 ExpenseCategoryWriter = Annotated[Principal, POLICY.requires(Action.EXPENSE_CATEGORIES_WRITE)]
+BankReader = Annotated[Principal, POLICY.requires(Action.BANK_READ)]
+BankImporter = Annotated[Principal, POLICY.requires(Action.BANK_STATEMENTS_IMPORT)]
+BankReconciler = Annotated[Principal, POLICY.requires(Action.BANK_LINES_RECONCILE)]
+BankMappingWriter = Annotated[Principal, POLICY.requires(Action.BANK_CSV_MAPPINGS_WRITE)]
 

@@ -1,0 +1,265 @@
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from typing import Any, cast
+
+from sqlalchemy import Numeric, Table, Text, Uuid, any_, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import noload
+
+from erp.banking.models import BankCsvMapping, BankLine, BankLineMatch, BankStatement, LineStatus
+from erp.clients.api import Client
+from erp.invoices.api import OPEN_STATUSES, Invoice, InvoiceKind
+from throughline_messaging.bulk import arrays, insert_from_arrays, insert_rows
+from throughline_platform.paging import page_with_total
+
+LINE_COLUMNS = ("id", "statement_id", "account", "transaction_key", "position", "direction", "amount", "currency",
+                "booking_date", "value_date", "counterparty_name", "counterparty_iban", "structured_reference",
+                "remittance", "bank_reference", "end_to_end_id", "reversal", "status", "applied_amount",
+                "created_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    """An invoice that a credit may pay, locked for the import's transaction."""
+
+    id: uuid.UUID
+    number: str
+    status: str
+    client_id: uuid.UUID
+    client_name: str
+    currency: str
+    balance_due: Decimal
+    due_date: date | None
+    payment_reference: str | None
+
+
+@dataclass(frozen=True)
+class LineOutcome:
+    """What matching made of a new line: written to it in one statement."""
+
+    id: uuid.UUID
+    status: str
+    applied_amount: Decimal
+    match_method: str | None
+    note: str | None
+
+
+class BankingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- statements and their lines ----------------------------------------------------------------
+
+    async def claim_statement(self, row: dict[str, Any]) -> bool:
+        """Insert the statement unless one with its fingerprint exists: False when it does (imported before, or
+        by a concurrent import, which this one waits for to commit or roll back)."""
+        inserted = await self.session.execute(
+            insert(BankStatement).values(**row).on_conflict_do_nothing(index_elements=["fingerprint"])
+            .returning(BankStatement.id))
+        return inserted.first() is not None
+
+    async def statement_by_fingerprint(self, fingerprint: str) -> BankStatement | None:
+        query = select(BankStatement).where(BankStatement.fingerprint == fingerprint)
+        return (await self.session.execute(query)).scalars().first()
+
+    async def statement(self, statement_id: uuid.UUID) -> BankStatement | None:
+        return await self.session.get(BankStatement, statement_id)
+
+    async def insert_new_lines(self, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+        """Insert the lines whose transaction is not on record yet; the ids of those inserted. The rows go in
+        transaction-key order, so two imports of overlapping statements wait on each other's keys in the same
+        order instead of deadlocking."""
+        if not rows:
+            return set()
+        ordered = sorted(rows, key=lambda r: (r["account"], r["transaction_key"]))
+        inserted = await self.session.execute(_insert_new_lines(), arrays(ordered, LINE_COLUMNS))
+        return {row[0] for row in inserted}
+
+    async def write_outcomes(self, outcomes: Sequence[LineOutcome]) -> None:
+        if not outcomes:
+            return
+        await self.session.execute(_write_outcomes(), {
+            "ids": [o.id for o in outcomes], "statuses": [o.status for o in outcomes],
+            "applied": [o.applied_amount for o in outcomes], "methods": [o.match_method for o in outcomes],
+            "notes": [o.note for o in outcomes]})
+
+    async def set_counts(self, statement_id: uuid.UUID, counts: dict[str, int]) -> None:
+        await self.session.execute(update(BankStatement).where(BankStatement.id == statement_id).values(**counts))
+
+    async def known_keys(self, account: str, keys: list[str]) -> set[str]:
+        rows = await self.session.execute(
+            select(BankLine.transaction_key).where(BankLine.account == account,
+                                                   BankLine.transaction_key == any_(_array("keys", Text()))),
+            {"keys": keys})
+        return set(rows.scalars())
+
+    async def search_statements(self, account: str | None, limit: int, offset: int
+                                ) -> tuple[list[BankStatement], int]:
+        query = select(BankStatement)
+        if account:
+            query = query.where(BankStatement.account == account)
+        return await page_with_total(self.session, query, BankStatement.created_at.desc(), BankStatement.id,
+                                     limit=limit, offset=offset)
+
+    async def waiting_by_statement(self, statement_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        if not statement_ids:
+            return {}
+        rows = await self.session.execute(
+            select(BankLine.statement_id, func.count())
+            .where(BankLine.statement_id == any_(_array("ids", Uuid())), BankLine.status == LineStatus.UNMATCHED)
+            .group_by(BankLine.statement_id), {"ids": statement_ids})
+        return {statement_id: count for statement_id, count in rows.tuples()}
+
+    async def search_lines(self, *, status: str | None, statement_id: uuid.UUID | None, direction: str | None,
+                           q: str | None, limit: int, offset: int) -> tuple[list[BankLine], int]:
+        query = select(BankLine)
+        if status:
+            query = query.where(BankLine.status == status)
+        if statement_id:
+            query = query.where(BankLine.statement_id == statement_id)
+        if direction:
+            query = query.where(BankLine.direction == direction)
+        if q:
+            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(BankLine.counterparty_name.ilike(pattern) | BankLine.remittance.ilike(pattern))
+        return await page_with_total(self.session, query, BankLine.booking_date, BankLine.statement_id,
+                                     BankLine.position, BankLine.id, limit=limit, offset=offset)
+
+    async def line(self, line_id: uuid.UUID, *, for_update: bool = False) -> BankLine | None:
+        query = select(BankLine).where(BankLine.id == line_id)
+        if for_update:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return (await self.session.execute(query)).scalars().first()
+
+    async def matches_of(self, line_ids: list[uuid.UUID]) -> list[tuple[BankLineMatch, str | None]]:
+        """Each line's matches with the number of the invoice paid, oldest first."""
+        if not line_ids:
+            return []
+        rows = await self.session.execute(
+            select(BankLineMatch, Invoice.number).join(Invoice, Invoice.id == BankLineMatch.invoice_id)
+            .where(BankLineMatch.line_id == any_(_array("ids", Uuid())))
+            .order_by(BankLineMatch.created_at, BankLineMatch.id), {"ids": line_ids})
+        return [(match, number) for match, number in rows.tuples()]
+
+    async def add_matches(self, rows: list[dict[str, Any]]) -> None:
+        await insert_rows(self.session, cast(Table, BankLineMatch.__table__), rows)
+
+    # --- the invoices a credit may pay ------------------------------------------------------------
+
+    async def lock_candidates(self, references: list[str], amounts: list[Decimal]) -> list[CandidateRow]:
+        """Invoices named by one of the references (whatever their status: a paid one explains a second
+        payment), and open invoices whose balance due is one of the amounts, locked in id order until the
+        import commits: the balances matching decides on are the ones its payments then change, and concurrent
+        imports or payments queue in one order."""
+        if not references and not amounts:
+            return []
+        rows = await self.session.execute(_lock_candidates(), {"references": references, "amounts": amounts})
+        return [CandidateRow(*row) for row in rows.tuples()]
+
+    async def invoices(self, invoice_ids: list[uuid.UUID], *, lock: bool) -> dict[uuid.UUID, Invoice]:
+        """The invoices as the invoices package records payments on them (without their lines, which a payment
+        does not touch), locked in id order unless the caller holds them already."""
+        if not invoice_ids:
+            return {}
+        query = (select(Invoice).where(Invoice.id == any_(_array("ids", Uuid()))).order_by(Invoice.id)
+                 .options(noload(Invoice.lines)).execution_options(populate_existing=True))
+        if lock:
+            query = query.with_for_update()
+        rows = await self.session.execute(query, {"ids": sorted(invoice_ids)})
+        return {invoice.id: invoice for invoice in rows.scalars()}
+
+    async def known_payers(self, ibans: list[str]) -> dict[str, set[uuid.UUID]]:
+        """Payer IBAN -> the clients whose invoices that account paid before (through a matched bank line)."""
+        if not ibans:
+            return {}
+        rows = await self.session.execute(
+            select(BankLine.counterparty_iban, Invoice.client_id).distinct()
+            .join(BankLineMatch, BankLineMatch.line_id == BankLine.id)
+            .join(Invoice, Invoice.id == BankLineMatch.invoice_id)
+            .where(BankLine.counterparty_iban == any_(_array("ibans", Text()))), {"ibans": ibans})
+        found: dict[str, set[uuid.UUID]] = {}
+        for iban, client_id in rows.tuples():
+            if iban is not None:
+                found.setdefault(iban, set()).add(client_id)
+        return found
+
+    async def open_invoices_for(self, *, currency: str, amount: Decimal | None, client_ids: list[uuid.UUID],
+                                references: list[str], limit: int) -> list[CandidateRow]:
+        """Suggestions for a line waiting for a person: invoices named by its references, open invoices of its
+        amount, and open invoices of the clients it may be from."""
+        open_invoice = (Invoice.kind == InvoiceKind.INVOICE) & Invoice.status.in_(OPEN_STATUSES) \
+            & (Invoice.currency == currency)
+        wanted = Invoice.payment_reference == any_(_array("references", Text()))
+        if amount is not None:
+            wanted = wanted | (open_invoice & (Invoice.balance_due == amount))
+        wanted = wanted | (open_invoice & (Invoice.client_id == any_(_array("clients", Uuid()))))
+        rows = await self.session.execute(
+            _candidate_columns().where(wanted).order_by(Invoice.due_date, Invoice.number).limit(limit),
+            {"references": references, "clients": client_ids})
+        return [CandidateRow(*row) for row in rows.tuples()]
+
+    async def client_names(self) -> list[tuple[uuid.UUID, str]]:
+        rows = await self.session.execute(select(Client.id, Client.name).where(Client.crm_deleted.is_(False)))
+        return [(client_id, name) for client_id, name in rows.tuples()]
+
+    # --- CSV mappings -----------------------------------------------------------------------------
+
+    def add(self, obj: BankCsvMapping) -> None:
+        self.session.add(obj)
+
+    async def mapping(self, mapping_id: uuid.UUID) -> BankCsvMapping | None:
+        return await self.session.get(BankCsvMapping, mapping_id)
+
+    async def mapping_named(self, name: str) -> BankCsvMapping | None:
+        query = select(BankCsvMapping).where(BankCsvMapping.name == name)
+        return (await self.session.execute(query)).scalars().first()
+
+    async def mappings(self) -> list[BankCsvMapping]:
+        return list((await self.session.execute(select(BankCsvMapping).order_by(BankCsvMapping.name))).scalars())
+
+    async def delete(self, obj: BankCsvMapping) -> None:
+        await self.session.delete(obj)
+
+
+def _array(name: str, item: Any) -> Any:
+    return bindparam(name, type_=ARRAY(item))
+
+
+@cache
+def _insert_new_lines() -> Any:
+    """Built once (as the other bulk statements are): INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING
+    RETURNING id."""
+    statement = insert_from_arrays(cast(Table, BankLine.__table__), LINE_COLUMNS)
+    return statement.on_conflict_do_nothing(constraint="uq_bank_lines_transaction").returning(BankLine.id)
+
+
+@cache
+def _write_outcomes() -> Any:
+    return text("""
+        UPDATE bank_lines AS line
+        SET status = outcome.status, applied_amount = outcome.applied, match_method = outcome.method,
+            note = outcome.note, updated_at = now()
+        FROM unnest(:ids, :statuses, :applied, :methods, :notes) AS outcome(id, status, applied, method, note)
+        WHERE line.id = outcome.id""").bindparams(
+        bindparam("ids", type_=ARRAY(Uuid())), bindparam("statuses", type_=ARRAY(Text())),
+        bindparam("applied", type_=ARRAY(Numeric())), bindparam("methods", type_=ARRAY(Text())),
+        bindparam("notes", type_=ARRAY(Text())))
+
+
+def _candidate_columns() -> Any:
+    return (select(Invoice.id, Invoice.number, Invoice.status, Invoice.client_id, Client.name, Invoice.currency,
+                   Invoice.balance_due, Invoice.due_date, Invoice.payment_reference)
+            .join(Client, Client.id == Invoice.client_id)
+            .where(Invoice.kind == InvoiceKind.INVOICE, Invoice.number.is_not(None)))
+
+
+@cache
+def _lock_candidates() -> Any:
+    named = Invoice.payment_reference == any_(_array("references", Text()))
+    of_amount = Invoice.status.in_(OPEN_STATUSES) & (Invoice.balance_due == any_(_array("amounts", Numeric())))
+    return _candidate_columns().where(named | of_amount).order_by(Invoice.id).with_for_update(of=Invoice)
