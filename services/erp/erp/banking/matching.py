@@ -31,7 +31,7 @@ from functools import lru_cache
 
 from stdnum import iso11649
 
-from throughline_events.money import ZERO
+from throughline_events.money import ZERO, round_money
 
 
 class MatchMethod(StrEnum):
@@ -132,11 +132,11 @@ class Matcher:
             invoice = payable[0]
             amount = min(credit.amount, invoice.balance_due)
             self._pay(invoice, amount)
-            left = credit.amount - amount
+            left = round_money(credit.amount - amount, credit.currency)
             note = (f"{left} {credit.currency} more than the balance due of {invoice.number}: refund it or apply it "
                     f"elsewhere") if left > ZERO else None
             return Decision((Allocation(invoice.id, amount),), MatchMethod.REFERENCE, note)
-        total = sum((i.balance_due for i in payable), ZERO)
+        total = round_money(sum((i.balance_due for i in payable), ZERO), credit.currency)
         if credit.amount != total:
             return Decision(note=f"the references name {', '.join(i.number for i in payable)}, whose balances add "
                                  f"up to {total} {credit.currency}, not {credit.amount}: split it by hand")

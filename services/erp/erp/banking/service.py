@@ -205,7 +205,7 @@ async def _match_and_pay(uow: UnitOfWork, repo: BankingRepository, new_lines: li
 
 def _open_invoice(row: CandidateRow) -> OpenInvoice:
     return OpenInvoice(id=row.id, number=row.number, client_id=row.client_id, client_name=row.client_name,
-                       currency=row.currency, balance_due=row.balance_due,
+                       currency=row.currency, balance_due=money.round_money(row.balance_due, row.currency),
                        is_open=row.status in OPEN_STATUSES, payment_reference=row.payment_reference,
                        status=row.status)
 
