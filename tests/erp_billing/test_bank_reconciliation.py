@@ -67,7 +67,7 @@ def a_day(finance: Api, sales: Api) -> dict[str, Any]:
     """Invoices A-E and the camt.053.001.08 statement of a day that pays them (see the fixture's comments)."""
     a_amount, b_amount, c_amount, d_amount, e_amount = amount(), amount(), amount(), amount(), amount()
     client_a, inv_a = client_invoice(finance, sales, a_amount)
-    client_b, inv_b = client_invoice(finance, sales, b_amount)
+    _, inv_b = client_invoice(finance, sales, b_amount)
     client_c, inv_c = client_invoice(finance, sales, c_amount)
     client_d, inv_d1 = client_invoice(finance, sales, d_amount)
     inv_d2 = another_invoice(finance, inv_d1, d_amount)
@@ -124,7 +124,8 @@ def test_a_camt053_statement_pays_by_reference_and_by_amount_and_payer(
     assert rows[0]["counterparty_iban"] == "DE89370400440532013000"
     assert rows[0]["matches"][0]["invoice_number"] == inv["a"]["number"]
     assert "2 open invoices of this amount fit the payer" in rows[3]["note"]
-    assert rows[3]["applied_amount"] == "0.00" and Decimal(rows[3]["open_amount"]) == Decimal(a_day["values"]["amount_d"])
+    assert rows[3]["applied_amount"] == "0.00"
+    assert Decimal(rows[3]["open_amount"]) == Decimal(a_day["values"]["amount_d"])
     # The over-payment: the balance is paid, 40.00 waits (to refund, or apply elsewhere).
     assert rows[4]["open_amount"] == "40.00" and "40.00 EUR more than the balance due" in rows[4]["note"]
     assert rows[5]["direction"] == "debit" and rows[5]["amount"] == "12.50"
@@ -244,7 +245,8 @@ def test_a_csv_export_is_read_through_its_saved_mapping(finance: Api, sales: Api
     assert mapping["account"] == "DE02120300000000202051"
     data = bank_files.fill("bank_export.csv", booked_de=today().strftime("%d.%m.%Y"), payer_1=client_1["name"],
                            ref_1=inv_1["payment_reference"], amount_1_de=bank_files.german_amount(inv_1["total"]),
-                           payer_2=client_2["name"], note_2="Danke", amount_2_de=bank_files.german_amount(inv_2["total"]))
+                           payer_2=client_2["name"], note_2="Danke",
+                           amount_2_de=bank_files.german_amount(inv_2["total"]))
     # A preview reads it and records nothing.
     preview = finance.ok("POST", f"{STATEMENTS}/preview", files={"file": ("export.csv", data, "text/csv")},
                          data={"mapping_id": mapping["id"]})

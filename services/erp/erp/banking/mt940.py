@@ -171,7 +171,13 @@ def _balance(s: _Statement, tag: _Tag, parser: swift_tags.Tag) -> tuple[Decimal,
 
 def _entry(s: _Statement, tag: _Tag) -> StatementLine | None:
     try:
-        found: dict[str, Any] = _ENTRY(s.context, _ENTRY.parse(s.context, tag.value))
+        fields = _ENTRY.parse(s.context, tag.value)
+        # The library lets a line without its transaction type pass, reading `1.00,00NTRF` as an amount of 1 and a
+        # reference ".00,00NTRF". SWIFT requires the decimal comma and the type (NTRF, NMSC...): a line without
+        # them is refused, not misread.
+        if not fields.get("id") or "," not in (fields.get("amount") or ""):
+            raise ValueError("no decimal comma or no transaction type")
+        found: dict[str, Any] = _ENTRY(s.context, fields)
     except (RuntimeError, ValueError, InvalidOperation, TypeError):
         raise StatementError(tag.where, f"not a valid statement line: {tag.value.splitlines()[0]!r}") from None
     assert s.opening is not None
