@@ -99,8 +99,8 @@ def test_transaction_identity_is_stable_and_tells_identical_transfers_apart() ->
     assert camt053.parse(v08(msg_id="OTHER"))[0].fingerprint == statement.fingerprint
     assert camt053.parse(v08(closing="1.00"))[0].fingerprint != statement.fingerprint
     # Without the bank's reference, the content is the identity; the same transfer twice is two transfers.
-    twin = replace(statement.lines[2], bank_reference=None)
-    keyed = with_transaction_keys(replace(statement, lines=(twin, twin, twin))).lines
+    twins = tuple(replace(statement.lines[2], bank_reference=None) for _ in range(3))
+    keyed = with_transaction_keys(replace(statement, lines=twins)).lines
     assert keyed[0].transaction_key.startswith("hash:")
     assert [k.transaction_key for k in keyed[1:]] == [keyed[0].transaction_key + "#2",
                                                        keyed[0].transaction_key + "#3"]

@@ -1,19 +1,19 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Numeric, Table, Text, Uuid, any_, bindparam, func, select, text, update
+from sqlalchemy import DateTime, Numeric, Table, Text, Uuid, any_, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
 
 from erp.banking.models import BankCsvMapping, BankLine, BankLineMatch, BankStatement, LineStatus
 from erp.clients.api import Client
-from erp.invoices.api import OPEN_STATUSES, Invoice, InvoiceKind
+from erp.invoices.api import OPEN_STATUSES, Invoice, InvoiceKind, Payment
 from throughline_messaging.bulk import arrays, insert_from_arrays, insert_rows
 from throughline_platform.paging import page_with_total
 
@@ -23,19 +23,28 @@ LINE_COLUMNS = ("id", "statement_id", "account", "transaction_key", "position", 
                 "created_at", "updated_at")
 
 
-@dataclass(frozen=True)
+@dataclass
 class CandidateRow:
-    """An invoice that a credit may pay, locked for the import's transaction."""
+    """An invoice that a credit may pay, as the import locks it: what matching compares, and what the payment
+    rules read (`erp.invoices.api.PayableInvoice`); its ledger changes as `payments_in_bulk` applies payments."""
 
     id: uuid.UUID
     number: str
+    kind: str
     status: str
     client_id: uuid.UUID
     client_name: str
+    company_id: uuid.UUID | None  # the client's CRM company, which the payment events name
     currency: str
+    total: Decimal
+    amount_paid: Decimal
+    amount_credited: Decimal
     balance_due: Decimal
     due_date: date | None
+    paid_at: datetime | None
     payment_reference: str | None
+    project_id: uuid.UUID | None
+    deal_id: uuid.UUID | None
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,20 @@ class BankingRepository:
     async def add_matches(self, rows: list[dict[str, Any]]) -> None:
         await insert_rows(self.session, cast(Table, BankLineMatch.__table__), rows)
 
+    # --- the import's payments (`payments_in_bulk`): rows of the invoices package's tables, written set-based ---
+
+    async def insert_payments(self, rows: list[dict[str, Any]]) -> None:
+        await insert_rows(self.session, cast(Table, Payment.__table__), rows)
+
+    async def update_paid_invoices(self, invoices: list[CandidateRow], now: datetime) -> None:
+        """Each invoice's new ledger, status and paid_at, in one statement."""
+        if not invoices:
+            return
+        await self.session.execute(_update_paid_invoices(), {
+            "ids": [i.id for i in invoices], "paid": [i.amount_paid for i in invoices],
+            "balances": [i.balance_due for i in invoices], "statuses": [i.status for i in invoices],
+            "paid_ats": [i.paid_at for i in invoices], "now": now})
+
     # --- the invoices a credit may pay ------------------------------------------------------------
 
     async def lock_candidates(self, references: list[str], amounts: list[Decimal]) -> list[CandidateRow]:
@@ -239,6 +262,20 @@ def _insert_new_lines() -> Any:
 
 
 @cache
+def _update_paid_invoices() -> Any:
+    return text("""
+        UPDATE invoices
+        SET amount_paid = paid.amount_paid, balance_due = paid.balance_due, status = paid.status,
+            paid_at = paid.paid_at, updated_at = :now
+        FROM unnest(:ids, :paid, :balances, :statuses, :paid_ats)
+             AS paid(id, amount_paid, balance_due, status, paid_at)
+        WHERE invoices.id = paid.id""").bindparams(
+        bindparam("ids", type_=ARRAY(Uuid())), bindparam("paid", type_=ARRAY(Numeric())),
+        bindparam("balances", type_=ARRAY(Numeric())), bindparam("statuses", type_=ARRAY(Text())),
+        bindparam("paid_ats", type_=ARRAY(DateTime(timezone=True))), bindparam("now", type_=DateTime(timezone=True)))
+
+
+@cache
 def _write_outcomes() -> Any:
     return text("""
         UPDATE bank_lines AS line
@@ -252,14 +289,25 @@ def _write_outcomes() -> Any:
 
 
 def _candidate_columns() -> Any:
-    return (select(Invoice.id, Invoice.number, Invoice.status, Invoice.client_id, Client.name, Invoice.currency,
-                   Invoice.balance_due, Invoice.due_date, Invoice.payment_reference)
+    """The columns of `CandidateRow`, in its order."""
+    return (select(Invoice.id, Invoice.number, Invoice.kind, Invoice.status, Invoice.client_id, Client.name,
+                   Client.crm_company_id, Invoice.currency, Invoice.total, Invoice.amount_paid,
+                   Invoice.amount_credited, Invoice.balance_due, Invoice.due_date, Invoice.paid_at,
+                   Invoice.payment_reference, Invoice.project_id, Invoice.deal_id)
             .join(Client, Client.id == Invoice.client_id)
             .where(Invoice.kind == InvoiceKind.INVOICE, Invoice.number.is_not(None)))
 
 
+def _unnested(name: str, item: Any) -> Any:
+    """`(SELECT unnest(:name))`: a set the planner joins by hash or by index. `column = ANY(:array)` would compare
+    each row with every element, seconds for 50,000 invoices and 10,000 amounts."""
+    return select(func.unnest(_array(name, item)).column_valued("value")).scalar_subquery()
+
+
 @cache
 def _lock_candidates() -> Any:
-    named = Invoice.payment_reference == any_(_array("references", Text()))
-    of_amount = Invoice.status.in_(OPEN_STATUSES) & (Invoice.balance_due == any_(_array("amounts", Numeric())))
-    return _candidate_columns().where(named | of_amount).order_by(Invoice.id).with_for_update(of=Invoice)
+    named = select(Invoice.id).where(Invoice.payment_reference.in_(_unnested("references", Text())))
+    of_amount = select(Invoice.id).where(Invoice.status.in_(OPEN_STATUSES),
+                                         Invoice.balance_due.in_(_unnested("amounts", Numeric())))
+    wanted = named.union_all(of_amount).scalar_subquery()
+    return _candidate_columns().where(Invoice.id.in_(wanted)).order_by(Invoice.id).with_for_update(of=Invoice)

@@ -27,6 +27,7 @@ from erp.banking.matching import (
     similar_names,
 )
 from erp.banking.models import BankCsvMapping, BankLine, BankStatement, LineStatus
+from erp.banking.payments_in_bulk import Paying, record_payments
 from erp.banking.repository import BankingRepository, CandidateRow, LineOutcome
 from erp.banking.schemas import (
     CandidateOut,
@@ -52,7 +53,7 @@ from erp.banking.statement import (
 from erp.clients.api import ClientRepository
 from erp.clock import today
 from erp.db import utcnow
-from erp.invoices.api import OPEN_STATUSES, Invoice, PaymentMethod, apply_payment
+from erp.invoices.api import OPEN_STATUSES, PaymentMethod, apply_payment
 from throughline_events import money
 from throughline_events.money import ZERO
 from throughline_messaging.uow import UnitOfWork
@@ -199,7 +200,9 @@ async def _match_and_pay(uow: UnitOfWork, repo: BankingRepository, new_lines: li
     payers = await repo.known_payers(sorted({c.payer_iban for _, c in credits if c.payer_iban}))
     matcher = Matcher([_open_invoice(row) for row in candidates], payers, today())
     decisions = {new.id: matcher.decide(credit) for new, credit in credits}
-    await _pay(uow, repo, [(new.id, new.line, decisions[new.id]) for new, _ in credits], principal.user_id)
+    paying = [Paying(new.id, new.line, decisions[new.id]) for new, _ in credits if decisions[new.id].allocations]
+    matches = await record_payments(uow, repo, {row.id: row for row in candidates}, paying, principal.user_id)
+    await repo.add_matches(matches)
     return decisions
 
 
@@ -210,42 +213,33 @@ def _open_invoice(row: CandidateRow) -> OpenInvoice:
                        status=row.status)
 
 
-async def _pay(uow: UnitOfWork, repo: BankingRepository, paying: list[tuple[uuid.UUID, StatementLine, Decision]],
-               recorded_by: str, *, lock: bool = False) -> None:
-    """Record each allocation as a payment on its invoice (method bank_transfer, paid on the booking date, the
-    bank's reference), and the match linking line, invoice and payment. The invoices are locked already
-    (matching read them FOR UPDATE) unless `lock`; their clients are loaded in one query, for the events."""
-    invoice_ids = sorted({a.invoice_id for _, _, d in paying for a in d.allocations})
-    if not invoice_ids:
-        return
-    invoices = await repo.invoices(invoice_ids, lock=lock)
-    await ClientRepository(uow.session).by_ids({invoice.client_id for invoice in invoices.values()})
+async def _pay_by_hand(uow: UnitOfWork, repo: BankingRepository, line: BankLine, allocations: list[Allocation],
+                       recorded_by: str) -> None:
+    """A person's match: each allocation a payment through the invoices package's own path (`apply_payment`, a
+    few at a time), on its invoice locked here in id order; and the matches."""
+    invoices = await repo.invoices([a.invoice_id for a in allocations], lock=True)
+    # Held here: the session's identity map keeps loaded objects only weakly, and the invoices package finds each
+    # invoice's client there (for its events) instead of asking the database again.
+    clients = await ClientRepository(uow.session).by_ids({invoice.client_id for invoice in invoices.values()})
     matches = []
     now = utcnow()
-    for line_id, line, decision in paying:
-        for allocation in decision.allocations:
-            invoice = invoices.get(allocation.invoice_id)
-            if invoice is None:
-                raise Unprocessable(f"Invoice {allocation.invoice_id} does not exist.")
-            payment = await _apply(uow, invoice, allocation, line, recorded_by)
-            assert decision.method is not None
-            matches.append({"id": uuid.uuid4(), "line_id": line_id, "invoice_id": invoice.id, "payment_id": payment,
-                            "amount": allocation.amount, "method": decision.method, "matched_by": recorded_by,
-                            "created_at": now, "updated_at": now})
+    reference = (line.bank_reference or line.end_to_end_id or line.transaction_key)[:200]
+    for allocation in allocations:
+        invoice = invoices.get(allocation.invoice_id)
+        if invoice is None:
+            raise Unprocessable(f"Invoice {allocation.invoice_id} does not exist.")
+        try:
+            payment = await apply_payment(uow, invoice, allocation.amount, line.booking_date,
+                                          PaymentMethod.BANK_TRANSFER, reference, recorded_by, currency=line.currency)
+        except ProblemError as exc:
+            exc.extensions.setdefault("invoice_id", str(invoice.id))
+            raise
+        matches.append({"id": uuid.uuid4(), "line_id": line.id, "invoice_id": invoice.id, "payment_id": payment.id,
+                        "amount": allocation.amount, "method": MatchMethod.MANUAL, "matched_by": recorded_by,
+                        "created_at": now, "updated_at": now})
     await uow.session.flush()  # the payments exist before the matches that name them
     await repo.add_matches(matches)
-
-
-async def _apply(uow: UnitOfWork, invoice: Invoice, allocation: Allocation, line: StatementLine,
-                 recorded_by: str) -> uuid.UUID:
-    reference = line.bank_reference or line.end_to_end_id or line.transaction_key
-    try:
-        payment = await apply_payment(uow, invoice, allocation.amount, line.booking_date, PaymentMethod.BANK_TRANSFER,
-                                      reference[:200], recorded_by, currency=line.currency)
-    except ProblemError as exc:
-        exc.extensions.setdefault("invoice_id", str(invoice.id))
-        raise
-    return payment.id
+    del clients
 
 
 async def _record_outcomes(repo: BankingRepository, taken: list[tuple[ParsedStatement, uuid.UUID, bool]],
@@ -420,8 +414,7 @@ async def match_line(uow: UnitOfWork, line_id: uuid.UUID, body: MatchIn, princip
         shown = money.round_money(left, line.currency)
         raise Unprocessable(f"The amounts add up to {total} {line.currency}; the line has {shown} {line.currency} to "
                             f"reconcile.", open_amount=str(shown))
-    decision = Decision(tuple(allocations), MatchMethod.MANUAL)
-    await _pay(uow, repo, [(line.id, _as_statement_line(line), decision)], principal.user_id, lock=True)
+    await _pay_by_hand(uow, repo, line, allocations, principal.user_id)
     line.applied_amount += total
     line.status = LineStatus.MATCHED
     line.match_method = line.match_method or MatchMethod.MANUAL
@@ -429,12 +422,6 @@ async def match_line(uow: UnitOfWork, line_id: uuid.UUID, body: MatchIn, princip
     line.reconciled_by, line.reconciled_at = principal.user_id, utcnow()
     await uow.commit()
     return (await lines_out(repo, [line]))[0]
-
-
-def _as_statement_line(line: BankLine) -> StatementLine:
-    return StatementLine(direction=Direction(line.direction), amount=line.amount, currency=line.currency,
-                         booking_date=line.booking_date, bank_reference=line.bank_reference,
-                         end_to_end_id=line.end_to_end_id, transaction_key=line.transaction_key)
 
 
 async def ignore_line(uow: UnitOfWork, line_id: uuid.UUID, note: str, principal: Principal) -> LineOut:

@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -42,9 +42,10 @@ class StatementError(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StatementLine:
-    """One booked entry on the account. `amount` is positive; `direction` says which way the money went."""
+    """One booked entry on the account. `amount` is positive; `direction` says which way the money went. Not
+    frozen: `with_transaction_keys` gives each its key where it is (a statement has ten thousand of them)."""
 
     direction: Direction
     amount: Decimal
@@ -103,13 +104,11 @@ def with_transaction_keys(statement: ParsedStatement) -> ParsedStatement:
     their order, `#2`, `#3`: a second identical transfer is a second payment, and importing the statement again
     gives the same keys, so still no payment is recorded twice."""
     seen: Counter[str] = Counter()
-    keyed = []
     for line in statement.lines:
         base = _base_key(line)
         seen[base] += 1
-        key = base if seen[base] == 1 else f"{base}#{seen[base]}"
-        keyed.append(replace(line, transaction_key=key))
-    return replace(statement, lines=tuple(keyed))
+        line.transaction_key = base if seen[base] == 1 else f"{base}#{seen[base]}"
+    return statement
 
 
 def _base_key(line: StatementLine) -> str:

@@ -5,15 +5,19 @@ those packages release their work through `BILLED_WORK` (see `erp.invoices.bille
 """
 
 from erp.invoices.billed_work import BILLED_WORK
-from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceStatus, LineKind, PaymentMethod
+from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceStatus, LineKind, Payment, PaymentMethod
 from erp.invoices.schemas import InvoiceOut
 from erp.invoices.service import (
     LineSpec,
+    PayableInvoice,
+    PaymentEffect,
     append_line,
     apply_payment,
+    check_payment,
     issue_invoice,
     locked_invoice,
     new_invoice,
+    payment_effect,
     time_billed_on_project,
 )
 
@@ -26,11 +30,16 @@ __all__ = [
     "InvoiceStatus",
     "LineKind",
     "LineSpec",
+    "PayableInvoice",
+    "Payment",
+    "PaymentEffect",
     "PaymentMethod",
     "append_line",
     "apply_payment",
+    "check_payment",
     "issue_invoice",
     "locked_invoice",
     "new_invoice",
+    "payment_effect",
     "time_billed_on_project",
 ]

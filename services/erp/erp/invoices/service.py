@@ -2,8 +2,9 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from erp.clients.api import Client, ClientRepository
 from erp.clock import today
@@ -23,7 +24,7 @@ from erp.invoices.rules import (
 from erp.invoices.schemas import CreditNoteIn, InvoiceIn, InvoicePatch, LineIn, PaymentIn
 from erp.projects.api import Project, ProjectRepository
 from erp.settings import get_settings
-from throughline_events import money
+from throughline_events import EventPayload, money
 from throughline_events.erp import InvoiceIssuedV1, InvoicePaidV1, InvoiceVoidedV1, PaymentRecordedV1
 from throughline_events.money import ZERO, round_money
 from throughline_messaging.uow import UnitOfWork
@@ -227,7 +228,7 @@ async def _client(uow: UnitOfWork, invoice: Invoice) -> Client:
     return client
 
 
-def _not_open(invoice: Invoice, action: str) -> Conflict:
+def _not_open(invoice: "PayableInvoice", action: str) -> Conflict:
     reasons: dict[str, str] = {
         InvoiceStatus.DRAFT: "it is a draft (issue it first)", InvoiceStatus.PAID: "it is paid in full",
         InvoiceStatus.CREDITED: "it is fully credited", InvoiceStatus.VOID: "it is void"}
@@ -245,11 +246,39 @@ async def record_payment(uow: UnitOfWork, invoice_id: uuid.UUID, body: PaymentIn
     return payment, invoice
 
 
-async def apply_payment(uow: UnitOfWork, invoice: Invoice, amount: Decimal, paid_on: date, method: str,
-                        reference: str | None, recorded_by: str, *, currency: str | None = None) -> Payment:
-    """Record a payment inside the caller's transaction (the caller holds the invoice row locked, and commits):
-    the payment rules, the new balance and status, `payment.recorded` and, when settled, `invoice.paid`. Bank
-    reconciliation records many payments in one import through this."""
+class PayableInvoice(Protocol):
+    """What the payment rules read of an invoice: an `Invoice`, or the row of one that a set-based caller (bank
+    reconciliation's import) reads and writes itself."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def number(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def total(self) -> Decimal: ...
+    @property
+    def amount_paid(self) -> Decimal: ...
+    @property
+    def amount_credited(self) -> Decimal: ...
+    @property
+    def balance_due(self) -> Decimal: ...
+    @property
+    def paid_at(self) -> datetime | None: ...
+    @property
+    def project_id(self) -> uuid.UUID | None: ...
+    @property
+    def deal_id(self) -> uuid.UUID | None: ...
+
+
+def check_payment(invoice: PayableInvoice, amount: Decimal, paid_on: date, currency: str | None = None) -> None:
+    """The payment rules, answered as problems: an issued or part-paid invoice (not a credit note), in its currency,
+    no finer than its minor unit, never more than its balance due, never paid in the future."""
     if invoice.kind != InvoiceKind.INVOICE:
         raise Conflict("Payments are recorded against invoices, not credit notes.")
     if invoice.status not in OPEN_STATUSES:
@@ -264,20 +293,55 @@ async def apply_payment(uow: UnitOfWork, invoice: Invoice, amount: Decimal, paid
                             type_slug="overpayment", balance_due=str(due))
     if paid_on > today():
         raise Unprocessable(f"paid_on {paid_on} is in the future.")
+
+
+@dataclass(frozen=True)
+class PaymentEffect:
+    """What a payment (already checked) does to its invoice: the new ledger and status, when it was settled, and
+    its events: `payment.recorded`, and `invoice.paid` when it settles the invoice."""
+
+    amount_paid: Decimal
+    balance_due: Decimal
+    status: InvoiceStatus
+    paid_at: datetime | None
+    events: tuple[EventPayload, ...]
+
+
+def payment_effect(invoice: PayableInvoice, client_id: uuid.UUID, company_id: uuid.UUID | None,
+                   payment_id: uuid.UUID, amount: Decimal, paid_on: date, method: str, now: datetime) -> PaymentEffect:
+    assert invoice.number is not None  # issued: checked by check_payment
+    paid = invoice.amount_paid + amount
+    balance_due = balance(invoice.total, paid, invoice.amount_credited)
+    status = settled_status(invoice.total, paid, invoice.amount_credited)
+    events: list[EventPayload] = [PaymentRecordedV1(
+        invoice_id=invoice.id, number=invoice.number, company_id=company_id, client_id=client_id,
+        project_id=invoice.project_id, deal_id=invoice.deal_id, currency=invoice.currency, payment_id=payment_id,
+        amount=round_money(amount, invoice.currency), method=method, paid_on=paid_on,
+        balance_due=round_money(balance_due, invoice.currency), recorded_at=now)]
+    paid_at = invoice.paid_at
+    if status == InvoiceStatus.PAID and paid_at is None:
+        paid_at = now
+        events.append(InvoicePaidV1(
+            invoice_id=invoice.id, number=invoice.number, company_id=company_id, client_id=client_id,
+            project_id=invoice.project_id, deal_id=invoice.deal_id, currency=invoice.currency,
+            total=round_money(invoice.total, invoice.currency), paid_at=paid_at))
+    return PaymentEffect(paid, balance_due, status, paid_at, tuple(events))
+
+
+async def apply_payment(uow: UnitOfWork, invoice: Invoice, amount: Decimal, paid_on: date, method: str,
+                        reference: str | None, recorded_by: str, *, currency: str | None = None) -> Payment:
+    """Record a payment inside the caller's transaction (the caller holds the invoice row locked, and commits):
+    the payment rules, the new balance and status, `payment.recorded` and, when settled, `invoice.paid`."""
+    check_payment(invoice, amount, paid_on, currency)
     payment = Payment(id=uuid.uuid4(), invoice_id=invoice.id, amount=amount, currency=invoice.currency,
                       paid_on=paid_on, method=method, reference=reference, recorded_by=recorded_by)
     InvoiceRepository(uow.session).add(payment)
-    invoice.amount_paid += amount
-    await _settle(uow, invoice)
     client = await _client(uow, invoice)
-    assert invoice.number is not None
-    invoice.record(PaymentRecordedV1(
-        invoice_id=invoice.id, number=invoice.number, company_id=client.crm_company_id, client_id=client.id,
-        project_id=invoice.project_id, deal_id=invoice.deal_id, currency=invoice.currency, payment_id=payment.id,
-        amount=round_money(amount, invoice.currency), method=method, paid_on=paid_on,
-        balance_due=round_money(invoice.balance_due, invoice.currency), recorded_at=utcnow(),
-    ))
-    await _record_paid_if_settled(uow, invoice, client)
+    effect = payment_effect(invoice, client.id, client.crm_company_id, payment.id, amount, paid_on, method, utcnow())
+    invoice.amount_paid, invoice.balance_due, invoice.status = effect.amount_paid, effect.balance_due, effect.status
+    invoice.paid_at = effect.paid_at
+    for event in effect.events:
+        invoice.record(event)
     return payment
 
 
