@@ -37,7 +37,7 @@ SCENARIOS: dict[str, Callable[[scenarios.Ctx], Coroutine[Any, Any, list[Row]]]] 
     "pipeline": scenarios.pipeline_throughput,
     "reads": scenarios.read_paths,
     "erp": scenarios.erp_reports,
-    "bank": lambda ctx: bank.bank_import(ctx.erp_url, ctx.token, ctx.dsn("erp"), ctx.volumes.bank_credits,
+    "bank": lambda ctx: bank.bank_import(ctx.stack, ctx.erp_url, ctx.token, ctx.dsn("erp"), ctx.volumes.bank_credits,
                                          ctx.volumes.bank_open_invoices),
 }
 TITLES = {"gateway": "1 gateway overhead", "won": "2 deal.won -> project", "pipeline": "3 event pipeline",

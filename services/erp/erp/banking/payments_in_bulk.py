@@ -67,7 +67,7 @@ async def record_payments(uow: UnitOfWork, repo: BankingRepository, invoices: Ma
             payments.append(_payment_row(payment_id, invoice.id, allocation.amount, invoice.currency,
                                          line.booking_date, reference, recorded_by, now))
             assert item.decision.method is not None
-            matches.append({"id": uuid.uuid4(), "line_id": item.line_id, "invoice_id": invoice.id,
+            matches.append({"line_id": item.line_id, "invoice_id": invoice.id,
                             "payment_id": payment_id, "amount": allocation.amount, "method": item.decision.method,
                             "matched_by": recorded_by, "created_at": now, "updated_at": now})
     await repo.insert_payments(payments)

@@ -17,10 +17,10 @@ from erp.invoices.api import OPEN_STATUSES, Invoice, InvoiceKind, Payment
 from throughline_messaging.bulk import arrays, insert_from_arrays, insert_rows
 from throughline_platform.paging import page_with_total
 
-LINE_COLUMNS = ("id", "statement_id", "account", "transaction_key", "position", "direction", "amount", "currency",
+# `id` left to the database (gen_random_uuid()): ten thousand uuid4() calls cost more than the insert.
+LINE_COLUMNS = ("statement_id", "account", "transaction_key", "position", "direction", "amount", "currency",
                 "booking_date", "value_date", "counterparty_name", "counterparty_iban", "structured_reference",
-                "remittance", "bank_reference", "end_to_end_id", "reversal", "status", "applied_amount",
-                "created_at", "updated_at")
+                "remittance", "bank_reference", "end_to_end_id", "reversal", "status")
 
 
 @dataclass
@@ -79,15 +79,15 @@ class BankingRepository:
     async def statement(self, statement_id: uuid.UUID) -> BankStatement | None:
         return await self.session.get(BankStatement, statement_id)
 
-    async def insert_new_lines(self, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
-        """Insert the lines whose transaction is not on record yet; the ids of those inserted. The rows go in
-        transaction-key order, so two imports of overlapping statements wait on each other's keys in the same
-        order instead of deadlocking."""
+    async def insert_new_lines(self, rows: list[dict[str, Any]]) -> dict[str, uuid.UUID]:
+        """Insert the lines whose transaction is not on record yet (all of one account); the id of each inserted,
+        by transaction key. The rows go in transaction-key order, so two imports of overlapping statements wait
+        on each other's keys in the same order instead of deadlocking."""
         if not rows:
-            return set()
+            return {}
         ordered = sorted(rows, key=lambda r: (r["account"], r["transaction_key"]))
         inserted = await self.session.execute(_insert_new_lines(), arrays(ordered, LINE_COLUMNS))
-        return {row[0] for row in inserted}
+        return {key: line_id for line_id, key in inserted.all()}
 
     async def write_outcomes(self, outcomes: Sequence[LineOutcome]) -> None:
         if not outcomes:
@@ -122,7 +122,7 @@ class BankingRepository:
             select(BankLine.statement_id, func.count())
             .where(BankLine.statement_id == any_(_array("ids", Uuid())), BankLine.status == LineStatus.UNMATCHED)
             .group_by(BankLine.statement_id), {"ids": statement_ids})
-        return {statement_id: count for statement_id, count in rows.tuples()}
+        return {statement_id: count for statement_id, count in rows.all()}
 
     async def search_lines(self, *, status: str | None, statement_id: uuid.UUID | None, direction: str | None,
                            q: str | None, limit: int, offset: int) -> tuple[list[BankLine], int]:
@@ -153,7 +153,7 @@ class BankingRepository:
             select(BankLineMatch, Invoice.number).join(Invoice, Invoice.id == BankLineMatch.invoice_id)
             .where(BankLineMatch.line_id == any_(_array("ids", Uuid())))
             .order_by(BankLineMatch.created_at, BankLineMatch.id), {"ids": line_ids})
-        return [(match, number) for match, number in rows.tuples()]
+        return [(match, number) for match, number in rows.all()]
 
     async def add_matches(self, rows: list[dict[str, Any]]) -> None:
         await insert_rows(self.session, cast(Table, BankLineMatch.__table__), rows)
@@ -182,7 +182,7 @@ class BankingRepository:
         if not references and not amounts:
             return []
         rows = await self.session.execute(_lock_candidates(), {"references": references, "amounts": amounts})
-        return [CandidateRow(*row) for row in rows.tuples()]
+        return [CandidateRow(*row) for row in rows.all()]
 
     async def invoices(self, invoice_ids: list[uuid.UUID], *, lock: bool) -> dict[uuid.UUID, Invoice]:
         """The invoices as the invoices package records payments on them (without their lines, which a payment
@@ -206,7 +206,7 @@ class BankingRepository:
             .join(Invoice, Invoice.id == BankLineMatch.invoice_id)
             .where(BankLine.counterparty_iban == any_(_array("ibans", Text()))), {"ibans": ibans})
         found: dict[str, set[uuid.UUID]] = {}
-        for iban, client_id in rows.tuples():
+        for iban, client_id in rows.all():
             if iban is not None:
                 found.setdefault(iban, set()).add(client_id)
         return found
@@ -224,11 +224,11 @@ class BankingRepository:
         rows = await self.session.execute(
             _candidate_columns().where(wanted).order_by(Invoice.due_date, Invoice.number).limit(limit),
             {"references": references, "clients": client_ids})
-        return [CandidateRow(*row) for row in rows.tuples()]
+        return [CandidateRow(*row) for row in rows.all()]
 
     async def client_names(self) -> list[tuple[uuid.UUID, str]]:
         rows = await self.session.execute(select(Client.id, Client.name).where(Client.crm_deleted.is_(False)))
-        return [(client_id, name) for client_id, name in rows.tuples()]
+        return [(client_id, name) for client_id, name in rows.all()]
 
     # --- CSV mappings -----------------------------------------------------------------------------
 
@@ -258,7 +258,8 @@ def _insert_new_lines() -> Any:
     """Built once (as the other bulk statements are): INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING
     RETURNING id."""
     statement = insert_from_arrays(cast(Table, BankLine.__table__), LINE_COLUMNS)
-    return statement.on_conflict_do_nothing(constraint="uq_bank_lines_transaction").returning(BankLine.id)
+    return (statement.on_conflict_do_nothing(constraint="uq_bank_lines_transaction")
+            .returning(BankLine.id, BankLine.transaction_key))
 
 
 @cache

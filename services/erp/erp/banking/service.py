@@ -117,6 +117,10 @@ def _csv_mapping(saved: BankCsvMapping) -> csv_statement.CsvMapping:
 # --- importing ---------------------------------------------------------------------------------------------
 
 
+# Payments recorded (and their events staged) per step of an import.
+PAYMENTS_PER_STEP = 1000
+
+
 @dataclass(frozen=True)
 class _NewLine:
     id: uuid.UUID
@@ -141,10 +145,9 @@ async def import_statement(uow: UnitOfWork, data: bytes, file_name: str | None, 
             taken.append((statement, existing.id, True))
             continue
         taken.append((statement, statement_id, False))
-        rows = _line_rows(statement, statement_id)
-        inserted = await repo.insert_new_lines(rows)
-        new_lines += [_NewLine(row["id"], statement_id, line)
-                      for row, line in zip(rows, statement.lines, strict=True) if row["id"] in inserted]
+        inserted = await repo.insert_new_lines(_line_rows(statement, statement_id))
+        new_lines += [_NewLine(inserted[line.transaction_key], statement_id, line) for line in statement.lines
+                      if line.transaction_key in inserted]
     decisions = await _match_and_pay(uow, repo, new_lines, principal)
     counts = await _record_outcomes(repo, taken, new_lines, decisions)
     await uow.commit()
@@ -167,8 +170,8 @@ def _statement_row(statement: ParsedStatement, statement_id: uuid.UUID, file_nam
 
 
 def _line_rows(statement: ParsedStatement, statement_id: uuid.UUID) -> list[dict[str, Any]]:
-    now = utcnow()
-    return [{"id": uuid.uuid4(), "statement_id": statement_id, "account": statement.account,
+    """The lines' columns (the id, the timestamps and the amount applied are the database's defaults)."""
+    return [{"statement_id": statement_id, "account": statement.account,
              "transaction_key": line.transaction_key, "position": n, "direction": line.direction,
              "amount": line.amount, "currency": line.currency, "booking_date": line.booking_date,
              "value_date": line.value_date, "counterparty_name": line.counterparty_name,
@@ -176,8 +179,7 @@ def _line_rows(statement: ParsedStatement, statement_id: uuid.UUID) -> list[dict
              "structured_reference": " ".join(line.structured_references)[:500] or None,
              "remittance": line.remittance or None, "bank_reference": (line.bank_reference or "")[:100] or None,
              "end_to_end_id": (line.end_to_end_id or "")[:100] or None, "reversal": line.reversal,
-             "status": LineStatus.UNMATCHED if line.direction is Direction.CREDIT else LineStatus.DEBIT,
-             "applied_amount": ZERO, "created_at": now, "updated_at": now}
+             "status": LineStatus.UNMATCHED if line.direction is Direction.CREDIT else LineStatus.DEBIT}
             for n, line in enumerate(statement.lines, 1)]
 
 
@@ -201,8 +203,13 @@ async def _match_and_pay(uow: UnitOfWork, repo: BankingRepository, new_lines: li
     matcher = Matcher([_open_invoice(row) for row in candidates], payers, today())
     decisions = {new.id: matcher.decide(credit) for new, credit in credits}
     paying = [Paying(new.id, new.line, decisions[new.id]) for new, _ in credits if decisions[new.id].allocations]
-    matches = await record_payments(uow, repo, {row.id: row for row in candidates}, paying, principal.user_id)
-    await repo.add_matches(matches)
+    locked = {row.id: row for row in candidates}
+    for start in range(0, len(paying), PAYMENTS_PER_STEP):
+        matches = await record_payments(uow, repo, locked, paying[start:start + PAYMENTS_PER_STEP], principal.user_id)
+        await repo.add_matches(matches)
+        # Into the outbox as they are made (same transaction; the relays are woken at COMMIT): 10,000 payments
+        # make 20,000 events, which would otherwise all wait in memory for the commit.
+        await uow.stage_events()
     return decisions
 
 

@@ -58,7 +58,7 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ix_bank_statements_account ON bank_statements (account, closing_date)")
     op.execute("""
         CREATE TABLE bank_lines (
-            id UUID PRIMARY KEY,
+            id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
             statement_id UUID NOT NULL REFERENCES bank_statements (id),
             account VARCHAR(50) NOT NULL,
             transaction_key VARCHAR(200) NOT NULL,
@@ -95,7 +95,7 @@ def upgrade() -> None:
                "WHERE counterparty_iban IS NOT NULL")
     op.execute("""
         CREATE TABLE bank_line_matches (
-            id UUID PRIMARY KEY,
+            id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
             line_id UUID NOT NULL REFERENCES bank_lines (id),
             invoice_id UUID NOT NULL REFERENCES invoices (id),
             payment_id UUID NOT NULL REFERENCES payments (id),
