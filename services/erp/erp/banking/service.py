@@ -132,8 +132,9 @@ async def import_statement(uow: UnitOfWork, data: bytes, file_name: str | None, 
                            principal: Principal) -> tuple[ImportResult, bool]:
     """Import every statement of the file; the result, and whether anything new was recorded."""
     upload = await read_upload(uow, data, mapping_id)
-    repo = BankingRepository(uow.session)
     digest = hashlib.sha256(data).hexdigest()
+    del data  # the file (up to 32 MB) is read: its lines are what the import keeps working with
+    repo = BankingRepository(uow.session)
     taken: list[tuple[ParsedStatement, uuid.UUID, bool]] = []  # statement, its row, imported before
     new_lines: list[_NewLine] = []
     for statement in upload.statements:
