@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from erp.banking import camt053, csv_statement, mt940
 from erp.banking.matching import (
     Allocation,
@@ -470,7 +472,7 @@ async def create_mapping(uow: UnitOfWork, body: CsvMappingIn) -> BankCsvMapping:
     mapping = BankCsvMapping(id=uuid.uuid4())
     _fill(mapping, body)
     repo.add(mapping)
-    await uow.commit()
+    await _commit_named(uow, body.name)
     return mapping
 
 
@@ -481,8 +483,16 @@ async def replace_mapping(uow: UnitOfWork, mapping_id: uuid.UUID, body: CsvMappi
     if other is not None and other.id != mapping.id:
         raise Conflict(f"A CSV mapping named {body.name!r} exists already.")
     _fill(mapping, body)
-    await uow.commit()
+    await _commit_named(uow, body.name)
     return mapping
+
+
+async def _commit_named(uow: UnitOfWork, name: str) -> None:
+    """Commit; a mapping of the same name saved meanwhile by someone else is a conflict, as one saved before is."""
+    try:
+        await uow.commit()
+    except IntegrityError:
+        raise Conflict(f"A CSV mapping named {name!r} exists already.") from None
 
 
 def _fill(mapping: BankCsvMapping, body: CsvMappingIn) -> None:
