@@ -4,6 +4,7 @@ statement is imported; malformed files refused naming the place; what matching l
 
 import random
 import threading
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -370,10 +371,12 @@ def test_candidates_for_a_waiting_line_put_the_likeliest_first(
     assert all(set(c["reasons"]) == {"amount", "name"} for c in found[:2])
 
 
-def test_bank_data_is_finances(stack: Stack) -> None:
+def test_every_role_reads_bank_lines_and_only_finance_acts_on_them(stack: Stack) -> None:
     for role in ("sales", "project_manager", "viewer"):
         with as_role(stack, role) as api:
-            assert api.get(LINES).status_code == 403, role
-            assert api.get(STATEMENTS).status_code == 403, role
+            assert api.get(LINES).status_code == 200, role
+            assert api.get(STATEMENTS).status_code == 200, role
             refused = api.client.post(STATEMENTS, files={"file": ("x.xml", b"<x/>", "application/xml")})
             assert refused.status_code == 403, role
+            assert api.post(f"{LINES}/{uuid.uuid4()}/ignore", json={"note": "x"}).status_code == 403, role
+            assert api.post("/api/erp/bank-csv-mappings", json={}).status_code == 403, role

@@ -41,7 +41,6 @@ class Action(StrEnum):
     EXPENSES_REIMBURSE = "erp.expenses.reimburse"
     EXPENSES_BILL = "erp.expenses.bill"
     EXPENSE_CATEGORIES_WRITE = "erp.expense_categories.write"
-    BANK_READ = "erp.bank.read"
     BANK_STATEMENTS_IMPORT = "erp.bank_statements.import"
     BANK_LINES_RECONCILE = "erp.bank_lines.reconcile"
     BANK_CSV_MAPPINGS_WRITE = "erp.bank_csv_mappings.write"
@@ -49,7 +48,8 @@ class Action(StrEnum):
 
 POLICY = Policy("erp", {
     Action.READ: rule(
-        *EVERYONE, summary="Read ERP data: clients, projects, invoices, expenses, time, rates, reports",
+        *EVERYONE, summary="Read ERP data: clients, projects, invoices, bank statements, expenses, time, rates, "
+                           "reports",
         example="GET /api/erp/projects"),
     Action.PROJECTS_WRITE: rule(
         PROJECT_MANAGER, FINANCE, summary="Create projects by hand and change their status, budget or owner",
@@ -106,11 +106,6 @@ POLICY = Policy("erp", {
     Action.EXPENSE_CATEGORIES_WRITE: rule(
         FINANCE, summary="Add expense categories, add and remove auto-categorisation rules",
         example="POST /api/erp/expense-categories"),
-    # A bank statement shows every movement on the company's account, salaries and suppliers included: more
-    # than the invoices that everyone may read, so reading it is finance's.
-    Action.BANK_READ: rule(
-        FINANCE, summary="Read bank statements, their lines and what they paid, and the CSV column mappings",
-        example="GET /api/erp/bank-lines"),
     Action.BANK_STATEMENTS_IMPORT: rule(
         FINANCE, summary="Import bank statements (CAMT.053, MT940, CSV): matched credits record invoice payments",
         example="POST /api/erp/bank-statements"),
@@ -143,7 +138,6 @@ ExpenseApprover = Annotated[Principal, POLICY.requires(Action.EXPENSES_APPROVE)]
 ExpenseReimburser = Annotated[Principal, POLICY.requires(Action.EXPENSES_REIMBURSE)]
 ExpenseBiller = Annotated[Principal, POLICY.requires(Action.EXPENSES_BILL)]
 ExpenseCategoryWriter = Annotated[Principal, POLICY.requires(Action.EXPENSE_CATEGORIES_WRITE)]
-BankReader = Annotated[Principal, POLICY.requires(Action.BANK_READ)]
 BankImporter = Annotated[Principal, POLICY.requires(Action.BANK_STATEMENTS_IMPORT)]
 BankReconciler = Annotated[Principal, POLICY.requires(Action.BANK_LINES_RECONCILE)]
 BankMappingWriter = Annotated[Principal, POLICY.requires(Action.BANK_CSV_MAPPINGS_WRITE)]

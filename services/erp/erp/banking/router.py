@@ -20,7 +20,7 @@ from erp.banking.schemas import (
     StatementPage,
 )
 from erp.banking.statement import MAX_STATEMENT_BYTES, Direction
-from erp.policy import BankImporter, BankMappingWriter, BankReader, BankReconciler
+from erp.policy import BankImporter, BankMappingWriter, BankReconciler, Reader
 from throughline_messaging.deps import ReadUoW, UoW
 
 statements_router = APIRouter(prefix="/api/erp/bank-statements", tags=["banking"])
@@ -59,7 +59,7 @@ async def preview_statement(file: StatementFile, uow: ReadUoW, principal: BankIm
 
 
 @statements_router.get("", response_model=StatementPage, summary="Imported bank statements, newest first")
-async def list_statements(uow: ReadUoW, principal: BankReader,
+async def list_statements(uow: ReadUoW, principal: Reader,
                           account: Annotated[str | None, Query(max_length=50)] = None,
                           limit: Annotated[int, Query(ge=1, le=200)] = 50,
                           offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> StatementPage:
@@ -71,13 +71,13 @@ async def list_statements(uow: ReadUoW, principal: BankReader,
 
 
 @statements_router.get("/{statement_id}", response_model=StatementOut, summary="One imported bank statement")
-async def get_statement(statement_id: uuid.UUID, uow: ReadUoW, principal: BankReader) -> StatementOut:
+async def get_statement(statement_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> StatementOut:
     return await service.get_statement(uow, statement_id)
 
 
 @lines_router.get("", response_model=LinePage,
                   summary="Bank lines; `status=unmatched` is the reconciliation queue (oldest first)")
-async def list_lines(uow: ReadUoW, principal: BankReader, status: LineStatus | None = None,
+async def list_lines(uow: ReadUoW, principal: Reader, status: LineStatus | None = None,
                      statement_id: uuid.UUID | None = None, direction: Direction | None = None,
                      q: Annotated[str | None, Query(max_length=100, description="payer or text contains")] = None,
                      limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -89,13 +89,13 @@ async def list_lines(uow: ReadUoW, principal: BankReader, status: LineStatus | N
 
 
 @lines_router.get("/{line_id}", response_model=LineOut, summary="One bank line, with the invoices it paid")
-async def get_line(line_id: uuid.UUID, uow: ReadUoW, principal: BankReader) -> LineOut:
+async def get_line(line_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> LineOut:
     return await service.get_line(uow, line_id)
 
 
 @lines_router.get("/{line_id}/candidates", response_model=list[CandidateOut],
                   summary="Invoices this line may pay: named by its reference, of its amount, of its payer's clients")
-async def line_candidates(line_id: uuid.UUID, uow: ReadUoW, principal: BankReader) -> list[CandidateOut]:
+async def line_candidates(line_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> list[CandidateOut]:
     return await service.candidates(uow, line_id)
 
 
@@ -118,7 +118,7 @@ async def reopen_line(line_id: uuid.UUID, uow: UoW, principal: BankReconciler) -
 
 
 @mappings_router.get("", response_model=list[CsvMappingOut], summary="The saved CSV column mappings")
-async def list_mappings(uow: ReadUoW, principal: BankReader) -> list[CsvMappingOut]:
+async def list_mappings(uow: ReadUoW, principal: Reader) -> list[CsvMappingOut]:
     return [CsvMappingOut.model_validate(m) for m in await BankingRepository(uow.session).mappings()]
 
 
@@ -129,7 +129,7 @@ async def create_mapping(body: CsvMappingIn, uow: UoW, principal: BankMappingWri
 
 
 @mappings_router.get("/{mapping_id}", response_model=CsvMappingOut, summary="One CSV column mapping")
-async def get_mapping(mapping_id: uuid.UUID, uow: ReadUoW, principal: BankReader) -> CsvMappingOut:
+async def get_mapping(mapping_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> CsvMappingOut:
     return CsvMappingOut.model_validate(await service.get_mapping(uow, mapping_id))
 
 
