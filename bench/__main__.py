@@ -23,7 +23,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench import scenarios
+from bench import bank, scenarios
 from bench.load import LIBRARY
 from bench.report import Row, check, machine, markdown, table, write_json, write_markdown
 from bench.system import BenchSystem, MemoryWatch, process_ids
@@ -32,7 +32,8 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 # In this order: the pipeline scenario leaves the biggest backlog behind when the machine is slow, so it runs
 # after the scenarios that need an idle consumer; the reads come last (they read what the others wrote), and the
-# ERP reports at volume after them (their seeded books would otherwise weigh on scenario 6's ERP rows).
+# ERP reports at volume after them (their seeded books would otherwise weigh on scenario 6's ERP rows), and the
+# bank import last (its 20,000 payment events keep the relay and the CRM's consumer busy for a while after it).
 SCENARIOS: dict[str, Callable[[scenarios.Ctx], Coroutine[Any, Any, list[Row]]]] = {
     "gateway": scenarios.gateway_overhead,
     "won": scenarios.won_to_project,
@@ -41,10 +42,12 @@ SCENARIOS: dict[str, Callable[[scenarios.Ctx], Coroutine[Any, Any, list[Row]]]] 
     "reads": scenarios.read_paths,
     "erp": scenarios.erp_reports,
     "mail": scenarios.sequence_mail,
+    "bank": lambda ctx: bank.bank_import(ctx.stack, ctx.erp_url, ctx.token, ctx.dsn("erp"), ctx.volumes.bank_credits,
+                                         ctx.volumes.bank_open_invoices),
 }
 TITLES = {"gateway": "1 gateway overhead", "won": "2 deal.won -> project", "pipeline": "3 event pipeline",
           "fullpath": "4 full path", "memory": "5 memory and start", "reads": "6 read paths",
-          "erp": "7 ERP reports", "mail": "8 sequence mail"}
+          "erp": "7 ERP reports", "mail": "8 sequence mail", "bank": bank.SCENARIO}
 
 
 def main(argv: list[str] | None = None) -> int:

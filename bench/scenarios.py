@@ -1,4 +1,5 @@
-"""The seven scenarios. Each returns rows of figures; none asserts anything (targets are judged in the table)."""
+"""Scenarios 1-7 (8, the bank import, is bench/bank.py). Each returns rows of figures; none asserts anything (targets
+are judged in the table)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ class Volumes:
     erp_time_entries: int = 200_000
     erp_seconds: float = 30.0  # at most this long per report measurement
     sequence_steps: int = 10_000  # scenario 8: due sequence steps sent to the embedded SMTP server
+    bank_credits: int = 10_000  # scenario 9: a statement of this many credits ...
+    bank_open_invoices: int = 50_000  # ... against this many open invoices
 
     @classmethod
     def full(cls) -> Volumes:
@@ -58,7 +61,8 @@ class Volumes:
     @classmethod
     def smoke(cls) -> Volumes:
         return cls("smoke", 0.3, 4, (50, 200), 0.2, 200, (4,), 0.5, 500, 5, False, False, erp_projects=10,
-                   erp_invoices=200, erp_time_entries=1_000, erp_seconds=2.0, sequence_steps=200)
+                   erp_invoices=200, erp_time_entries=1_000, erp_seconds=2.0, sequence_steps=200, bank_credits=200,
+                   bank_open_invoices=1_000)
 
 
 OPEN_STAGES = [f"00000000-0000-4000-8000-000000000{n}" for n in (101, 102, 103, 104)]

@@ -20,6 +20,9 @@ from throughline_platform.policy import policy_router
 def api_routers() -> list[APIRouter]:
     """Imported only by a process that plays the api role: a worker does without the routers and what only
     they use (a faster start and a smaller process)."""
+    from erp.banking.router import lines_router as bank_lines_router
+    from erp.banking.router import mappings_router as bank_csv_mappings_router
+    from erp.banking.router import statements_router as bank_statements_router
     from erp.billing.router import router as billing_router
     from erp.billing.router import schedules_router as billing_schedules_router
     from erp.clients.router import router as clients_router
@@ -42,6 +45,8 @@ def api_routers() -> list[APIRouter]:
             invoices_router, billing_router, time_entries_router, reminders_router,
             # documents (docs/erp-invoicing-out.md)
             company_router, taxes_router, documents_router,
+            # bank reconciliation (docs/erp-invoicing-out.md)
+            bank_statements_router, bank_lines_router, bank_csv_mappings_router,
             policy_router(POLICY, Action.READ)]
 
 

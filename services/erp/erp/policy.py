@@ -43,11 +43,15 @@ class Action(StrEnum):
     EXPENSE_CATEGORIES_WRITE = "erp.expense_categories.write"
     COMPANY_WRITE = "erp.company.write"
     TAX_RATES_WRITE = "erp.tax_rates.write"
+    BANK_STATEMENTS_IMPORT = "erp.bank_statements.import"
+    BANK_LINES_RECONCILE = "erp.bank_lines.reconcile"
+    BANK_CSV_MAPPINGS_WRITE = "erp.bank_csv_mappings.write"
 
 
 POLICY = Policy("erp", {
     Action.READ: rule(
-        *EVERYONE, summary="Read ERP data: clients, projects, invoices, expenses, time, rates, reports",
+        *EVERYONE, summary="Read ERP data: clients, projects, invoices, bank statements, expenses, time, rates, "
+                           "reports",
         example="GET /api/erp/projects"),
     Action.PROJECTS_WRITE: rule(
         PROJECT_MANAGER, FINANCE, summary="Create projects by hand and change their status, budget or owner",
@@ -110,6 +114,15 @@ POLICY = Policy("erp", {
     Action.TAX_RATES_WRITE: rule(
         FINANCE, summary="Add, change, archive tax rates and choose the default one",
         example="POST /api/erp/tax-rates"),
+    Action.BANK_STATEMENTS_IMPORT: rule(
+        FINANCE, summary="Import bank statements (CAMT.053, MT940, CSV): matched credits record invoice payments",
+        example="POST /api/erp/bank-statements"),
+    Action.BANK_LINES_RECONCILE: rule(
+        FINANCE, summary="Match a bank line to invoices by hand, or mark it as not an invoice payment",
+        example="POST /api/erp/bank-lines/{id}/ignore"),
+    Action.BANK_CSV_MAPPINGS_WRITE: rule(
+        FINANCE, summary="Save, change and delete the column mappings of banks' CSV exports",
+        example="POST /api/erp/bank-csv-mappings"),
 })
 
 # The endpoints' principal parameters: each the caller, once the policy lets its role do the action (403 otherwise).
@@ -135,4 +148,7 @@ ExpenseBiller = Annotated[Principal, POLICY.requires(Action.EXPENSES_BILL)]
 ExpenseCategoryWriter = Annotated[Principal, POLICY.requires(Action.EXPENSE_CATEGORIES_WRITE)]
 CompanyWriter = Annotated[Principal, POLICY.requires(Action.COMPANY_WRITE)]
 TaxRateWriter = Annotated[Principal, POLICY.requires(Action.TAX_RATES_WRITE)]
+BankImporter = Annotated[Principal, POLICY.requires(Action.BANK_STATEMENTS_IMPORT)]
+BankReconciler = Annotated[Principal, POLICY.requires(Action.BANK_LINES_RECONCILE)]
+BankMappingWriter = Annotated[Principal, POLICY.requires(Action.BANK_CSV_MAPPINGS_WRITE)]
 

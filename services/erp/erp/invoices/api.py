@@ -1,22 +1,36 @@
-"""What the packages above invoicing (documents, billing runs, reminders, expenses) and the composition root use of
-it.
+"""What the packages above invoicing (documents, billing runs, reminders, expenses, banking) and the composition
+root use of it.
 
 Invoicing is the ERP's lower layer: it knows clients and projects, and nothing of what bills work onto invoices;
 those packages release their work through `BILLED_WORK` (see `erp.invoices.billed_work`).
 """
 
 from erp.invoices.billed_work import BILLED_WORK
-from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, LineKind
+from erp.invoices.models import (
+    OPEN_STATUSES,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+    Payment,
+    PaymentMethod,
+)
 from erp.invoices.rules import TaxedLine, tax_breakdown
 from erp.invoices.schemas import InvoiceOut
 from erp.invoices.service import (
     LineSpec,
+    PayableInvoice,
+    PaymentEffect,
     append_line,
+    apply_payment,
+    check_payment,
     credited_number,
     get_invoice,
     issue_invoice,
     locked_invoice,
     new_invoice,
+    payment_effect,
     time_billed_on_project,
 )
 
@@ -30,13 +44,20 @@ __all__ = [
     "InvoiceStatus",
     "LineKind",
     "LineSpec",
+    "PayableInvoice",
+    "Payment",
+    "PaymentEffect",
+    "PaymentMethod",
     "TaxedLine",
     "append_line",
+    "apply_payment",
+    "check_payment",
     "credited_number",
     "get_invoice",
     "issue_invoice",
     "locked_invoice",
     "new_invoice",
+    "payment_effect",
     "tax_breakdown",
     "time_billed_on_project",
 ]

@@ -2,9 +2,9 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from erp.clients.api import Client, ClientRepository, bill_to, default_tax
 from erp.clock import today
@@ -29,7 +29,7 @@ from erp.invoices.schemas import CreditNoteIn, InvoiceIn, InvoicePatch, LineIn, 
 from erp.projects.api import Project, ProjectRepository
 from erp.settings import get_settings
 from erp.taxes.api import EN16931_CODE, TaxChoice, choice_of, fallback_choice
-from throughline_events import money
+from throughline_events import EventPayload, money
 from throughline_events.erp import InvoiceIssuedV1, InvoicePaidV1, InvoiceVoidedV1, PaymentRecordedV1
 from throughline_events.money import ZERO, round_money
 from throughline_messaging.uow import UnitOfWork
@@ -346,7 +346,7 @@ async def _client(uow: UnitOfWork, invoice: Invoice) -> Client:
     return client
 
 
-def _not_open(invoice: Invoice, action: str) -> Conflict:
+def _not_open(invoice: "PayableInvoice", action: str) -> Conflict:
     reasons: dict[str, str] = {
         InvoiceStatus.DRAFT: "it is a draft (issue it first)", InvoiceStatus.PAID: "it is paid in full",
         InvoiceStatus.CREDITED: "it is fully credited", InvoiceStatus.VOID: "it is void"}
@@ -358,38 +358,109 @@ def _not_open(invoice: Invoice, action: str) -> Conflict:
 async def record_payment(uow: UnitOfWork, invoice_id: uuid.UUID, body: PaymentIn,
                          principal: Principal) -> tuple[Payment, Invoice]:
     invoice = await locked_invoice(uow, invoice_id)
+    payment = await apply_payment(uow, invoice, body.amount, body.paid_on or today(), body.method, body.reference,
+                                  principal.user_id, currency=body.currency)
+    await uow.commit()
+    return payment, invoice
+
+
+class PayableInvoice(Protocol):
+    """What the payment rules read of an invoice: an `Invoice`, or the row of one that a set-based caller (bank
+    reconciliation's import) reads and writes itself."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def number(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def total(self) -> Decimal: ...
+    @property
+    def amount_paid(self) -> Decimal: ...
+    @property
+    def amount_credited(self) -> Decimal: ...
+    @property
+    def balance_due(self) -> Decimal: ...
+    @property
+    def paid_at(self) -> datetime | None: ...
+    @property
+    def project_id(self) -> uuid.UUID | None: ...
+    @property
+    def deal_id(self) -> uuid.UUID | None: ...
+
+
+def check_payment(invoice: PayableInvoice, amount: Decimal, paid_on: date, currency: str | None = None) -> None:
+    """The payment rules, answered as problems: an issued or part-paid invoice (not a credit note), in its currency,
+    no finer than its minor unit, never more than its balance due, never paid in the future."""
     if invoice.kind != InvoiceKind.INVOICE:
         raise Conflict("Payments are recorded against invoices, not credit notes.")
     if invoice.status not in OPEN_STATUSES:
         raise _not_open(invoice, "record a payment on")
-    if body.currency is not None and body.currency != invoice.currency:
-        raise Unprocessable(f"Invoice {invoice.number} is in {invoice.currency}; the payment is in {body.currency}.")
-    check_amount(body.amount, invoice.currency, "amount")
-    if body.amount > invoice.balance_due:
+    if currency is not None and currency != invoice.currency:
+        raise Unprocessable(f"Invoice {invoice.number} is in {invoice.currency}; the payment is in {currency}.")
+    check_amount(amount, invoice.currency, "amount")
+    if amount > invoice.balance_due:
         due = round_money(invoice.balance_due, invoice.currency)
-        raise Unprocessable(f"The payment of {body.amount} {invoice.currency} is more than the balance due "
+        raise Unprocessable(f"The payment of {amount} {invoice.currency} is more than the balance due "
                             f"({due} {invoice.currency}): overpayments are refused.",
                             type_slug="overpayment", balance_due=str(due))
-    paid_on = body.paid_on or today()
     if paid_on > today():
         raise Unprocessable(f"paid_on {paid_on} is in the future.")
-    payment = Payment(id=uuid.uuid4(), invoice_id=invoice.id, amount=body.amount, currency=invoice.currency,
-                      paid_on=paid_on, method=body.method, reference=body.reference,
-                      recorded_by=principal.user_id)
+
+
+@dataclass(frozen=True)
+class PaymentEffect:
+    """What a payment (already checked) does to its invoice: the new ledger and status, when it was settled, and
+    its events: `payment.recorded`, and `invoice.paid` when it settles the invoice."""
+
+    amount_paid: Decimal
+    balance_due: Decimal
+    status: InvoiceStatus
+    paid_at: datetime | None
+    events: tuple[EventPayload, ...]
+
+
+def payment_effect(invoice: PayableInvoice, client_id: uuid.UUID, company_id: uuid.UUID | None,
+                   payment_id: uuid.UUID, amount: Decimal, paid_on: date, method: str, now: datetime) -> PaymentEffect:
+    assert invoice.number is not None  # issued: checked by check_payment
+    paid = invoice.amount_paid + amount
+    balance_due = balance(invoice.total, paid, invoice.amount_credited)
+    status = settled_status(invoice.total, paid, invoice.amount_credited)
+    events: list[EventPayload] = [PaymentRecordedV1(
+        invoice_id=invoice.id, number=invoice.number, company_id=company_id, client_id=client_id,
+        project_id=invoice.project_id, deal_id=invoice.deal_id, currency=invoice.currency, payment_id=payment_id,
+        amount=round_money(amount, invoice.currency), method=method, paid_on=paid_on,
+        balance_due=round_money(balance_due, invoice.currency), recorded_at=now)]
+    paid_at = invoice.paid_at
+    if status == InvoiceStatus.PAID and paid_at is None:
+        paid_at = now
+        events.append(InvoicePaidV1(
+            invoice_id=invoice.id, number=invoice.number, company_id=company_id, client_id=client_id,
+            project_id=invoice.project_id, deal_id=invoice.deal_id, currency=invoice.currency,
+            total=round_money(invoice.total, invoice.currency), paid_at=paid_at))
+    return PaymentEffect(paid, balance_due, status, paid_at, tuple(events))
+
+
+async def apply_payment(uow: UnitOfWork, invoice: Invoice, amount: Decimal, paid_on: date, method: str,
+                        reference: str | None, recorded_by: str, *, currency: str | None = None) -> Payment:
+    """Record a payment inside the caller's transaction (the caller holds the invoice row locked, and commits):
+    the payment rules, the new balance and status, `payment.recorded` and, when settled, `invoice.paid`."""
+    check_payment(invoice, amount, paid_on, currency)
+    payment = Payment(id=uuid.uuid4(), invoice_id=invoice.id, amount=amount, currency=invoice.currency,
+                      paid_on=paid_on, method=method, reference=reference, recorded_by=recorded_by)
     InvoiceRepository(uow.session).add(payment)
-    invoice.amount_paid += body.amount
-    await _settle(uow, invoice)
     client = await _client(uow, invoice)
-    assert invoice.number is not None
-    invoice.record(PaymentRecordedV1(
-        invoice_id=invoice.id, number=invoice.number, company_id=client.crm_company_id, client_id=client.id,
-        project_id=invoice.project_id, deal_id=invoice.deal_id, currency=invoice.currency, payment_id=payment.id,
-        amount=round_money(body.amount, invoice.currency), method=body.method, paid_on=paid_on,
-        balance_due=round_money(invoice.balance_due, invoice.currency), recorded_at=utcnow(),
-    ))
-    await _record_paid_if_settled(uow, invoice, client)
-    await uow.commit()
-    return payment, invoice
+    effect = payment_effect(invoice, client.id, client.crm_company_id, payment.id, amount, paid_on, method, utcnow())
+    invoice.amount_paid, invoice.balance_due, invoice.status = effect.amount_paid, effect.balance_due, effect.status
+    invoice.paid_at = effect.paid_at
+    for event in effect.events:
+        invoice.record(event)
+    return payment
 
 
 async def _settle(uow: UnitOfWork, invoice: Invoice) -> None:

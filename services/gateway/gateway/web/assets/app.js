@@ -9,6 +9,7 @@ import { companiesView, companyView } from "./views/companies.js";
 import { leadsView, tasksView, forecastView } from "./views/sales.js";
 import { projectsView, projectView } from "./views/projects.js";
 import { invoicesView, invoiceView } from "./views/invoices.js";
+import { bankView } from "./views/banking.js";
 import { expensesView } from "./views/expenses.js";
 import { reportsView } from "./views/reports.js";
 import { settingsView } from "./views/settings.js";
@@ -33,6 +34,7 @@ const ROUTES = [
   [/^\/projects\/([\w-]+)$/, projectView],
   [/^\/invoices$/, invoicesView],
   [/^\/invoices\/([\w-]+)$/, invoiceView],
+  [/^\/bank$/, bankView],
   [/^\/expenses$/, expensesView],
   [/^\/reports$/, reportsView],
   [/^\/settings$/, settingsView],
