@@ -178,3 +178,16 @@ def test_nul_characters_are_refused_before_reaching_a_service(stack: Stack, gate
         echoed = c.post("/api/crm/echo", content=b'{"name": "C:\\\\u0000"}',
                         headers={"content-type": "application/json"})
     assert echoed.status_code == 200 and echoed.json()["body"] == '{"name": "C:\\\\u0000"}'
+
+
+def test_a_file_upload_larger_than_a_body_passes_to_its_own_limit(stack: Stack) -> None:
+    """A month's bank statement (multipart/form-data) is larger than the 5 MiB every other body may be: the gateway and
+    the ERP both let an upload through up to its own limit (32 MiB), so the ERP reads the file and judges it."""
+    six_megabytes = b"<Document>" + b"x" * (6 * 1024 * 1024) + b"</Document>"
+    with client(gateway_url(stack), token=token_for(stack, "finance")) as finance:
+        upload = finance.post("/api/erp/bank-statements/preview",
+                              files={"file": ("statement.xml", six_megabytes, "application/xml")})
+        plain = finance.post("/api/erp/bank-statements/preview", content=six_megabytes,
+                             headers={"content-type": "application/xml"})
+    assert upload.status_code == 422, upload.text[:300]  # read and refused for what it is, not for its size
+    assert_problem(plain, 413)

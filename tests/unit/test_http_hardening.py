@@ -22,9 +22,10 @@ async def _ready() -> tuple[bool, dict[str, object]]:
     return True, {}
 
 
-def _app(max_body_bytes: int = 1024, metrics_token: str = "") -> FastAPI:
+def _app(max_body_bytes: int = 1024, metrics_token: str = "", max_upload_bytes: int = 0) -> FastAPI:
     app = FastAPI(title="Hardened", docs_url="/docs", openapi_url="/openapi.json")
-    install_http_plumbing(app, "hardened", _ready, max_body_bytes=max_body_bytes, metrics_token=metrics_token)
+    install_http_plumbing(app, "hardened", _ready, max_body_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes,
+                          metrics_token=metrics_token)
 
     @app.get("/boom")
     async def boom() -> dict[str, str]:
@@ -115,6 +116,17 @@ async def test_a_body_over_the_limit_is_a_413_problem_declared_or_streamed() -> 
         form = await client.post("/form", data={"note": "z" * 2000})
         assert form.status_code == 413 and form.json()["type"].endswith("/payload-too-large")
         assert (await client.post("/form", data={"note": "short"})).json() == {"size": 5}
+
+
+async def test_a_file_upload_has_its_own_larger_limit() -> None:
+    """A multipart/form-data upload (a bank statement) may be larger than any other body, up to its own limit."""
+    async with _client(_app(max_body_bytes=1024, max_upload_bytes=4096)) as client:
+        upload = await client.post("/echo", files={"file": ("statement.xml", b"u" * 3000, "application/xml")})
+        assert upload.status_code == 200 and upload.json()["size"] > 3000
+        too_big = await client.post("/echo", files={"file": ("statement.xml", b"u" * 5000, "application/xml")})
+        assert too_big.status_code == 413 and "4096" in too_big.json()["detail"]
+        plain = await client.post("/echo", content=b"x" * 3000)  # not an upload: the ordinary limit
+        assert plain.status_code == 413 and "1024" in plain.json()["detail"]
 
 
 async def test_every_response_carries_the_security_headers() -> None:

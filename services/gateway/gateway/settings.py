@@ -24,6 +24,8 @@ class GatewaySettings(ServiceSettingsBase):
     admin_email: str = "admin@example.com"
     admin_password: str = "admin"
     upstream_timeout_seconds: float = 10.0
+    # A file upload (multipart/form-data: a bank statement of thousands of lines) may take the service longer.
+    upload_timeout_seconds: float = 120.0
     upstream_connect_timeout_seconds: float = 2.0
     upstream_retries: int = 2  # extra attempts for idempotent methods on connect failures
     breaker_failure_threshold: int = 5  # consecutive failures that open an upstream's circuit

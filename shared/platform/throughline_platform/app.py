@@ -38,6 +38,7 @@ def service_app(*, service: str, title: str, jwt_public_key: str, serves_api: bo
     app.state.verifier = TokenVerifier(jwt_public_key)
     edge = EdgeSettings.of(service)
     install_http_plumbing(app, service, readiness, crashed_tasks, max_body_bytes=edge.max_body_bytes,
+                          max_upload_bytes=edge.max_upload_bytes,
                           metrics_token=edge.metrics_token)
     if serves_api:
         for router in routers():

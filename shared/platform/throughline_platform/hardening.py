@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import ipaddress
 import re
+from collections.abc import Iterable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -76,27 +77,34 @@ def swagger_ui_csp(html: str, cdn: str = "https://cdn.jsdelivr.net") -> str:
             "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
-class BodyLimitMiddleware:
-    """Refuses request bodies over `max_bytes` with a 413 problem. A declared `Content-Length` over the limit is
-    refused before the app runs; otherwise the bytes are counted as the app reads them (chunked uploads have no
-    Content-Length, and a declared one may lie), and the read that crosses the limit raises `PayloadTooLarge`, which
-    the problem handlers answer. Nothing is buffered here: a streaming reader still streams."""
+def is_upload(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    """A file upload: a multipart/form-data body, which gets the larger upload limit."""
+    return any(name == b"content-type" and value.lower().startswith(b"multipart/form-data") for name, value in headers)
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over `max_bytes` (`max_upload_bytes` for a multipart/form-data upload) with a 413
+    problem. A declared `Content-Length` over the limit is refused before the app runs; otherwise the bytes are
+    counted as the app reads them (chunked uploads have no Content-Length, and a declared one may lie), and the read
+    that crosses the limit raises `PayloadTooLarge`, which the problem handlers answer. Nothing is buffered here: a
+    streaming reader still streams."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max(max_upload_bytes, max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.max_bytes <= 0:
             await self.app(scope, receive, send)
             return
+        limit = self.max_upload_bytes if is_upload(scope["headers"]) else self.max_bytes
         for name, value in scope["headers"]:
             if name == b"content-length":
-                if value.isdigit() and int(value) > self.max_bytes:
-                    await _too_large(self.max_bytes)(scope, receive, send)
+                if value.isdigit() and int(value) > limit:
+                    await _too_large(limit)(scope, receive, send)
                     return
                 break
-        limit = self.max_bytes
         received = 0
 
         async def counting_receive() -> Message:

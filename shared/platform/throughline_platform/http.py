@@ -142,7 +142,7 @@ def swagger_ui_csp_of(app: FastAPI) -> dict[str, str]:
 
 
 def install_http_plumbing(app: FastAPI, service: str, readiness: ReadinessCheck,
-                          crashed_tasks: CrashedTasks = list, *, max_body_bytes: int = 0,
+                          crashed_tasks: CrashedTasks = list, *, max_body_bytes: int = 0, max_upload_bytes: int = 0,
                           metrics_token: str = "") -> None:
     """Problems, health and metrics routes, then (outermost last) the body limit, the security headers and the
     request context, so that even a refused body gets the headers and a request id."""
@@ -150,6 +150,6 @@ def install_http_plumbing(app: FastAPI, service: str, readiness: ReadinessCheck,
 
     install_problem_handlers(app)
     app.include_router(operations_router(readiness, crashed_tasks, metrics_token))
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes)
     app.add_middleware(SecurityHeadersMiddleware, csp_by_path=swagger_ui_csp_of(app))
     app.add_middleware(RequestContextMiddleware, service=service)

@@ -39,6 +39,9 @@ class ServiceSettingsBase(BaseSettings):
     log_level: str = "INFO"
     # Largest request body accepted (413 beyond). 5 MiB: the largest legitimate body is a CSV import (5 MB at most).
     max_body_bytes: int = 5 * 1024 * 1024
+    # Largest file upload (a multipart/form-data body: a bank statement, a receipt, a CSV import, a logo): a month's
+    # CAMT.053 of 10,000 credits is ~6.5 MB, so uploads get their own, larger limit (docs/security.md).
+    max_upload_bytes: int = 32 * 1024 * 1024
     # Bearer token that opens /metrics (one for the whole deployment: `METRICS_TOKEN`); empty: /metrics is served
     # only to clients on this machine (docs/security.md).
     metrics_token: str = ""

@@ -20,8 +20,10 @@ from starlette.types import Message, Receive, Send
 from gateway.proxy.idempotency import IdempotencyStore, StoredResponse, check_key, request_hash, should_store
 from gateway.proxy.upstreams import Upstream, UpstreamResponse
 from gateway.security import rate_limit_key
+from gateway.settings import GatewaySettings
 from throughline_platform.auth import Principal
 from throughline_platform.context import correlation_id_var, request_id_var
+from throughline_platform.hardening import is_upload
 from throughline_platform.problems import ProblemError
 
 # Hop-by-hop headers (RFC 9110 §7.6.1), ones the gateway sets itself, and the caller's credentials (replaced by
@@ -96,9 +98,12 @@ def _raw_response_headers(response: aiohttp.ClientResponse) -> list[tuple[bytes,
     return [(name.lower(), value) for name, value in response.raw_headers if name.lower() not in _DROP_RESPONSE_RAW]
 
 
-async def forward(request: Request, send: Send, upstream: Upstream, principal: Principal | None, max_body: int,
-                  idempotency: IdempotencyStore, *, pass_basic_auth: bool = False) -> None:
-    body = await read_body(request, max_body)
+async def forward(request: Request, send: Send, upstream: Upstream, principal: Principal | None,
+                  settings: GatewaySettings, idempotency: IdempotencyStore, *, pass_basic_auth: bool = False) -> None:
+    """A file upload (multipart/form-data) may be larger and take the service longer than any other request."""
+    upload = is_upload(request.scope["headers"])
+    body = await read_body(request, settings.max_upload_bytes if upload else settings.max_body_bytes)
+    read_timeout = settings.upload_timeout_seconds if upload else None
     headers = upstream_headers(request, principal, pass_basic_auth)
     target = _target(request)
     method = request.method
@@ -108,7 +113,7 @@ async def forward(request: Request, send: Send, upstream: Upstream, principal: P
                                      rate_limit_key(principal), check_key(raw_key))
         await answer(request.scope, request.receive, send)
         return
-    response = await upstream.open(method, target, headers=headers, content=body)
+    response = await upstream.open(method, target, headers=headers, content=body, read_timeout=read_timeout)
     try:
         await _relay(upstream, response, request.receive, send)
     finally:

@@ -40,7 +40,7 @@ class ProxyEndpoint:
         else:
             principal = await current_caller(request)
         state = request.app.state
-        await forward(request, send, state.upstreams[self.upstream], principal, state.settings.max_body_bytes,
+        await forward(request, send, state.upstreams[self.upstream], principal, state.settings,
                       state.idempotency, pass_basic_auth=self.public)
 
 
@@ -63,7 +63,7 @@ class LeadCaptureEndpoint:
                     raise  # a bad token is refused; an X-API-Key the gateway does not know may be a capture key
         if principal is None:
             _limit_anonymous(request, "capture")
-        await forward(request, send, state.upstreams["crm"], principal, state.settings.max_body_bytes,
+        await forward(request, send, state.upstreams["crm"], principal, state.settings,
                       state.idempotency)
 
 

@@ -188,7 +188,7 @@ class Upstream:
             self._session = None
 
     async def open(self, method: str, target: str, *, headers: Iterable[tuple[str, str]] | None = None,
-                   content: bytes | None = None) -> aiohttp.ClientResponse:
+                   content: bytes | None = None, read_timeout: float | None = None) -> aiohttp.ClientResponse:
         """Send one request and return once the status and headers are in (retried on connect failures if
         idempotent); the caller reads the body and must `release()` the response. Raises UpstreamError."""
         if not self.breaker.allow():
@@ -200,8 +200,14 @@ class Upstream:
         attempts = 1 + (self.retries if method.upper() in IDEMPOTENT_METHODS else 0)
         for attempt in range(attempts):
             try:
-                response = await self.session.request(method, url, headers=headers, data=content or None,
-                                                      allow_redirects=False)
+                if read_timeout is None:
+                    response = await self.session.request(method, url, headers=headers, data=content or None,
+                                                          allow_redirects=False)
+                else:  # a file upload: the service may take longer to answer
+                    response = await self.session.request(
+                        method, url, headers=headers, data=content or None, allow_redirects=False,
+                        timeout=aiohttp.ClientTimeout(total=None, connect=self.timeout,
+                                                      sock_connect=self.connect_timeout, sock_read=read_timeout))
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
                 # The request never reached the service: safe to send again when idempotent.
                 if attempt + 1 < attempts:
