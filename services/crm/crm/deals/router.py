@@ -1,5 +1,4 @@
 import uuid
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -23,6 +22,7 @@ from crm.deals.schemas import (
 )
 from crm.policy import DealWriter, Reader
 from crm.settings import get_settings
+from throughline_events.types import BusinessDate
 from throughline_messaging.deps import ReadUoW, UoW
 from throughline_platform.problems import Unprocessable
 
@@ -45,8 +45,8 @@ async def list_deals(
     pipeline_id: uuid.UUID | None = None,
     idle: Annotated[bool, Query(description="only open deals idle for CRM_IDLE_DEAL_DAYS days or more")] = False,
     idle_days: Annotated[int | None, Query(ge=0, le=3650, description="only open deals idle this many days")] = None,
-    close_from: date | None = None,
-    close_to: date | None = None,
+    close_from: BusinessDate | None = None,
+    close_to: BusinessDate | None = None,
     sort: Literal["created_at", "amount", "expected_close_date", "title", "updated_at"] = "created_at",
     order: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -1,5 +1,4 @@
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -25,6 +24,7 @@ from erp.invoices.schemas import (
     VoidIn,
 )
 from erp.policy import CreditNoteWriter, InvoiceWriter, PaymentWriter, Reader
+from throughline_events.types import BusinessDate
 from throughline_messaging.deps import ReadUoW, UoW
 
 router = APIRouter(prefix="/api/erp/invoices", tags=["invoices"])
@@ -43,8 +43,9 @@ async def list_invoices(uow: ReadUoW, principal: Reader, status: InvoiceStatus |
                         project_id: uuid.UUID | None = None, deal_id: uuid.UUID | None = None,
                         credit_of_id: uuid.UUID | None = None,
                         number: Annotated[str | None, Query(max_length=20)] = None,
-                        overdue: bool = False, as_of: date | None = None, issued_from: date | None = None,
-                        issued_to: date | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                        overdue: bool = False, as_of: BusinessDate | None = None,
+                        issued_from: BusinessDate | None = None, issued_to: BusinessDate | None = None,
+                        limit: Annotated[int, Query(ge=1, le=200)] = 50,
                         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> InvoicePage:
     items, total = await InvoiceRepository(uow.session).search(
         status=status, kind=kind, client_id=client_id, project_id=project_id, deal_id=deal_id,

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from erp.invoices.models import PaymentMethod
 from throughline_events.money import MINOR_UNITS, decimal_places, round_money
-from throughline_events.types import DecimalString
+from throughline_events.types import BusinessDate, DecimalInput, MoneyInput
 
 
 def plain(value: Decimal) -> Decimal:
@@ -17,9 +17,9 @@ def plain(value: Decimal) -> Decimal:
 class LineIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     description: str = Field(min_length=1, max_length=500)
-    quantity: Decimal = Field(gt=0, le=Decimal("1000000000"), decimal_places=4)
-    unit_price: DecimalString = Field(ge=0, le=Decimal("100000000000000"), decimal_places=4)
-    tax_rate: Decimal = Field(Decimal(0), ge=0, le=100, decimal_places=4)
+    quantity: DecimalInput = Field(gt=0, le=Decimal("1000000000"), decimal_places=4)
+    unit_price: MoneyInput = Field(ge=0, le=Decimal("100000000000000"), decimal_places=4)
+    tax_rate: DecimalInput = Field(Decimal(0), ge=0, le=100, decimal_places=4)
 
 
 class InvoiceIn(BaseModel):
@@ -30,7 +30,7 @@ class InvoiceIn(BaseModel):
     project_id: uuid.UUID | None = None
     currency: str | None = Field(None, pattern="^[A-Z]{3}$")
     payment_terms_days: int | None = Field(None, ge=0, le=365)
-    late_fee_percent: Decimal | None = Field(None, ge=0, le=100, decimal_places=4)
+    late_fee_percent: DecimalInput | None = Field(None, ge=0, le=100, decimal_places=4)
     notes: str | None = Field(None, max_length=5000)
     lines: list[LineIn] = Field(min_length=1, max_length=500)
 
@@ -40,7 +40,7 @@ class InvoicePatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     payment_terms_days: int | None = Field(None, ge=0, le=365)
-    late_fee_percent: Decimal | None = Field(None, ge=0, le=100, decimal_places=4)
+    late_fee_percent: DecimalInput | None = Field(None, ge=0, le=100, decimal_places=4)
     notes: str | None = Field(None, max_length=5000)
     lines: list[LineIn] | None = Field(None, min_length=1, max_length=500)
 
@@ -57,7 +57,7 @@ class CreditNoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     reason: str = Field(min_length=1, max_length=2000)
     lines: list[LineIn] | None = Field(None, min_length=1, max_length=500)
-    amount: DecimalString | None = Field(None, gt=0, decimal_places=4)
+    amount: MoneyInput | None = Field(None, gt=0, decimal_places=4)
 
     @model_validator(mode="after")
     def _lines_or_amount(self) -> "CreditNoteIn":
@@ -68,9 +68,9 @@ class CreditNoteIn(BaseModel):
 
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    amount: DecimalString = Field(gt=0, decimal_places=4)
+    amount: MoneyInput = Field(gt=0, decimal_places=4)
     currency: str | None = Field(None, pattern="^[A-Z]{3}$")
-    paid_on: date | None = None
+    paid_on: BusinessDate | None = None
     method: PaymentMethod = PaymentMethod.BANK_TRANSFER
     reference: str | None = Field(None, max_length=200)
 

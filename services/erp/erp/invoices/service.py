@@ -42,8 +42,11 @@ class LineSpec:
     expense_id: uuid.UUID | None = None
 
 
-def specs_of(lines: list[LineIn]) -> list[LineSpec]:
-    return [LineSpec(line.description, line.quantity, line.unit_price, line.tax_rate) for line in lines]
+def specs_of(lines: list[LineIn], currency: str) -> list[LineSpec]:
+    """The request's lines, each unit price no finer than the currency's minor unit (a JPY price has no decimals:
+    the document shows it, and nobody can pay a fraction of a yen)."""
+    return [LineSpec(line.description, line.quantity, check_amount(line.unit_price, currency, "unit_price"),
+                     line.tax_rate) for line in lines]
 
 
 def set_lines(invoice: Invoice, specs: list[LineSpec]) -> list[InvoiceLine]:
@@ -123,7 +126,7 @@ async def create_draft(uow: UnitOfWork, body: InvoiceIn, principal: Principal) -
     invoice = new_invoice(client=client, project=project, currency=currency,
                           payment_terms_days=body.payment_terms_days, late_fee_percent=body.late_fee_percent,
                           notes=body.notes, created_by=principal.user_id)
-    set_lines(invoice, specs_of(body.lines))
+    set_lines(invoice, specs_of(body.lines, currency))
     InvoiceRepository(uow.session).add(invoice)
     await uow.commit()
     return invoice
@@ -174,7 +177,7 @@ async def update_draft(uow: UnitOfWork, invoice_id: uuid.UUID, body: InvoicePatc
     if body.lines is not None:
         invoice.lines.clear()
         await uow.session.flush()  # the old lines go before new ones take their positions
-        set_lines(invoice, specs_of(body.lines))
+        set_lines(invoice, specs_of(body.lines, invoice.currency))
     await uow.commit()
     return invoice
 
@@ -336,7 +339,7 @@ async def credit_note(uow: UnitOfWork, invoice_id: uuid.UUID, body: CreditNoteIn
     note.late_fee_percent = None
     if body.lines is not None:
         specs = [LineSpec(s.description, s.quantity, s.unit_price, s.tax_rate, kind=LineKind.CREDIT)
-                 for s in specs_of(body.lines)]
+                 for s in specs_of(body.lines, original.currency)]
     else:
         assert body.amount is not None
         check_amount(body.amount, original.currency, "amount")

@@ -1,5 +1,4 @@
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -18,6 +17,7 @@ from erp.rates.schemas import (
     CostRateOut,
     CostRatePage,
 )
+from throughline_events.types import BusinessDate
 from throughline_messaging.deps import ReadUoW, UoW
 
 router = APIRouter(prefix="/api/erp", tags=["rates and capacity"])
@@ -37,7 +37,7 @@ async def list_cost_rates(uow: ReadUoW, principal: Reader, user_id: UserId = Non
 
 @router.get("/cost-rates/effective", response_model=CostRateOut, summary="A person's cost rate on a date")
 async def effective_cost_rate(uow: ReadUoW, principal: Reader,
-                              user_id: Annotated[str, Query(max_length=64)], on: date) -> CostRateOut:
+                              user_id: Annotated[str, Query(max_length=64)], on: BusinessDate) -> CostRateOut:
     return CostRateOut.model_validate(await service.effective_cost_rate(uow, user_id, on))
 
 

@@ -1,5 +1,4 @@
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -9,6 +8,7 @@ from erp.time_entries import service
 from erp.time_entries.models import TimeEntryStatus
 from erp.time_entries.repository import TimeEntryRepository
 from erp.time_entries.schemas import TimeEntryIn, TimeEntryOut, TimeEntryPage, TimeEntryPatch
+from throughline_events.types import BusinessDate
 from throughline_messaging.deps import ReadUoW, UoW
 
 router = APIRouter(prefix="/api/erp/time-entries", tags=["time entries"])
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/erp/time-entries", tags=["time entries"])
 @router.get("", response_model=TimeEntryPage, summary="Time entries, filterable; `total_hours` sums all matches")
 async def list_time_entries(uow: ReadUoW, principal: Reader, project_id: uuid.UUID | None = None,
                             person_id: Annotated[str | None, Query(max_length=64)] = None,
-                            date_from: date | None = None, date_to: date | None = None,
+                            date_from: BusinessDate | None = None, date_to: BusinessDate | None = None,
                             billable: bool | None = None, status: TimeEntryStatus | None = None,
                             invoiced: bool | None = None, invoice_id: uuid.UUID | None = None,
                             limit: Annotated[int, Query(ge=1, le=500)] = 100,
