@@ -34,6 +34,7 @@ from erp.policy import (
 )
 from erp.settings import get_settings
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.downloads import content_disposition
 
 router = APIRouter(prefix="/api/erp/expenses", tags=["expenses"])
 categories_router = APIRouter(prefix="/api/erp", tags=["expenses"])
@@ -96,9 +97,8 @@ async def post_receipt(expense_id: uuid.UUID, file: Annotated[UploadFile, File()
             responses={200: {"content": {"application/pdf": {}, "image/*": {}}}})
 async def get_receipt(expense_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> Response:
     receipt = await service.receipt_of(uow, expense_id)
-    safe_name = receipt.filename.replace('"', "").replace("\r", "").replace("\n", "")
     return Response(content=receipt.data, media_type=receipt.content_type,
-                    headers={"Content-Disposition": f'inline; filename="{safe_name}"',
+                    headers={"Content-Disposition": content_disposition(receipt.filename, "inline"),
                              "ETag": f'"{receipt.sha256}"'})
 
 
