@@ -31,16 +31,19 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
+from fastapi import FastAPI
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.openapi import add_problem_responses
 from throughline_platform.problems import ProblemError, problem_response
 
 if TYPE_CHECKING:
@@ -277,13 +280,14 @@ class IdempotencyMiddleware:
             await session.commit()
 
 
-def install_idempotency(app: Any, table: Table, commits_before_answering: frozenset[str] = frozenset()) -> None:
+def install_idempotency(app: FastAPI, table: Table, commits_before_answering: frozenset[str] = frozenset()) -> None:
     """Honour `Idempotency-Key` on the app's POSTs: innermost, so that its problems get the request id and security
-    headers, the body it reads is already bounded, and an error it raises is answered by the problem catch-all."""
-    from starlette.middleware import Middleware
-
+    headers, the body it reads is already bounded, and an error it raises is answered by the problem catch-all.
+    Every POST of the app's OpenAPI document gets the 409 it may now answer."""
     app.user_middleware.append(Middleware(IdempotencyMiddleware, table=table,
                                           commits_before_answering=commits_before_answering))
+    add_problem_responses(app, lambda method, path, operation: method == "post", {
+        409: "A request with this Idempotency-Key is still running"})
 
 
 async def purge_expired(runtime: "ServiceRuntime", table: Table) -> int:
