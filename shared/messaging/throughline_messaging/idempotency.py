@@ -27,6 +27,7 @@ may take over after 5 minutes (the gateway's rule).
 A request without a valid bearer token is passed on untouched: the route answers 401 itself.
 """
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -133,17 +134,17 @@ class IdempotencyMiddleware:
         if raw_key is None:
             await self.app(scope, receive, send)
             return
+        principal = _principal(scope)
+        if principal is None:
+            await self.app(scope, receive, send)  # the route refuses the caller itself (401)
+            return
         try:
             key = check_key(raw_key)
         except ProblemError as exc:
             await problem_response(exc.status, exc.title, exc.detail, exc.type_slug)(scope, receive, send)
             return
-        principal = _principal(scope)
-        if principal is None:
-            await self.app(scope, receive, send)  # the route refuses the caller itself
-            return
-        body, more = await _read_body(receive)
-        if more is None:
+        body = await _read_body(receive)
+        if body is None:
             return  # the client went away before its body was in
         query: bytes = scope.get("query_string", b"")
         target = scope["path"] + (f"?{query.decode('latin-1')}" if query else "")
@@ -299,7 +300,6 @@ async def purge_expired(runtime: "ServiceRuntime", table: Table) -> int:
 
 def purge_job(table: Table) -> Callable[["ServiceRuntime"], Awaitable[None]]:
     """The scheduler's job: every hour, the records older than KEEP_FOR go."""
-    import asyncio
 
     async def purge_idempotency_keys(runtime: "ServiceRuntime") -> None:
         while True:
@@ -356,16 +356,16 @@ def _principal(scope: Scope) -> str | None:
     return f"{principal.kind}:{principal.user_id}"[:80]
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool | None]:
-    """The whole body (the body limit outside has bounded it), and False; None if the client disconnected."""
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole body (the body limit outside has bounded it); None if the client disconnected first."""
     body = bytearray()
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return bytes(body), None
+            return None
         body += message.get("body", b"")
         if not message.get("more_body", False):
-            return bytes(body), False
+            return bytes(body)
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:
