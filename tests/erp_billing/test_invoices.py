@@ -21,18 +21,23 @@ def project(admin: Api) -> dict[str, Any]:
 
 def test_totals_round_each_line_per_currency(admin: Api, finance: Api, project: dict[str, Any]) -> None:
     invoice = draft(finance, project, [line("Design", "3", "19.99", "19"), line("Hosting", "1", "10.00", "7"),
-                                       line("Travel", "2.5", "0.333", "0")])
-    # 3 x 19.99 = 59.97, tax 19 % = 11.3943 -> 11.39; 10.00 + 0.70; 2.5 x 0.333 = 0.8325 -> 0.83.
+                                       line("Travel", "2.5", "0.33", "0")])
+    # 3 x 19.99 = 59.97, tax 19 % = 11.3943 -> 11.39; 10.00 + 0.70; 2.5 x 0.33 = 0.825 -> 0.82 (half-even).
     assert [(x["net_amount"], x["tax_amount"], x["total_amount"]) for x in invoice["lines"]] == [
-        ("59.97", "11.39", "71.36"), ("10.00", "0.70", "10.70"), ("0.83", "0.00", "0.83")]
-    assert (invoice["subtotal"], invoice["tax_total"], invoice["total"]) == ("70.80", "12.09", "82.89")
-    assert invoice["status"] == "draft" and invoice["number"] is None and invoice["balance_due"] == "82.89"
+        ("59.97", "11.39", "71.36"), ("10.00", "0.70", "10.70"), ("0.82", "0.00", "0.82")]
+    assert (invoice["subtotal"], invoice["tax_total"], invoice["total"]) == ("70.79", "12.09", "82.88")
+    assert invoice["status"] == "draft" and invoice["number"] is None and invoice["balance_due"] == "82.88"
     assert invoice["deal_id"] == project["deal_id"] and invoice["client_id"] == project["client_id"]
 
     yen = project_for(admin, fixed(1, date(2030, 1, 1)), amount="100000", currency="JPY")
-    jpy = draft(finance, yen, [line("Workshop", "3", "333.5", "10")])
-    # 1000.5 yen rounds half-even to 1000; tax 100; no minor unit.
-    assert (jpy["subtotal"], jpy["tax_total"], jpy["total"], jpy["currency"]) == ("1000", "100", "1100", "JPY")
+    jpy = draft(finance, yen, [line("Workshop", "2.5", "333", "10")])
+    # 832.5 yen rounds half-even to 832; tax 83.2 -> 83; no minor unit.
+    assert (jpy["subtotal"], jpy["tax_total"], jpy["total"], jpy["currency"]) == ("832", "83", "915", "JPY")
+    # A unit price finer than the currency's minor unit is refused, not rounded away (docs/decisions.md).
+    for project_of_currency, price in ((yen, "333.5"), (project, "0.333")):
+        refused = finance.post("/api/erp/invoices", json={"project_id": project_of_currency["id"],
+                                                          "lines": [line("Workshop", "3", price, "10")]})
+        assert refused.status_code == 422 and "unit_price" in refused.json()["detail"], refused.text
 
 
 def test_issue_assigns_the_next_number_and_due_date(finance: Api, project: dict[str, Any]) -> None:

@@ -22,8 +22,11 @@ def test_book_change_approve_delete(stack: Stack, project: dict[str, Any]) -> No
             "project_id": project["id"], "work_date": day.isoformat(), "hours": "7.5", "description": "Wireframes"})
         assert (entry["person_id"], entry["hours"], entry["billable"], entry["status"]) == (
             "pm-ann", "7.50", True, "open")  # the caller's own time by default
-        approved = pm.ok("POST", f"/api/erp/time-entries/{entry['id']}/approve")
-        assert approved["status"] == "approved" and approved["approved_by"] == "pm-ann"
+        own = pm.post(f"/api/erp/time-entries/{entry['id']}/approve")  # nobody approves their own time
+        assert own.status_code == 403 and own.json()["type"].endswith("/own-time"), own.text
+        with as_role(stack, "project_manager", user_id="pm-bea") as other_pm:
+            approved = other_pm.ok("POST", f"/api/erp/time-entries/{entry['id']}/approve")
+        assert approved["status"] == "approved" and approved["approved_by"] == "pm-bea"
         changed = pm.ok("PATCH", f"/api/erp/time-entries/{entry['id']}", json={"hours": "6", "billable": False})
         assert (changed["hours"], changed["billable"], changed["status"]) == ("6.00", False, "open")
         other = pm.ok("POST", "/api/erp/time-entries", 201, json={

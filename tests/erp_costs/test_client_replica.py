@@ -1,5 +1,5 @@
 """The client replica on the real broker: contacts replicated, out-of-order versions ignored, deletions kept,
-and a company's events racing a won deal's never make two clients."""
+a company's events racing a won deal's never make two clients, and versions implausibly far ahead refused."""
 
 import asyncio
 import uuid
@@ -8,7 +8,7 @@ from typing import Any
 
 from devstack.stack import Stack
 from tests.erp_costs.helpers import RoleApi, as_role, sql
-from tests.kafka_support import publish_raw
+from tests.kafka_support import publish_raw, read_topic, wait_until
 from tests.support import wait_for
 from throughline_events import Envelope, encode
 
@@ -101,3 +101,34 @@ async def test_company_event_racing_a_won_deal_makes_one_client(stack: Stack, bo
     assert len(rows) == 1 and rows[0][1] == f"{tag} Co Ltd"
     [project] = boss.ok("GET", "/api/erp/projects", params={"deal_id": str(deal_id)})["items"]
     assert project["client_id"] == rows[0][0]
+
+
+async def test_a_version_far_ahead_is_dead_lettered_and_later_real_changes_still_apply(
+        stack: Stack, boss: RoleApi) -> None:
+    """A company.updated whose version is implausibly far ahead (a buggy or forged producer: the CRM adds one per
+    change) goes to the dead-letter topic at once with reason `implausible_version`; it does not pin the replica,
+    so the real rename after it is applied. The same for contacts."""
+    viewer = as_role(stack, "viewer")
+    company_id, contact_id = uuid.uuid4(), uuid.uuid4()
+    tag = str(company_id)[:8]
+    await publish(stack, ACCOUNTS, "company.created", "company", company_id, company(company_id, 1, f"{tag} Real"))
+    await publish(stack, ACCOUNTS, "company.updated", "company", company_id,
+                  company(company_id, 2_000_000_000, f"{tag} Forged"))
+    await publish(stack, ACCOUNTS, "contact.created", "contact", contact_id,
+                  contact(contact_id, company_id, 1_001, "Forged"), key=company_id)  # 1001 > 0 + 1000
+    await publish(stack, ACCOUNTS, "company.updated", "company", company_id, company(company_id, 2, f"{tag} Renamed"))
+
+    renamed = await asyncio.to_thread(wait_for, lambda: client_of(viewer, company_id, 2), 20, "the real rename")
+    assert (renamed["name"], renamed["crm_version"]) == (f"{tag} Renamed", 2)
+    contacts = viewer.ok("GET", f"/api/erp/clients/{renamed['id']}/contacts", params={"include_deleted": "true"})
+    assert str(contact_id) not in {c["crm_contact_id"] for c in contacts}
+
+    async def parked() -> list[dict[str, bytes]] | None:
+        letters = [dict(r.headers) for r in await read_topic(stack.bootstrap_servers, f"{ACCOUNTS}.erp.dlt")
+                   if r.key == str(company_id).encode()]
+        return letters if len(letters) == 2 else None
+
+    letters = await wait_until(parked, 20, "both implausible events in the dead-letter topic")
+    assert {h["dlt.reason"] for h in letters} == {b"implausible_version"}
+    assert {h["event_type"] for h in letters} == {b"company.updated", b"contact.created"}
+    assert all(b"more than 1000 ahead" in h["dlt.error"] for h in letters)

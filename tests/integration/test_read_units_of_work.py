@@ -78,7 +78,8 @@ async def test_a_read_unit_of_work_sends_no_begin_and_no_rollback(stack: Stack,
         await connection.execute(text("SELECT 1"))
     sent.clear()
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: sent.append(args[2].split()[0]))
-    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(runtime=runtime)))
+    # A request as the dependencies see it: the app's runtime, and a scope without an idempotent unit of work.
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(runtime=runtime)), scope={})
     try:
         for reading in (deps._read_unit_of_work, deps._unit_of_work):
             sent.append(f"-- {reading.__name__}")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 from crm.activities import api as activities_api
 from crm.automation import api as automation_api
 from crm.companies import api as companies_api
-from crm.db import inbox, outbox
+from crm.db import idempotency, inbox, outbox
 from crm.deals import api as deals_api
 from crm.idle_deals.jobs import automation_job
 from crm.leads import api as leads_api
@@ -68,5 +68,5 @@ def create_app(roles: frozenset[str]) -> FastAPI:
     return event_driven_service_app(
         service="crm", title="Throughline CRM", settings=get_settings(), roles=roles, outbox=outbox, inbox=inbox,
         routers=api_routers, consumed_topics=CONSUMED_TOPICS, handlers=HANDLERS,
-        scheduled_jobs=[automation_job, mail_sender_job, sequence_job],
+        scheduled_jobs=[automation_job, mail_sender_job, sequence_job], idempotency=idempotency,
     )

@@ -1,16 +1,18 @@
-"""The CRM's metadata: its own tables plus the shared outbox and inbox, and the mail outbox (docs/mail.md)."""
+"""The CRM's metadata: its own tables plus the shared outbox, inbox and idempotency keys, and the mail outbox
+(docs/mail.md)."""
 
 from sqlalchemy.orm import DeclarativeBase
 
-from throughline_messaging.tables import service_metadata
+from throughline_messaging.tables import idempotency_table, service_metadata
 from throughline_platform.db import EntityColumns, utcnow
 from throughline_platform.mail.outbox import MailOutbox, mail_outbox_table
 
 metadata, outbox, inbox = service_metadata()
 # The CRM's mail: a row staged in the transaction that causes the mail, delivered by the scheduler's senders.
 MAIL_OUTBOX = MailOutbox(mail_outbox_table(metadata), notify_channel="mail_crm")
+idempotency = idempotency_table(metadata)
 
-__all__ = ["MAIL_OUTBOX", "Base", "Entity", "inbox", "metadata", "outbox", "utcnow"]
+__all__ = ["MAIL_OUTBOX", "Base", "Entity", "idempotency", "inbox", "metadata", "outbox", "utcnow"]
 
 
 class Base(DeclarativeBase):

@@ -4,7 +4,7 @@ from fastapi import APIRouter, FastAPI
 
 from erp.billing.api import release_schedule_item
 from erp.billing.jobs import billing_run_job
-from erp.db import inbox, outbox
+from erp.db import idempotency, inbox, outbox
 from erp.documents.jobs import document_render_job
 from erp.expenses.api import release_billed_expenses
 from erp.handlers import CONSUMED_TOPICS, HANDLERS
@@ -64,5 +64,7 @@ def create_app(roles: frozenset[str]) -> FastAPI:
     return event_driven_service_app(
         service="erp", title="Throughline ERP", settings=get_settings(), roles=roles, outbox=outbox, inbox=inbox,
         routers=api_routers, consumed_topics=CONSUMED_TOPICS, handlers=HANDLERS,
-        scheduled_jobs=[billing_run_job, reminder_run_job, document_render_job],
+        scheduled_jobs=[billing_run_job, reminder_run_job, document_render_job], idempotency=idempotency,
+        # A reminder run mails, from a unit of work of its own, the reminders it committed: its key is claimed first.
+        commits_before_answering=frozenset({"/api/erp/reminder-runs"}),
     )

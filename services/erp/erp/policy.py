@@ -58,7 +58,7 @@ POLICY = Policy("erp", {
         example="PATCH /api/erp/projects/{id}"),
     Action.TIME_ENTRIES_WRITE: rule(
         PROJECT_MANAGER, FINANCE, summary="Book, change, approve and delete unbilled time entries",
-        example="DELETE /api/erp/time-entries/{id}"),
+        example="DELETE /api/erp/time-entries/{id}", note="Nobody approves their own time, admins included."),
     Action.BILL_RATES_WRITE: rule(
         PROJECT_MANAGER, FINANCE, summary="Set and remove a project's bill rates",
         example="DELETE /api/erp/bill-rates/{id}"),
@@ -94,8 +94,9 @@ POLICY = Policy("erp", {
         note="Only the person who entered the expense (or an admin), and only while it is a draft or rejected."),
     Action.EXPENSES_APPROVE: rule(
         PROJECT_MANAGER, FINANCE, summary="Approve or reject a submitted expense up to the manager limit",
-        note="Up to ERP_EXPENSE_MANAGER_LIMIT (in the expense's currency); above it erp.expenses.approve_above_limit "
-             "is needed. Nobody approves or rejects their own expense."),
+        note="Up to the limit ERP_EXPENSE_MANAGER_LIMITS sets for the expense's currency; above it, or in a currency "
+             "without a limit, erp.expenses.approve_above_limit is needed. Nobody approves or rejects their own "
+             "expense."),
     Action.EXPENSES_APPROVE_ABOVE_LIMIT: rule(
         FINANCE, summary="Approve or reject a submitted expense above the manager limit",
         note="Nobody approves or rejects their own expense."),

@@ -4,9 +4,10 @@ may also come without it)."""
 from decimal import Decimal
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from throughline_events.money import check_amount, parse_decimal
 from throughline_messaging.settings import EventDrivenSettings
 
 
@@ -35,13 +36,40 @@ class ErpSettings(EventDrivenSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     smtp_from: str = "billing@throughline.local"
-    # Expenses (costs): the approval chain and the receipt policy, amounts in the expense's own currency.
-    expense_manager_limit: Decimal = Field(Decimal("1000"), ge=0)
+    # Expenses (costs): the approval chain and the receipt policy. A project manager may decide an expense up to
+    # the limit of its currency ("EUR:1000,USD:1100"); above it, or in a currency without a limit, finance decides.
+    # Per currency because the ERP has no exchange rates yet: one number for every currency let 999 CLF (about
+    # 37,000 EUR) pass a project manager (docs/erp-costs.md).
+    expense_manager_limits: str = "EUR:1000,USD:1100,GBP:900"
     receipt_required_above: Decimal = Field(Decimal("50"), ge=0)
     receipt_max_bytes: int = Field(4 * 1024 * 1024, ge=1)
 
     def reminder_step_days(self) -> list[int]:
         return sorted({int(part) for part in self.reminder_steps.split(",")})
+
+    @field_validator("expense_manager_limits")
+    @classmethod
+    def _limits_parse(cls, value: str) -> str:
+        parse_limits(value)  # refuse to start with a limit nobody could have meant
+        return value
+
+    def expense_manager_limit(self, currency: str) -> Decimal | None:
+        """A project manager's approval limit in `currency`; None: that currency has none (finance decides)."""
+        return parse_limits(self.expense_manager_limits).get(currency)
+
+
+def parse_limits(text: str) -> dict[str, Decimal]:
+    """`"EUR:1000,USD:1100"` -> {"EUR": 1000, "USD": 1100}; a ValueError naming the bad entry otherwise."""
+    limits: dict[str, Decimal] = {}
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        currency, _, amount = entry.partition(":")
+        try:
+            limits[currency] = check_amount(parse_decimal(amount), currency, field=f"the {currency} limit")
+        except ValueError as exc:
+            raise ValueError(f"expense manager limit {entry!r}: {exc}") from None
+    return limits
 
 
 @lru_cache

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Table
 
 from throughline_messaging.consumer import Handler
+from throughline_messaging.idempotency import install_idempotency, purge_job
 from throughline_messaging.runtime import BackgroundJob, RuntimeConfig, ServiceRuntime
 from throughline_messaging.settings import EventDrivenSettings
 from throughline_platform.app import service_app
@@ -17,8 +18,13 @@ def event_driven_service_app(*, service: str, title: str, settings: EventDrivenS
                              outbox: Table, inbox: Table, routers: Callable[[], list[APIRouter]],
                              consumed_topics: list[str],
                              handlers: dict[tuple[str, int], Handler],
-                             scheduled_jobs: list[BackgroundJob]) -> FastAPI:
-    """A service process wired from its settings: the same wiring for the CRM and the ERP."""
+                             scheduled_jobs: list[BackgroundJob], idempotency: Table,
+                             commits_before_answering: frozenset[str] = frozenset()) -> FastAPI:
+    """A service process wired from its settings: the same wiring for the CRM and the ERP.
+
+    `idempotency` is the service's `idempotency_keys` table: POSTs honour `Idempotency-Key`
+    (throughline_messaging.idempotency), and the scheduler purges old keys. `commits_before_answering` names the
+    paths whose work commits before it answers (see there)."""
     try:
         signer, verifier = event_keys(service, settings, roles)
         kafka = settings.kafka_settings(client_id=service)
@@ -38,7 +44,7 @@ def event_driven_service_app(*, service: str, title: str, settings: EventDrivenS
         consumer_commit_interval=settings.consumer_commit_interval_ms / 1000,
         consumed_topics=consumed_topics, handlers=handlers,
         db_pool_size=settings.db_pool_size,
-        scheduled_jobs=scheduled_jobs,
+        scheduled_jobs=[*scheduled_jobs, purge_job(idempotency)],
         signer=signer, verifier=verifier,
     )
     runtime = ServiceRuntime(config)
@@ -47,6 +53,8 @@ def event_driven_service_app(*, service: str, title: str, settings: EventDrivenS
                       crashed_tasks=runtime.crashed_tasks, start=runtime.start, stop=runtime.stop,
                       log_level=settings.log_level)
     app.state.runtime = runtime
+    if "api" in roles:
+        install_idempotency(app, idempotency, commits_before_answering)
     return app
 
 

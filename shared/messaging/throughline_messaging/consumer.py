@@ -19,6 +19,8 @@ skips them. Per event:
   the envelope's producer: dead-lettered at once, before it is even decoded (throughline_platform.event_signing);
 - cannot be decoded, breaks the contract, or has a version we do not handle: dead-lettered at once;
 - its handler raises: retried (in a savepoint) up to `max_attempts`, then dead-lettered;
+- its handler refuses it (raises `EventRefused`: the event is well-formed but must not be applied, and trying again
+  cannot change that): dead-lettered at once, with the handler's reason;
 - the database or broker is away: the whole batch waits and is retried, however long that takes
   (an outage is not the event's fault, so it never sends good events to the DLT).
 
@@ -102,6 +104,17 @@ class BatchingHandler:
 
 class HandlerFailed(Exception):
     reason = "handler_failed"
+
+
+class EventRefused(Exception):
+    """Raised by a handler for an event it must not apply although it is signed and well-formed (a rule the contract
+    cannot express: a replica version implausibly far ahead). Its savepoint is rolled back and the event is
+    dead-lettered at once with `reason` (the `dlt.reason` header and the metric's label), without the retries a
+    failing handler gets: the same event would be refused again. `replay-dlt` can bring it back once it is fixed."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 class _HandlerRaised(Exception):
@@ -437,6 +450,9 @@ class EventConsumer:
                 uow.discard_events()
                 if is_transient(exc):
                     raise
+                if isinstance(exc, EventRefused):
+                    log.warning("event_refused", event_id=str(envelope.event_id), reason=exc.reason, error=str(exc))
+                    return exc
                 log.warning("event_handler_failed", event_id=str(envelope.event_id), attempt=attempt,
                             error=repr(exc))
                 if attempt == self.max_attempts:

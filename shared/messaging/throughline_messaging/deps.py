@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from throughline_messaging.idempotency import UOW_SCOPE_KEY
 from throughline_messaging.runtime import ServiceRuntime
 from throughline_messaging.uow import UnitOfWork
 
@@ -15,6 +16,12 @@ def _runtime(request: Request) -> ServiceRuntime:
 
 
 async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    held: UnitOfWork | None = request.scope.get(UOW_SCOPE_KEY)
+    if held is not None:
+        # A request with an Idempotency-Key: its unit of work is deferred, and the idempotency middleware commits
+        # it together with the answer, then closes it.
+        yield held
+        return
     async with _runtime(request).uow() as uow:
         yield uow
 

@@ -1,4 +1,4 @@
-"""The outbox and inbox tables, added to a service's own metadata (each service owns its database)."""
+"""The outbox, inbox and idempotency tables, added to a service's own metadata (each service owns its database)."""
 
 from sqlalchemy import (
     BigInteger,
@@ -51,6 +51,42 @@ def inbox_table(metadata: MetaData) -> Table:
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         PrimaryKeyConstraint("consumer_group", "event_id", name="pk_inbox"),
     )
+
+
+def idempotency_table(metadata: MetaData) -> Table:
+    """(principal, Idempotency-Key) -> the request's hash and the answer it got (throughline_messaging.idempotency).
+    `status` is NULL only while a request that commits before it answers is running."""
+    return Table(
+        "idempotency_keys",
+        metadata,
+        Column("principal", String(80), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("request_hash", String(64), nullable=False),
+        Column("status", Integer, nullable=True),
+        Column("content_type", String(200), nullable=True),
+        Column("body", LargeBinary, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("principal", "key", name="pk_idempotency_keys"),
+        Index("ix_idempotency_keys_created_at", "created_at"),  # the purge deletes the oldest
+    )
+
+
+def create_idempotency_table_sql() -> list[str]:
+    """DDL for Alembic migrations, so both services create identical tables."""
+    return [
+        """
+        CREATE TABLE idempotency_keys (
+            principal VARCHAR(80) NOT NULL,
+            key VARCHAR(200) NOT NULL,
+            request_hash VARCHAR(64) NOT NULL,
+            status INTEGER,
+            content_type VARCHAR(200),
+            body BYTEA,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            CONSTRAINT pk_idempotency_keys PRIMARY KEY (principal, key)
+        )""",
+        "CREATE INDEX ix_idempotency_keys_created_at ON idempotency_keys (created_at)",
+    ]
 
 
 def create_messaging_tables_sql() -> list[str]:

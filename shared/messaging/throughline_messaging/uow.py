@@ -100,6 +100,10 @@ class UnitOfWork:
     `autocommit`: the session factory's engine runs each statement as a transaction of its own (isolation level
     AUTOCOMMIT), and this unit of work is as after `without_transaction()` from the start, except that it takes
     a pooled connection only with its first statement (`ServiceRuntime.read_uow`).
+
+    `defer_commit()` (a request with an `Idempotency-Key`, throughline_messaging.idempotency): `commit()` stages the
+    events and flushes, but the COMMIT waits for `commit_deferred()`, which the idempotency middleware calls once it
+    has stored the answer in the same transaction: the change and the answer a repeat gets commit together.
     """
 
     session: AsyncSession
@@ -113,12 +117,15 @@ class UnitOfWork:
         self._recorded: list[RecordedEvent] = []
         self._starts_autocommit = autocommit
         self._autocommit = autocommit
+        self._deferred = False
+        self._commit_requested = False
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
         self._staged = 0
         self._recorded = []
         self._autocommit = self._starts_autocommit
+        self._deferred = self._commit_requested = False
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -160,13 +167,20 @@ class UnitOfWork:
 
         Only for work that reads, then writes all it changes, its events included (`outbox_parameters`), in one
         statement guarded by what it read (optimistic: the guard finds the rows unchanged, or nothing is
-        written). Call it before the first statement; `restart` goes back to a normal transaction."""
+        written). Call it before the first statement; `restart` goes back to a normal transaction.
+
+        A deferred unit of work stays in its transaction (the single statement is just as correct inside one), so
+        that the stored answer commits with it."""
+        if self._deferred:
+            return
         await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         self._autocommit = True
 
     async def restart(self) -> None:
         """Drop what this unit of work has read and recorded and start again with a new session, as it started
         (in a normal transaction, unless it is an `autocommit` unit of work)."""
+        if self._commit_requested:
+            raise RuntimeError("a deferred unit of work cannot restart after its commit: the work would be lost")
         await self.session.close()
         self.session = self._session_factory()
         self._staged = 0
@@ -177,7 +191,31 @@ class UnitOfWork:
         """Forget events recorded by work that is being rolled back (a failed handler's savepoint)."""
         self._pop_recorded()
 
+    def defer_commit(self) -> None:
+        """From now on `commit()` leaves the COMMIT to `commit_deferred()` (see the class)."""
+        if self._autocommit:
+            raise RuntimeError("an autocommit unit of work has no transaction to defer")
+        self._deferred = True
+
+    @property
+    def commit_requested(self) -> bool:
+        """A deferred unit of work whose work called `commit()`: what it changed is to be committed."""
+        return self._commit_requested
+
+    async def commit_deferred(self) -> None:
+        """COMMIT a deferred unit of work (with whatever was written since its `commit()`)."""
+        await self.stage_events()
+        await self.session.commit()
+        self._commit_requested = False
+        if self._staged and self._on_commit is not None:
+            self._on_commit()
+        self._staged = 0
+
     async def commit(self) -> None:
+        if self._deferred:
+            await self.stage_events()  # written and flushed in the transaction; COMMIT is commit_deferred's
+            self._commit_requested = True
+            return
         if self._autocommit:
             self._check_all_written()  # each statement committed itself: nothing to flush, no COMMIT to send
             # Detached as they are, what was read stays readable: the rollback that ends every unit of work would

@@ -9,6 +9,7 @@ from throughline_platform.auth import TokenVerifier
 from throughline_platform.collector import settle_after_start_up
 from throughline_platform.http import CrashedTasks, ReadinessCheck, install_http_plumbing
 from throughline_platform.logging import configure_logging
+from throughline_platform.openapi import add_problem_responses, with_body
 from throughline_platform.settings import EdgeSettings
 
 
@@ -43,4 +44,7 @@ def service_app(*, service: str, title: str, jwt_public_key: str, serves_api: bo
     if serves_api:
         for router in routers():
             app.include_router(router)
+    # What any operation with a body may answer, whatever the route: its body unreadable, or over the size limit.
+    add_problem_responses(app, with_body, {400: "Bad request: the body could not be read (not JSON, not UTF-8, "
+                                                "not multipart)", 413: "Payload too large"})
     return app

@@ -2,7 +2,9 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from throughline_events.types import BusinessDateTime
 
 # The values of models.ActivityKind as the HTTP API spells them (tests/crm/test_rules_unit.py keeps them in step).
 Kind = Literal["call", "email", "meeting", "note"]
@@ -14,7 +16,7 @@ class ActivityIn(BaseModel):
     subject: str = Field(min_length=1, max_length=200)
     body: str | None = Field(None, max_length=20_000)
     direction: Literal["inbound", "outbound"] | None = Field(None, description="For calls and emails")
-    occurred_at: AwareDatetime | None = Field(None, description="Default: now. With a UTC offset.")
+    occurred_at: BusinessDateTime | None = Field(None, description="Default: now. With a UTC offset.")
     company_id: uuid.UUID | None = None
     contact_id: uuid.UUID | None = None
     deal_id: uuid.UUID | None = None

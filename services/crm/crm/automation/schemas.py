@@ -4,6 +4,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from throughline_events.types import check_business_date
+
 # The HTTP vocabulary is spelled out as Literals (inline enums in the OpenAPI document) and compared as such here, so
 # mypy checks every spelling; they hold the values of the models' StrEnums (models.Trigger), which the code that
 # reads stored rules compares with. tests/crm/test_rules_unit.py keeps the two in step.
@@ -79,7 +81,7 @@ class RuleIn(BaseModel):
                 if action.field not in fields:
                     raise ValueError(f"set_field on a {self.trigger} rule can set {', '.join(fields)}")
                 if action.field == "expected_close_date":
-                    date.fromisoformat(action.value)
+                    check_business_date(date.fromisoformat(action.value))
                 if action.field == "status" and action.value not in SETTABLE_LEAD_STATUSES:
                     raise ValueError(f"set_field status: one of {', '.join(SETTABLE_LEAD_STATUSES)}")
         return self

@@ -17,6 +17,7 @@ from crm.companies.schemas import (
 )
 from crm.policy import CompanyWriter, ContactWriter, Reader
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.openapi import links, problem_responses
 
 router = APIRouter(prefix="/api/crm/companies", tags=["companies"])
 contacts_router = APIRouter(prefix="/api/crm/contacts", tags=["contacts"])
@@ -27,7 +28,13 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
-@router.post("", status_code=201, response_model=CompanyOut, summary="Create a company")
+@router.post("", status_code=201, response_model=CompanyOut, summary="Create a company",
+             responses={**problem_responses(409, _409="A company has this domain or email (allow_duplicate=true: "
+                                                      "create it)"),
+                        201: links("company_id", ("GET", "/api/crm/companies/{company_id}"),
+                                   ("PATCH", "/api/crm/companies/{company_id}"),
+                                   ("DELETE", "/api/crm/companies/{company_id}"),
+                                   ("GET", "/api/crm/companies/{company_id}/timeline"))})
 async def create_company(body: CompanyIn, uow: UoW, principal: CompanyWriter,
                          allow_duplicate: AllowDuplicate = False) -> CompanyOut:
     return CompanyOut.model_validate(await service.create_company(uow, body, allow_duplicate=allow_duplicate))
@@ -49,20 +56,24 @@ async def get_company(company_id: uuid.UUID, uow: ReadUoW, principal: Reader) ->
     return CompanyOut.model_validate(await service.get_company(uow, company_id))
 
 
-@router.patch("/{company_id}", response_model=CompanyOut, summary="Change a company (emits company.updated)")
+@router.patch("/{company_id}", response_model=CompanyOut, summary="Change a company (emits company.updated)",
+              responses=problem_responses(409, _409="Another company has this domain or email"))
 async def update_company(company_id: uuid.UUID, body: CompanyPatch, uow: UoW,
                          principal: CompanyWriter) -> CompanyOut:
     changes = body.model_dump(exclude_unset=True)
     return CompanyOut.model_validate(await service.update_company(uow, company_id, changes))
 
 
-@router.delete("/{company_id}", status_code=204, summary="Soft-delete a company (company.updated, deleted=true)")
+@router.delete("/{company_id}", status_code=204, summary="Soft-delete a company (company.updated, deleted=true)",
+               responses=problem_responses(409, _409="The company has open deals"))
 async def delete_company(company_id: uuid.UUID, uow: UoW, principal: CompanyWriter) -> Response:
     await service.delete_company(uow, company_id)
     return Response(status_code=204)
 
 
-@contacts_router.post("", status_code=201, response_model=ContactOut, summary="Create a contact")
+@contacts_router.post("", status_code=201, response_model=ContactOut, summary="Create a contact",
+                      responses=problem_responses(409,
+                                                  _409="A contact has this email (allow_duplicate=true: create it)"))
 async def create_contact(body: ContactIn, uow: UoW, principal: ContactWriter,
                          allow_duplicate: AllowDuplicate = False) -> ContactOut:
     return ContactOut.model_validate(await service.create_contact(uow, body, allow_duplicate=allow_duplicate))
@@ -84,7 +95,8 @@ async def get_contact(contact_id: uuid.UUID, uow: ReadUoW, principal: Reader) ->
     return ContactOut.model_validate(await service.get_contact(uow, contact_id))
 
 
-@contacts_router.patch("/{contact_id}", response_model=ContactOut, summary="Change a contact (emits contact.updated)")
+@contacts_router.patch("/{contact_id}", response_model=ContactOut, summary="Change a contact (emits contact.updated)",
+                       responses=problem_responses(409, _409="Another contact has this email"))
 async def update_contact(contact_id: uuid.UUID, body: ContactPatch, uow: UoW,
                          principal: ContactWriter) -> ContactOut:
     return ContactOut.model_validate(await service.update_contact(uow, contact_id, body.model_dump(exclude_unset=True)))

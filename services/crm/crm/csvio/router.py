@@ -7,6 +7,7 @@ from crm.csvio.service import Entity, ImportResult
 from crm.policy import CsvExporter, CsvImporter
 from crm.settings import get_settings
 from throughline_messaging.deps import UoW
+from throughline_platform.downloads import content_disposition
 from throughline_platform.problems import ProblemError
 
 router = APIRouter(prefix="/api/crm", tags=["import-export"])
@@ -37,4 +38,4 @@ async def import_csv(entity: Entity, request: Request, uow: UoW, principal: CsvI
 async def export_csv(entity: Entity, uow: UoW, principal: CsvExporter) -> Response:
     content = await service.export(uow, entity)
     return Response(content, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{entity}.csv"'})
+                    headers={"Content-Disposition": content_disposition(f"{entity}.csv")})

@@ -3,7 +3,10 @@
 Import: the file must be UTF-8 CSV with a header naming known columns; a file that cannot be parsed is
 refused whole (422). Each row is validated by the same schema and rules as the API and written in its own
 savepoint, so a row is imported completely or not at all; failed rows are reported with their line number.
-With `all_or_nothing`, one failed row refuses the whole file."""
+With `all_or_nothing`, one failed row refuses the whole file.
+
+Export: every cell is written through `throughline_platform.csv_safety`, so none runs as a formula in the
+spreadsheet that opens the file; the import undoes that (`restore`), so an exported file imports as it was."""
 
 import csv
 import io
@@ -33,10 +36,16 @@ from crm.pipelines.api import Pipeline, Stage
 from throughline_events.money import round_money
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
+from throughline_platform.csv_safety import csv_writer, restore
 from throughline_platform.problems import ProblemError, Unprocessable
 
 Entity = Literal["companies", "contacts", "leads", "deals"]
 MAX_ROWS = 10_000
+# A deal's billing cell is JSON: billing terms are a few hundred characters, never deeply nested (milestones are a
+# list of objects: depth 3). The bounds keep a hostile cell (1,100 nested brackets) from reaching json.loads, whose
+# recursion it would exhaust (a RecursionError: a 500 before this check).
+MAX_JSON_CELL_CHARS = 20_000
+MAX_JSON_DEPTH = 8
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "companies": ("name", "domain", "email", "phone", "address", "industry", "size", "owner_id"),
@@ -109,7 +118,7 @@ def parse(entity: Entity, raw: bytes) -> list[tuple[int, dict[str, str]]]:
             if len(values) != len(header):
                 rows.append((line, {"__error__": f"expected {len(header)} values, found {len(values)}"}))
                 continue
-            rows.append((line, {h: v.strip() for h, v in zip(header, values, strict=True)
+            rows.append((line, {h: restore(v).strip() for h, v in zip(header, values, strict=True)
                                 if h not in EXPORT_ONLY[entity]}))
     except csv.Error as exc:
         raise Unprocessable(f"Malformed CSV at line {reader.line_num}: {exc}.", type_slug="malformed-csv") from None
@@ -201,14 +210,46 @@ async def _deal(uow: UnitOfWork, row: dict[str, str], principal: Principal) -> u
         stage_id = stage.id
     billing: Any = None
     if "billing" in row:
-        try:
-            billing = json.loads(row.pop("billing"))
-        except ValueError:
-            raise _RowFailed("billing", "billing is not valid JSON") from None
+        billing = _json_cell("billing", row.pop("billing"))
     data = DealIn.model_validate({**row, "company_id": company_id, "contact_id": contact_id,
                                   "pipeline_id": pipeline_id, "stage_id": stage_id, "billing": billing})
     deal = await add_deal(uow, data, principal)
     return deal.id
+
+
+def _json_cell(field: str, text: str) -> Any:
+    """A cell holding JSON, parsed within bounds (size and nesting depth), or the row fails."""
+    if len(text) > MAX_JSON_CELL_CHARS:
+        raise _RowFailed(field, f"{field} is longer than {MAX_JSON_CELL_CHARS} characters")
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise _RowFailed(field, f"{field} is nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise _RowFailed(field, f"{field} is not valid JSON") from None
+
+
+def json_depth(text: str) -> int:
+    """How deep the arrays and objects of a JSON text nest (brackets inside strings do not count); counted without
+    parsing, so a hostile text costs one pass over its characters."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def _is_uuid(value: str) -> bool:
@@ -233,7 +274,7 @@ _HANDLERS: dict[str, Callable[[UnitOfWork, dict[str, str], Principal], Awaitable
 
 async def export(uow: UnitOfWork, entity: Entity) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     session = uow.session
     if entity == "companies":
         writer.writerow(["id", *COLUMNS["companies"], "created_at"])

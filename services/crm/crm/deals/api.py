@@ -4,11 +4,11 @@ pipelines ask through their ports (crm/ports.py)."""
 
 from crm.deals.models import Deal, DealStatus
 from crm.deals.repository import DealRepository
-from crm.deals.schemas import CloseDate, DealIn
+from crm.deals.schemas import BillingInput, DealIn
 from crm.deals.service import add_deal, company_has_open_deals, open_deals_in_stage, rule_target
 
 __all__ = [
-    "CloseDate",
+    "BillingInput",
     "Deal",
     "DealIn",
     "DealRepository",

@@ -1,5 +1,4 @@
 import uuid
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -23,13 +22,18 @@ from crm.deals.schemas import (
 )
 from crm.policy import DealWriter, Reader
 from crm.settings import get_settings
+from throughline_events.types import BusinessDate
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.openapi import links, problem_responses
 from throughline_platform.problems import Unprocessable
 
 router = APIRouter(prefix="/api/crm/deals", tags=["deals"])
 
 
-@router.post("", status_code=201, response_model=DealOut, summary="Create a deal")
+@router.post("", status_code=201, response_model=DealOut, summary="Create a deal",
+             responses={201: links("deal_id", *((method, f"/api/crm/deals/{{deal_id}}{action}") for method, action in (
+                 ("GET", ""), ("PATCH", ""), ("POST", "/stage"), ("POST", "/win"), ("POST", "/lose"),
+                 ("GET", "/stage-history"), ("GET", "/timeline"))))})
 async def create_deal(body: DealIn, uow: UoW, principal: DealWriter) -> DealOut:
     return DealOut.model_validate(await service.create_deal(uow, body, principal))
 
@@ -45,8 +49,8 @@ async def list_deals(
     pipeline_id: uuid.UUID | None = None,
     idle: Annotated[bool, Query(description="only open deals idle for CRM_IDLE_DEAL_DAYS days or more")] = False,
     idle_days: Annotated[int | None, Query(ge=0, le=3650, description="only open deals idle this many days")] = None,
-    close_from: date | None = None,
-    close_to: date | None = None,
+    close_from: BusinessDate | None = None,
+    close_to: BusinessDate | None = None,
     sort: Literal["created_at", "amount", "expected_close_date", "title", "updated_at"] = "created_at",
     order: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -74,23 +78,27 @@ async def get_deal(deal_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> DealO
     return DealOut.model_validate(await service.get_deal(uow, deal_id))
 
 
-@router.post("/{deal_id}/stage", response_model=DealOut, summary="Move a deal to another open stage")
+@router.post("/{deal_id}/stage", response_model=DealOut, summary="Move a deal to another open stage",
+             responses=problem_responses(409, _409="The deal is won or lost"))
 async def move_stage(deal_id: uuid.UUID, body: StageMove, uow: UoW, principal: DealWriter) -> DealOut:
     return DealOut.model_validate(await service.move_to_stage(uow, deal_id, body.stage_id, principal))
 
 
-@router.post("/{deal_id}/win", response_model=DealOut, summary="Win a deal (emits deal.won)")
+@router.post("/{deal_id}/win", response_model=DealOut, summary="Win a deal (emits deal.won)",
+             responses=problem_responses(409, _409="The deal is won or lost already"))
 async def win_deal(deal_id: uuid.UUID, uow: UoW, principal: DealWriter, body: WinIn | None = None) -> DealOut:
     billing = body.billing if body else None
     return DealOut.model_validate(await service.win_deal(uow, deal_id, billing, principal))
 
 
-@router.post("/{deal_id}/lose", response_model=DealOut, summary="Lose a deal with a reason (emits deal.lost)")
+@router.post("/{deal_id}/lose", response_model=DealOut, summary="Lose a deal with a reason (emits deal.lost)",
+             responses=problem_responses(409, _409="The deal is won or lost already"))
 async def lose_deal(deal_id: uuid.UUID, body: LoseIn, uow: UoW, principal: DealWriter) -> DealOut:
     return DealOut.model_validate(await service.lose_deal(uow, deal_id, body.reason, principal))
 
 
-@router.patch("/{deal_id}", response_model=DealOut, summary="Change an open deal's fields")
+@router.patch("/{deal_id}", response_model=DealOut, summary="Change an open deal's fields",
+              responses=problem_responses(409, _409="The deal is won or lost"))
 async def update_deal(deal_id: uuid.UUID, body: DealPatch, uow: UoW, principal: DealWriter) -> DealOut:
     changes = body.model_dump(exclude_unset=True)
     if "billing" in changes:
@@ -98,7 +106,8 @@ async def update_deal(deal_id: uuid.UUID, body: DealPatch, uow: UoW, principal: 
     return DealOut.model_validate(await service.update_deal(uow, deal_id, changes))
 
 
-@router.post("/{deal_id}/reopen", response_model=DealOut, summary="Reopen a lost deal (won deals stay won)")
+@router.post("/{deal_id}/reopen", response_model=DealOut, summary="Reopen a lost deal (won deals stay won)",
+             responses=problem_responses(409, _409="The deal is open, or won (a won deal is not reopened)"))
 async def reopen_deal(deal_id: uuid.UUID, uow: UoW, principal: DealWriter,
                       body: ReopenIn | None = None) -> DealOut:
     return DealOut.model_validate(await service.reopen_deal(uow, deal_id, body.stage_id if body else None, principal))

@@ -3,30 +3,67 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from crm.deals.models import DealStatus
 from crm.deals.paging import EXACT_TOTAL_UP_TO
 from crm.settings import get_settings
-from throughline_events.billing import BillingTerms
-from throughline_events.money import check_amount, round_money
+from throughline_events.billing import BillingTerms, FixedInstallments, Milestones, Retainer
+from throughline_events.money import check_amount, parse_decimal, round_money
+from throughline_events.types import BusinessDate, MoneyInput, check_business_date
 
 # The values of models.DealStatus as the HTTP API spells them (tests/crm/test_rules_unit.py keeps them in step).
 DealStatusName = Literal["open", "won", "lost"]
 
-# An expected close date within reach of a sales forecast. Unbounded, a slip of the keyboard (year 226, 9999) put a
-# deal where no forecast window finds it and every month list sorts it first or last.
-EARLIEST_CLOSE = date(2000, 1, 1)
-LATEST_CLOSE = date(2099, 12, 31)
+_TERMS_MONEY = ("amount", "hourly_rate", "cap")
+_TERMS_COUNTS = ("installments", "count")
 
 
-def _within_forecast_reach(value: date) -> date:
-    if not EARLIEST_CLOSE <= value <= LATEST_CLOSE:
-        raise ValueError(f"an expected close date lies between {EARLIEST_CLOSE} and {LATEST_CLOSE}")
+def _strict_terms(value: Any) -> Any:
+    """Billing terms as a request must write them. The contract's models read terms tolerantly (an event is
+    parsed as its producer wrote it); what a person or client sends is held to the request rules: money as a plain
+    decimal string, counts as JSON integers (not 3.0 or "3"), milestone percents as plain decimals."""
+    if not isinstance(value, dict):
+        return value  # the contract model says what is wrong
+    for key in _TERMS_MONEY:
+        money = value.get(key)
+        if money is not None and not (isinstance(money, str) and _plain(money)):
+            raise ValueError(f"billing {key} is money: a plain decimal string like \"1250.00\"")
+    for key in _TERMS_COUNTS:
+        count = value.get(key)
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+            raise ValueError(f"billing {key} is a whole number (a JSON integer)")
+    milestones = value.get("milestones")
+    for milestone in milestones if isinstance(milestones, list) else ():
+        percent = milestone.get("percent") if isinstance(milestone, dict) else None
+        if percent is not None and not ((isinstance(percent, str) and _plain(percent))
+                                        or (isinstance(percent, int) and not isinstance(percent, bool))):
+            raise ValueError("a milestone percent is a plain decimal string like \"30\" or a whole number")
     return value
 
 
-CloseDate = Annotated[date, AfterValidator(_within_forecast_reach)]
+def _plain(text: str) -> bool:
+    try:
+        parse_decimal(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _terms_on_business_dates(terms: Any) -> Any:
+    dates = []
+    if isinstance(terms, FixedInstallments | Retainer):
+        dates.append(terms.start_date)
+    elif isinstance(terms, Milestones):
+        dates += [m.due_date for m in terms.milestones if m.due_date is not None]
+    for day in dates:
+        check_business_date(day)
+    return terms
+
+
+BillingInput = Annotated[BillingTerms, BeforeValidator(_strict_terms), AfterValidator(_terms_on_business_dates)]
+"""Billing terms in a request: the contract's `BillingTerms`, held to the request rules (`throughline_events.types`:
+money as plain decimal strings, whole counts, business dates)."""
 
 
 class DealIn(BaseModel):
@@ -36,11 +73,11 @@ class DealIn(BaseModel):
     contact_id: uuid.UUID | None = None
     pipeline_id: uuid.UUID | None = Field(None, description="Defaults to the default pipeline")
     stage_id: uuid.UUID | None = Field(None, description="Defaults to the pipeline's first open stage")
-    amount: Decimal = Field(ge=0, max_digits=16)
+    amount: MoneyInput = Field(ge=0, max_digits=16)
     currency: str = Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$")
     owner_id: str | None = Field(None, max_length=64)
-    expected_close_date: CloseDate | None = None
-    billing: BillingTerms | None = None
+    expected_close_date: BusinessDate | None = None
+    billing: BillingInput | None = None
 
     @model_validator(mode="after")
     def _money(self) -> "DealIn":
@@ -54,11 +91,11 @@ class DealPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     title: str | None = Field(None, min_length=1, max_length=200)
     contact_id: uuid.UUID | None = None
-    amount: Decimal | None = Field(None, ge=0, max_digits=16)
+    amount: MoneyInput | None = Field(None, ge=0, max_digits=16)
     currency: str | None = Field(None, min_length=3, max_length=3, pattern="^[A-Z]{3}$")
     owner_id: str | None = Field(None, max_length=64)
-    expected_close_date: CloseDate | None = None
-    billing: BillingTerms | None = None
+    expected_close_date: BusinessDate | None = None
+    billing: BillingInput | None = None
 
 
 class ReopenIn(BaseModel):
@@ -93,7 +130,7 @@ class StageMove(BaseModel):
 
 class WinIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    billing: BillingTerms | None = Field(None, description="Replaces the deal's billing terms when given")
+    billing: BillingInput | None = Field(None, description="Replaces the deal's billing terms when given")
 
 
 class LoseIn(BaseModel):

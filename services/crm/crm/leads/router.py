@@ -27,6 +27,7 @@ from crm.leads.schemas import (
 from crm.policy import AssignmentRuleWriter, CaptureKeyWriter, LeadWriter, Reader
 from crm.settings import get_settings
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.openapi import problem_responses
 from throughline_platform.problems import Forbidden, ProblemError
 from throughline_platform.responses import OrjsonResponse
 
@@ -63,7 +64,8 @@ async def get_lead(lead_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> LeadO
     return LeadOut.model_validate(await service.get_lead(uow, lead_id))
 
 
-@router.patch("/{lead_id}", response_model=LeadOut, summary="Change a lead: details, owner, status")
+@router.patch("/{lead_id}", response_model=LeadOut, summary="Change a lead: details, owner, status",
+              responses=problem_responses(409, _409="The lead is converted"))
 async def update_lead(lead_id: uuid.UUID, body: LeadPatch, uow: UoW, principal: LeadWriter) -> LeadOut:
     return LeadOut.model_validate(await service.update_lead(uow, lead_id, body))
 
@@ -75,7 +77,8 @@ async def delete_lead(lead_id: uuid.UUID, uow: UoW, principal: LeadWriter) -> Re
 
 
 @router.post("/{lead_id}/convert", response_model=ConvertOut,
-             summary="Convert to company + contact + optional deal in one transaction (lead.converted); idempotent")
+             summary="Convert to company + contact + optional deal in one transaction (lead.converted); idempotent",
+             responses=problem_responses(409, _409="The lead is disqualified"))
 async def convert_lead(lead_id: uuid.UUID, uow: UoW, principal: LeadWriter,
                        body: ConvertIn | None = None) -> ConvertOut:
     lead, already = await service.convert_lead(uow, lead_id, body or ConvertIn(), principal)

@@ -1,14 +1,13 @@
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from crm.companies.api import DOMAIN_PATTERN
-from crm.deals.api import CloseDate
-from throughline_events.billing import BillingTerms
+from crm.deals.api import BillingInput
 from throughline_events.money import check_amount
+from throughline_events.types import BusinessDate, MoneyInput
 
 Source = Literal["website", "referral", "partner", "event", "campaign", "api", "cold_outreach", "import", "other"]
 # The values of models.LeadStatus and models.AssignmentStrategy as the HTTP API spells them (inline enums in the
@@ -161,12 +160,12 @@ class CaptureOut(BaseModel):
 class ConvertDeal(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     title: str | None = Field(None, min_length=1, max_length=200, description="Default: the company's name")
-    amount: Decimal = Field(ge=0, max_digits=16)
+    amount: MoneyInput = Field(ge=0, max_digits=16)
     currency: str = Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$")
     pipeline_id: uuid.UUID | None = None
     stage_id: uuid.UUID | None = None
-    expected_close_date: CloseDate | None = None
-    billing: BillingTerms | None = None
+    expected_close_date: BusinessDate | None = None
+    billing: BillingInput | None = None
 
     @model_validator(mode="after")
     def _money(self) -> "ConvertDeal":

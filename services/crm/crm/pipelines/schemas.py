@@ -4,6 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from throughline_events.types import DecimalInput
+
 # The values of models.StageKind as the HTTP API spells them (tests/crm/test_rules_unit.py keeps them in step).
 StageKindName = Literal["open", "won", "lost"]
 
@@ -30,7 +32,7 @@ class PipelineOut(BaseModel):
 class StageIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=100)
-    probability: Decimal = Field(ge=0, le=100, max_digits=5, decimal_places=2)
+    probability: DecimalInput = Field(ge=0, le=100, max_digits=5, decimal_places=2)
     kind: StageKindName = "open"
 
 
@@ -66,12 +68,12 @@ class PipelinePatch(BaseModel):
 class NewStageIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=100)
-    probability: Decimal = Field(ge=0, le=100, max_digits=5, decimal_places=2)
+    probability: DecimalInput = Field(ge=0, le=100, max_digits=5, decimal_places=2)
     position: int | None = Field(None, ge=1, description="1-based among the open stages; default: after the last")
 
 
 class StagePatch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str | None = Field(None, min_length=1, max_length=100)
-    probability: Decimal | None = Field(None, ge=0, le=100, max_digits=5, decimal_places=2)
+    probability: DecimalInput | None = Field(None, ge=0, le=100, max_digits=5, decimal_places=2)
     position: int | None = Field(None, ge=1, description="1-based among the open stages")

@@ -8,6 +8,7 @@ from crm.tasks import service
 from crm.tasks.repository import TaskRepository
 from crm.tasks.schemas import DueLists, TaskIn, TaskOut, TaskPage, TaskPatch, TaskStatusName
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.openapi import problem_responses
 
 router = APIRouter(prefix="/api/crm/tasks", tags=["tasks"])
 
@@ -54,11 +55,13 @@ async def update_task(task_id: uuid.UUID, body: TaskPatch, uow: UoW, principal: 
     return TaskOut.model_validate(await service.update_task(uow, task_id, body.model_dump(exclude_unset=True)))
 
 
-@router.post("/{task_id}/complete", response_model=TaskOut, summary="Mark a task done")
+@router.post("/{task_id}/complete", response_model=TaskOut, summary="Mark a task done",
+             responses=problem_responses(409, _409="The task is done already"))
 async def complete_task(task_id: uuid.UUID, uow: UoW, principal: TaskWriter) -> TaskOut:
     return TaskOut.model_validate(await service.complete_task(uow, task_id, principal.user_id))
 
 
-@router.post("/{task_id}/reopen", response_model=TaskOut, summary="Reopen a done task")
+@router.post("/{task_id}/reopen", response_model=TaskOut, summary="Reopen a done task",
+             responses=problem_responses(409, _409="The task is open already"))
 async def reopen_task(task_id: uuid.UUID, uow: UoW, principal: TaskWriter) -> TaskOut:
     return TaskOut.model_validate(await service.reopen_task(uow, task_id))

@@ -2,7 +2,9 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from throughline_events.types import BusinessDateTime
 
 # The values of models.TaskStatus as the HTTP API spells them (tests/crm/test_rules_unit.py keeps them in step).
 TaskStatusName = Literal["open", "done"]
@@ -12,7 +14,7 @@ class TaskIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     title: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=10_000)
-    due_at: AwareDatetime = Field(description="Due date and time, with a UTC offset")
+    due_at: BusinessDateTime = Field(description="Due date and time, with a UTC offset")
     assignee_id: str | None = Field(None, min_length=1, max_length=64, description="Default: the caller")
     company_id: uuid.UUID | None = None
     contact_id: uuid.UUID | None = None
@@ -24,7 +26,7 @@ class TaskPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=10_000)
-    due_at: AwareDatetime | None = None
+    due_at: BusinessDateTime | None = None
     assignee_id: str | None = Field(None, min_length=1, max_length=64)
 
 

@@ -16,6 +16,7 @@ from erp.billing.schemas import (
 from erp.invoices.api import InvoiceOut
 from erp.policy import BillingRunner, MilestoneReacher, Reader
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.openapi import problem_responses
 
 router = APIRouter(prefix="/api/erp", tags=["billing"])
 # A project's schedule, read where its project is (documented with the projects).
@@ -23,7 +24,8 @@ schedules_router = APIRouter(prefix="/api/erp/projects", tags=["projects"])
 
 
 @router.post("/billing-runs", status_code=201, response_model=BillingRunResult,
-             summary="Invoice every schedule item due by as_of and approved billable time (exactly once)")
+             summary="Invoice every schedule item due by as_of and approved billable time (exactly once)",
+             responses=problem_responses(409, _409="Another billing run invoiced these items at the same time"))
 async def create_billing_run(body: BillingRunIn, uow: UoW, principal: BillingRunner) -> BillingRunResult:
     result = await service.bill(uow, as_of=body.as_of, issue=body.issue, triggered_by=principal.user_id,
                                 project_id=body.project_id)
@@ -46,7 +48,8 @@ async def get_billing_run(run_id: uuid.UUID, uow: ReadUoW, principal: Reader) ->
 
 
 @router.post("/schedule-items/{item_id}/reach", response_model=ScheduleItemOut,
-             summary="Mark a milestone reached: the next billing run invoices it")
+             summary="Mark a milestone reached: the next billing run invoices it",
+             responses=problem_responses(409, _409="The schedule item is reached or invoiced already"))
 async def reach_schedule_item(item_id: uuid.UUID, uow: UoW, principal: MilestoneReacher) -> ScheduleItemOut:
     return ScheduleItemOut.model_validate(await service.reach(uow, item_id))
 

@@ -7,11 +7,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from erp.invoices.api import InvoiceOut
 from throughline_events.money import round_money
+from throughline_events.types import BusinessDate
 
 
 class BillingRunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    as_of: date
+    as_of: BusinessDate
     issue: bool = Field(True, description="Issue the invoices (numbered, sent); false leaves drafts")
     project_id: uuid.UUID | None = Field(None, description="Only this project's items and time")
 

@@ -3,6 +3,12 @@
 Each row is claimed with INSERT ... ON CONFLICT DO NOTHING and then locked, so two consumers racing on the
 same new company (its company.created and a deal.won on another partition) never collide on the unique key:
 one inserts, both then update under the row lock, and the higher version wins.
+
+The higher version wins only within reason: the CRM adds one to a company's or contact's version per change, so a
+version more than MAX_VERSION_JUMP ahead of the replica's is not a change we missed but a broken (or forged)
+event. Applied, it would pin the replica: every real change after it carries a lower version and would be ignored
+(a forged `company.updated` with version 2,000,000,000 made issued invoices show the forged name). It is refused
+(`ImplausibleVersion`; the handler dead-letters it) and the replica stays as it was.
 """
 
 import uuid
@@ -18,6 +24,22 @@ from erp.clients.models import Client, ClientContact
 from erp.clients.repository import ClientRepository
 from erp.db import utcnow
 from throughline_messaging.bulk import arrays, insert_from_arrays
+
+# Versions a replica may be behind and still take an event at once: events it never saw (dead-lettered, or gone
+# from the topic before the ERP read them) leave gaps of a few versions; a thousand changes missed in one gap would
+# be a thousand lost events, which the outbox and the inbox do not allow. A replica created from a won deal starts
+# at version 0, so a company may have had up to this many changes before the ERP first hears of it.
+MAX_VERSION_JUMP = 1000
+
+
+class ImplausibleVersion(ValueError):
+    """An event's version is too far ahead of the replica's to be a change we missed."""
+
+
+def check_version(kind: str, record_id: uuid.UUID, held: int, version: int) -> None:
+    if version > held + MAX_VERSION_JUMP:
+        raise ImplausibleVersion(f"{kind} {record_id}: version {version} is more than {MAX_VERSION_JUMP} ahead of "
+                                 f"the replica's {held}; refused as implausible")
 
 
 async def _claim_client(clients: ClientRepository, company_id: uuid.UUID, name: str,
@@ -41,6 +63,7 @@ async def apply_company_state(clients: ClientRepository, *, company_id: uuid.UUI
         client = await _claim_client(clients, company_id, name, None)
     if version <= client.crm_version:
         return client
+    check_version("company", company_id, client.crm_version, version)
     client.name, client.email, client.phone, client.address = name, email, phone, address
     client.crm_version = version
     client.crm_deleted = deleted
@@ -108,6 +131,7 @@ async def apply_contact_state(clients: ClientRepository, *, contact_id: uuid.UUI
                                      .with_for_update().execution_options(populate_existing=True))).scalar_one()
     if version <= contact.crm_version:
         return contact
+    check_version("contact", contact_id, contact.crm_version, version)
     contact.crm_company_id, contact.name, contact.email, contact.phone = company_id, name, email, phone
     contact.crm_version, contact.crm_deleted = version, deleted
     return contact

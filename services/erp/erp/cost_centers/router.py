@@ -8,6 +8,7 @@ from erp.cost_centers.repository import CostCenterRepository
 from erp.cost_centers.schemas import CostCenterIn, CostCenterOut, CostCenterPage, CostCenterPatch
 from erp.policy import CostCenterWriter, Reader
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.openapi import problem_responses
 
 router = APIRouter(prefix="/api/erp/cost-centers", tags=["cost centers"])
 
@@ -22,7 +23,8 @@ async def list_cost_centers(uow: ReadUoW, principal: Reader, active: bool | None
                           offset=offset)
 
 
-@router.post("", response_model=CostCenterOut, status_code=201, summary="Create a cost center (finance)")
+@router.post("", response_model=CostCenterOut, status_code=201, summary="Create a cost center (finance)",
+             responses=problem_responses(409, _409="A cost center with this code exists"))
 async def post_cost_center(body: CostCenterIn, uow: UoW, principal: CostCenterWriter) -> CostCenterOut:
     return CostCenterOut.model_validate(await service.create_cost_center(uow, body))
 
@@ -33,7 +35,8 @@ async def get_cost_center(center_id: uuid.UUID, uow: ReadUoW, principal: Reader)
 
 
 @router.patch("/{center_id}", response_model=CostCenterOut,
-              summary="Rename, recode or (de)activate a cost center (finance)")
+              summary="Rename, recode or (de)activate a cost center (finance)",
+              responses=problem_responses(409, _409="A cost center with this code exists"))
 async def patch_cost_center(center_id: uuid.UUID, body: CostCenterPatch, uow: UoW,
                             principal: CostCenterWriter) -> CostCenterOut:
     return CostCenterOut.model_validate(await service.update_cost_center(uow, center_id, body))

@@ -34,6 +34,8 @@ from erp.policy import (
 )
 from erp.settings import get_settings
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.downloads import content_disposition
+from throughline_platform.openapi import problem_responses
 
 router = APIRouter(prefix="/api/erp/expenses", tags=["expenses"])
 categories_router = APIRouter(prefix="/api/erp", tags=["expenses"])
@@ -70,7 +72,8 @@ async def get_expense(expense_id: uuid.UUID, uow: ReadUoW, principal: Reader) ->
 
 
 @router.patch("/{expense_id}", response_model=ExpenseOut,
-              summary="Change a draft or rejected expense (its submitter)")
+              summary="Change a draft or rejected expense (its submitter)",
+              responses=problem_responses(409, _409="The expense is submitted or decided"))
 async def patch_expense(expense_id: uuid.UUID, body: ExpensePatch, uow: UoW,
                         principal: ExpenseSubmitter) -> ExpenseOut:
     return ExpenseOut.model_validate(await service.update_expense(uow, principal, expense_id, body))
@@ -90,7 +93,11 @@ async def get_history(expense_id: uuid.UUID, uow: ReadUoW, principal: Reader) ->
 
 
 @router.post("/{expense_id}/receipt", response_model=ReceiptOut, status_code=201,
-             summary="Upload (or replace) the receipt: multipart field `file`, PDF or image (its submitter)")
+             summary="Upload (or replace) the receipt: multipart field `file`, PDF or image (its submitter)",
+             responses=problem_responses(409, 413, 415,
+                                         _409="The expense is submitted or decided",
+                                         _413="The receipt is larger than ERP_RECEIPT_MAX_BYTES",
+                                         _415="Not a PDF or image"))
 async def post_receipt(expense_id: uuid.UUID, file: Annotated[UploadFile, File()], uow: UoW,
                        principal: ExpenseSubmitter) -> ReceiptOut:
     data = await file.read(get_settings().receipt_max_bytes + 1)  # one byte more tells a file that is too large
@@ -103,13 +110,13 @@ async def post_receipt(expense_id: uuid.UUID, file: Annotated[UploadFile, File()
             responses={200: {"content": {"application/pdf": {}, "image/*": {}}}})
 async def get_receipt(expense_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> Response:
     receipt = await service.receipt_of(uow, expense_id)
-    safe_name = receipt.filename.replace('"', "").replace("\r", "").replace("\n", "")
     return Response(content=receipt.data, media_type=receipt.content_type,
-                    headers={"Content-Disposition": f'inline; filename="{safe_name}"',
+                    headers={"Content-Disposition": content_disposition(receipt.filename, "inline"),
                              "ETag": f'"{receipt.sha256}"'})
 
 
-@router.post("/{expense_id}/submit", response_model=ExpenseOut, summary="Submit for approval (its submitter)")
+@router.post("/{expense_id}/submit", response_model=ExpenseOut, summary="Submit for approval (its submitter)",
+             responses=problem_responses(409, _409="The expense is submitted or decided"))
 async def post_submit(expense_id: uuid.UUID, uow: UoW, principal: ExpenseSubmitter,
                       body: DecisionIn | None = None) -> ExpenseOut:
     return ExpenseOut.model_validate(
@@ -117,7 +124,8 @@ async def post_submit(expense_id: uuid.UUID, uow: UoW, principal: ExpenseSubmitt
 
 
 @router.post("/{expense_id}/approve", response_model=ExpenseOut,
-             summary="Approve: project_manager up to the manager limit, finance above it; never one's own")
+             summary="Approve: project_manager up to the manager limit, finance above it; never one's own",
+             responses=problem_responses(409, _409="The expense is not submitted (decided already, or a draft)"))
 async def post_approve(expense_id: uuid.UUID, uow: UoW, principal: ExpenseApprover,
                        body: DecisionIn | None = None) -> ExpenseOut:
     return ExpenseOut.model_validate(
@@ -125,13 +133,15 @@ async def post_approve(expense_id: uuid.UUID, uow: UoW, principal: ExpenseApprov
 
 
 @router.post("/{expense_id}/reject", response_model=ExpenseOut,
-             summary="Reject with a comment (same roles as approving); the submitter may fix and resubmit")
+             summary="Reject with a comment (same roles as approving); the submitter may fix and resubmit",
+             responses=problem_responses(409, _409="The expense is not submitted (decided already, or a draft)"))
 async def post_reject(expense_id: uuid.UUID, body: RejectIn, uow: UoW, principal: ExpenseApprover) -> ExpenseOut:
     return ExpenseOut.model_validate(await service.reject_expense(uow, principal, expense_id, body.comment))
 
 
 @router.post("/{expense_id}/reimburse", response_model=ExpenseOut,
-             summary="Record that an approved expense was paid back (finance)")
+             summary="Record that an approved expense was paid back (finance)",
+             responses=problem_responses(409, _409="The expense is not approved, or reimbursed already"))
 async def post_reimburse(expense_id: uuid.UUID, uow: UoW, principal: ExpenseReimburser,
                          body: ReimburseIn | None = None) -> ExpenseOut:
     return ExpenseOut.model_validate(
@@ -155,7 +165,8 @@ async def list_categories(uow: ReadUoW, principal: Reader) -> list[CategoryOut]:
 
 
 @categories_router.post("/expense-categories", response_model=CategoryOut, status_code=201,
-                        summary="Add an expense category (finance)")
+                        summary="Add an expense category (finance)",
+                        responses=problem_responses(409, _409="A category of this name exists"))
 async def post_category(body: CategoryIn, uow: UoW, principal: ExpenseCategoryWriter) -> CategoryOut:
     return CategoryOut.model_validate(await service.create_category(uow, body))
 
@@ -178,7 +189,8 @@ async def list_rules(uow: ReadUoW, principal: Reader) -> list[CategoryRuleOut]:
 
 
 @categories_router.post("/expense-category-rules", response_model=CategoryRuleOut, status_code=201,
-                        summary="Add an auto-categorisation rule (finance)")
+                        summary="Add an auto-categorisation rule (finance)",
+                        responses=problem_responses(409, _409="A rule for this pattern and field exists"))
 async def post_rule(body: CategoryRuleIn, uow: UoW, principal: ExpenseCategoryWriter) -> CategoryRuleOut:
     return CategoryRuleOut.model_validate(await service.create_rule(uow, body))
 
@@ -192,7 +204,8 @@ async def remove_rule(rule_id: uuid.UUID, uow: UoW, principal: ExpenseCategoryWr
 
 @categories_router.post("/invoices/{invoice_id}/expenses", response_model=list[ExpenseOut],
                         summary="Put approved billable expenses of the invoice's project on a draft invoice "
-                                "(finance)")
+                                "(finance)",
+                        responses=problem_responses(409, _409="The invoice is not a draft invoice"))
 async def post_invoice_expenses(invoice_id: uuid.UUID, uow: UoW, principal: ExpenseBiller,
                                 body: BillExpensesIn | None = None) -> list[ExpenseOut]:
     body = body or BillExpensesIn()

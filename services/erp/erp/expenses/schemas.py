@@ -6,13 +6,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from erp.expenses.models import RuleField
 from throughline_events.money import round_money
+from throughline_events.types import BusinessDate, BusinessDateTime, DecimalInput, MoneyInput
 
 
 class ExpenseIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    amount: Decimal = Field(gt=0, max_digits=18, decimal_places=4)
+    amount: MoneyInput = Field(gt=0, max_digits=18, decimal_places=4)
     currency: str = Field(pattern="^[A-Z]{3}$")
-    expense_date: date
+    expense_date: BusinessDate
     merchant: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=2000)
     category_id: uuid.UUID | None = Field(None, description="Leave out to let the category rules choose")
@@ -23,9 +24,9 @@ class ExpenseIn(BaseModel):
 
 class ExpensePatch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    amount: Decimal | None = Field(None, gt=0, max_digits=18, decimal_places=4)
+    amount: MoneyInput | None = Field(None, gt=0, max_digits=18, decimal_places=4)
     currency: str | None = Field(None, pattern="^[A-Z]{3}$")
-    expense_date: date | None = None
+    expense_date: BusinessDate | None = None
     merchant: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=2000)
     category_id: uuid.UUID | None = None
@@ -87,7 +88,7 @@ class RejectIn(BaseModel):
 
 class ReimburseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    paid_at: datetime | None = Field(None, description="Defaults to now; needs a UTC offset")
+    paid_at: BusinessDateTime | None = Field(None, description="Defaults to now; needs a UTC offset")
 
 
 class HistoryOut(BaseModel):
@@ -151,4 +152,4 @@ class BillExpensesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     expense_ids: list[uuid.UUID] | None = Field(
         None, max_length=500, description="Leave out to bill all of the project's unbilled expenses")
-    tax_rate: Decimal = Field(Decimal(0), ge=0, le=100, decimal_places=4, description="Percent, on each line")
+    tax_rate: DecimalInput = Field(Decimal(0), ge=0, le=100, decimal_places=4, description="Percent, on each line")

@@ -41,9 +41,11 @@ DECIDERS = {ApprovalLevel.MANAGER: Action.EXPENSES_APPROVE, ApprovalLevel.FINANC
 RECEIPT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp", "image/heic", "image/gif"})
 
 
-def required_approval(amount: Decimal) -> ApprovalLevel:
-    """The approval level an amount needs: a project manager up to the manager limit, finance above it."""
-    return ApprovalLevel.MANAGER if amount <= get_settings().expense_manager_limit else ApprovalLevel.FINANCE
+def required_approval(amount: Decimal, currency: str) -> ApprovalLevel:
+    """The approval level an amount needs: a project manager up to the manager limit of its currency, finance above
+    it and in a currency that has no limit (there are no exchange rates to compare it with)."""
+    limit = get_settings().expense_manager_limit(currency)
+    return ApprovalLevel.MANAGER if limit is not None and amount <= limit else ApprovalLevel.FINANCE
 
 
 def receipt_required(amount: Decimal) -> bool:
@@ -214,7 +216,7 @@ async def submit_expense(uow: UnitOfWork, principal: Principal, expense_id: uuid
             f"upload one to /api/erp/expenses/{expense.id}/receipt first.", type_slug="receipt-required")
     previous, now = expense.status, utcnow()
     expense.status, expense.submitted_at = ExpenseStatus.SUBMITTED, now
-    expense.required_approval = required_approval(expense.amount)
+    expense.required_approval = required_approval(expense.amount, expense.currency)
     expense.decided_at = expense.decided_by = None
     _history(repo, expense, principal, HistoryAction.SUBMITTED, previous, ExpenseStatus.SUBMITTED, comment)
     expense.record(ExpenseSubmittedV1(**await _fact(repo, expense, now)))
@@ -373,9 +375,12 @@ async def _decidable(repo: ExpenseRepository, principal: Principal, expense_id: 
     expense = await repo.get(expense_id, for_update=True)
     if expense is None:
         raise NotFound(f"Expense {expense_id} does not exist.")
-    level = ApprovalLevel(expense.required_approval or required_approval(expense.amount))
+    level = ApprovalLevel(expense.required_approval or required_approval(expense.amount, expense.currency))
     if not POLICY.allows(principal.role, DECIDERS[level]):
-        limit = get_settings().expense_manager_limit
+        limit = get_settings().expense_manager_limit(expense.currency)
+        if limit is None:
+            raise Forbidden(f"Expenses in {expense.currency} have no manager limit: finance {verb}s them.",
+                            type_slug="approval-level")
         up_to = level == ApprovalLevel.MANAGER
         who = "a project manager or finance" if up_to else "finance"
         raise Forbidden(f"Expenses {'up to' if up_to else 'above'} {limit} {expense.currency} "

@@ -9,7 +9,7 @@ from erp.invoices.models import PaymentMethod
 from erp.invoices.rules import TaxedLine, tax_breakdown
 from erp.taxes.api import EN16931_CODE
 from throughline_events.money import MINOR_UNITS, decimal_places, round_money
-from throughline_events.types import DecimalString
+from throughline_events.types import BusinessDate, DecimalInput, MoneyInput
 
 
 def plain(value: Decimal) -> Decimal:
@@ -25,12 +25,12 @@ class LineIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     id: uuid.UUID | None = Field(None, description="PATCH only: an existing line of the draft")
     description: str = Field(min_length=1, max_length=500)
-    quantity: Decimal = Field(gt=0, le=Decimal("1000000000"), decimal_places=4)
-    unit_price: DecimalString = Field(ge=0, le=Decimal("100000000000000"), decimal_places=4)
+    quantity: DecimalInput = Field(gt=0, le=Decimal("1000000000"), decimal_places=4)
+    unit_price: MoneyInput = Field(ge=0, le=Decimal("100000000000000"), decimal_places=4)
     tax_rate_id: uuid.UUID | None = Field(None, description="The tax rate; its percent, category and legal note "
                                                             "are copied onto the line")
-    tax_rate: Decimal | None = Field(None, ge=0, le=100, decimal_places=4,
-                                     description="A percent without a rate (category standard above 0, else zero)")
+    tax_rate: DecimalInput | None = Field(None, ge=0, le=100, decimal_places=4,
+                                          description="A percent without a rate (category standard above 0, else zero)")
 
     @model_validator(mode="after")
     def _one_tax(self) -> "LineIn":
@@ -47,7 +47,7 @@ class InvoiceIn(BaseModel):
     project_id: uuid.UUID | None = None
     currency: str | None = Field(None, pattern="^[A-Z]{3}$")
     payment_terms_days: int | None = Field(None, ge=0, le=365)
-    late_fee_percent: Decimal | None = Field(None, ge=0, le=100, decimal_places=4)
+    late_fee_percent: DecimalInput | None = Field(None, ge=0, le=100, decimal_places=4)
     notes: str | None = Field(None, max_length=5000)
     lines: list[LineIn] = Field(min_length=1, max_length=500)
 
@@ -57,7 +57,7 @@ class InvoicePatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     payment_terms_days: int | None = Field(None, ge=0, le=365)
-    late_fee_percent: Decimal | None = Field(None, ge=0, le=100, decimal_places=4)
+    late_fee_percent: DecimalInput | None = Field(None, ge=0, le=100, decimal_places=4)
     notes: str | None = Field(None, max_length=5000)
     lines: list[LineIn] | None = Field(None, min_length=1, max_length=500)
 
@@ -74,7 +74,7 @@ class CreditNoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     reason: str = Field(min_length=1, max_length=2000)
     lines: list[LineIn] | None = Field(None, min_length=1, max_length=500)
-    amount: DecimalString | None = Field(None, gt=0, decimal_places=4)
+    amount: MoneyInput | None = Field(None, gt=0, decimal_places=4)
 
     @model_validator(mode="after")
     def _lines_or_amount(self) -> "CreditNoteIn":
@@ -85,9 +85,9 @@ class CreditNoteIn(BaseModel):
 
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    amount: DecimalString = Field(gt=0, decimal_places=4)
+    amount: MoneyInput = Field(gt=0, decimal_places=4)
     currency: str | None = Field(None, pattern="^[A-Z]{3}$")
-    paid_on: date | None = None
+    paid_on: BusinessDate | None = None
     method: PaymentMethod = PaymentMethod.BANK_TRANSFER
     reference: str | None = Field(None, max_length=200)
 

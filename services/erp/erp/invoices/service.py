@@ -77,7 +77,7 @@ async def tax_of(uow: UnitOfWork, line: LineIn, index: int, client_tax: _ClientT
     return await client_tax.get()
 
 
-async def specs_of(uow: UnitOfWork, client: Client, lines: list[LineIn],
+async def specs_of(uow: UnitOfWork, client: Client, lines: list[LineIn], currency: str,
                    kind: LineKind = LineKind.SERVICE) -> list[LineSpec]:
     client_tax = _ClientTax(uow, client)
     specs = []
@@ -87,7 +87,10 @@ async def specs_of(uow: UnitOfWork, client: Client, lines: list[LineIn],
                                 errors=[{"field": f"lines.{index}.id", "message": "not allowed here",
                                          "type": "line_id"}])
         tax = await tax_of(uow, line, index, client_tax)
-        specs.append(LineSpec(line.description, line.quantity, line.unit_price, tax.percent, kind=kind, tax=tax))
+        # Each unit price no finer than the currency's minor unit (a JPY price has no decimals: the document shows
+        # it, and nobody can pay a fraction of a yen).
+        unit_price = check_amount(line.unit_price, currency, f"lines.{index}.unit_price")
+        specs.append(LineSpec(line.description, line.quantity, unit_price, tax.percent, kind=kind, tax=tax))
     return specs
 
 
@@ -203,7 +206,7 @@ async def create_draft(uow: UnitOfWork, body: InvoiceIn, principal: Principal) -
     invoice = new_invoice(client=client, project=project, currency=currency,
                           payment_terms_days=body.payment_terms_days, late_fee_percent=body.late_fee_percent,
                           notes=body.notes, created_by=principal.user_id)
-    set_lines(invoice, await specs_of(uow, client, body.lines))
+    set_lines(invoice, await specs_of(uow, client, body.lines, currency))
     InvoiceRepository(uow.session).add(invoice)
     await uow.commit()
     return invoice
@@ -258,6 +261,8 @@ async def _replace_lines(uow: UnitOfWork, invoice: Invoice, lines: list[LineIn])
                                          "type": "line_id"}])
     if len(set(named)) != len(named):
         raise Unprocessable("A line is named twice.")
+    for index, line in enumerate(lines):  # each unit price no finer than the currency's minor unit
+        check_amount(line.unit_price, invoice.currency, f"lines.{index}.unit_price")
     dropped = [line for line in invoice.lines if line.id not in set(named)]
     stranded = [line for line in dropped if line.kind in BILLED_WORK_KINDS]
     if stranded:
@@ -525,7 +530,7 @@ async def credit_note(uow: UnitOfWork, invoice_id: uuid.UUID, body: CreditNoteIn
     note.credit_of_id = original.id
     note.late_fee_percent = None
     if body.lines is not None:
-        specs = await specs_of(uow, client, body.lines, kind=LineKind.CREDIT)
+        specs = await specs_of(uow, client, body.lines, original.currency, kind=LineKind.CREDIT)
     else:
         assert body.amount is not None
         check_amount(body.amount, original.currency, "amount")

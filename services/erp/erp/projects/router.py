@@ -9,6 +9,7 @@ from erp.projects.models import ProjectStatus
 from erp.projects.repository import ProjectRepository
 from erp.projects.schemas import ProjectIn, ProjectOut, ProjectPage, ProjectPatch
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.openapi import problem_responses
 
 router = APIRouter(prefix="/api/erp/projects", tags=["projects"])
 
@@ -33,7 +34,8 @@ async def post_project(body: ProjectIn, uow: UoW, principal: ProjectWriter) -> P
 
 
 @router.patch("/{project_id}", response_model=ProjectOut,
-              summary="Change a project's status, budget, cost center, name or owner (project_manager, finance)")
+              summary="Change a project's status, budget, cost center, name or owner (project_manager, finance)",
+              responses=problem_responses(409, _409="The status cannot move that way (a cancelled project is final)"))
 async def patch_project(project_id: uuid.UUID, body: ProjectPatch, uow: UoW,
                         principal: ProjectWriter) -> ProjectOut:
     return ProjectOut.model_validate(await service.update_project(uow, project_id, body))

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from erp.projects.models import ProjectStatus
 from throughline_events.money import round_money
+from throughline_events.types import DecimalInput, MoneyInput
 
 
 class ProjectOut(BaseModel):
@@ -43,8 +44,8 @@ class ProjectIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     client_id: uuid.UUID
     currency: str | None = Field(None, pattern="^[A-Z]{3}$", description="Defaults to the client's currency")
-    budget_amount: Decimal = Field(Decimal(0), ge=0, max_digits=18, decimal_places=4)
-    budget_hours: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
+    budget_amount: MoneyInput = Field(Decimal(0), ge=0, max_digits=18, decimal_places=4)
+    budget_hours: DecimalInput | None = Field(None, ge=0, max_digits=10, decimal_places=2)
     cost_center_id: uuid.UUID | None = None
     owner_id: str | None = Field(None, max_length=64)
     status: ProjectStatus = ProjectStatus.ACTIVE
@@ -54,7 +55,7 @@ class ProjectPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str | None = Field(None, min_length=1, max_length=200)
     status: ProjectStatus | None = None
-    budget_amount: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=4)
-    budget_hours: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
+    budget_amount: MoneyInput | None = Field(None, ge=0, max_digits=18, decimal_places=4)
+    budget_hours: DecimalInput | None = Field(None, ge=0, max_digits=10, decimal_places=2)
     cost_center_id: uuid.UUID | None = None
     owner_id: str | None = Field(None, max_length=64)

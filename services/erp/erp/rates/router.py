@@ -1,5 +1,4 @@
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -18,7 +17,9 @@ from erp.rates.schemas import (
     CostRateOut,
     CostRatePage,
 )
+from throughline_events.types import BusinessDate
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.openapi import problem_responses
 
 router = APIRouter(prefix="/api/erp", tags=["rates and capacity"])
 
@@ -35,14 +36,16 @@ async def list_cost_rates(uow: ReadUoW, principal: Reader, user_id: UserId = Non
                         offset=offset)
 
 
-@router.get("/cost-rates/effective", response_model=CostRateOut, summary="A person's cost rate on a date")
+@router.get("/cost-rates/effective", response_model=CostRateOut, summary="A person's cost rate on a date",
+            responses=problem_responses(404, _404="The user has no cost rate on that day"))
 async def effective_cost_rate(uow: ReadUoW, principal: Reader,
-                              user_id: Annotated[str, Query(max_length=64)], on: date) -> CostRateOut:
+                              user_id: Annotated[str, Query(max_length=64)], on: BusinessDate) -> CostRateOut:
     return CostRateOut.model_validate(await service.effective_cost_rate(uow, user_id, on))
 
 
 @router.post("/cost-rates", response_model=CostRateOut, status_code=201,
-             summary="Set a person's cost rate from a date on (finance)")
+             summary="Set a person's cost rate from a date on (finance)",
+             responses=problem_responses(409, _409="The user has a cost rate from that date"))
 async def post_cost_rate(body: CostRateIn, uow: UoW, principal: CostRateWriter) -> CostRateOut:
     return CostRateOut.model_validate(await service.create_cost_rate(uow, body))
 
@@ -60,7 +63,8 @@ async def list_bill_rates(project_id: uuid.UUID, uow: ReadUoW, principal: Reader
 
 
 @router.post("/projects/{project_id}/bill-rates", response_model=BillRateOut, status_code=201,
-             summary="Set a project's bill rate from a date on (project_manager, finance)")
+             summary="Set a project's bill rate from a date on (project_manager, finance)",
+             responses=problem_responses(409, _409="The project has a bill rate from that date"))
 async def post_bill_rate(project_id: uuid.UUID, body: BillRateIn, uow: UoW,
                          principal: BillRateWriter) -> BillRateOut:
     return BillRateOut.model_validate(await service.create_bill_rate(uow, project_id, body))
@@ -82,7 +86,8 @@ async def list_capacities(uow: ReadUoW, principal: Reader, user_id: UserId = Non
 
 
 @router.post("/capacities", response_model=CapacityOut, status_code=201,
-             summary="Set a person's weekly capacity from a date on (project_manager, finance)")
+             summary="Set a person's weekly capacity from a date on (project_manager, finance)",
+             responses=problem_responses(409, _409="The user has a capacity from that date"))
 async def post_capacity(body: CapacityIn, uow: UoW, principal: CapacityWriter) -> CapacityOut:
     return CapacityOut.model_validate(await service.create_capacity(uow, body))
 

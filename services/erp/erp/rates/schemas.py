@@ -5,14 +5,15 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from throughline_events.money import round_money
+from throughline_events.types import BusinessDate, DecimalInput, MoneyInput
 
 
 class CostRateIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     user_id: str = Field(min_length=1, max_length=64)
-    hourly_cost: Decimal = Field(ge=0, max_digits=18, decimal_places=4)
+    hourly_cost: MoneyInput = Field(ge=0, max_digits=18, decimal_places=4)
     currency: str = Field(pattern="^[A-Z]{3}$")
-    effective_from: date
+    effective_from: BusinessDate
 
 
 class CostRateOut(BaseModel):
@@ -32,8 +33,8 @@ class CostRateOut(BaseModel):
 
 class BillRateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    hourly_rate: Decimal = Field(ge=0, max_digits=18, decimal_places=4)
-    effective_from: date
+    hourly_rate: MoneyInput = Field(ge=0, max_digits=18, decimal_places=4)
+    effective_from: BusinessDate
 
 
 class BillRateOut(BaseModel):
@@ -48,8 +49,8 @@ class BillRateOut(BaseModel):
 class CapacityIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     user_id: str = Field(min_length=1, max_length=64)
-    hours_per_week: Decimal = Field(ge=0, le=168, max_digits=6, decimal_places=2)
-    effective_from: date
+    hours_per_week: DecimalInput = Field(ge=0, le=168, max_digits=6, decimal_places=2)
+    effective_from: BusinessDate
 
 
 class CapacityOut(BaseModel):

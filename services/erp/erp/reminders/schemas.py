@@ -4,10 +4,12 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from throughline_events.types import BusinessDate
+
 
 class ReminderRunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    as_of: date
+    as_of: BusinessDate
     client_id: uuid.UUID | None = Field(None, description="Only this client's invoices")
     invoice_id: uuid.UUID | None = Field(None, description="Only this invoice")
 

@@ -1,5 +1,4 @@
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -9,7 +8,9 @@ from erp.time_entries import service
 from erp.time_entries.models import TimeEntryStatus
 from erp.time_entries.repository import TimeEntryRepository
 from erp.time_entries.schemas import TimeEntryIn, TimeEntryOut, TimeEntryPage, TimeEntryPatch
+from throughline_events.types import BusinessDate
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.openapi import problem_responses
 
 router = APIRouter(prefix="/api/erp/time-entries", tags=["time entries"])
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api/erp/time-entries", tags=["time entries"])
 @router.get("", response_model=TimeEntryPage, summary="Time entries, filterable; `total_hours` sums all matches")
 async def list_time_entries(uow: ReadUoW, principal: Reader, project_id: uuid.UUID | None = None,
                             person_id: Annotated[str | None, Query(max_length=64)] = None,
-                            date_from: date | None = None, date_to: date | None = None,
+                            date_from: BusinessDate | None = None, date_to: BusinessDate | None = None,
                             billable: bool | None = None, status: TimeEntryStatus | None = None,
                             invoiced: bool | None = None, invoice_id: uuid.UUID | None = None,
                             limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -29,7 +30,8 @@ async def list_time_entries(uow: ReadUoW, principal: Reader, project_id: uuid.UU
                          offset=offset, total_hours=hours)
 
 
-@router.post("", status_code=201, response_model=TimeEntryOut, summary="Book time on a project")
+@router.post("", status_code=201, response_model=TimeEntryOut, summary="Book time on a project",
+             responses=problem_responses(409, _409="The project is completed or cancelled"))
 async def create_time_entry(body: TimeEntryIn, uow: UoW, principal: TimeEntryWriter) -> TimeEntryOut:
     return TimeEntryOut.model_validate(await service.create(uow, body, principal))
 
@@ -39,7 +41,8 @@ async def get_time_entry(entry_id: uuid.UUID, uow: ReadUoW, principal: Reader) -
     return TimeEntryOut.model_validate(await service.get(uow, entry_id))
 
 
-@router.patch("/{entry_id}", response_model=TimeEntryOut, summary="Change an unbilled entry (approval is reset)")
+@router.patch("/{entry_id}", response_model=TimeEntryOut, summary="Change an unbilled entry (approval is reset)",
+              responses=problem_responses(409, _409="The entry is billed"))
 async def update_time_entry(entry_id: uuid.UUID, body: TimeEntryPatch, uow: UoW,
                             principal: TimeEntryWriter) -> TimeEntryOut:
     return TimeEntryOut.model_validate(await service.update(uow, entry_id, body))
@@ -51,7 +54,8 @@ async def approve_time_entry(entry_id: uuid.UUID, uow: UoW, principal: TimeEntry
     return TimeEntryOut.model_validate(await service.approve(uow, entry_id, principal))
 
 
-@router.delete("/{entry_id}", status_code=204, summary="Delete an unbilled entry")
+@router.delete("/{entry_id}", status_code=204, summary="Delete an unbilled entry",
+               responses=problem_responses(409, _409="The entry is billed"))
 async def delete_time_entry(entry_id: uuid.UUID, uow: UoW, principal: TimeEntryWriter) -> Response:
     await service.delete(uow, entry_id)
     return Response(status_code=204)

@@ -4,22 +4,24 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from throughline_events.types import BusinessDate, DecimalInput
+
 
 class TimeEntryIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     project_id: uuid.UUID
     person_id: str | None = Field(None, min_length=1, max_length=64,
                                   description="Whose time (a user id); default: the caller")
-    work_date: date
-    hours: Decimal = Field(gt=0, le=24, decimal_places=2)
+    work_date: BusinessDate
+    hours: DecimalInput = Field(gt=0, le=24, decimal_places=2)
     billable: bool = True
     description: str | None = Field(None, max_length=2000)
 
 
 class TimeEntryPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    work_date: date | None = None
-    hours: Decimal | None = Field(None, gt=0, le=24, decimal_places=2)
+    work_date: BusinessDate | None = None
+    hours: DecimalInput | None = Field(None, gt=0, le=24, decimal_places=2)
     billable: bool | None = None
     description: str | None = Field(None, max_length=2000)
 

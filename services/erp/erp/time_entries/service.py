@@ -12,7 +12,7 @@ from erp.time_entries.repository import TimeEntryRepository
 from erp.time_entries.schemas import TimeEntryIn, TimeEntryPatch
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
-from throughline_platform.problems import Conflict, NotFound, Unprocessable
+from throughline_platform.problems import Conflict, Forbidden, NotFound, Unprocessable
 
 DAY_LIMIT = Decimal(24)
 CLOSED = (ProjectStatus.COMPLETED, ProjectStatus.CANCELLED)  # projects that take no more time
@@ -85,7 +85,11 @@ async def update(uow: UnitOfWork, entry_id: uuid.UUID, body: TimeEntryPatch) -> 
 
 
 async def approve(uow: UnitOfWork, entry_id: uuid.UUID, principal: Principal) -> TimeEntry:
+    """Approve an entry. Nobody approves their own time, admins included: approved billable time is billed to the
+    client, and (as for expenses) the person who gains from it is not the one who vouches for it."""
     entry = await _locked(TimeEntryRepository(uow.session), entry_id)
+    if entry.person_id == principal.user_id:
+        raise Forbidden("Nobody may approve their own time.", type_slug="own-time")
     if entry.status != TimeEntryStatus.APPROVED:
         entry.status, entry.approved_by, entry.approved_at = TimeEntryStatus.APPROVED, principal.user_id, utcnow()
         await uow.commit()
