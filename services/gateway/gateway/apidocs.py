@@ -98,8 +98,12 @@ def _normalise_errors(path: str, operation: dict[str, Any], public: bool) -> Non
             codes.add(404)
     for code in sorted(codes):
         existing = responses.get(str(code), {})
+        # Errors are problem documents; a route that also answers a browser (a form post's error page) keeps
+        # its other media types beside it.
+        others = {media: body for media, body in existing.get("content", {}).items()
+                  if media not in (PROBLEM_JSON, "application/json")}
         responses[str(code)] = {"description": existing.get("description") or _ERRORS.get(code, "Error"),
-                                "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+                                "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}, **others}}
 
 
 def merge(gateway_doc: dict[str, Any], services: dict[str, dict[str, Any] | None]) -> dict[str, Any]:

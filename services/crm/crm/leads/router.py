@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -97,6 +97,14 @@ _CAPTURE_BODY = {"requestBody": {"required": True, "content": {
 }}}
 
 
+def _form_or_problem(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """A refused submission answers a problem document to JSON and a short HTML page to a form post."""
+    documented = problem_responses(*codes)
+    for response in documented.values():
+        response["content"]["text/html"] = {"schema": {"type": "string"}}
+    return documented
+
+
 @capture_router.post(
     "", status_code=202, response_model=CaptureOut, openapi_extra=_CAPTURE_BODY,
     summary="Public lead capture for website forms: JSON or a form post (capture key; rate-limited per key)",
@@ -105,7 +113,8 @@ _CAPTURE_BODY = {"requestBody": {"required": True, "content": {
                 "key's thank-you URL or a short page; its errors are pages too. Pages may post only from the key's "
                 "allowed origins. The same `submission_id` posted again creates no second lead.",
     responses={200: {"content": {"text/html": {}}, "description": "Form post received (no thank-you URL)"},
-               303: {"description": "Form post received: on to the key's thank-you URL"}})
+               303: {"description": "Form post received: on to the key's thank-you URL"},
+               **_form_or_problem(400, 401, 403, 422, 429)})
 async def capture_lead(request: Request, uow: UoW) -> Response:
     form = capture.is_form(request)
     origin = request.headers.get("origin")

@@ -149,7 +149,7 @@ function taxRatesPanel(rates, writable, ctx) {
       { label: "Default", value: (r) => (r.is_default ? "Default" : "") },
       { label: "Status", value: (r) => (r.active ? "Active" : "Archived") },
       ...(writable ? [{ label: "Actions", value: (r) => h("div", { class: "actions" },
-        r.active && !r.is_default ? h("button", { type: "button", class: "secondary small", "aria-label": `Make ${r.name} the default`, onclick: change(r, { is_default: true }, `${r.name} is the default.`) }, "Make default") : null,
+        r.active && !r.is_default ? h("button", { type: "button", class: "secondary small", "aria-label": `Make default: ${r.name}`, onclick: change(r, { is_default: true }, `${r.name} is the default.`) }, "Make default") : null,
         !r.is_default ? h("button", { type: "button", class: "secondary small", "aria-label": `${r.active ? "Archive" : "Restore"} ${r.name}`,
           onclick: change(r, { active: !r.active }, `${r.name} ${r.active ? "archived" : "restored"}.`) }, r.active ? "Archive" : "Restore") : null) }] : []),
     ], rates, { empty: "No tax rates yet.", rowAttrs: (r) => ({ "data-rate": r.name }) }));
