@@ -24,7 +24,7 @@ def test_key_is_shown_once_and_opens_the_api_with_its_role(admin: Api, stack: St
         assert {k: me[k] for k in ("id", "email", "role", "kind")} == {"id": created["id"], "email": "",
                                                                       "role": "sales", "kind": "api_key"}
         assert "crm.companies.write" in me["actions"] and "erp.clients.billing" not in me["actions"]
-        assert me["password_change_required"] is False
+        assert me["password_change_required"] is False and me["full_name"] is None  # a key has no user row
         # Through the proxy: the service sees a signed token for the key's principal and applies the role.
         company = machine.post("/api/crm/companies", json={"name": "Lead Form Co"})
         assert company.status_code == 201, company.text

@@ -27,7 +27,8 @@ def test_login_returns_signed_access_and_refresh_tokens(stack: Stack) -> None:
         me = c.get("/api/auth/me").json()
     actions = me.pop("actions")
     assert me == {"id": claims["sub"], "email": "admin@example.com", "role": "admin", "kind": "user",
-                  "actions_incomplete": [], "password_change_required": False}  # the test admin's password is good
+                  "actions_incomplete": [], "password_change_required": False,  # the test admin's password is good
+                  "full_name": "Administrator"}  # the name the first admin is created with
     assert {"gateway.users", "crm.deals.write", "erp.invoices.write"} <= set(actions)  # admin may do everything
 
 

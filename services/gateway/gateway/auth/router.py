@@ -37,6 +37,7 @@ class MeOut(BaseModel):
     actions_incomplete: list[str] = Field(description="Services whose policy could not be read just now")
     password_change_required: bool = Field(False, description="The password fails the policy (the configured "
                                                                 "first admin's): the web app asks for a new one")
+    full_name: str | None = Field(None, description="The user's name as the admin entered it (none for an API key)")
 
 
 class PasswordChangeIn(BaseModel):
@@ -124,19 +125,20 @@ Tables = Annotated[PolicyTables, Depends(_policy_tables)]
             responses=problem_responses(401, 429))
 async def me(principal: Anyone, tables: Tables, session: Annotated[AsyncSession, Depends(db_session)]) -> MeOut:
     services, missing = await tables.tables(principal)
+    user = await _user_row(session, principal.user_id, principal.kind)
     return MeOut(id=principal.user_id, email=principal.email, role=principal.role, kind=principal.kind,
                  actions=merged_actions(services.values(), principal.role), actions_incomplete=missing,
-                 password_change_required=await _must_change_password(session, principal.user_id, principal.kind))
+                 password_change_required=bool(user is not None and user.password_change_required),
+                 full_name=user.full_name if user is not None else None)
 
 
-async def _must_change_password(session: AsyncSession, user_id: str, kind: str) -> bool:
+async def _user_row(session: AsyncSession, user_id: str, kind: str) -> User | None:
     if kind != "user":
-        return False
+        return None  # an API key has no user row
     try:
-        user = await session.get(User, uuid.UUID(user_id))
+        return await session.get(User, uuid.UUID(user_id))
     except ValueError:
-        return False
-    return bool(user is not None and user.password_change_required)
+        return None
 
 
 @router.get("/policy", response_model=PolicyOut, summary="Who may do what: every service's policy table",

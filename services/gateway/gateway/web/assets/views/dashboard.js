@@ -28,7 +28,8 @@ export async function dashboardView(root, ctx) {
   const weighted = {}; for (const d of open) addTo(weighted, d.currency, (Number(d.amount) * Number(stages[d.stage_id]?.probability || 0)) / 100);
   const overdueTotals = {}; for (const i of overdue || []) addTo(overdueTotals, i.currency, i.balance_due);
   const monthName = now.toLocaleDateString("en-GB", { month: "long" });
-  root.append(pageHead(`Hello${ctx.me.email ? `, ${ctx.me.email.split("@")[0]}` : ""}`),
+  const name = (ctx.me.full_name || "").trim().split(/\s+/)[0] || (ctx.me.email || "").split("@")[0];
+  root.append(pageHead(`Hello${name ? `, ${name}` : ""}`),
     h("div", { class: "kpis" },
       kpi("kpi-won", `Revenue won in ${monthName}`, moneyByCurrency(wonTotals, "0"), `${wonThisMonth.length} deal${wonThisMonth.length === 1 ? "" : "s"} won`),
       kpi("kpi-pipeline", "Weighted pipeline", moneyByCurrency(weighted, "0"), `${open.length} open deal${open.length === 1 ? "" : "s"}`),
