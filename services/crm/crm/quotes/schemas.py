@@ -159,6 +159,7 @@ class QuoteOut(BaseModel):
         for name in ("subtotal", "discount_total", "net_total", "tax_total", "total"):
             setattr(self, name, round_money(getattr(self, name), self.currency))
         for line in self.lines:
+            line.quantity = line.quantity.quantize(Decimal("0.01"))
             line.unit_price = round_money(line.unit_price, self.currency)
             line.amount = round_money(line.amount, self.currency)
         return self
