@@ -6,6 +6,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from crm.policy import QuoteWriter, Reader
 from crm.quotes import pages, service
+from crm.quotes.models import Quote
 from crm.quotes.repository import CatalogueRepository
 from crm.quotes.schemas import (
     CatalogueItemIn,
@@ -30,9 +31,9 @@ public_router = APIRouter(prefix="/api/crm/public-quotes", tags=["quotes"])
 _DEAL_CLOSED = "The deal is won or lost"
 
 
-async def _out(uow: UnitOfWork, quote: object) -> QuoteOut:
+async def _out(uow: UnitOfWork, quote: Quote) -> QuoteOut:
     out = QuoteOut.model_validate(quote)
-    out.latest = await service.is_latest(uow, quote)  # type: ignore[arg-type]
+    out.latest = await service.is_latest(uow, quote)
     return out
 
 

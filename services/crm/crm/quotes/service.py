@@ -146,8 +146,9 @@ async def _lines(uow: UnitOfWork, data: list[LineIn], currency: str) -> list[Quo
         if description is None or kind is None or unit_price is None:
             raise Unprocessable(f"{where}: a line without a catalogue service needs a description, a kind and a "
                                 "unit_price.")
-        unit_price = _money(round_money(unit_price, currency) if item and given.unit_price is None else unit_price,
-                            currency, f"{where}.unit_price")
+        if given.unit_price is None:
+            unit_price = round_money(unit_price, currency)  # the catalogue's price, kept to 4 places
+        unit_price = _money(unit_price, currency, f"{where}.unit_price")
         amount = round_money(given.quantity * unit_price, currency)
         lines.append(QuoteLine(id=uuid.uuid4(), position=position, catalogue_item_id=item.id if item else None,
                                kind=kind, description=description, quantity=given.quantity,
