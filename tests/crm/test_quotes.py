@@ -6,6 +6,7 @@ the lines) and the ERP project gets the lines as its budget, its invoices their 
 
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -226,3 +227,19 @@ def test_acceptance_wins_the_deal_and_the_erp_project_gets_the_lines(stack: Stac
     assert len(invoice_lines) == 4 and sum(money(li["net_amount"]) for li in invoice_lines) == money("10800.00")
     for line in invoice_lines:  # every line names a quote line; each item is spread over them
         assert any(line["description"].endswith(f" - {li['description']}") for li in lines), line["description"]
+
+
+def test_two_acceptances_at_once_win_the_deal_once(stack: Stack, seller: Api) -> None:
+    deal = _deal(seller)
+    _, path = _send(stack, seller, _quote(seller, deal))
+
+    def accept(n: int) -> int:
+        with public(stack) as client:
+            return client.post(f"{path}/accept", data={"name": f"Signer {n}"},
+                               headers={"X-Forwarded-For": f"10.0.0.{n + 1}"}).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(accept, range(4)))
+    assert statuses == [200, 409, 409, 409]
+    won = [e for e in outbox_envelopes(stack, deal["id"]) if e["event_type"] in ("quote.accepted", "deal.won")]
+    assert [e["event_type"] for e in won] == ["quote.accepted", "deal.won"]
