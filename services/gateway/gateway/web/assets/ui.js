@@ -223,7 +223,10 @@ export async function act(button, action, errorSlot) {
 // A table from rows: columns = [{label, value: row => node|string, num?: bool}]
 export function table(columns, rows, { caption, empty = "Nothing here yet.", rowAttrs } = {}) {
   if (!rows.length) return h("p", { class: "empty" }, empty);
-  return h("div", { class: "table-wrap" }, h("table", { class: "responsive" },
+  // The wrapper scrolls sideways when the table is wider than the screen: it takes keyboard focus so that a
+  // keyboard can scroll it too (axe: scrollable-region-focusable), and a name so that the focus says what it is.
+  const name = caption || `Table: ${columns.map((c) => c.label).filter(Boolean).slice(0, 3).join(", ")}`;
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": name }, h("table", { class: "responsive" },
     caption ? h("caption", {}, caption) : null,
     h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.num ? "num" : "" }, c.label)))),
     h("tbody", {}, rows.map((row) => h("tr", rowAttrs ? rowAttrs(row) : {},

@@ -96,7 +96,7 @@ function linesTable(ctx, rows, status) {
     { label: "Note", value: (l) => l.note || "—" },
     ...(may && ["unmatched", "ignored", ""].includes(status) ? [{ label: "Actions", value: (l) => (l.status === "unmatched" ? h("div", { class: "actions" },
       h("button", { type: "button", "aria-label": `Match ${lineName(l)}`, onclick: () => after(matchDialog(l)) }, "Match"),
-      h("button", { type: "button", class: "secondary", "aria-label": `Not an invoice payment: ${lineName(l)}`, title: "Not an invoice payment", onclick: () => after(ignoreDialog(l)) }, "Set aside"),
+      h("button", { type: "button", class: "secondary", "aria-label": `Set aside ${lineName(l)}: not an invoice payment`, title: "Not an invoice payment", onclick: () => after(ignoreDialog(l)) }, "Set aside"),
     ) : l.status === "ignored" ? h("button", { type: "button", class: "secondary", "aria-label": `Reopen ${lineName(l)}`,
       onclick: (e) => act(e.currentTarget, async () => { await api(`/api/erp/bank-lines/${l.id}/reopen`, { method: "POST" }); toast("Back in the queue."); await refreshLists(ctx); }) }, "Reopen") : "") }] : []),
   ], rows, { empty: status === "unmatched" ? "Nothing waits: every credit is reconciled." : "No lines.", rowAttrs: (l) => ({ dataset: { line: l.id } }) });
