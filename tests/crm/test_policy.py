@@ -10,10 +10,12 @@ from throughline_platform.roles import ROLES
 
 # Their own checks: a capture key or a configured X-API-Key opens lead capture without any token, and its CORS
 # preflight is public (crm/leads/capture.py); inbound mail takes the CRM_INBOUND_SECRET, unsubscribe a signed link
-# (crm/mail).
+# (crm/mail), a quote's page, PDF and the client's answer the quote's signed link (crm/quotes).
 CHECKED_BY_ITSELF = {("POST", "/api/crm/lead-capture"), ("OPTIONS", "/api/crm/lead-capture"),
                      ("POST", "/api/crm/inbound-mail"), ("GET", "/api/crm/unsubscribe/{token}"),
-                     ("POST", "/api/crm/unsubscribe/{token}")}
+                     ("POST", "/api/crm/unsubscribe/{token}"), ("GET", "/api/crm/public-quotes/{token}"),
+                     ("GET", "/api/crm/public-quotes/{token}/pdf"), ("POST", "/api/crm/public-quotes/{token}/accept"),
+                     ("POST", "/api/crm/public-quotes/{token}/decline")}
 
 
 def _actions_required(route: APIRoute) -> set[str]:

@@ -28,7 +28,7 @@ from erp.db import outbox
 from erp.handlers import HANDLERS
 from erp.intake.repository import IntakeRepository
 from tests.erp_costs.helpers import sql
-from tests.integration.won_deals import won_envelope
+from tests.integration.won_deals import QUOTE_LINES, won_envelope
 from tests.kafka_support import read_topic, wait_until
 from tests.support import wait_for
 from throughline_events import Envelope, encode, parse_payload
@@ -157,6 +157,33 @@ async def test_the_batch_handler_makes_exactly_what_the_per_event_handler_makes(
                 "SELECT name FROM clients WHERE crm_company_id = ANY(:ids)"), {"ids": companies})).scalars()
             # 7 deals, 6 companies: the shared one is named by the first deal that named it.
             assert sorted(names) == [f"Company of deal {n}" for n in (0, 1, 2, 3, 4, 6)]
+
+
+async def test_deals_won_on_a_quote_get_its_lines_as_budget_lines_on_both_paths(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Issue 25: deal.won's optional `lines` become the project's budget lines, the same per event and in bulk; a
+    deal without lines gets none."""
+    def deals() -> list[Envelope]:
+        return [won_envelope(uuid.uuid4(), uuid.uuid4(), n, lines=QUOTE_LINES if n % 2 == 0 else None)
+                for n in range(4)]
+
+    async def budget_lines(uow: UnitOfWork, envelopes: list[Envelope]) -> list[list[tuple[Any, ...]]]:
+        return [[tuple(row) for row in (await uow.session.execute(text(
+            "SELECT b.position, b.description, b.quantity, b.unit, b.unit_price, b.amount FROM project_budget_lines b "
+            "JOIN projects p ON p.id = b.project_id WHERE p.deal_id = :d ORDER BY b.position"),
+            {"d": deal_of(e).deal_id})).all()] for e in envelopes]
+
+    per_event, batched = deals(), deals()
+    async with uow_on(sessions) as uow:  # never committed
+        await one_by_one(uow, per_event)
+        await as_batch(uow, batched)
+        made = await budget_lines(uow, per_event)
+        assert await budget_lines(uow, batched) == made
+        assert made[0] == [
+            (1, "Discovery workshop", Decimal("1.00"), "fixed", Decimal("300.0000"), Decimal("300.0000")),
+            (2, "Design and build", Decimal("7.50"), "hours", Decimal("120.0000"), Decimal("900.0000"))]
+        assert made[1] == [] and made[2] == made[0] and made[3] == []
+        assert await what_was_made(uow, batched) == await what_was_made(uow, per_event)
 
 
 async def test_a_batch_creates_nothing_twice(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -18,12 +18,20 @@ TERMS: list[dict[str, Any] | None] = [
 ]
 
 
+# The lines of an accepted quote (deal.won's optional `lines`, issue 25), before the quote's discount.
+QUOTE_LINES: list[dict[str, Any]] = [
+    {"description": "Discovery workshop", "quantity": "1", "unit": "fixed", "unit_price": "300.00", "amount": "300.00"},
+    {"description": "Design and build", "quantity": "7.5", "unit": "hours", "unit_price": "120.00", "amount": "900.00"},
+]
+
+
 def won_envelope(deal_id: uuid.UUID, company_id: uuid.UUID, n: int, *, title: str | None = None,
-                 company_name: str | None = None) -> Envelope:
+                 company_name: str | None = None, lines: list[dict[str, Any]] | None = None) -> Envelope:
     won = DealWonV1.model_validate({
         "deal_id": str(deal_id), "title": title or f"Deal {n}", "amount": f"{1000 + n}.01", "currency": "EUR",
         "company": {"id": str(company_id), "name": company_name or f"Company of deal {n}"},
         "owner_id": f"owner-{n}", "won_at": WON_AT.isoformat(), "billing": TERMS[n % len(TERMS)],
+        **({"lines": lines} if lines is not None else {}),
     })
     return Envelope(event_id=uuid.uuid4(), event_type="deal.won", event_version=1, occurred_at=WON_AT,
                     producer="crm", aggregate_type="deal", aggregate_id=deal_id, correlation_id=f"request-{n}",

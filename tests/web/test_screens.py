@@ -8,7 +8,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from devstack.stack import Stack
 from tests.support import Api, wait_for
-from tests.web.conftest import ADMIN, assert_accessible, login, settled, shot
+from tests.web.conftest import ADMIN, AXE_FAILS_ON, AXE_RUN, _axe_source, assert_accessible, login, settled, shot
 from tests.web.helpers import api_as, titled_deal
 
 SCREENS = ["/", "/pipeline", "/companies", "/contacts", "/leads", "/tasks", "/forecast", "/projects", "/invoices",
@@ -204,3 +204,36 @@ def test_the_key_flows_work_by_keyboard_alone(page: Page, stack: Stack, base_url
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
     assert_accessible(page, "the pipelines setup after the keyboard flow")
+
+
+def test_the_quote_screens_have_labelled_controls_and_pass_axe(page: Page, stack: Stack, base_url: str) -> None:
+    """Issue 25: the deal page's Quotes section, its quote dialog and preview, and the client's public page."""
+    sales = api_as(stack, base_url, "sales")
+    deal = titled_deal(sales, f"Quoted {uuid.uuid4().hex[:4]}", "5000.00", "Quoted Co")
+    service = sales.ok("POST", "/api/crm/quote-catalogue", 201, json={
+        "name": f"Audit {uuid.uuid4().hex[:6]}", "kind": "fixed", "unit_price": "5000.00", "currency": "EUR"})
+    quote = sales.ok("POST", f"/api/crm/deals/{deal['id']}/quotes", 201, json={
+        "lines": [{"catalogue_item_id": service["id"]}],
+        "valid_until": (datetime.now(UTC) + timedelta(days=20)).date().isoformat()})
+    login(page)
+    page.goto(f"/#/deals/{deal['id']}")
+    settled(page)
+    expect(page.locator("#deal-quotes")).to_contain_text("Draft")
+    assert page.evaluate(UNLABELLED) == []
+    assert_accessible(page, "the deal page's quotes")
+    page.locator("#new-quote").click()
+    assert page.evaluate(UNLABELLED) == []
+    assert_accessible(page, "the quote dialog")
+    page.keyboard.press("Escape")
+    page.locator("#deal-quotes").get_by_role("button", name="Preview").click()
+    assert_accessible(page, "the quote preview")
+    page.keyboard.press("Escape")
+    sent = sales.ok("POST", f"/api/crm/quotes/{quote['id']}/send", json={"to": "client@quoted.example"})
+    mail = sales.ok("GET", f"/api/crm/mails/{sent['mail_id']}")  # its text is kept when it is queued
+    link = re.search(r"/api/crm/public-quotes/[A-Za-z0-9_-]+", mail["text_body"])
+    assert link is not None
+    page.goto(link.group(0))
+    expect(page.get_by_label("Your full name")).to_be_visible()
+    assert page.evaluate(UNLABELLED) == []
+    page.evaluate(_axe_source())
+    assert page.evaluate(AXE_RUN, list(AXE_FAILS_ON)) == []

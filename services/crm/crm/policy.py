@@ -34,6 +34,7 @@ class Action(StrEnum):
     CONSENT_WRITE = "crm.consent.write"
     SEQUENCES_WRITE = "crm.sequences.write"
     SEQUENCES_ENROL = "crm.sequences.enrol"
+    QUOTES_WRITE = "crm.quotes.write"
 
 
 SALES = Role.SALES
@@ -85,6 +86,9 @@ POLICY = Policy("crm", {
                                  example="PATCH /api/crm/sequences/{id}"),
     Action.SEQUENCES_ENROL: rule(SALES, summary="Enrol contacts and leads in sequences, and stop enrolments",
                                  example="POST /api/crm/sequences/{id}/enrolments"),
+    Action.QUOTES_WRITE: rule(SALES, summary="Create quote revisions on deals, change drafts, send them, and keep "
+                                             "the catalogue of services and rate cards",
+                              example="POST /api/crm/quotes/{id}/send"),
 })
 
 Reader = Annotated[Principal, POLICY.requires(Action.READ)]
@@ -106,3 +110,4 @@ MailTemplateWriter = Annotated[Principal, POLICY.requires(Action.MAIL_TEMPLATES_
 ConsentWriter = Annotated[Principal, POLICY.requires(Action.CONSENT_WRITE)]
 SequenceWriter = Annotated[Principal, POLICY.requires(Action.SEQUENCES_WRITE)]
 SequenceEnroller = Annotated[Principal, POLICY.requires(Action.SEQUENCES_ENROL)]
+QuoteWriter = Annotated[Principal, POLICY.requires(Action.QUOTES_WRITE)]

@@ -124,6 +124,17 @@ class DealStageChangedV1(EventPayload):
     changed_at: UtcDateTime
 
 
+class WonLine(BaseModel):
+    """One line of the quote a won deal was accepted on: what is sold, how much of it, at what price."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    description: str = Field(min_length=1)
+    quantity: DecimalString
+    unit: str = Field(description="What the quantity counts: `fixed` for a fixed fee, `hours` for hours x rate, ...")
+    unit_price: DecimalString
+    amount: DecimalString = Field(description="quantity x unit_price, before the quote's discount and tax.")
+
+
 @register("deal.won", 1, "deal", "deal_id")
 class DealWonV1(EventPayload):
     """A deal was won. The ERP turns it into a project with a billing schedule built from `billing`."""
@@ -138,6 +149,11 @@ class DealWonV1(EventPayload):
     won_at: UtcDateTime
     billing: BillingTerms | None = Field(
         default=None, description="Absent: one installment of the full amount on the won date."
+    )
+    lines: list[WonLine] | None = Field(
+        default=None,
+        description="The accepted quote's lines (added in issue 25, optional: absent when the deal was won by hand). "
+        "The ERP keeps them as the project's budget lines and its invoices carry their descriptions.",
     )
 
 
@@ -192,3 +208,49 @@ class MailReplyReceivedV1(EventPayload):
     lead_id: UUID | None = None
     stopped_enrolments: int = Field(default=0, ge=0, description="Active sequence enrolments this reply stopped.")
     received_at: UtcDateTime
+
+
+@register("quote.sent", 1, "deal", "deal_id")
+class QuoteSentV1(EventPayload):
+    """A quote revision was mailed to the client with a signed link to its public page (valid until `valid_until`).
+    Carried on `crm.deal.events`, keyed by its deal."""
+
+    quote_id: UUID
+    deal_id: UUID
+    revision: int = Field(ge=1)
+    currency: CurrencyCode
+    net_total: DecimalString = Field(description="After the discount, before tax: what the deal is won for.")
+    tax_total: DecimalString
+    total: DecimalString
+    valid_until: date
+    sent_to: str
+    mail_id: UUID
+    sent_by: str | None = None
+    sent_at: UtcDateTime
+
+
+@register("quote.accepted", 1, "deal", "deal_id")
+class QuoteAcceptedV1(EventPayload):
+    """The client accepted the latest revision of a quote on its public page, typing their name. The deal is won in
+    the same transaction: `deal.won` follows, carrying the quote's lines and billing terms."""
+
+    quote_id: UUID
+    deal_id: UUID
+    revision: int = Field(ge=1)
+    currency: CurrencyCode
+    net_total: DecimalString
+    total: DecimalString
+    accepted_by_name: str
+    accepted_at: UtcDateTime
+
+
+@register("quote.declined", 1, "deal", "deal_id")
+class QuoteDeclinedV1(EventPayload):
+    """The client declined a quote on its public page, giving a reason. The deal stays open (sales may send a new
+    revision, or lose it)."""
+
+    quote_id: UUID
+    deal_id: UUID
+    revision: int = Field(ge=1)
+    reason: str
+    declined_at: UtcDateTime

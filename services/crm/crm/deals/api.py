@@ -5,7 +5,7 @@ pipelines ask through their ports (crm/ports.py)."""
 from crm.deals.models import Deal, DealStatus
 from crm.deals.repository import DealRepository
 from crm.deals.schemas import BillingInput, DealIn
-from crm.deals.service import add_deal, company_has_open_deals, open_deals_in_stage, rule_target
+from crm.deals.service import add_deal, company_has_open_deals, open_deals_in_stage, rule_target, win_on_quote
 
 __all__ = [
     "BillingInput",
@@ -17,4 +17,5 @@ __all__ = [
     "company_has_open_deals",
     "open_deals_in_stage",
     "rule_target",
+    "win_on_quote",
 ]

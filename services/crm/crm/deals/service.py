@@ -16,7 +16,15 @@ from crm.deals.repository import DealRepository
 from crm.deals.schemas import DealIn
 from crm.pipelines.api import PipelineRepository, Stage, StageKind
 from throughline_events.billing import BillingTerms, Retainer
-from throughline_events.crm import CompanyRef, ContactRef, DealCreatedV1, DealLostV1, DealStageChangedV1, DealWonV1
+from throughline_events.crm import (
+    CompanyRef,
+    ContactRef,
+    DealCreatedV1,
+    DealLostV1,
+    DealStageChangedV1,
+    DealWonV1,
+    WonLine,
+)
 from throughline_events.money import check_amount, round_money
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
@@ -127,8 +135,18 @@ async def win_deal(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal:
     return deal
 
 
+async def win_on_quote(uow: UnitOfWork, deal: Deal, *, amount: Any, currency: str, billing: Any,
+                       lines: list[WonLine], principal: Principal) -> Deal:
+    """Win a deal (locked by the caller, in the caller's transaction) on an accepted quote: the deal takes the
+    quote's amount, currency and billing terms, and deal.won carries the quote's lines. Commits, as every win."""
+    deal.amount, deal.currency = amount, currency
+    won = await _win(uow, deal.id, billing, principal, locked=True, one_statement=False, lines=lines)
+    assert won is not None  # under the lock the write always applies
+    return won
+
+
 async def _win(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Principal, *,
-               locked: bool, one_statement: bool) -> Deal | None:
+               locked: bool, one_statement: bool, lines: list[WonLine] | None = None) -> Deal | None:
     """The win (see `win_deal`); None when it must be done again `locked` (only ever when not `locked`)."""
     repo = DealRepository(uow.session)
     target = await repo.for_win(deal_id, lock=locked)
@@ -165,6 +183,7 @@ async def _win(uow: UnitOfWork, deal_id: uuid.UUID, billing: Any, principal: Pri
         deal_id=deal.id, title=deal.title, company=CompanyRef(id=deal.company_id, name=target.company_name),
         contact=ContactRef(id=contact.id, name=contact.full_name, email=contact.email) if contact else None,
         amount=deal.amount, currency=deal.currency, owner_id=deal.owner_id, won_at=deal.won_at, billing=terms,
+        lines=lines,
     ))
     await automation.fire_all(uow, won_rules, rule_target(deal))
     if one_statement and not await write_win(uow.session, deal, seen_updated_at, change, uow.outbox_parameters()):

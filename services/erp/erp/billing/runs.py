@@ -27,8 +27,9 @@ from erp.invoices.api import (
     new_invoice,
     time_billed_on_project,
 )
+from erp.projects.api import BudgetLine, ProjectRepository
 from erp.taxes.api import TaxChoice, default_choice
-from throughline_events.money import ZERO, round_money
+from throughline_events.money import ZERO, round_money, split_by_weights
 from throughline_messaging.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -68,14 +69,19 @@ async def run_billing(uow: UnitOfWork, *, as_of: date, issue: bool, triggered_by
     taxes = ClientTaxes(uow, seller["country"] if seller else None)
     issue_on = today()
 
+    budget_lines: dict[uuid.UUID, list[BudgetLine]] = {}
     for item, schedule, project, client in await billing.due_items(as_of, project_id):
         invoice = new_invoice(client=client, project=project, currency=schedule.currency, payment_terms_days=None,
                               late_fee_percent=None, notes=None, created_by=triggered_by)
         invoice.schedule_item_id, invoice.billing_run_id = item.id, run.id
         tax = await taxes.of(client)
-        append_line(invoice, LineSpec(f"{project.name}: {item.label}", Decimal(1),
-                                      round_money(item.amount, schedule.currency), tax.percent, kind=LineKind.SCHEDULE,
-                                      schedule_item_id=item.id, tax=tax))
+        if project.id not in budget_lines:
+            budget_lines[project.id] = await ProjectRepository(uow.session).budget_lines(project.id)
+        amount = round_money(item.amount, schedule.currency)
+        for description, part in _item_lines(f"{project.name}: {item.label}", amount, budget_lines[project.id],
+                                             schedule.currency):
+            append_line(invoice, LineSpec(description, Decimal(1), part, tax.percent, kind=LineKind.SCHEDULE,
+                                          schedule_item_id=item.id, tax=tax))
         uow.session.add(invoice)
         item.status, item.invoice_id = ScheduleItemStatus.INVOICED, invoice.id
         result.invoices.append(invoice)
@@ -92,6 +98,16 @@ async def run_billing(uow: UnitOfWork, *, as_of: date, issue: bool, triggered_by
     log.info("billing_run", as_of=str(as_of), invoices=run.invoices_created, items=run.items_invoiced,
              time_entries=run.time_entries_invoiced, issue=issue)
     return result
+
+
+def _item_lines(label: str, amount: Decimal, lines: list[BudgetLine], currency: str) -> list[tuple[str, Decimal]]:
+    """A schedule item's invoice lines: one, or, for a project won on a quote, the item spread over the quote's
+    lines in proportion to their amounts, each named by its description (the parts add up to the item exactly)."""
+    weights = [line.amount for line in lines]
+    if not lines or sum(weights, ZERO) <= ZERO:
+        return [(label, amount)]
+    parts = split_by_weights(amount, weights, currency)
+    return [(f"{label} - {line.description}"[:500], part) for line, part in zip(lines, parts, strict=True)]
 
 
 async def _bill_time(uow: UnitOfWork, run: BillingRun, result: RunResult, as_of: date, taxes: ClientTaxes,

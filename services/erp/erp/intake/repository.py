@@ -5,7 +5,7 @@ import uuid
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CTE, ColumnElement, Select, Table, Text, Uuid, all_, bindparam, select
+from sqlalchemy import CTE, ColumnElement, Select, Table, Text, Uuid, all_, bindparam, insert, select
 from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +13,7 @@ from sqlalchemy.sql.selectable import TableValuedAlias
 
 from erp.billing.api import BillingSchedule, ScheduleItem
 from erp.db import outbox
-from erp.projects.api import Project
+from erp.projects.api import BudgetLine, Project
 from throughline_messaging.bulk import chained_arrays, insert_from_arrays, part_prefix
 from throughline_messaging.uow import insert_and_wake
 
@@ -40,6 +40,10 @@ class IntakeRepository:
         statement = _insert_new_projects(shape, with_events=events is not None)
         inserted = await self.session.execute(statement, {**parameters, **(events or {})})
         return set(inserted.scalars())
+
+    async def insert_budget_lines(self, rows: list[dict[str, Any]]) -> None:
+        """The budget lines of projects just inserted (a won quote's lines), one INSERT."""
+        await self.session.execute(insert(BudgetLine), rows)
 
 
 @lru_cache(maxsize=8)

@@ -1,5 +1,6 @@
 """The won-deal intake, one deal at a time: a won deal becomes a project with its billing schedule (and the
-client of its company, if the ERP does not know the company yet), and one project.created.
+client of its company, if the ERP does not know the company yet), and one project.created. A deal won on a quote
+brings the quote's lines: they become the project's budget lines.
 
 An orchestration above projects and billing: the project is the projects package's, the schedule billing's; the
 intake only puts them together for a won deal. Runs of won deals take the set-based path with the same effects
@@ -11,7 +12,7 @@ import uuid
 from erp.billing.api import PlannedSchedule, add_schedule, plan_schedule
 from erp.clients.api import ClientRepository, client_for_company
 from erp.db import utcnow
-from erp.projects.api import Project, ProjectRepository, ProjectStatus, record_created
+from erp.projects.api import BudgetLine, Project, ProjectRepository, ProjectStatus, budget_line_rows, record_created
 from throughline_events.crm import DealWonV1
 from throughline_events.erp import ScheduleItemRef
 from throughline_events.money import round_money
@@ -31,7 +32,10 @@ async def project_from_won_deal(uow: UnitOfWork, won: DealWonV1) -> Project:
         status=ProjectStatus.ACTIVE, budget_amount=round_money(won.amount, won.currency), currency=won.currency,
     )
     projects.add(project)
-    await uow.session.flush()  # the schedule's foreign key needs the project row
+    await uow.session.flush()  # the schedule's (and the budget lines') foreign key needs the project row
+    if won.lines:  # won on a quote: its lines are the project's budget, line by line
+        projects.add_budget_lines([BudgetLine(**row) for row in budget_line_rows(
+            project.id, won.lines, won.currency, utcnow())])
     add_schedule(uow, project_id=project.id, currency=project.currency, budget=project.budget_amount, plan=plan,
                  terms=won.billing.model_dump(mode="json") if won.billing else None)
     record_created(project, client, plan.billing_type, schedule_refs(plan), now=utcnow())

@@ -8,7 +8,7 @@ a deal that already has a project, or that came earlier in the same run, is left
 does not know yet becomes a client (the first deal naming it gives the name); every new project gets its
 billing schedule and one project.created event caused by its own deal.won. What changes is the number of
 statements: three per run (clients claimed, clients locked, one insert of projects, schedules, items and their
-events, `repository.IntakeRepository.insert_new`).
+events, `repository.IntakeRepository.insert_new`), and a fourth for the budget lines of deals won on a quote.
 
 One difference from the per-event handler: the clients are claimed for every deal of the run, also for a deal
 that turns out to have a project already. Its company has a client by then anyway (its project's, or the
@@ -25,7 +25,7 @@ from erp.clients.api import ClientRepository, CompanySeen, clients_for_companies
 from erp.db import utcnow
 from erp.intake.repository import IntakeRepository
 from erp.intake.service import schedule_refs
-from erp.projects.api import ProjectStatus, project_created
+from erp.projects.api import ProjectStatus, budget_line_rows, project_created
 from throughline_events.crm import DealWonV1
 from throughline_events.money import round_money
 from throughline_messaging.consumer import HandlerContext
@@ -68,7 +68,14 @@ async def projects_from_won_deals(uow: UnitOfWork, contexts: list[HandlerContext
             client_id=row["client_id"], budget=row["budget_amount"], currency=row["currency"],
             owner_id=row["owner_id"], billing_type=p.plan.billing_type, schedule=schedule_refs(p.plan), now=now,
         ), p.ctx.cause)
-    await IntakeRepository(uow.session).insert_new(project_rows, schedule_rows, item_rows, uow.outbox_parameters())
+    intake = IntakeRepository(uow.session)
+    inserted = await intake.insert_new(project_rows, schedule_rows, item_rows, uow.outbox_parameters())
+    # Deals won on a quote bring its lines: the budget lines of the projects just inserted (a fourth statement, only
+    # for a run with such deals).
+    line_rows = [row for p in offered if p.won.lines and p.won.deal_id in inserted
+                 for row in budget_line_rows(p.project_id, p.won.lines, p.won.currency, now)]
+    if line_rows:
+        await intake.insert_budget_lines(line_rows)
 
 
 def _offer(ctx: HandlerContext) -> _OfferedProject:

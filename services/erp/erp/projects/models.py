@@ -2,7 +2,7 @@ import uuid
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Numeric, String, Uuid
+from sqlalchemy import ForeignKey, Integer, Numeric, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from erp.db import Entity
@@ -29,3 +29,18 @@ class Project(RecordsEvents, Entity):
     budget_hours: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     currency: Mapped[str] = mapped_column(String(3))
     cost_center_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class BudgetLine(Entity):
+    """A line of the quote the project's deal was won on (deal.won's `lines`): the project's budget, line by line.
+    The invoices of its billing schedule spread each item over these lines, naming them (erp/billing/runs.py)."""
+
+    __tablename__ = "project_budget_lines"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("projects.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    unit: Mapped[str] = mapped_column(String(20))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    amount: Mapped[Decimal] = mapped_column(Numeric(18, 4))

@@ -3,7 +3,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erp.projects.models import Project
+from erp.projects.models import BudgetLine, Project
 from throughline_platform.paging import page_with_total
 
 
@@ -16,6 +16,13 @@ class ProjectRepository:
 
     async def get(self, project_id: uuid.UUID, *, for_update: bool = False) -> Project | None:
         return await self.session.get(Project, project_id, with_for_update=for_update)
+
+    def add_budget_lines(self, lines: list[BudgetLine]) -> None:
+        self.session.add_all(lines)
+
+    async def budget_lines(self, project_id: uuid.UUID) -> list[BudgetLine]:
+        return list((await self.session.execute(
+            select(BudgetLine).where(BudgetLine.project_id == project_id).order_by(BudgetLine.position))).scalars())
 
     async def by_deal(self, deal_id: uuid.UUID) -> Project | None:
         return (await self.session.execute(select(Project).where(Project.deal_id == deal_id))).scalars().first()

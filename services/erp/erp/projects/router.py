@@ -7,7 +7,7 @@ from erp.policy import ProjectWriter, Reader
 from erp.projects import service
 from erp.projects.models import ProjectStatus
 from erp.projects.repository import ProjectRepository
-from erp.projects.schemas import ProjectIn, ProjectOut, ProjectPage, ProjectPatch
+from erp.projects.schemas import BudgetLineOut, ProjectIn, ProjectOut, ProjectPage, ProjectPatch
 from throughline_messaging.deps import ReadUoW, UoW
 from throughline_platform.openapi import problem_responses
 
@@ -44,3 +44,12 @@ async def patch_project(project_id: uuid.UUID, body: ProjectPatch, uow: UoW,
 @router.get("/{project_id}", response_model=ProjectOut, summary="One project")
 async def get_project(project_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> ProjectOut:
     return ProjectOut.model_validate(await service.get_project(uow, project_id))
+
+
+@router.get("/{project_id}/budget-lines", response_model=list[BudgetLineOut],
+            summary="The project's budget lines: the lines of the quote its deal was won on (none for other projects)",
+            responses=problem_responses(404))
+async def get_budget_lines(project_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> list[BudgetLineOut]:
+    project = await service.get_project(uow, project_id)
+    lines = await service.budget_lines(uow, project_id)
+    return [BudgetLineOut.model_validate(line).in_currency(project.currency) for line in lines]

@@ -30,6 +30,22 @@ class ProjectOut(BaseModel):
         return self
 
 
+class BudgetLineOut(BaseModel):
+    """A line of the quote the project was won on (its budget, line by line)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    position: int
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    amount: Decimal
+
+    def in_currency(self, currency: str) -> "BudgetLineOut":
+        self.unit_price, self.amount = round_money(self.unit_price, currency), round_money(self.amount, currency)
+        return self
+
+
 class ProjectPage(BaseModel):
     items: list[ProjectOut]
     total: int

@@ -7,11 +7,12 @@ from decimal import Decimal
 from erp.clients.api import Client, ClientRepository
 from erp.cost_centers.api import usable_cost_center
 from erp.db import utcnow
-from erp.projects.models import Project, ProjectStatus
+from erp.projects.models import BudgetLine, Project, ProjectStatus
 from erp.projects.repository import ProjectRepository
 from erp.projects.schemas import ProjectIn, ProjectPatch
+from throughline_events.crm import WonLine
 from throughline_events.erp import ProjectCreatedV1, ScheduleItemRef
-from throughline_events.money import check_amount
+from throughline_events.money import check_amount, round_money
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
@@ -35,6 +36,20 @@ def project_created(*, project_id: uuid.UUID, name: str, deal_id: uuid.UUID | No
         budget=budget, currency=currency, owner_id=owner_id, billing_type=billing_type, schedule=schedule,
         created_at=now,
     )
+
+
+def budget_line_rows(project_id: uuid.UUID, lines: list[WonLine], currency: str,
+                     now: datetime) -> list[dict[str, object]]:
+    """The budget lines of a project won on a quote (deal.won's `lines`), as rows, in the quote's order."""
+    return [{"id": uuid.uuid4(), "project_id": project_id, "position": n, "description": line.description[:500],
+             "quantity": line.quantity, "unit": line.unit[:20], "unit_price": round_money(line.unit_price, currency),
+             "amount": round_money(line.amount, currency), "created_at": now, "updated_at": now}
+            for n, line in enumerate(lines, start=1)]
+
+
+async def budget_lines(uow: UnitOfWork, project_id: uuid.UUID) -> list[BudgetLine]:
+    await get_project(uow, project_id)
+    return await ProjectRepository(uow.session).budget_lines(project_id)
 
 
 def record_created(project: Project, client: Client, billing_type: str, schedule: list[ScheduleItemRef],

@@ -31,6 +31,7 @@ from throughline_platform.problems import ProblemError
 _DROP_REQUEST = frozenset({
     "host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
     "content-length", "x-request-id", "x-correlation-id", "authorization", "x-api-key", "traceparent", "cookie",
+    "x-forwarded-for",
 })
 _DROP_RESPONSE = frozenset({"connection", "keep-alive", "transfer-encoding", "x-request-id", "server", "date"})
 _DROP_RESPONSE_RAW = frozenset(name.encode() for name in _DROP_RESPONSE)
@@ -77,6 +78,10 @@ def upstream_headers(request: Request, principal: Principal | None,
     authorization = request.headers.get("authorization", "")
     if principal is None and pass_basic_auth and authorization[:6].lower() == "basic ":
         headers.append(("authorization", authorization))
+    # The caller's address as the gateway saw it (a caller cannot name another one): a service records it (a quote's
+    # acceptance) from here, trusting the gateway as its proxy (FORWARDED_ALLOW_IPS).
+    if request.client is not None:
+        headers.append(("x-forwarded-for", request.client.host))
     headers += [
         ("x-request-id", request_id),
         ("x-correlation-id", correlation_id_var.get() or request_id),

@@ -102,6 +102,14 @@ def proxy_routes() -> list[Any]:
                    include_in_schema=False),
         ProxyRoute("/api/crm/unsubscribe/{token}", ProxyEndpoint("crm", public=True), methods=["GET", "POST"],
                    include_in_schema=False),
+        # A quote's page, its PDF and the client's answer: the signed, expiring link in the quote's mail is the
+        # credential (the CRM checks it).
+        ProxyRoute("/api/crm/public-quotes/{token}", ProxyEndpoint("crm", public=True), methods=["GET"],
+                   include_in_schema=False),
+        ProxyRoute("/api/crm/public-quotes/{token}/pdf", ProxyEndpoint("crm", public=True), methods=["GET"],
+                   include_in_schema=False),
+        ProxyRoute("/api/crm/public-quotes/{token}/{answer}", ProxyEndpoint("crm", public=True), methods=["POST"],
+                   include_in_schema=False),
         ProxyRoute("/api/crm/{path:path}", ProxyEndpoint("crm"), methods=METHODS, include_in_schema=False),
         ProxyRoute("/api/erp/{path:path}", ProxyEndpoint("erp"), methods=METHODS, include_in_schema=False),
     ]

@@ -348,7 +348,7 @@ const LIVE_TYPES = ["lead.created", "lead.converted", "company.created", "compan
   "contact.updated", "deal.created", "deal.stage_changed", "deal.won", "deal.lost", "project.created",
   "invoice.issued", "payment.recorded", "invoice.paid", "invoice.overdue", "invoice.voided", "invoice.credited",
   "credit_note.issued", "expense.submitted", "expense.approved", "expense.rejected", "task.created", "task.completed",
-  "activity.logged", "mail.sent", "mail.reply_received"];
+  "activity.logged", "mail.sent", "mail.reply_received", "quote.sent", "quote.accepted", "quote.declined"];
 
 const seen = [];
 

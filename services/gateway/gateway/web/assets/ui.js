@@ -106,6 +106,7 @@ const TONES = {
   draft: "neutral", issued: "info", partially_paid: "warn", paid: "good", overdue: "bad", void: "neutral",
   submitted: "info", approved: "good", rejected: "bad", new: "info", qualified: "good", converted: "good",
   disqualified: "neutral", planned: "neutral", invoiced: "good", pending: "neutral", reached: "info",
+  sent: "info", accepted: "good", declined: "bad", superseded: "neutral",
 };
 export function badge(status) {
   return h("span", { class: `badge ${TONES[status] || "neutral"}` }, label(status));

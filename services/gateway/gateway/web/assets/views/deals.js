@@ -5,6 +5,7 @@ import { h, field, select, money, moneyByCurrency, addTo, date, dateTime, badge,
 import { companyNames, pipelines, stageIndex, pageHead, winDialog, loseDialog, describeBilling, timeline, followUpForms,
   billingFields, billingFromForm, colleagues, personName, personSelect, DATE_BOUNDS } from "./common.js";
 import { composeButton } from "./mail.js";
+import { quotesPanel } from "./quotes.js";
 
 // Change an open deal: title, amount, currency, expected close, owner, contact, billing terms.
 async function editDealDialog(deal) {
@@ -180,12 +181,13 @@ export async function dealView(root, ctx) {
     }
     throw error;
   }
-  const [company, stages, projects, events, people] = await Promise.all([
+  const [company, stages, projects, events, people, quotes] = await Promise.all([
     optional(api(`/api/crm/companies/${deal.company_id}`)),
     pipelines().then(stageIndex),
     optional(api("/api/erp/projects", { query: { deal_id: deal.id } })),
     timeline({ deal_id: deal.id }),
     colleagues(),
+    quotesPanel(ctx, deal, null),
   ]);
   const stage = stages[deal.stage_id];
   const errors = h("div", { "aria-live": "assertive" });
@@ -221,7 +223,8 @@ export async function dealView(root, ctx) {
       h("section", { class: "panel", "aria-labelledby": "deal-timeline" },
         h("div", { class: "page-head" }, h("h2", { id: "deal-timeline" }, "Timeline"),
           h("div", { class: "actions" }, composeButton(ctx, { deal_id: deal.id }), followUpForms(ctx, { deal_id: deal.id, company_id: deal.company_id }))),
-        events)));
-  return { events: ["deal.", "project.", "invoice.", "payment.", "task.", "activity.", "mail."] };
+        events)),
+    quotes);
+  return { events: ["deal.", "project.", "invoice.", "payment.", "task.", "activity.", "mail.", "quote."] };
 }
 

@@ -82,11 +82,12 @@ export async function projectView(root, ctx) {
     }
     throw error;
   }
-  const [schedule, invoices, client, profit] = await Promise.all([
+  const [schedule, invoices, client, profit, budgetLines] = await Promise.all([
     optional(api(`/api/erp/projects/${id}/billing-schedule`)),
     optional(api("/api/erp/invoices", { query: { project_id: id, limit: 200 } })),
     optional(api(`/api/erp/clients/${project.client_id}`)),
     profitability({ project_id: id }),
+    optional(api(`/api/erp/projects/${id}/budget-lines`)),
   ]);
   const row = profit?.[id];
   const items = schedule ? itemsOf(schedule.items) : [];
@@ -118,6 +119,14 @@ export async function projectView(root, ctx) {
             h("dt", {}, "Cost"), h("dd", {}, money(row.cost, project.currency)),
             h("dt", {}, "Margin"), h("dd", {}, money(row.margin, project.currency))),
         ] : unavailable("Profitability for this project"))),
+    budgetLines?.length ? h("section", { class: "panel", id: "budget-lines", "aria-labelledby": "pj-budget-lines" },
+      h("h2", { id: "pj-budget-lines" }, "Budget lines", h("span", { class: "muted small" }, " · from the accepted quote")),
+      table([
+        { label: "Description", value: (l) => l.description },
+        { label: "Quantity", value: (l) => `${Number(l.quantity)} ${l.unit}`, num: true },
+        { label: "Unit price", value: (l) => money(l.unit_price, project.currency), num: true },
+        { label: "Amount", value: (l) => money(l.amount, project.currency), num: true },
+      ], budgetLines)) : null,
     h("section", { class: "panel", "aria-labelledby": "pj-schedule" },
       h("h2", { id: "pj-schedule" }, "Billing schedule", schedule ? h("span", { class: "muted small" }, ` · ${label(schedule.billing_type)}, total ${money(schedule.total, schedule.currency)}`) : null),
       schedule === null ? h("p", { class: "empty" }, "This project has no billing schedule.")
