@@ -100,7 +100,8 @@ def test_a_sequence_of_two_steps_enrol_a_contact_and_see_the_step_status(page: P
     dialog.locator("#template-text").fill("Hi {{ contact.first_name }} at {{ company.name }}")
     dialog.get_by_role("button", name="Create template").click()
     expect(page.locator("dialog[open]")).to_have_count(0)
-    expect(page.get_by_text(name)).to_be_visible()
+    # In the list (the toast saying it was saved may name it too, for a moment).
+    expect(page.locator("main").get_by_text(name, exact=True).first).to_be_visible()
 
     page.goto("/#/sequences")
     settled(page)
