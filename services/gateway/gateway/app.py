@@ -35,6 +35,7 @@ from gateway.sessions import SessionRevocations
 from gateway.settings import GatewaySettings, get_settings
 from gateway.users.router import links_router
 from gateway.users.router import router as users_router
+from gateway.views.router import router as views_router
 from gateway.web_app import mount_web_app
 from throughline_platform.auth import TokenVerifier
 from throughline_platform.collector import settle_after_start_up
@@ -54,8 +55,8 @@ log = structlog.get_logger(__name__)
 WEB_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
-ROUTERS = [auth_router, users_router, links_router, api_keys_router, customers_router, search_router, live.router,
-           health_router, docs_router]
+ROUTERS = [auth_router, users_router, links_router, api_keys_router, customers_router, search_router, views_router,
+           live.router, health_router, docs_router]
 PURGE_EVERY_SECONDS = 3600
 
 
