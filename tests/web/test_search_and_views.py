@@ -1,7 +1,9 @@
 """Search from the header of every screen, and a list filter kept as a saved view (issue 24), in Chromium."""
 
 import random
+import re
 import string
+import uuid
 
 from playwright.sync_api import Page, expect
 
@@ -50,3 +52,50 @@ def test_search_from_the_header_with_a_typo_and_the_keyboard(page: Page, stack: 
     settled(page)
     companies = page.get_by_role("region", name="Companies")
     expect(companies.get_by_role("link", name=f"Harbour {tag.title()}")).to_be_visible()
+
+
+def test_filter_the_board_to_my_big_deals_and_keep_it_as_a_view(page: Page, stack: Stack) -> None:
+    admin = Api.login(stack, *ADMIN)
+    tag = _tag()
+    me = str(uuid.uuid4())
+    company = admin.new_company(f"Board {tag.title()}")
+    mine_big = admin.new_deal(company["id"], amount="40000.00", owner_id=me, title=f"Mine big {tag}")
+    mine_small = admin.new_deal(company["id"], amount="800.00", owner_id=me, title=f"Mine small {tag}")
+    theirs = admin.new_deal(company["id"], amount="50000.00", owner_id=str(uuid.uuid4()), title=f"Theirs {tag}")
+    open_as(page, session_for(stack, "sales", user_id=me), "/pipeline")
+    settled(page)
+    board = page.locator(".board")
+    for deal in (mine_big, mine_small, theirs):
+        expect(board.get_by_role("link", name=deal["title"])).to_be_visible()
+    filters = page.get_by_role("form", name="Filters")
+    filters.get_by_label("Owner").select_option(label="Mine")
+    filters.get_by_label("Company").select_option(label=f"Board {tag.title()}")
+    filters.get_by_label("Amount from").fill("10000")
+    filters.get_by_label("Amount from").press("Enter")  # the keyboard submits the form
+    expect(page).to_have_url(re.compile(r"owner=mine"))
+    settled(page)
+    expect(board.get_by_role("link", name=mine_big["title"])).to_be_visible()
+    expect(board.get_by_role("link", name=mine_small["title"])).to_have_count(0)
+    expect(board.get_by_role("link", name=theirs["title"])).to_have_count(0)
+    expect(page.locator("#board-summary")).to_contain_text("1 open deals match the filters")
+    assert_accessible(page, "the filtered board")
+
+    page.get_by_role("button", name="Save view").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill(f"My big deals {tag}")
+    dialog.get_by_role("button", name="Save view").click()
+    expect(page.get_by_label("Saved view")).to_have_value(re.compile(r"[0-9a-f-]{36}"))
+    shot(page, "board-filters")
+
+    page.get_by_role("button", name="Clear").click()
+    settled(page)
+    expect(board.get_by_role("link", name=theirs["title"])).to_be_visible()
+    page.get_by_label("Saved view").select_option(label=f"My big deals {tag}")
+    settled(page)
+    expect(page).to_have_url(re.compile(r"amount_min=10000"))
+    expect(filters.get_by_label("Owner")).to_have_value("mine")
+    expect(board.get_by_role("link", name=mine_big["title"])).to_be_visible()
+    expect(board.get_by_role("link", name=theirs["title"])).to_have_count(0)
+    # The view is this person's alone: another sales person has no saved view.
+    views = admin.ok("GET", "/api/views", params={"list": "pipeline"})["items"]
+    assert f"My big deals {tag}" not in [v["name"] for v in views]
