@@ -116,22 +116,29 @@ class SearchQuery:
 
 
 async def prepare(session: AsyncSession, query: str) -> SearchQuery:
-    """Normalise `query` and look up the close spellings of its words in the database's vocabulary."""
+    """Normalise `query` and look up the close spellings of its words in the database's vocabulary (one statement
+    for all the words). Candidates share a trigram with the word other than its first (`'  m'`, shared by every
+    word starting with that letter), closest by shared trigrams first."""
     words = normalise(query)
+    fuzzy = [w for w in words if typo_budget(w) > 0]
     spellings: dict[str, list[str]] = {}
-    for word in words:
-        if typo_budget(word) == 0:
-            continue
+    if fuzzy:
         rows = await session.execute(text(
-            "SELECT term FROM search_terms WHERE trigrams && search_trigrams(:word)"
-            " AND length(term) BETWEEN :shortest AND :longest"
-            " ORDER BY cardinality(ARRAY(SELECT unnest(trigrams) INTERSECT SELECT unnest(search_trigrams(:word))))"
-            " DESC, term LIMIT :n"),
-            {"word": word, "shortest": len(word) - typo_budget(word), "longest": len(word) + typo_budget(word),
-             "n": FUZZY_CANDIDATES})
-        found = close_spellings(word, (r[0] for r in rows))
-        if found:
-            spellings[word] = found
+            "SELECT w.word, t.term FROM unnest(CAST(:words AS text[]), CAST(:budgets AS int[])) AS w(word, budget)"
+            " CROSS JOIN LATERAL ("
+            "  SELECT term FROM search_terms"
+            "  WHERE trigrams && (search_trigrams(w.word))[2:]"
+            "  AND length(term) BETWEEN length(w.word) - w.budget AND length(w.word) + w.budget"
+            "  ORDER BY cardinality(ARRAY(SELECT unnest(trigrams) INTERSECT SELECT unnest(search_trigrams(w.word))))"
+            "  DESC, term LIMIT :n) AS t"),
+            {"words": fuzzy, "budgets": [typo_budget(w) for w in fuzzy], "n": FUZZY_CANDIDATES})
+        candidates: dict[str, list[str]] = {}
+        for word, term in rows:
+            candidates.setdefault(word, []).append(term)
+        for word, terms in candidates.items():
+            found = close_spellings(word, terms)
+            if found:
+                spellings[word] = found
     return SearchQuery(words, tsquery(words, spellings), tsquery(words))
 
 
@@ -151,6 +158,11 @@ def search_select(*, table: str, title: str, subtitle: str, where: str = "TRUE",
                + CASE WHEN lower(title) = :typed THEN 1.0 WHEN lower(title) LIKE :typed_prefix THEN 0.5 ELSE 0 END
                AS score
         FROM hits ORDER BY score DESC, title, id LIMIT :limit"""
+
+
+def union_select(selects: dict[str, str]) -> str:
+    """Several types' `search_select`s as one statement (one round trip), each row tagged with its type."""
+    return " UNION ALL ".join(f"SELECT '{kind}' AS type, x.* FROM ({sql}) AS x" for kind, sql in selects.items())
 
 
 def like_prefix(words: Sequence[str]) -> str:

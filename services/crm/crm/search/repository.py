@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.search.schemas import SearchType
-from throughline_platform.search import SearchQuery, search_params, search_select
+from throughline_platform.search import SearchQuery, search_params, search_select, union_select
 
 _PERSON = "trim(coalesce(t.first_name, '') || ' ' || coalesce(t.last_name, ''))"
 
@@ -29,8 +29,9 @@ SELECTS: dict[SearchType, str] = {
 }
 
 
-async def hits(session: AsyncSession, kind: SearchType, query: SearchQuery,
-               limit: int) -> list[tuple[uuid.UUID, str, str, float]]:
+async def hits(session: AsyncSession, kinds: list[SearchType], query: SearchQuery,
+               limit: int) -> list[tuple[SearchType, uuid.UUID, str, str, float]]:
+    """The best `limit` hits of each kind, in one statement."""
     params: dict[str, Any] = search_params(query, limit)
-    rows = await session.execute(text(SELECTS[kind]), params)
-    return [(r.id, r.title or "", r.subtitle or "", float(r.score)) for r in rows]
+    rows = await session.execute(text(union_select({kind.value: SELECTS[kind] for kind in kinds})), params)
+    return [(SearchType(r.type), r.id, r.title or "", r.subtitle or "", float(r.score)) for r in rows]

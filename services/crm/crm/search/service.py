@@ -10,9 +10,8 @@ async def search(uow: UnitOfWork, q: str, types: list[SearchType], limit: int) -
     query = await prepare(uow.session, q)
     if query.empty:
         return SearchResults(words=[], hits=[])
-    found: list[SearchHit] = []
-    for kind in dict.fromkeys(types or list(SearchType)):
-        for id_, title, subtitle, score in await repository.hits(uow.session, kind, query, limit):
-            found.append(SearchHit(type=kind, id=id_, title=title, subtitle=subtitle, score=round(score, 6)))
+    kinds = list(dict.fromkeys(types or list(SearchType)))
+    found = [SearchHit(type=kind, id=id_, title=title, subtitle=subtitle, score=round(score, 6))
+             for kind, id_, title, subtitle, score in await repository.hits(uow.session, kinds, query, limit)]
     found.sort(key=lambda h: (-h.score, h.title.lower(), str(h.id)))
     return SearchResults(words=query.words, hits=found)

@@ -175,7 +175,7 @@ function searchBar() {
     placeholder: "Search companies, contacts, deals, leads, projects, invoices", "aria-keyshortcuts": "/" });
   const form = h("form", { role: "search", class: "search-bar", "aria-label": "Everything" },
     h("label", { for: "global-search", class: "visually-hidden" }, "Search"), input,
-    h("button", { type: "submit", class: "secondary" }, "Search"));
+    h("button", { type: "submit", class: "secondary", title: "Search everything (Enter)" }, "Find"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const q = input.value.trim();
