@@ -9,6 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from erp.search.schemas import SearchType
 from throughline_platform.search import SearchQuery, search_params, search_select, union_select
 
+# Its own words, or its client's: as two index scans (an OR across the join would read every row).
+_BY_CLIENT = ("t.id IN (SELECT id FROM {table} WHERE search_vector @@ to_tsquery('simple', :q)"
+              " UNION ALL SELECT x.id FROM clients cc JOIN {table} x ON x.client_id = cc.id"
+              " WHERE cc.search_vector @@ to_tsquery('simple', :q))")
 _MONEY = "to_char({}, 'FM999999999999990.00') || ' ' || t.currency"
 
 SELECTS: dict[SearchType, str] = {
@@ -16,7 +20,7 @@ SELECTS: dict[SearchType, str] = {
     SearchType.PROJECT: search_select(
         table="projects", title="t.name", subtitle="concat_ws(' · ', c.name, replace(t.status, '_', ' '))",
         join="JOIN clients c ON c.id = t.client_id", vector="t.search_vector || c.search_vector",
-        match="t.search_vector @@ to_tsquery('simple', :q) OR c.search_vector @@ to_tsquery('simple', :q)"),
+        match=_BY_CLIENT.format(table="projects")),
     SearchType.INVOICE: search_select(
         table="invoices",
         title="CASE WHEN t.kind = 'credit_note' THEN 'Credit note ' ELSE 'Invoice ' END"
@@ -24,7 +28,7 @@ SELECTS: dict[SearchType, str] = {
         subtitle=f"concat_ws(' · ', c.name, replace(t.status, '_', ' '), {_MONEY.format('t.total')})",
         join="JOIN clients c ON c.id = t.client_id",
         vector="t.search_vector || c.search_vector",
-        match="t.search_vector @@ to_tsquery('simple', :q) OR c.search_vector @@ to_tsquery('simple', :q)"),
+        match=_BY_CLIENT.format(table="invoices")),
 }
 
 
