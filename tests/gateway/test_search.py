@@ -91,3 +91,13 @@ def test_search_input_is_checked(admin: Api, stack: Stack) -> None:
     assert_problem(client(gateway_url(stack)).get("/api/search", params={"q": "acme"}), 401)
     # Punctuation alone searches nothing (and breaks no tsquery).
     assert _search(admin, "'&|!:*()")["hits"] == []
+
+
+def test_a_renamed_record_is_found_by_its_new_name_with_a_typo(admin: Api) -> None:
+    """The vocabulary learns the words of changed rows too (the update trigger), not only of new ones."""
+    tag, new = _tag(), _tag()
+    company = admin.new_company(f"Old {tag.title()}")
+    admin.ok("PATCH", f"/api/crm/companies/{company['id']}", json={"name": f"Renamed {new.title()}"})
+    typo = new[:2] + new[3:]  # one letter left out
+    hits = _search(admin, f"renamed {typo}")["hits"]
+    assert [h["id"] for h in hits if h["type"] == "company"] == [company["id"]]

@@ -6,8 +6,9 @@ server then needs no extension either; docs/decisions.md, issue 24):
 
 - `search_terms(term, trigrams)`: every word (no digits, 3 to 64 characters) of every searched text, with its
   trigrams (`search_trigrams(word)`, an IMMUTABLE SQL function cutting `'  ' || word || ' '` as pg_trgm does) under
-  a GIN index (text[] array_ops). A statement-level trigger on each searched table adds the words of new and changed
-  rows; a word is never removed (a stale one only offers a spelling that matches nothing).
+  a GIN index (text[] array_ops). Triggers on each searched table add the words of new rows (per statement) and
+  of rows whose text changed (per row, only when it did); a word is never removed (a stale one only offers a
+  spelling that matches nothing).
 - A query word of 3 or more letters looks up the vocabulary words that share a trigram with it (GIN `&&`), the
   closest by shared trigrams first, and keeps those within its typo budget by edit distance (`typo_budget`,
   `edit_distance`). The word matches as a prefix (search as you type) or as any of those spellings.
@@ -192,6 +193,7 @@ VOCABULARY_DDL = [
 ]
 VOCABULARY_DROP = ["DROP TABLE search_terms", "DROP FUNCTION search_trigrams(text)"]
 
+_CHANGED_ROW = "(SELECT NEW.search_vector AS search_vector) AS changed"
 _ADD_TERMS = """INSERT INTO search_terms (term, trigrams)
     SELECT w, search_trigrams(w) FROM (
         SELECT DISTINCT w FROM {source}, unnest(tsvector_to_array(search_vector)) AS w
@@ -210,8 +212,13 @@ def searched_table_ddl(table: str, document: str) -> list[str]:
             BEGIN {_ADD_TERMS.format(source="fresh")}; RETURN NULL; END $$""",
         f"CREATE TRIGGER {table}_search_terms_insert AFTER INSERT ON {table} REFERENCING NEW TABLE AS fresh "
         f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_search_terms()",
-        f"CREATE TRIGGER {table}_search_terms_update AFTER UPDATE ON {table} REFERENCING NEW TABLE AS fresh "
-        f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_search_terms()",
+        # An update adds words only when its text changed: a row trigger whose WHEN is false costs no call, and
+        # most updates (a deal's stage, a lead's status, a replica's version) leave the text alone.
+        f"""CREATE FUNCTION {table}_search_terms_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN {_ADD_TERMS.format(source=_CHANGED_ROW)}; RETURN NULL; END $$""",
+        f"CREATE TRIGGER {table}_search_terms_update AFTER UPDATE ON {table} FOR EACH ROW "
+        f"WHEN (OLD.search_vector IS DISTINCT FROM NEW.search_vector) "
+        f"EXECUTE FUNCTION {table}_search_terms_changed()",
         _ADD_TERMS.format(source=table),
     ]
 
@@ -219,5 +226,6 @@ def searched_table_ddl(table: str, document: str) -> list[str]:
 def searched_table_drop(table: str) -> list[str]:
     return [f"DROP TRIGGER {table}_search_terms_update ON {table}",
             f"DROP TRIGGER {table}_search_terms_insert ON {table}",
+            f"DROP FUNCTION {table}_search_terms_changed()",
             f"DROP FUNCTION {table}_search_terms()",
             f"ALTER TABLE {table} DROP COLUMN search_vector"]
