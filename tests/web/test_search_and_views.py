@@ -8,7 +8,7 @@ import uuid
 from playwright.sync_api import Page, expect
 
 from devstack.stack import Stack
-from tests.support import Api
+from tests.support import Api, fixed_terms
 from tests.web.conftest import ADMIN, assert_accessible, open_as, session_for, settled, shot
 
 
@@ -99,3 +99,32 @@ def test_filter_the_board_to_my_big_deals_and_keep_it_as_a_view(page: Page, stac
     # The view is this person's alone: another sales person has no saved view.
     views = admin.ok("GET", "/api/views", params={"list": "pipeline"})["items"]
     assert f"My big deals {tag}" not in [v["name"] for v in views]
+
+
+def test_invoices_filtered_by_client_and_total(page: Page, stack: Stack) -> None:
+    admin = Api.login(stack, *ADMIN)
+    tag = _tag()
+    company = admin.new_company(f"Invoiced {tag.title()}")
+    deal = admin.new_deal(company["id"], billing=fixed_terms(1), title=f"Retainer {tag}")
+    admin.ok("POST", f"/api/crm/deals/{deal['id']}/win")
+    project = admin.project_of(deal["id"])
+    for amount in ("120.00", "9500.00"):
+        admin.ok("POST", "/api/erp/invoices", 201, json={
+            "project_id": project["id"], "lines": [{"description": "Work", "quantity": "1", "unit_price": amount}]})
+    open_as(page, session_for(stack, "finance"), "/invoices")
+    settled(page)
+    filters = page.get_by_role("form", name="Filters")
+    filters.get_by_label("Client").select_option(label=f"Invoiced {tag.title()}")
+    filters.get_by_label("Total from").fill("5000")
+    filters.get_by_label("Total to").fill("100")
+    filters.get_by_role("button", name="Apply filters").click()
+    expect(filters.get_by_role("alert")).to_contain_text("“Total from” lies after “Total to”")
+    expect(filters.get_by_label("Total from")).to_be_focused()
+    filters.get_by_label("Total to").fill("")
+    filters.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"total_min=5000"))
+    settled(page)
+    rows = page.locator("main table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("9,500.00")
+    assert_accessible(page, "the filtered invoices")

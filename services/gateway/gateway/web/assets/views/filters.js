@@ -35,6 +35,17 @@ function control(f, value) {
     title: "A number, e.g. 5000 or 5000.50" });
 }
 
+// A range whose start lies after its end (the services answer 422 too): [start field, end field] or null.
+function reversedRange(fields, chosen) {
+  for (const start of fields) {
+    const end = fields.find((f) => f.key === start.key.replace(/_from$/, "_to").replace(/_min$/, "_max"));
+    if (!end || end === start || chosen[start.key] === undefined || chosen[end.key] === undefined) continue;
+    const [a, b] = start.kind === "date" ? [chosen[start.key], chosen[end.key]] : [Number(chosen[start.key]), Number(chosen[end.key])];
+    if (a > b) return [start, end];
+  }
+  return null;
+}
+
 // The form and the saved-view picker. `path` is the list's route; `base` keeps parameters that are not filters.
 export async function filterBar(ctx, { list, path, fields, base = {} }) {
   const values = filterValues(ctx, fields);
@@ -51,10 +62,19 @@ export async function filterBar(ctx, { list, path, fields, base = {} }) {
     h("div", { class: "actions" },
       h("button", { type: "submit" }, "Apply filters"),
       h("button", { type: "button", class: "secondary", onclick: () => go({}) }, "Clear")));
+  const problem = h("div", { "aria-live": "assertive", class: "filter-problem" });
+  form.append(problem);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    problem.replaceChildren();
     if (!form.reportValidity()) return;
     const chosen = Object.fromEntries([...new FormData(form)].filter(([, v]) => v !== ""));
+    const wrong = reversedRange(fields, chosen);
+    if (wrong) {
+      problem.replaceChildren(h("p", { class: "error", role: "alert" }, `“${wrong[0].label}” lies after “${wrong[1].label}”.`));
+      form.querySelector(`[name="${wrong[0].key}"]`)?.focus();
+      return;
+    }
     go(chosen);
   });
 
