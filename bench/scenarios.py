@@ -54,6 +54,10 @@ class Volumes:
     bank_credits: int = 10_000  # scenario 9: a statement of this many credits ...
     bank_open_invoices: int = 50_000  # ... against this many open invoices
     quotes: int = 100  # scenario 11: quotes accepted one at a time, each followed to its ERP project
+    search_companies: int = 10_000  # scenario 12: the CRM rows search runs over (bench/search.py)
+    search_contacts: int = 50_000
+    search_leads: int = 20_000
+    search_deals: int = 100_000
 
     @classmethod
     def full(cls) -> Volumes:
@@ -63,7 +67,8 @@ class Volumes:
     def smoke(cls) -> Volumes:
         return cls("smoke", 0.3, 4, (50, 200), 0.2, 200, (4,), 0.5, 500, 5, False, False, erp_projects=10,
                    erp_invoices=200, erp_time_entries=1_000, erp_seconds=2.0, sequence_steps=200, bank_credits=200,
-                   bank_open_invoices=1_000, quotes=5)
+                   bank_open_invoices=1_000, quotes=5, search_companies=200, search_contacts=1_000,
+                   search_leads=300, search_deals=2_000)
 
 
 OPEN_STAGES = [f"00000000-0000-4000-8000-000000000{n}" for n in (101, 102, 103, 104)]

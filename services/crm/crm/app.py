@@ -41,6 +41,7 @@ def api_routers() -> list[APIRouter]:
     from crm.quotes.router import public_router as public_quotes_router
     from crm.quotes.router import router as quotes_router
     from crm.reports.router import router as reports_router
+    from crm.search.router import router as search_router
     from crm.sequences.router import router as sequences_router
     from crm.tasks.router import router as tasks_router
     from crm.timeline.router import router as timeline_router
@@ -49,7 +50,7 @@ def api_routers() -> list[APIRouter]:
     return [companies_router, contacts_router, leads_router, capture_router, keys_router, rules_router,
             pipelines_router, deals_router, activities_router, tasks_router, reports_router, automation_router,
             automation_runs_router, csv_router, timeline_router, timelines_router, mail_router, public_mail_router,
-            sequences_router, quotes_router, public_quotes_router, policy_router(POLICY, Action.READ)]
+            sequences_router, quotes_router, public_quotes_router, search_router, policy_router(POLICY, Action.READ)]
 
 
 def connect_ports() -> None:

@@ -36,6 +36,7 @@ def api_routers() -> list[APIRouter]:
     from erp.rates.router import router as rates_router
     from erp.reminders.router import router as reminders_router
     from erp.reports.router import router as reports_router
+    from erp.search.router import router as search_router
     from erp.taxes.router import router as taxes_router
     from erp.time_entries.router import router as time_entries_router
 
@@ -47,7 +48,7 @@ def api_routers() -> list[APIRouter]:
             company_router, taxes_router, documents_router,
             # bank reconciliation (docs/erp-invoicing-out.md)
             bank_statements_router, bank_lines_router, bank_csv_mappings_router,
-            policy_router(POLICY, Action.READ)]
+            search_router, policy_router(POLICY, Action.READ)]
 
 
 def wire_billed_work() -> None:

@@ -29,11 +29,13 @@ from gateway.proxy.idempotency import IdempotencyStore
 from gateway.proxy.router import LEAD_CAPTURE_PATH, proxy_routes
 from gateway.proxy.upstreams import UpstreamError, new_upstream
 from gateway.ratelimit import TokenBuckets
+from gateway.search.router import router as search_router
 from gateway.security import ApiKeyAuthenticator
 from gateway.sessions import SessionRevocations
 from gateway.settings import GatewaySettings, get_settings
 from gateway.users.router import links_router
 from gateway.users.router import router as users_router
+from gateway.views.router import router as views_router
 from gateway.web_app import mount_web_app
 from throughline_platform.auth import TokenVerifier
 from throughline_platform.collector import settle_after_start_up
@@ -53,8 +55,8 @@ log = structlog.get_logger(__name__)
 WEB_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
-ROUTERS = [auth_router, users_router, links_router, api_keys_router, customers_router, live.router, health_router,
-           docs_router]
+ROUTERS = [auth_router, users_router, links_router, api_keys_router, customers_router, search_router, views_router,
+           live.router, health_router, docs_router]
 PURGE_EVERY_SECONDS = 3600
 
 

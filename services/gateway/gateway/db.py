@@ -2,13 +2,15 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from throughline_platform.db import new_metadata, utcnow
 
-__all__ = ["ApiKey", "Base", "IdempotencyRecord", "RefreshToken", "User", "utcnow"]
+__all__ = ["ApiKey", "Base", "IdempotencyRecord", "RefreshToken", "SavedView", "User", "utcnow"]
 
 
 class Base(DeclarativeBase):
@@ -74,3 +76,17 @@ class IdempotencyRecord(Base):
     body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SavedView(Base):
+    """A person's named filters of one list (the deal board, leads, invoices...): theirs alone (issue 24)."""
+
+    __tablename__ = "saved_views"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[str] = mapped_column(String(64))
+    list_name: Mapped[str] = mapped_column("list", String(30))
+    name: Mapped[str] = mapped_column(String(100))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -14,6 +14,9 @@ from gateway.security import Caller, current_standing
 from throughline_platform.auth import Principal
 from throughline_platform.policy import EVERYONE, Policy, rule
 from throughline_platform.problems import Forbidden
+from throughline_platform.roles import Role
+
+FINANCE, VIEWER = Role.FINANCE, Role.VIEWER
 
 
 class Action(StrEnum):
@@ -22,6 +25,9 @@ class Action(StrEnum):
     DIRECTORY = "gateway.directory"
     USERS = "gateway.users"
     API_KEYS = "gateway.api_keys"
+    SEARCH = "gateway.search"
+    SEARCH_INVOICES = "gateway.search.invoices"
+    VIEWS = "gateway.views"
 
 
 POLICY = Policy("gateway", {
@@ -33,7 +39,24 @@ POLICY = Policy("gateway", {
     Action.USERS: rule(summary="Manage users: create, change role, deactivate, reset password",
                        example="GET /api/auth/users"),
     Action.API_KEYS: rule(summary="Manage API keys for machine clients", example="GET /api/auth/api-keys"),
+    Action.SEARCH: rule(*EVERYONE, summary="Search companies, contacts, deals, leads and projects",
+                        example="GET /api/search?q=acme"),
+    # No example: a role without it is not refused, its search just leaves invoices out.
+    Action.SEARCH_INVOICES: rule(FINANCE, VIEWER, summary="Find invoices in the search (GET /api/search)",
+                                 note="Without it the search answers the other types and no invoice."),
+    Action.VIEWS: rule(*EVERYONE, summary="Keep one's own saved views (named filters of a list)",
+                       example="GET /api/views", note="Each person sees and changes only their own views."),
 }, caller=Caller)
+
+# What the search may show a role: a type appears only when the role may do its action.
+SEARCH_TYPES: dict[str, Action] = {
+    "company": Action.SEARCH, "contact": Action.SEARCH, "deal": Action.SEARCH, "lead": Action.SEARCH,
+    "project": Action.SEARCH, "invoice": Action.SEARCH_INVOICES,
+}
+
+
+def searchable_types(role: str) -> list[str]:
+    return [kind for kind, action in SEARCH_TYPES.items() if POLICY.allows(role, action)]
 
 
 def requires_current(action: Action) -> Any:
@@ -55,3 +78,5 @@ DirectoryReader = Annotated[Principal, POLICY.requires(Action.DIRECTORY)]
 CustomerReader = Annotated[Principal, POLICY.requires(Action.CUSTOMER_OVERVIEW)]
 UserAdmin = Annotated[Principal, requires_current(Action.USERS)]
 KeyAdmin = Annotated[Principal, requires_current(Action.API_KEYS)]
+Searcher = Annotated[Principal, POLICY.requires(Action.SEARCH)]
+ViewKeeper = Annotated[Principal, POLICY.requires(Action.VIEWS)]

@@ -1,6 +1,7 @@
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import cache
 
 from sqlalchemy import Select, bindparam, func, select, true
@@ -84,9 +85,17 @@ class DealRepository:
                      company_id: uuid.UUID | None, close_from: date | None, close_to: date | None,
                      sort: str, descending: bool, limit: int, offset: int, contact_id: uuid.UUID | None = None,
                      pipeline_id: uuid.UUID | None = None, idle_days: int | None = None,
-                     now: datetime | None = None, cursor: Cursor | None = None) -> tuple[list[Deal], int, bool]:
+                     now: datetime | None = None, cursor: Cursor | None = None, amount_min: Decimal | None = None,
+                     amount_max: Decimal | None = None,
+                     currency: str | None = None) -> tuple[list[Deal], int, bool]:
         """One page of the matching deals, their total and whether that total is an estimate (see paging)."""
         query = select(Deal)
+        if amount_min is not None:
+            query = query.where(Deal.amount >= amount_min)
+        if amount_max is not None:
+            query = query.where(Deal.amount <= amount_max)
+        if currency:
+            query = query.where(Deal.currency == currency)
         if contact_id:
             query = query.where(Deal.contact_id == contact_id)
         if pipeline_id:

@@ -1,4 +1,5 @@
 import uuid
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -24,6 +25,7 @@ from crm.policy import DealWriter, Reader
 from crm.settings import get_settings
 from throughline_events.types import BusinessDate
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.filters import MAX_FILTER_AMOUNT, check_range
 from throughline_platform.openapi import links, problem_responses
 from throughline_platform.problems import Unprocessable
 
@@ -38,7 +40,8 @@ async def create_deal(body: DealIn, uow: UoW, principal: DealWriter) -> DealOut:
     return DealOut.model_validate(await service.create_deal(uow, body, principal))
 
 
-@router.get("", response_model=DealPage, summary="List deals with filters, sorting and pagination")
+@router.get("", response_model=DealPage, summary="List deals with filters, sorting and pagination",
+            responses=problem_responses(422, _422="A filter is invalid, or a range's start lies after its end"))
 async def list_deals(
     uow: ReadUoW, principal: Reader,
     status: DealStatusName | None = None,
@@ -51,6 +54,9 @@ async def list_deals(
     idle_days: Annotated[int | None, Query(ge=0, le=3650, description="only open deals idle this many days")] = None,
     close_from: BusinessDate | None = None,
     close_to: BusinessDate | None = None,
+    amount_min: Annotated[Decimal | None, Query(ge=0, le=MAX_FILTER_AMOUNT, description="amount at least this")] = None,
+    amount_max: Annotated[Decimal | None, Query(ge=0, le=MAX_FILTER_AMOUNT, description="amount at most this")] = None,
+    currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$", description="ISO 4217 code")] = None,
     sort: Literal["created_at", "amount", "expected_close_date", "title", "updated_at"] = "created_at",
     order: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -60,6 +66,8 @@ async def list_deals(
         "as fast on page 2,000 as on page 1"))] = None,
 ) -> DealPage:
     descending = order == "desc"
+    check_range("close_from", close_from, "close_to", close_to)
+    check_range("amount_min", amount_min, "amount_max", amount_max)
     if cursor is not None and offset:
         raise Unprocessable("Send either offset or cursor, not both.")
     after = decode_cursor(cursor, sort, descending) if cursor is not None else None
@@ -67,7 +75,8 @@ async def list_deals(
         status=status, stage_id=stage_id, owner_id=owner_id, company_id=company_id, close_from=close_from,
         close_to=close_to, sort=sort, descending=descending, limit=limit, offset=offset, contact_id=contact_id,
         pipeline_id=pipeline_id, idle_days=idle_days if idle_days is not None else
-        (get_settings().idle_deal_days if idle else None), now=utcnow(), cursor=after)
+        (get_settings().idle_deal_days if idle else None), now=utcnow(), cursor=after, amount_min=amount_min,
+        amount_max=amount_max, currency=currency)
     next_cursor = encode_cursor(sort, descending, items[-1]) if len(items) == limit else None
     return DealPage(items=[DealOut.model_validate(d) for d in items], total=total, total_is_estimate=estimated,
                     limit=limit, offset=offset, next_cursor=next_cursor)

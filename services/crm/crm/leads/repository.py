@@ -1,5 +1,5 @@
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -28,8 +28,14 @@ class LeadRepository:
 
     async def search(self, *, q: str | None, status: str | None, owner_id: str | None, source: str | None,
                      min_score: int | None, sort: str, descending: bool, limit: int,
-                     offset: int) -> tuple[list[Lead], int]:
+                     offset: int, received_from: date | None = None,
+                     received_to: date | None = None) -> tuple[list[Lead], int]:
         query = select(Lead).where(Lead.deleted_at.is_(None))
+        # Days in UTC: from the start of `received_from` to the end of `received_to`.
+        if received_from is not None:
+            query = query.where(Lead.created_at >= datetime.combine(received_from, time.min, UTC))
+        if received_to is not None:
+            query = query.where(Lead.created_at < datetime.combine(received_to + timedelta(days=1), time.min, UTC))
         if q:
             pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             query = query.where(or_(func.concat(Lead.first_name, " ", Lead.last_name).ilike(pattern),

@@ -26,7 +26,9 @@ from crm.leads.schemas import (
 )
 from crm.policy import AssignmentRuleWriter, CaptureKeyWriter, LeadWriter, Reader
 from crm.settings import get_settings
+from throughline_events.types import BusinessDate
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.filters import check_range
 from throughline_platform.openapi import problem_responses
 from throughline_platform.problems import Forbidden, ProblemError
 from throughline_platform.responses import OrjsonResponse
@@ -42,20 +44,27 @@ async def create_lead(body: LeadIn, uow: UoW, principal: LeadWriter) -> LeadOut:
     return LeadOut.model_validate(await service.create_lead(uow, body.model_dump(), created_by=principal.user_id))
 
 
-@router.get("", response_model=LeadPage, summary="List leads with filters, sorting and pagination")
+@router.get("", response_model=LeadPage, summary="List leads with filters, sorting and pagination",
+            responses=problem_responses(422, _422="A filter is invalid, or received_from lies after received_to"))
 async def list_leads(uow: ReadUoW, principal: Reader,
                      q: Annotated[str | None, Query(max_length=200, description="name, email or company")] = None,
                      status: LeadStatusName | None = None,
                      owner_id: Annotated[str | None, Query(max_length=64)] = None,
                      source: Source | None = None,
                      min_score: Annotated[int | None, Query(ge=0, le=100)] = None,
+                     received_from: Annotated[BusinessDate | None, Query(description="received on or after (UTC)")]
+                     = None,
+                     received_to: Annotated[BusinessDate | None, Query(description="received on or before (UTC)")]
+                     = None,
                      sort: Literal["created_at", "score", "updated_at"] = "created_at",
                      order: Literal["asc", "desc"] = "desc",
                      limit: Annotated[int, Query(ge=1, le=200)] = 50,
                      offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> LeadPage:
+    check_range("received_from", received_from, "received_to", received_to)
     items, total = await LeadRepository(uow.session).search(
         q=q, status=status, owner_id=owner_id, source=source, min_score=min_score, sort=sort,
-        descending=order == "desc", limit=limit, offset=offset)
+        descending=order == "desc", limit=limit, offset=offset, received_from=received_from,
+        received_to=received_to)
     return LeadPage(items=[LeadOut.model_validate(lead) for lead in items], total=total, limit=limit, offset=offset)
 
 

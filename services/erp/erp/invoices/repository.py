@@ -45,8 +45,13 @@ class InvoiceRepository:
     async def search(self, *, status: str | None, kind: str | None, client_id: uuid.UUID | None,
                      project_id: uuid.UUID | None, deal_id: uuid.UUID | None, credit_of_id: uuid.UUID | None,
                      number: str | None, overdue_as_of: date | None, issued_from: date | None,
-                     issued_to: date | None, limit: int, offset: int) -> tuple[list[Invoice], int]:
+                     issued_to: date | None, limit: int, offset: int, total_min: Decimal | None = None,
+                     total_max: Decimal | None = None) -> tuple[list[Invoice], int]:
         query = select(Invoice)
+        if total_min is not None:
+            query = query.where(Invoice.total >= total_min)
+        if total_max is not None:
+            query = query.where(Invoice.total <= total_max)
         if status:
             query = query.where(Invoice.status == status)
         if kind:

@@ -1,4 +1,5 @@
 import uuid
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -23,6 +24,7 @@ from erp.invoices.schemas import (
 from erp.policy import CreditNoteWriter, InvoiceWriter, PaymentWriter, Reader
 from throughline_events.types import BusinessDate
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.filters import MAX_FILTER_AMOUNT, check_range
 from throughline_platform.openapi import problem_responses
 
 router = APIRouter(prefix="/api/erp/invoices", tags=["invoices"])
@@ -35,7 +37,8 @@ def out(invoice: Invoice) -> InvoiceOut:
 
 
 @router.get("", response_model=InvoicePage,
-            summary="Invoices and credit notes; `overdue=true` lists those past due (as of `as_of`, default today)")
+            summary="Invoices and credit notes; `overdue=true` lists those past due (as of `as_of`, default today)",
+            responses=problem_responses(422, _422="A filter is invalid, or a range's start lies after its end"))
 async def list_invoices(uow: ReadUoW, principal: Reader, status: InvoiceStatus | None = None,
                         kind: InvoiceKind | None = None, client_id: uuid.UUID | None = None,
                         project_id: uuid.UUID | None = None, deal_id: uuid.UUID | None = None,
@@ -43,12 +46,19 @@ async def list_invoices(uow: ReadUoW, principal: Reader, status: InvoiceStatus |
                         number: Annotated[str | None, Query(max_length=20)] = None,
                         overdue: bool = False, as_of: BusinessDate | None = None,
                         issued_from: BusinessDate | None = None, issued_to: BusinessDate | None = None,
+                        total_min: Annotated[Decimal | None, Query(ge=0, le=MAX_FILTER_AMOUNT,
+                                                                   description="total at least this")] = None,
+                        total_max: Annotated[Decimal | None, Query(ge=0, le=MAX_FILTER_AMOUNT,
+                                                                   description="total at most this")] = None,
                         limit: Annotated[int, Query(ge=1, le=200)] = 50,
                         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> InvoicePage:
+    check_range("issued_from", issued_from, "issued_to", issued_to)
+    check_range("total_min", total_min, "total_max", total_max)
     items, total = await InvoiceRepository(uow.session).search(
         status=status, kind=kind, client_id=client_id, project_id=project_id, deal_id=deal_id,
         credit_of_id=credit_of_id, number=number, overdue_as_of=(as_of or today()) if overdue else None,
-        issued_from=issued_from, issued_to=issued_to, limit=limit, offset=offset)
+        issued_from=issued_from, issued_to=issued_to, limit=limit, offset=offset, total_min=total_min,
+        total_max=total_max)
     return InvoicePage(items=[out(i) for i in items], total=total, limit=limit, offset=offset)
 
 

@@ -17,6 +17,7 @@ import { contactsView, contactView } from "./views/contacts.js";
 import { leadView } from "./views/lead.js";
 import { setupView, usersView, pipelinesSetupView, automationSetupView, leadCaptureView } from "./views/setup.js";
 import { templatesView, sequencesView, sequenceView } from "./views/mail.js";
+import { searchView } from "./views/search.js";
 
 const ROUTES = [
   [/^\/?$/, dashboardView],
@@ -46,6 +47,7 @@ const ROUTES = [
   [/^\/sequences$/, sequencesView],
   [/^\/sequences\/([\w-]+)$/, sequenceView],
   [/^\/mail-templates$/, templatesView],
+  [/^\/search$/, searchView],
 ];
 
 const app = document.getElementById("app");
@@ -162,10 +164,41 @@ function layout() {
         h("button", { type: "button", class: "secondary", id: "change-password", onclick: () => passwordDialog() }, "Change password"),
         h("button", { type: "button", class: "secondary", id: "logout", onclick: doLogout }, "Log out"))));
   state.main = h("main", { id: "main", tabindex: "-1" });
-  app.replaceChildren(h("div", { class: "layout" }, sidebar, state.main));
+  app.replaceChildren(h("div", { class: "layout" }, sidebar, h("div", { class: "content" }, searchBar(), state.main)));
   app.removeAttribute("aria-busy");
   sidebar.addEventListener("click", (e) => { if (e.target.closest("a")) { sidebar.classList.remove("open"); toggle.setAttribute("aria-expanded", "false"); } });
 }
+
+// The search box on every screen (issue 24): Enter opens #/search?q=...; "/" anywhere outside a field focuses it.
+function searchBar() {
+  const input = h("input", { type: "search", id: "global-search", name: "q", autocomplete: "off", maxlength: 200,
+    placeholder: "Search companies, contacts, deals, leads, projects, invoices", "aria-keyshortcuts": "/" });
+  const form = h("form", { role: "search", class: "search-bar", "aria-label": "Everything" },
+    h("label", { for: "global-search", class: "visually-hidden" }, "Search"), input,
+    h("button", { type: "submit", class: "secondary", title: "Search everything (Enter)" }, "Find"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const q = input.value.trim();
+    if (q) location.hash = `#/search?q=${encodeURIComponent(q)}`;
+  });
+  return h("header", { class: "topbar" }, form);
+}
+
+function syncSearchBox() {
+  const input = document.getElementById("global-search");
+  if (input && document.activeElement !== input) input.value = currentPath() === "/search" ? (queryOf().get("q") || "") : "";
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target instanceof HTMLElement && (target.isContentEditable || target.closest("input, textarea, select, dialog[open]"))) return;
+  const input = document.getElementById("global-search");
+  if (!input) return;
+  event.preventDefault();
+  input.focus();
+  input.select();
+});
 
 // Change password: for every role, from the sidebar; opened by itself when the account must change its password
 // (the configured first admin's, when it fails the policy).
@@ -218,6 +251,7 @@ async function render({ quiet = false } = {}) {
   if (!state.me || !state.main) return;
   const path = currentPath();
   const seq = ++state.renderSeq;
+  syncSearchBox();
   for (const a of document.querySelectorAll(".nav a")) {
     const p = a.dataset.path;
     if (p === path || (p !== "/" && path.startsWith(`${p}/`)) || (p === "/pipeline" && path.startsWith("/deals/"))) a.setAttribute("aria-current", "page");

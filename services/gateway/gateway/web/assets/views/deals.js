@@ -1,6 +1,7 @@
 // Sales: the pipeline board (drag a deal between stages, win, lose) and the deal page.
 
 import { api, all, optional, itemsOf, ApiError } from "../api.js";
+import { filterBar, apiQuery } from "./filters.js";
 import { h, field, select, money, moneyByCurrency, addTo, date, dateTime, badge, formDialog, toast, act, announce } from "../ui.js";
 import { companyNames, pipelines, stageIndex, pageHead, winDialog, loseDialog, describeBilling, timeline, followUpForms,
   billingFields, billingFromForm, colleagues, personName, personSelect, DATE_BOUNDS } from "./common.js";
@@ -72,11 +73,24 @@ export async function newDealDialog(ctx, companyId) {
   });
 }
 
+function boardFilters(names) {
+  return [
+    { key: "owner", label: "Owner", kind: "owner" },
+    { key: "company", label: "Company", kind: "select", options: [["", "Any company"], ...Object.entries(names).sort((a, b) => a[1].localeCompare(b[1]))] },
+    { key: "amount_min", label: "Amount from", kind: "amount" },
+    { key: "amount_max", label: "Amount to", kind: "amount" },
+    { key: "close_from", label: "Closes from", kind: "date" },
+    { key: "close_to", label: "Closes by", kind: "date" },
+  ];
+}
+
 export async function pipelineView(root, ctx) {
-  const [pipelineList, deals, names] = await Promise.all([
-    pipelines(), all("/api/crm/deals", { status: "open", sort: "updated_at", order: "desc" }, 1000), companyNames(),
-  ]);
+  const [pipelineList, names] = await Promise.all([pipelines(), companyNames()]);
   const chosenId = ctx.query.get("pipeline");
+  const filters = await filterBar(ctx, { list: "pipeline", path: "/pipeline", fields: boardFilters(names),
+    base: chosenId ? { pipeline: chosenId } : {} });
+  const deals = await all("/api/crm/deals", { status: "open", sort: "updated_at", order: "desc",
+    ...apiQuery(ctx, filters.values, { company: "company_id" }) }, 1000);
   const pipeline = pipelineList.find((p) => p.id === chosenId) || pipelineList.find((p) => p.is_default) || pipelineList[0];
   if (!pipeline) {
     root.append(pageHead("Pipeline"), h("p", { class: "empty" }, "No pipeline is set up yet."));
@@ -163,7 +177,8 @@ export async function pipelineView(root, ctx) {
     pipelineList.map((p) => [p.id, p.name]), pipeline.id)) : null;
   root.append(
     pageHead("Pipeline", picker, writer ? h("button", { type: "button", onclick: async () => { if (await newDealDialog(ctx)) ctx.refresh(); } }, "New deal") : null),
-    h("p", { class: "muted" }, `${dealsHere.length} open deals · weighted ${moneyByCurrency(weighted, "0")}. `,
+    filters.element,
+    h("p", { class: "muted", id: "board-summary" }, `${dealsHere.length} open deals${Object.keys(filters.values).length ? " match the filters" : ""} · weighted ${moneyByCurrency(weighted, "0")}. `,
       writer ? "Drag a card to another stage, or use its stage menu and buttons." : "Read-only: your role cannot change deals."),
     errors, board);
   return { events: ["deal.", "company."] };

@@ -1,6 +1,7 @@
 // Finance: invoices (list, draft, issue, record payment, void, credit note, the rendered invoice).
 
 import { api, all, optional, itemsOf, ApiError } from "../api.js";
+import { filterBar, apiQuery } from "./filters.js";
 import { h, field, select, money, date, dateTime, badge, formDialog, toast, table, act, isoDate, label, unavailable } from "../ui.js";
 import { pageHead, clientNames } from "./common.js";
 
@@ -45,23 +46,33 @@ async function newInvoiceDialog(ctx) {
   });
 }
 
+function invoiceFilters(clients) {
+  return [
+    { key: "client_id", label: "Client", kind: "select", options: [["", "Any client"], ...Object.entries(clients).sort((a, b) => a[1].localeCompare(b[1]))] },
+    { key: "status", label: "Status", kind: "select", options: [["", "All"], ["draft", "Draft"], ["issued", "Issued"], ["partially_paid", "Partially paid"], ["overdue", "Overdue"], ["paid", "Paid"], ["credited", "Credited"], ["void", "Void"]] },
+    { key: "issued_from", label: "Issued from", kind: "date" },
+    { key: "issued_to", label: "Issued to", kind: "date" },
+    { key: "total_min", label: "Total from", kind: "amount" },
+    { key: "total_max", label: "Total to", kind: "amount" },
+  ];
+}
+
 export async function invoicesView(root, ctx) {
   const status = ctx.query.get("status") || "";
   const overdue = status === "overdue";
   const offset = Number(ctx.query.get("offset") || 0);
-  const [page, clients] = await Promise.all([
-    optional(api("/api/erp/invoices", { query: { status: overdue ? "" : status, overdue: overdue ? "true" : "", limit: 50, offset } })),
-    clientNames(),
-  ]);
+  const clients = await clientNames();
+  const filters = await filterBar(ctx, { list: "invoices", path: "/invoices", fields: invoiceFilters(clients) });
+  const query = { ...apiQuery(ctx, filters.values), status: overdue ? "" : status, overdue: overdue ? "true" : "" };
+  const page = await optional(api("/api/erp/invoices", { query: { ...query, limit: 50, offset } }));
+  const here = new URLSearchParams(Object.entries(filters.values));
   root.append(pageHead("Invoices", ctx.can("erp.invoices.write") && page !== null ? [
     h("button", { type: "button", class: "secondary", onclick: () => newInvoiceDialog(ctx) }, "New draft invoice"),
   ] : null));
   if (page === null) { root.append(unavailable("Invoicing")); return { events: ["invoice.", "payment."] }; }
-  const filter = select({ id: "invoice-status", onchange: (e) => ctx.navigate(`/invoices?status=${e.target.value}`) },
-    [["", "All"], ["draft", "Draft"], ["issued", "Issued"], ["partially_paid", "Partially paid"], ["overdue", "Overdue"], ["paid", "Paid"], ["credited", "Credited"], ["void", "Void"]], status);
   const rows = itemsOf(page);
   const total = page.total ?? rows.length;
-  root.append(h("div", { class: "filters" }, field("Status", filter)),
+  root.append(filters.element,
     table([
       { label: "Number", value: (i) => h("a", { href: `#/invoices/${i.id}` }, i.number || "Draft", i.kind === "credit_note" ? " (credit note)" : "") },
       { label: "Client", value: (i) => clients[i.client_id] || "—" },
@@ -72,8 +83,8 @@ export async function invoicesView(root, ctx) {
       { label: "Balance due", value: (i) => money(i.balance_due, i.currency), num: true },
     ], rows, { empty: "No invoices match." }),
     h("p", { class: "muted small" }, `${rows.length ? offset + 1 : 0}–${offset + rows.length} of ${total}`,
-      offset > 0 ? [" ", h("a", { href: `#/invoices?status=${status}&offset=${Math.max(0, offset - 50)}` }, "Previous")] : null,
-      offset + rows.length < total ? [" ", h("a", { href: `#/invoices?status=${status}&offset=${offset + 50}` }, "Next")] : null));
+      offset > 0 ? [" ", h("a", { href: `#/invoices?${here}&offset=${Math.max(0, offset - 50)}` }, "Previous")] : null,
+      offset + rows.length < total ? [" ", h("a", { href: `#/invoices?${here}&offset=${offset + 50}` }, "Next")] : null));
   return { events: ["invoice.", "payment."] };
 }
 

@@ -1,6 +1,7 @@
 // Sales: leads inbox with convert, my tasks (overdue, today, upcoming), forecast chart.
 
 import { api, all, optional, itemsOf } from "../api.js";
+import { filterBar, apiQuery } from "./filters.js";
 import { h, field, select, money, date, dateTime, badge, formDialog, toast, table, act, barChart, unavailable, label } from "../ui.js";
 import { pageHead, companyNames, pipelines, stageIndex } from "./common.js";
 
@@ -51,16 +52,23 @@ export function convertDialog(lead) {
   });
 }
 
+const LEAD_FILTERS = [
+  { key: "owner", label: "Owner", kind: "owner" },
+  { key: "status", label: "Status", kind: "select", options: [["new", "New"], ["contacted", "Contacted"], ["qualified", "Qualified"], ["converted", "Converted"], ["disqualified", "Disqualified"], ["all", "All"]] },
+  { key: "received_from", label: "Received from", kind: "date" },
+  { key: "received_to", label: "Received to", kind: "date" },
+];
+
 export async function leadsView(root, ctx) {
-  const status = ctx.query.get("status") ?? "new";
-  const leads = await optional(api("/api/crm/leads", { query: { status, limit: 100, sort: "score", order: "desc" } }));
+  const status = ctx.query.get("status") || "new";
+  const filters = await filterBar(ctx, { list: "leads", path: "/leads", fields: LEAD_FILTERS });
+  const query = { ...apiQuery(ctx, filters.values), status: status === "all" ? "" : status };
+  const leads = await optional(api("/api/crm/leads", { query: { ...query, limit: 100, sort: "score", order: "desc" } }));
   root.append(pageHead("Leads", ctx.can("crm.leads.write") && leads !== null ? h("button", { type: "button", onclick: async () => { if (await newLeadDialog()) ctx.refresh(); } }, "New lead") : null));
   if (leads === null) { root.append(unavailable("The leads inbox")); return { events: ["lead."] }; }
-  const filter = select({ id: "lead-status" }, [["new", "New"], ["contacted", "Contacted"], ["qualified", "Qualified"], ["converted", "Converted"], ["disqualified", "Disqualified"], ["", "All"]], status);
-  filter.addEventListener("change", () => ctx.navigate(`/leads?status=${filter.value}`));
   const errors = h("div", { "aria-live": "assertive" });
   const rows = itemsOf(leads).sort((a, b) => (b.score || 0) - (a.score || 0));
-  root.append(h("div", { class: "filters" }, field("Status", filter)), errors,
+  root.append(filters.element, errors,
     table([
       { label: "Lead", value: (l) => h("div", {}, h("a", { href: `#/leads/${l.id}` }, h("strong", {}, l.full_name || l.company_name || l.email || "Lead")), h("div", { class: "small muted" }, l.email || l.phone || "")) },
       { label: "Company", value: (l) => l.company_id ? h("a", { href: `#/companies/${l.company_id}` }, l.company_name || "Company") : (l.company_name || "—") },
@@ -75,7 +83,7 @@ export async function leadsView(root, ctx) {
           else if (result) ctx.refresh();
         } }, "Convert")
         : (l.deal_id ? h("a", { href: `#/deals/${l.deal_id}` }, "Deal") : "")) },
-    ], rows, { empty: "No leads with this status." }));
+    ], rows, { empty: "No leads match these filters." }));
   return { events: ["lead."] };
 }
 
