@@ -23,6 +23,7 @@ from gateway.auth.service import PasswordChecks, ensure_admin
 from gateway.auth.throttle import HashingGate, Limits, LoginThrottle
 from gateway.credentials.tokens import TokenIssuer
 from gateway.customers.router import router as customers_router
+from gateway.exports import export_routes
 from gateway.health import router as health_router
 from gateway.middleware import InputHygieneMiddleware, StateHeadersMiddleware
 from gateway.proxy.idempotency import IdempotencyStore
@@ -151,6 +152,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # The proxied paths (nearly every call) are plain ASGI routes (see gateway.proxy.router), matched first so a
     # call does not walk every other route; no other route lives under /api/crm/ or /api/erp/.
     app.router.routes[:0] = proxy_routes()
+    # The exports, forwarded like the rest and then given people's names (gateway.exports), are matched before them.
+    app.router.routes[:0] = export_routes()
     mount_web_app(app)
     app.add_middleware(StateHeadersMiddleware)
     app.add_middleware(InputHygieneMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -77,8 +77,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 _STANDS_FOR = {"first_name": "full_name"}
 # Written by the export, ignored by the import (so an exported file can be imported elsewhere).
 EXPORT_ONLY: dict[str, tuple[str, ...]] = {
-    "companies": ("id", "created_at", "owner"), "contacts": ("id", "created_at", "company_name", "owner"),
-    "leads": ("id", "score", "created_at", "owner"), "deals": ("id", "status", "created_at", "company_name", "owner"),
+    "companies": ("id", "created_at", "owner", "owner_email"),
+    "contacts": ("id", "created_at", "company_name", "owner", "owner_email"),
+    "leads": ("id", "score", "created_at", "owner", "owner_email"),
+    "deals": ("id", "status", "created_at", "company_name", "owner", "owner_email"),
 }
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
