@@ -26,6 +26,7 @@ from gateway.customers.router import router as customers_router
 from gateway.exports import export_routes
 from gateway.health import router as health_router
 from gateway.middleware import InputHygieneMiddleware, StateHeadersMiddleware
+from gateway.notifications.router import router as notifications_router
 from gateway.proxy.idempotency import IdempotencyStore
 from gateway.proxy.router import LEAD_CAPTURE_PATH, proxy_routes
 from gateway.proxy.upstreams import UpstreamError, new_upstream
@@ -54,8 +55,8 @@ log = structlog.get_logger(__name__)
 WEB_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
-ROUTERS = [auth_router, users_router, links_router, api_keys_router, customers_router, live.router, health_router,
-           docs_router]
+ROUTERS = [auth_router, users_router, links_router, api_keys_router, customers_router, notifications_router,
+           live.router, health_router, docs_router]
 PURGE_EVERY_SECONDS = 3600
 
 

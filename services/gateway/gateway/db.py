@@ -8,7 +8,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from throughline_platform.db import new_metadata, utcnow
 
-__all__ = ["ApiKey", "Base", "IdempotencyRecord", "RefreshToken", "User", "utcnow"]
+__all__ = ["ApiKey", "Base", "IdempotencyRecord", "NotificationRead", "RefreshToken", "User", "utcnow"]
 
 
 class Base(DeclarativeBase):
@@ -74,3 +74,14 @@ class IdempotencyRecord(Base):
     body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class NotificationRead(Base):
+    """A notification a user has marked read, by its key (gateway/notifications): the bell's only state. The
+    notifications themselves are computed by the services from their data each time (decision D24-csv-3)."""
+
+    __tablename__ = "notification_reads"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

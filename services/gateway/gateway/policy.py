@@ -22,6 +22,7 @@ class Action(StrEnum):
     DIRECTORY = "gateway.directory"
     USERS = "gateway.users"
     API_KEYS = "gateway.api_keys"
+    NOTIFICATIONS = "gateway.notifications"
 
 
 POLICY = Policy("gateway", {
@@ -33,6 +34,8 @@ POLICY = Policy("gateway", {
     Action.USERS: rule(summary="Manage users: create, change role, deactivate, reset password",
                        example="GET /api/auth/users"),
     Action.API_KEYS: rule(summary="Manage API keys for machine clients", example="GET /api/auth/api-keys"),
+    Action.NOTIFICATIONS: rule(*EVERYONE, summary="Read one's own notifications (the bell) and mark them read",
+                               example="GET /api/notifications"),
 }, caller=Caller)
 
 
@@ -53,5 +56,6 @@ def requires_current(action: Action) -> Any:
 Anyone = Annotated[Principal, POLICY.requires(Action.ME)]
 DirectoryReader = Annotated[Principal, POLICY.requires(Action.DIRECTORY)]
 CustomerReader = Annotated[Principal, POLICY.requires(Action.CUSTOMER_OVERVIEW)]
+NotificationReader = Annotated[Principal, POLICY.requires(Action.NOTIFICATIONS)]
 UserAdmin = Annotated[Principal, requires_current(Action.USERS)]
 KeyAdmin = Annotated[Principal, requires_current(Action.API_KEYS)]
