@@ -78,7 +78,7 @@ class IdempotencyRecord(Base):
 
 class NotificationRead(Base):
     """A notification a user has marked read, by its key (gateway/notifications): the bell's only state. The
-    notifications themselves are computed by the services from their data each time (decision D24-csv-3)."""
+    notifications themselves are computed by the services from their data each time (docs/decisions.md, 107)."""
 
     __tablename__ = "notification_reads"
 

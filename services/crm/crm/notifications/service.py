@@ -1,7 +1,7 @@
 """The CRM's notifications for one user, computed from what the events and requests left in its tables: a lead
 assigned to them that nobody has worked yet (status new, owner = them), and each of their open tasks due within
 the next day or overdue. Computed, not stored: a task completed or a lead reassigned leaves the list at once, and
-nothing can be delivered twice (docs/decisions.md, D24-csv). Reads only; the key of each item changes when what it
+nothing can be delivered twice (docs/decisions.md, 107). Reads only; the key of each item changes when what it
 is about changes (a lead reassigned back, a task moved to another due time), so that it rings again."""
 
 from datetime import UTC, datetime, timedelta

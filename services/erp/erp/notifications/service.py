@@ -1,7 +1,7 @@
 """The ERP's notifications for one user, computed from its tables: submitted expenses of others the caller's role
 may decide (at the expense's approval level, as `erp.expenses` decides it), and overdue invoices on the projects
 they own (a project's owner is its won deal's owner, from the deal.won event). Computed, not stored: an expense
-decided or an invoice paid leaves the list at once (docs/decisions.md, D24-csv)."""
+decided or an invoice paid leaves the list at once (docs/decisions.md, 107)."""
 
 from datetime import UTC, datetime, time
 

@@ -2,7 +2,7 @@
 GET /api/erp/notifications, asked in parallel with the caller's token, so each answers for exactly that user and
 role), and the gateway adds the one thing it keeps: which of them the user has marked read.
 
-Why computed rather than a table fed by a consumer (decision D24-csv-3): the services already hold the truth the
+Why computed rather than a table fed by a consumer (docs/decisions.md, 107): the services already hold the truth the
 events carried (a lead's owner, a task's due time, an expense's state, an invoice's balance), so a notification
 is there exactly while it needs the user and leaves once it is handled, with nothing to deliver once and only
 once, no second copy of the data to keep in step, and no consumer in the gateway (which consumes no outbox).
