@@ -137,5 +137,7 @@ def test_bad_mappings_are_precise_422s(sales: Api, viewer: Api) -> None:
         response = sales.post("/api/crm/import/contacts/preview", content=body, headers=CSV,
                               params={"mapping": mapping})
         assert response.status_code == 422 and message in response.json()["detail"], (mapping, response.text)
+    header_only = sales.post("/api/crm/import/contacts/mapping", content=b"Name,Email\n", headers=CSV)
+    assert header_only.status_code == 422 and "no rows" in header_only.json()["detail"]
     assert viewer.post("/api/crm/import/contacts/mapping", content=body, headers=CSV).status_code == 403
     assert viewer.post("/api/crm/import/contacts/preview", content=body, headers=CSV).status_code == 403

@@ -239,6 +239,8 @@ def mapping_from_json(text: str | None) -> dict[str, str | None] | None:
 
 def propose_mapping(entity: Entity, raw: bytes) -> MappingProposal:
     header, table = read_table(raw)
+    if not table:
+        raise Unprocessable("The file names its columns but has no rows to import.", type_slug="malformed-csv")
     proposal = propose(entity, header)
     columns = []
     for index, column in enumerate(header):
