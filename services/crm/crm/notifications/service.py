@@ -6,8 +6,7 @@ is about changes (a lead reassigned back, a task moved to another due time), so 
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
-
+from crm.notifications import repository
 from crm.notifications.schemas import Notification, NotificationList
 from throughline_messaging.uow import UnitOfWork
 
@@ -16,25 +15,18 @@ DUE_AHEAD = timedelta(days=1)
 
 
 async def for_user(uow: UnitOfWork, user_id: str) -> NotificationList:
-    session = uow.session
     items: list[Notification] = []
-    leads = await session.execute(text(
-        "SELECT id, first_name, last_name, company_name, email, created_at FROM leads "
-        "WHERE owner_id = :me AND status = 'new' AND deleted_at IS NULL ORDER BY created_at DESC LIMIT :limit"),
-        {"me": user_id, "limit": LIMIT})
-    for lead_id, first, last, company, email, created_at in leads.tuples():
-        name = " ".join(p for p in (first, last) if p) or company or email or "a lead"
-        items.append(Notification(key=f"crm:lead-assigned:{lead_id}:{user_id}", kind="lead_assigned",
-                                  title=f"Lead assigned to you: {name}", detail=company if company != name else None,
-                                  link=f"#/leads/{lead_id}", at=created_at))
-    until = datetime.now(UTC) + DUE_AHEAD
-    tasks = await session.execute(text(
-        "SELECT id, title, due_at FROM tasks WHERE assignee_id = :me AND status = 'open' AND due_at <= :until "
-        "ORDER BY due_at LIMIT :limit"), {"me": user_id, "until": until, "limit": LIMIT})
+    for lead in await repository.new_leads_owned_by(uow.session, user_id, LIMIT):
+        name = " ".join(p for p in (lead.first_name, lead.last_name) if p) or lead.company_name or lead.email \
+            or "a lead"
+        items.append(Notification(key=f"crm:lead-assigned:{lead.id}:{user_id}", kind="lead_assigned",
+                                  title=f"Lead assigned to you: {name}",
+                                  detail=lead.company_name if lead.company_name != name else None,
+                                  link=f"#/leads/{lead.id}", at=lead.created_at))
     now = datetime.now(UTC)
-    for task_id, title, due_at in tasks.tuples():
-        state = "overdue" if due_at < now else "due"
-        items.append(Notification(key=f"crm:task-due:{task_id}:{due_at.isoformat()}", kind="task_due",
-                                  title=f"Task {state}: {title}", detail=f"due {due_at:%Y-%m-%d %H:%M} UTC",
-                                  link="#/tasks", at=due_at))
+    for task in await repository.open_tasks_due(uow.session, user_id, now + DUE_AHEAD, LIMIT):
+        state = "overdue" if task.due_at < now else "due"
+        items.append(Notification(key=f"crm:task-due:{task.id}:{task.due_at.isoformat()}", kind="task_due",
+                                  title=f"Task {state}: {task.title}", detail=f"due {task.due_at:%Y-%m-%d %H:%M} UTC",
+                                  link="#/tasks", at=task.due_at))
     return NotificationList(items=items)
