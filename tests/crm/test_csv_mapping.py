@@ -1,15 +1,33 @@
-"""CSV import with a column mapping, through the gateway and real PostgreSQL: the proposal from other tools' header
-names, the preview (nothing written), the commit with its report, upsert by domain and email, and the committed
-HubSpot and Pipedrive exports importing without editing."""
+"""CSV import with a column mapping, through the gateway (not the CRM directly) and real PostgreSQL: the proposal
+from other tools' header names, the preview (nothing written), the commit with its report, upsert by domain and
+email, and the committed HubSpot and Pipedrive exports importing without editing."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
-from tests.crm.helpers import suffix
+import pytest
+
+from devstack.stack import Stack
+from tests.crm.helpers import as_role, suffix
 from tests.support import Api
 
 CSV = {"Content-Type": "text/csv"}
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def sales(stack: Stack) -> Iterator[Api]:
+    """Sales through the gateway (the CRM's own `sales` fixture talks to the CRM directly)."""
+    with as_role(stack, "sales", user_id="sales-import", via_gateway=True) as api:
+        api.client.timeout = 120
+        yield api
+
+
+@pytest.fixture(scope="module")
+def viewer(stack: Stack) -> Iterator[Api]:
+    with as_role(stack, "viewer", user_id="viewer-import", via_gateway=True) as api:
+        yield api
 
 
 def _post(api: Api, path: str, body: bytes, expected: int = 200, **params: str) -> dict:  # type: ignore[type-arg]
