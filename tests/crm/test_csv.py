@@ -28,7 +28,7 @@ def test_company_import_reports_bad_rows_and_imports_the_good_ones(sales: Api) -
         "\n"
         f"\"Good, Two {s}\",good2-{s}.example,,\n"       # quoted comma
     )
-    result = _import(sales, "companies", text)
+    result = _import(sales, "companies", text, on_match="refuse")  # a known domain refused, not updated
     assert (result["rows"], result["imported"], result["failed"]) == (6, 2, 4)
     errors = {e["row"]: e for e in result["errors"]}
     assert set(errors) == {3, 4, 5, 6}
@@ -109,8 +109,12 @@ def test_export_round_trips(sales: Api, viewer: Api) -> None:
     for entity in ("contacts", "leads"):
         assert sales.get(f"/api/crm/export/{entity}").status_code == 200
 
-    # An exported file imports back (export-only columns are ignored): the domain is taken, so it is a
-    # precise row error rather than a silent duplicate.
-    again = _import(sales, "companies", "id,name,domain,email,phone,address,industry,size,owner_id,created_at\n"
-                    f"{company['id']},Copy {s},export-{s}.example,,,,,7,,2026-01-01T00:00:00+00:00\n")
-    assert again["failed"] == 1 and "already exists" in again["errors"][0]["message"]
+    # An exported file imports back (export-only columns are ignored): the domain is known, so the company is
+    # updated rather than duplicated (or, with on_match=refuse, the row is a precise error).
+    exported_file = ("id,name,domain,email,phone,address,industry,size,owner_id,created_at\n"
+                     f"{company['id']},Copy {s},export-{s}.example,,,,,7,,2026-01-01T00:00:00+00:00\n")
+    refused = _import(sales, "companies", exported_file, on_match="refuse")
+    assert refused["failed"] == 1 and "already exists" in refused["errors"][0]["message"]
+    again = _import(sales, "companies", exported_file)
+    assert (again["created"], again["updated"], again["refused"]) == (0, 1, 0) and again["ids"] == [company["id"]]
+    assert sales.ok("GET", f"/api/crm/companies/{company['id']}")["name"] == f"Copy {s}"

@@ -37,6 +37,7 @@ def api_routers() -> list[APIRouter]:
     from crm.leads.router import router as leads_router
     from crm.mail.router import public_router as public_mail_router
     from crm.mail.router import router as mail_router
+    from crm.notifications.router import router as notifications_router
     from crm.pipelines.router import router as pipelines_router
     from crm.quotes.router import public_router as public_quotes_router
     from crm.quotes.router import router as quotes_router
@@ -50,7 +51,7 @@ def api_routers() -> list[APIRouter]:
     return [companies_router, contacts_router, leads_router, capture_router, keys_router, rules_router,
             pipelines_router, deals_router, activities_router, tasks_router, reports_router, automation_router,
             automation_runs_router, csv_router, timeline_router, timelines_router, mail_router, public_mail_router,
-            sequences_router, quotes_router, public_quotes_router, search_router, policy_router(POLICY, Action.READ)]
+            sequences_router, quotes_router, public_quotes_router, search_router, notifications_router, policy_router(POLICY, Action.READ)]
 
 
 def connect_ports() -> None:

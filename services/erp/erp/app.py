@@ -31,7 +31,9 @@ def api_routers() -> list[APIRouter]:
     from erp.documents.router import router as documents_router
     from erp.expenses.router import categories_router as expense_categories_router
     from erp.expenses.router import router as expenses_router
+    from erp.exports.router import router as exports_router
     from erp.invoices.router import router as invoices_router
+    from erp.notifications.router import router as notifications_router
     from erp.projects.router import router as projects_router
     from erp.rates.router import router as rates_router
     from erp.reminders.router import router as reminders_router
@@ -41,7 +43,7 @@ def api_routers() -> list[APIRouter]:
     from erp.time_entries.router import router as time_entries_router
 
     return [clients_router, projects_router, billing_schedules_router, cost_centers_router, expenses_router,
-            expense_categories_router, rates_router, reports_router,
+            expense_categories_router, rates_router, reports_router, exports_router, notifications_router,
             # billing (docs/erp-billing.md)
             invoices_router, billing_router, time_entries_router, reminders_router,
             # documents (docs/erp-invoicing-out.md)

@@ -23,8 +23,10 @@ from gateway.auth.service import PasswordChecks, ensure_admin
 from gateway.auth.throttle import HashingGate, Limits, LoginThrottle
 from gateway.credentials.tokens import TokenIssuer
 from gateway.customers.router import router as customers_router
+from gateway.exports import export_routes
 from gateway.health import router as health_router
 from gateway.middleware import InputHygieneMiddleware, StateHeadersMiddleware
+from gateway.notifications.router import router as notifications_router
 from gateway.proxy.idempotency import IdempotencyStore
 from gateway.proxy.router import LEAD_CAPTURE_PATH, proxy_routes
 from gateway.proxy.upstreams import UpstreamError, new_upstream
@@ -56,7 +58,7 @@ WEB_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inli
            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 ROUTERS = [auth_router, users_router, links_router, api_keys_router, customers_router, search_router, views_router,
-           live.router, health_router, docs_router]
+           notifications_router, live.router, health_router, docs_router]
 PURGE_EVERY_SECONDS = 3600
 
 
@@ -153,6 +155,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # The proxied paths (nearly every call) are plain ASGI routes (see gateway.proxy.router), matched first so a
     # call does not walk every other route; no other route lives under /api/crm/ or /api/erp/.
     app.router.routes[:0] = proxy_routes()
+    # The exports, forwarded like the rest and then given people's names (gateway.exports), are matched before them.
+    app.router.routes[:0] = export_routes()
     mount_web_app(app)
     app.add_middleware(StateHeadersMiddleware)
     app.add_middleware(InputHygieneMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -10,7 +10,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from throughline_platform.db import new_metadata, utcnow
 
-__all__ = ["ApiKey", "Base", "IdempotencyRecord", "RefreshToken", "SavedView", "User", "utcnow"]
+__all__ = ["ApiKey", "Base", "IdempotencyRecord", "NotificationRead", "RefreshToken", "SavedView", "User",
+           "utcnow"]
 
 
 class Base(DeclarativeBase):
@@ -90,3 +91,14 @@ class SavedView(Base):
     filters: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class NotificationRead(Base):
+    """A notification a user has marked read, by its key (gateway/notifications): the bell's only state. The
+    notifications themselves are computed by the services from their data each time (docs/decisions.md, 107)."""
+
+    __tablename__ = "notification_reads"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

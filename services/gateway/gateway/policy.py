@@ -28,6 +28,7 @@ class Action(StrEnum):
     SEARCH = "gateway.search"
     SEARCH_INVOICES = "gateway.search.invoices"
     VIEWS = "gateway.views"
+    NOTIFICATIONS = "gateway.notifications"
 
 
 POLICY = Policy("gateway", {
@@ -46,6 +47,8 @@ POLICY = Policy("gateway", {
                                  note="Without it the search answers the other types and no invoice."),
     Action.VIEWS: rule(*EVERYONE, summary="Keep one's own saved views (named filters of a list)",
                        example="GET /api/views", note="Each person sees and changes only their own views."),
+    Action.NOTIFICATIONS: rule(*EVERYONE, summary="Read one's own notifications (the bell) and mark them read",
+                               example="GET /api/notifications"),
 }, caller=Caller)
 
 # What the search may show a role: a type appears only when the role may do its action.
@@ -76,6 +79,7 @@ def requires_current(action: Action) -> Any:
 Anyone = Annotated[Principal, POLICY.requires(Action.ME)]
 DirectoryReader = Annotated[Principal, POLICY.requires(Action.DIRECTORY)]
 CustomerReader = Annotated[Principal, POLICY.requires(Action.CUSTOMER_OVERVIEW)]
+NotificationReader = Annotated[Principal, POLICY.requires(Action.NOTIFICATIONS)]
 UserAdmin = Annotated[Principal, requires_current(Action.USERS)]
 KeyAdmin = Annotated[Principal, requires_current(Action.API_KEYS)]
 Searcher = Annotated[Principal, POLICY.requires(Action.SEARCH)]

@@ -5,7 +5,7 @@ staging new ones (lead conversion, CSV import), their input schemas, and the por
 from crm.companies.models import Company, Contact
 from crm.companies.repository import CompanyRepository, ContactRepository
 from crm.companies.schemas import DOMAIN_PATTERN, CompanyIn, ContactIn
-from crm.companies.service import add_company, add_contact, company_has_open_deals
+from crm.companies.service import add_company, add_contact, change_company, change_contact, company_has_open_deals
 
 __all__ = [
     "DOMAIN_PATTERN",
@@ -17,5 +17,7 @@ __all__ = [
     "ContactRepository",
     "add_company",
     "add_contact",
+    "change_company",
+    "change_contact",
     "company_has_open_deals",
 ]

@@ -34,6 +34,13 @@ class CompanyRepository:
             .order_by(Company.created_at)
         )).scalars().first()
 
+    async def find_by_name(self, name: str) -> Company | None:
+        """The oldest live company of that name (case-insensitive)."""
+        return (await self.session.execute(
+            select(Company).where(func.lower(Company.name) == name.strip().lower(), Company.deleted_at.is_(None))
+            .order_by(Company.created_at, Company.id)
+        )).scalars().first()
+
     async def search(self, q: str | None, limit: int, offset: int, *, duplicates_only: bool = False,
                      owner_id: str | None = None) -> tuple[list[Company], int]:
         query = select(Company).where(Company.deleted_at.is_(None))

@@ -70,6 +70,13 @@ async def create_company(uow: UnitOfWork, data: CompanyIn, *, allow_duplicate: b
 
 
 async def update_company(uow: UnitOfWork, company_id: uuid.UUID, changes: dict[str, object]) -> Company:
+    company = await change_company(uow, company_id, changes)
+    await uow.commit()
+    return company
+
+
+async def change_company(uow: UnitOfWork, company_id: uuid.UUID, changes: dict[str, object]) -> Company:
+    """Stage a change of a company with its company.updated event (no commit): for update and import."""
     companies = CompanyRepository(uow.session)
     company = await companies.get(company_id, for_update=True)
     if company is None:
@@ -92,7 +99,6 @@ async def update_company(uow: UnitOfWork, company_id: uuid.UUID, changes: dict[s
     company.version += 1
     company.updated_at = utcnow()
     company.record(CompanyUpdatedV1(company_id=company.id, **_state(company)))
-    await uow.commit()
     return company
 
 
@@ -152,6 +158,13 @@ async def create_contact(uow: UnitOfWork, data: ContactIn, *, allow_duplicate: b
 
 
 async def update_contact(uow: UnitOfWork, contact_id: uuid.UUID, changes: dict[str, object]) -> Contact:
+    contact = await change_contact(uow, contact_id, changes)
+    await uow.commit()
+    return contact
+
+
+async def change_contact(uow: UnitOfWork, contact_id: uuid.UUID, changes: dict[str, object]) -> Contact:
+    """Stage a change of a contact with its contact.updated event (no commit): for update and import."""
     contacts = ContactRepository(uow.session)
     contact = await contacts.get(contact_id, for_update=True)
     if contact is None:
@@ -176,7 +189,6 @@ async def update_contact(uow: UnitOfWork, contact_id: uuid.UUID, changes: dict[s
     contact.version += 1
     contact.updated_at = utcnow()
     contact.record(ContactUpdatedV1(contact_id=contact.id, **_contact_state(contact)))
-    await uow.commit()
     return contact
 
 

@@ -18,6 +18,8 @@ import { leadView } from "./views/lead.js";
 import { setupView, usersView, pipelinesSetupView, automationSetupView, leadCaptureView } from "./views/setup.js";
 import { templatesView, sequencesView, sequenceView } from "./views/mail.js";
 import { searchView } from "./views/search.js";
+import { importExportView } from "./views/csv.js";
+import { notificationBell } from "./views/notifications.js";
 
 const ROUTES = [
   [/^\/?$/, dashboardView],
@@ -48,6 +50,7 @@ const ROUTES = [
   [/^\/sequences\/([\w-]+)$/, sequenceView],
   [/^\/mail-templates$/, templatesView],
   [/^\/search$/, searchView],
+  [/^\/import$/, importExportView],
 ];
 
 const app = document.getElementById("app");
@@ -157,7 +160,7 @@ function layout() {
       toggle.setAttribute("aria-expanded", String(open));
     } }, "Menu");
   nav.id = "nav-list";
-  sidebar.append(h("div", { class: "brand" }, "Throughline", h("small", {}, "CRM + ERP")), toggle, nav,
+  sidebar.append(h("div", { class: "brand" }, "Throughline", h("small", {}, "CRM + ERP")), notificationBell(), toggle, nav,
     h("div", { class: "user-box" }, liveState, h("strong", { id: "me-email" }, me.email),
       h("span", { class: "role", id: "me-role" }, me.role.replace("_", " ")),
       h("div", { class: "user-actions" },

@@ -25,4 +25,5 @@ export const NAV = [
   { path: "/reports", label: "Reports", roles: ["finance", "project_manager", "viewer"] },
   { path: "/settings", label: "Settings", roles: ["finance"] },
   { path: "/setup", label: "Setup", roles: ["sales"] },
+  { path: "/import", label: "Import & export", roles: ["sales", "finance", "viewer"] },
 ];

@@ -3,6 +3,7 @@
 import { api, all, optional, itemsOf } from "../api.js";
 import { h, field, select, money, date, badge, formDialog, confirmDialog, toast, table, act, isoDate, unavailable, label } from "../ui.js";
 import { pageHead } from "./common.js";
+import { exportPanel } from "./csv.js";
 
 async function newExpenseDialog() {
   const [projects, costCenters] = await Promise.all([
@@ -132,5 +133,6 @@ export async function expensesView(root, ctx) {
                 ctx.refresh();
               }, errors) }, "Delete") : null) : "")) },
     ], rows, { empty: scope === "approve" ? "Nothing is waiting for your approval." : "No expenses yet." }));
+  root.append(exportPanel([["expenses", "expenses"]]));
   return { events: ["expense."] };
 }

@@ -4,6 +4,7 @@ import { api, all, optional, itemsOf, ApiError } from "../api.js";
 import { filterBar, apiQuery } from "./filters.js";
 import { h, field, select, money, date, dateTime, badge, formDialog, toast, table, act, isoDate, label, unavailable } from "../ui.js";
 import { pageHead, clientNames } from "./common.js";
+import { exportPanel } from "./csv.js";
 
 // Invoices whose rendered view the user opened: a live re-render of the page shows it again.
 const RENDERED_OPEN = new Set();
@@ -85,6 +86,7 @@ export async function invoicesView(root, ctx) {
     h("p", { class: "muted small" }, `${rows.length ? offset + 1 : 0}–${offset + rows.length} of ${total}`,
       offset > 0 ? [" ", h("a", { href: `#/invoices?${here}&offset=${Math.max(0, offset - 50)}` }, "Previous")] : null,
       offset + rows.length < total ? [" ", h("a", { href: `#/invoices?${here}&offset=${offset + 50}` }, "Next")] : null));
+  root.append(exportPanel([["invoices", "invoices"], ["payments", "payments"]]));
   return { events: ["invoice.", "payment."] };
 }
 

@@ -3,6 +3,7 @@
 import { api, all, optional, itemsOf, ApiError } from "../api.js";
 import { h, field, money, date, badge, formDialog, toast, table, barList, unavailable, isoDate, label } from "../ui.js";
 import { pageHead, clientNames } from "./common.js";
+import { exportPanel } from "./csv.js";
 
 // The profitability report's row for each project, whatever the report calls its fields.
 export async function profitability(query = {}) {
@@ -45,6 +46,7 @@ export async function projectsView(root, ctx) {
       { label: "Margin", value: (p) => (profit?.[p.id] ? `${money(profit[p.id].margin, p.currency)} (${percent(profit[p.id].marginPercent)})` : "—"), num: true },
       { label: "Started", value: (p) => date(p.created_at) },
     ], projects, { empty: "No projects yet: win a deal and the ERP opens one." }));
+  root.append(exportPanel([["time-entries", "time entries"]]));
   return { events: ["project.", "invoice.", "payment.", "expense."] };
 }
 

@@ -1,0 +1,1 @@
+"""CSV exports of invoices, payments, time entries and expenses, with names instead of ids."""

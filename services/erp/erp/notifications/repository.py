@@ -1,0 +1,28 @@
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def submitted_expenses(session: AsyncSession, not_by: str, levels: list[str],
+                             limit: int) -> list[Row[Any]]:
+    """Submitted expenses of others at the given approval levels, oldest submission first."""
+    if not levels:
+        return []
+    result = await session.execute(text(
+        "SELECT id, amount, currency, merchant, submitter_email, submitted_by, submitted_at, required_approval "
+        "FROM expenses WHERE status = 'submitted' AND submitted_by <> :me AND required_approval = ANY(:levels) "
+        "ORDER BY submitted_at, id LIMIT :limit"), {"me": not_by, "levels": levels, "limit": limit})
+    return list(result.all())
+
+
+async def overdue_invoices_owned_by(session: AsyncSession, owner_id: str, today: date, limit: int) -> list[Row[Any]]:
+    """Issued invoices past their due date with a balance, on projects the user owns (a won deal's owner)."""
+    result = await session.execute(text(
+        "SELECT i.id, i.number, i.due_date, i.balance_due, i.currency, c.name AS client, i.issued_at "
+        "FROM invoices i JOIN projects p ON p.id = i.project_id JOIN clients c ON c.id = i.client_id "
+        "WHERE p.owner_id = :me AND i.kind = 'invoice' AND i.status IN ('issued', 'partially_paid') "
+        "AND i.due_date < :today AND i.balance_due > 0 ORDER BY i.due_date, i.id LIMIT :limit"),
+        {"me": owner_id, "today": today, "limit": limit})
+    return list(result.all())

@@ -1,0 +1,38 @@
+"""The ERP's notifications for one user, computed from its tables: submitted expenses of others the caller's role
+may decide (at the expense's approval level, as `erp.expenses` decides it), and overdue invoices on the projects
+they own (a project's owner is its won deal's owner, from the deal.won event). Computed, not stored: an expense
+decided or an invoice paid leaves the list at once (docs/decisions.md, 107)."""
+
+from datetime import UTC, datetime, time
+
+from erp.clock import today
+from erp.expenses.api import DECIDERS
+from erp.notifications import repository
+from erp.notifications.schemas import Notification, NotificationList
+from erp.policy import POLICY
+from throughline_events.money import round_money
+from throughline_messaging.uow import UnitOfWork
+from throughline_platform.auth import Principal
+
+LIMIT = 50
+
+
+async def for_user(uow: UnitOfWork, principal: Principal) -> NotificationList:
+    items: list[Notification] = []
+    levels = [str(level) for level, action in DECIDERS.items() if POLICY.allows(principal.role, action)]
+    for row in await repository.submitted_expenses(uow.session, principal.user_id, levels, LIMIT):
+        amount = f"{round_money(row.amount, row.currency)} {row.currency}"
+        who = row.submitter_email or row.submitted_by
+        items.append(Notification(
+            key=f"erp:expense-approve:{row.id}:{row.submitted_at.isoformat()}", kind="expense_to_approve",
+            title=f"Expense to approve: {amount}" + (f" at {row.merchant}" if row.merchant else ""),
+            detail=f"submitted by {who}", link="#/expenses", at=row.submitted_at))
+    now = today()
+    for row in await repository.overdue_invoices_owned_by(uow.session, principal.user_id, now, LIMIT):
+        days = (now - row.due_date).days
+        items.append(Notification(
+            key=f"erp:invoice-overdue:{row.id}", kind="invoice_overdue",
+            title=f"Invoice {row.number} overdue: {row.client}",
+            detail=f"{round_money(row.balance_due, row.currency)} {row.currency} open, {days} days past due",
+            link=f"#/invoices/{row.id}", at=datetime.combine(row.due_date, time(), tzinfo=UTC)))
+    return NotificationList(items=items)
