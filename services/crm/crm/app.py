@@ -51,7 +51,8 @@ def api_routers() -> list[APIRouter]:
     return [companies_router, contacts_router, leads_router, capture_router, keys_router, rules_router,
             pipelines_router, deals_router, activities_router, tasks_router, reports_router, automation_router,
             automation_runs_router, csv_router, timeline_router, timelines_router, mail_router, public_mail_router,
-            sequences_router, quotes_router, public_quotes_router, search_router, notifications_router, policy_router(POLICY, Action.READ)]
+            sequences_router, quotes_router, public_quotes_router, search_router, notifications_router,
+            policy_router(POLICY, Action.READ)]
 
 
 def connect_ports() -> None:
