@@ -19,7 +19,7 @@ from typing import Any
 
 from erp.clients.api import Client, ClientRepository
 from erp.db import MAIL_OUTBOX, utcnow
-from erp.documents.api import InvoiceContent, UnitsOfWork, content, document_of, format_money
+from erp.documents.api import InvoiceContent, UnitsOfWork, content, document_of
 from erp.invoices.api import Invoice, InvoiceKind, InvoiceStatus, get_invoice, locked_invoice
 from erp.mailing.models import InvoiceMail, MailKind, MailState, MailTemplateRow
 from erp.mailing.repository import MailingRepository
@@ -199,7 +199,7 @@ async def reset_template(uow: UnitOfWork, key: str) -> dict[str, Any]:
 
 SAMPLE_CONTEXT: dict[str, Any] = {
     "invoice": {"number": "INV-2026-0001", "issue_date": "2026-12-01", "due_date": "2026-12-31",
-                "total": "1,190.00 EUR", "balance_due": "1,190.00 EUR", "amount_due": "1,190.00 EUR",
+                "total": "1190.00 EUR", "balance_due": "1190.00 EUR", "amount_due": "1190.00 EUR",
                 "currency": "EUR", "payment_reference": "RF18539007547034"},
     "client": {"name": "Acme Ltd"}, "company": {"name": "Your company"},
     "public_url": "https://example.invalid/api/erp/public/invoices/...",
@@ -232,7 +232,7 @@ async def preview(uow: UnitOfWork, key: str, subject: str | None, body: str | No
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    return format_money(amount, currency, "en")
+    return f"{round_money(amount, currency)} {currency}"
 
 
 def invoice_context(invoice: Invoice, client: Client, company_name: str, public_url: str) -> dict[str, Any]:

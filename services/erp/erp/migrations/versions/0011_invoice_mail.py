@@ -49,6 +49,10 @@ def upgrade() -> None:
             CONSTRAINT uq_mail_templates_key UNIQUE (key)
         )""")
     op.execute("ALTER TABLE invoices ADD COLUMN public_url TEXT, ADD COLUMN sent_at TIMESTAMPTZ")
+    # A reminder's mail waits in the outbox (queued) until the sender's outcome: sent, failed or bounced.
+    op.execute("ALTER TABLE reminders DROP CONSTRAINT reminders_delivery_status_check, "
+               "ADD CONSTRAINT reminders_delivery_status_check CHECK (delivery_status IN "
+               "('pending', 'queued', 'sent', 'logged', 'failed', 'bounced'))")
     op.execute("""
         ALTER TABLE clients
             ADD COLUMN reminder_pause VARCHAR(10) CHECK (reminder_pause IN ('dispute', 'promise')),
@@ -62,6 +66,11 @@ def downgrade() -> None:
     op.execute("ALTER TABLE clients DROP CONSTRAINT ck_clients_promise_until, DROP COLUMN reminder_pause, "
                "DROP COLUMN reminder_pause_until, DROP COLUMN reminder_pause_note")
     op.execute("ALTER TABLE invoices DROP COLUMN public_url, DROP COLUMN sent_at")
+    op.execute("UPDATE reminders SET delivery_status = 'sent' WHERE delivery_status = 'queued'")
+    op.execute("UPDATE reminders SET delivery_status = 'failed' WHERE delivery_status = 'bounced'")
+    op.execute("ALTER TABLE reminders DROP CONSTRAINT reminders_delivery_status_check, "
+               "ADD CONSTRAINT reminders_delivery_status_check CHECK (delivery_status IN "
+               "('pending', 'sent', 'logged', 'failed'))")
     op.execute("DROP TABLE mail_templates")
     op.execute("DROP TABLE invoice_mails")
     op.execute("DROP TABLE mail_outbox")
