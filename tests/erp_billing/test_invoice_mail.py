@@ -166,7 +166,8 @@ def test_a_template_that_does_not_work_is_refused_naming_the_line_and_a_saved_on
     assert finance.client.put("/api/erp/mail-templates/nope", json={"subject": "a", "body": "b"}).status_code == 404
 
     source = {"subject": "{{ company.name }}: invoice {{ invoice.number }}",
-              "body": "Dear {{ client.name }},\n{{ invoice.amount_due }} by {{ invoice.due_date }}.\n{{ public_url }}\n"}
+              "body": "Dear {{ client.name }},\n{{ invoice.amount_due }} by {{ invoice.due_date }}.\n"
+                      "{{ public_url }}\n"}
     project = client_project(admin, "billing@client.example")
     invoice = issued(finance, project, [line("Design", "1", "250.00")])
     preview = finance.ok("POST", "/api/erp/mail-templates/invoice/preview", json={**source,
