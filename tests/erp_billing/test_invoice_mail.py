@@ -286,3 +286,21 @@ def test_a_reminder_template_per_step(stack: Stack, admin: Api, finance: Api, se
         finance.ok("DELETE", "/api/erp/mail-templates/reminder-1")
     assert reminders[0]["subject"] == f"Friendly nudge: {invoice['number']}"
     assert "90.00 EUR is 3 days late" in reminders[0]["body"]
+
+
+def test_the_sent_mail_page_lists_what_the_embedded_smtp_server_kept_for_admins_only(
+        stack: Stack, admin: Api, finance: Api, seller: dict[str, Any]) -> None:
+    project = client_project(admin, "listed@client.example")
+    invoice = issued(finance, project, [line("Audit", "1", "75.00")])
+    sent = finance.ok("POST", f"/api/erp/invoices/{invoice['id']}/send", 202)
+    received(stack, sent["message_id"])
+    assert finance.client.get("/api/mail/sent").status_code == 403
+    page = admin.ok("GET", "/api/mail/sent", params={"limit": 200})
+    mail = next(m for m in page["items"] if m["message_id"] == sent["message_id"])
+    assert mail["to"] == ["listed@client.example"] and mail["attachments"] == [f"{invoice['number']}.pdf"]
+    detail = admin.ok("GET", f"/api/mail/sent/{mail['name']}")
+    assert invoice["number"] in detail["text"] and detail["parts"][0]["content_type"] == "application/pdf"
+    raw = admin.client.get(f"/api/mail/sent/{mail['name']}/raw")
+    assert raw.status_code == 200 and parse_eml(raw.content)["Message-ID"] == sent["message_id"]
+    assert admin.client.get("/api/mail/sent/..%2Fkeys").status_code == 404
+    assert admin.client.get("/api/mail/sent/nothing-here.eml").status_code == 404

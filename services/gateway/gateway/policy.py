@@ -22,6 +22,7 @@ class Action(StrEnum):
     DIRECTORY = "gateway.directory"
     USERS = "gateway.users"
     API_KEYS = "gateway.api_keys"
+    SENT_MAIL = "gateway.sent_mail"
 
 
 POLICY = Policy("gateway", {
@@ -33,6 +34,8 @@ POLICY = Policy("gateway", {
     Action.USERS: rule(summary="Manage users: create, change role, deactivate, reset password",
                        example="GET /api/auth/users"),
     Action.API_KEYS: rule(summary="Manage API keys for machine clients", example="GET /api/auth/api-keys"),
+    Action.SENT_MAIL: rule(summary="Read the mail the development SMTP server kept (off with a real SMTP server)",
+                           example="GET /api/mail/sent"),
 }, caller=Caller)
 
 
@@ -55,3 +58,4 @@ DirectoryReader = Annotated[Principal, POLICY.requires(Action.DIRECTORY)]
 CustomerReader = Annotated[Principal, POLICY.requires(Action.CUSTOMER_OVERVIEW)]
 UserAdmin = Annotated[Principal, requires_current(Action.USERS)]
 KeyAdmin = Annotated[Principal, requires_current(Action.API_KEYS)]
+SentMailReader = Annotated[Principal, POLICY.requires(Action.SENT_MAIL)]
