@@ -17,6 +17,7 @@ import { contactsView, contactView } from "./views/contacts.js";
 import { leadView } from "./views/lead.js";
 import { setupView, usersView, pipelinesSetupView, automationSetupView, leadCaptureView } from "./views/setup.js";
 import { templatesView, sequencesView, sequenceView } from "./views/mail.js";
+import { invoiceMailSettingsView, sentMailView } from "./views/invoice_mail.js";
 
 const ROUTES = [
   [/^\/?$/, dashboardView],
@@ -38,6 +39,8 @@ const ROUTES = [
   [/^\/expenses$/, expensesView],
   [/^\/reports$/, reportsView],
   [/^\/settings$/, settingsView],
+  [/^\/settings\/invoice-mail$/, invoiceMailSettingsView],
+  [/^\/sent-mail$/, sentMailView],
   [/^\/setup$/, setupView],
   [/^\/setup\/users$/, usersView],
   [/^\/setup\/pipelines$/, pipelinesSetupView],
