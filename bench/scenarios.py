@@ -53,6 +53,7 @@ class Volumes:
     sequence_steps: int = 10_000  # scenario 8: due sequence steps sent to the embedded SMTP server
     bank_credits: int = 10_000  # scenario 9: a statement of this many credits ...
     bank_open_invoices: int = 50_000  # ... against this many open invoices
+    mailed_invoices: int = 1_000  # scenario 10: invoices rendered and sent to the embedded SMTP server
 
     @classmethod
     def full(cls) -> Volumes:
@@ -62,7 +63,7 @@ class Volumes:
     def smoke(cls) -> Volumes:
         return cls("smoke", 0.3, 4, (50, 200), 0.2, 200, (4,), 0.5, 500, 5, False, False, erp_projects=10,
                    erp_invoices=200, erp_time_entries=1_000, erp_seconds=2.0, sequence_steps=200, bank_credits=200,
-                   bank_open_invoices=1_000)
+                   bank_open_invoices=1_000, mailed_invoices=20)
 
 
 OPEN_STAGES = [f"00000000-0000-4000-8000-000000000{n}" for n in (101, 102, 103, 104)]

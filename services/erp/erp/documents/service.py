@@ -86,6 +86,26 @@ async def document_of(read: UnitOfWork, write: UnitsOfWork, invoice_id: uuid.UUI
     return doc, stored.pdf, stored.e_invoice_xml
 
 
+async def pdf_of(units: UnitsOfWork, invoice_id: uuid.UUID,
+                 check: Callable[[InvoiceContent], None] | None = None) -> tuple[InvoiceContent, bytes]:
+    """(its content, the PDF) like `document_of`, holding one database connection at a time and none while it
+    renders: for a caller that has not taken its own yet (sending an invoice, a reminder, the client's page). Many
+    at once then never wait on the pool for a second connection each while holding a first. `check` may refuse
+    the document (raise) before anything is rendered."""
+    async with units() as read:
+        doc, logo = await content(read, invoice_id)
+        if check is not None:
+            check(doc)
+        stored = None if doc.is_draft else await DocumentRepository(read.session).get(invoice_id, doc.revision)
+        pdf = stored.pdf if stored is not None else None
+    if pdf is not None:
+        return doc, pdf
+    rendered = await _render(doc, logo)
+    if doc.is_draft:
+        return doc, rendered.pdf
+    return doc, (await _keep(units, doc, rendered)).pdf
+
+
 async def _keep(write: UnitsOfWork, doc: InvoiceContent, rendered: Rendered) -> InvoiceDocument:
     """Store a rendering (unless another renderer was first) and return the stored one."""
     async with write() as uow:

@@ -94,10 +94,10 @@ async def client_page(token: Annotated[str, pages.TOKEN], uow: ReadUoW) -> HTMLR
 
 
 @public_router.get("/invoices/{token}/pdf", response_class=Response, include_in_schema=False)
-async def client_pdf(token: Annotated[str, pages.TOKEN], uow: ReadUoW, request: Request) -> Response:
+async def client_pdf(token: Annotated[str, pages.TOKEN], request: Request) -> Response:
     runtime: ServiceRuntime = request.app.state.runtime
     try:
-        filename, pdf = await service.public_pdf(uow, runtime.uow, token)
+        filename, pdf = await service.public_pdf(runtime.uow, token)
     except ProblemError as problem:
         return pages.refused(problem)
     return Response(pdf, media_type="application/pdf", headers={

@@ -19,7 +19,7 @@ from typing import Any
 
 from erp.clients.api import Client, ClientRepository
 from erp.db import MAIL_OUTBOX, utcnow
-from erp.documents.api import InvoiceContent, UnitsOfWork, content, document_of
+from erp.documents.api import InvoiceContent, UnitsOfWork, content, pdf_of
 from erp.invoices.api import Invoice, InvoiceKind, InvoiceStatus, get_invoice, locked_invoice
 from erp.mailing.models import InvoiceMail, MailKind, MailState, MailTemplateRow
 from erp.mailing.repository import MailingRepository
@@ -295,6 +295,12 @@ def public_url(settings: ErpSettings, invoice_id: uuid.UUID) -> str:
     return f"{settings.public_base_url.rstrip('/')}{PUBLIC_PATH}/{token}"
 
 
+def _issued(doc: InvoiceContent) -> None:
+    if doc.is_draft:
+        raise Conflict("The invoice is a draft: issue it before sending it (a draft has no number and may still "
+                       "change).", type_slug="invoice-not-issued")
+
+
 def _sendable(invoice: Invoice) -> None:
     if invoice.status == InvoiceStatus.DRAFT:
         raise Conflict("The invoice is a draft: issue it before sending it (a draft has no number and may still "
@@ -332,10 +338,10 @@ async def send_invoice(uow: UnitOfWork, documents: UnitsOfWork, invoice_id: uuid
     """Send an issued invoice: its mail staged, its history row, `invoice.sent` and its client-page link, in one
     transaction. 409 for a draft or a void invoice, 422 without a recipient or for a template that fails."""
     settings = get_settings()
-    _sendable(await get_invoice(uow, invoice_id))
     to = _check_recipients(body.to) if body.to else None
-    # The PDF first (rendered and kept in a transaction of its own the first time), then the invoice locked.
-    doc, pdf, _ = await document_of(uow, documents, invoice_id)
+    # The PDF first, in units of work of its own (rendered and kept the first time), before this request's
+    # transaction takes a connection; then the invoice locked.
+    doc, pdf = await pdf_of(documents, invoice_id, check=_issued)
     invoice = await locked_invoice(uow, invoice_id)
     _sendable(invoice)
     if doc.revision != invoice.document_revision:
@@ -434,12 +440,15 @@ async def public_invoice(uow: UnitOfWork, token: str) -> PublicInvoice:
                          is_credit_note=invoice.kind == InvoiceKind.CREDIT_NOTE)
 
 
-async def public_pdf(uow: UnitOfWork, documents: UnitsOfWork, token: str) -> tuple[str, bytes]:
+async def public_pdf(documents: UnitsOfWork, token: str) -> tuple[str, bytes]:
     invoice_id = verify_link(token)
-    doc, pdf, _ = await document_of(uow, documents, invoice_id)
-    if doc.is_draft:
-        raise Forbidden("This link is not valid.", type_slug="link-invalid")
+    doc, pdf = await pdf_of(documents, invoice_id, check=_not_a_draft)
     return f"{doc.number}.pdf", pdf
+
+
+def _not_a_draft(doc: InvoiceContent) -> None:
+    if doc.is_draft:  # cannot happen for a link we sent; show nothing if it does
+        raise Forbidden("This link is not valid.", type_slug="link-invalid")
 
 
 def verify_link(token: str) -> uuid.UUID:

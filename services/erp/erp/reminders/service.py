@@ -20,7 +20,7 @@ import structlog
 from erp.clients.api import Client, ClientRepository, reminders_paused
 from erp.clock import today
 from erp.db import utcnow
-from erp.documents.api import document_of
+from erp.documents.api import pdf_of
 from erp.invoices.api import Invoice, LineKind, LineSpec, append_line, get_invoice
 from erp.mailing.api import (
     MailKind,
@@ -137,7 +137,7 @@ async def deliver(uow: UnitOfWork, documents: UnitsOfWork, reminder_ids: list[uu
         if reminder is None or reminder.delivery_status != DeliveryStatus.PENDING:
             continue
         if reminder.channel == Channel.EMAIL and reminder.recipient:
-            doc, pdf, _ = await document_of(uow, documents, reminder.invoice_id)
+            doc, pdf = await pdf_of(documents, reminder.invoice_id)
             invoice = await get_invoice(uow, reminder.invoice_id)
             to = [address.strip() for address in reminder.recipient.split(",") if address.strip()]
             await stage_invoice_mail(uow, invoice=invoice, pdf=pdf,
