@@ -304,3 +304,10 @@ def test_the_sent_mail_page_lists_what_the_embedded_smtp_server_kept_for_admins_
     assert raw.status_code == 200 and parse_eml(raw.content)["Message-ID"] == sent["message_id"]
     assert admin.client.get("/api/mail/sent/..%2Fkeys").status_code == 404
     assert admin.client.get("/api/mail/sent/nothing-here.eml").status_code == 404
+
+
+def test_the_erp_workers_readiness_includes_its_mail_sender(stack: Stack) -> None:
+    ready = httpx.get(f"http://127.0.0.1:{stack.ports.erp_worker}/health/ready", timeout=10).json()
+    mail = ready["components"]["mail"]
+    assert mail["ok"] is True, mail
+    assert {"queued", "sending", "unrecorded_outcomes"} <= set(mail), mail
