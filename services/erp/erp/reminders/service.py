@@ -116,10 +116,20 @@ def _reminder(invoice: Invoice, client: Client, step: Step, days_overdue: int, a
         invoice, client, step=step.number, days_overdue=days_overdue, late_fee=fee))
     channel = Channel.EMAIL if to else Channel.LOG
     return Reminder(id=uuid.uuid4(), invoice_id=invoice.id, step=step.number, days_after_due=step.days,
-                    days_overdue=days_overdue, as_of=as_of, recipient=", ".join(to)[:320] or client.email,
+                    days_overdue=days_overdue, as_of=as_of, recipient=_recipients(to) or client.email,
                     channel=channel, subject=rendered.subject[:300], body=rendered.text,
                     balance_due=round_money(invoice.balance_due, invoice.currency), late_fee=fee,
                     delivery_status=DeliveryStatus.PENDING)
+
+
+def _recipients(to: list[str]) -> str:
+    """The addresses as the reminder keeps them (one column of 320 characters): whole addresses only."""
+    kept: list[str] = []
+    for address in to:
+        if len(", ".join([*kept, address])) > 320:
+            break
+        kept.append(address)
+    return ", ".join(kept)
 
 
 async def undelivered(uow: UnitOfWork) -> list[uuid.UUID]:
