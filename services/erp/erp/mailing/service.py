@@ -19,7 +19,7 @@ from typing import Any
 
 from erp.clients.api import Client, ClientRepository
 from erp.db import MAIL_OUTBOX, utcnow
-from erp.documents.api import InvoiceContent, UnitsOfWork, content, pdf_of
+from erp.documents.api import InvoiceContent, KeptPdf, UnitsOfWork, content, pdf_of
 from erp.invoices.api import Invoice, InvoiceKind, InvoiceStatus, get_invoice, locked_invoice
 from erp.mailing.models import InvoiceMail, MailKind, MailState, MailTemplateRow
 from erp.mailing.repository import MailingRepository
@@ -295,7 +295,7 @@ def public_url(settings: ErpSettings, invoice_id: uuid.UUID) -> str:
     return f"{settings.public_base_url.rstrip('/')}{PUBLIC_PATH}/{token}"
 
 
-def _issued(doc: InvoiceContent) -> None:
+def _issued(doc: KeptPdf) -> None:
     if doc.is_draft:
         raise Conflict("The invoice is a draft: issue it before sending it (a draft has no number and may still "
                        "change).", type_slug="invoice-not-issued")
@@ -341,10 +341,11 @@ async def send_invoice(uow: UnitOfWork, documents: UnitsOfWork, invoice_id: uuid
     to = _check_recipients(body.to) if body.to else None
     # The PDF first, in units of work of its own (rendered and kept the first time), before this request's
     # transaction takes a connection; then the invoice locked.
-    doc, pdf = await pdf_of(documents, invoice_id, check=_issued)
+    kept = await pdf_of(documents, invoice_id, check=_issued)
+    pdf = kept.pdf
     invoice = await locked_invoice(uow, invoice_id)
     _sendable(invoice)
-    if doc.revision != invoice.document_revision:
+    if kept.revision != invoice.document_revision:
         raise Conflict(f"Invoice {invoice.number} changed while it was being sent; send it again.",
                        type_slug="invoice-changed")
     client = await _client(uow, invoice)
@@ -355,7 +356,7 @@ async def send_invoice(uow: UnitOfWork, documents: UnitsOfWork, invoice_id: uuid
                                 "the recipients in `to`, or set the client's e-mail.", type_slug="no-recipient",
                                 errors=[{"field": "to", "message": "no recipient", "type": "missing"}])
     link = public_url(settings, invoice.id)
-    company_name = _company_name(doc)
+    company_name = kept.seller_name or "Accounts"
     subject, text = body.subject, body.body
     if subject is None or text is None:
         rendered = (await templates(uow)).render("invoice", invoice_context(invoice, client, company_name, link))
@@ -442,11 +443,11 @@ async def public_invoice(uow: UnitOfWork, token: str) -> PublicInvoice:
 
 async def public_pdf(documents: UnitsOfWork, token: str) -> tuple[str, bytes]:
     invoice_id = verify_link(token)
-    doc, pdf = await pdf_of(documents, invoice_id, check=_not_a_draft)
-    return f"{doc.number}.pdf", pdf
+    kept = await pdf_of(documents, invoice_id, check=_not_a_draft)
+    return f"{kept.number}.pdf", kept.pdf
 
 
-def _not_a_draft(doc: InvoiceContent) -> None:
+def _not_a_draft(doc: KeptPdf) -> None:
     if doc.is_draft:  # cannot happen for a link we sent; show nothing if it does
         raise Forbidden("This link is not valid.", type_slug="link-invalid")
 

@@ -147,11 +147,11 @@ async def deliver(uow: UnitOfWork, documents: UnitsOfWork, reminder_ids: list[uu
         if reminder is None or reminder.delivery_status != DeliveryStatus.PENDING:
             continue
         if reminder.channel == Channel.EMAIL and reminder.recipient:
-            doc, pdf = await pdf_of(documents, reminder.invoice_id)
+            kept = await pdf_of(documents, reminder.invoice_id)
             invoice = await get_invoice(uow, reminder.invoice_id)
             to = [address.strip() for address in reminder.recipient.split(",") if address.strip()]
-            await stage_invoice_mail(uow, invoice=invoice, pdf=pdf,
-                                     company_name=doc.seller.name if doc.seller else "Accounts", to=to,
+            await stage_invoice_mail(uow, invoice=invoice, pdf=kept.pdf, company_name=kept.seller_name or "Accounts",
+                                     to=to,
                                      subject=reminder.subject, text=reminder.body, kind=MailKind.REMINDER,
                                      reminder_id=reminder.id, sent_by=None)
             reminder.delivery_status = DeliveryStatus.QUEUED
