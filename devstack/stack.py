@@ -239,6 +239,8 @@ class Stack:
                 f'"erp-worker": "http://127.0.0.1:{self.ports.erp_worker}/health/ready"}}'
             ),
             "PYTHONUNBUFFERED": "1",
+            # Where the public links in mail (an invoice's client page, unsubscribe) point: this stack's gateway.
+            "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{self.ports.gateway}",
             **self.link_secrets(),
             **(self.smtp.env() if self.smtp is not None else {}),
         }

@@ -76,6 +76,7 @@ EXPECTED_TOPIC = {
     "invoice.paid": "erp.invoice.events",
     "invoice.overdue": "erp.invoice.events",
     "invoice.voided": "erp.invoice.events",
+    "invoice.sent": "erp.invoice.events",
     "expense.submitted": "erp.expense.events",
     "expense.approved": "erp.expense.events",
     "expense.rejected": "erp.expense.events",

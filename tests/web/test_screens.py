@@ -14,7 +14,8 @@ from tests.web.helpers import api_as, titled_deal
 SCREENS = ["/", "/pipeline", "/companies", "/contacts", "/leads", "/tasks", "/forecast", "/projects", "/invoices",
            "/expenses", "/reports", "/setup", "/setup/users", "/setup/pipelines", "/setup/automation",
            "/setup/lead-capture", "/settings", "/bank", "/mail-templates", "/sequences", "/search", "/search?q=studio",
-           "/import"]
+           "/import",
+           "/settings/invoice-mail", "/sent-mail"]
 
 # Every visible form control has an accessible name (a <label>, aria-label or aria-labelledby); every button too.
 UNLABELLED = """() => {

@@ -9,6 +9,7 @@ from erp.documents.jobs import document_render_job
 from erp.expenses.api import release_billed_expenses
 from erp.handlers import CONSUMED_TOPICS, HANDLERS
 from erp.invoices.api import BILLED_WORK
+from erp.mail_jobs import mail_sender_job
 from erp.policy import POLICY, Action
 from erp.reminders.jobs import reminder_run_job
 from erp.settings import get_settings
@@ -33,6 +34,8 @@ def api_routers() -> list[APIRouter]:
     from erp.expenses.router import router as expenses_router
     from erp.exports.router import router as exports_router
     from erp.invoices.router import router as invoices_router
+    from erp.mailing.router import public_router as public_mail_router
+    from erp.mailing.router import router as mailing_router
     from erp.notifications.router import router as notifications_router
     from erp.projects.router import router as projects_router
     from erp.rates.router import router as rates_router
@@ -50,7 +53,10 @@ def api_routers() -> list[APIRouter]:
             company_router, taxes_router, documents_router,
             # bank reconciliation (docs/erp-invoicing-out.md)
             bank_statements_router, bank_lines_router, bank_csv_mappings_router,
-            search_router, policy_router(POLICY, Action.READ)]
+            search_router,
+            # invoices by mail, and the client's page (docs/erp-invoicing-out.md)
+            mailing_router, public_mail_router,
+            policy_router(POLICY, Action.READ)]
 
 
 def wire_billed_work() -> None:
@@ -67,7 +73,8 @@ def create_app(roles: frozenset[str]) -> FastAPI:
     return event_driven_service_app(
         service="erp", title="Throughline ERP", settings=get_settings(), roles=roles, outbox=outbox, inbox=inbox,
         routers=api_routers, consumed_topics=CONSUMED_TOPICS, handlers=HANDLERS,
-        scheduled_jobs=[billing_run_job, reminder_run_job, document_render_job], idempotency=idempotency,
+        scheduled_jobs=[billing_run_job, reminder_run_job, document_render_job, mail_sender_job],
+        idempotency=idempotency,
         # A reminder run mails, from a unit of work of its own, the reminders it committed: its key is claimed first.
         commits_before_answering=frozenset({"/api/erp/reminder-runs"}),
     )

@@ -46,6 +46,8 @@ class Action(StrEnum):
     BANK_STATEMENTS_IMPORT = "erp.bank_statements.import"
     BANK_LINES_RECONCILE = "erp.bank_lines.reconcile"
     BANK_CSV_MAPPINGS_WRITE = "erp.bank_csv_mappings.write"
+    INVOICES_SEND = "erp.invoices.send"
+    MAIL_TEMPLATES_WRITE = "erp.mail_templates.write"
 
 
 POLICY = Policy("erp", {
@@ -124,6 +126,12 @@ POLICY = Policy("erp", {
     Action.BANK_CSV_MAPPINGS_WRITE: rule(
         FINANCE, summary="Save, change and delete the column mappings of banks' CSV exports",
         example="POST /api/erp/bank-csv-mappings"),
+    Action.INVOICES_SEND: rule(
+        FINANCE, summary="Send an issued invoice to the client by mail, its PDF attached",
+        example="POST /api/erp/invoices/{id}/send"),
+    Action.MAIL_TEMPLATES_WRITE: rule(
+        FINANCE, summary="Edit and preview the invoice and reminder mail templates",
+        example="PUT /api/erp/mail-templates/{key}"),
 })
 
 # The endpoints' principal parameters: each the caller, once the policy lets its role do the action (403 otherwise).
@@ -152,4 +160,5 @@ TaxRateWriter = Annotated[Principal, POLICY.requires(Action.TAX_RATES_WRITE)]
 BankImporter = Annotated[Principal, POLICY.requires(Action.BANK_STATEMENTS_IMPORT)]
 BankReconciler = Annotated[Principal, POLICY.requires(Action.BANK_LINES_RECONCILE)]
 BankMappingWriter = Annotated[Principal, POLICY.requires(Action.BANK_CSV_MAPPINGS_WRITE)]
-
+InvoiceSender = Annotated[Principal, POLICY.requires(Action.INVOICES_SEND)]
+MailTemplateWriter = Annotated[Principal, POLICY.requires(Action.MAIL_TEMPLATES_WRITE)]

@@ -9,9 +9,10 @@ from pydantic_settings import SettingsConfigDict
 
 from throughline_events.money import check_amount, parse_decimal
 from throughline_messaging.settings import EventDrivenSettings
+from throughline_platform.mail.settings import MailSettings
 
 
-class ErpSettings(EventDrivenSettings):
+class ErpSettings(EventDrivenSettings, MailSettings):
     model_config = SettingsConfigDict(env_prefix="ERP_", extra="ignore")
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/erp"
@@ -30,12 +31,13 @@ class ErpSettings(EventDrivenSettings):
     document_render_interval_seconds: float = Field(30, gt=0)
     late_fee_percent: Decimal | None = Field(None, ge=0, le=100)  # default for new invoices
     late_fee_step: int | None = Field(None, ge=1)  # the step that adds the late fee (default: the last)
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_username: str | None = None
-    smtp_password: str | None = None
-    smtp_starttls: bool = False
-    smtp_from: str = "billing@throughline.local"
+    # --- mail (docs/erp-invoicing-out.md, "Sending"): the SMTP server and the link secret come from MailSettings
+    # (SMTP_HOST, ERP_LINK_SECRET, PUBLIC_BASE_URL); the From of invoices and reminders is the ERP's own.
+    smtp_from: str = "Throughline billing <billing@throughline.local>"
+    # Senders in the scheduler role (each one SMTP connection, one message at a time).
+    mail_senders: int = Field(1, ge=1, le=8)
+    # How long the link to an invoice's client page opens it (days after it was sent).
+    invoice_link_days: int = Field(90, ge=1, le=3650)
     # Expenses (costs): the approval chain and the receipt policy. A project manager may decide an expense up to
     # the limit of its currency ("EUR:1000,USD:1100"); above it, or in a currency without a limit, finance decides.
     # Per currency because the ERP has no exchange rates yet: one number for every currency let 999 CLF (about

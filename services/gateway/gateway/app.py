@@ -33,6 +33,7 @@ from gateway.proxy.upstreams import UpstreamError, new_upstream
 from gateway.ratelimit import TokenBuckets
 from gateway.search.router import router as search_router
 from gateway.security import ApiKeyAuthenticator
+from gateway.sentmail.router import router as sent_mail_router
 from gateway.sessions import SessionRevocations
 from gateway.settings import GatewaySettings, get_settings
 from gateway.users.router import links_router
@@ -58,7 +59,8 @@ WEB_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inli
            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 ROUTERS = [auth_router, users_router, links_router, api_keys_router, customers_router, search_router, views_router,
-           notifications_router, live.router, health_router, docs_router]
+           notifications_router, live.router, health_router, docs_router,
+           sent_mail_router]
 PURGE_EVERY_SECONDS = 3600
 
 

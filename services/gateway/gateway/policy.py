@@ -29,6 +29,7 @@ class Action(StrEnum):
     SEARCH_INVOICES = "gateway.search.invoices"
     VIEWS = "gateway.views"
     NOTIFICATIONS = "gateway.notifications"
+    SENT_MAIL = "gateway.sent_mail"
 
 
 POLICY = Policy("gateway", {
@@ -49,6 +50,8 @@ POLICY = Policy("gateway", {
                        example="GET /api/views", note="Each person sees and changes only their own views."),
     Action.NOTIFICATIONS: rule(*EVERYONE, summary="Read one's own notifications (the bell) and mark them read",
                                example="GET /api/notifications"),
+    Action.SENT_MAIL: rule(summary="Read the mail the development SMTP server kept (off with a real SMTP server)",
+                           example="GET /api/mail/sent"),
 }, caller=Caller)
 
 # What the search may show a role: a type appears only when the role may do its action.
@@ -84,3 +87,4 @@ UserAdmin = Annotated[Principal, requires_current(Action.USERS)]
 KeyAdmin = Annotated[Principal, requires_current(Action.API_KEYS)]
 Searcher = Annotated[Principal, POLICY.requires(Action.SEARCH)]
 ViewKeeper = Annotated[Principal, POLICY.requires(Action.VIEWS)]
+SentMailReader = Annotated[Principal, POLICY.requires(Action.SENT_MAIL)]

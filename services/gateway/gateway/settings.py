@@ -45,6 +45,9 @@ class GatewaySettings(ServiceSettingsBase):
     login_free_attempts_per_account: int = 5
     login_free_attempts_per_address: int = 20
     login_max_delay_seconds: float = 900.0
+    # The embedded SMTP server's mail directory (`make run` and the tests set it: $THROUGHLINE_VAR/mail): the admin's
+    # "Sent mail" page lists what it kept. Unset (a real SMTP server, production): the page is off (404).
+    sent_mail_dir: str | None = None
 
 
 @lru_cache

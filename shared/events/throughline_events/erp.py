@@ -84,6 +84,21 @@ class InvoiceOverdueV1(_InvoiceFact):
     noticed_at: UtcDateTime
 
 
+@register("invoice.sent", 1, "invoice", "invoice_id")
+class InvoiceSentV1(_InvoiceFact):
+    """An issued invoice was sent to the client by mail, its PDF attached: recorded in the transaction that put the
+    mail in the ERP's mail outbox (what became of it, sent, bounced or failed, is on the invoice's mail history)."""
+
+    mail_id: UUID
+    message_id: str
+    to: list[str]
+    subject: str
+    total: DecimalString
+    balance_due: DecimalString
+    sent_by: str | None = None
+    sent_at: UtcDateTime
+
+
 @register("invoice.voided", 1, "invoice", "invoice_id")
 class InvoiceVoidedV1(_InvoiceFact):
     """An issued invoice was voided; it no longer counts as receivable."""

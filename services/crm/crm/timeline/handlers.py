@@ -11,6 +11,7 @@ from throughline_events.erp import (
     InvoiceIssuedV1,
     InvoiceOverdueV1,
     InvoicePaidV1,
+    InvoiceSentV1,
     InvoiceVoidedV1,
     PaymentRecordedV1,
     ProjectCreatedV1,
@@ -20,7 +21,7 @@ from throughline_messaging.consumer import BatchingHandler, Handler, HandlerCont
 from throughline_messaging.uow import UnitOfWork
 
 Fact = (ProjectCreatedV1 | InvoiceIssuedV1 | PaymentRecordedV1 | InvoicePaidV1 | InvoiceOverdueV1
-        | InvoiceVoidedV1)
+        | InvoiceVoidedV1 | InvoiceSentV1)
 
 
 def _summary(p: Fact) -> str:
@@ -38,6 +39,8 @@ def _summary(p: Fact) -> str:
             return f"Invoice {p.number} is {p.days_overdue} days overdue: {p.balance_due} {p.currency} due"
         case InvoiceVoidedV1():
             return f"Invoice {p.number} voided"
+        case InvoiceSentV1():
+            return f"Invoice {p.number} sent to {', '.join(p.to)}: {p.balance_due} {p.currency} due"
 
 
 def _fact_row(ctx: HandlerContext) -> dict[str, Any]:
@@ -63,6 +66,6 @@ _ERP_FACTS = BatchingHandler(one=on_erp_fact, batch=on_erp_facts)
 HANDLERS: dict[tuple[str, int], Handler] = {
     (fact.event_type, fact.event_version): _ERP_FACTS
     for fact in (ProjectCreatedV1, InvoiceIssuedV1, PaymentRecordedV1, InvoicePaidV1, InvoiceOverdueV1,
-                 InvoiceVoidedV1)
+                 InvoiceVoidedV1, InvoiceSentV1)
 }
 CONSUMED_TOPICS = ["erp.project.events", "erp.invoice.events"]

@@ -4,7 +4,7 @@ finding or creating the client of a won deal's company; the tax of its lines, an
 from erp.clients.models import Client
 from erp.clients.replica import CompanySeen, client_for_company, clients_for_companies
 from erp.clients.repository import ClientRepository
-from erp.clients.service import bill_to, default_tax
+from erp.clients.service import bill_to, default_tax, reminders_paused
 
 __all__ = ["Client", "ClientRepository", "CompanySeen", "bill_to", "client_for_company", "clients_for_companies",
-           "default_tax"]
+           "default_tax", "reminders_paused"]

@@ -1,7 +1,7 @@
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, FetchedValue, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import Date, DateTime, FetchedValue, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from erp.db import Entity
@@ -31,6 +31,11 @@ class Client(Entity):
     # client in another EU member state, else the default rate): erp.taxes.
     default_tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("tax_rates.id"))
     replicated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Reminders paused for this client (the reminder run skips its invoices): a dispute (until lifted), or a promise
+    # to pay by `reminder_pause_until` (reminders resume the day after).
+    reminder_pause: Mapped[str | None] = mapped_column(String(10))
+    reminder_pause_until: Mapped[date | None] = mapped_column(Date)
+    reminder_pause_note: Mapped[str | None] = mapped_column(Text)
 
 
 class ClientContact(Entity):

@@ -5,9 +5,10 @@ from fastapi import APIRouter, Query
 
 from erp.clients import service
 from erp.clients.repository import ClientRepository
-from erp.clients.schemas import ClientBillingIn, ClientOut, ClientPage, ContactOut
+from erp.clients.schemas import ClientBillingIn, ClientOut, ClientPage, ContactOut, ReminderPauseIn
 from erp.policy import ClientBillingWriter, Reader
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.openapi import problem_responses
 
 router = APIRouter(prefix="/api/erp/clients", tags=["clients"])
 
@@ -38,3 +39,17 @@ async def get_client_contacts(client_id: uuid.UUID, uow: ReadUoW, principal: Rea
 async def update_client_billing(client_id: uuid.UUID, body: ClientBillingIn, uow: UoW,
                                 principal: ClientBillingWriter) -> ClientOut:
     return ClientOut.model_validate(await service.update_billing(uow, client_id, body))
+
+
+@router.put("/{client_id}/reminder-pause", response_model=ClientOut,
+            summary="Pause the client's reminders: a dispute, or a promise to pay until a date",
+            responses=problem_responses(404, 422))
+async def pause_reminders(client_id: uuid.UUID, body: ReminderPauseIn, uow: UoW,
+                          principal: ClientBillingWriter) -> ClientOut:
+    return ClientOut.model_validate(await service.pause_reminders(uow, client_id, body))
+
+
+@router.delete("/{client_id}/reminder-pause", response_model=ClientOut, summary="Resume the client's reminders",
+               responses=problem_responses(404))
+async def resume_reminders(client_id: uuid.UUID, uow: UoW, principal: ClientBillingWriter) -> ClientOut:
+    return ClientOut.model_validate(await service.pause_reminders(uow, client_id, None))

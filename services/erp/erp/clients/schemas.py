@@ -1,7 +1,8 @@
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from erp.company.api import check_country
 
@@ -22,6 +23,10 @@ class ClientOut(BaseModel):
     default_tax_rate_id: uuid.UUID | None
     crm_version: int
     crm_deleted: bool
+    reminder_pause: str | None = Field(None, description="Reminders paused: 'dispute' (until lifted) or 'promise' "
+                                                         "(to pay by reminder_pause_until)")
+    reminder_pause_until: date | None = None
+    reminder_pause_note: str | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -62,3 +67,19 @@ class ClientBillingIn(BaseModel):
     @classmethod
     def _country(cls, value: str | None) -> str | None:
         return check_country(value) if value else None
+
+
+class ReminderPauseIn(BaseModel):
+    """Pause this client's reminders: a dispute (until lifted), or a promise to pay by a date (reminders resume the
+    day after, catching up the steps that came due meanwhile)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: Literal["dispute", "promise"]
+    until: date | None = Field(None, description="Required for a promise: the day the client promised to pay by")
+    note: str | None = Field(None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _promise_has_a_date(self) -> Self:
+        if self.reason == "promise" and self.until is None:
+            raise ValueError("until: a promise to pay names the day it runs until")
+        return self

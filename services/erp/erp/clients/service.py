@@ -1,11 +1,12 @@
 """Clients: a replica of the CRM's companies (kept by `replica`), plus the billing fields only the ERP keeps."""
 
 import uuid
+from datetime import date
 from typing import Any
 
 from erp.clients.models import Client, ClientContact
 from erp.clients.repository import ClientRepository
-from erp.clients.schemas import ClientBillingIn
+from erp.clients.schemas import ClientBillingIn, ReminderPauseIn
 from erp.company.api import defaults as company_defaults
 from erp.taxes.api import TaxChoice, choice_of, default_choice, vat_country
 from throughline_events import money
@@ -43,6 +44,24 @@ async def update_billing(uow: UnitOfWork, client_id: uuid.UUID, body: ClientBill
         setattr(client, field, value)
     await uow.commit()
     return client
+
+
+async def pause_reminders(uow: UnitOfWork, client_id: uuid.UUID, body: ReminderPauseIn | None) -> Client:
+    """Pause (a dispute, a promise to pay until a date) or, with None, resume a client's reminders."""
+    client = await get_client(uow, client_id)
+    client.reminder_pause = body.reason if body else None
+    client.reminder_pause_until = body.until if body and body.reason == "promise" else None
+    client.reminder_pause_note = body.note if body else None
+    await uow.commit()
+    return client
+
+
+def reminders_paused(client: Client, as_of: date) -> bool:
+    """Whether a reminder run as of `as_of` skips this client: a dispute always, a promise up to its day."""
+    if client.reminder_pause == "dispute":
+        return True
+    return client.reminder_pause == "promise" and client.reminder_pause_until is not None \
+        and as_of <= client.reminder_pause_until
 
 
 async def default_tax(uow: UnitOfWork, client: Client, company_country: str | None = None) -> TaxChoice:

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -84,6 +85,54 @@ async def document_of(read: UnitOfWork, write: UnitsOfWork, invoice_id: uuid.UUI
     if stored is None:
         stored = await _keep(write, doc, await _render(doc, logo))
     return doc, stored.pdf, stored.e_invoice_xml
+
+
+@dataclass(frozen=True)
+class KeptPdf:
+    """An invoice's PDF and what a mail about it needs to know."""
+
+    invoice_id: uuid.UUID
+    number: str | None
+    revision: int
+    is_draft: bool
+    seller_name: str | None  # None: issued before the company profile was set up
+    pdf: bytes
+
+
+def _kept(doc: InvoiceContent, pdf: bytes) -> KeptPdf:
+    return KeptPdf(doc.invoice_id, doc.number, doc.revision, doc.is_draft,
+                   doc.seller.name if doc.seller is not None else None, pdf)
+
+
+async def pdf_of(units: UnitsOfWork, invoice_id: uuid.UUID,
+                 check: Callable[[KeptPdf], None] | None = None) -> KeptPdf:
+    """The PDF like `document_of`, holding one database connection at a time and none while it renders: for a
+    caller that has not taken its own yet (sending an invoice, a reminder, the client's page). Many at once then
+    never wait on the pool for a second connection each while holding a first. `check` may refuse the document
+    (raise) before anything is rendered. An issued invoice's kept document is found from the invoice row alone
+    (the usual case once the scheduler's job rendered it); the document's content is built only to render."""
+    async with units() as read:
+        invoice = await get_invoice(read, invoice_id)
+        if invoice.status != InvoiceStatus.DRAFT:
+            stored = await DocumentRepository(read.session).get(invoice_id, invoice.document_revision)
+            if stored is not None:
+                seller = invoice.seller
+                kept = KeptPdf(invoice.id, invoice.number, invoice.document_revision, False,
+                               (seller.get("legal_name") or seller.get("name") or "") if seller else None, stored.pdf)
+                if check is not None:
+                    check(kept)
+                return kept
+        doc, logo = await content(read, invoice_id)
+        if check is not None:
+            check(_kept(doc, b""))
+        stored = None if doc.is_draft else await DocumentRepository(read.session).get(invoice_id, doc.revision)
+        pdf = stored.pdf if stored is not None else None
+    if pdf is not None:
+        return _kept(doc, pdf)
+    rendered = await _render(doc, logo)
+    if doc.is_draft:
+        return _kept(doc, rendered.pdf)
+    return _kept(doc, (await _keep(units, doc, rendered)).pdf)
 
 
 async def _keep(write: UnitsOfWork, doc: InvoiceContent, rendered: Rendered) -> InvoiceDocument:

@@ -95,6 +95,10 @@ class Invoice(RecordsEvents, Entity):
     # Goes up when an issued invoice's lines change after issue (a reminder's late fee): each revision's document
     # is rendered once and kept (erp.documents).
     document_revision: Mapped[int] = mapped_column(Integer, default=1)
+    # Set when the invoice is first sent (erp.mailing): the signed, expiring link to the client's page, renewed by
+    # every send.
+    public_url: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lines: Mapped[list["InvoiceLine"]] = relationship(order_by="InvoiceLine.position", lazy="selectin",
                                                       cascade="all, delete-orphan")
 

@@ -158,6 +158,9 @@ class InvoiceOut(BaseModel):
     bill_to: dict[str, Any] | None = Field(None, description="The client's name, address and VAT ID as they were "
                                                              "when issued (null on drafts)")
     document_revision: int = 1
+    public_url: str | None = Field(None, description="Once sent: the signed, expiring link to the client's page "
+                                                     "(no login): the invoice, its PDF and the payment details")
+    sent_at: datetime | None = None
     lines: list[LineOut]
     tax_breakdown: list[TaxGroupOut] = Field(default_factory=list, description="Totals per rate")
 

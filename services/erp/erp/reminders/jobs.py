@@ -20,7 +20,7 @@ async def reminder_run_job(runtime: ServiceRuntime) -> None:
             async with runtime.uow() as uow:
                 await run_reminders(uow, as_of=today())
             async with runtime.uow() as uow:
-                await deliver(uow, await undelivered(uow))  # this run's, and any a crash left pending
+                await deliver(uow, runtime.uow, await undelivered(uow))  # this run's, and any a crash left pending
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # retried soon; a failing run never kills the scheduler

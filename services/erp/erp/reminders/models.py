@@ -10,15 +10,17 @@ from erp.db import Entity
 
 
 class Channel(StrEnum):
-    EMAIL = "email"  # SMTP, when ERP_SMTP_HOST is set and the client has an email address
+    EMAIL = "email"  # a mail in the ERP's mail outbox, the invoice attached, when the client has an e-mail address
     LOG = "log"  # a log line otherwise
 
 
 class DeliveryStatus(StrEnum):
-    PENDING = "pending"  # committed, not delivered yet
-    SENT = "sent"
+    PENDING = "pending"  # committed, its mail not staged yet
+    QUEUED = "queued"  # its mail is in the outbox, waiting for the sender
+    SENT = "sent"  # the SMTP server accepted it
     LOGGED = "logged"
     FAILED = "failed"
+    BOUNCED = "bounced"
 
 
 class Reminder(Entity):

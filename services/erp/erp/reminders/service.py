@@ -3,24 +3,35 @@
 A run as of a date sends, for every open invoice with a balance due, every step whose day has come and
 that was not sent yet (unique (invoice_id, step)); a paid, credited or void invoice gets no more.
 The step `late_fee_step` (default: the last) adds the invoice's late fee, if it has a `late_fee_percent`.
-Rows are written in the run's transaction with `delivery_status = pending`; delivery happens after COMMIT.
+Rows are written in the run's transaction with `delivery_status = pending`; delivery happens after COMMIT: each
+reminder's mail (its text from the step's template, the invoice's PDF attached) goes into the ERP's mail outbox
+(`queued`), and the sender's outcome makes it `sent`, `failed` or `bounced` (`record_delivery`). A client whose
+reminders are paused (a dispute, a promise to pay until a date) is skipped: its steps come due again after.
 """
 
-import asyncio
-import smtplib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from email.message import EmailMessage
 
 import structlog
 
-from erp.clients.api import Client, ClientRepository
+from erp.clients.api import Client, ClientRepository, reminders_paused
 from erp.clock import today
 from erp.db import utcnow
-from erp.invoices.api import Invoice, LineKind, LineSpec, append_line
+from erp.documents.api import pdf_of
+from erp.invoices.api import Invoice, LineKind, LineSpec, append_line, get_invoice
+from erp.mailing.api import (
+    MailKind,
+    MailState,
+    ReminderOutcome,
+    Templates,
+    default_recipients,
+    reminder_context,
+    stage_invoice_mail,
+    templates,
+)
 from erp.reminders.models import Channel, DeliveryStatus, Reminder
 from erp.reminders.repository import ReminderRepository
 from erp.settings import ErpSettings, get_settings
@@ -30,6 +41,8 @@ from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import Unprocessable
 
 log = structlog.get_logger(__name__)
+
+UnitsOfWork = Callable[[], UnitOfWork]
 
 
 @dataclass(frozen=True)
@@ -62,12 +75,18 @@ async def run_reminders(uow: UnitOfWork, *, as_of: date, client_id: uuid.UUID | 
         return []
     sent = await reminders.sent_steps(i.id for i in invoices)
     clients = await ClientRepository(uow.session).by_ids({i.client_id for i in invoices})
+    mail_templates = await templates(uow)
+    recipients: dict[uuid.UUID, list[str]] = {}
     created: list[Reminder] = []
     now = utcnow()
     for invoice in invoices:
         assert invoice.due_date is not None and invoice.number is not None
         days_overdue = (as_of - invoice.due_date).days
         client = clients[invoice.client_id]
+        if reminders_paused(client, as_of):
+            continue  # a dispute, or a promise to pay not yet run out: its steps wait
+        if client.id not in recipients:
+            recipients[client.id] = await default_recipients(uow, client)
         for step in due_steps(steps, days_overdue, sent.get(invoice.id, set())):
             fee = ZERO
             if step.number == fee_step and invoice.late_fee_percent:
@@ -76,7 +95,8 @@ async def run_reminders(uow: UnitOfWork, *, as_of: date, client_id: uuid.UUID | 
                     append_line(invoice, LineSpec(
                         f"Late fee ({invoice.late_fee_percent.normalize():f} % of the overdue balance)",
                         Decimal(1), fee, kind=LineKind.LATE_FEE))
-            reminder = _reminder(invoice, client, step, days_overdue, as_of, fee, settings)
+            reminder = _reminder(invoice, client, step, days_overdue, as_of, fee, mail_templates,
+                                 recipients[client.id])
             reminders.add(reminder)
             created.append(reminder)
             invoice.record(InvoiceOverdueV1(
@@ -91,24 +111,25 @@ async def run_reminders(uow: UnitOfWork, *, as_of: date, client_id: uuid.UUID | 
 
 
 def _reminder(invoice: Invoice, client: Client, step: Step, days_overdue: int, as_of: date, fee: Decimal,
-              settings: ErpSettings) -> Reminder:
-    c = invoice.currency
-    balance = round_money(invoice.balance_due, c)
-    subject = f"Reminder {step.number}: invoice {invoice.number} is {days_overdue} days overdue"
-    lines = [
-        f"Dear {client.name},",
-        "",
-        f"our invoice {invoice.number} of {invoice.issue_date} was due on {invoice.due_date}. "
-        f"{balance} {c} is still open.",
-    ]
-    if fee > ZERO:
-        lines.append(f"A late fee of {fee} {c} has been added to the invoice.")
-    lines += ["", "Please transfer the balance at your earliest convenience.", "", "Kind regards,", "Accounts"]
-    channel = Channel.EMAIL if settings.smtp_host and client.email else Channel.LOG
+              mail_templates: Templates, to: list[str]) -> Reminder:
+    rendered = mail_templates.render(f"reminder-{step.number}", reminder_context(
+        invoice, client, step=step.number, days_overdue=days_overdue, late_fee=fee))
+    channel = Channel.EMAIL if to else Channel.LOG
     return Reminder(id=uuid.uuid4(), invoice_id=invoice.id, step=step.number, days_after_due=step.days,
-                    days_overdue=days_overdue, as_of=as_of, recipient=client.email, channel=channel,
-                    subject=subject, body="\n".join(lines), balance_due=balance, late_fee=fee,
+                    days_overdue=days_overdue, as_of=as_of, recipient=_recipients(to) or client.email,
+                    channel=channel, subject=rendered.subject[:300], body=rendered.text,
+                    balance_due=round_money(invoice.balance_due, invoice.currency), late_fee=fee,
                     delivery_status=DeliveryStatus.PENDING)
+
+
+def _recipients(to: list[str]) -> str:
+    """The addresses as the reminder keeps them (one column of 320 characters): whole addresses only."""
+    kept: list[str] = []
+    for address in to:
+        if len(", ".join([*kept, address])) > 320:
+            break
+        kept.append(address)
+    return ", ".join(kept)
 
 
 async def undelivered(uow: UnitOfWork) -> list[uuid.UUID]:
@@ -116,27 +137,49 @@ async def undelivered(uow: UnitOfWork) -> list[uuid.UUID]:
     return await ReminderRepository(uow.session).undelivered()
 
 
-async def deliver(uow: UnitOfWork, reminder_ids: list[uuid.UUID]) -> None:
-    """Send committed reminders (SMTP when ERP_SMTP_HOST is set and the client has an email; else a log line)."""
-    settings = get_settings()
+async def deliver(uow: UnitOfWork, documents: UnitsOfWork, reminder_ids: list[uuid.UUID]) -> None:
+    """Stage the mails of committed reminders in the ERP's mail outbox, each with its invoice's PDF (rendered, and
+    kept, in a unit of work of `documents`), one transaction per reminder; a reminder without a recipient is a log
+    line. The sender delivers the mails; its outcome comes back through `record_delivery`."""
     reminders = ReminderRepository(uow.session)
     for reminder_id in reminder_ids:
         reminder = await reminders.get(reminder_id)
         if reminder is None or reminder.delivery_status != DeliveryStatus.PENDING:
             continue
-        if reminder.channel == Channel.EMAIL and settings.smtp_host and reminder.recipient:
-            try:
-                await asyncio.to_thread(_send_mail, settings, reminder.recipient, reminder.subject, reminder.body)
-                reminder.delivery_status = DeliveryStatus.SENT
-            except (OSError, smtplib.SMTPException) as exc:
-                reminder.delivery_status, reminder.delivery_error = DeliveryStatus.FAILED, repr(exc)[:2000]
-                log.warning("reminder_delivery_failed", reminder_id=str(reminder.id), error=repr(exc))
+        if reminder.channel == Channel.EMAIL and reminder.recipient:
+            kept = await pdf_of(documents, reminder.invoice_id)
+            invoice = await get_invoice(uow, reminder.invoice_id)
+            to = [address.strip() for address in reminder.recipient.split(",") if address.strip()]
+            await stage_invoice_mail(uow, invoice=invoice, pdf=kept.pdf, company_name=kept.seller_name or "Accounts",
+                                     to=to,
+                                     subject=reminder.subject, text=reminder.body, kind=MailKind.REMINDER,
+                                     reminder_id=reminder.id, sent_by=None)
+            reminder.delivery_status = DeliveryStatus.QUEUED
         else:
             log.info("reminder_logged", reminder_id=str(reminder.id), invoice_id=str(reminder.invoice_id),
                      step=reminder.step, recipient=reminder.recipient, subject=reminder.subject)
             reminder.delivery_status = DeliveryStatus.LOGGED
-        reminder.sent_at = utcnow()
+            reminder.sent_at = utcnow()
         await uow.commit()
+
+
+_DELIVERY = {MailState.SENT: DeliveryStatus.SENT, MailState.BOUNCED: DeliveryStatus.BOUNCED,
+             MailState.FAILED: DeliveryStatus.FAILED}
+
+
+async def record_delivery(uow: UnitOfWork, outcomes: list[ReminderOutcome]) -> None:
+    """What the sender made of reminder mails, on the reminders (in the sender's outcome transaction)."""
+    if not outcomes:
+        return
+    rows = await ReminderRepository(uow.session).by_ids([o.reminder_id for o in outcomes])
+    by_id = {row.id: row for row in rows}
+    for outcome in outcomes:
+        reminder = by_id.get(outcome.reminder_id)
+        if reminder is None:
+            continue
+        reminder.delivery_status = _DELIVERY.get(outcome.status, DeliveryStatus.FAILED)
+        reminder.delivery_error = outcome.error
+        reminder.sent_at = utcnow()
 
 
 async def run_and_deliver(uow: UnitOfWork, delivery: Callable[[], UnitOfWork], *, as_of: date,
@@ -151,18 +194,5 @@ async def run_and_deliver(uow: UnitOfWork, delivery: Callable[[], UnitOfWork], *
     created = await run_reminders(uow, as_of=as_of, client_id=client_id, invoice_id=invoice_id)
     ids = [r.id for r in created]
     async with delivery() as second:
-        await deliver(second, ids)
+        await deliver(second, delivery, ids)
         return await ReminderRepository(second.session).by_ids(ids)
-
-
-def _send_mail(settings: ErpSettings, to: str, subject: str, body: str) -> None:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = settings.smtp_from, to, subject
-    message.set_content(body)
-    assert settings.smtp_host is not None
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls()
-        if settings.smtp_username:
-            smtp.login(settings.smtp_username, settings.smtp_password or "")
-        smtp.send_message(message)

@@ -1,4 +1,5 @@
-"""The proxied paths: /api/crm/* and /api/erp/*, and the CRM's public lead capture, inbound mail and unsubscribe.
+"""The proxied paths: /api/crm/* and /api/erp/*, and the public ones: the CRM's lead capture, inbound mail and
+unsubscribe, the ERP's client page of an invoice.
 
 These are plain ASGI endpoints on Starlette routes rather than FastAPI path operations: every API call goes
 through them, and FastAPI's dependency solving and `StreamingResponse` (a task group per answer) were a large
@@ -109,6 +110,12 @@ def proxy_routes() -> list[Any]:
         ProxyRoute("/api/crm/public-quotes/{token}/pdf", ProxyEndpoint("crm", public=True), methods=["GET"],
                    include_in_schema=False),
         ProxyRoute("/api/crm/public-quotes/{token}/{answer}", ProxyEndpoint("crm", public=True), methods=["POST"],
+                   include_in_schema=False),
+        # The client's page of a sent invoice and its PDF: opened from the mail by anyone holding the link; the ERP
+        # checks the link's signature and expiry (403 forged or altered, 410 expired).
+        ProxyRoute("/api/erp/public/invoices/{token}", ProxyEndpoint("erp", public=True), methods=["GET"],
+                   include_in_schema=False),
+        ProxyRoute("/api/erp/public/invoices/{token}/pdf", ProxyEndpoint("erp", public=True), methods=["GET"],
                    include_in_schema=False),
         ProxyRoute("/api/crm/{path:path}", ProxyEndpoint("crm"), methods=METHODS, include_in_schema=False),
         ProxyRoute("/api/erp/{path:path}", ProxyEndpoint("erp"), methods=METHODS, include_in_schema=False),

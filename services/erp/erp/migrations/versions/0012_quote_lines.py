@@ -1,13 +1,13 @@
 """A project's budget lines (issue 25): the lines of the quote its deal was won on (deal.won's optional `lines`).
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -20,6 +20,7 @@ import { templatesView, sequencesView, sequenceView } from "./views/mail.js";
 import { searchView } from "./views/search.js";
 import { importExportView } from "./views/csv.js";
 import { notificationBell } from "./views/notifications.js";
+import { invoiceMailSettingsView, sentMailView } from "./views/invoice_mail.js";
 
 const ROUTES = [
   [/^\/?$/, dashboardView],
@@ -41,6 +42,8 @@ const ROUTES = [
   [/^\/expenses$/, expensesView],
   [/^\/reports$/, reportsView],
   [/^\/settings$/, settingsView],
+  [/^\/settings\/invoice-mail$/, invoiceMailSettingsView],
+  [/^\/sent-mail$/, sentMailView],
   [/^\/setup$/, setupView],
   [/^\/setup\/users$/, usersView],
   [/^\/setup\/pipelines$/, pipelinesSetupView],

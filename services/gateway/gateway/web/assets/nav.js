@@ -24,6 +24,7 @@ export const NAV = [
   { path: "/expenses", label: "Expenses", roles: ["sales", "finance", "project_manager"] },
   { path: "/reports", label: "Reports", roles: ["finance", "project_manager", "viewer"] },
   { path: "/settings", label: "Settings", roles: ["finance"] },
+  { path: "/sent-mail", label: "Sent mail", roles: [] }, // admin only (the development SMTP server's mail)
   { path: "/setup", label: "Setup", roles: ["sales"] },
   { path: "/import", label: "Import & export", roles: ["sales", "finance", "viewer"] },
 ];

@@ -6,6 +6,7 @@ import { pageHead, timeline, followUpForms, colleagues, personName, personSelect
 import { newDealDialog } from "./deals.js";
 import { composeButton } from "./mail.js";
 import { changes, contactDialog } from "./contacts.js";
+import { reminderPause } from "./invoice_mail.js";
 
 const COMPANY_FIELDS = ["name", "domain", "email", "phone", "address", "industry", "size", "owner_id"];
 
@@ -159,7 +160,8 @@ export async function companyView(root, ctx) {
           h("dt", {}, "VAT ID"), h("dd", { id: "client-tax-id" }, client.tax_id || "—"),
           h("dt", {}, "Billing email"), h("dd", {}, client.email || "—"),
           h("dt", {}, "Payment terms"), h("dd", {}, `${client.payment_terms_days} days`),
-          h("dt", {}, "Currency"), h("dd", {}, client.currency || "—"))
+          h("dt", {}, "Currency"), h("dd", {}, client.currency || "—"),
+          reminderPause(client, ctx))
           : h("p", { class: "muted small" }, clients === null ? "Billing details are not available on this server." : "The ERP has not received this company yet."),
         h("div", { class: "page-head" }, h("h3", {}, "Contacts"),
           ctx.can("crm.contacts.write") ? h("button", { type: "button", class: "secondary", onclick: async () => {

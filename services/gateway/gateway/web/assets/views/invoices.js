@@ -5,6 +5,7 @@ import { filterBar, apiQuery } from "./filters.js";
 import { h, field, select, money, date, dateTime, badge, formDialog, toast, table, act, isoDate, label, unavailable } from "../ui.js";
 import { pageHead, clientNames } from "./common.js";
 import { exportPanel } from "./csv.js";
+import { sendDialog, mailPanel } from "./invoice_mail.js";
 
 // Invoices whose rendered view the user opened: a live re-render of the page shows it again.
 const RENDERED_OPEN = new Set();
@@ -252,6 +253,7 @@ export async function invoiceView(root, ctx) {
     optional(api("/api/erp/invoices", { query: { credit_of_id: id, limit: 50 } })),
     editable ? activeRates() : [],
   ]);
+  const mail = invoice.status === "draft" ? null : await mailPanel(invoice);
   const errors = h("div", { "aria-live": "assertive" });
   const may = (action) => ctx.can(action);
   const isCredit = invoice.kind === "credit_note";
@@ -263,6 +265,10 @@ export async function invoiceView(root, ctx) {
       toast(`Issued as ${issued.number}.`);
       ctx.refresh();
     }, errors) }, "Issue"));
+  }
+  if (may("erp.invoices.send") && !["draft", "void"].includes(invoice.status)) {
+    actions.push(h("button", { type: "button", id: "send-invoice", class: invoice.sent_at ? "secondary" : "",
+      onclick: refreshAfter(() => sendDialog(invoice)) }, invoice.sent_at ? "Send again" : "Send"));
   }
   if (may("erp.payments.write") && !isCredit && ["issued", "partially_paid"].includes(invoice.status)) {
     actions.push(h("button", { type: "button", onclick: refreshAfter(() => paymentDialog(invoice)) }, "Record payment"));
@@ -345,6 +351,7 @@ export async function invoiceView(root, ctx) {
       h("p", { class: "totals-line" }, `Net ${money(invoice.subtotal, invoice.currency)} · tax ${money(invoice.tax_total, invoice.currency)} · `,
         h("strong", { id: "invoice-total" }, `total ${money(invoice.total, invoice.currency)}`)),
       h("p", { class: "muted small" }, `Created ${dateTime(invoice.created_at)}${invoice.issued_at ? ` · issued ${dateTime(invoice.issued_at)}` : ""}${invoice.paid_at ? ` · paid ${dateTime(invoice.paid_at)}` : ""}`)),
+    mail,
     h("section", { class: "panel", "aria-labelledby": "inv-render" }, h("div", { class: "page-head" }, h("h2", { id: "inv-render" }, "Rendered invoice"),
       h("div", { class: "actions" }, showRendered, pdfButton)), renderSlot));
   return { events: ["invoice.", "payment."] };

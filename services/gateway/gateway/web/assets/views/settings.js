@@ -160,7 +160,7 @@ export async function settingsView(root, ctx) {
   const writeCompany = ctx.can("erp.company.write");
   const writeRates = ctx.can("erp.tax_rates.write");
   root.append(...[
-    pageHead("Settings"),
+    pageHead("Settings", h("a", { class: "button secondary", href: "#/settings/invoice-mail", id: "invoice-mail-settings" }, "Invoice mail templates")),
     company ? null : h("p", { class: "notice", id: "company-missing" }, "Your company is not set up yet: invoices need it to name their seller, VAT ID and bank details."),
     h("section", { class: "panel", "aria-labelledby": "set-company" }, h("h2", { id: "set-company" }, "Our company"),
       companyForm(company, writeCompany, ctx)),

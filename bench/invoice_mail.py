@@ -1,0 +1,142 @@
+"""Scenario 10: render and send N invoices to the embedded SMTP server (issue 22).
+
+Untimed setup: the company profile (the seller, its bank account), one client with a billing e-mail (bulk SQL), and
+N issued invoices (drafts and issues through the ERP's API, 16 at a time). Timed: N `POST /api/erp/invoices/{id}
+/send`, 16 at a time, straight to the ERP (the gateway's per-caller rate limit would pace the load generator, not
+the ERP); each renders the invoice's Factur-X PDF (the first time it is asked for: the scheduler's render job has
+not been given the time to do it first), builds the mail with the PDF attached and stages it in the mail outbox;
+the scheduler's sender delivers it. The clock stops when the SMTP server has kept the last `.eml` file. Then every
+invoice is checked to have exactly one mail, delivered exactly once (Message-IDs of the files against the database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from bench.load import Http
+from bench.report import Row, check
+from devstack.stack import Stack
+
+SCENARIO = "10 invoice mail"
+CONCURRENCY = 16
+SELLER: dict[str, Any] = {
+    "legal_name": "Bench Studio GmbH", "address_lines": ["Torstraße 12"], "postal_code": "10119", "city": "Berlin",
+    "country": "DE", "vat_id": "DE 136 695 976",
+    "bank_accounts": [{"iban": "DE89 3704 0044 0532 0130 00", "bic": "COBADEFFXXX", "bank_name": "Commerzbank"}],
+    "payment_terms_days": 30, "base_currency": "EUR", "invoice_language": "en",
+}
+
+
+async def _each(items: list[Any], work: Any) -> list[Any]:
+    """`work(item)` for every item, CONCURRENCY at a time, in order."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(item: Any) -> Any:
+        async with gate:
+            return await work(item)
+
+    return list(await asyncio.gather(*(one(item) for item in items)))
+
+
+async def _issue_many(erp: Http, client_id: uuid.UUID, count: int) -> list[str]:
+    async def issue(n: int) -> str:
+        draft = await erp.post("/api/erp/invoices", {"client_id": str(client_id), "lines": [
+            {"description": f"Design sprint {n}", "quantity": "3", "unit_price": "450.00"},
+            {"description": "Hosting", "quantity": "1", "unit_price": "39.00"}]})
+        if draft.status != 201:
+            raise RuntimeError(f"a draft: {draft.status} {draft.body[:300]!r}")
+        invoice_id = str(draft.json()["id"])
+        issued = await erp.post(f"/api/erp/invoices/{invoice_id}/issue", None)
+        if issued.status != 200:
+            raise RuntimeError(f"an issue: {issued.status} {issued.body[:300]!r}")
+        return invoice_id
+
+    return await _each(list(range(count)), issue)
+
+
+async def _send_all(erp: Http, mail_dir: Path, invoices: list[str], failures: list[str]) -> tuple[float, float, int]:
+    """(seconds until every send was answered, seconds until the SMTP server kept the last file, refused)."""
+    before = sum(1 for _ in os.scandir(mail_dir))
+    refused = 0
+    started = time.perf_counter()
+
+    async def send(invoice_id: str) -> None:
+        nonlocal refused
+        reply = await erp.post(f"/api/erp/invoices/{invoice_id}/send", None)
+        if reply.status != 202:
+            refused += 1
+            if len(failures) < 3:
+                failures.append(f"{reply.status} {reply.body[:160]!r}")
+
+    await _each(invoices, send)
+    staged = time.perf_counter() - started
+    for _ in range(int(max(120.0, len(invoices) / 5) / 0.1)):
+        if sum(1 for _ in os.scandir(mail_dir)) - before >= len(invoices) - refused:
+            break
+        await asyncio.sleep(0.1)
+    return staged, time.perf_counter() - started, refused
+
+
+async def invoice_mail(stack: Stack, erp_url: str, token: str, dsn: str, count: int) -> list[Row]:
+    """Two measurements: `count` invoices whose PDF the scheduler's render job already kept (what sending is in
+    steady state: documents are rendered shortly after issue), and a tenth as many rendered on their first send."""
+    assert stack.smtp is not None, "the scenario counts the embedded SMTP server's files"
+    mail_dir = stack.smtp.mail_dir
+    tag = uuid.uuid4().hex[:8]
+    failures: list[str] = []
+    fresh_count = max(5, count // 10)
+    db = await asyncpg.connect(dsn)
+    try:
+        client_id = uuid.uuid4()
+        await db.execute("""
+            INSERT INTO clients (id, name, email, crm_version, crm_deleted, created_at, updated_at)
+            VALUES ($1, $2, $3, 0, false, now(), now())""", client_id, f"Bench client {tag}",
+                         f"ap-{tag}@bench-{tag}.example")
+        async with Http(erp_url, token, CONCURRENCY * 2) as erp:
+            reply = await erp.request("PUT", "/api/erp/settings/company", json_body=SELLER)
+            if reply.status != 200:
+                raise RuntimeError(f"the company profile: {reply.status} {reply.body[:300]!r}")
+            started = time.perf_counter()
+            invoices = await _issue_many(erp, client_id, count)
+            # Their documents rendered and kept first, as the scheduler's job does after issue (untimed here).
+            await _each(invoices, lambda i: erp.get(f"/api/erp/invoices/{i}/pdf"))
+            seeded = time.perf_counter() - started
+            staged, elapsed, refused = await _send_all(erp, mail_dir, invoices, failures)
+            fresh = await _issue_many(erp, client_id, fresh_count)
+            fresh_staged, fresh_elapsed, fresh_refused = await _send_all(erp, mail_dir, fresh, failures)
+        everything = invoices + fresh
+        rows = await db.fetch("SELECT invoice_id, message_id FROM invoice_mails WHERE invoice_id = ANY($1::uuid[])",
+                              [uuid.UUID(i) for i in everything])
+        render_ms = await db.fetchval("SELECT avg(render_ms) FROM invoice_documents WHERE invoice_id = ANY($1::uuid[])",
+                                      [uuid.UUID(i) for i in fresh])
+    finally:
+        await db.close()
+    delivered: dict[str, int] = {}
+    for path in mail_dir.glob("*.eml"):
+        message_id = "<" + path.name.split("-", 2)[2].removesuffix(".eml") + ">"
+        delivered[message_id] = delivered.get(message_id, 0) + 1
+    with_mail = len({r["invoice_id"] for r in rows})
+    doubled = sum(max(0, delivered.get(r["message_id"], 0) - 1) for r in rows) + (len(rows) - with_mail)
+    lost = (len(everything) - with_mail) + sum(1 for r in rows if r["message_id"] not in delivered)
+    bad = lost + doubled + refused + fresh_refused
+    rate = count / elapsed if bad == 0 else float("nan")
+    fresh_rate = fresh_count / fresh_elapsed if bad == 0 else float("nan")
+    return [
+        Row(SCENARIO, f"send {count:,} (PDF kept) and deliver", rate, "invoices/s", ">= 50 invoices/s",
+            check(rate, ">=", 50),
+            note=f"{CONCURRENCY} sends at a time, all answered 202 after {staged:.1f} s; 1 sender; setup (issue and "
+                 f"render) {seeded:.1f} s"),
+        Row(SCENARIO, f"render on first send, {fresh_count:,}, and deliver", fresh_rate, "invoices/s",
+            note=f"Factur-X PDF/A-3 by WeasyPrint, {float(render_ms or 0):.0f} ms each on average (one renderer "
+                 f"thread per API process); answered after {fresh_staged:.1f} s"),
+        Row(SCENARIO, "lost or doubled", float(bad), "mails", "0", bad == 0,
+            note=f"lost {lost}, doubled {doubled}, sends refused {refused + fresh_refused} "
+                 f"{'; '.join(failures)}".strip()),
+    ]

@@ -1,0 +1,56 @@
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from erp.mailing.models import InvoiceMail, MailTemplateRow
+
+# One statement for a batch of outcomes: each mail's status, error and when, by its id; returns what reminders need.
+_RECORD = text("""
+    UPDATE invoice_mails AS m SET status = o.status, error = o.error, finished_at = now(), updated_at = now()
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS varchar[]), CAST(:errors AS text[])) AS o(id, status, error)
+    WHERE m.id = o.id
+    RETURNING m.id, m.invoice_id, m.kind, m.reminder_id, m.status, m.error
+""")
+
+
+class MailingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_mails(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(InvoiceMail), list(rows))
+
+    async def of_invoice(self, invoice_id: uuid.UUID) -> list[InvoiceMail]:
+        rows = await self.session.execute(select(InvoiceMail).where(InvoiceMail.invoice_id == invoice_id)
+                                          .order_by(InvoiceMail.created_at.desc(), InvoiceMail.id))
+        return list(rows.scalars())
+
+    async def record(self, ids: list[uuid.UUID], statuses: list[str],
+                     errors: list[str | None]) -> list[dict[str, Any]]:
+        result = await self.session.execute(_RECORD, {"ids": ids, "statuses": statuses, "errors": errors})
+        return [dict(row) for row in result.mappings().all()]
+
+    async def templates(self) -> dict[str, MailTemplateRow]:
+        rows = await self.session.execute(select(MailTemplateRow))
+        return {row.key: row for row in rows.scalars()}
+
+    async def template(self, key: str) -> MailTemplateRow | None:
+        return (await self.session.execute(select(MailTemplateRow).where(MailTemplateRow.key == key)
+                                           .with_for_update())).scalar_one_or_none()
+
+    def add_template(self, row: MailTemplateRow) -> None:
+        self.session.add(row)
+
+    async def delete_template(self, row: MailTemplateRow) -> None:
+        await self.session.delete(row)
+
+
+def now_row(**values: Any) -> dict[str, Any]:
+    """An invoice_mails row with its id and timestamps."""
+    stamp: datetime = values.pop("now")
+    return {"id": values.pop("id", None) or uuid.uuid4(), "created_at": stamp, "updated_at": stamp, **values}
