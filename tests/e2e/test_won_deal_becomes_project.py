@@ -103,7 +103,7 @@ def test_health_aggregates_and_services_report_components(stack: Stack) -> None:
     assert health["status"] == "ready"
     assert set(health["services"]) == {"crm", "erp", "crm-worker", "erp-worker"}
     worker = httpx.get(f"http://127.0.0.1:{stack.ports.erp_worker}/health/ready").json()
-    assert set(worker["components"]) == {"database", "broker", "outbox", "consumer"}
+    assert set(worker["components"]) == {"database", "broker", "outbox", "consumer", "mail"}
     assert worker["components"]["consumer"]["assigned_partitions"] > 0
     live = httpx.get(f"http://127.0.0.1:{stack.ports.crm}/health/live")
     assert live.json() == {"status": "live"}

@@ -1,8 +1,5 @@
 """Bank reconciliation in a real browser: import a CAMT.053 statement, read its counts, match the line that waits
-by hand, and find its invoice paid.
-
-(Named to run after test_live.py: the browser, once open, keeps an event loop running in this thread, and
-test_live's asyncio.run() cannot start then.)"""
+by hand, and find its invoice paid."""
 
 import random
 import uuid

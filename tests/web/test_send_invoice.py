@@ -2,9 +2,7 @@
 template, the mail reaches the embedded SMTP server with the PDF attached, and the link in the `.eml` opens the
 client's page (no login) with the payment details; the invoice page then shows the mail as sent. The admin's Sent
 mail page lists the message.
-
-(Named to run after test_live.py: the browser, once open, keeps an event loop running in this thread, and
-test_live's asyncio.run() cannot start then.)"""
+"""
 
 import uuid
 from datetime import timedelta

@@ -62,7 +62,7 @@ def test_no_null_under_the_projects_filter(page: Page) -> None:
     login(page)
     page.goto("/#/projects")
     settled(page)
-    expect(page.locator("main .filters")).to_be_visible()
+    expect(page.locator("main div.filters")).to_be_visible()
     assert "null" not in page.locator("main").inner_text()
 
 

@@ -136,6 +136,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.user_buckets = TokenBuckets(settings.rate_limit_per_minute)
     app.state.key_buckets = TokenBuckets(settings.api_key_rate_limit_per_minute)
     app.state.capture_buckets = TokenBuckets(settings.lead_capture_per_minute_per_address)
+    app.state.public_buckets = TokenBuckets(settings.public_per_minute_per_address)
     app.state.idempotency = IdempotencyStore(app.state.session_factory)
     app.state.revocations = SessionRevocations(app.state.session_factory, issuer.access_ttl)
     app.state.password_checks = PasswordChecks(

@@ -38,6 +38,10 @@ class GatewaySettings(ServiceSettingsBase):
     # Public lead capture (website forms, no token): posts per minute from one client address; 0 turns it off. The
     # CRM limits each capture key as well (CRM_LEAD_CAPTURE_PER_MINUTE).
     lead_capture_per_minute_per_address: int = 30
+    # The other public routes (a client's invoice or quote page and its PDF, unsubscribe links, inbound-parse posts):
+    # requests per minute from one client address; 0 turns it off. Higher than capture's, as one client reads a page,
+    # its PDF and answers, and an inbound-parse service posts every reply from a few addresses.
+    public_per_minute_per_address: int = 120
     # How long an invitation's or a reset's set-password link works.
     password_link_hours: int = 72
     # Login throttling (gateway/auth/throttle.py): attempts allowed before the backoff starts, per account and per

@@ -69,9 +69,11 @@ class LeadCaptureEndpoint:
 
 
 def _limit_anonymous(request: Request, kind: str) -> None:
-    """Anonymous requests (a website form, an inbound-parse service, an unsubscribe link) are limited per client
-    address (GATEWAY_LEAD_CAPTURE_PER_MINUTE_PER_ADDRESS), each kind on its own bucket."""
-    buckets: TokenBuckets = request.app.state.capture_buckets
+    """Anonymous requests are limited per client address: website forms ("capture") by
+    GATEWAY_LEAD_CAPTURE_PER_MINUTE_PER_ADDRESS, the other public routes (a client's page, an inbound-parse service,
+    an unsubscribe link) by GATEWAY_PUBLIC_PER_MINUTE_PER_ADDRESS, each kind on its own bucket."""
+    buckets: TokenBuckets = (request.app.state.capture_buckets if kind == "capture"
+                             else request.app.state.public_buckets)
     if not buckets.enabled:
         return
     decision = buckets.take(f"{kind}:" + address_key(request.client.host if request.client else None))
