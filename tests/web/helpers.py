@@ -61,3 +61,11 @@ def submitted_expense(api: Api, amount: str, merchant: str, project_id: str) -> 
            files={"file": ("receipt.pdf", RECEIPT_PDF, "application/pdf")})
     submitted: dict[str, Any] = api.ok("POST", f"/api/erp/expenses/{expense['id']}/submit")
     return submitted
+
+
+def no_default_tax_rate(finance: Api) -> None:
+    """No tax rate is the default, so invoices carry the amounts a test names (another test may have set the
+    company up in a country whose standard rate became the default)."""
+    for rate in finance.ok("GET", "/api/erp/tax-rates", params={"limit": 200})["items"]:
+        if rate["is_default"]:
+            finance.ok("PATCH", f"/api/erp/tax-rates/{rate['id']}", json={"is_default": False})

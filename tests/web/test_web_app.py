@@ -11,7 +11,15 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from devstack.stack import Stack
 from tests.support import wait_for
 from tests.web.conftest import ADMIN, assert_accessible, login, open_as, other_page, session_for, settled, shot
-from tests.web.helpers import api_as, issued_invoice, stage_id, submitted_expense, titled_deal, won_project
+from tests.web.helpers import (
+    api_as,
+    issued_invoice,
+    no_default_tax_rate,
+    stage_id,
+    submitted_expense,
+    titled_deal,
+    won_project,
+)
 
 
 def eur(text: str) -> Decimal:
@@ -145,6 +153,7 @@ def test_drag_a_deal_to_won_and_see_its_project(page: Page, stack: Stack, base_u
 def test_issue_pay_credit_and_void_invoices(page: Page, stack: Stack, base_url: str) -> None:
     sales = api_as(stack, base_url, "sales")
     finance = api_as(stack, base_url, "finance")
+    no_default_tax_rate(finance)
     _, project = won_project(sales, f"Harbor portal {uuid.uuid4().hex[:4]}", "9000.00", "Harbor Labs", installments=3)
     first_due = finance.ok("GET", f"/api/erp/projects/{project['id']}/billing-schedule")["items"][0]["due_date"]
     login(page)

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, Route, expect
 from devstack.stack import Stack
 from tests.support import Api
 from tests.web.conftest import login, settled, shot
-from tests.web.helpers import api_as, won_project
+from tests.web.helpers import api_as, no_default_tax_rate, won_project
 from tests.web.test_screens import UNLABELLED
 
 
@@ -21,10 +21,7 @@ from tests.web.test_screens import UNLABELLED
 def finance(stack: Stack, base_url: str) -> Iterator[Api]:
     api = api_as(stack, base_url, "finance")
     yield api
-    # Settings made here must not tax the other tests' invoices: no rate stays the default.
-    for rate in api.ok("GET", "/api/erp/tax-rates", params={"limit": 200})["items"]:
-        if rate["is_default"]:
-            api.ok("PATCH", f"/api/erp/tax-rates/{rate['id']}", json={"is_default": False})
+    no_default_tax_rate(api)  # settings made here must not tax the other tests' invoices
     api.client.close()
 
 

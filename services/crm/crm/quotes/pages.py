@@ -59,6 +59,8 @@ def _billing(terms: dict[str, object] | None) -> str:
         return ""
     kind = terms.get("type")
     if kind == "fixed":
+        if terms.get("installments") == 1:
+            return f"One payment, on {terms.get('start_date')}"
         return (f"{terms.get('installments')} installments, every {terms.get('interval')}, "
                 f"from {terms.get('start_date')}")
     if kind == "milestones":

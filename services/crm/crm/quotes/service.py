@@ -301,7 +301,8 @@ async def send_quote(uow: UnitOfWork, quote_id: uuid.UUID, data: SendIn, princip
     contact = await ContactRepository(session).get(deal.contact_id) if deal.contact_id else None
     to = data.to or (contact.email if contact else None)
     if not to:
-        raise Unprocessable("to: the deal's contact has no email address; give one.", type_slug="no-recipient")
+        why = "the deal's contact has no email address" if contact else "the deal names no contact"
+        raise Unprocessable(f"to: {why}; give an address.", type_slug="no-recipient")
     company = await CompanyRepository(session).get(deal.company_id)
     profile = await mail.SenderRepository(session).remember(principal.user_id, principal.email or "", now)
     token = settings.link_signer().sign(QUOTE_LINK, quote.id, expires)

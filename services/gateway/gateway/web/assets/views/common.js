@@ -158,7 +158,8 @@ export function billingFromForm(data) {
 export function describeBilling(billing) {
   if (!billing) return "One invoice for the full amount on the won date";
   switch (billing.type) {
-    case "fixed": return `${billing.installments} installments, every ${billing.interval}, from ${date(billing.start_date)}`;
+    case "fixed": return billing.installments === 1 ? `One payment, on ${date(billing.start_date)}`
+      : `${billing.installments} installments, every ${billing.interval}, from ${date(billing.start_date)}`;
     case "milestones": return `Milestones: ${billing.milestones.map((m) => `${m.name} ${m.percent}%`).join(", ")}`;
     case "retainer": return `Retainer: ${billing.amount} every ${billing.interval}, ${billing.count} times from ${date(billing.start_date)}`;
     case "time_and_materials": return `Time and materials at ${billing.hourly_rate}/h${billing.cap ? `, capped at ${billing.cap}` : ""}`;
