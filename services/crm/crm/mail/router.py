@@ -32,6 +32,7 @@ from crm.mail.schemas import (
 from crm.policy import ConsentWriter, MailComposer, MailTemplateWriter, Reader
 from crm.settings import get_settings
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_platform.mail.links import LinkForbidden, LinkGone
 from throughline_platform.problems import PayloadTooLarge, Unprocessable
 
 router = APIRouter(prefix="/api/crm", tags=["mail"])
@@ -141,7 +142,7 @@ async def unsubscribe_page(token: Annotated[str, pages.TOKEN], uow: ReadUoW) -> 
     """The page the link in a mail opens: it asks to confirm (a GET changes nothing: link scanners follow links)."""
     try:
         mail = await service.unsubscribe_target(uow, token, get_settings())
-    except (service.LinkForbidden, service.LinkGone) as refused:
+    except (LinkForbidden, LinkGone) as refused:
         return pages.refused(refused)
     return pages.confirm(mail.to_addresses[0])
 
@@ -153,7 +154,7 @@ async def unsubscribe(token: Annotated[str, pages.TOKEN], request: Request, uow:
     one_click = form.get("List-Unsubscribe") == "One-Click"
     try:
         mail = await service.unsubscribe(uow, token, get_settings(), one_click=one_click)
-    except (service.LinkForbidden, service.LinkGone) as refused:
+    except (LinkForbidden, LinkGone) as refused:
         return pages.refused(refused)
     return pages.done(mail.to_addresses[0])
 

@@ -44,10 +44,10 @@ from throughline_events.crm import MailSentV1
 from throughline_messaging.aggregate import Cause
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
-from throughline_platform.mail.links import LinkExpired, LinkInvalid
+from throughline_platform.mail.links import LinkForbidden, verified
 from throughline_platform.mail.sender import MailOutcome
 from throughline_platform.mail.templates import MailTemplate, RenderedMail, TemplateProblem
-from throughline_platform.problems import Conflict, NotFound, ProblemError, Unprocessable
+from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 
 @dataclass(frozen=True)
@@ -65,14 +65,6 @@ class StopRequest:
 # package (they stage their mail through it), so they answer through the port (crm/ports.py); it returns how many
 # enrolments it stopped.
 stop_sequences: Port[[AsyncSession, StopRequest], Awaitable[int]] = Port("stop the sequences of these people")
-
-
-class LinkGone(ProblemError):
-    status, type_slug, title = 410, "link-expired", "This link has expired"
-
-
-class LinkForbidden(ProblemError):
-    status, type_slug, title = 403, "link-invalid", "This link is not valid"
 
 
 # --- templates -----------------------------------------------------------------------------------------
@@ -345,12 +337,8 @@ async def set_consent(uow: UnitOfWork, contact_id: uuid.UUID, data: ConsentIn, p
 async def unsubscribe_target(uow: UnitOfWork, token: str, settings: CrmSettings) -> CrmMail:
     """The mail a genuine, unexpired unsubscribe link was sent in; 403 for anything forged, altered or made for
     another purpose, 410 for an expired one (nothing is changed either way)."""
-    try:
-        claims = settings.link_signer().verify(token, outgoing.UNSUBSCRIBE)
-    except LinkExpired:
-        raise LinkGone("This unsubscribe link has expired.") from None
-    except LinkInvalid:
-        raise LinkForbidden("This unsubscribe link is not valid.") from None
+    claims = verified(settings.link_signer(), token, outgoing.UNSUBSCRIBE,
+                      invalid="This unsubscribe link is not valid.", expired="This unsubscribe link has expired.")
     mail = await MailRepository(uow.session).get(claims.subject)
     if mail is None or not mail.to_addresses:
         raise LinkForbidden("This unsubscribe link is not valid.")

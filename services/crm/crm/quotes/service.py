@@ -29,7 +29,7 @@ from throughline_events.crm import QuoteAcceptedV1, QuoteDeclinedV1, QuoteSentV1
 from throughline_events.money import ZERO, check_amount, round_money
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
-from throughline_platform.mail.links import LinkExpired, LinkInvalid
+from throughline_platform.mail.links import LinkForbidden, verified
 from throughline_platform.mail.templates import RenderedMail
 from throughline_platform.problems import Conflict, NotFound, ProblemError, Unprocessable
 
@@ -37,14 +37,6 @@ from throughline_platform.problems import Conflict, NotFound, ProblemError, Unpr
 QUOTE_LINK = "quote"
 _HUNDRED = Decimal(100)
 _billing_terms: TypeAdapter[Any] = TypeAdapter(BillingTerms)
-
-
-class LinkForbidden(ProblemError):
-    status, type_slug, title = 403, "link-invalid", "This link is not valid"
-
-
-class LinkGone(ProblemError):
-    status, type_slug, title = 410, "link-expired", "This link has expired"
 
 
 class QuoteSuperseded(ProblemError):
@@ -347,12 +339,8 @@ def _mail(quote: Quote, company: str, first_name: str | None, sender: str, url: 
 async def quote_of_link(uow: UnitOfWork, token: str, settings: CrmSettings, *, for_update: bool = False) -> Quote:
     """The quote a genuine, unexpired link was sent for: 403 for anything forged, altered or made for another
     purpose, 410 once expired."""
-    try:
-        claims = settings.link_signer().verify(token, QUOTE_LINK)
-    except LinkExpired:
-        raise LinkGone("This quote's link has expired: ask us for a new one.") from None
-    except LinkInvalid:
-        raise LinkForbidden("This quote link is not valid.") from None
+    claims = verified(settings.link_signer(), token, QUOTE_LINK, invalid="This quote link is not valid.",
+                      expired="This quote's link has expired: ask us for a new one.")
     quote = await QuoteRepository(uow.session).get(claims.subject, for_update=for_update)
     if quote is None:
         raise LinkForbidden("This quote link is not valid.")

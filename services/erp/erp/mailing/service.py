@@ -29,7 +29,7 @@ from throughline_events.erp import InvoiceSentV1
 from throughline_events.money import round_money
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
-from throughline_platform.mail.links import LinkExpired, LinkInvalid
+from throughline_platform.mail.links import LinkForbidden, verified
 from throughline_platform.mail.messages import (
     Attachment,
     build_message,
@@ -41,7 +41,7 @@ from throughline_platform.mail.messages import (
 from throughline_platform.mail.outbox import MailCause, MailStatus, stage_mail
 from throughline_platform.mail.sender import MailOutcome
 from throughline_platform.mail.templates import MailTemplate, RenderedMail, TemplateProblem, Variables
-from throughline_platform.problems import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
+from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
 # The outbox's cause kind of every ERP mail; its cause id is the invoice_mails row's id.
 CAUSE_KIND = "invoice_mail"
@@ -435,7 +435,7 @@ async def public_invoice(uow: UnitOfWork, token: str) -> PublicInvoice:
     invoice_id = verify_link(token)
     invoice = await get_invoice(uow, invoice_id)
     if invoice.status == InvoiceStatus.DRAFT:  # cannot happen for a link we sent; show nothing if it does
-        raise Forbidden("This link is not valid.", type_slug="link-invalid")
+        raise LinkForbidden("This link is not valid.")
     doc, _ = await content(uow, invoice_id)
     return PublicInvoice(doc=doc, status=invoice.status, balance_due=round_money(invoice.balance_due, invoice.currency),
                          is_credit_note=invoice.kind == InvoiceKind.CREDIT_NOTE)
@@ -449,15 +449,10 @@ async def public_pdf(documents: UnitsOfWork, token: str) -> tuple[str, bytes]:
 
 def _not_a_draft(doc: KeptPdf) -> None:
     if doc.is_draft:  # cannot happen for a link we sent; show nothing if it does
-        raise Forbidden("This link is not valid.", type_slug="link-invalid")
+        raise LinkForbidden("This link is not valid.")
 
 
 def verify_link(token: str) -> uuid.UUID:
-    try:
-        return get_settings().link_signer().verify(token, LINK_PURPOSE).subject
-    except LinkInvalid:
-        raise Forbidden("This link is not valid: it was not made by us, or it was changed.",
-                        type_slug="link-invalid") from None
-    except LinkExpired:
-        raise ProblemError("This link has expired. Ask us for the invoice again and we will send a new link.",
-                           status=410, title="Gone", type_slug="link-expired") from None
+    return verified(get_settings().link_signer(), token, LINK_PURPOSE,
+                    invalid="This link is not valid: it was not made by us, or it was changed.",
+                    expired="This link has expired. Ask us for the invoice again and we will send a new link.").subject

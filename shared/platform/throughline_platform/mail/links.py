@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from throughline_platform.problems import ProblemError
+
 VERSION = 1
 _BODY = struct.Struct(">B16sQ")
 _MAC_SIZE = 32
@@ -89,3 +91,26 @@ def _mac(key: bytes, purpose: str, body: bytes) -> bytes:
     if not purpose or "\0" in purpose:
         raise ValueError("a link purpose is a non-empty name")
     return hmac.new(key, b"throughline-link\0" + purpose.encode() + b"\0" + body, hashlib.sha256).digest()
+
+
+class LinkForbidden(ProblemError):
+    """A public page's answer to a forged, altered or wrong-purpose link (or one whose subject is gone)."""
+
+    status, type_slug, title = 403, "link-invalid", "This link is not valid"
+
+
+class LinkGone(ProblemError):
+    """A public page's answer to a genuine link past its expiry."""
+
+    status, type_slug, title = 410, "link-expired", "This link has expired"
+
+
+def verified(signer: LinkSigner, token: str, purpose: str, *, invalid: str, expired: str) -> LinkClaims:
+    """The claims of a genuine, unexpired link, or the problem a public page answers with: 403 (`invalid`, the
+    detail shown) for anything forged, altered or made for another purpose, 410 (`expired`) once expired."""
+    try:
+        return signer.verify(token, purpose)
+    except LinkExpired:
+        raise LinkGone(expired) from None
+    except LinkInvalid:
+        raise LinkForbidden(invalid) from None
