@@ -88,7 +88,8 @@ KAFKA_USERS = {"crm": "crm", "erp": "erp", "gateway": "gateway", "replay": "dlt-
 
 def expected_access() -> dict[str, Access]:
     """Kafka user -> what it must be allowed, from the code: each service writes the topics of its own context
-    and its dead-letter topics, reads what its consumer group consumes; the gateway reads every event topic; the
+    and its dead-letter topics, reads what its consumer group consumes; the gateway writes its users' topic and reads
+    the services' event topics; the
     replay user reads the dead-letter topics and writes back to the topics they park, in each group's replay
     group. Nothing else."""
     from throughline_messaging.dead_letters import replay_group
@@ -104,7 +105,9 @@ def expected_access() -> dict[str, Access]:
                                               groups=frozenset({group}))
         replay = Access(writes=replay.writes | frozenset(consumed), reads=replay.reads | dead_letters,
                         groups=replay.groups | {replay_group(group)})
-    access[KAFKA_USERS["gateway"]] = Access(reads=frozenset(TOPICS))
+    # The gateway: its relay writes its users' topic (issue 23); its live stream reads the CRM's and the ERP's.
+    gateway_topics = frozenset(topic for topic in TOPICS if topic_service(topic) == "gateway")
+    access[KAFKA_USERS["gateway"]] = Access(writes=gateway_topics, reads=frozenset(TOPICS) - gateway_topics)
     access[KAFKA_USERS["replay"]] = replay
     return access
 

@@ -81,7 +81,7 @@ POLICY = Policy("erp", {
         FINANCE, summary="Read people's cost rates (what an hour of theirs costs)",
         example="GET /api/erp/cost-rates"),
     Action.TIME_ENTRIES_LOG: rule(
-        SALES, FINANCE, PROJECT_MANAGER, MEMBER, summary="Log, change and delete one's own unbilled time",
+        PROJECT_MANAGER, FINANCE, MEMBER, summary="Log, change and delete one's own unbilled time",
         example="POST /api/erp/time-entries",
         note="For another person erp.time_entries.write is needed as well; the person must exist and be active."),
     Action.PROJECTS_WRITE: rule(

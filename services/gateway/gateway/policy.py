@@ -30,6 +30,7 @@ class Action(StrEnum):
     VIEWS = "gateway.views"
     NOTIFICATIONS = "gateway.notifications"
     SENT_MAIL = "gateway.sent_mail"
+    LIVE = "gateway.live"
 
 
 POLICY = Policy("gateway", {
@@ -51,6 +52,10 @@ POLICY = Policy("gateway", {
                        example="GET /api/views", note="Each person sees and changes only their own views."),
     Action.NOTIFICATIONS: rule(*EVERYONE, summary="Read one's own notifications (the bell) and mark them read",
                                example="GET /api/notifications"),
+    # No example: a role without it is not refused, its stream just carries no event.
+    Action.LIVE: rule(*EVERYONE_BUT_MEMBER, summary="Receive every CRM and ERP event as it happens (GET /api/live)",
+                      note="A member's stream stays open but carries no event: the events tell of other people's "
+                           "deals, invoices and expenses."),
     Action.SENT_MAIL: rule(summary="Read the mail the development SMTP server kept (off with a real SMTP server)",
                            example="GET /api/mail/sent"),
 }, caller=Caller)
