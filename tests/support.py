@@ -98,13 +98,14 @@ def money(value: str) -> Decimal:
 
 
 def ensure_person(stack: Stack, person_id: str, *, name: str | None = None, active: bool = True) -> None:
-    """Make `person_id` an ERP person (active or not), as the gateway's `user.created` would have: for the tests that
-    mint tokens for users the gateway never made (time and expenses are booked only for people, issue 23). The path
-    through the gateway's events has its own tests (tests/integration/test_people_from_users.py)."""
+    """Make `person_id` an ERP person (active or not; one that exists stays as it is), as the gateway's `user.created`
+    would have: for the tests that mint tokens for users the gateway never made (time and expenses are booked only for
+    people, issue 23). The path through the gateway's events has its own tests
+    (tests/integration/test_people_from_users.py)."""
     assert stack.postgres is not None, "these tests write the embedded ERP database"
     quoted = person_id.replace("'", "''")
     shown = (name or person_id).replace("'", "''")
     stack.postgres.psql("erp", f"""
         INSERT INTO people (id, name, email, role, active, user_changed_at)
         VALUES ('{quoted}', '{shown}', '{quoted}@example.com', 'member', {str(active).lower()}, now())
-        ON CONFLICT (id) DO UPDATE SET active = excluded.active""")
+        ON CONFLICT (id) DO NOTHING""")
