@@ -15,7 +15,8 @@ READS = ["/api/crm/companies", "/api/crm/contacts", "/api/crm/leads", "/api/crm/
 
 
 def test_a_member_has_no_crm_action(stack: Stack) -> None:
-    """Staff see their own work in the ERP; the pipeline, deal amounts and the forecast are not theirs (decision 113)."""
+    """Staff see their own work in the ERP; the pipeline, deal amounts and the forecast are not theirs (decision
+    113)."""
     with as_role(stack, "member") as api:
         for path in READS:
             assert api.get(path).status_code == 403, path
