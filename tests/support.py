@@ -109,3 +109,14 @@ def ensure_person(stack: Stack, person_id: str, *, name: str | None = None, acti
         INSERT INTO people (id, name, email, role, active, user_changed_at)
         VALUES ('{quoted}', '{shown}', '{quoted}@example.com', 'member', {str(active).lower()}, now())
         ON CONFLICT (id) DO NOTHING""")
+
+
+def person_of(api: Api, user_id: str, timeout: float = 20) -> dict[str, Any]:
+    """The ERP's person of a user the gateway has just made: its `user.created` travels through the gateway's outbox
+    and the broker first (issue 23), so time or an expense booked at once could find no person yet."""
+
+    def found() -> dict[str, Any] | None:
+        response = api.get(f"/api/erp/people/{user_id}")
+        return response.json() if response.status_code == 200 else None
+
+    return wait_for(found, timeout, f"the person of user {user_id}")
