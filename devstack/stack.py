@@ -410,6 +410,7 @@ Throughline is running (ready in {elapsed:.1f}s).
   Web API (gateway)  http://127.0.0.1:{p.gateway}     docs: http://127.0.0.1:{p.gateway}/docs
   CRM service        http://127.0.0.1:{p.crm}     worker health: http://127.0.0.1:{p.crm_worker}/health/ready
   ERP service        http://127.0.0.1:{p.erp}     worker health: http://127.0.0.1:{p.erp_worker}/health/ready
+  Gateway relay      (its users' events)   health: http://127.0.0.1:{p.gateway_worker}/health/ready
   Kafka bootstrap    {stack.bootstrap_servers}
   Mail (SMTP)        {f"127.0.0.1:{p.smtp}, every message kept in {stack.var_dir / 'mail'}" if stack.smtp
                       else os.environ["SMTP_HOST"]}
