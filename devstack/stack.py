@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 # In the order they are migrated: the workers take longest to become ready (they join a consumer group after
 # starting), so their databases go first and the gateway's last.
 DATABASES = ("crm", "erp", "gateway")
-# The services that publish events, each with its own signing key (docs/security.md).
-PRODUCERS = ("crm", "erp")
+# The services that publish events, each with its own signing key (docs/security.md): the gateway its users'.
+PRODUCERS = ("crm", "erp", "gateway")
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Ports:
     erp_worker: int = 8012
     broker: int = 9092
     smtp: int = 8025  # the embedded SMTP server's (SMTP_PORT)
+    gateway_worker: int = 8010  # the gateway's relay (its users' events)
 
     @classmethod
     def from_env(cls) -> "Ports":
@@ -59,11 +60,12 @@ class Ports:
             erp=int(os.environ.get("ERP_PORT", 8002)), crm_worker=int(os.environ.get("CRM_WORKER_PORT", 8011)),
             erp_worker=int(os.environ.get("ERP_WORKER_PORT", 8012)), broker=int(os.environ.get("KAFKA_PORT", 9092)),
             smtp=int(os.environ.get("SMTP_PORT", 8025)),
+            gateway_worker=int(os.environ.get("GATEWAY_WORKER_PORT", 8010)),
         )
 
     @classmethod
     def free(cls) -> "Ports":
-        return cls(*(free_port() for _ in range(7)))
+        return cls(*(free_port() for _ in range(8)))
 
 
 @dataclass
@@ -236,7 +238,8 @@ class Stack:
             "GATEWAY_ERP_URL": f"http://127.0.0.1:{self.ports.erp}",
             "GATEWAY_HEALTH_URLS": (
                 f'{{"crm-worker": "http://127.0.0.1:{self.ports.crm_worker}/health/ready", '
-                f'"erp-worker": "http://127.0.0.1:{self.ports.erp_worker}/health/ready"}}'
+                f'"erp-worker": "http://127.0.0.1:{self.ports.erp_worker}/health/ready", '
+                f'"gateway-worker": "http://127.0.0.1:{self.ports.gateway_worker}/health/ready"}}'
             ),
             "PYTHONUNBUFFERED": "1",
             # Where the public links in mail (an invoice's client page, unsubscribe) point: this stack's gateway.
@@ -266,7 +269,8 @@ class Stack:
         env = self.common_env()
         log_dir = self.var_dir / "log"
         p = self.ports
-        # The workers run the relays, so each gets its own service's signing key; the APIs and the gateway none.
+        # The workers run the relays, so each gets its own service's signing key; the APIs and the gateway none (the
+        # gateway's users' events are published by its own relay, the gateway-worker).
         self.processes = {
             "crm-worker": ServiceProcess("crm-worker", ["crm", "serve", "--roles", "relay,consumer,scheduler"],
                                          {**env, **self.signing_env("crm")}, p.crm_worker, log_dir, self.gate("crm")),
@@ -277,6 +281,9 @@ class Stack:
             "erp-api": ServiceProcess("erp-api", ["erp", "serve", "--roles", "api"], env, p.erp, log_dir,
                                       self.gate("erp")),
             "gateway": ServiceProcess("gateway", ["gateway", "serve"], env, p.gateway, log_dir, self.gate("gateway")),
+            "gateway-worker": ServiceProcess("gateway-worker", ["gateway", "relay"],
+                                             {**env, **self.signing_env("gateway")}, p.gateway_worker, log_dir,
+                                             self.gate("gateway")),
         }
 
     def wait_ready(self) -> None:
@@ -331,7 +338,7 @@ class Stack:
             if name in self.processes:
                 self.processes[name].stop()
         self.wait_quiescent()
-        for name in ("crm-worker", "erp-worker"):
+        for name in ("gateway-worker", "crm-worker", "erp-worker"):
             if name in self.processes:
                 self.processes[name].stop()
         if self.broker is not None:
@@ -378,7 +385,7 @@ def _caught_up(client: httpx.Client, worker: ServiceProcess) -> bool:
         return False
     components = body.get("components", {})
     outbox = components.get("outbox", {})
-    consumer = components.get("consumer", {})
+    consumer = components.get("consumer", {"lag": 0})  # the gateway's worker is a relay alone
     return bool(outbox.get("unpublished") == 0 and consumer.get("lag") == 0)
 
 
@@ -403,6 +410,7 @@ Throughline is running (ready in {elapsed:.1f}s).
   Web API (gateway)  http://127.0.0.1:{p.gateway}     docs: http://127.0.0.1:{p.gateway}/docs
   CRM service        http://127.0.0.1:{p.crm}     worker health: http://127.0.0.1:{p.crm_worker}/health/ready
   ERP service        http://127.0.0.1:{p.erp}     worker health: http://127.0.0.1:{p.erp_worker}/health/ready
+  Gateway relay      (its users' events)   health: http://127.0.0.1:{p.gateway_worker}/health/ready
   Kafka bootstrap    {stack.bootstrap_servers}
   Mail (SMTP)        {f"127.0.0.1:{p.smtp}, every message kept in {stack.var_dir / 'mail'}" if stack.smtp
                       else os.environ["SMTP_HOST"]}

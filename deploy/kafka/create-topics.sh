@@ -31,10 +31,12 @@ create crm.deal.events 6
 create erp.project.events 6
 create erp.invoice.events 6
 create erp.expense.events 6
+create gateway.user.events 6
 
 # Dead-letter topics: consumer group "erp" reads crm.deal.events and crm.account.events
 create crm.deal.events.erp.dlt 1 --config retention.ms="$DLT_RETENTION_MS"
 create crm.account.events.erp.dlt 1 --config retention.ms="$DLT_RETENTION_MS"
+create gateway.user.events.erp.dlt 1 --config retention.ms="$DLT_RETENTION_MS"
 # Dead-letter topics: consumer group "crm" reads erp.project.events and erp.invoice.events
 create erp.project.events.crm.dlt 1 --config retention.ms="$DLT_RETENTION_MS"
 create erp.invoice.events.crm.dlt 1 --config retention.ms="$DLT_RETENTION_MS"

@@ -7,7 +7,8 @@
 # "crm." would also cover the ERP's dead-letter topics crm.*.erp.dlt. docs/security.md explains the model:
 #   crm, erp     write their own event topics and their dead-letter topics, read the topics they consume, in their
 #                own consumer group. Nothing else: no topic creation, no other service's topics.
-#   gateway      reads the event topics (the live stream); no consumer group (it assigns partitions itself).
+#   gateway      its relay writes its users' topic (gateway.user.events); its live stream reads the CRM's and the
+#                ERP's event topics, with no consumer group (it assigns partitions itself).
 #   dlt-replay   the operators' DLT replay (python -m <service> replay-dlt): reads the dead-letter topics and
 #                re-publishes to the topics they came from. It cannot forge: events keep their producer's signature.
 # tests/deploy/test_bus_security.py checks these lines against the topics and groups the code uses.
@@ -58,11 +59,14 @@ write_topic erp erp.invoice.events
 write_topic erp erp.expense.events
 write_topic erp crm.deal.events.erp.dlt
 write_topic erp crm.account.events.erp.dlt
+write_topic erp gateway.user.events.erp.dlt
 read_topic erp crm.deal.events
 read_topic erp crm.account.events
+read_topic erp gateway.user.events
 read_group erp erp
 
-# gateway: the live stream reads every event topic
+# gateway: its relay writes its users' events; the live stream reads the CRM's and the ERP's event topics
+write_topic gateway gateway.user.events
 read_topic gateway crm.lead.events
 read_topic gateway crm.account.events
 read_topic gateway crm.deal.events
@@ -73,10 +77,12 @@ read_topic gateway erp.expense.events
 # dlt-replay: each dead-letter topic back to the topic it parks, progress in "<group>.dlt-replay"
 read_topic dlt-replay crm.deal.events.erp.dlt
 read_topic dlt-replay crm.account.events.erp.dlt
+read_topic dlt-replay gateway.user.events.erp.dlt
 read_topic dlt-replay erp.project.events.crm.dlt
 read_topic dlt-replay erp.invoice.events.crm.dlt
 write_topic dlt-replay crm.deal.events
 write_topic dlt-replay crm.account.events
+write_topic dlt-replay gateway.user.events
 write_topic dlt-replay erp.project.events
 write_topic dlt-replay erp.invoice.events
 read_group dlt-replay erp.dlt-replay

@@ -51,6 +51,8 @@ CONTRACT_TOPICS = {
     "erp.project.events",
     "erp.invoice.events",
     "erp.expense.events",
+    # Issue 23: the gateway's users, from which the ERP keeps its people.
+    "gateway.user.events",
 }
 EXPECTED_TOPIC = {
     "lead.created": "crm.lead.events",
@@ -81,6 +83,9 @@ EXPECTED_TOPIC = {
     "expense.submitted": "erp.expense.events",
     "expense.approved": "erp.expense.events",
     "expense.rejected": "erp.expense.events",
+    "user.created": "gateway.user.events",
+    "user.updated": "gateway.user.events",
+    "user.deactivated": "gateway.user.events",
 }
 
 
@@ -395,11 +400,11 @@ def test_contract_errors_name_their_reason(error: type[ContractError], reason: s
 # --- the topic registry ---------------------------------------------------------------------------------------
 
 
-def test_the_topics_are_the_six_of_the_contract() -> None:
+def test_the_topics_are_those_of_the_contract() -> None:
     assert set(TOPICS) == CONTRACT_TOPICS
     for name, topic in TOPICS.items():
         assert topic.name == name
-        assert re.fullmatch(rf"(crm|erp)\.{topic.aggregate_type}\.events", name)
+        assert re.fullmatch(rf"(crm|erp|gateway)\.{topic.aggregate_type}\.events", name)
 
 
 @pytest.mark.parametrize("key", sorted(registered_payloads()), ids=lambda k: f"{k[0]}.v{k[1]}")

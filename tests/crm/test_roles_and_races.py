@@ -14,6 +14,17 @@ READS = ["/api/crm/companies", "/api/crm/contacts", "/api/crm/leads", "/api/crm/
          "/api/crm/assignment-rules", "/api/crm/export/companies"]
 
 
+def test_a_member_has_no_crm_action(stack: Stack) -> None:
+    """Staff see their own work in the ERP; the pipeline, deal amounts and the forecast are not theirs (decision
+    113)."""
+    with as_role(stack, "member") as api:
+        for path in READS:
+            assert api.get(path).status_code == 403, path
+        assert api.post("/api/crm/companies", json={"name": f"Role member {suffix()}"}).status_code == 403
+        # Its policy table still answers: the web app learns from it that a member may do nothing here.
+        assert api.get("/api/crm/policy").status_code == 200
+
+
 def test_every_role_reads_only_sales_and_admin_write(stack: Stack) -> None:
     for role in ("admin", "sales", "finance", "project_manager", "viewer"):
         with as_role(stack, role) as api:

@@ -39,7 +39,19 @@ def settings_class(service: str) -> type[BaseSettings]:
 
 def env_names(service: str) -> set[str]:
     """Every environment variable the service's settings read (prefix + field, or the declared aliases)."""
-    cls = settings_class(service)
+    names = _names_read_by(settings_class(service))
+    if service == "gateway":
+        # The live stream reads its broker, Kafka login and key ring itself (it may not use the messaging settings).
+        from gateway.live import ENVIRONMENT
+        from gateway.relay import GatewayRelaySettings
+
+        names.update(name for variable in ENVIRONMENT for name in (variable, f"GATEWAY_{variable}"))
+        # The relay process (python -m gateway relay) reads its own settings: its signing key, the broker.
+        names.update(_names_read_by(GatewayRelaySettings))
+    return names
+
+
+def _names_read_by(cls: type[BaseSettings]) -> set[str]:
     prefix = str(cls.model_config.get("env_prefix", ""))
     names: set[str] = set()
     for field_name, field in cls.model_fields.items():
@@ -52,13 +64,8 @@ def env_names(service: str) -> set[str]:
             names.add(f"{prefix}{field_name}".upper())
     # The settings one deployment shares may also come without the prefix (throughline_platform.settings): those the
     # class hierarchy names, and those every service reads unprefixed whatever it names (`METRICS_TOKEN`).
-    assert issubclass(cls, ServiceSettingsBase), f"{service}.settings should extend ServiceSettingsBase"
+    assert issubclass(cls, ServiceSettingsBase), f"{cls.__name__} should extend ServiceSettingsBase"
     names.update(field_name.upper() for field_name in (*cls.all_unprefixed(), *SHARED_SETTINGS))
-    if service == "gateway":
-        # The live stream reads its broker, Kafka login and key ring itself (it may not use the messaging settings).
-        from gateway.live import ENVIRONMENT
-
-        names.update(name for variable in ENVIRONMENT for name in (variable, f"GATEWAY_{variable}"))
     return names
 
 
@@ -88,7 +95,8 @@ KAFKA_USERS = {"crm": "crm", "erp": "erp", "gateway": "gateway", "replay": "dlt-
 
 def expected_access() -> dict[str, Access]:
     """Kafka user -> what it must be allowed, from the code: each service writes the topics of its own context
-    and its dead-letter topics, reads what its consumer group consumes; the gateway reads every event topic; the
+    and its dead-letter topics, reads what its consumer group consumes; the gateway writes its users' topic and reads
+    the services' event topics; the
     replay user reads the dead-letter topics and writes back to the topics they park, in each group's replay
     group. Nothing else."""
     from throughline_messaging.dead_letters import replay_group
@@ -104,7 +112,9 @@ def expected_access() -> dict[str, Access]:
                                               groups=frozenset({group}))
         replay = Access(writes=replay.writes | frozenset(consumed), reads=replay.reads | dead_letters,
                         groups=replay.groups | {replay_group(group)})
-    access[KAFKA_USERS["gateway"]] = Access(reads=frozenset(TOPICS))
+    # The gateway: its relay writes its users' topic (issue 23); its live stream reads the CRM's and the ERP's.
+    gateway_topics = frozenset(topic for topic in TOPICS if topic_service(topic) == "gateway")
+    access[KAFKA_USERS["gateway"]] = Access(writes=gateway_topics, reads=frozenset(TOPICS) - gateway_topics)
     access[KAFKA_USERS["replay"]] = replay
     return access
 
@@ -147,8 +157,10 @@ def run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> Invocation:
         if service == "gateway":
             import gateway.__main__
             import gateway.app
+            import gateway.relay
 
             monkeypatch.setattr(gateway.app, "create_app", lambda: object())
+            monkeypatch.setattr(gateway.relay, "create_relay_app", lambda: object())
             gateway.__main__.main(args)
         else:
             from throughline_platform.service_cli import main

@@ -62,7 +62,8 @@ def test_secret_template_is_valid_and_holds_placeholders_only() -> None:
     secrets = load_documents(K8S / "secrets.template.yaml")
     assert {s["metadata"]["name"] for s in secrets} == {
         "throughline-crm", "throughline-erp", "throughline-gateway", "throughline-event-keys",
-        "throughline-crm-event-signing", "throughline-erp-event-signing", "throughline-metrics"}
+        "throughline-crm-event-signing", "throughline-erp-event-signing", "throughline-gateway-event-signing",
+        "throughline-metrics"}
     for secret in secrets:
         kubernetes_validate.validate(secret, KUBERNETES_VERSION, strict=True)
         for key, value in secret["stringData"].items():
@@ -74,7 +75,9 @@ def test_secret_template_is_valid_and_holds_placeholders_only() -> None:
 
 def test_api_relay_consumer_and_scheduler_run_as_separate_deployments(manifests: list[Manifest]) -> None:
     deployments = of_kind(manifests, "Deployment")
-    expected = {f"{s}-{r}" for s in WORKER_SERVICES for r in ("api", "relay", "consumer", "scheduler")} | {"gateway"}
+    # The gateway and its relay (its users' events, issue 23).
+    expected = {f"{s}-{r}" for s in WORKER_SERVICES for r in ("api", "relay", "consumer", "scheduler")} | {
+        "gateway", "gateway-relay"}
     assert set(deployments) == expected
     assert deployments["crm-scheduler"]["spec"]["replicas"] == 1
     assert deployments["crm-scheduler"]["spec"]["strategy"]["type"] == "Recreate"

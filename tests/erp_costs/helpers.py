@@ -9,7 +9,7 @@ import httpx
 
 from devstack.stack import Stack
 from gateway.credentials.tokens import TokenIssuer
-from tests.support import Api, wait_for
+from tests.support import Api, ensure_person, wait_for
 
 
 class ServiceClient(httpx.Client):
@@ -46,6 +46,7 @@ def as_role(stack: Stack, role: str, user_id: str | None = None) -> RoleApi:
     private, _ = stack.keys()
     issuer = TokenIssuer(private, timedelta(minutes=30), timedelta(days=1))
     uid = user_id or f"{role}-{uuid.uuid4().hex[:8]}"
+    ensure_person(stack, uid)  # the person the gateway's user.created would have made
     token = issuer.access_token(user_id=uid, email=f"{uid}@example.com", role=role)
     client = ServiceClient(stack)
     client.headers["Authorization"] = f"Bearer {token}"

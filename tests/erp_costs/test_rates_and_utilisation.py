@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from devstack.stack import Stack
 from tests.erp_costs.helpers import RoleApi, as_role, new_client, new_project, suffix
+from tests.support import ensure_person
 
 
 def test_cost_rates_are_a_dated_series_finance_only(stack: Stack, boss: RoleApi) -> None:
@@ -16,9 +17,12 @@ def test_cost_rates_are_a_dated_series_finance_only(stack: Stack, boss: RoleApi)
     on = {"user_id": person}
     effective = finance.ok("GET", "/api/erp/cost-rates/effective", params={**on, "on": "2026-05-31"})
     assert effective["hourly_cost"] == "50.00"
-    assert Decimal(pm.ok("GET", "/api/erp/cost-rates/effective", params={**on, "on": "2026-06-01"})[
+    assert Decimal(finance.ok("GET", "/api/erp/cost-rates/effective", params={**on, "on": "2026-06-01"})[
         "hourly_cost"]) == Decimal("60")
-    assert pm.get("/api/erp/cost-rates/effective", params={**on, "on": "2025-12-31"}).status_code == 404
+    assert finance.get("/api/erp/cost-rates/effective", params={**on, "on": "2025-12-31"}).status_code == 404
+    # Reading them is finance's too (issue 23): a project manager sees no one's cost.
+    assert pm.get("/api/erp/cost-rates/effective", params={**on, "on": "2026-06-01"}).status_code == 403
+    assert pm.get("/api/erp/cost-rates", params=on).status_code == 403
     assert finance.ok("GET", "/api/erp/cost-rates", params=on)["total"] == 2
 
     refused = [
@@ -52,6 +56,8 @@ def test_utilisation_hours_against_weekly_capacity(stack: Stack, boss: RoleApi) 
     pm = as_role(stack, "project_manager")
     project = new_project(pm, new_client(boss, stack)["id"])
     person, idle = f"dev-{suffix()}", f"idle-{suffix()}"
+    for someone in (person, idle):
+        ensure_person(stack, someone)
     pm.ok("POST", "/api/erp/capacities", 201, json={"user_id": person, "hours_per_week": "40",
                                                       "effective_from": "2026-01-01"})
     pm.ok("POST", "/api/erp/capacities", 201, json={"user_id": person, "hours_per_week": "20",

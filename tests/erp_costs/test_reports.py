@@ -19,6 +19,7 @@ from tests.erp_costs.helpers import (
     suffix,
     upload_receipt,
 )
+from tests.support import ensure_person
 
 TODAY = datetime.now(UTC).date()
 
@@ -37,6 +38,8 @@ def books(stack: Stack, boss: RoleApi) -> dict[str, Any]:
     project = new_project(pm, client["id"], budget_amount="10000.00", budget_hours="100",
                           cost_center_id=center["id"])
     dev, contractor = f"dev-{suffix()}", f"contractor-{suffix()}"
+    for someone in (dev, contractor):
+        ensure_person(stack, someone)
     for person, cost, currency, start in ((dev, "50.00", "EUR", "2026-01-01"), (dev, "60.00", "EUR", "2026-06-01"),
                                           (contractor, "70.00", "USD", "2026-01-01")):
         finance.ok("POST", "/api/erp/cost-rates", 201, json={"user_id": person, "hourly_cost": cost,
@@ -217,6 +220,7 @@ def test_time_and_materials_recognised_at_bill_rates_up_to_the_cap(stack: Stack,
     pm.ok("POST", f"/api/erp/projects/{project['id']}/bill-rates", 201,
           json={"hourly_rate": "150.00", "effective_from": "2026-07-01"})
     person = f"dev-{suffix()}"
+    ensure_person(stack, person)
 
     def entry(day: str, hours: str, billable: bool = True, approve: bool = True) -> None:
         e = pm.ok("POST", "/api/erp/time-entries", 201, json={
@@ -285,6 +289,7 @@ def test_recognised_revenue_by_effort_stops_at_the_budget(stack: Stack, boss: Ro
     client = new_client(boss, stack, currency="EUR")
     by_effort = new_project(pm, client["id"], budget_amount="10000.00", budget_hours="100")
     person = f"dev-{suffix()}"
+    ensure_person(stack, person)
     for day, hours in (("2026-06-01", "20"), ("2026-06-02", "20"), ("2026-06-03", "20"), ("2026-06-04", "20"),
                        ("2026-06-05", "10"), ("2026-07-01", "20"), ("2026-07-02", "20")):
         pm.ok("POST", "/api/erp/time-entries", 201, json={"project_id": by_effort["id"], "person_id": person,
@@ -306,6 +311,7 @@ def test_profitability_pages_in_a_stable_order_with_totals_over_every_group(stac
     client = new_client(boss, stack, currency="EUR")
     center = new_cost_center(boss, "Paging")
     person = f"dev-{suffix()}"
+    ensure_person(stack, person)
     finance.ok("POST", "/api/erp/cost-rates", 201, json={"user_id": person, "hourly_cost": "33.33",
                                                          "currency": "EUR", "effective_from": "2026-01-01"})
     projects = [new_project(pm, client["id"], name=f"Paged {n} {suffix()}", cost_center_id=center["id"])
@@ -363,6 +369,7 @@ def test_time_rollup_follows_every_change_of_time_and_rates(stack: Stack, boss: 
     client = new_client(boss, stack, currency="EUR")
     project = new_project(pm, client["id"], budget_hours=None)
     person = f"dev-{suffix()}"
+    ensure_person(stack, person)
     first_rate = finance.ok("POST", "/api/erp/cost-rates", 201, json={
         "user_id": person, "hourly_cost": "40.00", "currency": "EUR", "effective_from": "2026-01-01"})
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from devstack.stack import Stack
 from tests.erp_billing.helpers import fixed, issued, line, overdue_by, today
-from tests.support import Api
+from tests.support import Api, person_of
 
 PASSWORD = "bells ring twice 9"
 
@@ -17,6 +17,7 @@ def _user(admin: Api, stack: Stack, role: str, name: str) -> tuple[str, Api]:
     email = f"bell-{uuid.uuid4().hex[:8]}@example.com"
     user = admin.ok("POST", "/api/auth/users", 201,
                     json={"email": email, "password": PASSWORD, "role": role, "full_name": name})
+    person_of(admin, user["id"])  # their expenses are booked once the ERP knows them
     return user["id"], Api.login(stack, email, PASSWORD)
 
 

@@ -83,7 +83,7 @@ def test_an_admin_cannot_demote_or_disable_themselves(admin: Api) -> None:
 
 
 def test_only_admins_manage_users(stack: Stack) -> None:
-    for role in ("sales", "finance", "project_manager", "viewer"):
+    for role in ("sales", "finance", "project_manager", "member", "viewer"):
         with client(gateway_url(stack), token=token_for(stack, role)) as c:
             assert_problem(c.get("/api/auth/users"), 403, "forbidden")
             assert_problem(c.post("/api/auth/users", json={"email": "x@example.com", "password": "long-enough",

@@ -189,13 +189,15 @@ def test_a_consumer_without_the_key_ring_refuses_to_start(stack: Stack, tmp_path
 
 def test_the_stack_gives_each_relay_its_own_key_and_every_process_only_the_ring(stack: Stack) -> None:
     ring = json.loads(stack.common_env()["EVENT_VERIFY_KEYS"])
-    assert {entry["service"] for entry in ring.values()} == {"crm", "erp"}
+    assert {entry["service"] for entry in ring.values()} == {"crm", "erp", "gateway"}
     for name, process in stack.processes.items():
         signing = {key for key in process.env if "EVENT_SIGNING_KEY" in key}
         if name == "crm-worker":
             assert signing == {"CRM_EVENT_SIGNING_KEY", "CRM_EVENT_SIGNING_KEY_ID"}
         elif name == "erp-worker":
             assert signing == {"ERP_EVENT_SIGNING_KEY", "ERP_EVENT_SIGNING_KEY_ID"}
+        elif name == "gateway-worker":  # the gateway's relay: its users' events (issue 23)
+            assert signing == {"GATEWAY_EVENT_SIGNING_KEY", "GATEWAY_EVENT_SIGNING_KEY_ID"}
         else:
             assert not signing, f"{name} holds a signing key it does not need"
         assert process.env["EVENT_VERIFY_KEYS"] == stack.common_env()["EVENT_VERIFY_KEYS"], name

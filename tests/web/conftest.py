@@ -17,6 +17,7 @@ from devstack.ports import free_port
 from devstack.processes import ServiceProcess
 from devstack.stack import Stack
 from gateway.credentials.tokens import TokenIssuer
+from tests.support import ensure_person
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -112,6 +113,7 @@ def session_for(stack: Stack, role: str, email: str | None = None, user_id: str 
     """A web-app session (what the login stores) for a user of any role, minted with the gateway's key."""
     tokens = issuer(stack)
     uid = user_id or str(uuid.uuid4())
+    ensure_person(stack, uid)  # the person the gateway's user.created would have made
     return {"access_token": tokens.access_token(user_id=uid, email=email or f"{role}-{uid[:6]}@example.com", role=role),
             "refresh_token": tokens.refresh_token(user_id=uid), "expires_at": 4102444800000, "me": None}
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from devstack.stack import Stack
-from tests.support import Api, fixed_terms
+from tests.support import Api, ensure_person, fixed_terms
 from tests.web.conftest import issuer
 
 RECEIPT_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -16,6 +16,7 @@ RECEIPT_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>
 def api_as(stack: Stack, base_url: str, role: str, user_id: str | None = None) -> Api:
     """An API client for a user of `role` (token minted with the gateway's key; no user row needed)."""
     uid = user_id or str(uuid.uuid4())
+    ensure_person(stack, uid)  # the person the gateway's user.created would have made
     token = issuer(stack).access_token(user_id=uid, email=f"{role}-{uid[:6]}@example.com", role=role)
     client = httpx.Client(base_url=base_url, timeout=15, headers={"Authorization": f"Bearer {token}"})
     return Api(client, token)

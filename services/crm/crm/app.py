@@ -13,7 +13,7 @@ from crm.leads import api as leads_api
 from crm.mail import api as mail_api
 from crm.mail.jobs import mail_sender_job
 from crm.pipelines import api as pipelines_api
-from crm.policy import POLICY, Action
+from crm.policy import POLICY
 from crm.sequences import api as sequences_api
 from crm.sequences.jobs import sequence_job
 from crm.settings import get_settings
@@ -52,7 +52,7 @@ def api_routers() -> list[APIRouter]:
             pipelines_router, deals_router, activities_router, tasks_router, reports_router, automation_router,
             automation_runs_router, csv_router, timeline_router, timelines_router, mail_router, public_mail_router,
             sequences_router, quotes_router, public_quotes_router, search_router, notifications_router,
-            policy_router(POLICY, Action.READ)]
+            policy_router(POLICY)]
 
 
 def connect_ports() -> None:

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from throughline_platform.auth import Principal
-from throughline_platform.policy import EVERYONE, Policy, rule
+from throughline_platform.policy import EVERYONE_BUT_MEMBER, Policy, rule
 from throughline_platform.roles import Role
 
 
@@ -39,9 +39,11 @@ class Action(StrEnum):
 
 SALES = Role.SALES
 
+# A member (staff) has no CRM action: the pipeline, deal amounts and the forecast are not their work, and they
+# reach a client through the projects they work on, in the ERP (docs/decisions.md, 113).
 POLICY = Policy("crm", {
-    Action.READ: rule(*EVERYONE, summary="Read CRM records: companies, contacts, leads, deals, pipelines, "
-                                         "activities, tasks, timelines, reports, rules",
+    Action.READ: rule(*EVERYONE_BUT_MEMBER, summary="Read CRM records: companies, contacts, leads, deals, pipelines, "
+                                                    "activities, tasks, timelines, reports, rules",
                       example="GET /api/crm/companies"),
     Action.COMPANIES_WRITE: rule(SALES, summary="Create, change and delete companies",
                                  example="POST /api/crm/companies"),
@@ -74,8 +76,8 @@ POLICY = Policy("crm", {
     # No examples: their paths name an entity, not an id.
     Action.CSV_IMPORT: rule(SALES, summary="Import companies, contacts, leads or deals from CSV "
                                            "(POST /api/crm/import/{entity})"),
-    Action.CSV_EXPORT: rule(*EVERYONE, summary="Export companies, contacts, leads or deals as CSV "
-                                               "(GET /api/crm/export/{entity})"),
+    Action.CSV_EXPORT: rule(*EVERYONE_BUT_MEMBER, summary="Export companies, contacts, leads or deals as CSV "
+                                                          "(GET /api/crm/export/{entity})"),
     Action.MAIL_SEND: rule(SALES, summary="Send mail from a deal, contact or company page, and preview templates",
                            example="POST /api/crm/mails"),
     Action.MAIL_TEMPLATES_WRITE: rule(SALES, summary="Create, change and delete mail templates",

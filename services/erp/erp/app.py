@@ -10,7 +10,7 @@ from erp.expenses.api import release_billed_expenses
 from erp.handlers import CONSUMED_TOPICS, HANDLERS
 from erp.invoices.api import BILLED_WORK
 from erp.mail_jobs import mail_sender_job
-from erp.policy import POLICY, Action
+from erp.policy import POLICY
 from erp.reminders.jobs import reminder_run_job
 from erp.settings import get_settings
 from erp.time_entries.api import release_time_entries
@@ -37,6 +37,7 @@ def api_routers() -> list[APIRouter]:
     from erp.mailing.router import public_router as public_mail_router
     from erp.mailing.router import router as mailing_router
     from erp.notifications.router import router as notifications_router
+    from erp.people.router import router as people_router
     from erp.projects.router import router as projects_router
     from erp.rates.router import router as rates_router
     from erp.reminders.router import router as reminders_router
@@ -47,6 +48,8 @@ def api_routers() -> list[APIRouter]:
 
     return [clients_router, projects_router, billing_schedules_router, cost_centers_router, expenses_router,
             expense_categories_router, rates_router, reports_router, exports_router, notifications_router,
+            # people (docs/erp-delivery.md)
+            people_router,
             # billing (docs/erp-billing.md)
             invoices_router, billing_router, time_entries_router, reminders_router,
             # documents (docs/erp-invoicing-out.md)
@@ -56,7 +59,7 @@ def api_routers() -> list[APIRouter]:
             search_router,
             # invoices by mail, and the client's page (docs/erp-invoicing-out.md)
             mailing_router, public_mail_router,
-            policy_router(POLICY, Action.READ)]
+            policy_router(POLICY)]
 
 
 def wire_billed_work() -> None:

@@ -5,22 +5,32 @@ A router names the action of an endpoint with one of the typed dependencies belo
 runs. Rules that also depend on the data (who may approve which expense, who may submit one) are checked by the
 expenses service, which asks this table for the role part with `POLICY.allows(role, action)`; their `note` says
 the rest. `admin` may do every action.
+
+A `member` (staff) is placed action by action (docs/decisions.md, 113-115): they log and change their own time and
+expenses and read their own work (`erp.work.read`: the projects they work on, their own entries and expenses), the
+people directory and their own rates; never `erp.read` (invoices, reports, other people's cost).
 """
 
 from enum import StrEnum
 from typing import Annotated
 
 from throughline_platform.auth import Principal
-from throughline_platform.policy import EVERYONE, Policy, rule
+from throughline_platform.policy import EVERYONE, EVERYONE_BUT_MEMBER, Policy, rule
 from throughline_platform.roles import Role
 
 FINANCE = Role.FINANCE
 PROJECT_MANAGER = Role.PROJECT_MANAGER
 SALES = Role.SALES
+MEMBER = Role.MEMBER
 
 
 class Action(StrEnum):
     READ = "erp.read"
+    WORK_READ = "erp.work.read"
+    PEOPLE_READ = "erp.people.read"
+    PEOPLE_WRITE = "erp.people.write"
+    COST_RATES_READ = "erp.cost_rates.read"
+    TIME_ENTRIES_LOG = "erp.time_entries.log"
     PROJECTS_WRITE = "erp.projects.write"
     TIME_ENTRIES_WRITE = "erp.time_entries.write"
     BILL_RATES_WRITE = "erp.bill_rates.write"
@@ -52,15 +62,35 @@ class Action(StrEnum):
 
 POLICY = Policy("erp", {
     Action.READ: rule(
-        *EVERYONE, summary="Read ERP data: clients, projects, invoices, bank statements, expenses, time, rates, "
-                           "reports",
-        example="GET /api/erp/projects"),
+        *EVERYONE_BUT_MEMBER, summary="Read ERP data: clients, projects, invoices, bank statements, expenses, time, "
+                                      "bill rates, capacities, reports",
+        example="GET /api/erp/invoices"),
+    Action.WORK_READ: rule(
+        *EVERYONE, summary="Read projects, time entries and expenses; cost centers and expense categories (to file "
+                           "one's expenses)",
+        example="GET /api/erp/projects",
+        note="With erp.read all of them; without it (a member) only their own: the projects they have logged time "
+             "on, their own time entries and expenses."),
+    Action.PEOPLE_READ: rule(
+        *EVERYONE, summary="Read the people directory: name, department, cost center, weekly capacity, list rate",
+        example="GET /api/erp/people",
+        note="A person's cost rate only with erp.cost_rates.read, or their own."),
+    Action.PEOPLE_WRITE: rule(
+        FINANCE, summary="Set a person's department, cost center, weekly capacity, cost and list rates (dated)",
+        example="PATCH /api/erp/people/{id}"),
+    Action.COST_RATES_READ: rule(
+        FINANCE, summary="Read people's cost rates (what an hour of theirs costs)",
+        example="GET /api/erp/cost-rates"),
+    Action.TIME_ENTRIES_LOG: rule(
+        PROJECT_MANAGER, FINANCE, MEMBER, summary="Log, change and delete one's own unbilled time",
+        example="POST /api/erp/time-entries",
+        note="For another person erp.time_entries.write is needed as well; the person must exist and be active."),
     Action.PROJECTS_WRITE: rule(
         PROJECT_MANAGER, FINANCE, summary="Create projects by hand and change their status, budget or owner",
         example="PATCH /api/erp/projects/{id}"),
     Action.TIME_ENTRIES_WRITE: rule(
-        PROJECT_MANAGER, FINANCE, summary="Book, change, approve and delete unbilled time entries",
-        example="DELETE /api/erp/time-entries/{id}", note="Nobody approves their own time, admins included."),
+        PROJECT_MANAGER, FINANCE, summary="Book, change and delete anyone's unbilled time entries; approve them",
+        example="POST /api/erp/time-entries/{id}/approve", note="Nobody approves their own time, admins included."),
     Action.BILL_RATES_WRITE: rule(
         PROJECT_MANAGER, FINANCE, summary="Set and remove a project's bill rates",
         example="DELETE /api/erp/bill-rates/{id}"),
@@ -89,7 +119,7 @@ POLICY = Policy("erp", {
     Action.CLIENTS_BILLING: rule(
         FINANCE, summary="Set a client's ERP-only billing fields", example="PATCH /api/erp/clients/{id}"),
     Action.EXPENSES_CREATE: rule(
-        SALES, FINANCE, PROJECT_MANAGER, summary="Enter an expense (a draft of one's own)",
+        SALES, FINANCE, PROJECT_MANAGER, MEMBER, summary="Enter an expense (a draft of one's own)",
         example="POST /api/erp/expenses"),
     Action.EXPENSES_SUBMIT: rule(
         *EVERYONE, summary="Change, attach a receipt to, submit and delete (drafts only) an expense",
@@ -136,6 +166,11 @@ POLICY = Policy("erp", {
 
 # The endpoints' principal parameters: each the caller, once the policy lets its role do the action (403 otherwise).
 Reader = Annotated[Principal, POLICY.requires(Action.READ)]
+WorkReader = Annotated[Principal, POLICY.requires(Action.WORK_READ)]
+PeopleReader = Annotated[Principal, POLICY.requires(Action.PEOPLE_READ)]
+PeopleWriter = Annotated[Principal, POLICY.requires(Action.PEOPLE_WRITE)]
+CostRateReader = Annotated[Principal, POLICY.requires(Action.COST_RATES_READ)]
+TimeLogger = Annotated[Principal, POLICY.requires(Action.TIME_ENTRIES_LOG)]
 ProjectWriter = Annotated[Principal, POLICY.requires(Action.PROJECTS_WRITE)]
 TimeEntryWriter = Annotated[Principal, POLICY.requires(Action.TIME_ENTRIES_WRITE)]
 BillRateWriter = Annotated[Principal, POLICY.requires(Action.BILL_RATES_WRITE)]

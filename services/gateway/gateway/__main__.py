@@ -1,4 +1,4 @@
-"""`python -m gateway migrate | serve`."""
+"""`python -m gateway migrate | serve | relay`."""
 
 import argparse
 import os
@@ -15,6 +15,10 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
     add_start_gate_argument(serve)
+    relay = sub.add_parser("relay", help="publish the gateway's outbox (its users' events) to Kafka")
+    relay.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    relay.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8010)))
+    add_start_gate_argument(relay)
     args = parser.parse_args(argv)
 
     from gateway.settings import get_settings
@@ -23,6 +27,15 @@ def main(argv: list[str] | None = None) -> None:
         from throughline_platform.migrations import upgrade
 
         upgrade(Path(__file__).parent / "migrations", get_settings().database_url)
+    elif args.command == "relay":
+        import uvicorn
+
+        from gateway.relay import create_relay_app
+
+        relay_app = create_relay_app()
+        follow_dev_stack(args)
+        uvicorn.run(relay_app, host=args.host, port=args.port, loop="uvloop", http="httptools", log_config=None,
+                    access_log=False, timeout_graceful_shutdown=10)
     else:
         import uvicorn
 

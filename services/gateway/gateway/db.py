@@ -8,14 +8,19 @@ from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from throughline_messaging.tables import outbox_table
 from throughline_platform.db import new_metadata, utcnow
 
 __all__ = ["ApiKey", "Base", "IdempotencyRecord", "NotificationRead", "RefreshToken", "SavedView", "User",
-           "utcnow"]
+           "outbox", "utcnow"]
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
+
+
+# Events about users, published by the gateway's relay (gateway/user_events.py; decisions 110-111).
+outbox = outbox_table(Base.metadata)
 
 
 class User(Base):

@@ -2,7 +2,7 @@
 
 `GET /api/live?access_token=...` (EventSource cannot set headers, so the token rides in the query; an
 `Authorization: Bearer` header works too). One Kafka consumer per gateway process, with no consumer
-group: it assigns itself every partition of the six topics in `throughline_events.TOPICS`, seeks to
+group: it assigns itself every partition of the CRM's and the ERP's topics (`LIVE_TOPICS`), seeks to
 their ends and fans each event out to the connected clients as
 
     id: <event_id>
@@ -13,7 +13,9 @@ Only events whose signature verifies reach a browser (throughline_platform.event
 `EVENT_VERIFY_KEYS`, as every consumer): an unsigned, forged or altered record is dropped and logged, so a hand-made
 event on the broker never shows on anyone's screen. Without a key ring the stream reads nothing and says so.
 
-Every role may read all CRM and ERP data, so every authenticated user gets every event; `types` (a
+Every role but member may read all CRM and ERP data, so each of them gets every event (`gateway.live`); a member's
+stream stays open and says `ready` but carries no event, as the events tell of other people's deals, invoices and
+expenses (docs/decisions.md, 113). The gateway's own users' events (`gateway.user.events`) are not streamed. `types` (a
 comma-separated list of event-type prefixes, e.g. `deal.,invoice.`) narrows a stream. The stream says
 `event: ready` once the consumer sits at the end of every topic (what a client sees after that is new),
 sends a comment every 15 s to keep proxies from closing it, and ends with `event: token-expired` when the
@@ -46,11 +48,19 @@ from aiokafka.helpers import create_ssl_context
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 
+from gateway.policy import POLICY, Action
 from gateway.security import refuse_if_revoked
 from gateway.sessions import SessionRevocations, issued_at
 from throughline_events import TOPICS, ContractError, decode
 from throughline_platform.auth import Principal, TokenVerifier
-from throughline_platform.event_signing import EventKeyError, EventRejected, EventVerifier, KeyRing, check_producer
+from throughline_platform.event_signing import (
+    EventKeyError,
+    EventRejected,
+    EventVerifier,
+    KeyRing,
+    check_producer,
+    topic_service,
+)
 from throughline_platform.problems import Unauthorized
 
 log = structlog.get_logger(__name__)
@@ -67,6 +77,8 @@ RETRY_MS = 3000
 IDLE_STOP_SECONDS = 60.0
 # The environment this module reads itself (GATEWAY_-prefixed first, then the name every service shares): the
 # broker, how to log in to it (the gateway's own Kafka user, docs/security.md), and the key ring.
+# The topics streamed: the CRM's and the ERP's (the gateway's users' events are the ERP's business, not a screen's).
+LIVE_TOPICS = tuple(name for name in TOPICS if topic_service(name) != "gateway")
 ENVIRONMENT = ("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME",
                "KAFKA_SASL_PASSWORD", "KAFKA_SSL_CAFILE", "EVENT_VERIFY_KEYS")
 
@@ -79,9 +91,10 @@ class Subscriber:
     queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     overflowed: bool = False
     revoked: bool = False
+    sees_events: bool = True  # False for a role without gateway.live (a member): the stream stays empty
 
     def wants(self, event_type: str) -> bool:
-        return not self.prefixes or any(event_type.startswith(p) for p in self.prefixes)
+        return self.sees_events and (not self.prefixes or any(event_type.startswith(p) for p in self.prefixes))
 
 
 class LiveHub:
@@ -126,8 +139,9 @@ class LiveHub:
         for subscriber in list(self.subscribers):
             _offer(subscriber, None)
 
-    def subscribe(self, prefixes: tuple[str, ...], user_id: str = "", token_issued_at: float = 0.0) -> Subscriber:
-        subscriber = Subscriber(prefixes, user_id, token_issued_at)
+    def subscribe(self, prefixes: tuple[str, ...], user_id: str = "", token_issued_at: float = 0.0,
+                  sees_events: bool = True) -> Subscriber:
+        subscriber = Subscriber(prefixes, user_id, token_issued_at, sees_events=sees_events)
         self.subscribers.add(subscriber)
         self._unwatched_since = None
         self.start()
@@ -253,13 +267,13 @@ def _offer(subscriber: Subscriber, message: str | None) -> bool:
 
 
 def _partition_count() -> int:
-    return sum(topic.partitions for topic in TOPICS.values())
+    return sum(TOPICS[name].partitions for name in LIVE_TOPICS)
 
 
 async def _partitions(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
     existing = await consumer.topics()  # refreshes the cluster metadata
     partitions: list[TopicPartition] = []
-    for name in TOPICS:
+    for name in LIVE_TOPICS:
         if name in existing:
             partitions.extend(TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ()))
     return partitions
@@ -358,7 +372,8 @@ async def live_events(
     expires_at = _token_expiry(principal.token)
     prefixes = tuple(p.strip() for p in (types or "").split(",") if p.strip())
     hub = live_hub(request.app)
-    subscriber = hub.subscribe(prefixes, principal.user_id, issued_at(principal.token))
+    subscriber = hub.subscribe(prefixes, principal.user_id, issued_at(principal.token),
+                               sees_events=POLICY.allows(principal.role, Action.LIVE))
     log.info("live.subscribed", user_id=principal.user_id, subscribers=len(hub.subscribers))
     return StreamingResponse(_stream(hub, subscriber, expires_at), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 
 from gateway.security import Caller, current_standing
 from throughline_platform.auth import Principal
-from throughline_platform.policy import EVERYONE, Policy, rule
+from throughline_platform.policy import EVERYONE, EVERYONE_BUT_MEMBER, Policy, rule
 from throughline_platform.problems import Forbidden
 from throughline_platform.roles import Role
 
@@ -30,18 +30,20 @@ class Action(StrEnum):
     VIEWS = "gateway.views"
     NOTIFICATIONS = "gateway.notifications"
     SENT_MAIL = "gateway.sent_mail"
+    LIVE = "gateway.live"
 
 
 POLICY = Policy("gateway", {
     Action.ME: rule(*EVERYONE, summary="Who am I, and what may I do", example="GET /api/auth/me"),
-    Action.CUSTOMER_OVERVIEW: rule(*EVERYONE, summary="One customer across CRM and ERP",
+    # A member sees no customer's invoices or balance, and searches nothing: their own work is in the ERP's pages.
+    Action.CUSTOMER_OVERVIEW: rule(*EVERYONE_BUT_MEMBER, summary="One customer across CRM and ERP",
                                    example="GET /api/customers/{id}/overview"),
     Action.DIRECTORY: rule(*EVERYONE, summary="List the active users (name, email, role) to choose an owner or "
                                              "assignee", example="GET /api/auth/directory"),
     Action.USERS: rule(summary="Manage users: create, change role, deactivate, reset password",
                        example="GET /api/auth/users"),
     Action.API_KEYS: rule(summary="Manage API keys for machine clients", example="GET /api/auth/api-keys"),
-    Action.SEARCH: rule(*EVERYONE, summary="Search companies, contacts, deals, leads and projects",
+    Action.SEARCH: rule(*EVERYONE_BUT_MEMBER, summary="Search companies, contacts, deals, leads and projects",
                         example="GET /api/search?q=acme"),
     # No example: a role without it is not refused, its search just leaves invoices out.
     Action.SEARCH_INVOICES: rule(FINANCE, VIEWER, summary="Find invoices in the search (GET /api/search)",
@@ -50,6 +52,10 @@ POLICY = Policy("gateway", {
                        example="GET /api/views", note="Each person sees and changes only their own views."),
     Action.NOTIFICATIONS: rule(*EVERYONE, summary="Read one's own notifications (the bell) and mark them read",
                                example="GET /api/notifications"),
+    # No example: a role without it is not refused, its stream just carries no event.
+    Action.LIVE: rule(*EVERYONE_BUT_MEMBER, summary="Receive every CRM and ERP event as it happens (GET /api/live)",
+                      note="A member's stream stays open but carries no event: the events tell of other people's "
+                           "deals, invoices and expenses."),
     Action.SENT_MAIL: rule(summary="Read the mail the development SMTP server kept (off with a real SMTP server)",
                            example="GET /api/mail/sent"),
 }, caller=Caller)

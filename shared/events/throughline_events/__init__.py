@@ -8,6 +8,7 @@ no behaviour beyond validation lives here.
 # Importing the payload modules registers every (event_type, event_version).
 from throughline_events import crm as crm
 from throughline_events import erp as erp
+from throughline_events import gateway as gateway
 from throughline_events.codec import (
     ContractError,
     InvalidPayload,
@@ -37,6 +38,7 @@ __all__ = [
     "decode",
     "encode",
     "erp",
+    "gateway",
     "parse_payload",
     "registered_payloads",
     "topic_for",

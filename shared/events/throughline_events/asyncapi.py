@@ -49,7 +49,7 @@ ENVELOPE_FIELDS = {
     "event_type": "The stable wire name of the event, `<aggregate>.<what happened>`.",
     "event_version": "The version of the `data` schema of this event type.",
     "occurred_at": "When the change happened (UTC, with offset).",
-    "producer": "The service that wrote the event: `crm` or `erp`.",
+    "producer": "The service that wrote the event: `crm`, `erp` or `gateway`.",
     "aggregate_type": "The kind of aggregate the event is about; it names the topic.",
     "aggregate_id": "The aggregate's id; also the Kafka message key.",
     "correlation_id": "The gateway request id that started the chain of events, carried from event to event.",
@@ -64,7 +64,7 @@ GENERATED_NOTICE = (
 )
 
 DESCRIPTION = """\
-The integration events of Throughline's CRM and ERP, published on Kafka.
+The integration events of Throughline's CRM, ERP and gateway, published on Kafka.
 
 - **Value**: a UTF-8 JSON envelope (`Envelope`); `data` holds the payload of (`event_type`, `event_version`).
 - **Key**: the aggregate id (`aggregate_id`, a UUID string); it orders each aggregate's events.
@@ -337,7 +337,7 @@ def _dead_letter_channel(topic: Topic, message_ids: Sequence[str]) -> JsonObject
         "parameters": {
             CONSUMER_GROUP_PARAMETER: {
                 "description": "The Kafka consumer group that dead-lettered the message.",
-                "examples": ["erp" if _context(topic) == "crm" else "crm"],
+                "examples": ["crm" if _context(topic) == "erp" else "erp"],
             },
         },
         "messages": {message_id: {"$ref": f"#/components/messages/{message_id}"} for message_id in message_ids},

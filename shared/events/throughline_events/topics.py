@@ -30,6 +30,9 @@ TOPICS: dict[str, Topic] = {
         Topic("erp.project.events", "project", 6, "Projects created in the ERP, usually from a won deal."),
         Topic("erp.invoice.events", "invoice", 6, "Invoices issued, paid, overdue, voided, and payments recorded."),
         Topic("erp.expense.events", "expense", 6, "Expenses submitted, approved and rejected."),
+        Topic("gateway.user.events", "user", 6,
+              "The gateway's users: created, changed (role, name, active), deactivated. The ERP keeps its people "
+              "directory from these."),
     )
 }
 

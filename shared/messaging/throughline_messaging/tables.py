@@ -89,6 +89,11 @@ def create_idempotency_table_sql() -> list[str]:
     ]
 
 
+def create_outbox_table_sql() -> list[str]:
+    """DDL of the outbox alone, for a database that publishes events but reads none (the gateway's)."""
+    return create_messaging_tables_sql()[:2]
+
+
 def create_messaging_tables_sql() -> list[str]:
     """DDL for Alembic migrations, so both services create identical tables."""
     return [

@@ -46,6 +46,9 @@ def rule(*roles: Role, summary: str, example: str | None = None, note: str | Non
 
 
 EVERYONE = tuple(r for r in ROLES if r is not Role.ADMIN)
+# Every role but admin and member: those who read the business as a whole. A member (staff) sees their own work
+# only, so each service's table names where a member may go (docs/decisions.md, 113).
+EVERYONE_BUT_MEMBER = tuple(r for r in EVERYONE if r is not Role.MEMBER)
 
 
 class Policy:
@@ -107,14 +110,15 @@ class PolicyOut(BaseModel):
     actions: dict[str, list[str]] = Field(description="Action -> the roles that may do it (admin always may)")
 
 
-def policy_router(policy: Policy, read_action: str) -> APIRouter:
-    """`GET /api/<service>/policy`: the service's table, for the gateway (`/api/auth/me`) and the web app; anyone
-    who may do `read_action` may read it."""
+def policy_router(policy: Policy) -> APIRouter:
+    """`GET /api/<service>/policy`: the service's table, for the gateway (`/api/auth/me`) and the web app. Anyone
+    signed in may read it, whatever their role: it is docs/roles.md as data, and a role with no action in a service
+    (a member in the CRM) must still learn that from it."""
     router = APIRouter(prefix=f"/api/{policy.service}", tags=["policy"])
 
     @router.get("/policy", response_model=PolicyOut,
                 summary=f"Which roles may do which {policy.service.upper()} action (admin may do all)")
-    async def get_policy(principal: Principal = policy.requires(read_action)) -> PolicyOut:
+    async def get_policy(principal: CurrentPrincipal) -> PolicyOut:
         return PolicyOut(service=policy.service, actions=policy.as_table())
 
     return router

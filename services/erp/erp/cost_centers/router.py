@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from erp.cost_centers import service
 from erp.cost_centers.repository import CostCenterRepository
 from erp.cost_centers.schemas import CostCenterIn, CostCenterOut, CostCenterPage, CostCenterPatch
-from erp.policy import CostCenterWriter, Reader
+from erp.policy import CostCenterWriter, WorkReader
 from throughline_messaging.deps import ReadUoW, UoW
 from throughline_platform.openapi import problem_responses
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/erp/cost-centers", tags=["cost centers"])
 
 
 @router.get("", response_model=CostCenterPage, summary="Cost centers, filterable by active and text")
-async def list_cost_centers(uow: ReadUoW, principal: Reader, active: bool | None = None,
+async def list_cost_centers(uow: ReadUoW, principal: WorkReader, active: bool | None = None,
                             q: Annotated[str | None, Query(max_length=200)] = None,
                             limit: Annotated[int, Query(ge=1, le=200)] = 50,
                             offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> CostCenterPage:
@@ -30,7 +30,7 @@ async def post_cost_center(body: CostCenterIn, uow: UoW, principal: CostCenterWr
 
 
 @router.get("/{center_id}", response_model=CostCenterOut, summary="One cost center")
-async def get_cost_center(center_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> CostCenterOut:
+async def get_cost_center(center_id: uuid.UUID, uow: ReadUoW, principal: WorkReader) -> CostCenterOut:
     return CostCenterOut.model_validate(await service.get_cost_center(uow, center_id))
 
 

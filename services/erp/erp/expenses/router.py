@@ -31,11 +31,13 @@ from erp.policy import (
     ExpenseReimburser,
     ExpenseSubmitter,
     Reader,
+    WorkReader,
 )
 from erp.settings import get_settings
 from throughline_messaging.deps import ReadUoW, UoW
 from throughline_platform.downloads import content_disposition
 from throughline_platform.openapi import problem_responses
+from throughline_platform.problems import Forbidden
 
 router = APIRouter(prefix="/api/erp/expenses", tags=["expenses"])
 categories_router = APIRouter(prefix="/api/erp", tags=["expenses"])
@@ -44,8 +46,8 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
-@router.get("", response_model=ExpensePage, summary="Expenses, filterable")
-async def list_expenses(uow: ReadUoW, principal: Reader, status: ExpenseStatus | None = None,
+@router.get("", response_model=ExpensePage, summary="Expenses, filterable (a member's own only)")
+async def list_expenses(uow: ReadUoW, principal: WorkReader, status: ExpenseStatus | None = None,
                         project_id: uuid.UUID | None = None, cost_center_id: uuid.UUID | None = None,
                         category_id: uuid.UUID | None = None,
                         submitted_by: Annotated[str | None, Query(max_length=64)] = None,
@@ -53,6 +55,10 @@ async def list_expenses(uow: ReadUoW, principal: Reader, status: ExpenseStatus |
                         billing_status: ExpenseBillingStatus | None = None,
                         required_approval: ApprovalLevel | None = None,
                         limit: Limit = 50, offset: Offset = 0) -> ExpensePage:
+    if not service.reads_everyones(principal):
+        if submitted_by not in (None, principal.user_id):
+            raise Forbidden("A member reads their own expenses only.", type_slug="others-expense")
+        mine = True
     filters = {"status": status, "project_id": project_id, "cost_center_id": cost_center_id,
                "category_id": category_id, "submitted_by": principal.user_id if mine else submitted_by,
                "billable": billable, "billing_status": billing_status, "required_approval": required_approval}
@@ -67,8 +73,8 @@ async def post_expense(body: ExpenseIn, uow: UoW, principal: ExpenseCreator) -> 
 
 
 @router.get("/{expense_id}", response_model=ExpenseOut, summary="One expense")
-async def get_expense(expense_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> ExpenseOut:
-    return ExpenseOut.model_validate(await service.get_expense(uow, expense_id))
+async def get_expense(expense_id: uuid.UUID, uow: ReadUoW, principal: WorkReader) -> ExpenseOut:
+    return ExpenseOut.model_validate(await service.get_expense(uow, expense_id, principal))
 
 
 @router.patch("/{expense_id}", response_model=ExpenseOut,
@@ -88,8 +94,8 @@ async def delete_expense(expense_id: uuid.UUID, uow: UoW, principal: ExpenseSubm
 
 @router.get("/{expense_id}/history", response_model=list[HistoryOut],
             summary="Every step of the expense: created, updated, receipt, submitted, approved, rejected, reimbursed")
-async def get_history(expense_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> list[HistoryOut]:
-    return [HistoryOut.model_validate(h) for h in await service.history_of(uow, expense_id)]
+async def get_history(expense_id: uuid.UUID, uow: ReadUoW, principal: WorkReader) -> list[HistoryOut]:
+    return [HistoryOut.model_validate(h) for h in await service.history_of(uow, expense_id, principal)]
 
 
 @router.post("/{expense_id}/receipt", response_model=ReceiptOut, status_code=201,
@@ -108,8 +114,8 @@ async def post_receipt(expense_id: uuid.UUID, file: Annotated[UploadFile, File()
 
 @router.get("/{expense_id}/receipt", summary="The receipt file as uploaded",
             responses={200: {"content": {"application/pdf": {}, "image/*": {}}}})
-async def get_receipt(expense_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> Response:
-    receipt = await service.receipt_of(uow, expense_id)
+async def get_receipt(expense_id: uuid.UUID, uow: ReadUoW, principal: WorkReader) -> Response:
+    receipt = await service.receipt_of(uow, expense_id, principal)
     return Response(content=receipt.data, media_type=receipt.content_type,
                     headers={"Content-Disposition": content_disposition(receipt.filename, "inline"),
                              "ETag": f'"{receipt.sha256}"'})
@@ -160,7 +166,7 @@ async def unbilled_expenses(project_id: uuid.UUID, uow: ReadUoW, principal: Read
 
 
 @categories_router.get("/expense-categories", response_model=list[CategoryOut], summary="Expense categories")
-async def list_categories(uow: ReadUoW, principal: Reader) -> list[CategoryOut]:
+async def list_categories(uow: ReadUoW, principal: WorkReader) -> list[CategoryOut]:
     return [CategoryOut.model_validate(c) for c in await ExpenseRepository(uow.session).categories()]
 
 
@@ -173,7 +179,7 @@ async def post_category(body: CategoryIn, uow: UoW, principal: ExpenseCategoryWr
 
 @categories_router.get("/expense-categories/suggest", response_model=CategorySuggestion,
                        summary="The category the rules would give a merchant and description")
-async def suggest_category(uow: ReadUoW, principal: Reader,
+async def suggest_category(uow: ReadUoW, principal: WorkReader,
                            merchant: Annotated[str | None, Query(max_length=200)] = None,
                            description: Annotated[str | None, Query(max_length=2000)] = None
                            ) -> CategorySuggestion:

@@ -26,6 +26,7 @@ from erp.expenses.models import (
 from erp.expenses.repository import ExpenseRepository
 from erp.expenses.schemas import CategoryIn, CategoryRuleIn, ExpenseIn, ExpensePatch
 from erp.invoices.api import Invoice, InvoiceKind, InvoiceStatus, LineKind, LineSpec, append_line, locked_invoice
+from erp.people.api import require_active_person
 from erp.policy import POLICY, Action
 from erp.projects.api import ProjectRepository, ProjectStatus, get_project
 from erp.settings import get_settings
@@ -55,19 +56,27 @@ def receipt_required(amount: Decimal) -> bool:
 # --- reading -------------------------------------------------------------------------------------
 
 
-async def get_expense(uow: UnitOfWork, expense_id: uuid.UUID) -> Expense:
+def reads_everyones(principal: Principal) -> bool:
+    """Whether the caller reads every expense (erp.read), or only their own (a member)."""
+    return POLICY.allows(principal.role, Action.READ)
+
+
+async def get_expense(uow: UnitOfWork, expense_id: uuid.UUID, principal: Principal) -> Expense:
     expense = await ExpenseRepository(uow.session).get(expense_id)
     if expense is None:
         raise NotFound(f"Expense {expense_id} does not exist.")
+    if expense.submitted_by != principal.user_id and not reads_everyones(principal):
+        raise Forbidden("A member reads their own expenses only.", type_slug="others-expense")
     return expense
 
 
-async def history_of(uow: UnitOfWork, expense_id: uuid.UUID) -> list[ExpenseHistory]:
-    await get_expense(uow, expense_id)
+async def history_of(uow: UnitOfWork, expense_id: uuid.UUID, principal: Principal) -> list[ExpenseHistory]:
+    await get_expense(uow, expense_id, principal)
     return await ExpenseRepository(uow.session).history(expense_id)
 
 
-async def receipt_of(uow: UnitOfWork, expense_id: uuid.UUID) -> ExpenseReceipt:
+async def receipt_of(uow: UnitOfWork, expense_id: uuid.UUID, principal: Principal) -> ExpenseReceipt:
+    await get_expense(uow, expense_id, principal)
     receipt = await ExpenseRepository(uow.session).receipt(expense_id)
     if receipt is None:
         raise NotFound(f"Expense {expense_id} has no receipt.")
@@ -94,6 +103,7 @@ async def suggest_category(uow: UnitOfWork, merchant: str | None,
 
 
 async def create_expense(uow: UnitOfWork, principal: Principal, body: ExpenseIn) -> Expense:
+    await require_active_person(uow.session, principal.user_id)  # an expense is its submitter's, a person's
     expense = Expense(id=uuid.uuid4(), submitted_by=principal.user_id, submitter_email=principal.email or None,
                       status=ExpenseStatus.DRAFT, billing_status=ExpenseBillingStatus.NOT_BILLABLE, has_receipt=False)
     await _apply(uow, expense, body.model_dump())

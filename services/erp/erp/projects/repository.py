@@ -1,10 +1,18 @@
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, column, exists, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.projects.models import BudgetLine, Project
 from throughline_platform.paging import page_with_total
+
+# The time entries' table (erp.time_entries owns it), named rather than imported: time entries depend on projects, not
+# the other way round. A member sees the projects they have logged time on (decision 113).
+_TIME_ENTRIES = table("time_entries", column("project_id"), column("person_id"))
+
+
+def _worked_on_by(person_id: str) -> ColumnElement[bool]:
+    return exists().where(_TIME_ENTRIES.c.project_id == Project.id, _TIME_ENTRIES.c.person_id == person_id)
 
 
 class ProjectRepository:
@@ -24,13 +32,19 @@ class ProjectRepository:
         return list((await self.session.execute(
             select(BudgetLine).where(BudgetLine.project_id == project_id).order_by(BudgetLine.position))).scalars())
 
+    async def worked_on(self, project_id: uuid.UUID, person_id: str) -> bool:
+        return bool((await self.session.execute(
+            select(Project.id).where(Project.id == project_id, _worked_on_by(person_id)))).first())
+
     async def by_deal(self, deal_id: uuid.UUID) -> Project | None:
         return (await self.session.execute(select(Project).where(Project.deal_id == deal_id))).scalars().first()
 
     async def search(self, *, deal_id: uuid.UUID | None, client_id: uuid.UUID | None, status: str | None,
-                     limit: int, offset: int, cost_center_id: uuid.UUID | None = None
-                     ) -> tuple[list[Project], int]:
+                     limit: int, offset: int, cost_center_id: uuid.UUID | None = None,
+                     worked_on_by: str | None = None) -> tuple[list[Project], int]:
         query = select(Project)
+        if worked_on_by is not None:
+            query = query.where(_worked_on_by(worked_on_by))
         if cost_center_id:
             query = query.where(Project.cost_center_id == cost_center_id)
         if deal_id:

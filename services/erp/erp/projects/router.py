@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from erp.policy import ProjectWriter, Reader
+from erp.policy import ProjectWriter, Reader, WorkReader
 from erp.projects import service
 from erp.projects.models import ProjectStatus
 from erp.projects.repository import ProjectRepository
@@ -15,15 +15,16 @@ router = APIRouter(prefix="/api/erp/projects", tags=["projects"])
 
 
 @router.get("", response_model=ProjectPage,
-            summary="Projects, filterable by deal, client, cost center and status")
-async def list_projects(uow: ReadUoW, principal: Reader, deal_id: uuid.UUID | None = None,
+            summary="Projects, filterable by deal, client, cost center and status (a member's: those they work on)")
+async def list_projects(uow: ReadUoW, principal: WorkReader, deal_id: uuid.UUID | None = None,
                         client_id: uuid.UUID | None = None, cost_center_id: uuid.UUID | None = None,
                         status: ProjectStatus | None = None,
                         limit: Annotated[int, Query(ge=1, le=200)] = 50,
                         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> ProjectPage:
     items, total = await ProjectRepository(uow.session).search(
         deal_id=deal_id, client_id=client_id, status=status, limit=limit, offset=offset,
-        cost_center_id=cost_center_id)
+        cost_center_id=cost_center_id,
+        worked_on_by=None if service.reads_every_project(principal) else principal.user_id)
     return ProjectPage(items=[ProjectOut.model_validate(p) for p in items], total=total, limit=limit, offset=offset)
 
 
@@ -42,8 +43,8 @@ async def patch_project(project_id: uuid.UUID, body: ProjectPatch, uow: UoW,
 
 
 @router.get("/{project_id}", response_model=ProjectOut, summary="One project")
-async def get_project(project_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> ProjectOut:
-    return ProjectOut.model_validate(await service.get_project(uow, project_id))
+async def get_project(project_id: uuid.UUID, uow: ReadUoW, principal: WorkReader) -> ProjectOut:
+    return ProjectOut.model_validate(await service.get_visible_project(uow, project_id, principal))
 
 
 @router.get("/{project_id}/budget-lines", response_model=list[BudgetLineOut],

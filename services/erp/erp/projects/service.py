@@ -7,6 +7,7 @@ from decimal import Decimal
 from erp.clients.api import Client, ClientRepository
 from erp.cost_centers.api import usable_cost_center
 from erp.db import utcnow
+from erp.policy import POLICY, Action
 from erp.projects.models import BudgetLine, Project, ProjectStatus
 from erp.projects.repository import ProjectRepository
 from erp.projects.schemas import ProjectIn, ProjectPatch
@@ -14,7 +15,8 @@ from throughline_events.crm import WonLine
 from throughline_events.erp import ProjectCreatedV1, ScheduleItemRef
 from throughline_events.money import check_amount, round_money
 from throughline_messaging.uow import UnitOfWork
-from throughline_platform.problems import Conflict, NotFound, Unprocessable
+from throughline_platform.auth import Principal
+from throughline_platform.problems import Conflict, Forbidden, NotFound, Unprocessable
 
 # The billing type project.created names for a project entered by hand: it has no billing schedule.
 NO_SCHEDULE = "none"
@@ -66,6 +68,20 @@ async def get_project(uow: UnitOfWork, project_id: uuid.UUID) -> Project:
     project = await ProjectRepository(uow.session).get(project_id)
     if project is None:
         raise NotFound(f"Project {project_id} does not exist.")
+    return project
+
+
+def reads_every_project(principal: Principal) -> bool:
+    """Whether the caller reads every project (erp.read), or only those they work on (a member)."""
+    return POLICY.allows(principal.role, Action.READ)
+
+
+async def get_visible_project(uow: UnitOfWork, project_id: uuid.UUID, principal: Principal) -> Project:
+    """The project, if the caller may read it: anyone with erp.read; a member only one they have logged time on."""
+    project = await get_project(uow, project_id)
+    if not reads_every_project(principal) and not await ProjectRepository(uow.session).worked_on(
+            project_id, principal.user_id):
+        raise Forbidden("A member reads the projects they work on only.", type_slug="not-your-project")
     return project
 
 

@@ -19,6 +19,19 @@ class CostRate(Entity):
     effective_from: Mapped[date] = mapped_column(Date)
 
 
+class ListRate(Entity):
+    """What an hour of a person is billed at by default (their list rate), from `effective_from` until the next rate:
+    what the department report compares the effective rate with. A project's own bill rate (`BillRate`) wins on
+    that project's invoices."""
+
+    __tablename__ = "list_rates"
+
+    user_id: Mapped[str] = mapped_column(String(64))
+    hourly_rate: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    currency: Mapped[str] = mapped_column(String(3))
+    effective_from: Mapped[date] = mapped_column(Date)
+
+
 class BillRate(Entity):
     """What an hour on a project is billed at (in the project's currency), from `effective_from`."""
 

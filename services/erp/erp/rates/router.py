@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from erp.policy import BillRateWriter, CapacityWriter, CostRateWriter, Reader
+from erp.policy import BillRateWriter, CapacityWriter, CostRateReader, CostRateWriter, Reader
 from erp.rates import service
 from erp.rates.models import BillRate, Capacity, CostRate
 from erp.rates.repository import RateRepository
@@ -28,17 +28,17 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 UserId = Annotated[str | None, Query(max_length=64)]
 
 
-@router.get("/cost-rates", response_model=CostRatePage, summary="Cost rates per person (dated series)")
-async def list_cost_rates(uow: ReadUoW, principal: Reader, user_id: UserId = None, limit: Limit = 50,
+@router.get("/cost-rates", response_model=CostRatePage, summary="Cost rates per person (dated series; finance)")
+async def list_cost_rates(uow: ReadUoW, principal: CostRateReader, user_id: UserId = None, limit: Limit = 50,
                           offset: Offset = 0) -> CostRatePage:
     items, total = await RateRepository(uow.session).search(CostRate, user_id, limit, offset)
     return CostRatePage(items=[CostRateOut.model_validate(r) for r in items], total=total, limit=limit,
                         offset=offset)
 
 
-@router.get("/cost-rates/effective", response_model=CostRateOut, summary="A person's cost rate on a date",
+@router.get("/cost-rates/effective", response_model=CostRateOut, summary="A person's cost rate on a date (finance)",
             responses=problem_responses(404, _404="The user has no cost rate on that day"))
-async def effective_cost_rate(uow: ReadUoW, principal: Reader,
+async def effective_cost_rate(uow: ReadUoW, principal: CostRateReader,
                               user_id: Annotated[str, Query(max_length=64)], on: BusinessDate) -> CostRateOut:
     return CostRateOut.model_validate(await service.effective_cost_rate(uow, user_id, on))
 

@@ -1,4 +1,6 @@
-"""Time entries: at most 24 hours per person and day; frozen once billed."""
+"""Time entries: at most 24 hours per person and day; frozen once billed; always of a person the ERP knows and who
+is active (erp.people). One's own time needs erp.time_entries.log; another person's erp.time_entries.write as well
+(project managers, finance, admins: decision 114)."""
 
 import uuid
 from datetime import date
@@ -6,6 +8,8 @@ from decimal import Decimal
 
 from erp.db import utcnow
 from erp.invoices.api import Invoice
+from erp.people.api import require_active_person
+from erp.policy import POLICY, Action
 from erp.projects.api import ProjectRepository, ProjectStatus
 from erp.time_entries.models import TimeEntry, TimeEntryStatus
 from erp.time_entries.repository import TimeEntryRepository
@@ -28,10 +32,24 @@ async def _check_day(entries: TimeEntryRepository, person_id: str, work_date: da
                             type_slug="day-over-24-hours")
 
 
-async def get(uow: UnitOfWork, entry_id: uuid.UUID) -> TimeEntry:
+def _may_book_for(principal: Principal, person_id: str) -> None:
+    """One's own time, or anyone's with erp.time_entries.write."""
+    if person_id != principal.user_id and not POLICY.allows(principal.role, Action.TIME_ENTRIES_WRITE):
+        raise Forbidden("Only a project manager, finance or an admin books or changes another person's time.",
+                        type_slug="others-time", action=str(Action.TIME_ENTRIES_WRITE))
+
+
+def reads_everyones(principal: Principal) -> bool:
+    """Whether the caller reads every time entry (erp.read), or only their own (a member)."""
+    return POLICY.allows(principal.role, Action.READ)
+
+
+async def get(uow: UnitOfWork, entry_id: uuid.UUID, principal: Principal) -> TimeEntry:
     entry = await TimeEntryRepository(uow.session).get(entry_id)
     if entry is None:
         raise NotFound(f"Time entry {entry_id} does not exist.")
+    if entry.person_id != principal.user_id and not reads_everyones(principal):
+        raise Forbidden("A member reads their own time entries only.", type_slug="others-time")
     return entry
 
 
@@ -40,8 +58,11 @@ async def create(uow: UnitOfWork, body: TimeEntryIn, principal: Principal) -> Ti
     if project is None:
         raise Unprocessable(f"Project {body.project_id} does not exist.")
     if project.status in CLOSED:
-        raise Conflict(f"Project {project.id} is {project.status}: it takes no more time.")
+        raise Conflict(f"Project {project.id} is {project.status}: it takes no more time.",
+                       type_slug="project-archived")
     person_id = body.person_id or principal.user_id
+    _may_book_for(principal, person_id)
+    await require_active_person(uow.session, person_id)
     entries = TimeEntryRepository(uow.session)
     await _check_day(entries, person_id, body.work_date, body.hours)
     entry = TimeEntry(id=uuid.uuid4(), person_id=person_id, project_id=project.id, work_date=body.work_date,
@@ -64,9 +85,10 @@ def _not_billed(entry: TimeEntry, action: str) -> None:
         raise Conflict(f"Time entry {entry.id} is billed on invoice {entry.invoice_id}: it cannot be {action}.")
 
 
-async def update(uow: UnitOfWork, entry_id: uuid.UUID, body: TimeEntryPatch) -> TimeEntry:
+async def update(uow: UnitOfWork, entry_id: uuid.UUID, body: TimeEntryPatch, principal: Principal) -> TimeEntry:
     entries = TimeEntryRepository(uow.session)
     entry = await _locked(entries, entry_id)
+    _may_book_for(principal, entry.person_id)
     _not_billed(entry, "changed")
     changes = body.model_dump(exclude_unset=True)
     for field in ("work_date", "hours", "billable"):
@@ -96,9 +118,10 @@ async def approve(uow: UnitOfWork, entry_id: uuid.UUID, principal: Principal) ->
     return entry
 
 
-async def delete(uow: UnitOfWork, entry_id: uuid.UUID) -> None:
+async def delete(uow: UnitOfWork, entry_id: uuid.UUID, principal: Principal) -> None:
     entries = TimeEntryRepository(uow.session)
     entry = await _locked(entries, entry_id)
+    _may_book_for(principal, entry.person_id)
     _not_billed(entry, "deleted")
     await entries.delete(entry)
     await uow.commit()

@@ -23,6 +23,7 @@ from gateway.credentials.passwords import (
 from gateway.credentials.tokens import TokenIssuer
 from gateway.db import RefreshToken, User
 from gateway.sessions import SessionRevocations
+from gateway.user_events import user_created
 from throughline_platform.problems import Unauthorized
 
 log = structlog.get_logger(__name__)
@@ -121,8 +122,10 @@ async def ensure_admin(session: AsyncSession, email: str, password: str) -> bool
         weak = True
         log.warning("admin_password_fails_policy", email=email, reason=exc.detail,
                     hint="log in and change it (the web app asks), or set ADMIN_PASSWORD before the first start")
-    session.add(User(email=email, password_hash=hash_password(normalise(password)), full_name="Administrator",
-                     role="admin", password_change_required=weak))
+    admin = User(email=email, password_hash=hash_password(normalise(password)), full_name="Administrator",
+                 role="admin", password_change_required=weak)
+    session.add(admin)
+    await user_created(session, admin)  # the first admin is a person of the ERP too
     await session.commit()
     log.info("admin_created", email=email)
     return True

@@ -36,6 +36,8 @@ async def _fetch(upstream: Upstream, path: str, headers: list[tuple[str, str]]) 
     except UpstreamError as exc:
         log.warning("notifications_unavailable", upstream=exc.upstream, detail=exc.detail)
         return None
+    if response.status_code == 403:
+        return []  # the caller's role reads nothing there (a member in the CRM): it has no notification of it
     if response.status_code != 200:
         log.warning("notifications_refused", path=path, status=response.status_code)
         return None

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-Role = Literal["admin", "sales", "finance", "project_manager", "viewer"]
+Role = Literal["admin", "sales", "finance", "project_manager", "member", "viewer"]
 # A new password as typed: never trimmed (a space is a character; gateway/credentials/passwords.py normalises it the
 # same way on every path and checks the policy: 8 to 200 characters, not a common password).
 NewPassword = Annotated[str, StringConstraints(strip_whitespace=False, min_length=8, max_length=200)]

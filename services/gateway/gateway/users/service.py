@@ -20,6 +20,7 @@ from gateway.credentials.passwords import check_new_password, hash_password
 from gateway.credentials.tokens import TokenIssuer
 from gateway.db import User, utcnow
 from gateway.sessions import SessionRevocations
+from gateway.user_events import user_changed, user_created
 from gateway.users.repository import UserRepository
 from gateway.users.schemas import UserIn, UserPatch
 from throughline_platform.problems import Conflict, Forbidden, NotFound
@@ -37,6 +38,7 @@ async def create_user(session: AsyncSession, data: UserIn) -> User:
                 full_name=data.full_name, role=data.role, active=True)
     try:
         await users.add(user)
+        await user_created(session, user)
         await session.commit()
     except IntegrityError:  # a concurrent create won the race
         await session.rollback()
@@ -65,10 +67,13 @@ async def update_user(session: AsyncSession, revocations: SessionRevocations, us
     # Any role change ends the sessions (not only a demotion: roles are not ordered, and a token's role is all the
     # services see); so does disabling. The user logs in again and gets a token with the role they have now.
     ends_sessions = (changes.get("role", user.role) != user.role) or (user.active and changes.get("active") is False)
-    for field, value in changes.items():
+    deactivates = user.active and changes.get("active") is False
+    changed = {field: value for field, value in changes.items() if getattr(user, field) != value}
+    for field, value in changed.items():
         setattr(user, field, value)
-    if changes:
+    if changed:
         user.updated_at = utcnow()
+        await user_changed(session, user, deactivated=deactivates)
     ended_at = await end_sessions(session, user) if ends_sessions else None
     await session.commit()
     if ended_at is not None:

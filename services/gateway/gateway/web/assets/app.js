@@ -11,6 +11,7 @@ import { projectsView, projectView } from "./views/projects.js";
 import { invoicesView, invoiceView } from "./views/invoices.js";
 import { bankView } from "./views/banking.js";
 import { expensesView } from "./views/expenses.js";
+import { peopleView, personView } from "./views/people.js";
 import { reportsView } from "./views/reports.js";
 import { settingsView } from "./views/settings.js";
 import { contactsView, contactView } from "./views/contacts.js";
@@ -40,6 +41,8 @@ const ROUTES = [
   [/^\/invoices\/([\w-]+)$/, invoiceView],
   [/^\/bank$/, bankView],
   [/^\/expenses$/, expensesView],
+  [/^\/people$/, peopleView],
+  [/^\/people\/([\w-]+)$/, personView],
   [/^\/reports$/, reportsView],
   [/^\/settings$/, settingsView],
   [/^\/settings\/invoice-mail$/, invoiceMailSettingsView],
@@ -170,7 +173,9 @@ function layout() {
         h("button", { type: "button", class: "secondary", id: "change-password", onclick: () => passwordDialog() }, "Change password"),
         h("button", { type: "button", class: "secondary", id: "logout", onclick: doLogout }, "Log out"))));
   state.main = h("main", { id: "main", tabindex: "-1" });
-  app.replaceChildren(h("div", { class: "layout" }, sidebar, h("div", { class: "content" }, searchBar(), state.main)));
+  // A member searches nothing (gateway.search): their own work is a click away in the menu.
+  app.replaceChildren(h("div", { class: "layout" }, sidebar,
+    h("div", { class: "content" }, can(me, "gateway.search") ? searchBar() : null, state.main)));
   app.removeAttribute("aria-busy");
   sidebar.addEventListener("click", (e) => { if (e.target.closest("a")) { sidebar.classList.remove("open"); toggle.setAttribute("aria-expanded", "false"); } });
 }

@@ -1,8 +1,9 @@
 // Which screens each role finds in the menu: a choice of focus (finance does not need the pipeline board in its
 // way), not a permission. Who may do what comes from the server: GET /api/auth/me lists the caller's actions,
-// from the services' own policy tables, and `can(me, action)` reads that list.
+// from the services' own policy tables, and `can(me, action)` reads that list. A member (staff) finds only their own
+// work: home, the projects they work on, their expenses, and the people directory.
 
-const ALL = ["admin", "sales", "finance", "project_manager", "viewer"];
+const ALL = ["admin", "sales", "finance", "project_manager", "member", "viewer"];
 
 export function can(me, action) {
   return Boolean(me && me.actions && me.actions.includes(action));
@@ -18,10 +19,11 @@ export const NAV = [
   { path: "/sequences", label: "Sequences", roles: ["sales"] },
   { path: "/mail-templates", label: "Mail templates", roles: ["sales"] },
   { path: "/forecast", label: "Forecast", roles: ["sales", "viewer"] },
-  { path: "/projects", label: "Projects", roles: ["finance", "project_manager", "viewer"] },
+  { path: "/projects", label: "Projects", roles: ["finance", "project_manager", "member", "viewer"] },
   { path: "/invoices", label: "Invoices", roles: ["finance", "viewer"] },
   { path: "/bank", label: "Bank", roles: ["finance"] },
-  { path: "/expenses", label: "Expenses", roles: ["sales", "finance", "project_manager"] },
+  { path: "/expenses", label: "Expenses", roles: ["sales", "finance", "project_manager", "member"] },
+  { path: "/people", label: "People", roles: ["finance", "project_manager", "member", "viewer"] },
   { path: "/reports", label: "Reports", roles: ["finance", "project_manager", "viewer"] },
   { path: "/settings", label: "Settings", roles: ["finance"] },
   { path: "/sent-mail", label: "Sent mail", roles: [] }, // admin only (the development SMTP server's mail)

@@ -12,7 +12,20 @@ function kpi(id, title, value, note, bad = false) {
     note ? h("div", { class: "note" }, note) : null);
 }
 
+// A member's home: their own work, no company figures (they may read none of them).
+function memberHome(root, ctx, name) {
+  root.append(pageHead(`Hello${name ? `, ${name}` : ""}`),
+    h("section", { class: "panel", "aria-labelledby": "db-mine" }, h("h2", { id: "db-mine" }, "Your work"),
+      h("ul", {},
+        h("li", {}, h("a", { href: "#/projects" }, "The projects you work on")),
+        h("li", {}, h("a", { href: "#/expenses" }, "Your expenses")),
+        h("li", {}, h("a", { href: `#/people/${ctx.me.id}` }, "Your capacity and rates")))));
+  return { events: [] };
+}
+
 export async function dashboardView(root, ctx) {
+  const name = (ctx.me.full_name || "").trim().split(/\s+/)[0] || (ctx.me.email || "").split("@")[0];
+  if (!ctx.can("crm.read") && !ctx.can("erp.read")) return memberHome(root, ctx, name);
   const now = new Date();
   const monthStart = new Date(now.getFullYear(), now.getMonth(), 1);
   const [open, won, stages, overdue, flow, profit] = await Promise.all([
@@ -28,7 +41,6 @@ export async function dashboardView(root, ctx) {
   const weighted = {}; for (const d of open) addTo(weighted, d.currency, (Number(d.amount) * Number(stages[d.stage_id]?.probability || 0)) / 100);
   const overdueTotals = {}; for (const i of overdue || []) addTo(overdueTotals, i.currency, i.balance_due);
   const monthName = now.toLocaleDateString("en-GB", { month: "long" });
-  const name = (ctx.me.full_name || "").trim().split(/\s+/)[0] || (ctx.me.email || "").split("@")[0];
   root.append(pageHead(`Hello${name ? `, ${name}` : ""}`),
     h("div", { class: "kpis" },
       kpi("kpi-won", `Revenue won in ${monthName}`, moneyByCurrency(wonTotals, "0"), `${wonThisMonth.length} deal${wonThisMonth.length === 1 ? "" : "s"} won`),

@@ -29,14 +29,16 @@ function percent(v) { return v === null || v === undefined || Number.isNaN(v) ? 
 
 export async function projectsView(root, ctx) {
   const status = ctx.query.get("status") || "";
+  // A member (no erp.read) sees the projects they work on, without clients or figures (cost, margin).
+  const reader = ctx.can("erp.read");
   const [projects, clients, profit] = await Promise.all([
-    all("/api/erp/projects", { status }, 1000), clientNames(), profitability(),
+    all("/api/erp/projects", { status }, 1000), reader ? clientNames() : {}, reader ? profitability() : null,
   ]);
   const filter = h("select", { id: "project-status", onchange: (e) => ctx.navigate(`/projects?status=${e.target.value}`) },
     [["", "All"], ["active", "Active"], ["on_hold", "On hold"], ["completed", "Completed"], ["cancelled", "Cancelled"]]
       .map(([v, t]) => h("option", { value: v, selected: v === status }, t)));
   root.append(pageHead("Projects"), h("div", { class: "filters" }, field("Status", filter)),
-    profit === null ? h("p", { class: "notice" }, "Budget burn and margin need the profitability report, which is not available on this server yet.") : null,
+    profit === null && reader ? h("p", { class: "notice" }, "Budget burn and margin need the profitability report, which is not available on this server yet.") : null,
     table([
       { label: "Project", value: (p) => h("a", { href: `#/projects/${p.id}` }, p.name) },
       { label: "Client", value: (p) => clients[p.client_id] || "—" },
@@ -45,8 +47,9 @@ export async function projectsView(root, ctx) {
       { label: "Budget burn", value: (p) => percent(profit?.[p.id]?.burn), num: true },
       { label: "Margin", value: (p) => (profit?.[p.id] ? `${money(profit[p.id].margin, p.currency)} (${percent(profit[p.id].marginPercent)})` : "—"), num: true },
       { label: "Started", value: (p) => date(p.created_at) },
-    ], projects, { empty: "No projects yet: win a deal and the ERP opens one." }));
-  root.append(exportPanel([["time-entries", "time entries"]]));
+    ], projects, { empty: reader ? "No projects yet: win a deal and the ERP opens one."
+      : "You work on no project yet: a project shows here once time is logged for you on it." }));
+  if (reader) root.append(exportPanel([["time-entries", "time entries"]]));
   return { events: ["project.", "invoice.", "payment.", "expense."] };
 }
 
@@ -72,6 +75,27 @@ function billingRunDialog(project, ctx, nextDue) {
   });
 }
 
+// What a member sees of a project they work on: the project and their own time on it; no client, invoices or
+// figures (cost, margin: issue 23).
+async function memberProjectView(root, ctx, project) {
+  const mine = await all("/api/erp/time-entries", { project_id: project.id }, 1000);
+  const hours = mine.reduce((sum, e) => sum + Number(e.hours), 0);
+  root.append(pageHead(project.name),
+    h("section", { class: "panel", "aria-labelledby": "pj-facts" }, h("h2", { id: "pj-facts" }, "Project"),
+      h("dl", { class: "facts" },
+        h("dt", {}, "Status"), h("dd", {}, badge(project.status)),
+        h("dt", {}, "Your hours"), h("dd", { id: "project-my-hours" }, `${hours.toFixed(2)} h`))),
+    h("section", { class: "panel", "aria-labelledby": "pj-my-time" }, h("h2", { id: "pj-my-time" }, "Your time on it"),
+      table([
+        { label: "Date", value: (e) => date(e.work_date) },
+        { label: "Hours", value: (e) => Number(e.hours).toFixed(2), num: true },
+        { label: "Billable", value: (e) => (e.billable ? "yes" : "no") },
+        { label: "Note", value: (e) => e.description || "—" },
+        { label: "Status", value: (e) => badge(e.status) },
+      ], mine, { caption: "Your time on this project", empty: "You have logged no time on it yet." })));
+  return { events: ["project."] };
+}
+
 export async function projectView(root, ctx) {
   const [id] = ctx.params;
   let project;
@@ -84,6 +108,7 @@ export async function projectView(root, ctx) {
     }
     throw error;
   }
+  if (!ctx.can("erp.read")) return memberProjectView(root, ctx, project);
   const [schedule, invoices, client, profit, budgetLines] = await Promise.all([
     optional(api(`/api/erp/projects/${id}/billing-schedule`)),
     optional(api("/api/erp/invoices", { query: { project_id: id, limit: 200 } })),

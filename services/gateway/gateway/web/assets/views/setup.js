@@ -5,7 +5,8 @@ import { api, optional, ApiError } from "../api.js";
 import { h, field, select, date, dateTime, badge, formDialog, confirmDialog, copyField, toast, table, act, label } from "../ui.js";
 import { pageHead, pipelines, colleagues, personName, personSelect } from "./common.js";
 
-const ROLES = [["admin", "Admin"], ["sales", "Sales"], ["finance", "Finance"], ["project_manager", "Project manager"], ["viewer", "Viewer"]];
+// Member: staff who log their own time and expenses and see the projects they work on (no finance data).
+const ROLES = [["admin", "Admin"], ["sales", "Sales"], ["finance", "Finance"], ["project_manager", "Project manager"], ["member", "Member"], ["viewer", "Viewer"]];
 
 function sections(ctx) {
   return [
