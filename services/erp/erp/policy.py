@@ -16,6 +16,7 @@ from throughline_platform.roles import Role
 
 FINANCE = Role.FINANCE
 PROJECT_MANAGER = Role.PROJECT_MANAGER
+MEMBER = Role.MEMBER
 SALES = Role.SALES
 
 
@@ -23,6 +24,8 @@ class Action(StrEnum):
     READ = "erp.read"
     PROJECTS_WRITE = "erp.projects.write"
     TIME_ENTRIES_WRITE = "erp.time_entries.write"
+    TIME_OWN = "erp.time.own"
+    TIMESHEETS_APPROVE = "erp.timesheets.approve"
     BILL_RATES_WRITE = "erp.bill_rates.write"
     CAPACITIES_WRITE = "erp.capacities.write"
     SCHEDULE_ITEMS_REACH = "erp.schedule_items.reach"
@@ -59,8 +62,20 @@ POLICY = Policy("erp", {
         PROJECT_MANAGER, FINANCE, summary="Create projects by hand and change their status, budget or owner",
         example="PATCH /api/erp/projects/{id}"),
     Action.TIME_ENTRIES_WRITE: rule(
-        PROJECT_MANAGER, FINANCE, summary="Book, change, approve and delete unbilled time entries",
-        example="DELETE /api/erp/time-entries/{id}", note="Nobody approves their own time, admins included."),
+        PROJECT_MANAGER, FINANCE, summary="Book, change and delete anyone's unbilled time entries; approve entries",
+        example="POST /api/erp/time-entries/{id}/approve", note="Nobody approves their own time, admins included."),
+    Action.TIME_OWN: rule(
+        MEMBER, PROJECT_MANAGER, FINANCE,
+        summary="Log one's own time: the weekly timesheet, the timer, corrections; change and delete one's own "
+                "unbilled entries; submit one's week",
+        example="POST /api/erp/time-entries/{id}/corrections",
+        note="Only one's own time; erp.time_entries.write also reaches other people's. Nothing changes in a "
+             "submitted or approved week."),
+    Action.TIMESHEETS_APPROVE: rule(
+        PROJECT_MANAGER, summary="Approve a submitted week (its entries become approved, the week is locked) or "
+                                 "return it with a comment",
+        example="POST /api/erp/timesheets/{person_id}/{week}/approve",
+        note="Never one's own week, admins included."),
     Action.BILL_RATES_WRITE: rule(
         PROJECT_MANAGER, FINANCE, summary="Set and remove a project's bill rates",
         example="DELETE /api/erp/bill-rates/{id}"),
@@ -138,6 +153,8 @@ POLICY = Policy("erp", {
 Reader = Annotated[Principal, POLICY.requires(Action.READ)]
 ProjectWriter = Annotated[Principal, POLICY.requires(Action.PROJECTS_WRITE)]
 TimeEntryWriter = Annotated[Principal, POLICY.requires(Action.TIME_ENTRIES_WRITE)]
+TimeLogger = Annotated[Principal, POLICY.requires(Action.TIME_OWN)]
+TimesheetApprover = Annotated[Principal, POLICY.requires(Action.TIMESHEETS_APPROVE)]
 BillRateWriter = Annotated[Principal, POLICY.requires(Action.BILL_RATES_WRITE)]
 CapacityWriter = Annotated[Principal, POLICY.requires(Action.CAPACITIES_WRITE)]
 MilestoneReacher = Annotated[Principal, POLICY.requires(Action.SCHEDULE_ITEMS_REACH)]

@@ -9,6 +9,7 @@ class Role(StrEnum):
     SALES = "sales"
     FINANCE = "finance"
     PROJECT_MANAGER = "project_manager"
+    MEMBER = "member"
     VIEWER = "viewer"
 
 
