@@ -11,6 +11,7 @@ import { projectsView, projectView } from "./views/projects.js";
 import { invoicesView, invoiceView } from "./views/invoices.js";
 import { bankView } from "./views/banking.js";
 import { expensesView } from "./views/expenses.js";
+import { timesheetView, approvalsView } from "./views/timesheets.js";
 import { reportsView } from "./views/reports.js";
 import { settingsView } from "./views/settings.js";
 import { contactsView, contactView } from "./views/contacts.js";
@@ -40,6 +41,8 @@ const ROUTES = [
   [/^\/invoices\/([\w-]+)$/, invoiceView],
   [/^\/bank$/, bankView],
   [/^\/expenses$/, expensesView],
+  [/^\/timesheet$/, timesheetView],
+  [/^\/approvals$/, approvalsView],
   [/^\/reports$/, reportsView],
   [/^\/settings$/, settingsView],
   [/^\/settings\/invoice-mail$/, invoiceMailSettingsView],

@@ -22,6 +22,8 @@ export const NAV = [
   { path: "/invoices", label: "Invoices", roles: ["finance", "viewer"] },
   { path: "/bank", label: "Bank", roles: ["finance"] },
   { path: "/expenses", label: "Expenses", roles: ["sales", "finance", "project_manager"] },
+  { path: "/timesheet", label: "Timesheet", roles: ["member", "finance", "project_manager"] },
+  { path: "/approvals", label: "Approvals", roles: ["project_manager"] },
   { path: "/reports", label: "Reports", roles: ["finance", "project_manager", "viewer"] },
   { path: "/settings", label: "Settings", roles: ["finance"] },
   { path: "/sent-mail", label: "Sent mail", roles: [] }, // admin only (the development SMTP server's mail)
