@@ -124,6 +124,16 @@ def test_week_saved_whole_submitted_returned_approved_and_locked(
     too_much = member.post(f"/api/erp/time-entries/{entry['id']}/corrections",
                            json={"hours": "-24", "work_date": (monday + timedelta(days=7)).isoformat()})
     assert too_much.status_code == 422 and too_much.json()["type"].endswith("/correction-below-zero")
+    # The correction's week saves back as it is, its cell below zero; a new cell below zero is refused.
+    next_week = f"/api/erp/timesheets/mia-{monday}/{iso_week(monday + timedelta(days=7))}"
+    shown = member.ok("GET", next_week)
+    assert [hours for hours, _ in cells(shown).values()] == ["-1.00"]
+    as_shown = {"rows": [{"project_id": r["project_id"], "billable": r["billable"], "cells": [
+        {"work_date": c["work_date"], "hours": c["hours"], "note": c["note"]} for c in r["cells"] if c["entry_ids"]]}
+        for r in shown["rows"]]}
+    assert cells(member.ok("PUT", next_week, json=as_shown)) == cells(shown)
+    negative = member.client.put(next_week, json={"rows": [grid(project, monday + timedelta(days=7), {1: "-2"})]})
+    assert negative.status_code == 422 and negative.json()["type"].endswith("/hours-not-positive"), negative.text
 
     week_id = scalar(stack, f"SELECT id FROM timesheet_weeks WHERE person_id = 'mia-{monday}'")
     types = [row[0] for row in sql(stack, f"SELECT event_type FROM outbox WHERE message_key = '{week_id}' "

@@ -6,15 +6,17 @@ from erp.time_entries.models import LOCKED_WEEKS, TimeEntry, TimeEntryStatus, Ti
 from erp.time_entries.repository import TimeEntryRepository
 from erp.time_entries.schemas import TimeEntryOut
 from erp.time_entries.service import (
+    CLOSED,
+    CellChange,
     NewEntry,
     add_entry,
-    change_entry,
     check_may_log_for,
     open_project,
+    open_projects,
     release_time_entries,
-    remove_entry,
+    rewrite_week,
 )
 
-__all__ = ["LOCKED_WEEKS", "NewEntry", "TimeEntry", "TimeEntryOut", "TimeEntryRepository", "TimeEntryStatus",
-           "TimesheetWeek", "WeekStatus", "add_entry", "change_entry", "check_may_log_for", "open_project",
-           "release_time_entries", "remove_entry"]
+__all__ = ["CLOSED", "LOCKED_WEEKS", "CellChange", "NewEntry", "TimeEntry", "TimeEntryOut", "TimeEntryRepository",
+           "TimeEntryStatus", "TimesheetWeek", "WeekStatus", "add_entry", "check_may_log_for", "open_project",
+           "open_projects", "release_time_entries", "rewrite_week"]

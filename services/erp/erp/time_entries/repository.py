@@ -5,6 +5,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from erp.projects.api import Project
 from erp.time_entries.models import TimeEntry, TimesheetWeek
 
 
@@ -70,6 +71,33 @@ class TimeEntryRepository:
         if for_update:
             query = query.with_for_update().execution_options(populate_existing=True)
         return list((await self.session.execute(query)).scalars())
+
+    async def lock_days(self, person_id: str, days: list[date]) -> None:
+        """`lock_day` for several days in one statement, in day order (so two writers cannot deadlock)."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k"),
+            {"keys": sorted(f"time:{person_id}:{day.isoformat()}" for day in days)})
+
+    async def day_totals(self, person_id: str, first: date, last: date) -> dict[date, Decimal]:
+        rows = await self.session.execute(
+            select(TimeEntry.work_date, func.sum(TimeEntry.hours))
+            .where(TimeEntry.person_id == person_id, TimeEntry.work_date.between(first, last))
+            .group_by(TimeEntry.work_date))
+        return {day: Decimal(hours) for day, hours in rows.tuples()}
+
+    async def project_statuses(self, project_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if not project_ids:
+            return {}
+        rows = await self.session.execute(select(Project.id, Project.status).where(Project.id.in_(project_ids)))
+        return {project_id: status for project_id, status in rows.tuples()}
+
+    async def corrected(self, entry_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of the entries have corrections."""
+        if not entry_ids:
+            return set()
+        rows = await self.session.execute(select(TimeEntry.corrects_id).where(TimeEntry.corrects_id.in_(entry_ids))
+                                          .distinct())
+        return {entry_id for entry_id in rows.scalars() if entry_id is not None}
 
     async def corrected_hours(self, entry_id: uuid.UUID) -> Decimal:
         """An entry's hours with its corrections'."""

@@ -13,7 +13,7 @@ from erp.clock import today
 from erp.db import utcnow
 from erp.invoices.api import Invoice
 from erp.policy import POLICY, Action
-from erp.projects.api import Project, ProjectRepository, ProjectStatus
+from erp.projects.api import ProjectRepository, ProjectStatus
 from erp.time_entries.models import LOCKED_WEEKS, TimeEntry, TimeEntryStatus
 from erp.time_entries.repository import TimeEntryRepository
 from erp.time_entries.schemas import CorrectionIn, TimeEntryIn, TimeEntryPatch
@@ -58,15 +58,24 @@ async def _check_day(entries: TimeEntryRepository, person_id: str, work_date: da
                             type_slug="day-over-24-hours")
 
 
-async def open_project(uow: UnitOfWork, project_id: uuid.UUID) -> Project:
+def _check_open(project_id: uuid.UUID, status: str | None) -> None:
+    if status is None:
+        raise Unprocessable(f"Project {project_id} does not exist.", type_slug="unknown-project")
+    if status in CLOSED:
+        raise Conflict(f"Project {project_id} is {status}: it takes no more time.", type_slug="project-closed")
+
+
+async def open_project(uow: UnitOfWork, project_id: uuid.UUID) -> None:
     """The project time is logged on: it exists (422) and takes time (409 when completed or cancelled)."""
     project = await ProjectRepository(uow.session).get(project_id)
-    if project is None:
-        raise Unprocessable(f"Project {project_id} does not exist.")
-    if project.status in CLOSED:
-        raise Conflict(f"Project {project.id} is {project.status}: it takes no more time.",
-                       type_slug="project-closed")
-    return project
+    _check_open(project_id, project.status if project else None)
+
+
+async def open_projects(uow: UnitOfWork, project_ids: set[uuid.UUID]) -> None:
+    """`open_project` for several, in one query."""
+    statuses = await TimeEntryRepository(uow.session).project_statuses(project_ids)
+    for project_id in sorted(project_ids):
+        _check_open(project_id, statuses.get(project_id))
 
 
 async def get(uow: UnitOfWork, entry_id: uuid.UUID) -> TimeEntry:
@@ -171,22 +180,65 @@ async def approve(uow: UnitOfWork, entry_id: uuid.UUID, principal: Principal) ->
     return entry
 
 
-async def remove_entry(uow: UnitOfWork, entry: TimeEntry, principal: Principal) -> None:
-    """Delete a locked entry, flushed. An entry that others correct stays (its corrections would lose their
-    meaning): 409."""
-    check_may_log_for(principal, entry.person_id)
-    _not_billed(entry, "deleted")
-    entries = TimeEntryRepository(uow.session)
-    await check_week_open(entries, entry.person_id, entry.work_date)
-    if await entries.corrected_hours(entry.id) != entry.hours:
+def _not_corrected(entry: TimeEntry, corrected: set[uuid.UUID]) -> None:
+    # An entry that others correct stays: its corrections would lose their meaning.
+    if entry.id in corrected:
         raise Conflict(f"Time entry {entry.id} has corrections: it stays.", type_slug="entry-corrected")
-    await entries.delete(entry)
-    await uow.session.flush()
 
 
 async def delete(uow: UnitOfWork, entry_id: uuid.UUID, principal: Principal) -> None:
-    await remove_entry(uow, await _locked(TimeEntryRepository(uow.session), entry_id), principal)
+    entries = TimeEntryRepository(uow.session)
+    entry = await _locked(entries, entry_id)
+    check_may_log_for(principal, entry.person_id)
+    _not_billed(entry, "deleted")
+    await check_week_open(entries, entry.person_id, entry.work_date)
+    _not_corrected(entry, await entries.corrected([entry.id]))
+    await entries.delete(entry)
     await uow.commit()
+
+
+@dataclass(frozen=True)
+class CellChange:
+    entry: TimeEntry  # locked by the caller
+    hours: Decimal
+    description: str | None
+
+
+async def rewrite_week(uow: UnitOfWork, person_id: str, monday: date, *, remove: list[TimeEntry],
+                       change: list[CellChange], add: list[NewEntry], principal: Principal) -> None:
+    """Many writes in one person's week (the weekly timesheet's save), flushed, under the rules of one write with
+    a fixed number of queries however many cells change: who, the week's lock, billed and corrected entries, the
+    projects, and each day's 24 hours (checked on the result)."""
+    check_may_log_for(principal, person_id)
+    entries = TimeEntryRepository(uow.session)
+    await check_week_open(entries, person_id, monday)
+    for entry in remove:
+        _not_billed(entry, "deleted")
+    for cell in change:
+        _not_billed(cell.entry, "changed")
+    corrected = await entries.corrected([entry.id for entry in remove])
+    for entry in remove:
+        _not_corrected(entry, corrected)
+    await open_projects(uow, {new.project_id for new in add})
+    sunday = monday + timedelta(days=6)
+    await entries.lock_days(person_id, [monday + timedelta(days=n) for n in range(7)])
+    for entry in remove:
+        await entries.delete(entry)
+    for cell in change:
+        cell.entry.hours, cell.entry.description = cell.hours, cell.description
+        if cell.entry.status == TimeEntryStatus.APPROVED:  # changed time needs a new look
+            cell.entry.status, cell.entry.approved_by, cell.entry.approved_at = TimeEntryStatus.OPEN, None, None
+    for new in add:
+        entries.add(TimeEntry(id=uuid.uuid4(), person_id=person_id, project_id=new.project_id, work_date=new.work_date,
+                              hours=new.hours, billable=new.billable, description=new.description,
+                              status=TimeEntryStatus.OPEN, beyond_cap=False, created_by=principal.user_id))
+    await uow.session.flush()
+    over = {day: hours for day, hours in (await entries.day_totals(person_id, monday, sunday)).items()
+            if hours > DAY_LIMIT}
+    if over:
+        day = min(over)
+        raise Unprocessable(f"{person_id} would have {over[day]} h on {day}: a day has at most 24 h.",
+                            type_slug="day-over-24-hours")
 
 
 async def correct(uow: UnitOfWork, entry_id: uuid.UUID, body: CorrectionIn, principal: Principal) -> TimeEntry:

@@ -29,7 +29,8 @@ def week_name(monday: date) -> str:
 class CellIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     work_date: BusinessDate
-    hours: DecimalInput = Field(gt=0, le=24, decimal_places=2)
+    hours: DecimalInput = Field(ge=-24, le=24, decimal_places=2,
+                                description="Above zero; a cell holding a correction may stand below zero unchanged")
     note: str | None = Field(None, max_length=2000)
 
 

@@ -13,7 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from erp.db import utcnow
 from erp.policy import POLICY, Action
 from erp.time_entries.api import (
+    CLOSED,
     LOCKED_WEEKS,
+    CellChange,
     NewEntry,
     TimeEntry,
     TimeEntryRepository,
@@ -21,10 +23,9 @@ from erp.time_entries.api import (
     TimesheetWeek,
     WeekStatus,
     add_entry,
-    change_entry,
     check_may_log_for,
     open_project,
-    remove_entry,
+    rewrite_week,
 )
 from erp.timesheets.models import RunningTimer
 from erp.timesheets.repository import TimesheetRepository
@@ -130,56 +131,51 @@ async def save(uow: UnitOfWork, person_id: str, monday: date, body: WeekIn, prin
                 raise Unprocessable(f"rows.{r}: project {row.project_id} ({kind}) has {cell.work_date} twice.",
                                     type_slug="row-twice")
             wanted[key] = WantedCell(cell.hours, cell.note)
-    entries = TimeEntryRepository(uow.session)
-    existing = _by_cell(await entries.in_week(person_id, monday, for_update=True))
-    # Deletions first, then changes, then new entries: the day's 24 hours are checked against what stays.
-    changes: list[tuple[TimeEntry, WantedCell]] = []
-    new: list[tuple[CellKey, WantedCell]] = []
-    for key in sorted(existing.keys() | wanted.keys(), key=lambda k: (k[2], str(k[0]), k[1])):
+    existing = _by_cell(await TimeEntryRepository(uow.session).in_week(person_id, monday, for_update=True))
+    remove: list[TimeEntry] = []
+    change: list[CellChange] = []
+    add: list[NewEntry] = []
+    for key in existing.keys() | wanted.keys():
         have, want = existing.get(key, []), wanted.get(key)
-        if want is not None and have and (sum((e.hours for e in have), ZERO_HOURS), _cell_note(have)) == (
-                want.hours, want.note):
+        if want is None:
+            remove += have
             continue
+        unchanged = bool(have) and (sum((e.hours for e in have), ZERO_HOURS), _cell_note(have)) == (want.hours,
+                                                                                                      want.note)
+        if unchanged:
+            continue
+        if want.hours <= 0:
+            raise Unprocessable(f"{key[2]}: a cell's hours are above zero (take hours off billed or locked time with "
+                                "a correction).", type_slug="hours-not-positive")
         if not have:
-            assert want is not None
-            new.append((key, want))
-            continue
-        keep = have[0] if want is not None else None
-        for entry in have:
-            if entry is not keep:
-                await remove_entry(uow, entry, principal)
-        if keep is not None and want is not None:
-            changes.append((keep, want))
-    for entry, want in changes:
-        await change_entry(uow, entry, {"hours": want.hours, "description": want.note}, principal)
-    for (project_id, billable, day), want in new:
-        await add_entry(uow, NewEntry(project_id, person_id, day, want.hours, billable, want.note), principal)
-    await uow.commit()
+            project_id, billable, day = key
+            add.append(NewEntry(project_id, person_id, day, want.hours, billable, want.note))
+        else:
+            change.append(CellChange(have[0], want.hours, want.note))
+            remove += have[1:]
+    if remove or change or add:
+        await rewrite_week(uow, person_id, monday, remove=remove, change=change, add=add, principal=principal)
+        await uow.commit()
     return await week(uow, person_id, monday, principal)
 
 
 async def copy_last_week(uow: UnitOfWork, person_id: str, monday: date, principal: Principal) -> WeekOut:
     """Last week's entries (hours, notes, billability) again, each on the same weekday of this week, which must
-    have none yet (409: copying onto logged time would count it twice). Time on projects that closed since is
-    left out."""
+    have none yet (409: copying onto logged time would count it twice). Corrections, and time on projects that
+    closed since, are left out."""
     check_may_log_for(principal, person_id)
     entries = TimeEntryRepository(uow.session)
     if await entries.in_week(person_id, monday):
         raise Conflict(f"The week of {monday} has time already: copying last week onto it would count it twice.",
                        type_slug="week-not-empty")
-    last = await entries.in_week(person_id, monday - timedelta(days=7))
-    if not last:
-        raise Conflict(f"{person_id} logged no time in the week of {monday - timedelta(days=7)}.",
+    last = [e for e in await entries.in_week(person_id, monday - timedelta(days=7)) if e.corrects_id is None]
+    statuses = await entries.project_statuses({e.project_id for e in last})
+    copies = [NewEntry(e.project_id, person_id, e.work_date + timedelta(days=7), e.hours, e.billable, e.description)
+              for e in last if statuses.get(e.project_id) not in CLOSED]
+    if not copies:
+        raise Conflict(f"{person_id} logged no time to copy in the week of {monday - timedelta(days=7)}.",
                        type_slug="nothing-to-copy")
-    for entry in last:
-        if entry.corrects_id is not None:
-            continue  # a correction corrects its original, not this week's copy
-        try:
-            await add_entry(uow, NewEntry(entry.project_id, person_id, entry.work_date + timedelta(days=7),
-                                          entry.hours, entry.billable, entry.description), principal)
-        except Conflict as refused:
-            if refused.type_slug != "project-closed":
-                raise
+    await rewrite_week(uow, person_id, monday, remove=[], change=[], add=copies, principal=principal)
     await uow.commit()
     return await week(uow, person_id, monday, principal)
 
