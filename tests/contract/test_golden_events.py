@@ -53,6 +53,7 @@ CONTRACT_TOPICS = {
     "erp.expense.events",
     # Issue 23: the gateway's users, from which the ERP keeps its people.
     "gateway.user.events",
+    "erp.timesheet.events",
 }
 EXPECTED_TOPIC = {
     "lead.created": "crm.lead.events",
@@ -86,6 +87,8 @@ EXPECTED_TOPIC = {
     "user.created": "gateway.user.events",
     "user.updated": "gateway.user.events",
     "user.deactivated": "gateway.user.events",
+    "time.week_submitted": "erp.timesheet.events",
+    "time.week_approved": "erp.timesheet.events",
 }
 
 

@@ -45,6 +45,7 @@ def api_routers() -> list[APIRouter]:
     from erp.search.router import router as search_router
     from erp.taxes.router import router as taxes_router
     from erp.time_entries.router import router as time_entries_router
+    from erp.timesheets.router import router as timesheets_router
 
     return [clients_router, projects_router, billing_schedules_router, cost_centers_router, expenses_router,
             expense_categories_router, rates_router, reports_router, exports_router, notifications_router,
@@ -52,6 +53,8 @@ def api_routers() -> list[APIRouter]:
             people_router,
             # billing (docs/erp-billing.md)
             invoices_router, billing_router, time_entries_router, reminders_router,
+            # timesheets (docs/erp-delivery.md)
+            timesheets_router,
             # documents (docs/erp-invoicing-out.md)
             company_router, taxes_router, documents_router,
             # bank reconciliation (docs/erp-invoicing-out.md)

@@ -20,6 +20,7 @@ from throughline_platform.roles import Role
 
 FINANCE = Role.FINANCE
 PROJECT_MANAGER = Role.PROJECT_MANAGER
+MEMBER = Role.MEMBER
 SALES = Role.SALES
 MEMBER = Role.MEMBER
 
@@ -33,6 +34,7 @@ class Action(StrEnum):
     TIME_ENTRIES_LOG = "erp.time_entries.log"
     PROJECTS_WRITE = "erp.projects.write"
     TIME_ENTRIES_WRITE = "erp.time_entries.write"
+    TIMESHEETS_APPROVE = "erp.timesheets.approve"
     BILL_RATES_WRITE = "erp.bill_rates.write"
     CAPACITIES_WRITE = "erp.capacities.write"
     SCHEDULE_ITEMS_REACH = "erp.schedule_items.reach"
@@ -82,15 +84,23 @@ POLICY = Policy("erp", {
         FINANCE, summary="Read people's cost rates (what an hour of theirs costs)",
         example="GET /api/erp/cost-rates"),
     Action.TIME_ENTRIES_LOG: rule(
-        PROJECT_MANAGER, FINANCE, MEMBER, summary="Log, change and delete one's own unbilled time",
+        PROJECT_MANAGER, FINANCE, MEMBER,
+        summary="Log one's own time: the weekly timesheet, the timer, corrections; change and delete one's own "
+                "unbilled entries; submit one's week",
         example="POST /api/erp/time-entries",
-        note="For another person erp.time_entries.write is needed as well; the person must exist and be active."),
+        note="For another person erp.time_entries.write is needed as well; the person must exist and be active. "
+             "Nothing changes in a submitted or approved week."),
     Action.PROJECTS_WRITE: rule(
         PROJECT_MANAGER, FINANCE, summary="Create projects by hand and change their status, budget or owner",
         example="PATCH /api/erp/projects/{id}"),
     Action.TIME_ENTRIES_WRITE: rule(
         PROJECT_MANAGER, FINANCE, summary="Book, change and delete anyone's unbilled time entries; approve them",
         example="POST /api/erp/time-entries/{id}/approve", note="Nobody approves their own time, admins included."),
+    Action.TIMESHEETS_APPROVE: rule(
+        PROJECT_MANAGER, summary="Approve a submitted week (its entries become approved, the week is locked) or "
+                                 "return it with a comment",
+        example="POST /api/erp/timesheets/{person_id}/{week}/approve",
+        note="Never one's own week, admins included."),
     Action.BILL_RATES_WRITE: rule(
         PROJECT_MANAGER, FINANCE, summary="Set and remove a project's bill rates",
         example="DELETE /api/erp/bill-rates/{id}"),
@@ -173,6 +183,7 @@ CostRateReader = Annotated[Principal, POLICY.requires(Action.COST_RATES_READ)]
 TimeLogger = Annotated[Principal, POLICY.requires(Action.TIME_ENTRIES_LOG)]
 ProjectWriter = Annotated[Principal, POLICY.requires(Action.PROJECTS_WRITE)]
 TimeEntryWriter = Annotated[Principal, POLICY.requires(Action.TIME_ENTRIES_WRITE)]
+TimesheetApprover = Annotated[Principal, POLICY.requires(Action.TIMESHEETS_APPROVE)]
 BillRateWriter = Annotated[Principal, POLICY.requires(Action.BILL_RATES_WRITE)]
 CapacityWriter = Annotated[Principal, POLICY.requires(Action.CAPACITIES_WRITE)]
 MilestoneReacher = Annotated[Principal, POLICY.requires(Action.SCHEDULE_ITEMS_REACH)]

@@ -155,3 +155,29 @@ class ExpenseRejectedV1(_ExpenseFact):
 
     rejected_by: str
     comment: str | None = None
+
+
+class _TimesheetWeekFact(EventPayload):
+    week_id: UUID
+    person_id: str
+    week: str  # ISO week, like 2026-W49
+    week_start: date  # its Monday
+    hours: DecimalString
+    billable_hours: DecimalString
+
+
+@register("time.week_submitted", 1, "timesheet", "week_id")
+class TimeWeekSubmittedV1(_TimesheetWeekFact):
+    """A person submitted their week's time for approval; the week is locked until it is approved or returned."""
+
+    submitted_by: str
+    submitted_at: UtcDateTime
+
+
+@register("time.week_approved", 1, "timesheet", "week_id")
+class TimeWeekApprovedV1(_TimesheetWeekFact):
+    """A project manager approved a submitted week: its entries are approved (billable ones are billed by the next
+    billing run) and the week is locked for good."""
+
+    approved_by: str
+    approved_at: UtcDateTime

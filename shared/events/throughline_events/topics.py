@@ -33,6 +33,7 @@ TOPICS: dict[str, Topic] = {
         Topic("gateway.user.events", "user", 6,
               "The gateway's users: created, changed (role, name, active), deactivated. The ERP keeps its people "
               "directory from these."),
+        Topic("erp.timesheet.events", "timesheet", 6, "Timesheet weeks submitted and approved."),
     )
 }
 

@@ -116,7 +116,9 @@ async def _bill_time(uow: UnitOfWork, run: BillingRun, result: RunResult, as_of:
     billing = BillingRepository(uow.session)
     for schedule, project, client in await billing.time_and_materials_to_bill(as_of, project_id):
         entries = await billing.unbilled_time(project.id, as_of)
-        if not entries:
+        if sum((entry.hours for entry in entries), ZERO) <= ZERO:
+            # Nothing, or only corrections taking hours off (negative entries): they wait, unbilled, to be netted
+            # against the project's next time; an invoice of no more than zero is not one to send.
             continue
         currency, rate = schedule.currency, round_money(Decimal(schedule.hourly_rate or 0), schedule.currency)
         remaining: Decimal | None = None

@@ -1,11 +1,13 @@
-"""What an invoice gives back when it is voided or its draft deleted: the work it billed.
+"""What an invoice gives back when it is voided, credited in full or its draft deleted: the work it billed.
 
 Invoicing is the ERP's lower layer: billing runs put schedule items and time entries on invoices, the expenses
 package puts billable expenses on them, and none of that is the invoices package's to know. So the invoices
 package defines this interface, and each package that bills work onto invoices registers how to release its work;
 the composition root (`erp.app.create_app`, which every ERP process runs, api and worker alike) does the
-registering. A void or a draft deletion calls every registered releaser inside its own transaction, so the
-invoice and the work it gives back change together or not at all.
+registering. A void, a credit note that credits the invoice in full (status `credited`) or a draft deletion calls
+every registered releaser inside its own transaction, so the invoice and the work it gives back change together or
+not at all. Each releaser gives back exactly what names this invoice (time entries by their `invoice_id`, set with
+the `invoice_line_id` that billed them), and nothing on another invoice.
 
 Chosen over the alternatives: an in-process event would hide the same dependency behind a name; passing the
 releasers through every call would make the invoices router know the packages above it.

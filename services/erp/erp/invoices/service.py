@@ -551,6 +551,11 @@ async def credit_note(uow: UnitOfWork, invoice_id: uuid.UUID, body: CreditNoteIn
     InvoiceRepository(uow.session).add(note)
     original.amount_credited += note.total
     await _settle(uow, original)
+    if original.status == InvoiceStatus.CREDITED:
+        # Credited in full, nothing paid: the invoice is cancelled as a void would cancel it, so the work it
+        # billed (its time entries, expenses, schedule item) is unbilled again. A partial credit is a price
+        # concession: the work stays billed on the invoice.
+        await BILLED_WORK.release(uow, original)
     await _record_paid_if_settled(uow, original, client)
     await uow.commit()
     return note

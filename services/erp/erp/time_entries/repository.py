@@ -1,11 +1,12 @@
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erp.time_entries.models import TimeEntry
+from erp.projects.api import Project
+from erp.time_entries.models import TimeEntry, TimesheetWeek
 
 
 class TimeEntryRepository:
@@ -29,6 +30,80 @@ class TimeEntryRepository:
         """Serialises writers of the same person and day until the transaction ends (an advisory lock)."""
         await self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                                    {"key": f"time:{person_id}:{work_date.isoformat()}"})
+
+    async def lock_week(self, person_id: str, week_start: date, *, exclusive: bool) -> None:
+        """Entry writers hold a person's week shared, its submission and decision exclusively, until the
+        transaction ends: an entry cannot slip into a week while it is being submitted or approved (the week has
+        no row to lock before its first submission, hence an advisory lock)."""
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        await self.session.execute(text(f"SELECT {function}(hashtext(:key))"),
+                                   {"key": f"week:{person_id}:{week_start.isoformat()}"})
+
+    async def week(self, person_id: str, week_start: date) -> TimesheetWeek | None:
+        return (await self.session.execute(select(TimesheetWeek).where(
+            TimesheetWeek.person_id == person_id, TimesheetWeek.week_start == week_start)
+            .execution_options(populate_existing=True))).scalars().first()
+
+    def add_week(self, week: TimesheetWeek) -> None:
+        self.session.add(week)
+
+    async def weeks(self, status: str, limit: int) -> list[TimesheetWeek]:
+        rows = await self.session.execute(select(TimesheetWeek).where(TimesheetWeek.status == status)
+                                          .order_by(TimesheetWeek.submitted_at, TimesheetWeek.id).limit(limit))
+        return list(rows.scalars())
+
+    async def hours_of_weeks(self, weeks: list[TimesheetWeek]) -> dict[uuid.UUID, tuple[Decimal, Decimal]]:
+        """Each week's hours and billable hours, in one query."""
+        if not weeks:
+            return {}
+        keys = text("SELECT w.id, coalesce(sum(t.hours), 0), coalesce(sum(t.hours) FILTER (WHERE t.billable), 0) "
+                    "FROM timesheet_weeks w LEFT JOIN time_entries t ON t.person_id = w.person_id "
+                    "AND t.work_date BETWEEN w.week_start AND w.week_start + 6 "
+                    "WHERE w.id = ANY(:ids) GROUP BY w.id")
+        rows = await self.session.execute(keys, {"ids": [w.id for w in weeks]})
+        return {row[0]: (Decimal(row[1]), Decimal(row[2])) for row in rows}
+
+    async def in_week(self, person_id: str, week_start: date, *, for_update: bool = False) -> list[TimeEntry]:
+        """The person's entries of the week (Monday `week_start` to Sunday), in the order they were logged."""
+        query = (select(TimeEntry).where(TimeEntry.person_id == person_id,
+                                         TimeEntry.work_date.between(week_start, week_start + timedelta(days=6)))
+                 .order_by(TimeEntry.work_date, TimeEntry.created_at, TimeEntry.id))
+        if for_update:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return list((await self.session.execute(query)).scalars())
+
+    async def lock_days(self, person_id: str, days: list[date]) -> None:
+        """`lock_day` for several days in one statement, in day order (so two writers cannot deadlock)."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k"),
+            {"keys": sorted(f"time:{person_id}:{day.isoformat()}" for day in days)})
+
+    async def day_totals(self, person_id: str, first: date, last: date) -> dict[date, Decimal]:
+        rows = await self.session.execute(
+            select(TimeEntry.work_date, func.sum(TimeEntry.hours))
+            .where(TimeEntry.person_id == person_id, TimeEntry.work_date.between(first, last))
+            .group_by(TimeEntry.work_date))
+        return {day: Decimal(hours) for day, hours in rows.tuples()}
+
+    async def project_statuses(self, project_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if not project_ids:
+            return {}
+        rows = await self.session.execute(select(Project.id, Project.status).where(Project.id.in_(project_ids)))
+        return {project_id: status for project_id, status in rows.tuples()}
+
+    async def corrected(self, entry_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of the entries have corrections."""
+        if not entry_ids:
+            return set()
+        rows = await self.session.execute(select(TimeEntry.corrects_id).where(TimeEntry.corrects_id.in_(entry_ids))
+                                          .distinct())
+        return {entry_id for entry_id in rows.scalars() if entry_id is not None}
+
+    async def corrected_hours(self, entry_id: uuid.UUID) -> Decimal:
+        """An entry's hours with its corrections'."""
+        return Decimal((await self.session.execute(
+            select(func.coalesce(func.sum(TimeEntry.hours), 0))
+            .where((TimeEntry.id == entry_id) | (TimeEntry.corrects_id == entry_id)))).scalar_one())
 
     async def hours_on(self, person_id: str, work_date: date, excluding: uuid.UUID | None = None) -> Decimal:
         query = select(func.coalesce(func.sum(TimeEntry.hours), 0)).where(

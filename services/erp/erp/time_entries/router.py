@@ -7,7 +7,7 @@ from erp.policy import TimeEntryWriter, TimeLogger, WorkReader
 from erp.time_entries import service
 from erp.time_entries.models import TimeEntryStatus
 from erp.time_entries.repository import TimeEntryRepository
-from erp.time_entries.schemas import TimeEntryIn, TimeEntryOut, TimeEntryPage, TimeEntryPatch
+from erp.time_entries.schemas import CorrectionIn, TimeEntryIn, TimeEntryOut, TimeEntryPage, TimeEntryPatch
 from throughline_events.types import BusinessDate
 from throughline_messaging.deps import ReadUoW, UoW
 from throughline_platform.openapi import problem_responses
@@ -39,7 +39,8 @@ async def list_time_entries(uow: ReadUoW, principal: WorkReader, project_id: uui
 @router.post("", status_code=201, response_model=TimeEntryOut,
              summary="Book time on a project: one's own (no `person_id`), or another person's (project_manager, "
                      "finance)",
-             responses=problem_responses(409, 422, _409="The project is completed or cancelled",
+             responses=problem_responses(403, 409, 422, _409="The project is completed or cancelled, or the week is "
+                                                             "submitted or approved",
                                          _422="Unknown or inactive person, or more than 24 h that day"))
 async def create_time_entry(body: TimeEntryIn, uow: UoW, principal: TimeLogger) -> TimeEntryOut:
     return TimeEntryOut.model_validate(await service.create(uow, body, principal))
@@ -51,10 +52,19 @@ async def get_time_entry(entry_id: uuid.UUID, uow: ReadUoW, principal: WorkReade
 
 
 @router.patch("/{entry_id}", response_model=TimeEntryOut, summary="Change an unbilled entry (approval is reset)",
-              responses=problem_responses(409, _409="The entry is billed"))
+              responses=problem_responses(403, 409, _409="The entry is billed, or its week submitted or approved"))
 async def update_time_entry(entry_id: uuid.UUID, body: TimeEntryPatch, uow: UoW,
                             principal: TimeLogger) -> TimeEntryOut:
     return TimeEntryOut.model_validate(await service.update(uow, entry_id, body, principal))
+
+
+
+@router.post("/{entry_id}/corrections", status_code=201, response_model=TimeEntryOut,
+             summary="Correct an entry by a new one with more or (negative) fewer hours, linked to it",
+             responses=problem_responses(403, 409, 422, _409="The correction's week is submitted or approved"))
+async def correct_time_entry(entry_id: uuid.UUID, body: CorrectionIn, uow: UoW,
+                             principal: TimeLogger) -> TimeEntryOut:
+    return TimeEntryOut.model_validate(await service.correct(uow, entry_id, body, principal))
 
 
 @router.post("/{entry_id}/approve", response_model=TimeEntryOut,
@@ -64,7 +74,8 @@ async def approve_time_entry(entry_id: uuid.UUID, uow: UoW, principal: TimeEntry
 
 
 @router.delete("/{entry_id}", status_code=204, summary="Delete an unbilled entry",
-               responses=problem_responses(409, _409="The entry is billed"))
+               responses=problem_responses(403, 409, _409="The entry is billed, corrected, or its week submitted "
+                                                          "or approved"))
 async def delete_time_entry(entry_id: uuid.UUID, uow: UoW, principal: TimeLogger) -> Response:
     await service.delete(uow, entry_id, principal)
     return Response(status_code=204)

@@ -26,6 +26,22 @@ class TimeEntryPatch(BaseModel):
     description: str | None = Field(None, max_length=2000)
 
 
+class CorrectionIn(BaseModel):
+    """A correction of an entry that may no longer change (billed, or in a locked week)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    hours: DecimalInput = Field(ge=-24, le=24, decimal_places=2,
+                                description="Hours more (or, negative, fewer) than the original, not 0")
+    work_date: BusinessDate | None = Field(None, description="The day it is logged on, in an open week; default today")
+    description: str | None = Field(None, max_length=2000, description="Why; default the original's description")
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> "CorrectionIn":
+        if self.hours == 0:
+            raise ValueError("hours: a correction of 0 h corrects nothing")
+        return self
+
+
 class TimeEntryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
@@ -39,6 +55,8 @@ class TimeEntryOut(BaseModel):
     approved_by: str | None
     approved_at: datetime | None
     invoice_id: uuid.UUID | None
+    invoice_line_id: uuid.UUID | None = Field(description="The invoice line that billed it")
+    corrects_id: uuid.UUID | None = Field(description="The entry this one corrects")
     beyond_cap: bool
     created_by: str
     created_at: datetime

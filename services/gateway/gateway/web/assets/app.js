@@ -12,6 +12,7 @@ import { invoicesView, invoiceView } from "./views/invoices.js";
 import { bankView } from "./views/banking.js";
 import { expensesView } from "./views/expenses.js";
 import { peopleView, personView } from "./views/people.js";
+import { timesheetView, approvalsView } from "./views/timesheets.js";
 import { reportsView } from "./views/reports.js";
 import { settingsView } from "./views/settings.js";
 import { contactsView, contactView } from "./views/contacts.js";
@@ -43,6 +44,8 @@ const ROUTES = [
   [/^\/expenses$/, expensesView],
   [/^\/people$/, peopleView],
   [/^\/people\/([\w-]+)$/, personView],
+  [/^\/timesheet$/, timesheetView],
+  [/^\/approvals$/, approvalsView],
   [/^\/reports$/, reportsView],
   [/^\/settings$/, settingsView],
   [/^\/settings\/invoice-mail$/, invoiceMailSettingsView],

@@ -1,7 +1,7 @@
 // Which screens each role finds in the menu: a choice of focus (finance does not need the pipeline board in its
 // way), not a permission. Who may do what comes from the server: GET /api/auth/me lists the caller's actions,
 // from the services' own policy tables, and `can(me, action)` reads that list. A member (staff) finds only their own
-// work: home, the projects they work on, their expenses, and the people directory.
+// work: home, their timesheet, the projects they work on, their expenses, and the people directory.
 
 const ALL = ["admin", "sales", "finance", "project_manager", "member", "viewer"];
 
@@ -23,6 +23,8 @@ export const NAV = [
   { path: "/invoices", label: "Invoices", roles: ["finance", "viewer"] },
   { path: "/bank", label: "Bank", roles: ["finance"] },
   { path: "/expenses", label: "Expenses", roles: ["sales", "finance", "project_manager", "member"] },
+  { path: "/timesheet", label: "Timesheet", roles: ["member", "finance", "project_manager"] },
+  { path: "/approvals", label: "Approvals", roles: ["project_manager"] },
   { path: "/people", label: "People", roles: ["finance", "project_manager", "member", "viewer"] },
   { path: "/reports", label: "Reports", roles: ["finance", "project_manager", "viewer"] },
   { path: "/settings", label: "Settings", roles: ["finance"] },
