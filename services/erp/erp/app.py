@@ -26,6 +26,8 @@ def api_routers() -> list[APIRouter]:
     from erp.banking.router import statements_router as bank_statements_router
     from erp.billing.router import router as billing_router
     from erp.billing.router import schedules_router as billing_schedules_router
+    from erp.budgets.router import efficiency_router
+    from erp.budgets.router import router as budgets_router
     from erp.clients.router import router as clients_router
     from erp.company.router import router as company_router
     from erp.cost_centers.router import router as cost_centers_router
@@ -48,7 +50,7 @@ def api_routers() -> list[APIRouter]:
     return [clients_router, projects_router, billing_schedules_router, cost_centers_router, expenses_router,
             expense_categories_router, rates_router, reports_router, exports_router, notifications_router,
             # billing (docs/erp-billing.md)
-            invoices_router, billing_router, time_entries_router, reminders_router,
+            invoices_router, billing_router, budgets_router, efficiency_router, time_entries_router, reminders_router,
             # documents (docs/erp-invoicing-out.md)
             company_router, taxes_router, documents_router,
             # bank reconciliation (docs/erp-invoicing-out.md)

@@ -4,6 +4,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
+from erp.budgets.api import check_thresholds
 from erp.db import utcnow
 from erp.invoices.api import Invoice
 from erp.projects.api import ProjectRepository, ProjectStatus
@@ -48,6 +49,7 @@ async def create(uow: UnitOfWork, body: TimeEntryIn, principal: Principal) -> Ti
                       hours=body.hours, billable=body.billable, description=body.description,
                       status=TimeEntryStatus.OPEN, beyond_cap=False, created_by=principal.user_id)
     entries.add(entry)
+    await check_thresholds(uow, [project.id])
     await uow.commit()
     return entry
 
@@ -80,6 +82,7 @@ async def update(uow: UnitOfWork, entry_id: uuid.UUID, body: TimeEntryPatch) -> 
     if entry.status == TimeEntryStatus.APPROVED and changes:
         # Changed time needs a new look.
         entry.status, entry.approved_by, entry.approved_at = TimeEntryStatus.OPEN, None, None
+    await check_thresholds(uow, [entry.project_id])
     await uow.commit()
     return entry
 
@@ -92,6 +95,7 @@ async def approve(uow: UnitOfWork, entry_id: uuid.UUID, principal: Principal) ->
         raise Forbidden("Nobody may approve their own time.", type_slug="own-time")
     if entry.status != TimeEntryStatus.APPROVED:
         entry.status, entry.approved_by, entry.approved_at = TimeEntryStatus.APPROVED, principal.user_id, utcnow()
+        await check_thresholds(uow, [entry.project_id])
         await uow.commit()
     return entry
 
