@@ -12,6 +12,7 @@ import { invoicesView, invoiceView } from "./views/invoices.js";
 import { bankView } from "./views/banking.js";
 import { expensesView } from "./views/expenses.js";
 import { reportsView } from "./views/reports.js";
+import { efficiencyView } from "./views/budget.js";
 import { settingsView } from "./views/settings.js";
 import { contactsView, contactView } from "./views/contacts.js";
 import { leadView } from "./views/lead.js";
@@ -41,6 +42,7 @@ const ROUTES = [
   [/^\/bank$/, bankView],
   [/^\/expenses$/, expensesView],
   [/^\/reports$/, reportsView],
+  [/^\/reports\/efficiency$/, efficiencyView],
   [/^\/settings$/, settingsView],
   [/^\/settings\/invoice-mail$/, invoiceMailSettingsView],
   [/^\/sent-mail$/, sentMailView],
