@@ -114,5 +114,5 @@ def test_the_profitability_margins_name_their_basis(studio: dict[str, Any]) -> N
     assert (effort["basis"], D(effort["revenue"]), D(effort["cost"]), D(effort["margin_percent"])) == (
         "effort", D("500.00"), D("150.00"), D("70.00"))
     assert effort["label"].startswith("Effort basis") and invoiced["label"].startswith("Invoiced basis")
-    assert (invoiced["basis"], D(invoiced["revenue"]), invoiced["margin_percent"]) == ("invoiced", 0, None)
+    assert (invoiced["basis"], D(invoiced["revenue"]), invoiced["margin_percent"]) == ("invoiced", D(0), None)
     assert D(effort["margin"]) == D(row["recognised_margin"]) and D(invoiced["margin"]) == D(row["margin"])
