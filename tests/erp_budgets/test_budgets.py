@@ -2,6 +2,7 @@
 (written with the change that crossed them, once per threshold and budget), setting a budget, and who may."""
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,8 @@ from tests.erp_costs.helpers import (
     suffix,
     upload_receipt,
 )
+
+TODAY = datetime.now(UTC).date().isoformat()
 
 
 def D(value: Any) -> Decimal:
@@ -155,3 +158,22 @@ def test_setting_a_budget_checks_its_input_and_its_caller(stack: Stack, people: 
     assert changed["thresholds"] == [25, 90] and D(changed["hours"]["budget"]) == 250
     assert D(changed["money"]["budget"]) == D("12000.50")
     assert as_role(stack, "viewer").ok("GET", path)["thresholds"] == [25, 90]
+
+
+def test_a_milestones_project_shows_its_phases_with_what_was_invoiced(stack: Stack, boss: RoleApi,
+                                                                     people: dict[str, Any]) -> None:
+    finance, pm = people["finance"], people["pm"]
+    billing = {"type": "milestones", "milestones": [{"name": "Kickoff", "percent": "40"},
+                                                    {"name": "Launch", "percent": "60", "due_date": "2027-03-01"}]}
+    deal = boss.won_deal(billing=billing, amount="5000.00")
+    project = boss.project_of(deal["id"])
+    kickoff = finance.ok("GET", f"/api/erp/projects/{project['id']}/billing-schedule")["items"][0]
+    pm.ok("POST", f"/api/erp/schedule-items/{kickoff['id']}/reach")
+    run = finance.ok("POST", "/api/erp/billing-runs", 201, json={"as_of": TODAY, "project_id": project["id"]})
+    [invoice] = run["invoices"]
+    finance.ok("POST", f"/api/erp/invoices/{invoice['id']}/credit-note", 201,
+               json={"reason": "Scope cut", "amount": "500.00"})
+    phases = pm.ok("GET", f"/api/erp/projects/{project['id']}/budget")["phases"]
+    assert [(p["label"], p["budget"], p["invoiced"]) for p in phases] == [
+        ("Kickoff", "2000.00", "1500.00"), ("Launch", "3000.00", "0.00")]
+    assert phases[1]["due_date"] == "2027-03-01" and phases[0]["status"] == "invoiced"

@@ -1,6 +1,7 @@
 """The budgets' reads: one project's burn summed in the database (its time from the index that carries the hours,
 its cost from the reports' monthly rollup, its invoices and expenses), and its settings and alerts."""
 
+import json
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -73,15 +74,31 @@ _BILLING = """
     WHERE p.id = CAST(:project_id AS uuid)
 """
 
-# A milestones project's phases: its schedule's items, each with what was invoiced for it (net of credit notes).
-_PHASES = """
-    SELECT si.position, si.label, si.due_date, si.amount, si.status,
-           (SELECT SUM(CASE WHEN x.kind = 'invoice' THEN x.subtotal ELSE -x.subtotal END) FROM invoices x
-            WHERE x.status NOT IN ('draft', 'void')
-              AND (x.id = si.invoice_id OR x.credit_of_id = si.invoice_id)) AS invoiced
-    FROM billing_schedules bs JOIN schedule_items si ON si.schedule_id = bs.id
-    WHERE bs.project_id = CAST(:project_id AS uuid) AND bs.billing_type = 'milestones'
-    ORDER BY si.position
+# Everything the budget shows, in one round trip: the actuals, the billing figures, the project's own thresholds
+# (NULL: the default), a milestones project's phases (its schedule's items, each with what was invoiced for it, net
+# of credit notes) and the alerts reached, newest first; phases and alerts as JSON text (read with exact decimals:
+# the driver's own JSON decoding would make the amounts floats).
+_FIGURES = f"""
+    SELECT a.*, b.*, s.thresholds,
+           (SELECT json_agg(json_build_object(
+                       'position', si.position, 'label', si.label, 'due_date', si.due_date, 'status', si.status,
+                       'budget', si.amount,
+                       'invoiced', COALESCE((
+                           SELECT SUM(CASE WHEN x.kind = 'invoice' THEN x.subtotal ELSE -x.subtotal END)
+                           FROM invoices x
+                           WHERE x.status NOT IN ('draft', 'void')
+                             AND (x.id = si.invoice_id OR x.credit_of_id = si.invoice_id)), 0))
+                       ORDER BY si.position)
+            FROM billing_schedules bs JOIN schedule_items si ON si.schedule_id = bs.id
+            WHERE bs.project_id = a.id AND bs.billing_type = 'milestones')::text AS phases,
+           (SELECT json_agg(json_build_object(
+                       'id', al.id, 'measure', al.measure, 'threshold', al.threshold, 'budget', al.budget,
+                       'actual', al.actual, 'reached_at', al.reached_at)
+                       ORDER BY al.reached_at DESC, al.measure, al.threshold DESC)
+            FROM project_budget_alerts al WHERE al.project_id = a.id)::text AS alerts
+    FROM ({_ACTUALS}) AS a
+    CROSS JOIN ({_BILLING}) AS b
+    LEFT JOIN project_budget_settings s ON s.project_id = a.id
 """
 
 # Each person's cost rate in force on a day, in one currency (what their booked hours are forecast to cost).
@@ -105,13 +122,13 @@ class BudgetRepository:
         """The project's budget and what it has burnt (None: no such project)."""
         return await self._one(_ACTUALS, project_id=project_id)
 
-    async def billing(self, project_id: uuid.UUID) -> dict[str, Any]:
-        row = await self._one(_BILLING, project_id=project_id)
-        assert row is not None  # asked only for a project `actuals` found
+    async def figures(self, project_id: uuid.UUID) -> dict[str, Any] | None:
+        """The budget's figures, its thresholds, phases and alerts (None: no such project)."""
+        row = await self._one(_FIGURES, project_id=project_id)
+        if row is not None:
+            for key in ("phases", "alerts"):
+                row[key] = json.loads(row[key], parse_float=Decimal) if row[key] else []
         return row
-
-    async def phases(self, project_id: uuid.UUID) -> list[dict[str, Any]]:
-        return [dict(r) for r in (await self.session.execute(text(_PHASES), {"project_id": project_id})).mappings()]
 
     async def cost_rates_on(self, people: list[str], day: date, currency: str) -> dict[str, Decimal]:
         if not people:

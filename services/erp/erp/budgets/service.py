@@ -53,17 +53,11 @@ def _burn(budget: Decimal | None, actual: Decimal, unbilled: Decimal, invoiced: 
                        forecast_percent=percent(forecast, budget))
 
 
-async def _actuals(repo: BudgetRepository, project_id: uuid.UUID) -> dict[str, Any]:
-    row = await repo.actuals(project_id)
-    if row is None:
-        raise NotFound(f"Project {project_id} does not exist.")
-    return row
-
-
 async def figures(uow: UnitOfWork, project_id: uuid.UUID, today: date) -> BudgetOut:
     repo = BudgetRepository(uow.session)
-    row = await _actuals(repo, project_id)
-    billing = await repo.billing(project_id)
+    row = await repo.figures(project_id)
+    if row is None:
+        raise NotFound(f"Project {project_id} does not exist.")
     currency = row["currency"]
     booked = await remaining_booked_hours(uow.session, project_id, today)
     rates = await repo.cost_rates_on(sorted(booked), today, currency)
@@ -73,19 +67,18 @@ async def figures(uow: UnitOfWork, project_id: uuid.UUID, today: date) -> Budget
     def money(value: Decimal | None) -> Decimal:
         return round_money(Decimal(value or 0), currency)
 
-    hours = _burn(row["budget_hours"], _hours(row["actual_hours"]), _hours(billing["unbilled_hours"]),
-                  _hours(billing["invoiced_hours"]), _hours(booked_hours))
+    hours = _burn(row["budget_hours"], _hours(row["actual_hours"]), _hours(row["unbilled_hours"]),
+                  _hours(row["invoiced_hours"]), _hours(booked_hours))
     spent = _burn(money(row["budget_amount"]), money(actual_cost(row)),
-                  money(Decimal(billing["unbilled_time_value"] or 0) + Decimal(row["unbilled_expenses"] or 0)),
-                  money(billing["invoiced"]), money(booked_cost))
-    phases = [PhaseFigures(position=p["position"], label=p["label"], due_date=p["due_date"], status=p["status"],
-                           budget=money(p["amount"]), invoiced=money(p["invoiced"]))
-              for p in await repo.phases(project_id)]
+                  money(Decimal(row["unbilled_time_value"] or 0) + Decimal(row["unbilled_expenses"] or 0)),
+                  money(row["invoiced"]), money(booked_cost))
+    phases = [PhaseFigures(**p | {"budget": money(p["budget"]), "invoiced": money(p["invoiced"])})
+              for p in row["phases"]]
     return BudgetOut(
-        project_id=project_id, currency=currency, thresholds=_thresholds(await repo.settings(project_id)),
+        project_id=project_id, currency=currency, thresholds=row["thresholds"] or list(DEFAULT_THRESHOLDS),
         hours=hours, money=spent, unpriced_hours=_hours(row["unpriced_hours"]),
-        unrated_hours=_hours(billing["unrated_hours"]), unconverted_expenses=int(row["unconverted_expenses"]),
-        phases=phases, alerts=[AlertOut.model_validate(a) for a in await repo.alerts(project_id)])
+        unrated_hours=_hours(row["unrated_hours"]), unconverted_expenses=int(row["unconverted_expenses"]),
+        phases=phases, alerts=[AlertOut.model_validate(a) for a in row["alerts"]])
 
 
 async def set_budget(uow: UnitOfWork, project_id: uuid.UUID, body: BudgetIn, today: date) -> BudgetOut:
