@@ -44,7 +44,8 @@ def _seed_sql(entries: int, on_target: int) -> list[str]:
         f"""INSERT INTO time_entries (id, person_id, project_id, work_date, hours, billable, description, status,
                                      approved_by, approved_at, created_by, created_at, updated_at)
             SELECT gen_random_uuid(), {person},
-                   CASE WHEN g % {every} = 0 THEN $1::uuid ELSE o.ids[1 + (g * 7919) % cardinality(o.ids)] END,
+                   CASE WHEN g % {every} = 0 THEN $1::uuid
+                        ELSE o.ids[1 + (g::bigint * 7919) % cardinality(o.ids)] END,
                    current_date - 1 - g % 365, 0.5 + (g / 3) % 8 * 0.5, g % 5 <> 0, 'Work',
                    CASE WHEN {approved} THEN 'approved' ELSE 'open' END, CASE WHEN {approved} THEN 'manager-1' END,
                    CASE WHEN {approved} THEN now() END, {person}, now(), now()

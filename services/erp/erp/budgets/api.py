@@ -1,7 +1,6 @@
 """What the other ERP packages use of the budgets: the threshold check every writer of burn calls before it commits
-(time entries, their approval, expenses' approval), and the alerts the notifications show a project's manager."""
+(time entries written, expenses approved)."""
 
-from erp.budgets.models import BudgetAlert
 from erp.budgets.service import check_thresholds
 
-__all__ = ["BudgetAlert", "check_thresholds"]
+__all__ = ["check_thresholds"]

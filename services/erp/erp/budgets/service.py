@@ -112,8 +112,8 @@ async def set_budget(uow: UnitOfWork, project_id: uuid.UUID, body: BudgetIn, tod
 
 async def check_thresholds(uow: UnitOfWork, project_ids: Iterable[uuid.UUID]) -> None:
     """Record an alert, and its project.budget_threshold_reached, for each threshold the projects' burn has reached
-    against their current budget and not yet alerted. Called by every writer of burn (time entries, their
-    approval, expenses' approval, the budget itself) before it commits: the alert is part of the change."""
+    against their current budget and not yet alerted. Called by every writer of burn (time entries written,
+    expenses approved, the budget itself) before it commits: the alert is part of the change."""
     await uow.session.flush()  # the rollup the actuals read is kept by triggers on the flushed rows
     repo = BudgetRepository(uow.session)
     for project_id in sorted(set(project_ids)):  # locks in one order: no deadlock between two writers

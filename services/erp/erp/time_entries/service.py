@@ -95,7 +95,6 @@ async def approve(uow: UnitOfWork, entry_id: uuid.UUID, principal: Principal) ->
         raise Forbidden("Nobody may approve their own time.", type_slug="own-time")
     if entry.status != TimeEntryStatus.APPROVED:
         entry.status, entry.approved_by, entry.approved_at = TimeEntryStatus.APPROVED, principal.user_id, utcnow()
-        await check_thresholds(uow, [entry.project_id])
         await uow.commit()
     return entry
 
