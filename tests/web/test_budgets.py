@@ -39,6 +39,7 @@ def test_a_project_manager_sees_the_burn_and_its_alerts_and_raises_the_budget(pa
     expect(panel).to_contain_text("6.00 h of 10.00 h · 60.0%")
     expect(panel).to_contain_text("EUR 240.00 of EUR 1,000.00 · 24.0%")  # 6 h at the cost rate of 40
     expect(page.locator("#budget-alerts")).to_contain_text("50 % of the hours budget reached")
+    expect(page.locator(".nav a[data-path='/efficiency']")).to_have_count(0)  # finance's report, not a PM's
     margins = page.locator("#margin-panel")
     expect(margins.locator("dt")).to_have_text(["Effort basis", "Invoiced basis"])
     expect(margins.locator("[data-basis=effort]")).to_contain_text("Effort basis: revenue earned")
@@ -67,9 +68,11 @@ def test_a_project_manager_sees_the_burn_and_its_alerts_and_raises_the_budget(pa
     expect(page.locator("#budget-panel").get_by_role("button", name="Edit budget")).to_have_count(0)
 
     # Finance reads the department efficiency report: the studio's 6 hours cost 240, and have no list (bill) rate.
-    open_as(page, session_for(stack, "finance"), f"/reports/efficiency?date_from={today[:8]}01&date_to={today}")
+    open_as(page, session_for(stack, "finance"), f"/efficiency?date_from={today[:8]}01&date_to={today}")
     page.reload()
     settled(page)
+    expect(page.locator(".nav a[data-path='/efficiency']")).to_have_attribute("aria-current", "page")
+    expect(page.locator(".nav a[data-path='/reports']")).not_to_have_attribute("aria-current", "page")
     row = page.locator("tr", has_text=center["code"])
     expect(row.locator("td[data-label='Direct cost']")).to_have_text("EUR 240.00")
     expect(row.locator("td[data-label='List rate']")).to_have_text("—")

@@ -42,7 +42,7 @@ const ROUTES = [
   [/^\/bank$/, bankView],
   [/^\/expenses$/, expensesView],
   [/^\/reports$/, reportsView],
-  [/^\/reports\/efficiency$/, efficiencyView],
+  [/^\/efficiency$/, efficiencyView],
   [/^\/settings$/, settingsView],
   [/^\/settings\/invoice-mail$/, invoiceMailSettingsView],
   [/^\/sent-mail$/, sentMailView],

@@ -90,7 +90,7 @@ export async function efficiencyView(root, ctx) {
   const today = isoDate();
   const dateFrom = ctx.query.get("date_from") || `${today.slice(0, 8)}01`;
   const dateTo = ctx.query.get("date_to") || today;
-  const go = (form) => ctx.navigate(`/reports/efficiency?date_from=${form.date_from.value}&date_to=${form.date_to.value}`);
+  const go = (form) => ctx.navigate(`/efficiency?date_from=${form.date_from.value}&date_to=${form.date_to.value}`);
   const form = h("form", { class: "filters", onsubmit: (e) => { e.preventDefault(); go(e.target); } },
     field("From", { name: "date_from", type: "date", value: dateFrom, required: true }),
     field("To", { name: "date_to", type: "date", value: dateTo, required: true }),
