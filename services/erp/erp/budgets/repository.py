@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.budgets.models import BudgetAlert, BudgetSettings
@@ -74,6 +74,15 @@ _BILLING = """
     WHERE p.id = CAST(:project_id AS uuid)
 """
 
+# The threshold check's state: the actuals, the project's own thresholds and the alerts it has had.
+_BURN = f"""
+    SELECT a.*, s.thresholds,
+           (SELECT json_agg(json_build_object('measure', al.measure, 'threshold', al.threshold, 'budget', al.budget))
+            FROM project_budget_alerts al WHERE al.project_id = a.id)::text AS reached
+    FROM ({_ACTUALS}) AS a
+    LEFT JOIN project_budget_settings s ON s.project_id = a.id
+"""
+
 # Everything the budget shows, in one round trip: the actuals, the billing figures, the project's own thresholds
 # (NULL: the default), a milestones project's phases (its schedule's items, each with what was invoiced for it, net
 # of credit notes) and the alerts reached, newest first; phases and alerts as JSON text (read with exact decimals:
@@ -118,9 +127,13 @@ class BudgetRepository:
         row = (await self.session.execute(text(sql), params)).mappings().first()
         return dict(row) if row is not None else None
 
-    async def actuals(self, project_id: uuid.UUID) -> dict[str, Any] | None:
-        """The project's budget and what it has burnt (None: no such project)."""
-        return await self._one(_ACTUALS, project_id=project_id)
+    async def burn(self, project_id: uuid.UUID) -> dict[str, Any] | None:
+        """What the threshold check needs, in one round trip: the budget, what it has burnt, the project's own
+        thresholds (None: the default) and the (measure, threshold, budget) it has alerted (None: no such project)."""
+        row = await self._one(_BURN, project_id=project_id)
+        if row is not None:
+            row["reached"] = json.loads(row["reached"], parse_float=Decimal) if row["reached"] else []
+        return row
 
     async def figures(self, project_id: uuid.UUID) -> dict[str, Any] | None:
         """The budget's figures, its thresholds, phases and alerts (None: no such project)."""
@@ -141,12 +154,6 @@ class BudgetRepository:
 
     def add(self, row: BudgetSettings | BudgetAlert) -> None:
         self.session.add(row)
-
-    async def alerts(self, project_id: uuid.UUID) -> list[BudgetAlert]:
-        """The thresholds the project has reached, newest first."""
-        return list((await self.session.execute(
-            select(BudgetAlert).where(BudgetAlert.project_id == project_id)
-            .order_by(BudgetAlert.reached_at.desc(), BudgetAlert.measure, BudgetAlert.threshold.desc()))).scalars())
 
     async def lock(self, project_id: uuid.UUID) -> None:
         """Serialises the threshold checks of one project until the transaction ends (two entries committed at the

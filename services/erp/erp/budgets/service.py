@@ -36,10 +36,6 @@ def _hours(value: Decimal) -> Decimal:
     return Decimal(value).quantize(HOURS)
 
 
-def _thresholds(settings: BudgetSettings | None) -> list[int]:
-    return list(settings.thresholds) if settings is not None else list(DEFAULT_THRESHOLDS)
-
-
 def actual_cost(row: dict[str, Any]) -> Decimal:
     """Money burnt: cost of time plus approved expenses, in the project's currency."""
     return Decimal(row["cost_time"] or 0) + Decimal(row["cost_expenses"] or 0)
@@ -118,11 +114,11 @@ async def check_thresholds(uow: UnitOfWork, project_ids: Iterable[uuid.UUID]) ->
     repo = BudgetRepository(uow.session)
     for project_id in sorted(set(project_ids)):  # locks in one order: no deadlock between two writers
         await repo.lock(project_id)
-        row = await repo.actuals(project_id)
+        row = await repo.burn(project_id)
         if row is None:
             continue
-        reached = {(a.measure, a.threshold, a.budget) for a in await repo.alerts(project_id)}
-        thresholds = _thresholds(await repo.settings(project_id))
+        reached = {(a["measure"], a["threshold"], Decimal(a["budget"])) for a in row["reached"]}
+        thresholds = row["thresholds"] or list(DEFAULT_THRESHOLDS)
         now = utcnow()
         for measure, budget, actual, currency in (
                 (Measure.HOURS, row["budget_hours"], _hours(row["actual_hours"]), None),
