@@ -74,6 +74,7 @@ EXPECTED_TOPIC = {
     "quote.accepted": "crm.deal.events",
     "quote.declined": "crm.deal.events",
     "project.created": "erp.project.events",
+    "project.budget_threshold_reached": "erp.project.events",
     "invoice.issued": "erp.invoice.events",
     "payment.recorded": "erp.invoice.events",
     "invoice.paid": "erp.invoice.events",

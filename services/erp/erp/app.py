@@ -26,6 +26,8 @@ def api_routers() -> list[APIRouter]:
     from erp.banking.router import statements_router as bank_statements_router
     from erp.billing.router import router as billing_router
     from erp.billing.router import schedules_router as billing_schedules_router
+    from erp.budgets.router import efficiency_router
+    from erp.budgets.router import router as budgets_router
     from erp.clients.router import router as clients_router
     from erp.company.router import router as company_router
     from erp.cost_centers.router import router as cost_centers_router
@@ -52,7 +54,7 @@ def api_routers() -> list[APIRouter]:
             # people (docs/erp-delivery.md)
             people_router,
             # billing (docs/erp-billing.md)
-            invoices_router, billing_router, time_entries_router, reminders_router,
+            invoices_router, billing_router, budgets_router, efficiency_router, time_entries_router, reminders_router,
             # timesheets (docs/erp-delivery.md)
             timesheets_router,
             # documents (docs/erp-invoicing-out.md)

@@ -60,6 +60,8 @@ class Action(StrEnum):
     BANK_CSV_MAPPINGS_WRITE = "erp.bank_csv_mappings.write"
     INVOICES_SEND = "erp.invoices.send"
     MAIL_TEMPLATES_WRITE = "erp.mail_templates.write"
+    BUDGETS_WRITE = "erp.budgets.write"
+    EFFICIENCY_READ = "erp.reports.efficiency"
 
 
 POLICY = Policy("erp", {
@@ -172,6 +174,12 @@ POLICY = Policy("erp", {
     Action.MAIL_TEMPLATES_WRITE: rule(
         FINANCE, summary="Edit and preview the invoice and reminder mail templates",
         example="PUT /api/erp/mail-templates/{key}"),
+    Action.BUDGETS_WRITE: rule(
+        PROJECT_MANAGER, FINANCE, summary="Set a project's budget (hours, amount) and its alert thresholds",
+        example="PUT /api/erp/projects/{id}/budget"),
+    Action.EFFICIENCY_READ: rule(
+        FINANCE, summary="Read the department efficiency report (revenue, direct cost and margin per department)",
+        example="GET /api/erp/reports/department-efficiency"),
 })
 
 # The endpoints' principal parameters: each the caller, once the policy lets its role do the action (403 otherwise).
@@ -208,3 +216,5 @@ BankReconciler = Annotated[Principal, POLICY.requires(Action.BANK_LINES_RECONCIL
 BankMappingWriter = Annotated[Principal, POLICY.requires(Action.BANK_CSV_MAPPINGS_WRITE)]
 InvoiceSender = Annotated[Principal, POLICY.requires(Action.INVOICES_SEND)]
 MailTemplateWriter = Annotated[Principal, POLICY.requires(Action.MAIL_TEMPLATES_WRITE)]
+BudgetWriter = Annotated[Principal, POLICY.requires(Action.BUDGETS_WRITE)]
+EfficiencyReader = Annotated[Principal, POLICY.requires(Action.EFFICIENCY_READ)]

@@ -34,6 +34,23 @@ class ProjectCreatedV1(EventPayload):
     created_at: UtcDateTime
 
 
+@register("project.budget_threshold_reached", 1, "project", "project_id")
+class ProjectBudgetThresholdReachedV1(EventPayload):
+    """A project's burn reached one of its budget's alert thresholds (by default 50, 80 and 100 %), in hours (hours
+    logged vs budget hours) or in money (cost of time and approved expenses vs budget amount). Sent once per
+    threshold and budget: a changed budget arms its thresholds again."""
+
+    project_id: UUID
+    project_name: str
+    owner_id: str | None = None
+    measure: Literal["hours", "money"]
+    threshold_percent: int
+    budget: DecimalString
+    actual: DecimalString
+    currency: CurrencyCode | None = None  # money only
+    reached_at: UtcDateTime
+
+
 class _InvoiceFact(EventPayload):
     invoice_id: UUID
     number: str

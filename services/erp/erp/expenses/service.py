@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from erp.budgets.api import check_thresholds
 from erp.cost_centers.api import usable_cost_center
 from erp.db import utcnow
 from erp.expenses.categorise import matching_rule
@@ -246,6 +247,8 @@ async def approve_expense(uow: UnitOfWork, principal: Principal, expense_id: uui
              comment)
     expense.record(ExpenseApprovedV1(**await _fact(repo, expense, now), approved_by=principal.user_id,
                                      comment=comment))
+    if expense.project_id is not None:
+        await check_thresholds(uow, [expense.project_id])
     await uow.commit()
     return expense
 

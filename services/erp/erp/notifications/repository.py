@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, text
@@ -25,4 +25,15 @@ async def overdue_invoices_owned_by(session: AsyncSession, owner_id: str, today:
         "WHERE p.owner_id = :me AND i.kind = 'invoice' AND i.status IN ('issued', 'partially_paid') "
         "AND i.due_date < :today AND i.balance_due > 0 ORDER BY i.due_date, i.id LIMIT :limit"),
         {"me": owner_id, "today": today, "limit": limit})
+    return list(result.all())
+
+
+async def budget_alerts_owned_by(session: AsyncSession, owner_id: str, since: datetime,
+                                 limit: int) -> list[Row[Any]]:
+    """Budget thresholds reached since `since` on projects the user owns (their project manager), newest first."""
+    result = await session.execute(text(
+        "SELECT a.id, a.project_id, p.name AS project, p.currency, a.measure, a.threshold, a.budget, a.actual, "
+        "a.reached_at FROM project_budget_alerts a JOIN projects p ON p.id = a.project_id "
+        "WHERE p.owner_id = :me AND a.reached_at >= :since ORDER BY a.reached_at DESC, a.id LIMIT :limit"),
+        {"me": owner_id, "since": since, "limit": limit})
     return list(result.all())

@@ -1,9 +1,10 @@
 """The ERP's notifications for one user, computed from its tables: submitted expenses of others the caller's role
-may decide (at the expense's approval level, as `erp.expenses` decides it), and overdue invoices on the projects
-they own (a project's owner is its won deal's owner, from the deal.won event). Computed, not stored: an expense
-decided or an invoice paid leaves the list at once (docs/decisions.md, 107)."""
+may decide (at the expense's approval level, as `erp.expenses` decides it), overdue invoices on the projects they
+own (a project's owner is its won deal's owner, from the deal.won event), and the budget thresholds those projects
+reached lately (erp.budgets). Computed, not stored: an expense decided or an invoice paid leaves the list at once
+(docs/decisions.md, 107)."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from erp.clock import today
 from erp.expenses.api import DECIDERS
@@ -15,6 +16,9 @@ from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
 
 LIMIT = 50
+# A budget alert stays in its project manager's list this long (marked read or not): it is news, not a task that
+# leaves once done; the project page keeps every alert (docs/decisions.md, 133).
+BUDGET_ALERTS_SHOWN = timedelta(days=30)
 
 
 async def for_user(uow: UnitOfWork, principal: Principal) -> NotificationList:
@@ -35,4 +39,15 @@ async def for_user(uow: UnitOfWork, principal: Principal) -> NotificationList:
             title=f"Invoice {row.number} overdue: {row.client}",
             detail=f"{round_money(row.balance_due, row.currency)} {row.currency} open, {days} days past due",
             link=f"#/invoices/{row.id}", at=datetime.combine(row.due_date, time(), tzinfo=UTC)))
+    since = datetime.combine(now - BUDGET_ALERTS_SHOWN, time(), tzinfo=UTC)
+    for row in await repository.budget_alerts_owned_by(uow.session, principal.user_id, since, LIMIT):
+        if row.measure == "hours":
+            burnt = f"{row.actual.normalize():f} h of {row.budget.normalize():f} h"
+        else:
+            burnt = (f"{round_money(row.actual, row.currency)} of {round_money(row.budget, row.currency)} "
+                     f"{row.currency} (cost of time and expenses)")
+        items.append(Notification(
+            key=f"erp:budget-threshold:{row.id}", kind="budget_threshold",
+            title=f"{row.project}: {row.threshold} % of the {row.measure} budget reached",
+            detail=f"{burnt} burnt", link=f"#/projects/{row.project_id}", at=row.reached_at))
     return NotificationList(items=items)

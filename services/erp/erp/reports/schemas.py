@@ -3,9 +3,29 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 GroupBy = Literal["project", "client", "cost_center"]
+MarginBasis = Literal["effort", "invoiced"]
+
+# What each basis compares (the project page shows both, side by side, with these labels).
+MARGIN_BASES: dict[str, str] = {
+    "effort": "Effort basis: revenue earned (time and materials at bill rates up to the cap; else the budget times "
+              "the share of budget hours done; else what was invoiced) less the cost of time and approved expenses",
+    "invoiced": "Invoiced basis: net invoiced (issued invoices less credit notes, before tax) less the cost of time "
+                "and approved expenses",
+}
+
+
+class Margin(BaseModel):
+    """A margin on one basis, named."""
+
+    basis: MarginBasis
+    label: str
+    revenue: Decimal
+    cost: Decimal
+    margin: Decimal
+    margin_percent: Decimal | None
 
 
 class ProfitabilityRow(BaseModel):
@@ -21,15 +41,17 @@ class ProfitabilityRow(BaseModel):
     cost_center_name: str | None = None
     projects: int
     currency: str
-    revenue_invoiced: Decimal
-    revenue_recognised: Decimal
+    revenue_invoiced: Decimal = Field(description="Net invoiced in the period: issued invoices less credit notes")
+    revenue_recognised: Decimal = Field(description="Revenue earned in the period by effort (see margins)")
     cost_time: Decimal
     cost_expenses: Decimal
     cost_total: Decimal
-    margin: Decimal
-    margin_percent: Decimal | None
-    recognised_margin: Decimal
-    recognised_margin_percent: Decimal | None
+    margin: Decimal = Field(description="Invoiced basis: revenue_invoiced - cost_total")
+    margin_percent: Decimal | None = Field(description="Invoiced basis: margin / revenue_invoiced")
+    recognised_margin: Decimal = Field(description="Effort basis: revenue_recognised - cost_total")
+    recognised_margin_percent: Decimal | None = Field(description="Effort basis: recognised_margin / "
+                                                                  "revenue_recognised")
+    margins: list[Margin] = Field(description="The two margins, each naming its basis: effort, then invoiced")
     budget_amount: Decimal
     budget_burn_percent: Decimal | None
     hours_logged: Decimal

@@ -22,6 +22,7 @@ from erp.reports.repository import (
     profitability_sql,
 )
 from erp.reports.schemas import (
+    MARGIN_BASES,
     AgingReport,
     AgingRow,
     AgingTotals,
@@ -29,6 +30,7 @@ from erp.reports.schemas import (
     CashFlowReport,
     CashFlowTotals,
     GroupBy,
+    Margin,
     ProfitabilityReport,
     ProfitabilityRow,
     ProfitabilityTotals,
@@ -81,8 +83,12 @@ class _Sums:
         cost_total = self.cost_time + self.cost_expenses
         margin = self.revenue_invoiced - cost_total
         recognised_margin = self.revenue_recognised - cost_total
+        margins = [Margin(basis=basis, label=MARGIN_BASES[basis], revenue=revenue, cost=cost_total, margin=value,
+                          margin_percent=percent(value, revenue))
+                   for basis, revenue, value in (("effort", self.revenue_recognised, recognised_margin),
+                                                 ("invoiced", self.revenue_invoiced, margin))]
         return ProfitabilityRow(
-            **self.keys, projects=self.projects, currency=self.currency,
+            **self.keys, projects=self.projects, currency=self.currency, margins=margins,
             revenue_invoiced=self.revenue_invoiced, revenue_recognised=self.revenue_recognised,
             cost_time=self.cost_time, cost_expenses=self.cost_expenses, cost_total=cost_total, margin=margin,
             margin_percent=percent(margin, self.revenue_invoiced), recognised_margin=recognised_margin,

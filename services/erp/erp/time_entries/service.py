@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from erp.budgets.api import check_thresholds
 from erp.clock import today
 from erp.db import utcnow
 from erp.invoices.api import Invoice
@@ -125,6 +126,7 @@ async def add_entry(uow: UnitOfWork, new: NewEntry, principal: Principal) -> Tim
 async def create(uow: UnitOfWork, body: TimeEntryIn, principal: Principal) -> TimeEntry:
     entry = await add_entry(uow, NewEntry(body.project_id, body.person_id or principal.user_id, body.work_date,
                                           body.hours, body.billable, body.description), principal)
+    await check_thresholds(uow, [entry.project_id])  # the hours burn the budget when logged (decision 130)
     await uow.commit()
     return entry
 
@@ -174,6 +176,7 @@ async def change_entry(uow: UnitOfWork, entry: TimeEntry, changes: dict[str, obj
 async def update(uow: UnitOfWork, entry_id: uuid.UUID, body: TimeEntryPatch, principal: Principal) -> TimeEntry:
     entry = await _locked(TimeEntryRepository(uow.session), entry_id)
     await change_entry(uow, entry, body.model_dump(exclude_unset=True), principal)
+    await check_thresholds(uow, [entry.project_id])
     await uow.commit()
     return entry
 
@@ -220,6 +223,8 @@ async def rewrite_week(uow: UnitOfWork, person_id: str, monday: date, *, remove:
     a fixed number of queries however many cells change: who, the week's lock, billed and corrected entries, the
     projects, and each day's 24 hours (checked on the result)."""
     check_may_log_for(principal, person_id)
+    if add or change:
+        await require_active_person(uow.session, person_id)
     entries = TimeEntryRepository(uow.session)
     await check_week_open(entries, person_id, monday)
     for entry in remove:
@@ -249,6 +254,7 @@ async def rewrite_week(uow: UnitOfWork, person_id: str, monday: date, *, remove:
         day = min(over)
         raise Unprocessable(f"{person_id} would have {over[day]} h on {day}: a day has at most 24 h.",
                             type_slug="day-over-24-hours")
+    await check_thresholds(uow, {new.project_id for new in add} | {cell.entry.project_id for cell in change})
 
 
 async def correct(uow: UnitOfWork, entry_id: uuid.UUID, body: CorrectionIn, principal: Principal) -> TimeEntry:
@@ -268,6 +274,7 @@ async def correct(uow: UnitOfWork, entry_id: uuid.UUID, body: CorrectionIn, prin
                                           body.hours, original.billable,
                                           body.description or original.description, corrects_id=original.id),
                             principal)
+    await check_thresholds(uow, [entry.project_id])
     await uow.commit()
     return entry
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from erp.budgets.api import check_thresholds
 from erp.db import utcnow
 from erp.policy import POLICY, Action
 from erp.time_entries.api import (
@@ -294,6 +295,7 @@ async def stop_timer(uow: UnitOfWork, person_id: str, principal: Principal) -> T
     hours = elapsed_hours(running.started_at, datetime.now(UTC))
     entry = await add_entry(uow, NewEntry(running.project_id, person_id, running.started_at.astimezone(UTC).date(),
                                           hours, running.billable, running.note), principal)
+    await check_thresholds(uow, [entry.project_id])
     await sheets.delete_timer(running)
     await uow.commit()
     return entry

@@ -14,6 +14,7 @@ import { expensesView } from "./views/expenses.js";
 import { peopleView, personView } from "./views/people.js";
 import { timesheetView, approvalsView } from "./views/timesheets.js";
 import { reportsView } from "./views/reports.js";
+import { efficiencyView } from "./views/budget.js";
 import { settingsView } from "./views/settings.js";
 import { contactsView, contactView } from "./views/contacts.js";
 import { leadView } from "./views/lead.js";
@@ -47,6 +48,7 @@ const ROUTES = [
   [/^\/timesheet$/, timesheetView],
   [/^\/approvals$/, approvalsView],
   [/^\/reports$/, reportsView],
+  [/^\/efficiency$/, efficiencyView],
   [/^\/settings$/, settingsView],
   [/^\/settings\/invoice-mail$/, invoiceMailSettingsView],
   [/^\/sent-mail$/, sentMailView],

@@ -51,7 +51,7 @@ export async function dashboardView(root, ctx) {
         overdue === null ? "invoicing not available" : moneyByCurrency(overdueTotals, "nothing overdue"), (overdue || []).length > 0)));
   const marginRows = profit ? Object.values(profit).filter((r) => r.revenue || r.cost).sort((a, b) => b.margin - a.margin).slice(0, 8) : null;
   root.append(h("div", { class: "grid-2" },
-    h("section", { class: "panel", "aria-labelledby": "db-margin" }, h("h2", { id: "db-margin" }, "Margin by project"),
+    h("section", { class: "panel", "aria-labelledby": "db-margin" }, h("h2", { id: "db-margin" }, "Margin by project (invoiced basis)"),
       marginRows === null ? unavailable("The profitability report")
         : marginRows.length ? barList(marginRows.map((r) => ({
           label: h("a", { href: `#/projects/${r.id}` }, r.name || "Project"), value: r.marginPercent ?? 0,

@@ -1,8 +1,9 @@
 // Delivery and finance: projects (budget burn, margin), one project with its billing schedule and invoices.
 
 import { api, all, optional, itemsOf, ApiError } from "../api.js";
-import { h, field, money, date, badge, formDialog, toast, table, barList, unavailable, isoDate, label } from "../ui.js";
+import { h, field, money, date, badge, formDialog, toast, table, unavailable, isoDate, label } from "../ui.js";
 import { pageHead, clientNames } from "./common.js";
+import { budgetPanel, marginPanel } from "./budget.js";
 import { exportPanel } from "./csv.js";
 
 // The profitability report's row for each project, whatever the report calls its fields.
@@ -45,7 +46,8 @@ export async function projectsView(root, ctx) {
       { label: "Status", value: (p) => badge(p.status) },
       { label: "Budget", value: (p) => money(p.budget_amount, p.currency), num: true },
       { label: "Budget burn", value: (p) => percent(profit?.[p.id]?.burn), num: true },
-      { label: "Margin", value: (p) => (profit?.[p.id] ? `${money(profit[p.id].margin, p.currency)} (${percent(profit[p.id].marginPercent)})` : "—"), num: true },
+      { label: "Margin, effort basis", value: (p) => (profit?.[p.id] ? percent(profit[p.id].recognised_margin_percent) : "—"), num: true },
+      { label: "Margin, invoiced basis", value: (p) => (profit?.[p.id] ? `${money(profit[p.id].margin, p.currency)} (${percent(profit[p.id].marginPercent)})` : "—"), num: true },
       { label: "Started", value: (p) => date(p.created_at) },
     ], projects, { empty: reader ? "No projects yet: win a deal and the ERP opens one."
       : "You work on no project yet: a project shows here once time is logged for you on it." }));
@@ -109,12 +111,13 @@ export async function projectView(root, ctx) {
     throw error;
   }
   if (!ctx.can("erp.read")) return memberProjectView(root, ctx, project);
-  const [schedule, invoices, client, profit, budgetLines] = await Promise.all([
+  const [schedule, invoices, client, profit, budgetLines, budget] = await Promise.all([
     optional(api(`/api/erp/projects/${id}/billing-schedule`)),
     optional(api("/api/erp/invoices", { query: { project_id: id, limit: 200 } })),
     optional(api(`/api/erp/clients/${project.client_id}`)),
     profitability({ project_id: id }),
     optional(api(`/api/erp/projects/${id}/budget-lines`)),
+    budgetPanel(project, ctx),
   ]);
   const row = profit?.[id];
   const items = schedule ? itemsOf(schedule.items) : [];
@@ -135,17 +138,8 @@ export async function projectView(root, ctx) {
           h("dt", {}, "From deal"), h("dd", {}, project.deal_id ? h("a", { href: `#/deals/${project.deal_id}` }, "Open the deal") : "—"),
           h("dt", {}, "Invoiced"), h("dd", { id: "project-invoiced" }, money(invoiced, project.currency)),
           h("dt", {}, "Paid"), h("dd", {}, money(paid, project.currency)))),
-      h("section", { class: "panel", "aria-labelledby": "pj-profit" }, h("h2", { id: "pj-profit" }, "Budget and margin"),
-        row ? [
-          barList([
-            { label: "Budget burn", value: Math.min(150, row.burn || 0), text: percent(row.burn), tone: (row.burn || 0) > 100 ? "bad" : "" },
-            { label: "Margin", value: Math.max(0, row.marginPercent || 0), text: percent(row.marginPercent), tone: (row.margin || 0) < 0 ? "bad" : "good" },
-          ], { max: 100 }),
-          h("dl", { class: "facts" },
-            h("dt", {}, "Revenue"), h("dd", {}, money(row.revenue, project.currency)),
-            h("dt", {}, "Cost"), h("dd", {}, money(row.cost, project.currency)),
-            h("dt", {}, "Margin"), h("dd", {}, money(row.margin, project.currency))),
-        ] : unavailable("Profitability for this project"))),
+      marginPanel(row, project.currency)),
+    budget,
     budgetLines?.length ? h("section", { class: "panel", id: "budget-lines", "aria-labelledby": "pj-budget-lines" },
       h("h2", { id: "pj-budget-lines" }, "Budget lines", h("span", { class: "muted small" }, " · from the accepted quote")),
       table([

@@ -122,8 +122,8 @@ export async function reportsView(root, ctx) {
         { label: "Project", value: (r) => h("a", { href: `#/projects/${r.id}` }, r.name || "Project") },
         { label: "Revenue", value: (r) => money(r.revenue, r.currency), num: true },
         { label: "Cost", value: (r) => money(r.cost, r.currency), num: true },
-        { label: "Margin", value: (r) => money(r.margin, r.currency), num: true },
-        { label: "Margin %", value: (r) => (r.marginPercent === null ? "—" : `${r.marginPercent.toFixed(1)}%`), num: true },
+        { label: "Margin, invoiced basis", value: (r) => money(r.margin, r.currency), num: true },
+        { label: "Margin %, invoiced basis", value: (r) => (r.marginPercent === null ? "—" : `${r.marginPercent.toFixed(1)}%`), num: true },
         { label: "Budget burn", value: (r) => (r.burn === null ? "—" : `${r.burn.toFixed(1)}%`), num: true },
       ], rows.sort((a, b) => b.margin - a.margin), { empty: "No project has revenue or cost yet." })));
   return { events: ["invoice.", "payment.", "project.", "expense."] };

@@ -1,0 +1,205 @@
+"""The budgets' reads: one project's burn summed in the database (its time from the index that carries the hours,
+its cost from the reports' monthly rollup, its invoices and expenses), and its settings and alerts."""
+
+import json
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from erp.budgets.models import BudgetAlert, BudgetSettings
+
+# What a project has burnt, in hours and in money (its currency). Every part is a sum over one project's rows,
+# through an index on project_id:
+# - hours: every entry (the covering index ix_time_entries_project_budget, migration 0016, answers it alone);
+# - cost of time: the monthly rollup `report_time_months` (migration 0006: priced at each entry's day's cost rate,
+#   kept by triggers), in the project's currency only (other hours are `unpriced_hours`);
+# - approved expenses in the project's currency (others counted in `unconverted_expenses`).
+_ACTUALS = """
+    SELECT p.id, p.name, p.owner_id, p.currency, p.budget_hours, p.budget_amount,
+           (SELECT COALESCE(SUM(m.hours), 0) FROM report_time_months m WHERE m.project_id = p.id) AS actual_hours,
+           (SELECT SUM(m.cost) FROM report_time_months m
+            WHERE m.project_id = p.id AND m.cost_currency = p.currency) AS cost_time,
+           (SELECT COALESCE(SUM(m.hours), 0) FROM report_time_months m
+            WHERE m.project_id = p.id AND m.cost_currency <> p.currency) AS unpriced_hours,
+           e.cost_expenses, e.unbilled_expenses, COALESCE(e.unconverted_expenses, 0) AS unconverted_expenses
+    FROM projects p
+    LEFT JOIN LATERAL (
+        SELECT SUM(x.amount) FILTER (WHERE x.currency = p.currency) AS cost_expenses,
+               SUM(x.amount) FILTER (WHERE x.currency = p.currency AND x.billing_status = 'unbilled')
+                   AS unbilled_expenses,
+               COUNT(*) FILTER (WHERE x.currency <> p.currency) AS unconverted_expenses
+        FROM expenses x WHERE x.project_id = p.id AND x.status = 'approved'
+    ) AS e ON true
+    WHERE p.id = CAST(:project_id AS uuid)
+"""
+
+# The rest of the budget's figures: hours approved and not billed, hours billed; the value of the unbilled hours at
+# the bill rate of their day, else the time-and-materials schedule's rate (`unrated_hours`: neither); net invoiced
+# (invoices less credit notes, issued, in the project's currency; a credit note may name only the invoice it credits).
+_BILLING = """
+    SELECT h.unbilled_hours, h.invoiced_hours, v.unbilled_time_value, v.unrated_hours, i.invoiced
+    FROM projects p
+    LEFT JOIN billing_schedules bs ON bs.project_id = p.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(SUM(t.hours) FILTER (WHERE t.billable AND t.status = 'approved' AND t.invoice_id IS NULL
+                                                 AND NOT t.beyond_cap), 0) AS unbilled_hours,
+               COALESCE(SUM(t.hours) FILTER (WHERE t.invoice_id IS NOT NULL), 0) AS invoiced_hours
+        FROM time_entries t WHERE t.project_id = p.id
+    ) AS h
+    CROSS JOIN LATERAL (
+        SELECT SUM(t.hours * COALESCE(br.hourly_rate, bs.hourly_rate)) AS unbilled_time_value,
+               COALESCE(SUM(t.hours) FILTER (WHERE COALESCE(br.hourly_rate, bs.hourly_rate) IS NULL), 0)
+                   AS unrated_hours
+        FROM time_entries t
+        LEFT JOIN LATERAL (
+            SELECT b.hourly_rate FROM bill_rates b
+            WHERE b.project_id = t.project_id AND b.effective_from <= t.work_date
+            ORDER BY b.effective_from DESC LIMIT 1
+        ) AS br ON true
+        -- the partial index ix_time_entries_unbilled (migration 0002) holds exactly these entries
+        WHERE t.project_id = p.id AND t.invoice_id IS NULL AND t.billable AND t.status = 'approved'
+          AND NOT t.beyond_cap
+    ) AS v
+    CROSS JOIN LATERAL (
+        SELECT SUM(CASE WHEN x.kind = 'invoice' THEN x.subtotal ELSE -x.subtotal END) AS invoiced
+        FROM invoices x
+        WHERE x.status NOT IN ('draft', 'void') AND x.currency = p.currency
+          AND (x.project_id = p.id
+               OR x.credit_of_id IN (SELECT o.id FROM invoices o WHERE o.project_id = p.id))
+    ) AS i
+    WHERE p.id = CAST(:project_id AS uuid)
+"""
+
+# The threshold check's state: the actuals, the project's own thresholds and the alerts it has had.
+_BURN = f"""
+    SELECT a.*, s.thresholds,
+           (SELECT json_agg(json_build_object('measure', al.measure, 'threshold', al.threshold, 'budget', al.budget))
+            FROM project_budget_alerts al WHERE al.project_id = a.id)::text AS reached
+    FROM ({_ACTUALS}) AS a
+    LEFT JOIN project_budget_settings s ON s.project_id = a.id
+"""
+
+# Everything the budget shows, in one round trip: the actuals, the billing figures, the project's own thresholds
+# (NULL: the default), a milestones project's phases (its schedule's items, each with what was invoiced for it, net
+# of credit notes) and the alerts reached, newest first; phases and alerts as JSON text (read with exact decimals:
+# the driver's own JSON decoding would make the amounts floats).
+_FIGURES = f"""
+    SELECT a.*, b.*, s.thresholds,
+           (SELECT json_agg(json_build_object(
+                       'position', si.position, 'label', si.label, 'due_date', si.due_date, 'status', si.status,
+                       'budget', si.amount,
+                       'invoiced', COALESCE((
+                           SELECT SUM(CASE WHEN x.kind = 'invoice' THEN x.subtotal ELSE -x.subtotal END)
+                           FROM invoices x
+                           WHERE x.status NOT IN ('draft', 'void')
+                             AND (x.id = si.invoice_id OR x.credit_of_id = si.invoice_id)), 0))
+                       ORDER BY si.position)
+            FROM billing_schedules bs JOIN schedule_items si ON si.schedule_id = bs.id
+            WHERE bs.project_id = a.id AND bs.billing_type = 'milestones')::text AS phases,
+           (SELECT json_agg(json_build_object(
+                       'id', al.id, 'measure', al.measure, 'threshold', al.threshold, 'budget', al.budget,
+                       'actual', al.actual, 'reached_at', al.reached_at)
+                       ORDER BY al.reached_at DESC, al.measure, al.threshold DESC)
+            FROM project_budget_alerts al WHERE al.project_id = a.id)::text AS alerts
+    FROM ({_ACTUALS}) AS a
+    CROSS JOIN ({_BILLING}) AS b
+    LEFT JOIN project_budget_settings s ON s.project_id = a.id
+"""
+
+# Each person's cost rate in force on a day, in one currency (what their booked hours are forecast to cost).
+_COST_RATES_ON = """
+    SELECT DISTINCT ON (user_id) user_id, hourly_cost FROM cost_rates
+    WHERE user_id = ANY(CAST(:people AS varchar[])) AND effective_from <= CAST(:day AS date)
+      AND currency = CAST(:currency AS varchar)
+    ORDER BY user_id, effective_from DESC
+"""
+
+
+class BudgetRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _one(self, sql: str, **params: Any) -> dict[str, Any] | None:
+        row = (await self.session.execute(text(sql), params)).mappings().first()
+        return dict(row) if row is not None else None
+
+    async def burn(self, project_id: uuid.UUID) -> dict[str, Any] | None:
+        """What the threshold check needs, in one round trip: the budget, what it has burnt, the project's own
+        thresholds (None: the default) and the (measure, threshold, budget) it has alerted (None: no such project)."""
+        row = await self._one(_BURN, project_id=project_id)
+        if row is not None:
+            row["reached"] = json.loads(row["reached"], parse_float=Decimal) if row["reached"] else []
+        return row
+
+    async def figures(self, project_id: uuid.UUID) -> dict[str, Any] | None:
+        """The budget's figures, its thresholds, phases and alerts (None: no such project)."""
+        row = await self._one(_FIGURES, project_id=project_id)
+        if row is not None:
+            for key in ("phases", "alerts"):
+                row[key] = json.loads(row[key], parse_float=Decimal) if row[key] else []
+        return row
+
+    async def cost_rates_on(self, people: list[str], day: date, currency: str) -> dict[str, Decimal]:
+        if not people:
+            return {}
+        rows = await self.session.execute(text(_COST_RATES_ON), {"people": people, "day": day, "currency": currency})
+        return {user_id: Decimal(cost) for user_id, cost in rows.tuples()}
+
+    async def settings(self, project_id: uuid.UUID) -> BudgetSettings | None:
+        return await self.session.get(BudgetSettings, project_id)
+
+    def add(self, row: BudgetSettings | BudgetAlert) -> None:
+        self.session.add(row)
+
+    async def lock(self, project_id: uuid.UUID) -> None:
+        """Serialises the threshold checks of one project until the transaction ends (two entries committed at the
+        same moment cannot both miss, or both send, the alert their sum crosses)."""
+        await self.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                                   {"key": f"budget:{project_id}"})
+
+
+# The department efficiency report's time: per group, person and project currency over a period, hours, billable
+# hours, and the billable hours at their list rate (the project's bill rate of the day, else its time-and-materials
+# rate; `rated_hours` are the billable hours that have one). The group is the project's cost center until people
+# carry a department and cost center of their own (erp.people; docs/decisions.md, 136).
+EFFICIENCY_TIME = """
+    WITH bill AS (
+        SELECT project_id, hourly_rate, effective_from,
+               COALESCE(LEAD(effective_from) OVER (PARTITION BY project_id ORDER BY effective_from),
+                        DATE '9999-12-31') AS until
+        FROM bill_rates
+    )
+    SELECT p.cost_center_id, t.person_id, p.currency, SUM(t.hours) AS hours,
+           COALESCE(SUM(t.hours) FILTER (WHERE t.billable), 0) AS billable_hours,
+           SUM(t.hours * COALESCE(br.hourly_rate, bs.hourly_rate)) FILTER (WHERE t.billable) AS list_value,
+           COALESCE(SUM(t.hours) FILTER (WHERE t.billable AND COALESCE(br.hourly_rate, bs.hourly_rate) IS NOT NULL),
+                    0) AS rated_hours
+    FROM time_entries t
+    JOIN projects p ON p.id = t.project_id
+    LEFT JOIN billing_schedules bs ON bs.project_id = p.id
+    LEFT JOIN bill br ON br.project_id = t.project_id AND t.work_date >= br.effective_from AND t.work_date < br.until
+    WHERE t.work_date BETWEEN CAST(:date_from AS date) AND CAST(:date_to AS date)
+    GROUP BY p.cost_center_id, t.person_id, p.currency
+"""
+
+# Each person's capacity over a period: the weekly capacity in force on each weekday, a fifth of it per day.
+CAPACITY_IN_PERIOD = """
+    SELECT u.user_id, SUM(cap.hours_per_week) / 5 AS capacity_hours
+    FROM unnest(CAST(:people AS varchar[])) AS u (user_id)
+    CROSS JOIN generate_series(CAST(:date_from AS date), CAST(:date_to AS date), INTERVAL '1 day') AS d (day)
+    CROSS JOIN LATERAL (
+        SELECT c.hours_per_week FROM capacities c
+        WHERE c.user_id = u.user_id AND c.effective_from <= d.day
+        ORDER BY c.effective_from DESC LIMIT 1
+    ) AS cap
+    WHERE extract(isodow FROM d.day) < 6
+    GROUP BY u.user_id
+"""
+
+
+async def rows(session: AsyncSession, sql: str, **params: Any) -> list[dict[str, Any]]:
+    return [dict(r) for r in (await session.execute(text(sql), params)).mappings()]

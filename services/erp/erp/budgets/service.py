@@ -1,0 +1,204 @@
+"""Project budgets: what a project has burnt against its budget in hours and in money, the forecast at completion,
+and the alerts when burn reaches a threshold, written in the transaction of the change that crossed it."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from erp.budgets.bookings import remaining_booked_hours
+from erp.budgets.models import DEFAULT_THRESHOLDS, BudgetAlert, BudgetSettings, Measure
+from erp.budgets.repository import CAPACITY_IN_PERIOD, EFFICIENCY_TIME, BudgetRepository, rows
+from erp.budgets.schemas import (
+    AlertOut,
+    BudgetIn,
+    BudgetOut,
+    BurnFigures,
+    EfficiencyReport,
+    EfficiencyRow,
+    PhaseFigures,
+)
+from erp.db import utcnow
+from erp.projects.api import ProjectRepository
+from erp.reports.api import percent, profitability
+from throughline_events.erp import ProjectBudgetThresholdReachedV1
+from throughline_events.money import check_amount, round_money
+from throughline_messaging.uow import UnitOfWork
+from throughline_platform.problems import NotFound, Unprocessable
+
+ZERO = Decimal(0)
+HOURS = Decimal("0.01")
+
+
+def _hours(value: Decimal) -> Decimal:
+    return Decimal(value).quantize(HOURS)
+
+
+def actual_cost(row: dict[str, Any]) -> Decimal:
+    """Money burnt: cost of time plus approved expenses, in the project's currency."""
+    return Decimal(row["cost_time"] or 0) + Decimal(row["cost_expenses"] or 0)
+
+
+def _burn(budget: Decimal | None, actual: Decimal, unbilled: Decimal, invoiced: Decimal,
+          booked: Decimal) -> BurnFigures:
+    forecast = actual + booked
+    return BurnFigures(budget=budget, actual=actual, unbilled=unbilled, invoiced=invoiced, booked_remaining=booked,
+                       forecast_at_completion=forecast, burn_percent=percent(actual, budget),
+                       forecast_percent=percent(forecast, budget))
+
+
+async def figures(uow: UnitOfWork, project_id: uuid.UUID, today: date) -> BudgetOut:
+    repo = BudgetRepository(uow.session)
+    row = await repo.figures(project_id)
+    if row is None:
+        raise NotFound(f"Project {project_id} does not exist.")
+    currency = row["currency"]
+    booked = await remaining_booked_hours(uow.session, project_id, today)
+    rates = await repo.cost_rates_on(sorted(booked), today, currency)
+    booked_hours = sum(booked.values(), ZERO)
+    booked_cost = sum((hours * rates[person] for person, hours in booked.items() if person in rates), ZERO)
+
+    def money(value: Decimal | None) -> Decimal:
+        return round_money(Decimal(value or 0), currency)
+
+    hours = _burn(row["budget_hours"], _hours(row["actual_hours"]), _hours(row["unbilled_hours"]),
+                  _hours(row["invoiced_hours"]), _hours(booked_hours))
+    spent = _burn(money(row["budget_amount"]), money(actual_cost(row)),
+                  money(Decimal(row["unbilled_time_value"] or 0) + Decimal(row["unbilled_expenses"] or 0)),
+                  money(row["invoiced"]), money(booked_cost))
+    phases = [PhaseFigures(**p | {"budget": money(p["budget"]), "invoiced": money(p["invoiced"])})
+              for p in row["phases"]]
+    return BudgetOut(
+        project_id=project_id, currency=currency, thresholds=row["thresholds"] or list(DEFAULT_THRESHOLDS),
+        hours=hours, money=spent, unpriced_hours=_hours(row["unpriced_hours"]),
+        unrated_hours=_hours(row["unrated_hours"]), unconverted_expenses=int(row["unconverted_expenses"]),
+        phases=phases, alerts=[AlertOut.model_validate(a) for a in row["alerts"]])
+
+
+async def set_budget(uow: UnitOfWork, project_id: uuid.UUID, body: BudgetIn, today: date) -> BudgetOut:
+    """Set the budget and thresholds; a budget lowered below what is already burnt alerts at once."""
+    project = await ProjectRepository(uow.session).get(project_id, for_update=True)
+    if project is None:
+        raise NotFound(f"Project {project_id} does not exist.")
+    changes = body.model_dump(exclude_unset=True)
+    if "budget_amount" in changes:
+        if body.budget_amount is None:
+            raise Unprocessable("budget_amount cannot be null: 0 means no money budget.")
+        try:
+            project.budget_amount = check_amount(body.budget_amount, project.currency, field="budget_amount")
+        except ValueError as exc:
+            raise Unprocessable(str(exc)) from None
+    if "budget_hours" in changes:
+        project.budget_hours = body.budget_hours
+    if "thresholds" in changes:
+        if body.thresholds is None:
+            raise Unprocessable("thresholds cannot be null: send the list (the default is [50, 80, 100]).")
+        repo = BudgetRepository(uow.session)
+        settings = await repo.settings(project_id)
+        if settings is None:
+            repo.add(BudgetSettings(project_id=project_id, thresholds=body.thresholds))
+        else:
+            settings.thresholds = body.thresholds
+    await check_thresholds(uow, [project_id])
+    await uow.commit()
+    return await figures(uow, project_id, today)
+
+
+async def check_thresholds(uow: UnitOfWork, project_ids: Iterable[uuid.UUID]) -> None:
+    """Record an alert, and its project.budget_threshold_reached, for each threshold the projects' burn has reached
+    against their current budget and not yet alerted. Called by every writer of burn (time entries written,
+    expenses approved, the budget itself) before it commits: the alert is part of the change."""
+    await uow.session.flush()  # the rollup the actuals read is kept by triggers on the flushed rows
+    repo = BudgetRepository(uow.session)
+    for project_id in sorted(set(project_ids)):  # locks in one order: no deadlock between two writers
+        await repo.lock(project_id)
+        row = await repo.burn(project_id)
+        if row is None:
+            continue
+        reached = {(a["measure"], a["threshold"], Decimal(a["budget"])) for a in row["reached"]}
+        thresholds = row["thresholds"] or list(DEFAULT_THRESHOLDS)
+        now = utcnow()
+        for measure, budget, actual, currency in (
+                (Measure.HOURS, row["budget_hours"], _hours(row["actual_hours"]), None),
+                (Measure.MONEY, row["budget_amount"], round_money(actual_cost(row), row["currency"]),
+                 row["currency"])):
+            if not budget:
+                continue
+            for threshold in thresholds:
+                if actual * 100 < budget * threshold or (measure, threshold, budget) in reached:
+                    continue
+                alert = BudgetAlert(id=uuid.uuid4(), project_id=project_id, measure=measure, threshold=threshold,
+                                    budget=budget, actual=actual, reached_at=now)
+                repo.add(alert)
+                alert.record(ProjectBudgetThresholdReachedV1(
+                    project_id=project_id, project_name=row["name"], owner_id=row["owner_id"], measure=measure,
+                    threshold_percent=threshold, budget=budget, actual=actual, currency=currency, reached_at=now))
+
+
+# --- department efficiency --------------------------------------------------------------------------
+
+MAX_PERIOD_DAYS = 366
+RATE = Decimal("0.01")
+
+
+def _per(amount: Decimal, hours: Decimal) -> Decimal | None:
+    return (amount / hours).quantize(RATE) if hours else None
+
+
+async def department_efficiency(uow: UnitOfWork, *, group_by: str, date_from: date,
+                                date_to: date) -> EfficiencyReport:
+    """Per cost center (or department) and currency: revenue earned and direct cost (the profitability report's
+    effort basis, grouped by cost center), margin, billable utilisation, revenue per billable hour, effective rate
+    vs list rate."""
+    if date_from > date_to:
+        raise Unprocessable("date_from must not be after date_to.")
+    if (date_to - date_from).days >= MAX_PERIOD_DAYS:
+        raise Unprocessable(f"The report covers at most {MAX_PERIOD_DAYS} days; narrow date_from..date_to.")
+    if group_by == "department":
+        raise Unprocessable("Grouping by department needs the people's departments, which the people directory "
+                            "(erp.people) brings; group by cost_center meanwhile.", type_slug="no-departments")
+    money = await profitability(uow, group_by="cost_center", date_from=date_from, date_to=date_to, client_id=None,
+                                project_id=None, cost_center_id=None, currency=None, status=None, limit=100_000,
+                                offset=0)
+    time = await rows(uow.session, EFFICIENCY_TIME, date_from=date_from, date_to=date_to)
+    people = sorted({r["person_id"] for r in time})
+    capacity = {r["user_id"]: Decimal(r["capacity_hours"]) for r in await rows(
+        uow.session, CAPACITY_IN_PERIOD, people=people, date_from=date_from, date_to=date_to)}
+    # A person's capacity is shared between the groups they logged time in, by their hours in each.
+    person_hours: dict[str, Decimal] = defaultdict(Decimal)
+    for r in time:
+        person_hours[r["person_id"]] += r["hours"]
+    groups: dict[tuple[uuid.UUID | None, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    without_capacity: set[tuple[uuid.UUID | None, str]] = set()
+    for r in time:
+        key = (r["cost_center_id"], r["currency"])
+        g = groups[key]
+        g["hours"] += r["hours"]
+        g["billable_hours"] += r["billable_hours"]
+        g["list_value"] += r["list_value"] or ZERO
+        g["rated_hours"] += r["rated_hours"]
+        if r["person_id"] in capacity:
+            g["capacity"] += capacity[r["person_id"]] * r["hours"] / person_hours[r["person_id"]]
+        else:
+            without_capacity.add(key)
+    items = []
+    for row in money.items:
+        key = (row.cost_center_id, row.currency)
+        g = groups.get(key, defaultdict(Decimal))
+        if not (row.revenue_recognised or row.cost_total or g["hours"]):
+            continue  # nothing happened in this group in the period
+        revenue, cost = row.revenue_recognised, row.cost_total
+        margin = revenue - cost
+        cap = None if key in without_capacity or not g["hours"] else round(g["capacity"], 2)
+        effective, listed = _per(revenue, g["hours"]), _per(g["list_value"], g["rated_hours"])
+        items.append(EfficiencyRow(
+            department=None, cost_center_id=row.cost_center_id, cost_center_code=row.cost_center_code,
+            cost_center_name=row.cost_center_name, currency=row.currency, revenue=revenue, direct_cost=cost,
+            margin=margin, margin_percent=percent(margin, revenue), hours=_hours(g["hours"]),
+            billable_hours=_hours(g["billable_hours"]), capacity_hours=cap,
+            billable_utilisation_percent=percent(g["billable_hours"], cap),
+            revenue_per_billable_hour=_per(revenue, g["billable_hours"]), effective_rate=effective, list_rate=listed,
+            effective_vs_list_percent=percent(effective, listed) if effective is not None else None))
+    return EfficiencyReport(group_by=group_by, date_from=date_from, date_to=date_to, items=items)
