@@ -51,6 +51,7 @@ CONTRACT_TOPICS = {
     "erp.project.events",
     "erp.invoice.events",
     "erp.expense.events",
+    "erp.booking.events",
 }
 EXPECTED_TOPIC = {
     "lead.created": "crm.lead.events",
@@ -80,6 +81,7 @@ EXPECTED_TOPIC = {
     "expense.submitted": "erp.expense.events",
     "expense.approved": "erp.expense.events",
     "expense.rejected": "erp.expense.events",
+    "booking.changed": "erp.booking.events",
 }
 
 

@@ -48,6 +48,7 @@ class Action(StrEnum):
     BANK_CSV_MAPPINGS_WRITE = "erp.bank_csv_mappings.write"
     INVOICES_SEND = "erp.invoices.send"
     MAIL_TEMPLATES_WRITE = "erp.mail_templates.write"
+    BOOKINGS_WRITE = "erp.bookings.write"
 
 
 POLICY = Policy("erp", {
@@ -132,6 +133,10 @@ POLICY = Policy("erp", {
     Action.MAIL_TEMPLATES_WRITE: rule(
         FINANCE, summary="Edit and preview the invoice and reminder mail templates",
         example="PUT /api/erp/mail-templates/{key}"),
+    Action.BOOKINGS_WRITE: rule(
+        PROJECT_MANAGER, summary="Book people on projects and open deals by week; staff a won deal's project from "
+                                 "its bookings",
+        example="POST /api/erp/bookings"),
 })
 
 # The endpoints' principal parameters: each the caller, once the policy lets its role do the action (403 otherwise).
@@ -162,3 +167,4 @@ BankReconciler = Annotated[Principal, POLICY.requires(Action.BANK_LINES_RECONCIL
 BankMappingWriter = Annotated[Principal, POLICY.requires(Action.BANK_CSV_MAPPINGS_WRITE)]
 InvoiceSender = Annotated[Principal, POLICY.requires(Action.INVOICES_SEND)]
 MailTemplateWriter = Annotated[Principal, POLICY.requires(Action.MAIL_TEMPLATES_WRITE)]
+BookingWriter = Annotated[Principal, POLICY.requires(Action.BOOKINGS_WRITE)]

@@ -30,6 +30,7 @@ TOPICS: dict[str, Topic] = {
         Topic("erp.project.events", "project", 6, "Projects created in the ERP, usually from a won deal."),
         Topic("erp.invoice.events", "invoice", 6, "Invoices issued, paid, overdue, voided, and payments recorded."),
         Topic("erp.expense.events", "expense", 6, "Expenses submitted, approved and rejected."),
+        Topic("erp.booking.events", "booking", 6, "People's bookings on projects and open deals, by week."),
     )
 }
 

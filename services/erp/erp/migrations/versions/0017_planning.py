@@ -1,4 +1,5 @@
-"""Planning (issue 23): the replica of the CRM's deals (erp.pipeline), fed by crm.deal.events.
+"""Planning (issue 23): the replica of the CRM's deals (erp.pipeline), fed by crm.deal.events, and the bookings of
+people on projects and deals by week (erp.planning).
 
 Revision ID: 0017
 Revises: 0013
@@ -36,5 +37,30 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ix_pipeline_deals_open ON pipeline_deals (expected_close_date) WHERE status = 'open'")
 
 
+    op.execute("""
+        CREATE TABLE bookings (
+            id UUID PRIMARY KEY,
+            person_id VARCHAR(64) NOT NULL,
+            project_id UUID REFERENCES projects (id),
+            deal_id UUID REFERENCES pipeline_deals (deal_id),
+            week DATE NOT NULL CHECK (extract(isodow FROM week) = 1),
+            hours NUMERIC(5, 2) NOT NULL CHECK (hours > 0 AND hours <= 168),
+            status VARCHAR(10) NOT NULL CHECK (status IN ('tentative', 'confirmed')),
+            note TEXT,
+            created_by VARCHAR(64) NOT NULL,
+            updated_by VARCHAR(64) NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            CONSTRAINT ck_bookings_names_work CHECK (project_id IS NOT NULL OR deal_id IS NOT NULL),
+            CONSTRAINT ck_bookings_deal_tentative CHECK (project_id IS NOT NULL OR status = 'tentative')
+        )""")
+    # The planning board reads a range of weeks for everybody; a person's week for the over-capacity flag.
+    op.execute("CREATE INDEX ix_bookings_week_person ON bookings (week, person_id)")
+    op.execute("CREATE INDEX ix_bookings_person_week ON bookings (person_id, week)")
+    op.execute("CREATE INDEX ix_bookings_project ON bookings (project_id)")
+    op.execute("CREATE INDEX ix_bookings_deal ON bookings (deal_id)")
+
+
 def downgrade() -> None:
+    op.execute("DROP TABLE bookings")
     op.execute("DROP TABLE pipeline_deals")
