@@ -11,13 +11,13 @@ from typing import Any
 from devstack.stack import Stack
 from tests.erp_costs.helpers import RoleApi, as_role, sql
 from tests.kafka_support import publish_raw
-from tests.support import wait_for
+from tests.support import Api, wait_for
 from throughline_events import Envelope, encode
 
 DEALS = "crm.deal.events"
 
 
-def open_deal(api: RoleApi, deal_id: str, **expected: Any) -> dict[str, Any] | None:
+def open_deal(api: Api, deal_id: str, **expected: Any) -> dict[str, Any] | None:
     """The deal among the open deals once it shows what `expected` says (None until then)."""
     for deal in api.ok("GET", "/api/erp/open-deals"):
         if deal["deal_id"] == deal_id and all(deal[k] == v for k, v in expected.items()):
