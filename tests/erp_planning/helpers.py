@@ -25,6 +25,7 @@ def bookable_person(admin: Api, boss: RoleApi, hours: str = "40") -> str:
 
 def board_row(api: Any, person_id: str, from_week: str = WEEK, weeks: int = 2) -> dict[str, Any]:
     board = api.ok("GET", "/api/erp/planning", params={"from_week": from_week, "weeks": weeks})
+    assert board["from_week"] == from_week and len(board["weeks"]) == weeks and board["weeks"][0] == from_week
     rows = [p for p in board["people"] if p["person_id"] == person_id]
     assert len(rows) == 1, f"{person_id} appears {len(rows)} times on the board"
     return rows[0]  # type: ignore[no-any-return]

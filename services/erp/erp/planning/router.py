@@ -72,5 +72,7 @@ async def staff_from_deal(project_id: uuid.UUID, uow: UoW, principal: BookingWri
 @router.get("/planning", response_model=Board,
             summary="The planning board: people x weeks, capacity, booked (tentative on deals weighted), actual")
 async def planning_board(uow: ReadUoW, principal: Reader, from_week: BusinessDate | None = None,
-                         weeks: Annotated[int, Query(ge=1, le=service.MAX_BOARD_WEEKS)] = 26) -> Board:
-    return await service.board(uow, from_week or service.monday_of(today()), weeks)
+                         weeks: Annotated[int, Query(ge=1, le=service.MAX_BOARD_WEEKS)] = 26) -> Response:
+    # The database builds the JSON (decision 148): returned as it is, not parsed into `Board` and serialised again.
+    board = await service.board_json(uow, from_week or service.monday_of(today()), weeks)
+    return Response(content=board, media_type="application/json")

@@ -12,7 +12,7 @@ from erp.pipeline.api import DealStatus, PipelineRepository
 from erp.planning.models import Booking, BookingStatus
 from erp.planning.people import require_bookable_person
 from erp.planning.repository import BookingRepository, WeekLoad
-from erp.planning.schemas import Board, BoardPerson, BookingIn, BookingPatch
+from erp.planning.schemas import BookingIn, BookingPatch
 from erp.projects.api import Project, ProjectRepository, ProjectStatus
 from throughline_events.erp import BookingChangedV1
 from throughline_messaging.uow import UnitOfWork
@@ -151,20 +151,8 @@ async def staff_from_deal(uow: UnitOfWork, project_id: uuid.UUID, confirm: bool,
     return moved
 
 
-async def board(uow: UnitOfWork, from_week: date, weeks: int) -> Board:
+async def board_json(uow: UnitOfWork, from_week: date, weeks: int) -> str:
+    """The planning board (schemas.Board) as JSON text, built by the database (decision 148)."""
     if from_week.isoweekday() != 1:
         raise Unprocessable(f"from_week: a week is given by its Monday; {from_week} is a {from_week.strftime('%A')}.")
-    cells = await BookingRepository(uow.session).board(from_week, weeks)
-    people: list[BoardPerson] = []
-    for cell in cells:  # ordered by person, then week: each person's cells are consecutive, one per week
-        if not people or people[-1].person_id != cell.person_id:
-            people.append(BoardPerson(person_id=cell.person_id, capacity=[], confirmed=[], tentative=[], booked=[],
-                                      actual=[], over_allocated=[]))
-        row = people[-1]
-        row.capacity.append(cell.capacity)
-        row.confirmed.append(cell.confirmed)
-        row.tentative.append(cell.tentative)
-        row.booked.append(cell.booked)
-        row.actual.append(cell.actual)
-        row.over_allocated.append(cell.booked > cell.capacity)
-    return Board(from_week=from_week, weeks=[from_week + timedelta(weeks=n) for n in range(weeks)], people=people)
+    return await BookingRepository(uow.session).board_json(from_week, weeks)
