@@ -88,3 +88,13 @@ def test_book_see_over_allocation_and_staff_a_won_project(page: Page, stack: Sta
     page.get_by_role("dialog").get_by_role("button", name="Remove").click()
     expect(cell).to_contain_text("30 h / 40 h")
     expect(cell.locator(".over-flag")).to_have_count(0)
+
+    # Change the staffed booking's hours from the cell's dialog.
+    cell.get_by_role("button").click()
+    page.get_by_role("dialog").get_by_role("button", name=f"Edit {project['name']}").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Hours")).to_have_value("30.00")
+    dialog.get_by_label("Hours").fill("44")
+    dialog.get_by_role("button", name="Save").click()
+    expect(cell).to_contain_text("44 h / 40 h")
+    expect(cell.locator(".over-flag")).to_have_text("Over")
