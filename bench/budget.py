@@ -16,7 +16,7 @@ from bench.load import closed_loop
 from bench.report import Row
 from bench.scenarios import Ctx, seed_erp
 
-SCENARIO = "23 budget"
+SCENARIO = "14 budget"
 TARGET_MS = 20.0
 # (time entries in all, of which on the measured project, projects, invoices) per volume.
 VOLUMES = {"full": (2_000_000, 20_000, 1_000, 20_000), "smoke": (2_000, 200, 10, 200)}

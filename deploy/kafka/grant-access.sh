@@ -58,6 +58,7 @@ write_topic erp erp.project.events
 write_topic erp erp.invoice.events
 write_topic erp erp.expense.events
 write_topic erp erp.timesheet.events
+write_topic erp erp.booking.events
 write_topic erp crm.deal.events.erp.dlt
 write_topic erp crm.account.events.erp.dlt
 write_topic erp gateway.user.events.erp.dlt
@@ -75,6 +76,7 @@ read_topic gateway erp.project.events
 read_topic gateway erp.invoice.events
 read_topic gateway erp.expense.events
 read_topic gateway erp.timesheet.events
+read_topic gateway erp.booking.events
 
 # dlt-replay: each dead-letter topic back to the topic it parks, progress in "<group>.dlt-replay"
 read_topic dlt-replay crm.deal.events.erp.dlt

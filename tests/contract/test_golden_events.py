@@ -54,6 +54,7 @@ CONTRACT_TOPICS = {
     # Issue 23: the gateway's users, from which the ERP keeps its people.
     "gateway.user.events",
     "erp.timesheet.events",
+    "erp.booking.events",
 }
 EXPECTED_TOPIC = {
     "lead.created": "crm.lead.events",
@@ -90,6 +91,7 @@ EXPECTED_TOPIC = {
     "user.deactivated": "gateway.user.events",
     "time.week_submitted": "erp.timesheet.events",
     "time.week_approved": "erp.timesheet.events",
+    "booking.changed": "erp.booking.events",
 }
 
 

@@ -15,7 +15,7 @@ SCREENS = ["/", "/pipeline", "/companies", "/contacts", "/leads", "/tasks", "/fo
            "/expenses", "/reports", "/setup", "/setup/users", "/setup/pipelines", "/setup/automation",
            "/setup/lead-capture", "/settings", "/bank", "/mail-templates", "/sequences", "/search", "/search?q=studio",
            "/import",
-           "/settings/invoice-mail", "/sent-mail", "/people", "/timesheet", "/approvals", "/efficiency"]
+           "/settings/invoice-mail", "/sent-mail", "/people", "/timesheet", "/approvals", "/efficiency", "/planning"]
 
 # Every visible form control has an accessible name (a <label>, aria-label or aria-labelledby); every button too.
 UNLABELLED = """() => {

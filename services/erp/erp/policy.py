@@ -62,6 +62,7 @@ class Action(StrEnum):
     MAIL_TEMPLATES_WRITE = "erp.mail_templates.write"
     BUDGETS_WRITE = "erp.budgets.write"
     EFFICIENCY_READ = "erp.reports.efficiency"
+    BOOKINGS_WRITE = "erp.bookings.write"
 
 
 POLICY = Policy("erp", {
@@ -180,6 +181,10 @@ POLICY = Policy("erp", {
     Action.EFFICIENCY_READ: rule(
         FINANCE, summary="Read the department efficiency report (revenue, direct cost and margin per department)",
         example="GET /api/erp/reports/department-efficiency"),
+    Action.BOOKINGS_WRITE: rule(
+        PROJECT_MANAGER, summary="Book people on projects and open deals by week; staff a won deal's project from "
+                                 "its bookings",
+        example="POST /api/erp/bookings"),
 })
 
 # The endpoints' principal parameters: each the caller, once the policy lets its role do the action (403 otherwise).
@@ -218,3 +223,4 @@ InvoiceSender = Annotated[Principal, POLICY.requires(Action.INVOICES_SEND)]
 MailTemplateWriter = Annotated[Principal, POLICY.requires(Action.MAIL_TEMPLATES_WRITE)]
 BudgetWriter = Annotated[Principal, POLICY.requires(Action.BUDGETS_WRITE)]
 EfficiencyReader = Annotated[Principal, POLICY.requires(Action.EFFICIENCY_READ)]
+BookingWriter = Annotated[Principal, POLICY.requires(Action.BOOKINGS_WRITE)]

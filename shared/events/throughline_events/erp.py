@@ -4,7 +4,7 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from throughline_events.envelope import EventPayload, register
 from throughline_events.types import CurrencyCode, DecimalString, UtcDateTime
@@ -198,3 +198,23 @@ class TimeWeekApprovedV1(_TimesheetWeekFact):
 
     approved_by: str
     approved_at: UtcDateTime
+
+
+@register("booking.changed", 1, "booking", "booking_id")
+class BookingChangedV1(EventPayload):
+    """A person's booking on a project or an open deal for a week was made, changed (hours, week, status, or given to
+    the project of its won deal) or removed (`change`). Carries the booking as it now is (as it was, when removed)
+    and whether the person's week is now booked beyond their capacity."""
+
+    booking_id: UUID
+    change: Literal["created", "updated", "deleted"]
+    person_id: str
+    project_id: UUID | None = None
+    deal_id: UUID | None = None
+    week: date = Field(description="The Monday of the week.")
+    hours: DecimalString
+    status: Literal["tentative", "confirmed"]
+    over_capacity: bool = Field(description="The person's bookings that week (tentative ones weighted) exceed their "
+                                            "capacity: allowed, and flagged.")
+    changed_by: str
+    changed_at: UtcDateTime

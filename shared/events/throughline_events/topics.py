@@ -34,6 +34,7 @@ TOPICS: dict[str, Topic] = {
               "The gateway's users: created, changed (role, name, active), deactivated. The ERP keeps its people "
               "directory from these."),
         Topic("erp.timesheet.events", "timesheet", 6, "Timesheet weeks submitted and approved."),
+        Topic("erp.booking.events", "booking", 6, "People's bookings on projects and open deals, by week."),
     )
 }
 

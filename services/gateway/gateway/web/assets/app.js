@@ -8,6 +8,7 @@ import { pipelineView, dealView } from "./views/deals.js";
 import { companiesView, companyView } from "./views/companies.js";
 import { leadsView, tasksView, forecastView } from "./views/sales.js";
 import { projectsView, projectView } from "./views/projects.js";
+import { planningView } from "./views/planning.js";
 import { invoicesView, invoiceView } from "./views/invoices.js";
 import { bankView } from "./views/banking.js";
 import { expensesView } from "./views/expenses.js";
@@ -39,6 +40,7 @@ const ROUTES = [
   [/^\/forecast$/, forecastView],
   [/^\/projects$/, projectsView],
   [/^\/projects\/([\w-]+)$/, projectView],
+  [/^\/planning$/, planningView],
   [/^\/invoices$/, invoicesView],
   [/^\/invoices\/([\w-]+)$/, invoiceView],
   [/^\/bank$/, bankView],
@@ -398,7 +400,7 @@ const LIVE_TYPES = ["lead.created", "lead.converted", "company.created", "compan
   "contact.updated", "deal.created", "deal.stage_changed", "deal.won", "deal.lost", "project.created",
   "invoice.issued", "payment.recorded", "invoice.paid", "invoice.overdue", "invoice.voided", "invoice.credited",
   "credit_note.issued", "expense.submitted", "expense.approved", "expense.rejected", "task.created", "task.completed",
-  "activity.logged", "mail.sent", "mail.reply_received", "quote.sent", "quote.accepted", "quote.declined"];
+  "activity.logged", "mail.sent", "mail.reply_received", "quote.sent", "quote.accepted", "quote.declined", "booking.changed"];
 
 const seen = [];
 

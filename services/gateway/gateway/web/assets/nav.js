@@ -20,6 +20,7 @@ export const NAV = [
   { path: "/mail-templates", label: "Mail templates", roles: ["sales"] },
   { path: "/forecast", label: "Forecast", roles: ["sales", "viewer"] },
   { path: "/projects", label: "Projects", roles: ["finance", "project_manager", "member", "viewer"] },
+  { path: "/planning", label: "Planning", roles: ["finance", "project_manager", "viewer"] },
   { path: "/invoices", label: "Invoices", roles: ["finance", "viewer"] },
   { path: "/bank", label: "Bank", roles: ["finance"] },
   { path: "/expenses", label: "Expenses", roles: ["sales", "finance", "project_manager", "member"] },
