@@ -87,7 +87,8 @@ FROM unnest(CAST(:people AS varchar[]), CAST(:weeks AS date[])) AS pair (person_
 """)
 
 _PROJECT_BOOKED = text("""
-SELECT coalesce(sum(hours), 0) FROM bookings WHERE project_id = :project_id AND week >= :from_week
+SELECT person_id, sum(hours) AS hours FROM bookings WHERE project_id = :project_id AND week >= :from_week
+GROUP BY person_id
 """)
 
 
@@ -159,7 +160,7 @@ class BookingRepository:
         return str((await self.session.execute(_BOARD, {"first": first, "weeks": weeks,
                                                         "past": first + timedelta(weeks=weeks)})).scalar_one())
 
-    async def project_booked_hours(self, project_id: uuid.UUID, from_week: date) -> Decimal:
-        return Decimal((await self.session.execute(
-            _PROJECT_BOOKED, {"project_id": project_id, "from_week": from_week})).scalar_one())
+    async def project_booked_hours(self, project_id: uuid.UUID, from_week: date) -> dict[str, Decimal]:
+        rows = await self.session.execute(_PROJECT_BOOKED, {"project_id": project_id, "from_week": from_week})
+        return {row.person_id: Decimal(row.hours) for row in rows}
 
