@@ -17,6 +17,7 @@ from throughline_platform.roles import Role
 FINANCE = Role.FINANCE
 PROJECT_MANAGER = Role.PROJECT_MANAGER
 SALES = Role.SALES
+VIEWER = Role.VIEWER
 
 
 class Action(StrEnum):
@@ -48,6 +49,11 @@ class Action(StrEnum):
     BANK_CSV_MAPPINGS_WRITE = "erp.bank_csv_mappings.write"
     INVOICES_SEND = "erp.invoices.send"
     MAIL_TEMPLATES_WRITE = "erp.mail_templates.write"
+    LEDGER_READ = "erp.ledger.read"
+    ACCOUNTS_WRITE = "erp.accounts.write"
+    JOURNAL_ENTRIES_WRITE = "erp.journal_entries.write"
+    PERIODS_CLOSE = "erp.periods.close"
+    PERIODS_REOPEN = "erp.periods.reopen"
 
 
 POLICY = Policy("erp", {
@@ -132,6 +138,24 @@ POLICY = Policy("erp", {
     Action.MAIL_TEMPLATES_WRITE: rule(
         FINANCE, summary="Edit and preview the invoice and reminder mail templates",
         example="PUT /api/erp/mail-templates/{key}"),
+    Action.LEDGER_READ: rule(
+        FINANCE, VIEWER, summary="Read the books: chart of accounts, journal, periods, trial balance, profit and loss, "
+                                 "balance sheet",
+        example="GET /api/erp/reports/trial-balance",
+        note="Not erp.read: the books show every figure of the company (salaries, margins, bank), which sales, "
+             "project managers and members do not see; viewer is the read-only seat (an auditor, the accountant)."),
+    Action.ACCOUNTS_WRITE: rule(
+        FINANCE, summary="Add accounts to the chart, rename, renumber and (de)activate them",
+        example="PATCH /api/erp/accounts/{id}"),
+    Action.JOURNAL_ENTRIES_WRITE: rule(
+        FINANCE, summary="Post a manual journal entry (an adjustment), recorded with its author",
+        example="POST /api/erp/journal-entries"),
+    Action.PERIODS_CLOSE: rule(
+        FINANCE, summary="Close a month of the books: nothing is posted dated in it afterwards",
+        example="POST /api/erp/periods/{month}/close"),
+    Action.PERIODS_REOPEN: rule(
+        FINANCE, summary="Reopen a closed month, with a reason that is logged",
+        example="POST /api/erp/periods/{month}/reopen"),
 })
 
 # The endpoints' principal parameters: each the caller, once the policy lets its role do the action (403 otherwise).
@@ -162,3 +186,8 @@ BankReconciler = Annotated[Principal, POLICY.requires(Action.BANK_LINES_RECONCIL
 BankMappingWriter = Annotated[Principal, POLICY.requires(Action.BANK_CSV_MAPPINGS_WRITE)]
 InvoiceSender = Annotated[Principal, POLICY.requires(Action.INVOICES_SEND)]
 MailTemplateWriter = Annotated[Principal, POLICY.requires(Action.MAIL_TEMPLATES_WRITE)]
+LedgerReader = Annotated[Principal, POLICY.requires(Action.LEDGER_READ)]
+AccountWriter = Annotated[Principal, POLICY.requires(Action.ACCOUNTS_WRITE)]
+JournalWriter = Annotated[Principal, POLICY.requires(Action.JOURNAL_ENTRIES_WRITE)]
+PeriodCloser = Annotated[Principal, POLICY.requires(Action.PERIODS_CLOSE)]
+PeriodReopener = Annotated[Principal, POLICY.requires(Action.PERIODS_REOPEN)]
