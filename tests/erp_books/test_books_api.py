@@ -56,8 +56,9 @@ def test_manual_entries_balance_record_their_author_and_refuse_bad_input(stack: 
     mixed = finance.post("/api/erp/journal-entries", json=entry([side(rent, debit="100.00"),
                                                                  side(payable, credit="100.00", currency="USD")]))
     assert mixed.status_code == 422
-    unknown = finance.post("/api/erp/journal-entries", json=entry([
-        side(rent, debit="5.00"), {**side(payable, credit="5.00"), "account_id": "00000000-0000-4000-8000-0000000000ff"}]))
+    nowhere = {**payable, "id": "00000000-0000-4000-8000-0000000000ff"}
+    unknown = finance.post("/api/erp/journal-entries", json=entry([side(rent, debit="5.00"),
+                                                                   side(nowhere, credit="5.00")]))
     assert unknown.status_code == 422 and unknown.json()["type"].endswith("/unknown-account")
     for bad in (side(rent, debit="-5.00"), side(rent, debit="5.00", credit="5.00"), side(rent, debit="1e20"),
                 side(rent, debit="5.001"), side(rent, debit="5.00", currency="EURO")):

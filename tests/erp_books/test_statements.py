@@ -40,8 +40,9 @@ def test_pnl_revenue_equals_profitability_and_ar_equals_aging(admin: Api, financ
             "project_id": project["id"], "date_from": day, "date_to": day, "currency": "EUR"})
         assert _revenue(pnl) == D(row["revenue_invoiced"]), project["name"]
         assert balances(finance, project["client_id"])["1100"] == open_receivables(finance, project["client_id"])
+    # 1299 + 750 - the credit note (119, untaxed)
     assert _revenue(finance.ok("GET", "/api/erp/reports/profit-and-loss", params={
-        "project_id": first["id"], "date_from": day, "date_to": day, "currency": "EUR"})) == D("1930.00")  # 1299 + 750 - the credit note (119, untaxed)
+        "project_id": first["id"], "date_from": day, "date_to": day, "currency": "EUR"})) == D("1930.00")
 
     # Columns: one P&L with the result per project, equal to each project's own.
     by_project = finance.ok("GET", "/api/erp/reports/profit-and-loss", params={
