@@ -23,6 +23,7 @@ export const NAV = [
   { path: "/bank", label: "Bank", roles: ["finance"] },
   { path: "/expenses", label: "Expenses", roles: ["sales", "finance", "project_manager"] },
   { path: "/reports", label: "Reports", roles: ["finance", "project_manager", "viewer"] },
+  { path: "/books", label: "Books", roles: ["finance", "viewer"] }, // erp.ledger.read: finance and viewer
   { path: "/settings", label: "Settings", roles: ["finance"] },
   { path: "/sent-mail", label: "Sent mail", roles: [] }, // admin only (the development SMTP server's mail)
   { path: "/setup", label: "Setup", roles: ["sales"] },
