@@ -31,6 +31,12 @@ def test_the_default_chart_and_editing_it(finance: Api) -> None:
     assert finance.post("/api/erp/accounts", json={"code": "6210", "name": "Again", "type": "expense"}
                         ).status_code == 409
     assert finance.post("/api/erp/accounts", json={"code": "7000", "name": "Odd", "type": "gains"}).status_code == 422
+    nowhere = finance.post("/api/erp/accounts", json={"code": "6220", "name": "Odd", "type": "expense",
+                                                       "expense_category_id": "00000000-0000-4000-8000-0000000000ff"})
+    assert nowhere.status_code == 422 and nowhere.json()["type"].endswith("/unknown-expense-category")
+    linked = finance.ok("PATCH", f"/api/erp/accounts/{office['id']}",
+                        json={"expense_category_id": "00000000-0000-4000-8000-000000000005"})  # Equipment
+    assert linked["expense_category_id"] == "00000000-0000-4000-8000-000000000005"
     renamed = finance.ok("PATCH", f"/api/erp/accounts/{office['id']}", json={"name": "Office and supplies"})
     assert renamed["name"] == "Office and supplies" and renamed["type"] == "expense"
     # A default account is renamed or renumbered, never deactivated: the automatic postings book to it.

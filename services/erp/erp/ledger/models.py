@@ -84,14 +84,13 @@ class JournalEntry(Entity):
 
 
 class JournalLine(Base):
-    """Written once with its entry and never changed: no timestamps of its own (the entry has them)."""
+    """Written once with its entry and never changed: no key or timestamps of its own (the entry has them)."""
 
     __tablename__ = "journal_lines"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-
-    entry_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("journal_entries.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(Integer)
+    entry_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("journal_entries.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)  # the entry's n-th line
     account_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("ledger_accounts.id"))
     entry_date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))

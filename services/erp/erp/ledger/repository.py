@@ -5,7 +5,6 @@ thousands of payments one statement too."""
 import uuid
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -27,9 +26,9 @@ WITH entry AS (
     ON CONFLICT (source_type, source_id, kind) WHERE source_id IS NOT NULL DO NOTHING
     RETURNING id, number, entry_date  -- the date the trigger gave it (a closed month's fact moves on)
 ), line AS (
-    INSERT INTO journal_lines (id, entry_id, position, account_id, entry_date, currency, debit, credit,
+    INSERT INTO journal_lines (entry_id, position, account_id, entry_date, currency, debit, credit,
                                description, tax_rate, tax_category, client_id, project_id, cost_center_id)
-    SELECT gen_random_uuid(), l.entry_id, l.position, l.account_id, entry.entry_date, l.currency, l.debit, l.credit,
+    SELECT l.entry_id, l.position, l.account_id, entry.entry_date, l.currency, l.debit, l.credit,
            l.description, l.tax_rate, l.tax_category, l.client_id, l.project_id, l.cost_center_id
     FROM unnest(CAST(:l_entry_id AS uuid[]), CAST(:l_position AS int[]), CAST(:l_account_id AS uuid[]),
                 CAST(:l_currency AS text[]), CAST(:l_debit AS numeric[]),
@@ -95,9 +94,11 @@ class LedgerRepository:
                  .order_by(Account.code).limit(1))
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def account_used(self, account_id: uuid.UUID) -> bool:
-        query = select(JournalLine.id).where(JournalLine.account_id == account_id).limit(1)
-        return (await self.session.execute(query)).first() is not None
+    async def expense_category_exists(self, category_id: uuid.UUID) -> bool:
+        """The expense categories are the expenses package's table, above the ledger: read by name here, as the
+        account's foreign key names it, rather than imported."""
+        query = text("SELECT EXISTS (SELECT FROM expense_categories WHERE id = :id)")
+        return bool((await self.session.execute(query, {"id": category_id})).scalar_one())
 
     # --- entries ---
 
@@ -175,14 +176,7 @@ class LedgerRepository:
                  .order_by(PeriodLog.created_at, PeriodLog.id))
         return list((await self.session.execute(query)).scalars())
 
-    async def entries_in_month(self, month: date, until: date) -> int:
-        query = select(func.count()).select_from(JournalEntry).where(JournalEntry.entry_date >= month,
-                                                                    JournalEntry.entry_date < until)
-        return int((await self.session.execute(query)).scalar_one())
 
-
-def as_decimal(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(value or 0)
 
 
 def _sums_query(columns: str | None, *, date_from: bool, project: bool, cost_center: bool, client: bool) -> str:

@@ -16,6 +16,7 @@ async def create_account(uow: UnitOfWork, body: AccountIn) -> Account:
     repo = LedgerRepository(uow.session)
     if await repo.account_by_code(body.code) is not None:
         raise Conflict(f"An account with code {body.code!r} already exists.", type_slug="duplicate-code")
+    await _check_category(repo, body.expense_category_id)
     account = Account(id=uuid.uuid4(), code=body.code, name=body.name, type=body.type, currency=body.currency,
                       expense_category_id=body.expense_category_id, description=body.description, active=True)
     repo.add(account)
@@ -36,10 +37,18 @@ async def update_account(uow: UnitOfWork, account_id: uuid.UUID, body: AccountPa
     if ("code" in changes and changes["code"].lower() != account.code.lower()
             and await repo.account_by_code(changes["code"]) is not None):
         raise Conflict(f"An account with code {changes['code']!r} already exists.", type_slug="duplicate-code")
+    if changes.get("expense_category_id") is not None:
+        await _check_category(repo, changes["expense_category_id"])
     for name, value in changes.items():
         setattr(account, name, value)
     await uow.commit()
     return account
+
+
+async def _check_category(repo: LedgerRepository, category_id: uuid.UUID | None) -> None:
+    if category_id is not None and not await repo.expense_category_exists(category_id):
+        raise Unprocessable(f"expense_category_id: expense category {category_id} does not exist.",
+                            field="expense_category_id", type_slug="unknown-expense-category")
 
 
 async def get_account(uow: UnitOfWork, account_id: uuid.UUID) -> Account:
