@@ -34,6 +34,7 @@ create erp.expense.events 6
 create gateway.user.events 6
 create erp.timesheet.events 6
 create erp.booking.events 6
+create erp.ledger.events 6
 
 # Dead-letter topics: consumer group "erp" reads crm.deal.events and crm.account.events
 create crm.deal.events.erp.dlt 1 --config retention.ms="$DLT_RETENTION_MS"

@@ -59,6 +59,7 @@ write_topic erp erp.invoice.events
 write_topic erp erp.expense.events
 write_topic erp erp.timesheet.events
 write_topic erp erp.booking.events
+write_topic erp erp.ledger.events
 write_topic erp crm.deal.events.erp.dlt
 write_topic erp crm.account.events.erp.dlt
 write_topic erp gateway.user.events.erp.dlt
@@ -77,6 +78,7 @@ read_topic gateway erp.invoice.events
 read_topic gateway erp.expense.events
 read_topic gateway erp.timesheet.events
 read_topic gateway erp.booking.events
+read_topic gateway erp.ledger.events
 
 # dlt-replay: each dead-letter topic back to the topic it parks, progress in "<group>.dlt-replay"
 read_topic dlt-replay crm.deal.events.erp.dlt

@@ -55,6 +55,7 @@ CONTRACT_TOPICS = {
     "gateway.user.events",
     "erp.timesheet.events",
     "erp.booking.events",
+    "erp.ledger.events",
 }
 EXPECTED_TOPIC = {
     "lead.created": "crm.lead.events",
@@ -92,6 +93,8 @@ EXPECTED_TOPIC = {
     "time.week_submitted": "erp.timesheet.events",
     "time.week_approved": "erp.timesheet.events",
     "booking.changed": "erp.booking.events",
+    "ledger.entry_posted": "erp.ledger.events",
+    "ledger.period_closed": "erp.ledger.events",
 }
 
 

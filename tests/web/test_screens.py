@@ -15,7 +15,9 @@ SCREENS = ["/", "/pipeline", "/companies", "/contacts", "/leads", "/tasks", "/fo
            "/expenses", "/reports", "/setup", "/setup/users", "/setup/pipelines", "/setup/automation",
            "/setup/lead-capture", "/settings", "/bank", "/mail-templates", "/sequences", "/search", "/search?q=studio",
            "/import",
-           "/settings/invoice-mail", "/sent-mail", "/people", "/timesheet", "/approvals", "/efficiency", "/planning"]
+           "/settings/invoice-mail", "/sent-mail", "/people", "/timesheet", "/approvals", "/efficiency", "/planning",
+           "/books", "/books?statement=profit-and-loss&columns=project&currency=EUR",
+           "/books?statement=balance-sheet&currency=EUR", "/books/accounts", "/books/journal", "/books/periods"]
 
 # Every visible form control has an accessible name (a <label>, aria-label or aria-labelledby); every button too.
 UNLABELLED = """() => {

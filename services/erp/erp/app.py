@@ -36,6 +36,7 @@ def api_routers() -> list[APIRouter]:
     from erp.expenses.router import router as expenses_router
     from erp.exports.router import router as exports_router
     from erp.invoices.router import router as invoices_router
+    from erp.ledger.router import accounts_router, journal_router, periods_router, statements_router
     from erp.mailing.router import public_router as public_mail_router
     from erp.mailing.router import router as mailing_router
     from erp.notifications.router import router as notifications_router
@@ -68,6 +69,8 @@ def api_routers() -> list[APIRouter]:
             pipeline_router, planning_router,
             # invoices by mail, and the client's page (docs/erp-invoicing-out.md)
             mailing_router, public_mail_router,
+            # the books (docs/erp-books.md)
+            accounts_router, journal_router, periods_router, statements_router,
             policy_router(POLICY)]
 
 

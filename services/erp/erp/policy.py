@@ -22,7 +22,7 @@ FINANCE = Role.FINANCE
 PROJECT_MANAGER = Role.PROJECT_MANAGER
 MEMBER = Role.MEMBER
 SALES = Role.SALES
-MEMBER = Role.MEMBER
+VIEWER = Role.VIEWER
 
 
 class Action(StrEnum):
@@ -63,6 +63,11 @@ class Action(StrEnum):
     BUDGETS_WRITE = "erp.budgets.write"
     EFFICIENCY_READ = "erp.reports.efficiency"
     BOOKINGS_WRITE = "erp.bookings.write"
+    LEDGER_READ = "erp.ledger.read"
+    ACCOUNTS_WRITE = "erp.accounts.write"
+    JOURNAL_ENTRIES_WRITE = "erp.journal_entries.write"
+    PERIODS_CLOSE = "erp.periods.close"
+    PERIODS_REOPEN = "erp.periods.reopen"
 
 
 POLICY = Policy("erp", {
@@ -185,6 +190,24 @@ POLICY = Policy("erp", {
         PROJECT_MANAGER, summary="Book people on projects and open deals by week; staff a won deal's project from "
                                  "its bookings",
         example="POST /api/erp/bookings"),
+    Action.LEDGER_READ: rule(
+        FINANCE, VIEWER, summary="Read the books: chart of accounts, journal, periods, trial balance, profit and loss, "
+                                 "balance sheet",
+        example="GET /api/erp/reports/trial-balance",
+        note="Not erp.read: the books show every figure of the company (salaries, margins, bank), which sales, "
+             "project managers and members do not see; viewer is the read-only seat (an auditor, the accountant)."),
+    Action.ACCOUNTS_WRITE: rule(
+        FINANCE, summary="Add accounts to the chart, rename, renumber and (de)activate them",
+        example="PATCH /api/erp/accounts/{id}"),
+    Action.JOURNAL_ENTRIES_WRITE: rule(
+        FINANCE, summary="Post a manual journal entry (an adjustment), recorded with its author",
+        example="POST /api/erp/journal-entries"),
+    Action.PERIODS_CLOSE: rule(
+        FINANCE, summary="Close a month of the books: nothing is posted dated in it afterwards",
+        example="POST /api/erp/periods/{month}/close"),
+    Action.PERIODS_REOPEN: rule(
+        FINANCE, summary="Reopen a closed month, with a reason that is logged",
+        example="POST /api/erp/periods/{month}/reopen"),
 })
 
 # The endpoints' principal parameters: each the caller, once the policy lets its role do the action (403 otherwise).
@@ -224,3 +247,8 @@ MailTemplateWriter = Annotated[Principal, POLICY.requires(Action.MAIL_TEMPLATES_
 BudgetWriter = Annotated[Principal, POLICY.requires(Action.BUDGETS_WRITE)]
 EfficiencyReader = Annotated[Principal, POLICY.requires(Action.EFFICIENCY_READ)]
 BookingWriter = Annotated[Principal, POLICY.requires(Action.BOOKINGS_WRITE)]
+LedgerReader = Annotated[Principal, POLICY.requires(Action.LEDGER_READ)]
+AccountWriter = Annotated[Principal, POLICY.requires(Action.ACCOUNTS_WRITE)]
+JournalWriter = Annotated[Principal, POLICY.requires(Action.JOURNAL_ENTRIES_WRITE)]
+PeriodCloser = Annotated[Principal, POLICY.requires(Action.PERIODS_CLOSE)]
+PeriodReopener = Annotated[Principal, POLICY.requires(Action.PERIODS_REOPEN)]

@@ -13,9 +13,10 @@ Only events whose signature verifies reach a browser (throughline_platform.event
 `EVENT_VERIFY_KEYS`, as every consumer): an unsigned, forged or altered record is dropped and logged, so a hand-made
 event on the broker never shows on anyone's screen. Without a key ring the stream reads nothing and says so.
 
-Every role but member may read all CRM and ERP data, so each of them gets every event (`gateway.live`); a member's
-stream stays open and says `ready` but carries no event, as the events tell of other people's deals, invoices and
-expenses (docs/decisions.md, 113). The gateway's own users' events (`gateway.user.events`) are not streamed. `types` (a
+Every role but member may read all CRM and ERP data, so each of them gets every event (`gateway.live`), except the
+books' (`ledger.*`), which only the roles that read the ledger get (gateway.live.ledger); a member's stream stays
+open and says `ready` but carries no event, as the events tell of other people's deals, invoices and expenses
+(docs/decisions.md, 113). The gateway's own users' events (`gateway.user.events`) are not streamed. `types` (a
 comma-separated list of event-type prefixes, e.g. `deal.,invoice.`) narrows a stream. The stream says
 `event: ready` once the consumer sits at the end of every topic (what a client sees after that is new),
 sends a comment every 15 s to keep proxies from closing it, and ends with `event: token-expired` when the
@@ -88,13 +89,16 @@ class Subscriber:
     prefixes: tuple[str, ...]
     user_id: str = ""
     token_issued_at: float = 0.0
+    hidden: tuple[str, ...] = ()  # event-type prefixes the user's role may not see
     queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     overflowed: bool = False
     revoked: bool = False
     sees_events: bool = True  # False for a role without gateway.live (a member): the stream stays empty
 
     def wants(self, event_type: str) -> bool:
-        return self.sees_events and (not self.prefixes or any(event_type.startswith(p) for p in self.prefixes))
+        if not self.sees_events or (self.hidden and event_type.startswith(self.hidden)):
+            return False
+        return not self.prefixes or any(event_type.startswith(p) for p in self.prefixes)
 
 
 class LiveHub:
@@ -140,8 +144,8 @@ class LiveHub:
             _offer(subscriber, None)
 
     def subscribe(self, prefixes: tuple[str, ...], user_id: str = "", token_issued_at: float = 0.0,
-                  sees_events: bool = True) -> Subscriber:
-        subscriber = Subscriber(prefixes, user_id, token_issued_at, sees_events=sees_events)
+                  sees_events: bool = True, hidden: tuple[str, ...] = ()) -> Subscriber:
+        subscriber = Subscriber(prefixes, user_id, token_issued_at, hidden, sees_events=sees_events)
         self.subscribers.add(subscriber)
         self._unwatched_since = None
         self.start()
@@ -372,8 +376,10 @@ async def live_events(
     expires_at = _token_expiry(principal.token)
     prefixes = tuple(p.strip() for p in (types or "").split(",") if p.strip())
     hub = live_hub(request.app)
+    # The books are for the roles that read the ledger (gateway.live.ledger, like erp.ledger.read).
+    hidden = () if POLICY.allows(principal.role, Action.LIVE_LEDGER) else ("ledger.",)
     subscriber = hub.subscribe(prefixes, principal.user_id, issued_at(principal.token),
-                               sees_events=POLICY.allows(principal.role, Action.LIVE))
+                               sees_events=POLICY.allows(principal.role, Action.LIVE), hidden=hidden)
     log.info("live.subscribed", user_id=principal.user_id, subscribers=len(hub.subscribers))
     return StreamingResponse(_stream(hub, subscriber, expires_at), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -35,6 +35,9 @@ TOPICS: dict[str, Topic] = {
               "directory from these."),
         Topic("erp.timesheet.events", "timesheet", 6, "Timesheet weeks submitted and approved."),
         Topic("erp.booking.events", "booking", 6, "People's bookings on projects and open deals, by week."),
+        Topic("erp.ledger.events", "ledger", 6,
+              "The books: journal entries posted (automatically for a business fact, or by hand) and accounting "
+              "periods closed."),
     )
 }
 

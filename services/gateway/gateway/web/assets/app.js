@@ -16,6 +16,7 @@ import { peopleView, personView } from "./views/people.js";
 import { timesheetView, approvalsView } from "./views/timesheets.js";
 import { reportsView } from "./views/reports.js";
 import { efficiencyView } from "./views/budget.js";
+import { booksView, accountsView, journalView, periodsView } from "./views/books.js";
 import { settingsView } from "./views/settings.js";
 import { contactsView, contactView } from "./views/contacts.js";
 import { leadView } from "./views/lead.js";
@@ -51,6 +52,10 @@ const ROUTES = [
   [/^\/approvals$/, approvalsView],
   [/^\/reports$/, reportsView],
   [/^\/efficiency$/, efficiencyView],
+  [/^\/books$/, booksView],
+  [/^\/books\/accounts$/, accountsView],
+  [/^\/books\/journal$/, journalView],
+  [/^\/books\/periods$/, periodsView],
   [/^\/settings$/, settingsView],
   [/^\/settings\/invoice-mail$/, invoiceMailSettingsView],
   [/^\/sent-mail$/, sentMailView],

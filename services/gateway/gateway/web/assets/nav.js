@@ -29,6 +29,7 @@ export const NAV = [
   { path: "/people", label: "People", roles: ["finance", "project_manager", "member", "viewer"] },
   { path: "/reports", label: "Reports", roles: ["finance", "project_manager", "viewer"] },
   { path: "/efficiency", label: "Efficiency", roles: ["finance"] },
+  { path: "/books", label: "Books", roles: ["finance", "viewer"] }, // erp.ledger.read: finance and viewer
   { path: "/settings", label: "Settings", roles: ["finance"] },
   { path: "/sent-mail", label: "Sent mail", roles: [] }, // admin only (the development SMTP server's mail)
   { path: "/setup", label: "Setup", roles: ["sales"] },
