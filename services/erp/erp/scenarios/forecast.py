@@ -115,8 +115,9 @@ def project(flows: Iterable[Flow], rates: dict[str, Decimal], base: str, opening
     the first week; one after the last week is counted apart (`beyond_*`)."""
     first = week_start(as_of)
     horizon_end = first + timedelta(weeks=weeks) - timedelta(days=1)
-    cells: dict[int, dict[str, Decimal]] = {i: dict.fromkeys(INFLOWS + OUTFLOWS, ZERO) for i in range(weeks)}
-    beyond_in = beyond_out = ZERO
+    zero = round_money(ZERO, base)  # 0.00 in the base currency's minor unit, so every figure reads alike
+    cells: dict[int, dict[str, Decimal]] = {i: dict.fromkeys(INFLOWS + OUTFLOWS, zero) for i in range(weeks)}
+    beyond_in = beyond_out = zero
     for flow in flows:
         amount = base_amount(flow, rates[flow.currency], base)
         if flow.on > horizon_end:
@@ -128,7 +129,7 @@ def project(flows: Iterable[Flow], rates: dict[str, Decimal], base: str, opening
         index = max(0, (flow.on - first).days // 7)
         cells[index][flow.source] += amount
     out: list[Week] = []
-    balance = opening
+    balance = round_money(opening, base)
     for i in range(weeks):
         sums = cells[i]
         closing = balance + sum((sums[s] for s in INFLOWS), ZERO) - sum((sums[s] for s in OUTFLOWS), ZERO)
