@@ -310,7 +310,8 @@ async def test_a_run_of_won_deals_costs_three_statements_whatever_its_size(
         traced_sessions: tuple[async_sessionmaker[AsyncSession], list[str]]) -> None:
     """The clients claimed, the clients locked, and ONE insert of the projects, their schedules, their items
     and their project.created events that leaves out the deals with projects; the same three SQL texts (one
-    prepared statement each) for 2 deals and for 7, so no expanding IN; and nothing left to stage after them."""
+    prepared statement each) for 2 deals and for 7, so no expanding IN; and nothing left to stage after them.
+    The registered handler adds a fourth: the pipeline replica's deals marked won (erp.pipeline), one upsert."""
     sessions, sent = traced_sessions
     texts: dict[int, list[str]] = {}
     for size in (2, 7):
@@ -325,9 +326,10 @@ async def test_a_run_of_won_deals_costs_three_statements_whatever_its_size(
             made = await what_was_made(uow, envelopes)
         assert sum(len(m["items"]) for m in made) > size  # items were made, and in that one statement
     statements = texts[7]
-    assert [sql.split()[0] for sql in statements] == ["INSERT", "SELECT", "WITH"], statements
+    assert [sql.split()[0] for sql in statements] == ["INSERT", "SELECT", "WITH", "INSERT"], statements
     for table in ("projects", "billing_schedules", "schedule_items", "outbox"):
-        assert [sql for sql in statements if f"INSERT INTO {table} " in sql] == [statements[-1]], table
+        assert [sql for sql in statements if f"INSERT INTO {table} " in sql] == [statements[2]], table
+    assert statements[3].startswith("INSERT INTO pipeline_deals "), statements[3]
     assert texts[2] == texts[7]
 
 

@@ -40,6 +40,7 @@ def api_routers() -> list[APIRouter]:
     from erp.notifications.router import router as notifications_router
     from erp.payables.router import aging_router as ap_aging_router
     from erp.payables.router import bills_router, vendors_router
+    from erp.pipeline.router import router as pipeline_router
     from erp.projects.router import router as projects_router
     from erp.rates.router import router as rates_router
     from erp.reminders.router import router as reminders_router
@@ -59,6 +60,8 @@ def api_routers() -> list[APIRouter]:
             # bank reconciliation (docs/erp-invoicing-out.md)
             bank_statements_router, bank_lines_router, bank_csv_mappings_router,
             search_router,
+            # resource planning (docs/erp-delivery.md)
+            pipeline_router,
             # invoices by mail, and the client's page (docs/erp-invoicing-out.md)
             mailing_router, public_mail_router,
             # payables, exchange rates and cash-flow scenarios (docs/erp-books.cash.md)

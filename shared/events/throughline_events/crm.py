@@ -108,6 +108,10 @@ class DealCreatedV1(EventPayload):
     owner_id: str | None = None
     expected_close_date: date | None = None
     created_at: UtcDateTime
+    stage_name: str | None = Field(default=None, description="The name of the stage it was opened in (added in "
+                                   "issue 23, optional: absent from deals created before).")
+    probability: DecimalString | None = Field(default=None, description="That stage's win probability in % (added "
+                                              "in issue 23, optional): the ERP weighs tentative bookings by it.")
 
 
 @register("deal.stage_changed", 1, "deal", "deal_id")

@@ -72,6 +72,7 @@ async def add_deal(uow: UnitOfWork, data: DealIn, principal: Principal) -> Deal:
         deal_id=deal.id, title=deal.title, company_id=deal.company_id, contact_id=deal.contact_id,
         amount=deal.amount, currency=deal.currency, pipeline_id=deal.pipeline_id, stage_id=deal.stage_id,
         owner_id=deal.owner_id, expected_close_date=deal.expected_close_date, created_at=now,
+        stage_name=stage.name, probability=stage.probability,
     ))
     await session.flush()
     await automation.on_stage_entered(uow, rule_target(deal), stage.id)
