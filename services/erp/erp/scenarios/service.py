@@ -17,7 +17,7 @@ from pydantic import TypeAdapter
 from erp.fx.api import rates_on, required_base
 from erp.scenarios import forecast as fc
 from erp.scenarios.models import Direction, OpeningBalance, RecurringItem, Scenario
-from erp.scenarios.pipeline import PipelineDeal, open_deals_with_terms, pipeline_flows
+from erp.scenarios.pipeline import PipelineDeal, pipeline_deals, pipeline_flows
 from erp.scenarios.repository import ScenarioRepository
 from erp.scenarios.schemas import (
     Adjustment,
@@ -74,7 +74,7 @@ async def _projected(uow: UnitOfWork, as_of: date, weeks: int,
     base = await required_base(session)
     horizon_end = fc.week_start(as_of) + timedelta(weeks=weeks) - timedelta(days=1)
     repo = ScenarioRepository(session)
-    deals = await open_deals_with_terms(session)
+    deals = await pipeline_deals(session)
     await _check_references(repo, adjustments, {d.deal_id: d for d in deals})
     flows = [*await _receivables(repo), *await _payables(repo), *await _recurring(repo, as_of, horizon_end),
              *await pipeline_flows(session, deals, repo, as_of)]
@@ -201,7 +201,7 @@ async def create_scenario(uow: UnitOfWork, principal: Principal, body: ScenarioI
     repo = ScenarioRepository(uow.session)
     if await repo.scenario_by_name(body.name) is not None:
         raise Conflict(f"A scenario named {body.name!r} already exists.", type_slug="duplicate-scenario")
-    await _check_references(repo, body.adjustments, {d.deal_id: d for d in await open_deals_with_terms(uow.session)})
+    await _check_references(repo, body.adjustments, {d.deal_id: d for d in await pipeline_deals(uow.session)})
     scenario = Scenario(id=uuid.uuid4(), name=body.name, description=body.description,
                         adjustments=ADJUSTMENTS.dump_python(body.adjustments, mode="json"),
                         created_by=principal.user_id)
@@ -225,7 +225,7 @@ async def update_scenario(uow: UnitOfWork, scenario_id: uuid.UUID, body: Scenari
         scenario.description = changes["description"]
     if body.adjustments is not None:
         await _check_references(repo, body.adjustments,
-                                {d.deal_id: d for d in await open_deals_with_terms(uow.session)})
+                                {d.deal_id: d for d in await pipeline_deals(uow.session)})
         scenario.adjustments = ADJUSTMENTS.dump_python(body.adjustments, mode="json")
     elif "adjustments" in changes:
         raise Unprocessable("adjustments cannot be null.")
