@@ -31,6 +31,7 @@ create crm.deal.events 6
 create erp.project.events 6
 create erp.invoice.events 6
 create erp.expense.events 6
+create erp.ledger.events 6
 
 # Dead-letter topics: consumer group "erp" reads crm.deal.events and crm.account.events
 create crm.deal.events.erp.dlt 1 --config retention.ms="$DLT_RETENTION_MS"

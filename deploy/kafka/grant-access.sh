@@ -56,6 +56,7 @@ read_group crm crm
 write_topic erp erp.project.events
 write_topic erp erp.invoice.events
 write_topic erp erp.expense.events
+write_topic erp erp.ledger.events
 write_topic erp crm.deal.events.erp.dlt
 write_topic erp crm.account.events.erp.dlt
 read_topic erp crm.deal.events
@@ -69,6 +70,7 @@ read_topic gateway crm.deal.events
 read_topic gateway erp.project.events
 read_topic gateway erp.invoice.events
 read_topic gateway erp.expense.events
+read_topic gateway erp.ledger.events
 
 # dlt-replay: each dead-letter topic back to the topic it parks, progress in "<group>.dlt-replay"
 read_topic dlt-replay crm.deal.events.erp.dlt

@@ -51,6 +51,7 @@ CONTRACT_TOPICS = {
     "erp.project.events",
     "erp.invoice.events",
     "erp.expense.events",
+    "erp.ledger.events",
 }
 EXPECTED_TOPIC = {
     "lead.created": "crm.lead.events",
@@ -80,6 +81,8 @@ EXPECTED_TOPIC = {
     "expense.submitted": "erp.expense.events",
     "expense.approved": "erp.expense.events",
     "expense.rejected": "erp.expense.events",
+    "ledger.entry_posted": "erp.ledger.events",
+    "ledger.period_closed": "erp.ledger.events",
 }
 
 
@@ -394,7 +397,7 @@ def test_contract_errors_name_their_reason(error: type[ContractError], reason: s
 # --- the topic registry ---------------------------------------------------------------------------------------
 
 
-def test_the_topics_are_the_six_of_the_contract() -> None:
+def test_the_topics_are_those_of_the_contract() -> None:
     assert set(TOPICS) == CONTRACT_TOPICS
     for name, topic in TOPICS.items():
         assert topic.name == name

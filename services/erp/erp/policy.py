@@ -17,6 +17,7 @@ from throughline_platform.roles import Role
 FINANCE = Role.FINANCE
 PROJECT_MANAGER = Role.PROJECT_MANAGER
 SALES = Role.SALES
+VIEWER = Role.VIEWER
 
 
 class Action(StrEnum):
@@ -54,6 +55,11 @@ class Action(StrEnum):
     EXCHANGE_RATES_WRITE = "erp.exchange_rates.write"
     RECURRING_ITEMS_WRITE = "erp.recurring_items.write"
     CASH_SCENARIOS_WRITE = "erp.cash_scenarios.write"
+    LEDGER_READ = "erp.ledger.read"
+    ACCOUNTS_WRITE = "erp.accounts.write"
+    JOURNAL_ENTRIES_WRITE = "erp.journal_entries.write"
+    PERIODS_CLOSE = "erp.periods.close"
+    PERIODS_REOPEN = "erp.periods.reopen"
 
 
 POLICY = Policy("erp", {
@@ -156,6 +162,24 @@ POLICY = Policy("erp", {
     Action.CASH_SCENARIOS_WRITE: rule(
         FINANCE, summary="Save, change and delete cash-flow scenarios (what-ifs over the forecast)",
         example="POST /api/erp/cash-flow-scenarios"),
+    Action.LEDGER_READ: rule(
+        FINANCE, VIEWER, summary="Read the books: chart of accounts, journal, periods, trial balance, profit and loss, "
+                                 "balance sheet",
+        example="GET /api/erp/reports/trial-balance",
+        note="Not erp.read: the books show every figure of the company (salaries, margins, bank), which sales, "
+             "project managers and members do not see; viewer is the read-only seat (an auditor, the accountant)."),
+    Action.ACCOUNTS_WRITE: rule(
+        FINANCE, summary="Add accounts to the chart, rename, renumber and (de)activate them",
+        example="PATCH /api/erp/accounts/{id}"),
+    Action.JOURNAL_ENTRIES_WRITE: rule(
+        FINANCE, summary="Post a manual journal entry (an adjustment), recorded with its author",
+        example="POST /api/erp/journal-entries"),
+    Action.PERIODS_CLOSE: rule(
+        FINANCE, summary="Close a month of the books: nothing is posted dated in it afterwards",
+        example="POST /api/erp/periods/{month}/close"),
+    Action.PERIODS_REOPEN: rule(
+        FINANCE, summary="Reopen a closed month, with a reason that is logged",
+        example="POST /api/erp/periods/{month}/reopen"),
 })
 
 # The endpoints' principal parameters: each the caller, once the policy lets its role do the action (403 otherwise).
@@ -192,3 +216,8 @@ BillPayer = Annotated[Principal, POLICY.requires(Action.BILLS_PAY)]
 ExchangeRateWriter = Annotated[Principal, POLICY.requires(Action.EXCHANGE_RATES_WRITE)]
 RecurringItemWriter = Annotated[Principal, POLICY.requires(Action.RECURRING_ITEMS_WRITE)]
 CashScenarioWriter = Annotated[Principal, POLICY.requires(Action.CASH_SCENARIOS_WRITE)]
+LedgerReader = Annotated[Principal, POLICY.requires(Action.LEDGER_READ)]
+AccountWriter = Annotated[Principal, POLICY.requires(Action.ACCOUNTS_WRITE)]
+JournalWriter = Annotated[Principal, POLICY.requires(Action.JOURNAL_ENTRIES_WRITE)]
+PeriodCloser = Annotated[Principal, POLICY.requires(Action.PERIODS_CLOSE)]
+PeriodReopener = Annotated[Principal, POLICY.requires(Action.PERIODS_REOPEN)]

@@ -13,7 +13,8 @@ Only events whose signature verifies reach a browser (throughline_platform.event
 `EVENT_VERIFY_KEYS`, as every consumer): an unsigned, forged or altered record is dropped and logged, so a hand-made
 event on the broker never shows on anyone's screen. Without a key ring the stream reads nothing and says so.
 
-Every role may read all CRM and ERP data, so every authenticated user gets every event; `types` (a
+Every role may read the CRM and ERP data the events carry, so every authenticated user gets every event, except the
+books' (`ledger.*`), which only the roles that read the ledger get (gateway.live.ledger); `types` (a
 comma-separated list of event-type prefixes, e.g. `deal.,invoice.`) narrows a stream. The stream says
 `event: ready` once the consumer sits at the end of every topic (what a client sees after that is new),
 sends a comment every 15 s to keep proxies from closing it, and ends with `event: token-expired` when the
@@ -46,6 +47,7 @@ from aiokafka.helpers import create_ssl_context
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 
+from gateway.policy import POLICY, Action
 from gateway.security import refuse_if_revoked
 from gateway.sessions import SessionRevocations, issued_at
 from throughline_events import TOPICS, ContractError, decode
@@ -76,11 +78,14 @@ class Subscriber:
     prefixes: tuple[str, ...]
     user_id: str = ""
     token_issued_at: float = 0.0
+    hidden: tuple[str, ...] = ()  # event-type prefixes the user's role may not see
     queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     overflowed: bool = False
     revoked: bool = False
 
     def wants(self, event_type: str) -> bool:
+        if self.hidden and event_type.startswith(self.hidden):
+            return False
         return not self.prefixes or any(event_type.startswith(p) for p in self.prefixes)
 
 
@@ -126,8 +131,9 @@ class LiveHub:
         for subscriber in list(self.subscribers):
             _offer(subscriber, None)
 
-    def subscribe(self, prefixes: tuple[str, ...], user_id: str = "", token_issued_at: float = 0.0) -> Subscriber:
-        subscriber = Subscriber(prefixes, user_id, token_issued_at)
+    def subscribe(self, prefixes: tuple[str, ...], user_id: str = "", token_issued_at: float = 0.0,
+                  hidden: tuple[str, ...] = ()) -> Subscriber:
+        subscriber = Subscriber(prefixes, user_id, token_issued_at, hidden)
         self.subscribers.add(subscriber)
         self._unwatched_since = None
         self.start()
@@ -358,7 +364,9 @@ async def live_events(
     expires_at = _token_expiry(principal.token)
     prefixes = tuple(p.strip() for p in (types or "").split(",") if p.strip())
     hub = live_hub(request.app)
-    subscriber = hub.subscribe(prefixes, principal.user_id, issued_at(principal.token))
+    # The books are for the roles that read the ledger (gateway.live.ledger, like erp.ledger.read).
+    hidden = () if POLICY.allows(principal.role, Action.LIVE_LEDGER) else ("ledger.",)
+    subscriber = hub.subscribe(prefixes, principal.user_id, issued_at(principal.token), hidden)
     log.info("live.subscribed", user_id=principal.user_id, subscribers=len(hub.subscribers))
     return StreamingResponse(_stream(hub, subscriber, expires_at), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -30,6 +30,7 @@ class Action(StrEnum):
     VIEWS = "gateway.views"
     NOTIFICATIONS = "gateway.notifications"
     SENT_MAIL = "gateway.sent_mail"
+    LIVE_LEDGER = "gateway.live.ledger"
 
 
 POLICY = Policy("gateway", {
@@ -52,6 +53,10 @@ POLICY = Policy("gateway", {
                                example="GET /api/notifications"),
     Action.SENT_MAIL: rule(summary="Read the mail the development SMTP server kept (off with a real SMTP server)",
                            example="GET /api/mail/sent"),
+    # No example: a role without it is not refused, its stream just leaves the books' events out.
+    Action.LIVE_LEDGER: rule(FINANCE, VIEWER, summary="Receive the books' events (ledger.*) on the live stream "
+                                                      "(GET /api/live)",
+                             note="Who reads the ledger (erp.ledger.read); the others' stream leaves them out."),
 }, caller=Caller)
 
 # What the search may show a role: a type appears only when the role may do its action.

@@ -138,3 +138,44 @@ class ExpenseRejectedV1(_ExpenseFact):
 
     rejected_by: str
     comment: str | None = None
+
+
+class LedgerLineRef(BaseModel):
+    """One line of a posted entry: debit or credit (the other is "0"), in `currency`, on an account."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    account_id: UUID
+    account_code: str
+    debit: DecimalString
+    credit: DecimalString
+    currency: CurrencyCode
+
+
+@register("ledger.entry_posted", 1, "ledger", "entry_id")
+class LedgerEntryPostedV1(EventPayload):
+    """A journal entry was posted: automatically for a business fact (`source_type`, `source_id`, `kind`: an issued
+    invoice, a payment, a credit note, a void, an approved expense) or by hand (`source_type` "manual"). Its lines
+    balance in each currency. `entry_date` is when it counts; `fact_date` when its fact happened (later when that
+    month was closed)."""
+
+    entry_id: UUID
+    number: int
+    entry_date: date
+    fact_date: date
+    source_type: str
+    source_id: UUID | None = None
+    kind: str
+    memo: str | None = None
+    created_by: str | None = None
+    lines: list[LedgerLineRef]
+    posted_at: UtcDateTime
+
+
+@register("ledger.period_closed", 1, "ledger", "period_id")
+class LedgerPeriodClosedV1(EventPayload):
+    """A month of the books was closed: nothing is posted dated in it until it is reopened."""
+
+    period_id: UUID
+    month: str  # "yyyy-mm"
+    closed_by: str
+    closed_at: UtcDateTime

@@ -30,6 +30,9 @@ TOPICS: dict[str, Topic] = {
         Topic("erp.project.events", "project", 6, "Projects created in the ERP, usually from a won deal."),
         Topic("erp.invoice.events", "invoice", 6, "Invoices issued, paid, overdue, voided, and payments recorded."),
         Topic("erp.expense.events", "expense", 6, "Expenses submitted, approved and rejected."),
+        Topic("erp.ledger.events", "ledger", 6,
+              "The books: journal entries posted (automatically for a business fact, or by hand) and accounting "
+              "periods closed."),
     )
 }
 

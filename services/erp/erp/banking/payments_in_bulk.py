@@ -21,6 +21,7 @@ from erp.banking.repository import BankingRepository, CandidateRow
 from erp.banking.statement import StatementLine
 from erp.db import utcnow
 from erp.invoices.api import PaymentMethod, check_payment, payment_effect
+from erp.ledger import api as ledger
 from throughline_messaging.aggregate import Cause
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.context import causation_id_var, correlation_id_var, request_id_var
@@ -46,6 +47,7 @@ async def record_payments(uow: UnitOfWork, repo: BankingRepository, invoices: Ma
     payments: list[dict[str, Any]] = []
     matches: list[dict[str, Any]] = []
     changed: dict[uuid.UUID, CandidateRow] = {}
+    booked: list[ledger.PaymentFact] = []  # each payment's entry: the bank line booked to the bank account
     for item in paying:
         line = item.line
         reference = (line.bank_reference or line.end_to_end_id or line.transaction_key)[:200]
@@ -66,12 +68,15 @@ async def record_payments(uow: UnitOfWork, repo: BankingRepository, invoices: Ma
                 uow.record(event, cause)
             payments.append(_payment_row(payment_id, invoice.id, allocation.amount, invoice.currency,
                                          line.booking_date, reference, recorded_by, now))
+            booked.append(ledger.PaymentFact(payment_id, invoice.number, allocation.amount, invoice.currency,
+                                             line.booking_date, invoice.client_id, invoice.project_id))
             assert item.decision.method is not None
             matches.append({"line_id": item.line_id, "invoice_id": invoice.id,
                             "payment_id": payment_id, "amount": allocation.amount, "method": item.decision.method,
                             "matched_by": recorded_by, "created_at": now, "updated_at": now})
     await repo.insert_payments(payments)
     await repo.update_paid_invoices(list(changed.values()), now)
+    await ledger.payments_received(uow, booked)  # one statement for them all, as the payments'
     return matches
 
 

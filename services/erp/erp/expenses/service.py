@@ -26,6 +26,7 @@ from erp.expenses.models import (
 from erp.expenses.repository import ExpenseRepository
 from erp.expenses.schemas import CategoryIn, CategoryRuleIn, ExpenseIn, ExpensePatch
 from erp.invoices.api import Invoice, InvoiceKind, InvoiceStatus, LineKind, LineSpec, append_line, locked_invoice
+from erp.ledger import api as ledger
 from erp.policy import POLICY, Action
 from erp.projects.api import ProjectRepository, ProjectStatus, get_project
 from erp.settings import get_settings
@@ -234,8 +235,9 @@ async def approve_expense(uow: UnitOfWork, principal: Principal, expense_id: uui
                               else ExpenseBillingStatus.NOT_BILLABLE)
     _history(repo, expense, principal, HistoryAction.APPROVED, ExpenseStatus.SUBMITTED, ExpenseStatus.APPROVED,
              comment)
-    expense.record(ExpenseApprovedV1(**await _fact(repo, expense, now), approved_by=principal.user_id,
-                                     comment=comment))
+    fact = await _fact(repo, expense, now)
+    expense.record(ExpenseApprovedV1(**fact, approved_by=principal.user_id, comment=comment))
+    await ledger.expense_approved(uow, await _ledger_fact(uow, expense, fact["category"]))
     await uow.commit()
     return expense
 
@@ -269,6 +271,9 @@ async def reimburse_expense(uow: UnitOfWork, principal: Principal, expense_id: u
     expense.reimbursed_at = paid_at or utcnow()
     _history(repo, expense, principal, HistoryAction.REIMBURSED, ExpenseStatus.APPROVED, ExpenseStatus.APPROVED,
              None)
+    category = await repo.category(expense.category_id) if expense.category_id else None
+    await ledger.expense_reimbursed(uow, await _ledger_fact(uow, expense, category.name if category else None),
+                                    expense.reimbursed_at.date())
     await uow.commit()
     return expense
 
@@ -403,6 +408,14 @@ def check_not_own(principal: Principal, submitted_by: str, verb: str, what: str)
     """Nobody decides what they submitted themselves, admins included (403 `own-expense`)."""
     if submitted_by == principal.user_id:
         raise Forbidden(f"Nobody may {verb} their own {what}.", type_slug="own-expense")
+
+
+async def _ledger_fact(uow: UnitOfWork, expense: Expense, category: str | None) -> ledger.ExpenseFact:
+    """The expense as the books see it: its amount on the account linked to its category."""
+    label = expense.merchant or expense.description or category or "expense"
+    return ledger.ExpenseFact(
+        expense.id, expense.amount, expense.currency, expense.expense_date, label[:200],
+        await ledger.expense_account(uow, expense.category_id), expense.project_id, expense.cost_center_id)
 
 
 def _history(repo: ExpenseRepository, expense: Expense, principal: Principal, action: HistoryAction,

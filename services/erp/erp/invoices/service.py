@@ -26,6 +26,7 @@ from erp.invoices.rules import (
     totals,
 )
 from erp.invoices.schemas import CreditNoteIn, InvoiceIn, InvoicePatch, LineIn, PaymentIn
+from erp.ledger import api as ledger
 from erp.projects.api import Project, ProjectRepository
 from erp.settings import get_settings
 from erp.taxes.api import EN16931_CODE, TaxChoice, choice_of, fallback_choice
@@ -334,6 +335,7 @@ async def issue_invoice(uow: UnitOfWork, invoice: Invoice, on: date,
         total=round_money(invoice.total, invoice.currency), issue_date=on, due_date=invoice.due_date,
         issued_at=invoice.issued_at,
     ))
+    await ledger.invoice_issued(uow, invoice, on)
 
 
 async def issue(uow: UnitOfWork, invoice_id: uuid.UUID) -> Invoice:
@@ -465,6 +467,8 @@ async def apply_payment(uow: UnitOfWork, invoice: Invoice, amount: Decimal, paid
     invoice.paid_at = effect.paid_at
     for event in effect.events:
         invoice.record(event)
+    await ledger.payments_received(uow, [ledger.PaymentFact(
+        payment.id, invoice.number, amount, invoice.currency, paid_on, invoice.client_id, invoice.project_id)])
     return payment
 
 
@@ -511,6 +515,7 @@ async def void(uow: UnitOfWork, invoice_id: uuid.UUID, reason: str | None) -> In
         project_id=invoice.project_id, deal_id=invoice.deal_id, currency=invoice.currency,
         total=round_money(invoice.total, invoice.currency), reason=reason, voided_at=invoice.voided_at,
     ))
+    await ledger.invoice_voided(uow, invoice, today())
     await uow.commit()
     return invoice
 
@@ -549,6 +554,7 @@ async def credit_note(uow: UnitOfWork, invoice_id: uuid.UUID, body: CreditNoteIn
     note.balance_due = ZERO
     note.seller, note.bill_to = await current_seller(uow), bill_to(client)
     InvoiceRepository(uow.session).add(note)
+    await ledger.credit_note_issued(uow, note, original.number, on)
     original.amount_credited += note.total
     await _settle(uow, original)
     await _record_paid_if_settled(uow, original, client)

@@ -22,6 +22,7 @@ from erp.clock import today
 from erp.db import utcnow
 from erp.documents.api import pdf_of
 from erp.invoices.api import Invoice, LineKind, LineSpec, append_line, get_invoice
+from erp.ledger import api as ledger
 from erp.mailing.api import (
     MailKind,
     MailState,
@@ -92,9 +93,10 @@ async def run_reminders(uow: UnitOfWork, *, as_of: date, client_id: uuid.UUID | 
             if step.number == fee_step and invoice.late_fee_percent:
                 fee = round_money(invoice.balance_due * invoice.late_fee_percent / Decimal(100), invoice.currency)
                 if fee > ZERO:
-                    append_line(invoice, LineSpec(
+                    line = append_line(invoice, LineSpec(
                         f"Late fee ({invoice.late_fee_percent.normalize():f} % of the overdue balance)",
                         Decimal(1), fee, kind=LineKind.LATE_FEE))
+                    await ledger.late_fee_added(uow, invoice, line.id, line, as_of)
             reminder = _reminder(invoice, client, step, days_overdue, as_of, fee, mail_templates,
                                  recipients[client.id])
             reminders.add(reminder)

@@ -1,0 +1,225 @@
+"""The ledger's queries. Posting writes entries and their lines in ONE statement whatever their number
+(`insert_entries`), so that booking a fact costs its business change one round trip more, and a bank import's
+thousands of payments one statement too."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from erp.ledger.models import Account, JournalEntry, JournalLine, Period, PeriodLog, PeriodStatus
+from throughline_platform.paging import page_with_total
+
+# Every posting transaction takes this lock shared, a period close exclusively: a close waits for the postings in
+# flight and the postings after it see it, without postings waiting for each other.
+PERIODS_LOCK_KEY = 0x1ED6E5  # "ledger periods"
+
+_INSERT_ENTRIES = text("""
+WITH entry AS (
+    INSERT INTO journal_entries (id, entry_date, fact_date, source_type, source_id, kind, memo, reverses_id,
+                                 created_by, created_at, updated_at)
+    SELECT e.id, e.entry_date, e.fact_date, e.source_type, e.source_id, e.kind, e.memo, e.reverses_id,
+           e.created_by, now(), now()
+    FROM unnest(CAST(:e_id AS uuid[]), CAST(:e_entry_date AS date[]), CAST(:e_fact_date AS date[]),
+                CAST(:e_source_type AS text[]), CAST(:e_source_id AS uuid[]), CAST(:e_kind AS text[]),
+                CAST(:e_memo AS text[]), CAST(:e_reverses_id AS uuid[]), CAST(:e_created_by AS text[]))
+         AS e(id, entry_date, fact_date, source_type, source_id, kind, memo, reverses_id, created_by)
+    ON CONFLICT (source_type, source_id, kind) WHERE source_id IS NOT NULL DO NOTHING
+    RETURNING id, number
+), line AS (
+    INSERT INTO journal_lines (id, entry_id, position, account_id, entry_date, currency, debit, credit,
+                               description, tax_rate, tax_category, client_id, project_id, cost_center_id)
+    SELECT gen_random_uuid(), l.entry_id, l.position, l.account_id, l.entry_date, l.currency, l.debit, l.credit,
+           l.description, l.tax_rate, l.tax_category, l.client_id, l.project_id, l.cost_center_id
+    FROM unnest(CAST(:l_entry_id AS uuid[]), CAST(:l_position AS int[]), CAST(:l_account_id AS uuid[]),
+                CAST(:l_entry_date AS date[]), CAST(:l_currency AS text[]), CAST(:l_debit AS numeric[]),
+                CAST(:l_credit AS numeric[]), CAST(:l_description AS text[]), CAST(:l_tax_rate AS numeric[]),
+                CAST(:l_tax_category AS text[]), CAST(:l_client_id AS uuid[]), CAST(:l_project_id AS uuid[]),
+                CAST(:l_cost_center_id AS uuid[]))
+         AS l(entry_id, position, account_id, entry_date, currency, debit, credit, description, tax_rate,
+              tax_category, client_id, project_id, cost_center_id)
+    JOIN entry ON entry.id = l.entry_id  -- an entry already posted (a replay) writes no lines
+    RETURNING entry_id
+)
+-- The inserted entries (id, number), then the codes of the accounts their lines name (id, code): the events
+-- carry each line's account code, without a round trip of their own.
+SELECT entry.id, entry.number, NULL AS code FROM entry
+UNION ALL
+SELECT a.id, NULL, a.code FROM ledger_accounts a
+WHERE a.id = ANY(CAST(:account_ids AS uuid[])) AND EXISTS (SELECT FROM entry)
+""")
+
+ENTRY_COLUMNS = ("id", "entry_date", "fact_date", "source_type", "source_id", "kind", "memo", "reverses_id",
+                 "created_by")
+LINE_COLUMNS = ("entry_id", "position", "account_id", "entry_date", "currency", "debit", "credit", "description",
+                "tax_rate", "tax_category", "client_id", "project_id", "cost_center_id")
+
+
+class LedgerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: Account | Period | PeriodLog) -> None:
+        self.session.add(row)
+
+    # --- accounts ---
+
+    async def account(self, account_id: uuid.UUID) -> Account | None:
+        return await self.session.get(Account, account_id)
+
+    async def account_by_code(self, code: str) -> Account | None:
+        query = select(Account).where(func.lower(Account.code) == code.lower())
+        return (await self.session.execute(query)).scalars().first()
+
+    async def accounts_by_id(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Account]:
+        rows = (await self.session.execute(select(Account).where(Account.id.in_(set(ids))))).scalars()
+        return {a.id: a for a in rows}
+
+    async def accounts(self, *, type: str | None, active: bool | None, q: str | None, limit: int,
+                       offset: int) -> tuple[list[Account], int]:
+        query = select(Account)
+        if type is not None:
+            query = query.where(Account.type == type)
+        if active is not None:
+            query = query.where(Account.active == active)
+        if q:
+            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(Account.name.ilike(pattern) | Account.code.ilike(pattern))
+        return await page_with_total(self.session, query, Account.code, Account.id, limit=limit, offset=offset)
+
+    async def all_accounts(self) -> list[Account]:
+        return list((await self.session.execute(select(Account).order_by(Account.code))).scalars())
+
+    async def expense_account_of(self, category_id: uuid.UUID) -> uuid.UUID | None:
+        query = (select(Account.id).where(Account.expense_category_id == category_id, Account.active.is_(True))
+                 .order_by(Account.code).limit(1))
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def account_used(self, account_id: uuid.UUID) -> bool:
+        query = select(JournalLine.id).where(JournalLine.account_id == account_id).limit(1)
+        return (await self.session.execute(query)).first() is not None
+
+    # --- entries ---
+
+    async def insert_entries(self, entries: Sequence[dict[str, Any]],
+                             lines: Sequence[dict[str, Any]]) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, str]]:
+        """Insert the entries not posted yet, and their lines (an entry whose source and kind are already booked is
+        skipped, lines and all): the inserted entries' numbers by id, and the codes of the accounts named."""
+        params: dict[str, Any] = {f"e_{c}": [e[c] for e in entries] for c in ENTRY_COLUMNS}
+        params |= {f"l_{c}": [ln[c] for ln in lines] for c in LINE_COLUMNS}
+        params["account_ids"] = list({ln["account_id"] for ln in lines})
+        numbers: dict[uuid.UUID, int] = {}
+        codes: dict[uuid.UUID, str] = {}
+        for row_id, number, code in await self.session.execute(_INSERT_ENTRIES, params):
+            if number is None:
+                codes[row_id] = code
+            else:
+                numbers[row_id] = number
+        return numbers, codes
+
+    async def entry(self, entry_id: uuid.UUID) -> JournalEntry | None:
+        return await self.session.get(JournalEntry, entry_id)
+
+    async def entry_of(self, source_type: str, source_id: uuid.UUID, kind: str) -> JournalEntry | None:
+        query = select(JournalEntry).where(JournalEntry.source_type == source_type,
+                                           JournalEntry.source_id == source_id, JournalEntry.kind == kind)
+        return (await self.session.execute(query)).scalars().first()
+
+    async def lines_of(self, entry_ids: Sequence[uuid.UUID]) -> list[JournalLine]:
+        query = (select(JournalLine).where(JournalLine.entry_id.in_(entry_ids))
+                 .order_by(JournalLine.entry_id, JournalLine.position))
+        return list((await self.session.execute(query)).scalars())
+
+    async def entries(self, *, date_from: date | None, date_to: date | None, source_type: str | None,
+                      source_id: uuid.UUID | None, account_id: uuid.UUID | None, limit: int,
+                      offset: int) -> tuple[list[JournalEntry], int]:
+        query = select(JournalEntry)
+        if date_from is not None:
+            query = query.where(JournalEntry.entry_date >= date_from)
+        if date_to is not None:
+            query = query.where(JournalEntry.entry_date <= date_to)
+        if source_type is not None:
+            query = query.where(JournalEntry.source_type == source_type)
+        if source_id is not None:
+            query = query.where(JournalEntry.source_id == source_id)
+        if account_id is not None:
+            query = query.where(JournalEntry.id.in_(
+                select(JournalLine.entry_id).where(JournalLine.account_id == account_id)))
+        return await page_with_total(self.session, query, JournalEntry.number.desc(), JournalEntry.id,
+                                     limit=limit, offset=offset)
+
+    # --- periods ---
+
+    async def share_periods_lock(self) -> None:
+        await self.session.execute(select(func.pg_advisory_xact_lock_shared(PERIODS_LOCK_KEY)))
+
+    async def take_periods_lock(self) -> None:
+        await self.session.execute(select(func.pg_advisory_xact_lock(PERIODS_LOCK_KEY)))
+
+    async def closed_months(self, since: date) -> list[date]:
+        query = (select(Period.month).where(Period.status == PeriodStatus.CLOSED, Period.month >= since)
+                 .order_by(Period.month))
+        return list((await self.session.execute(query)).scalars())
+
+    async def period(self, month: date, *, for_update: bool = False) -> Period | None:
+        query = select(Period).where(Period.month == month)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalars().first()
+
+    async def periods(self, since: date, until: date) -> list[Period]:
+        query = select(Period).where(Period.month >= since, Period.month <= until).order_by(Period.month)
+        return list((await self.session.execute(query)).scalars())
+
+    async def period_log(self, period_ids: Sequence[uuid.UUID]) -> list[PeriodLog]:
+        query = (select(PeriodLog).where(PeriodLog.period_id.in_(period_ids))
+                 .order_by(PeriodLog.created_at, PeriodLog.id))
+        return list((await self.session.execute(query)).scalars())
+
+    async def entries_in_month(self, month: date, until: date) -> int:
+        query = select(func.count()).select_from(JournalEntry).where(JournalEntry.entry_date >= month,
+                                                                    JournalEntry.entry_date < until)
+        return int((await self.session.execute(query)).scalar_one())
+
+
+def as_decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(value or 0)
+
+
+def _sums_query(columns: str | None, *, date_from: bool, project: bool, cost_center: bool, client: bool) -> str:
+    column = {"project": "l.project_id::text", "cost_center": "l.cost_center_id::text"}.get(columns or "", "NULL")
+    where = ["l.entry_date <= :date_to"]
+    if date_from:
+        where.append("l.entry_date >= :date_from")
+    if project:
+        where.append("l.project_id = :project_id")
+    if cost_center:
+        where.append("l.cost_center_id = :cost_center_id")
+    if client:
+        where.append("l.client_id = :client_id")
+    return f"""
+        SELECT l.account_id, l.currency, {column} AS col, SUM(l.debit) AS debit, SUM(l.credit) AS credit
+        FROM journal_lines l WHERE {' AND '.join(where)}
+        GROUP BY 1, 2, 3"""
+
+
+class StatementRepository:
+    """The statements' one query: debits and credits per account, currency (and project or cost center when they
+    are the columns) over a date range, one pass over the lines whatever the currency asked for."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def sums(self, *, date_from: date | None, date_to: date, columns: str | None,
+                   project_id: uuid.UUID | None, cost_center_id: uuid.UUID | None,
+                   client_id: uuid.UUID | None) -> list[dict[str, Any]]:
+        sql = _sums_query(columns, date_from=date_from is not None, project=project_id is not None,
+                          cost_center=cost_center_id is not None, client=client_id is not None)
+        params = {"date_from": date_from, "date_to": date_to, "project_id": project_id,
+                  "cost_center_id": cost_center_id, "client_id": client_id}
+        result = await self.session.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
+        return [dict(row._mapping) for row in result]

@@ -1,0 +1,196 @@
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from erp.ledger.chart import AccountType
+from throughline_events.types import CurrencyCode
+
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+# Absurd amounts are refused before they reach a NUMERIC(18, 4) column (which would answer a 500).
+Amount = Annotated[Decimal, Field(ge=0, le=Decimal("99999999999999"), max_digits=18, decimal_places=4)]
+
+
+class AccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    code: str = Field(min_length=1, max_length=20, pattern=CODE_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    type: AccountType
+    currency: CurrencyCode | None = None
+    expense_category_id: uuid.UUID | None = None
+    description: str | None = Field(None, max_length=2000)
+
+
+class AccountPatch(BaseModel):
+    """The type, currency and role of an account stay as they are: its posted lines were booked on them."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    code: str | None = Field(None, min_length=1, max_length=20, pattern=CODE_PATTERN)
+    name: str | None = Field(None, min_length=1, max_length=200)
+    expense_category_id: uuid.UUID | None = None
+    description: str | None = Field(None, max_length=2000)
+    active: bool | None = None
+
+
+class AccountOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    code: str
+    name: str
+    type: AccountType
+    currency: str | None
+    role: str | None
+    expense_category_id: uuid.UUID | None
+    description: str | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class AccountPage(BaseModel):
+    items: list[AccountOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ManualLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    account_id: uuid.UUID
+    currency: CurrencyCode
+    debit: Amount = Decimal(0)
+    credit: Amount = Decimal(0)
+    description: str | None = Field(None, max_length=500)
+    client_id: uuid.UUID | None = None
+    project_id: uuid.UUID | None = None
+    cost_center_id: uuid.UUID | None = None
+
+
+class ManualEntryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    entry_date: date
+    memo: str = Field(min_length=1, max_length=2000)
+    lines: list[ManualLineIn] = Field(min_length=2, max_length=200)
+
+
+class JournalLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    position: int
+    account_id: uuid.UUID
+    account_code: str
+    account_name: str
+    currency: str
+    debit: Decimal
+    credit: Decimal
+    description: str | None
+    tax_rate: Decimal | None
+    tax_category: str | None
+    client_id: uuid.UUID | None
+    project_id: uuid.UUID | None
+    cost_center_id: uuid.UUID | None
+
+
+class JournalEntryOut(BaseModel):
+    id: uuid.UUID
+    number: int
+    entry_date: date
+    fact_date: date
+    source_type: str
+    source_id: uuid.UUID | None
+    kind: str
+    memo: str | None
+    reverses_id: uuid.UUID | None
+    created_by: str | None
+    created_at: datetime
+    lines: list[JournalLineOut]
+
+
+class JournalEntryPage(BaseModel):
+    items: list[JournalEntryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class PeriodCloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str | None = Field(None, max_length=2000)
+
+
+class PeriodReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class PeriodLogOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    action: str
+    reason: str | None
+    actor_id: str
+    actor_role: str
+    created_at: datetime
+
+
+class PeriodOut(BaseModel):
+    month: str  # yyyy-mm
+    status: str
+    closed_at: datetime | None
+    closed_by: str | None
+    log: list[PeriodLogOut]
+
+
+class PeriodList(BaseModel):
+    items: list[PeriodOut]
+
+
+# --- statements ---
+
+
+class StatementRow(BaseModel):
+    account_id: uuid.UUID
+    code: str
+    name: str
+    type: AccountType
+    column: str | None = None  # the project or cost center (`columns`), None for the rest
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal  # in the account's normal direction: debit-normal (asset, expense) debits minus credits
+
+
+class TrialBalance(BaseModel):
+    date_from: date | None
+    date_to: date
+    currency: str
+    columns: str | None
+    rows: list[StatementRow]
+    total_debit: Decimal
+    total_credit: Decimal
+    other_currencies: list[str]  # posted in the range but not in this report's currency (no conversion)
+
+
+class ProfitAndLoss(BaseModel):
+    date_from: date | None
+    date_to: date
+    currency: str
+    columns: str | None
+    income: list[StatementRow]
+    expenses: list[StatementRow]
+    total_income: Decimal
+    total_expenses: Decimal
+    result: Decimal  # income minus expenses
+    by_column: dict[str, Decimal]  # the result per project or cost center ("" for lines without one)
+    other_currencies: list[str]
+
+
+class BalanceSheet(BaseModel):
+    as_of: date
+    currency: str
+    assets: list[StatementRow]
+    liabilities: list[StatementRow]
+    equity: list[StatementRow]
+    result_to_date: Decimal  # income minus expenses not yet moved to retained earnings: part of equity
+    total_assets: Decimal
+    total_liabilities_and_equity: Decimal
+    other_currencies: list[str]

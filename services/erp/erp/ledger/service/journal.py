@@ -1,0 +1,219 @@
+"""The journal: balanced entries, written once per business fact (automatic postings) or by finance (manual
+adjustments). `post_all` is the one way an entry is written."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from erp.db import utcnow
+from erp.ledger.chart import AccountRole, account_id
+from erp.ledger.models import Account, EntryKind, JournalEntry, JournalLine, SourceType
+from erp.ledger.repository import LedgerRepository
+from erp.ledger.schemas import ManualEntryIn
+from erp.ledger.service.periods import label, month_of, open_dates
+from erp.settings import get_settings
+from throughline_events import money
+from throughline_events.erp import LedgerEntryPostedV1, LedgerLineRef
+from throughline_events.money import ZERO, round_money
+from throughline_messaging.aggregate import Cause
+from throughline_messaging.uow import UnitOfWork
+from throughline_platform.auth import Principal
+from throughline_platform.context import causation_id_var, correlation_id_var, request_id_var
+from throughline_platform.problems import NotFound, Unprocessable
+
+
+@dataclass(frozen=True, slots=True)
+class PostingLine:
+    """One side of an entry: a debit or a credit (the other stays 0) on an account, named by its role in the
+    default chart (automatic postings) or by its id (manual entries). Dimensions left None take the entry's."""
+
+    account: AccountRole | uuid.UUID
+    currency: str
+    debit: Decimal = ZERO
+    credit: Decimal = ZERO
+    description: str | None = None
+    tax_rate: Decimal | None = None
+    tax_category: str | None = None
+    client_id: uuid.UUID | None = None
+    project_id: uuid.UUID | None = None
+    cost_center_id: uuid.UUID | None = None
+
+    @property
+    def account_id(self) -> uuid.UUID:
+        return account_id(self.account) if isinstance(self.account, AccountRole) else self.account
+
+
+@dataclass(frozen=True)
+class Posting:
+    """An entry to write for a business fact (`source_type`, `source_id`, `kind`: at most one entry each) dated
+    `fact_date`. `client_id`, `project_id`, `cost_center_id` tag every line that names none itself."""
+
+    source_type: str
+    source_id: uuid.UUID | None
+    kind: str
+    fact_date: date
+    lines: Sequence[PostingLine]
+    memo: str | None = None
+    created_by: str | None = None
+    reverses_id: uuid.UUID | None = None
+    client_id: uuid.UUID | None = None
+    project_id: uuid.UUID | None = None
+    cost_center_id: uuid.UUID | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True)
+class Posted:
+    entry_id: uuid.UUID
+    number: int
+    entry_date: date
+
+
+def unbalanced(lines: Sequence[PostingLine]) -> dict[str, Decimal]:
+    """Debits minus credits per currency, for the currencies where they differ."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        sums[line.currency] += line.debit - line.credit
+    return {currency: diff for currency, diff in sums.items() if diff != ZERO}
+
+
+def check_lines(lines: Sequence[PostingLine], where: str = "lines") -> None:
+    """Every line one-sided and positive, in a known currency and no finer than its minor unit; the entry at least
+    two lines, balanced in each currency: 422 naming what is wrong, otherwise."""
+    if len(lines) < 2:
+        raise Unprocessable("An entry needs at least two lines (a debit and a credit).", field=where)
+    for index, line in enumerate(lines):
+        name = f"{where}.{index}"
+        if not money.is_currency(line.currency):
+            raise Unprocessable(f"{name}.currency: {line.currency!r} is not an ISO 4217 currency.",
+                                field=f"{name}.currency")
+        if line.debit < ZERO or line.credit < ZERO:
+            raise Unprocessable(f"{name}: amounts are positive; a credit goes in `credit`.", field=name)
+        if (line.debit == ZERO) == (line.credit == ZERO):
+            raise Unprocessable(f"{name}: a line is either a debit or a credit, not both nor neither.", field=name)
+        amount = line.debit or line.credit
+        if round_money(amount, line.currency) != amount:
+            raise Unprocessable(f"{name}: {amount} is finer than {line.currency}'s minor unit.", field=name)
+    off = unbalanced(lines)
+    if off:
+        detail = ", ".join(f"{currency} debits exceed credits by {diff}" if diff > 0
+                           else f"{currency} credits exceed debits by {-diff}" for currency, diff in off.items())
+        raise Unprocessable(f"The entry does not balance: {detail}.", type_slug="unbalanced-entry",
+                            unbalanced={c: str(d) for c, d in off.items()})
+
+
+async def post_all(uow: UnitOfWork, postings: Sequence[Posting], *, automatic: bool = True) -> list[Posted]:
+    """Write the entries not yet posted (by source and kind), in the caller's transaction, and record a
+    `ledger.entry_posted` for each: one statement for them all. Lines of zero are dropped (a 0 % tax). A fact dated
+    in a closed month is posted on the first open day after it when `automatic`; a manual entry there is refused."""
+    postings = [p for p in postings if p.lines]
+    if not postings or (automatic and not get_settings().ledger_posting):
+        return []
+    dates = await open_dates(uow, min(p.fact_date for p in postings))
+    entries, lines, dated = [], [], {}
+    for posting in postings:
+        if dates.is_closed(posting.fact_date) and not automatic:
+            raise Unprocessable(f"{label(month_of(posting.fact_date))} is closed: date the entry in an open month "
+                                f"(a correction of a closed month is a reversing entry in the open one).",
+                                type_slug="period-closed", field="entry_date")
+        kept = [line for line in posting.lines if line.debit != ZERO or line.credit != ZERO]
+        check_lines(kept)  # an automatic posting that does not balance is a bug: refused all the same
+        entry_date = dates.first_open(posting.fact_date)
+        dated[posting.id] = (posting, entry_date, kept)
+        entries.append({"id": posting.id, "entry_date": entry_date, "fact_date": posting.fact_date,
+                        "source_type": posting.source_type, "source_id": posting.source_id, "kind": posting.kind,
+                        "memo": posting.memo, "reverses_id": posting.reverses_id, "created_by": posting.created_by})
+        for position, line in enumerate(kept, start=1):
+            lines.append({
+                "entry_id": posting.id, "position": position, "account_id": line.account_id,
+                "entry_date": entry_date, "currency": line.currency, "debit": line.debit, "credit": line.credit,
+                "description": line.description[:500] if line.description else None, "tax_rate": line.tax_rate,
+                "tax_category": line.tax_category, "client_id": line.client_id or posting.client_id,
+                "project_id": line.project_id or posting.project_id,
+                "cost_center_id": line.cost_center_id or posting.cost_center_id})
+    numbers, codes = await LedgerRepository(uow.session).insert_entries(entries, lines)
+    now = utcnow()
+    cause = Cause(correlation_id_var.get(), causation_id_var.get() or request_id_var.get())
+    posted = []
+    for entry_id, number in numbers.items():
+        posting, entry_date, kept = dated[entry_id]
+        posted.append(Posted(entry_id, number, entry_date))
+        uow.record(LedgerEntryPostedV1(
+            entry_id=entry_id, number=number, entry_date=entry_date, fact_date=posting.fact_date,
+            source_type=posting.source_type, source_id=posting.source_id, kind=posting.kind, memo=posting.memo,
+            created_by=posting.created_by, posted_at=now,
+            lines=[LedgerLineRef(account_id=line.account_id, account_code=codes[line.account_id],
+                                 debit=str(round_money(line.debit, line.currency)),
+                                 credit=str(round_money(line.credit, line.currency)), currency=line.currency)
+                   for line in kept]), cause)
+    return posted
+
+
+async def post_reversal(uow: UnitOfWork, *, source_type: str, source_id: uuid.UUID, of_kind: str, kind: str,
+                        fact_date: date, memo: str | None) -> Posted | None:
+    """The reverse of the entry (`source_type`, `source_id`, `of_kind`): each line's debit and credit swapped,
+    same accounts and dimensions, dated `fact_date` (or the first open day after it). None if there is no such
+    entry (a fact from before the ledger) or the reversal is already posted."""
+    repo = LedgerRepository(uow.session)
+    original = await repo.entry_of(source_type, source_id, of_kind)
+    if original is None:
+        return None
+    lines = [PostingLine(line.account_id, line.currency, debit=line.credit, credit=line.debit,
+                         description=line.description, tax_rate=line.tax_rate, tax_category=line.tax_category,
+                         client_id=line.client_id, project_id=line.project_id, cost_center_id=line.cost_center_id)
+             for line in await repo.lines_of([original.id])]
+    posted = await post_all(uow, [Posting(source_type, source_id, kind, fact_date, lines, memo=memo,
+                                          reverses_id=original.id)])
+    return posted[0] if posted else None
+
+
+# --- manual entries (finance's adjustments) ---
+
+
+async def create_manual_entry(uow: UnitOfWork, principal: Principal, body: ManualEntryIn) -> JournalEntry:
+    """A balanced adjustment typed in by finance, with the user who made it; on active accounts, in each account's
+    currency where it has one."""
+    accounts = await LedgerRepository(uow.session).accounts_by_id([line.account_id for line in body.lines])
+    lines = []
+    for index, line in enumerate(body.lines):
+        account = accounts.get(line.account_id)
+        _check_account(account, line.account_id, line.currency, f"lines.{index}")
+        lines.append(PostingLine(line.account_id, line.currency, debit=line.debit, credit=line.credit,
+                                 description=line.description, client_id=line.client_id,
+                                 project_id=line.project_id, cost_center_id=line.cost_center_id))
+    check_lines(lines)
+    posted = await post_all(uow, [Posting(SourceType.MANUAL, None, EntryKind.ADJUSTMENT, body.entry_date, lines,
+                                          memo=body.memo, created_by=principal.user_id)], automatic=False)
+    await uow.commit()
+    return await get_entry(uow, posted[0].entry_id)
+
+
+def _check_account(account: Account | None, wanted: uuid.UUID, currency: str, where: str) -> None:
+    if account is None:
+        raise Unprocessable(f"{where}.account_id: account {wanted} does not exist.", type_slug="unknown-account",
+                            field=f"{where}.account_id")
+    if not account.active:
+        raise Unprocessable(f"{where}.account_id: account {account.code} is inactive.", type_slug="inactive-account",
+                            field=f"{where}.account_id")
+    if account.currency is not None and account.currency != currency:
+        raise Unprocessable(f"{where}.currency: account {account.code} is kept in {account.currency}, not "
+                            f"{currency}.", field=f"{where}.currency")
+
+
+async def get_entry(uow: UnitOfWork, entry_id: uuid.UUID) -> JournalEntry:
+    entry = await LedgerRepository(uow.session).entry(entry_id)
+    if entry is None:
+        raise NotFound(f"Journal entry {entry_id} does not exist.")
+    return entry
+
+
+async def with_lines(uow: UnitOfWork, entries: Sequence[JournalEntry]) -> dict[uuid.UUID, list[JournalLine]]:
+    """The lines of these entries, in one query."""
+    by_entry: dict[uuid.UUID, list[JournalLine]] = {e.id: [] for e in entries}
+    if entries:
+        for line in await LedgerRepository(uow.session).lines_of(list(by_entry)):
+            by_entry[line.entry_id].append(line)
+    return by_entry

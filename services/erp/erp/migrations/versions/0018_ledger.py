@@ -1,0 +1,112 @@
+"""The ledger (issue 26): a chart of accounts with a default chart for a service business, journal entries and their
+lines, accounting periods and the log of their closes and reopenings (docs/erp-books.md).
+
+The default accounts have fixed ids (`erp.ledger.chart`): the automatic postings name them by role, never by a
+lookup, and finance may renumber or rename them freely.
+
+Revision ID: 0018
+Revises: 0013
+"""
+
+import uuid
+
+import sqlalchemy as sa
+from alembic import op
+
+from erp.ledger.chart import DEFAULT_CHART
+
+revision = "0018"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("""
+        CREATE TABLE ledger_accounts (
+            id UUID PRIMARY KEY,
+            code VARCHAR(20) NOT NULL,
+            name VARCHAR(200) NOT NULL,
+            type VARCHAR(20) NOT NULL CHECK (type IN ('asset', 'liability', 'equity', 'income', 'expense')),
+            currency VARCHAR(3),
+            role VARCHAR(40) UNIQUE,
+            expense_category_id UUID REFERENCES expense_categories (id) ON DELETE SET NULL,
+            description TEXT,
+            active BOOLEAN NOT NULL DEFAULT true,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )""")
+    op.execute("CREATE UNIQUE INDEX uq_ledger_accounts_code ON ledger_accounts (lower(code))")
+    op.execute("""
+        CREATE TABLE journal_entries (
+            id UUID PRIMARY KEY,
+            number BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+            entry_date DATE NOT NULL,
+            fact_date DATE NOT NULL,
+            source_type VARCHAR(30) NOT NULL,
+            source_id UUID,
+            kind VARCHAR(30) NOT NULL,
+            memo TEXT,
+            reverses_id UUID REFERENCES journal_entries (id),
+            created_by VARCHAR(64),
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )""")
+    # Exactly once: a business fact posts one entry of each kind, whatever replays it (manual entries have no source).
+    op.execute("""CREATE UNIQUE INDEX uq_journal_entries_source ON journal_entries (source_type, source_id, kind)
+                  WHERE source_id IS NOT NULL""")
+    op.execute("CREATE INDEX ix_journal_entries_date ON journal_entries (entry_date, number)")
+    op.execute("""
+        CREATE TABLE journal_lines (
+            id UUID PRIMARY KEY,
+            entry_id UUID NOT NULL REFERENCES journal_entries (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            account_id UUID NOT NULL REFERENCES ledger_accounts (id),
+            entry_date DATE NOT NULL,
+            currency VARCHAR(3) NOT NULL,
+            debit NUMERIC(18, 4) NOT NULL DEFAULT 0 CHECK (debit >= 0),
+            credit NUMERIC(18, 4) NOT NULL DEFAULT 0 CHECK (credit >= 0),
+            description VARCHAR(500),
+            tax_rate NUMERIC(7, 4),
+            tax_category VARCHAR(20),
+            client_id UUID,
+            project_id UUID,
+            cost_center_id UUID,
+            CONSTRAINT ck_journal_lines_one_side CHECK ((debit = 0) <> (credit = 0))
+        )""")
+    # The statements sum lines by account over a date range (the entry's date is copied onto its lines for that).
+    op.execute("CREATE INDEX ix_journal_lines_account_date ON journal_lines (account_id, entry_date)")
+    op.execute("CREATE INDEX ix_journal_lines_date ON journal_lines (entry_date)")
+    op.execute("CREATE INDEX ix_journal_lines_entry ON journal_lines (entry_id)")
+    op.execute("CREATE INDEX ix_journal_lines_client ON journal_lines (client_id) WHERE client_id IS NOT NULL")
+    op.execute("""
+        CREATE TABLE ledger_periods (
+            id UUID PRIMARY KEY,
+            month DATE NOT NULL UNIQUE CHECK (extract(day FROM month) = 1),
+            status VARCHAR(10) NOT NULL CHECK (status IN ('open', 'closed')),
+            closed_at TIMESTAMPTZ,
+            closed_by VARCHAR(64),
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )""")
+    op.execute("""
+        CREATE TABLE ledger_period_log (
+            id UUID PRIMARY KEY,
+            period_id UUID NOT NULL REFERENCES ledger_periods (id) ON DELETE CASCADE,
+            action VARCHAR(10) NOT NULL CHECK (action IN ('closed', 'reopened')),
+            reason TEXT,
+            actor_id VARCHAR(64) NOT NULL,
+            actor_role VARCHAR(30) NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )""")
+    accounts = sa.table("ledger_accounts", sa.column("id", sa.Uuid), sa.column("code"), sa.column("name"),
+                        sa.column("type"), sa.column("role"), sa.column("expense_category_id", sa.Uuid))
+    op.bulk_insert(accounts, [
+        {"id": a.id, "code": a.code, "name": a.name, "type": a.type.value, "role": a.role.value,
+         "expense_category_id": uuid.UUID(a.expense_category_id) if a.expense_category_id else None}
+        for a in DEFAULT_CHART])
+
+def downgrade() -> None:
+    for table in ("ledger_period_log", "ledger_periods", "journal_lines", "journal_entries", "ledger_accounts"):
+        op.execute(f"DROP TABLE {table}")
