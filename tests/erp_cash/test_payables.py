@@ -1,11 +1,12 @@
 """Accounts payable: vendors checked like the company (VAT ID, IBAN), bills with per-line tax and reverse charge,
 the expenses' approval chain, payments, AP aging; bad input answered 4xx with nothing written."""
 
+from decimal import Decimal
 from typing import Any
 
 from devstack.stack import Stack
 from tests.erp_cash.helpers import IBAN, VAT_ID, approved_bill, count, new_bill, new_vendor, suffix, tax_rate
-from tests.erp_costs.helpers import RoleApi, as_role
+from tests.erp_costs.helpers import RoleApi, as_role, sql
 
 
 def test_vendors_are_checked_and_only_finance_writes(stack: Stack, finance: RoleApi, base: dict[str, Any]) -> None:
@@ -167,3 +168,38 @@ def test_ap_aging(stack: Stack, finance: RoleApi, base: dict[str, Any]) -> None:
     earlier = finance.ok("GET", "/api/erp/reports/ap-aging", params={"as_of": "2026-11-27", "vendor_id": vendor["id"]})
     assert earlier["items"][0]["days_0_30"] == "300.00"
     assert as_role(stack, "viewer").get("/api/erp/reports/ap-aging").status_code == 200
+
+
+def _entry(stack: Stack, source_type: str, source_id: str) -> list[list[str]]:
+    """(account code, debit, credit) of the entry a fact posted, debits first."""
+    return sql(stack, f"""
+        SELECT a.code, l.debit::numeric(18,2), l.credit::numeric(18,2)
+        FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id JOIN ledger_accounts a ON a.id = l.account_id
+        WHERE e.source_type = '{source_type}' AND e.source_id = '{source_id}'
+        ORDER BY l.debit DESC, a.code""")
+
+
+def test_approval_and_payments_post_to_the_ledger(stack: Stack, finance: RoleApi, base: dict[str, Any]) -> None:
+    standard = tax_rate(finance, "standard", "19")
+    reverse = tax_rate(finance, "reverse_charge", "0")
+    pm = as_role(stack, "project_manager")
+    bill = new_bill(finance, new_vendor(finance)["id"], [
+        {"description": "Licences", "unit_price": "100.00", "tax_rate_id": standard["id"]},
+        {"description": "EU cloud", "unit_price": "200.00", "tax_rate_id": reverse["id"]}])
+    finance.ok("POST", f"/api/erp/bills/{bill['id']}/submit")
+    assert _entry(stack, "bill", bill["id"]) == []  # a submitted bill is not owed yet
+    approved = pm.ok("POST", f"/api/erp/bills/{bill['id']}/approve")
+    entry = _entry(stack, "bill", approved["id"])
+    debits = sum(Decimal(d) for _, d, _ in entry)
+    credits = sum(Decimal(c) for _, _, c in entry)
+    assert debits == credits
+    rc_tax = Decimal(approved["reverse_charge_tax"])
+    # Expenses 300.00 + input VAT 19.00 + reverse-charge VAT both ways; payable: the total the vendor is paid.
+    assert debits == Decimal("319.00") + rc_tax and approved["total"] == "319.00"
+    assert count(stack, "journal_entries", f"source_type = 'bill' AND source_id = '{bill['id']}'") == 1
+
+    payment = finance.ok("POST", f"/api/erp/bills/{bill['id']}/payments", 201,
+                         json={"amount": "119.00", "paid_on": "2026-11-10"})
+    paid = _entry(stack, "bill_payment", payment["id"])
+    assert sorted((Decimal(d), Decimal(c)) for _, d, c in paid) == [(Decimal(0), Decimal("119.00")),
+                                                                    (Decimal("119.00"), Decimal(0))]

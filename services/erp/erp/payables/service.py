@@ -14,6 +14,7 @@ from erp.cost_centers.api import usable_cost_center
 from erp.db import utcnow
 from erp.expenses.api import ApprovalLevel, check_decision_level, check_not_own, required_approval
 from erp.fx.api import rate_on
+from erp.ledger.api import EntryKind, post
 from erp.payables.models import (
     EDITABLE,
     PAYABLE,
@@ -26,7 +27,7 @@ from erp.payables.models import (
     Vendor,
 )
 from erp.payables.repository import PayablesRepository
-from erp.payables.rules import LineInput, bill_totals
+from erp.payables.rules import BILL, BILL_PAYMENT, PAID, LineInput, bill_approved_lines, bill_paid_lines, bill_totals
 from erp.payables.schemas import (
     MAX_AMOUNT,
     ApAgingReport,
@@ -209,6 +210,8 @@ async def _apply_bill(uow: UnitOfWork, repo: PayablesRepository, bill: Bill, ven
                         reverse_percent if choice.category == REVERSE_CHARGE else ZERO)
               for line, choice in zip(lines, choices, strict=True)]
     totals = bill_totals(inputs, currency)
+    if totals.subtotal <= 0:
+        raise Unprocessable("A bill comes to more than 0: give its lines a price.", type_slug="invalid-money")
     if totals.total > MAX_AMOUNT:
         raise Unprocessable(f"A bill of {totals.total} {currency} is beyond what a bill can be "
                             f"({MAX_AMOUNT}): check the quantities and prices.", type_slug="invalid-money")
@@ -261,10 +264,15 @@ async def submit_bill(uow: UnitOfWork, principal: Principal, bill_id: uuid.UUID,
 
 
 async def approve_bill(uow: UnitOfWork, principal: Principal, bill_id: uuid.UUID, comment: str | None) -> Bill:
+    """Approved, the bill is owed: its entry (expense and input VAT against accounts payable) is posted in the same
+    transaction."""
     repo = PayablesRepository(uow.session)
     bill = await _decidable(repo, principal, bill_id, "approve")
     bill.status, bill.decided_at, bill.decided_by = BillStatus.APPROVED, utcnow(), principal.user_id
     _history(repo, bill, principal, BillAction.APPROVED, BillStatus.SUBMITTED, BillStatus.APPROVED, comment)
+    await post(uow, source_type=BILL, source_id=bill.id, kind=EntryKind.APPROVED, entry_date=bill.bill_date,
+               lines=bill_approved_lines(bill), memo=f"Bill {bill.vendor_reference}", project_id=bill.project_id,
+               cost_center_id=bill.cost_center_id)
     await uow.commit()
     return bill
 
@@ -303,6 +311,10 @@ async def pay_bill(uow: UnitOfWork, principal: Principal, bill_id: uuid.UUID, bo
     bill.balance_due = bill.total - bill.amount_paid
     bill.status = BillStatus.PAID if bill.balance_due == 0 else BillStatus.PARTLY_PAID
     _history(repo, bill, principal, BillAction.PAYMENT, previous, bill.status, f"{amount} {bill.currency}")
+    await uow.session.flush()
+    await post(uow, source_type=BILL_PAYMENT, source_id=payment.id, kind=PAID, entry_date=payment.paid_on,
+               lines=bill_paid_lines(bill, amount), memo=f"Payment of bill {bill.vendor_reference}",
+               project_id=bill.project_id, cost_center_id=bill.cost_center_id)
     await uow.commit()
     return payment
 
