@@ -11,7 +11,8 @@ import pytest
 
 from devstack.stack import Stack
 from tests.erp_cash.helpers import approved_bill, count, new_vendor, rate_every_currency, tax_rate
-from tests.erp_costs.helpers import RoleApi, as_role, new_client, new_project
+from tests.erp_costs.helpers import RoleApi, as_role, new_client, new_project, scalar
+from tests.support import wait_for
 
 AS_OF = "2031-03-03"  # a Monday: week 0 is 03-03..03-09, week 1 from 03-10, week 2 from 03-17 ...
 WEEKS = 8
@@ -157,3 +158,29 @@ def test_bad_scenarios_and_missing_rates(stack: Stack, known: dict[str, Any], fi
     missing = finance.get("/api/erp/cash-flow-scenarios/baseline", params={"as_of": "2035-06-04", "weeks": 4})
     assert missing.status_code == 422 and missing.json()["type"].endswith("/missing-exchange-rate")
     assert missing.json()["currency"] == "USD"
+
+
+def test_weighted_pipeline_and_deal_scenarios(stack: Stack, known: dict[str, Any], finance: RoleApi) -> None:
+    """An open deal of 8,000.00 expected to close 2031-03-05: weighted by its stage's probability, paid after its
+    client's 30 days' terms (04-04, week 4). Won, it counts in full; lost, not at all; won a week late, a week later."""
+    with as_role(stack, "admin") as admin:
+        client = new_client(admin, stack)
+        deal = admin.new_deal(client["crm_company_id"], amount="8000.00", expected_close_date="2031-03-05")
+    probability = wait_for(lambda: scalar(stack, f"SELECT probability FROM pipeline_deals WHERE deal_id = "
+                                                 f"'{deal['id']}' AND status = 'open'") or None, 15,
+                           "the deal in the ERP's pipeline")
+    weighted = (Decimal("8000.00") * Decimal(probability) / 100).quantize(Decimal("0.01"))
+    assert client["payment_terms_days"] == 30
+    baseline = _baseline(finance)
+    assert Decimal(baseline["weeks"][4]["pipeline"]) >= weighted
+
+    def deltas(*adjustments: dict[str, Any]) -> list[Decimal]:
+        compared = finance.ok("POST", "/api/erp/cash-flow-scenarios/preview", params={"as_of": AS_OF, "weeks": WEEKS},
+                              json={"adjustments": list(adjustments)})
+        return [Decimal(d) for d in _deltas(compared)]
+
+    zero = [Decimal(0)] * 4
+    assert deltas({"type": "deal_lost", "deal_id": deal["id"]}) == zero + [-weighted] * 4
+    assert deltas({"type": "deal_won", "deal_id": deal["id"]}) == zero + [Decimal("8000.00") - weighted] * 4
+    later = deltas({"type": "deal_won", "deal_id": deal["id"], "won_on": "2031-03-12"})
+    assert later == zero + [-weighted] + [Decimal("8000.00") - weighted] * 3
