@@ -15,7 +15,8 @@ SCREENS = ["/", "/pipeline", "/companies", "/contacts", "/leads", "/tasks", "/fo
            "/expenses", "/reports", "/setup", "/setup/users", "/setup/pipelines", "/setup/automation",
            "/setup/lead-capture", "/settings", "/bank", "/mail-templates", "/sequences", "/search", "/search?q=studio",
            "/import",
-           "/settings/invoice-mail", "/sent-mail"]
+           "/settings/invoice-mail", "/sent-mail",
+           "/bills", "/vendors", "/ap-aging", "/cash-scenarios", "/recurring-items", "/exchange-rates"]
 
 # Every visible form control has an accessible name (a <label>, aria-label or aria-labelledby); every button too.
 UNLABELLED = """() => {

@@ -22,6 +22,8 @@ export const NAV = [
   { path: "/invoices", label: "Invoices", roles: ["finance", "viewer"] },
   { path: "/bank", label: "Bank", roles: ["finance"] },
   { path: "/expenses", label: "Expenses", roles: ["sales", "finance", "project_manager"] },
+  { path: "/bills", label: "Bills", roles: ["finance", "project_manager", "viewer"] }, // vendors and AP aging from there
+  { path: "/cash-scenarios", label: "Cash forecast", roles: ["finance", "viewer"] }, // recurring items and rates too
   { path: "/reports", label: "Reports", roles: ["finance", "project_manager", "viewer"] },
   { path: "/settings", label: "Settings", roles: ["finance"] },
   { path: "/sent-mail", label: "Sent mail", roles: [] }, // admin only (the development SMTP server's mail)
