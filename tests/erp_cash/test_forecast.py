@@ -184,3 +184,16 @@ def test_weighted_pipeline_and_deal_scenarios(stack: Stack, known: dict[str, Any
     assert deltas({"type": "deal_won", "deal_id": deal["id"]}) == zero + [Decimal("8000.00") - weighted] * 4
     later = deltas({"type": "deal_won", "deal_id": deal["id"], "won_on": "2031-03-12"})
     assert later == zero + [-weighted] + [Decimal("8000.00") - weighted] * 3
+
+    # A saved scenario outlives its deal: once the deal is lost in the CRM it has no flows left, and the scenario
+    # still answers (the same as the baseline) instead of refusing.
+    saved = finance.ok("POST", "/api/erp/cash-flow-scenarios", 201, json={
+        "name": f"Lose {deal['id'][:8]}", "adjustments": [{"type": "deal_lost", "deal_id": deal["id"]}]})
+    with as_role(stack, "admin") as admin:
+        admin.ok("POST", f"/api/crm/deals/{deal['id']}/lose", json={"reason": "Budget cut"})
+    wait_for(lambda: scalar(stack, f"SELECT status FROM pipeline_deals WHERE deal_id = '{deal['id']}'") == "lost", 15,
+             "the loss in the ERP's pipeline")
+    after = finance.ok("GET", f"/api/erp/cash-flow-scenarios/{saved['id']}", params={"as_of": AS_OF, "weeks": WEEKS})
+    assert [Decimal(d) for d in _deltas(after)] == [Decimal(0)] * WEEKS
+    assert finance.post("/api/erp/cash-flow-scenarios/preview", params={"as_of": AS_OF}, json={
+        "adjustments": [{"type": "deal_lost", "deal_id": deal["id"]}]}).status_code == 422

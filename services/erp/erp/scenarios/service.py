@@ -56,7 +56,9 @@ async def forecast(uow: UnitOfWork, as_of: date, weeks: int) -> Forecast:
 
 async def compare(uow: UnitOfWork, adjustments: list[Adjustment], as_of: date, weeks: int,
                   scenario: Scenario | None = None) -> Comparison:
-    baseline, with_changes = await _projected(uow, as_of, weeks, adjustments)
+    """A saved scenario's adjustments were checked when saved; a deal won or lost since, or a bill paid since, has
+    no flows left to change, so it changes nothing now. Unsaved adjustments (a preview) are checked."""
+    baseline, with_changes = await _projected(uow, as_of, weeks, adjustments, check=scenario is None)
     assert with_changes is not None  # adjustments were given
     return Comparison(
         scenario=ScenarioOut.model_validate(scenario) if scenario else None, baseline=baseline,
@@ -65,8 +67,8 @@ async def compare(uow: UnitOfWork, adjustments: list[Adjustment], as_of: date, w
                for b, s in zip(baseline.weeks, with_changes.weeks, strict=True)])
 
 
-async def _projected(uow: UnitOfWork, as_of: date, weeks: int,
-                     adjustments: list[Adjustment]) -> tuple[Forecast, Forecast | None]:
+async def _projected(uow: UnitOfWork, as_of: date, weeks: int, adjustments: list[Adjustment],
+                     check: bool = True) -> tuple[Forecast, Forecast | None]:
     """The baseline, and the forecast with the adjustments (None without any), from one read of the flows."""
     if not 1 <= weeks <= MAX_WEEKS:
         raise Unprocessable(f"weeks is 1..{MAX_WEEKS}.")
@@ -75,7 +77,8 @@ async def _projected(uow: UnitOfWork, as_of: date, weeks: int,
     horizon_end = fc.week_start(as_of) + timedelta(weeks=weeks) - timedelta(days=1)
     repo = ScenarioRepository(session)
     deals = await pipeline_deals(session)
-    await _check_references(repo, adjustments, {d.deal_id: d for d in deals})
+    if check:
+        await _check_references(repo, adjustments, {d.deal_id: d for d in deals})
     flows = [*await _receivables(repo), *await _payables(repo), *await _recurring(repo, as_of, horizon_end),
              *await pipeline_flows(session, deals, repo, as_of)]
     changed = _adjusted(flows, adjustments, {d.deal_id: d for d in deals}, base, horizon_end) if adjustments \
@@ -150,7 +153,7 @@ def _adjusted(flows: list[fc.Flow], adjustments: list[Adjustment], deals: dict[u
             flows = fc.client_pays_late(flows, change.client_id, change.days)
         elif isinstance(change, DealLost):
             flows = fc.deal_lost(flows, change.deal_id)
-        elif isinstance(change, DealWon):
+        elif isinstance(change, DealWon) and change.deal_id in deals:
             expected = deals[change.deal_id].expected_close
             shift = (change.won_on - expected).days if change.won_on and expected else 0
             flows = fc.deal_won(flows, change.deal_id, shift)
