@@ -197,28 +197,22 @@ class BillHistoryOut(BaseModel):
     created_at: datetime
 
 
-class ApAgingRow(BaseModel):
+class ApAgingTotals(BaseModel):
+    """What is owed in one currency, by days past due."""
+
+    currency: str
+    not_due: Decimal
+    days_0_30: Decimal
+    days_31_60: Decimal
+    days_61_90: Decimal
+    days_90_plus: Decimal
+    total: Decimal
+    bills: int
+
+
+class ApAgingRow(ApAgingTotals):
     vendor_id: uuid.UUID
     vendor_name: str
-    currency: str
-    not_due: Decimal
-    days_0_30: Decimal
-    days_31_60: Decimal
-    days_61_90: Decimal
-    days_90_plus: Decimal
-    total: Decimal
-    bills: int
-
-
-class ApAgingTotals(BaseModel):
-    currency: str
-    not_due: Decimal
-    days_0_30: Decimal
-    days_31_60: Decimal
-    days_61_90: Decimal
-    days_90_plus: Decimal
-    total: Decimal
-    bills: int
 
 
 class ApAgingReport(BaseModel):
