@@ -23,7 +23,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench import bank, invoice_mail, quotes, scenarios, search
+from bench import bank, invoice_mail, ledger, quotes, scenarios, search
 from bench.load import LIBRARY
 from bench.report import Row, check, machine, markdown, table, write_json, write_markdown
 from bench.system import BenchSystem, MemoryWatch, process_ids
@@ -48,11 +48,14 @@ SCENARIOS: dict[str, Callable[[scenarios.Ctx], Coroutine[Any, Any, list[Row]]]] 
     "search": search.search_at_volume,
     "invoicemail": lambda ctx: invoice_mail.invoice_mail(ctx.stack, ctx.erp_url, ctx.token, ctx.dsn("erp"),
                                                          ctx.volumes.mailed_invoices),
+    "ledger": lambda ctx: ledger.ledger_posting(ctx.stack, ctx.erp_url, ctx.token, ctx.dsn("erp"),
+                                                ctx.volumes.ledger_invoices),
 }
 TITLES = {"gateway": "1 gateway overhead", "won": "2 deal.won -> project", "pipeline": "3 event pipeline",
           "fullpath": "4 full path", "memory": "5 memory and start", "reads": "6 read paths",
           "erp": "7 ERP reports", "mail": "8 sequence mail", "bank": bank.SCENARIO,
-          "quotes": quotes.SCENARIO, "search": search.SCENARIO, "invoicemail": invoice_mail.SCENARIO}
+          "quotes": quotes.SCENARIO, "search": search.SCENARIO, "invoicemail": invoice_mail.SCENARIO,
+          "ledger": ledger.SCENARIO}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,6 +59,7 @@ class Volumes:
     search_leads: int = 20_000
     search_deals: int = 100_000
     mailed_invoices: int = 1_000  # scenario 10: invoices rendered and sent to the embedded SMTP server
+    ledger_invoices: int = 300  # scenario 13: invoices issued and paid per round, posting on and off
 
     @classmethod
     def full(cls) -> Volumes:
@@ -69,7 +70,7 @@ class Volumes:
         return cls("smoke", 0.3, 4, (50, 200), 0.2, 200, (4,), 0.5, 500, 5, False, False, erp_projects=10,
                    erp_invoices=200, erp_time_entries=1_000, erp_seconds=2.0, sequence_steps=200, bank_credits=200,
                    bank_open_invoices=1_000, quotes=5, search_companies=200, search_contacts=1_000,
-                   search_leads=300, search_deals=2_000, mailed_invoices=20)
+                   search_leads=300, search_deals=2_000, mailed_invoices=20, ledger_invoices=10)
 
 
 OPEN_STAGES = [f"00000000-0000-4000-8000-000000000{n}" for n in (101, 102, 103, 104)]

@@ -69,3 +69,19 @@ def test_a_replayed_fact_posts_nothing_twice(stack: Stack, finance: Api, project
         VALUES (gen_random_uuid(), CURRENT_DATE, CURRENT_DATE, 'invoice', '{invoice["id"]}', 'issued')
         ON CONFLICT (source_type, source_id, kind) WHERE source_id IS NOT NULL DO NOTHING""")
     assert [e["id"] for e in entries_of(finance, invoice["id"])] == [entry["id"]]
+
+
+def test_reverse_charge_sales_book_to_their_own_revenue_account_without_vat(
+        finance: Api, project: dict[str, Any]) -> None:
+    rates = finance.ok("GET", "/api/erp/tax-rates", params={"limit": 200})["items"]
+    reverse = next((r for r in rates if r["category"] == "reverse_charge" and r["active"]), None) or finance.ok(
+        "POST", "/api/erp/tax-rates", 201, json={"name": "Reverse charge (EU B2B)", "category": "reverse_charge",
+                                                 "percent": "0", "legal_note": "VAT due by the recipient"})
+    draft = finance.ok("POST", "/api/erp/invoices", 201, json={"project_id": project["id"], "lines": [
+        {"description": "Strategy", "quantity": "1", "unit_price": "800.00", "tax_rate_id": reverse["id"]},
+        line("Domestic work", "1", "100.00", "19")]})
+    invoice = finance.ok("POST", f"/api/erp/invoices/{draft['id']}/issue")
+    [entry] = entries_of(finance, invoice["id"])
+    by_code = {(x["account_code"], x["description"]): x["credit"] for x in entry["lines"] if x["credit"] != "0.0000"}
+    assert by_code == {("4100", "Strategy"): "800.0000", (REVENUE, "Domestic work"): "100.0000",
+                       (VAT_OUT, "VAT 19 %"): "19.0000"}

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from aiokafka import ConsumerRecord
 
-from gateway.live import LiveHub
+from gateway.live import LiveHub, Subscriber
 from throughline_events import Envelope, encode
 from throughline_platform.event_signing import EventSigner, EventVerifier, KeyRing, new_private_key_pem, public_key_pem
 
@@ -53,3 +53,24 @@ def test_without_a_key_ring_the_hub_reads_nothing_and_says_why(monkeypatch: pyte
     assert hub.unavailable is not None and "EVENT_VERIFY_KEYS" in hub.unavailable
     hub.subscribe(())
     assert not hub.running  # never started a consumer whose events it could not trust
+
+
+def test_the_books_events_reach_only_the_roles_that_read_the_books() -> None:
+    """A subscriber whose role may not read the ledger (`hidden`, set from gateway.live.ledger) gets the other events
+    and none of `ledger.*`; one who may gets them all."""
+    hub = LiveHub("unused:9092", verifier=VERIFIER)
+    hub.start = lambda: None  # type: ignore[method-assign]
+    sales, finance = hub.subscribe((), hidden=("ledger.",)), hub.subscribe(())
+    hub.publish("ledger.entry_posted", "e1", "{}")
+    hub.publish("invoice.issued", "e2", "{}")
+
+    def types(watcher: Subscriber) -> list[str]:
+        got = []
+        while not watcher.queue.empty():
+            message = watcher.queue.get_nowait()
+            assert message is not None
+            got.append(message.split("\n")[1])
+        return got
+
+    assert types(sales) == ["event: invoice.issued"]
+    assert types(finance) == ["event: ledger.entry_posted", "event: invoice.issued"]

@@ -16,7 +16,9 @@ SCREENS = ["/", "/pipeline", "/companies", "/contacts", "/leads", "/tasks", "/fo
            "/setup/lead-capture", "/settings", "/bank", "/mail-templates", "/sequences", "/search", "/search?q=studio",
            "/import",
            "/settings/invoice-mail", "/sent-mail",
-           "/bills", "/vendors", "/ap-aging", "/cash-scenarios", "/recurring-items", "/exchange-rates"]
+           "/bills", "/vendors", "/ap-aging", "/cash-scenarios", "/recurring-items", "/exchange-rates",
+           "/books", "/books?statement=profit-and-loss&columns=project&currency=EUR",
+           "/books?statement=balance-sheet&currency=EUR", "/books/accounts", "/books/journal", "/books/periods"]
 
 # Every visible form control has an accessible name (a <label>, aria-label or aria-labelledby); every button too.
 UNLABELLED = """() => {

@@ -11,8 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from erp.db import Base, Entity
 from erp.ledger.chart import AccountRole, AccountType
 
-__all__ = ["Account", "AccountRole", "AccountType", "EntryKind", "JournalEntry", "JournalLine", "Period",
-           "PeriodAction", "PeriodLog", "PeriodStatus", "SourceType"]
+# Every posting takes this advisory lock shared (the trigger of migration 0018), a period close exclusively: a close
+# waits for the postings in flight and the postings after it see it, without postings waiting for each other.
+PERIODS_LOCK_KEY = 0x1ED6E5  # "ledger periods"
+
+__all__ = ["PERIODS_LOCK_KEY", "Account", "AccountRole", "AccountType", "EntryKind", "JournalEntry", "JournalLine",
+           "Period", "PeriodAction", "PeriodLog", "PeriodStatus", "SourceType"]
 
 
 class SourceType(StrEnum):

@@ -11,12 +11,8 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erp.ledger.models import Account, JournalEntry, JournalLine, Period, PeriodLog, PeriodStatus
+from erp.ledger.models import PERIODS_LOCK_KEY, Account, JournalEntry, JournalLine, Period, PeriodLog, PeriodStatus
 from throughline_platform.paging import page_with_total
-
-# Every posting transaction takes this lock shared, a period close exclusively: a close waits for the postings in
-# flight and the postings after it see it, without postings waiting for each other.
-PERIODS_LOCK_KEY = 0x1ED6E5  # "ledger periods"
 
 _INSERT_ENTRIES = text("""
 WITH entry AS (
@@ -29,33 +25,33 @@ WITH entry AS (
                 CAST(:e_memo AS text[]), CAST(:e_reverses_id AS uuid[]), CAST(:e_created_by AS text[]))
          AS e(id, entry_date, fact_date, source_type, source_id, kind, memo, reverses_id, created_by)
     ON CONFLICT (source_type, source_id, kind) WHERE source_id IS NOT NULL DO NOTHING
-    RETURNING id, number
+    RETURNING id, number, entry_date  -- the date the trigger gave it (a closed month's fact moves on)
 ), line AS (
     INSERT INTO journal_lines (id, entry_id, position, account_id, entry_date, currency, debit, credit,
                                description, tax_rate, tax_category, client_id, project_id, cost_center_id)
-    SELECT gen_random_uuid(), l.entry_id, l.position, l.account_id, l.entry_date, l.currency, l.debit, l.credit,
+    SELECT gen_random_uuid(), l.entry_id, l.position, l.account_id, entry.entry_date, l.currency, l.debit, l.credit,
            l.description, l.tax_rate, l.tax_category, l.client_id, l.project_id, l.cost_center_id
     FROM unnest(CAST(:l_entry_id AS uuid[]), CAST(:l_position AS int[]), CAST(:l_account_id AS uuid[]),
-                CAST(:l_entry_date AS date[]), CAST(:l_currency AS text[]), CAST(:l_debit AS numeric[]),
+                CAST(:l_currency AS text[]), CAST(:l_debit AS numeric[]),
                 CAST(:l_credit AS numeric[]), CAST(:l_description AS text[]), CAST(:l_tax_rate AS numeric[]),
                 CAST(:l_tax_category AS text[]), CAST(:l_client_id AS uuid[]), CAST(:l_project_id AS uuid[]),
                 CAST(:l_cost_center_id AS uuid[]))
-         AS l(entry_id, position, account_id, entry_date, currency, debit, credit, description, tax_rate,
+         AS l(entry_id, position, account_id, currency, debit, credit, description, tax_rate,
               tax_category, client_id, project_id, cost_center_id)
     JOIN entry ON entry.id = l.entry_id  -- an entry already posted (a replay) writes no lines
     RETURNING entry_id
 )
 -- The inserted entries (id, number), then the codes of the accounts their lines name (id, code): the events
 -- carry each line's account code, without a round trip of their own.
-SELECT entry.id, entry.number, NULL AS code FROM entry
+SELECT entry.id, entry.number, entry.entry_date, NULL AS code FROM entry
 UNION ALL
-SELECT a.id, NULL, a.code FROM ledger_accounts a
+SELECT a.id, NULL, NULL, a.code FROM ledger_accounts a
 WHERE a.id = ANY(CAST(:account_ids AS uuid[])) AND EXISTS (SELECT FROM entry)
 """)
 
 ENTRY_COLUMNS = ("id", "entry_date", "fact_date", "source_type", "source_id", "kind", "memo", "reverses_id",
                  "created_by")
-LINE_COLUMNS = ("entry_id", "position", "account_id", "entry_date", "currency", "debit", "credit", "description",
+LINE_COLUMNS = ("entry_id", "position", "account_id", "currency", "debit", "credit", "description",
                 "tax_rate", "tax_category", "client_id", "project_id", "cost_center_id")
 
 
@@ -106,20 +102,22 @@ class LedgerRepository:
     # --- entries ---
 
     async def insert_entries(self, entries: Sequence[dict[str, Any]],
-                             lines: Sequence[dict[str, Any]]) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, str]]:
+                             lines: Sequence[dict[str, Any]]
+                             ) -> tuple[dict[uuid.UUID, tuple[int, date]], dict[uuid.UUID, str]]:
         """Insert the entries not posted yet, and their lines (an entry whose source and kind are already booked is
-        skipped, lines and all): the inserted entries' numbers by id, and the codes of the accounts named."""
+        skipped, lines and all): the inserted entries' numbers and dates by id, and the codes of the accounts
+        named."""
         params: dict[str, Any] = {f"e_{c}": [e[c] for e in entries] for c in ENTRY_COLUMNS}
         params |= {f"l_{c}": [ln[c] for ln in lines] for c in LINE_COLUMNS}
         params["account_ids"] = list({ln["account_id"] for ln in lines})
-        numbers: dict[uuid.UUID, int] = {}
+        inserted: dict[uuid.UUID, tuple[int, date]] = {}
         codes: dict[uuid.UUID, str] = {}
-        for row_id, number, code in await self.session.execute(_INSERT_ENTRIES, params):
+        for row_id, number, entry_date, code in await self.session.execute(_INSERT_ENTRIES, params):
             if number is None:
                 codes[row_id] = code
             else:
-                numbers[row_id] = number
-        return numbers, codes
+                inserted[row_id] = (number, entry_date)
+        return inserted, codes
 
     async def entry(self, entry_id: uuid.UUID) -> JournalEntry | None:
         return await self.session.get(JournalEntry, entry_id)
@@ -154,15 +152,12 @@ class LedgerRepository:
 
     # --- periods ---
 
-    async def share_periods_lock(self) -> None:
-        await self.session.execute(select(func.pg_advisory_xact_lock_shared(PERIODS_LOCK_KEY)))
-
     async def take_periods_lock(self) -> None:
         await self.session.execute(select(func.pg_advisory_xact_lock(PERIODS_LOCK_KEY)))
 
-    async def closed_months(self, since: date) -> list[date]:
-        query = (select(Period.month).where(Period.status == PeriodStatus.CLOSED, Period.month >= since)
-                 .order_by(Period.month))
+    async def closed_months(self, since: date, until: date) -> list[date]:
+        query = (select(Period.month).where(Period.status == PeriodStatus.CLOSED, Period.month >= since,
+                                            Period.month <= until).order_by(Period.month))
         return list((await self.session.execute(query)).scalars())
 
     async def period(self, month: date, *, for_update: bool = False) -> Period | None:

@@ -13,7 +13,7 @@ from erp.ledger.chart import AccountRole, account_id
 from erp.ledger.models import Account, EntryKind, JournalEntry, JournalLine, SourceType
 from erp.ledger.repository import LedgerRepository
 from erp.ledger.schemas import ManualEntryIn
-from erp.ledger.service.periods import label, month_of, open_dates
+from erp.ledger.service.periods import is_closed, label, month_of
 from erp.settings import get_settings
 from throughline_events import money
 from throughline_events.erp import LedgerEntryPostedV1, LedgerLineRef
@@ -112,34 +112,35 @@ async def post_all(uow: UnitOfWork, postings: Sequence[Posting], *, automatic: b
     postings = [p for p in postings if p.lines]
     if not postings or (automatic and not get_settings().ledger_posting):
         return []
-    dates = await open_dates(uow, min(p.fact_date for p in postings))
-    entries, lines, dated = [], [], {}
+    if not automatic:
+        for posting in postings:
+            if await is_closed(uow, posting.fact_date):
+                raise Unprocessable(f"{label(month_of(posting.fact_date))} is closed: date the entry in an open "
+                                    f"month (a correction of a closed month is a reversing entry in the open one).",
+                                    type_slug="period-closed", field="entry_date")
+    entries, lines, kept_lines = [], [], {}
     for posting in postings:
-        if dates.is_closed(posting.fact_date) and not automatic:
-            raise Unprocessable(f"{label(month_of(posting.fact_date))} is closed: date the entry in an open month "
-                                f"(a correction of a closed month is a reversing entry in the open one).",
-                                type_slug="period-closed", field="entry_date")
         kept = [line for line in posting.lines if line.debit != ZERO or line.credit != ZERO]
         check_lines(kept)  # an automatic posting that does not balance is a bug: refused all the same
-        entry_date = dates.first_open(posting.fact_date)
-        dated[posting.id] = (posting, entry_date, kept)
-        entries.append({"id": posting.id, "entry_date": entry_date, "fact_date": posting.fact_date,
+        kept_lines[posting.id] = (posting, kept)
+        # Dated by its fact; the database moves it to the first open month when that one is closed (periods).
+        entries.append({"id": posting.id, "entry_date": posting.fact_date, "fact_date": posting.fact_date,
                         "source_type": posting.source_type, "source_id": posting.source_id, "kind": posting.kind,
                         "memo": posting.memo, "reverses_id": posting.reverses_id, "created_by": posting.created_by})
         for position, line in enumerate(kept, start=1):
             lines.append({
                 "entry_id": posting.id, "position": position, "account_id": line.account_id,
-                "entry_date": entry_date, "currency": line.currency, "debit": line.debit, "credit": line.credit,
+                "currency": line.currency, "debit": line.debit, "credit": line.credit,
                 "description": line.description[:500] if line.description else None, "tax_rate": line.tax_rate,
                 "tax_category": line.tax_category, "client_id": line.client_id or posting.client_id,
                 "project_id": line.project_id or posting.project_id,
                 "cost_center_id": line.cost_center_id or posting.cost_center_id})
-    numbers, codes = await LedgerRepository(uow.session).insert_entries(entries, lines)
+    inserted, codes = await LedgerRepository(uow.session).insert_entries(entries, lines)
     now = utcnow()
     cause = Cause(correlation_id_var.get(), causation_id_var.get() or request_id_var.get())
     posted = []
-    for entry_id, number in numbers.items():
-        posting, entry_date, kept = dated[entry_id]
+    for entry_id, (number, entry_date) in inserted.items():
+        posting, kept = kept_lines[entry_id]
         posted.append(Posted(entry_id, number, entry_date))
         uow.record(LedgerEntryPostedV1(
             entry_id=entry_id, number=number, entry_date=entry_date, fact_date=posting.fact_date,

@@ -3,7 +3,9 @@
 A closed month refuses postings dated in it. A manual entry dated in it is refused (422); an automatic posting
 of a fact that happened in it (a payment booked late, a bank statement imported after the close) is dated the
 first day of the first open month after it, keeping the fact's own date (`fact_date`): the business change is
-never refused because its books are closed, and the closed month's figures never move (docs/erp-books.md).
+never refused because its books are closed, and the closed month's figures never move (docs/erp-books.md). The
+dating happens in the database, in the trigger every entry passes (migration 0018: one statement per posting);
+closing takes the lock that trigger shares.
 """
 
 import uuid
@@ -50,31 +52,10 @@ def label(month: date) -> str:
     return f"{month:%Y-%m}"
 
 
-@dataclass(frozen=True)
-class OpenDates:
-    """The closed months from the earliest fact of a posting on, read once per posting call."""
-
-    closed: frozenset[date]
-
-    def is_closed(self, day: date) -> bool:
-        return month_of(day) in self.closed
-
-    def first_open(self, day: date) -> date:
-        """`day` itself if its month is open, else the first day of the first open month after it."""
-        month = month_of(day)
-        if month not in self.closed:
-            return day
-        while month in self.closed:
-            month = next_month(month)
-        return month
-
-
-async def open_dates(uow: UnitOfWork, earliest: date) -> OpenDates:
-    """Shares the periods' lock for the rest of the transaction (a close waits for this posting; see
-    `repository.PERIODS_LOCK_KEY`), then reads the closed months."""
-    repo = LedgerRepository(uow.session)
-    await repo.share_periods_lock()
-    return OpenDates(frozenset(await repo.closed_months(month_of(earliest))))
+async def is_closed(uow: UnitOfWork, day: date) -> bool:
+    """Whether `day`'s month is closed (the manual entry's 422; the automatic postings' dates are set where every
+    entry passes, the trigger of migration 0018, which also guards a manual entry against a close meanwhile)."""
+    return month_of(day) in await LedgerRepository(uow.session).closed_months(month_of(day), month_of(day))
 
 
 async def close_period(uow: UnitOfWork, principal: Principal, month_text: str, reason: str | None) -> Period:

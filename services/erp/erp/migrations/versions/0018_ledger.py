@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from erp.ledger.chart import DEFAULT_CHART
+from erp.ledger.models import PERIODS_LOCK_KEY
 
 revision = "0018"
 down_revision = "0013"
@@ -89,6 +90,29 @@ def upgrade() -> None:
             created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
             updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
         )""")
+    # The period rule at the one place every entry passes (docs/erp-books.md, periods), so that posting stays one
+    # statement: each insert takes the periods' lock shared (a close takes it exclusively, waiting for the postings
+    # in flight), then, with a fresh snapshot (each statement of a volatile function takes one), moves a fact dated
+    # in a closed month to the first day of the first open month after it. A manual entry there is refused (the
+    # service says so first, with a 422; this is the guard against a close committed meanwhile).
+    op.execute(f"""
+        CREATE FUNCTION ledger_entry_period() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            open_month date := date_trunc('month', NEW.fact_date)::date;
+        BEGIN
+            PERFORM pg_advisory_xact_lock_shared({PERIODS_LOCK_KEY});
+            WHILE EXISTS (SELECT FROM ledger_periods p WHERE p.month = open_month AND p.status = 'closed') LOOP
+                IF NEW.source_type = 'manual' THEN
+                    RAISE EXCEPTION 'the month % is closed', to_char(open_month, 'YYYY-MM')
+                        USING ERRCODE = 'check_violation';
+                END IF;
+                open_month := (open_month + interval '1 month')::date;
+                NEW.entry_date := open_month;
+            END LOOP;
+            RETURN NEW;
+        END $$""")
+    op.execute("""CREATE TRIGGER trg_journal_entries_period BEFORE INSERT ON journal_entries
+                  FOR EACH ROW EXECUTE FUNCTION ledger_entry_period()""")
     op.execute("""
         CREATE TABLE ledger_period_log (
             id UUID PRIMARY KEY,
@@ -108,5 +132,7 @@ def upgrade() -> None:
         for a in DEFAULT_CHART])
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER trg_journal_entries_period ON journal_entries")
+    op.execute("DROP FUNCTION ledger_entry_period()")
     for table in ("ledger_period_log", "ledger_periods", "journal_lines", "journal_entries", "ledger_accounts"):
         op.execute(f"DROP TABLE {table}")

@@ -12,6 +12,7 @@ import { invoicesView, invoiceView } from "./views/invoices.js";
 import { bankView } from "./views/banking.js";
 import { expensesView } from "./views/expenses.js";
 import { reportsView } from "./views/reports.js";
+import { booksView, accountsView, journalView, periodsView } from "./views/books.js";
 import { settingsView } from "./views/settings.js";
 import { contactsView, contactView } from "./views/contacts.js";
 import { leadView } from "./views/lead.js";
@@ -43,6 +44,10 @@ const ROUTES = [
   [/^\/bank$/, bankView],
   [/^\/expenses$/, expensesView],
   [/^\/reports$/, reportsView],
+  [/^\/books$/, booksView],
+  [/^\/books\/accounts$/, accountsView],
+  [/^\/books\/journal$/, journalView],
+  [/^\/books\/periods$/, periodsView],
   [/^\/settings$/, settingsView],
   [/^\/settings\/invoice-mail$/, invoiceMailSettingsView],
   [/^\/sent-mail$/, sentMailView],

@@ -25,6 +25,7 @@ export const NAV = [
   { path: "/bills", label: "Bills", roles: ["finance", "project_manager", "viewer"] }, // vendors and AP aging from there
   { path: "/cash-scenarios", label: "Cash forecast", roles: ["finance", "viewer"] }, // recurring items and rates too
   { path: "/reports", label: "Reports", roles: ["finance", "project_manager", "viewer"] },
+  { path: "/books", label: "Books", roles: ["finance", "viewer"] }, // erp.ledger.read: finance and viewer
   { path: "/settings", label: "Settings", roles: ["finance"] },
   { path: "/sent-mail", label: "Sent mail", roles: [] }, // admin only (the development SMTP server's mail)
   { path: "/setup", label: "Setup", roles: ["sales"] },

@@ -1,0 +1,246 @@
+// Finance: the books. The statements (trial balance, profit and loss, balance sheet), the chart of accounts, the
+// journal (with manual entries) and the month-end close. Finance writes; viewer reads; the others do not see them.
+
+import { api, all, optional, itemsOf } from "../api.js";
+import { h, field, select, money, date, dateTime, badge, formDialog, toast, table, act, isoDate, label } from "../ui.js";
+import { pageHead } from "./common.js";
+
+const TABS = [["/books", "Statements"], ["/books/journal", "Journal"], ["/books/accounts", "Chart of accounts"], ["/books/periods", "Periods"]];
+const TYPES = ["asset", "liability", "equity", "income", "expense"];
+const STATEMENTS = [["trial-balance", "Trial balance"], ["profit-and-loss", "Profit and loss"], ["balance-sheet", "Balance sheet"]];
+
+function tabs(current) {
+  return h("nav", { class: "tabs", "aria-label": "Books" }, TABS.map(([path, text]) =>
+    h("a", { href: `#${path}`, "aria-current": path === current ? "page" : null }, text)));
+}
+
+function amount(value, currency) {
+  return Number(value) ? money(value, currency) : "—";
+}
+
+// --- statements ---
+
+function statementRows(rows, currency, { columns } = {}) {
+  return table([
+    { label: "Code", value: (r) => r.code },
+    { label: "Account", value: (r) => r.name },
+    ...(columns ? [{ label: columns === "project" ? "Project" : "Cost center", value: (r) => r.column || "—" }] : []),
+    { label: "Debit", value: (r) => amount(r.debit, currency), num: true },
+    { label: "Credit", value: (r) => amount(r.credit, currency), num: true },
+    { label: "Balance", value: (r) => money(r.balance, currency), num: true },
+  ], rows, { empty: "Nothing posted in this range." });
+}
+
+function totalLine(text, value, currency, id) {
+  return h("p", { class: "total" }, `${text}: `, h("strong", { "data-testid": id }, money(value, currency)));
+}
+
+function statementBody(kind, report, columns) {
+  const cur = report.currency;
+  const others = report.other_currencies.length
+    ? h("p", { class: "muted small" }, `Also posted in ${report.other_currencies.join(", ")}: choose that currency to see them (the books never convert).`) : null;
+  if (kind === "trial-balance") {
+    return [statementRows(report.rows, cur, { columns }),
+      totalLine("Total debits", report.total_debit, cur, "total-debit"), totalLine("Total credits", report.total_credit, cur, "total-credit"), others];
+  }
+  if (kind === "profit-and-loss") {
+    return [h("h3", {}, "Income"), statementRows(report.income, cur, { columns }), totalLine("Total income", report.total_income, cur, "total-income"),
+      h("h3", {}, "Expenses"), statementRows(report.expenses, cur, { columns }), totalLine("Total expenses", report.total_expenses, cur, "total-expenses"),
+      totalLine("Result", report.result, cur, "result"),
+      columns ? table([{ label: columns === "project" ? "Project" : "Cost center", value: ([k]) => k || "None" },
+        { label: "Result", value: ([, v]) => money(v, cur), num: true }], Object.entries(report.by_column), { empty: "No result by column." }) : null,
+      others];
+  }
+  return [h("h3", {}, "Assets"), statementRows(report.assets, cur), totalLine("Total assets", report.total_assets, cur, "total-assets"),
+    h("h3", {}, "Liabilities"), statementRows(report.liabilities, cur),
+    h("h3", {}, "Equity"), statementRows(report.equity, cur), totalLine("Result to date (part of equity)", report.result_to_date, cur, "result-to-date"),
+    totalLine("Total liabilities and equity", report.total_liabilities_and_equity, cur, "total-liabilities-equity"), others];
+}
+
+export async function booksView(root, ctx) {
+  const kind = ctx.query.get("statement") || "trial-balance";
+  const today = isoDate();
+  const firstOfYear = `${today.slice(0, 4)}-01-01`;
+  const params = {
+    date_from: ctx.query.get("date_from") ?? (kind === "balance-sheet" ? "" : firstOfYear),
+    date_to: ctx.query.get("date_to") || today,
+    currency: ctx.query.get("currency") || "",
+    columns: ctx.query.get("columns") || "",
+  };
+  root.append(pageHead("Books"), tabs("/books"));
+  const form = h("form", { class: "panel filters", "aria-label": "Choose a statement" },
+    h("div", { class: "row" },
+      field("Statement", select({ name: "statement", id: "statement-kind" }, STATEMENTS, kind)),
+      field("From", { name: "date_from", type: "date", value: params.date_from }),
+      field("To", { name: "date_to", type: "date", value: params.date_to }),
+      field("Currency", { name: "currency", value: params.currency, maxlength: 3, pattern: "^[A-Z]{3}$", placeholder: "base currency" }),
+      field("Columns", select({ name: "columns" }, [["", "None"], ["project", "Per project"], ["cost_center", "Per cost center"]], params.columns))),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Show")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    const data = new URLSearchParams([...new FormData(form)].filter(([, v]) => v !== ""));
+    ctx.navigate(`/books?${data}`);
+  });
+  root.append(form);
+  const query = Object.fromEntries(Object.entries(params).filter(([k, v]) => v && !(kind === "balance-sheet" && k !== "date_to" && k !== "currency")));
+  const out = h("section", { class: "panel", "aria-labelledby": "statement-title", id: "statement" });
+  root.append(out);
+  try {
+    const report = await api(`/api/erp/reports/${kind}`, { query });
+    const title = STATEMENTS.find(([k]) => k === kind)[1];
+    const range = kind === "balance-sheet" ? `as of ${date(report.as_of)}` : `${report.date_from ? date(report.date_from) : "from the start"} – ${date(report.date_to)}`;
+    out.append(h("h2", { id: "statement-title" }, `${title}, ${range}, in ${report.currency}`),
+      ...statementBody(kind, report, kind === "balance-sheet" ? "" : params.columns).filter(Boolean));
+  } catch (error) {
+    // Without a currency and before the company profile names its base currency, the page asks for one.
+    const noCurrency = error.status === 422 && error.problem.field === "currency" && !params.currency;
+    out.append(h("h2", { id: "statement-title" }, "Statement"), noCurrency
+      ? h("p", { class: "notice", role: "status" }, "Choose a currency above: the company profile (Settings) has no base currency yet.")
+      : h("p", { class: "error", role: "alert" }, error.message));
+  }
+}
+
+// --- chart of accounts ---
+
+function accountDialog(existing) {
+  return formDialog({
+    title: existing ? `Edit account ${existing.code}` : "New account",
+    build: (body) => body.append(
+      h("div", { class: "row" },
+        field("Code", { name: "code", required: true, maxlength: 20, value: existing?.code || "", pattern: "^[A-Za-z0-9][A-Za-z0-9_.\\-]*$" }),
+        field("Name", { name: "name", required: true, maxlength: 200, value: existing?.name || "" })),
+      existing ? h("p", { class: "muted small" }, `Type: ${existing.type}${existing.currency ? `, kept in ${existing.currency}` : ""} (fixed once created).`)
+        : h("div", { class: "row" },
+          field("Type", select({ name: "type", required: true }, TYPES.map((t) => [t, label(t)]), "expense")),
+          field("Currency", { name: "currency", maxlength: 3, pattern: "^[A-Z]{3}$", placeholder: "any" }, "leave empty for any currency")),
+      field("Description", h("textarea", { name: "description", maxlength: 2000 }, existing?.description || ""))),
+    submit: async (data) => {
+      const body = { code: data.code, name: data.name, description: data.description || null };
+      if (existing) return api(`/api/erp/accounts/${existing.id}`, { method: "PATCH", json: body });
+      return api("/api/erp/accounts", { method: "POST", json: { ...body, type: data.type, currency: data.currency || null } });
+    },
+  });
+}
+
+export async function accountsView(root, ctx) {
+  const may = ctx.can("erp.accounts.write");
+  root.append(pageHead("Books", may ? h("button", { type: "button", id: "new-account",
+    onclick: async () => { if (await accountDialog(null)) { toast("Account added."); ctx.refresh(); } } }, "New account") : null), tabs("/books/accounts"));
+  const accounts = await all("/api/erp/accounts", {}, 2000);
+  const toggle = (a) => (e) => act(e.currentTarget, async () => {
+    await api(`/api/erp/accounts/${a.id}`, { method: "PATCH", json: { active: !a.active } });
+    toast(a.active ? `${a.code} deactivated.` : `${a.code} active again.`);
+    ctx.refresh();
+  });
+  root.append(h("section", { class: "panel", "aria-labelledby": "chart-title" }, h("h2", { id: "chart-title" }, "Chart of accounts"),
+    h("p", { class: "muted small" }, "Accounts marked \u201cdefault\u201d receive the automatic postings: they can be renamed or renumbered, not deactivated."),
+    table([
+      { label: "Code", value: (a) => a.code },
+      { label: "Name", value: (a) => h("span", {}, a.name, a.description ? h("div", { class: "muted small" }, a.description) : null) },
+      { label: "Type", value: (a) => label(a.type) },
+      { label: "Currency", value: (a) => a.currency || "any" },
+      { label: "Status", value: (a) => h("span", {}, badge(a.active ? "active" : "inactive"), a.role ? h("span", { class: "muted small" }, " default") : null) },
+      ...(may ? [{ label: "Actions", value: (a) => h("div", { class: "actions" },
+        h("button", { type: "button", class: "secondary", "aria-label": `Edit account ${a.code} ${a.name}`,
+          onclick: async () => { if (await accountDialog(a)) { toast("Account saved."); ctx.refresh(); } } }, "Edit"),
+        a.role ? null : h("button", { type: "button", class: "secondary", "aria-label": `${a.active ? "Deactivate" : "Activate"} account ${a.code} ${a.name}`, onclick: toggle(a) },
+          a.active ? "Deactivate" : "Activate")) }] : []),
+    ], accounts, { rowAttrs: (a) => ({ dataset: { account: a.code } }) })));
+}
+
+// --- journal ---
+
+function manualEntryDialog(accounts) {
+  const choices = [["", "Choose an account"], ...accounts.filter((a) => a.active).map((a) => [a.id, `${a.code} ${a.name}`])];
+  return formDialog({
+    title: "New journal entry",
+    submitLabel: "Post the entry",
+    build: (body) => {
+      const lines = h("div", { id: "entry-lines" });
+      const addLine = () => {
+        const n = lines.children.length + 1;
+        lines.append(h("fieldset", { class: "row entry-line" }, h("legend", {}, `Line ${n}`),
+          field(`Account, line ${n}`, select({ name: `account_${n}`, required: true }, choices, "")),
+          field(`Debit, line ${n}`, { name: `debit_${n}`, inputmode: "decimal", pattern: "^\\d+(\\.\\d{1,4})?$" }),
+          field(`Credit, line ${n}`, { name: `credit_${n}`, inputmode: "decimal", pattern: "^\\d+(\\.\\d{1,4})?$" })));
+      };
+      addLine(); addLine();
+      body.append(
+        h("div", { class: "row" },
+          field("Date", { name: "entry_date", type: "date", required: true, value: isoDate() }),
+          field("Currency", { name: "currency", required: true, value: "EUR", maxlength: 3, pattern: "^[A-Z]{3}$" })),
+        field("Memo", { name: "memo", required: true, maxlength: 2000 }, "why this adjustment"),
+        lines, h("button", { type: "button", class: "secondary", onclick: addLine }, "Add a line"),
+        h("p", { class: "muted small" }, "Debits must equal credits. The entry is recorded with your name."));
+    },
+    submit: async (data) => {
+      const lines = [];
+      for (let n = 1; data[`account_${n}`] !== undefined; n += 1) {
+        if (!data[`account_${n}`]) continue;
+        lines.push({ account_id: data[`account_${n}`], currency: data.currency, debit: data[`debit_${n}`] || "0", credit: data[`credit_${n}`] || "0" });
+      }
+      const entry = await api("/api/erp/journal-entries", { method: "POST", json: { entry_date: data.entry_date, memo: data.memo, lines } });
+      toast(`Entry ${entry.number} posted.`);
+      return entry;
+    },
+  });
+}
+
+function entryLines(entry) {
+  return h("ul", { class: "plain small" }, entry.lines.map((l) => h("li", {},
+    `${l.account_code} ${l.account_name}: `, Number(l.debit) ? `debit ${money(l.debit, l.currency)}` : `credit ${money(l.credit, l.currency)}`)));
+}
+
+export async function journalView(root, ctx) {
+  const may = ctx.can("erp.journal_entries.write");
+  const accounts = may ? await all("/api/erp/accounts", {}, 2000) : [];
+  root.append(pageHead("Books", may ? h("button", { type: "button", id: "new-entry",
+    onclick: async () => { if (await manualEntryDialog(accounts)) ctx.refresh(); } }, "New journal entry") : null), tabs("/books/journal"));
+  const page = await api("/api/erp/journal-entries", { query: { limit: 100 } });
+  root.append(h("section", { class: "panel", "aria-labelledby": "journal-title" }, h("h2", { id: "journal-title" }, `Journal (${page.total} entries, newest first)`),
+    table([
+      { label: "No.", value: (e) => String(e.number), num: true },
+      { label: "Date", value: (e) => h("span", {}, date(e.entry_date), e.fact_date !== e.entry_date ? h("div", { class: "muted small" }, `happened ${date(e.fact_date)}`) : null) },
+      { label: "What", value: (e) => h("span", {}, e.memo || label(e.kind), h("div", { class: "muted small" }, `${label(e.source_type)} · ${label(e.kind)}${e.created_by ? ` · by ${e.created_by}` : ""}`)) },
+      { label: "Lines", value: entryLines },
+      { label: "Posted", value: (e) => dateTime(e.created_at) },
+    ], itemsOf(page), { empty: "Nothing posted yet: issuing an invoice posts its first entry.", rowAttrs: (e) => ({ dataset: { entry: String(e.number) } }) })));
+}
+
+// --- periods ---
+
+function reopenDialog(month) {
+  return formDialog({
+    title: `Reopen ${month}`,
+    submitLabel: "Reopen",
+    danger: true,
+    build: (body) => body.append(field("Reason", h("textarea", { name: "reason", required: true, minlength: 3, maxlength: 2000 }), "logged with your name")),
+    submit: (data) => api(`/api/erp/periods/${month}/reopen`, { method: "POST", json: { reason: data.reason } }),
+  });
+}
+
+export async function periodsView(root, ctx) {
+  const mayClose = ctx.can("erp.periods.close");
+  const mayReopen = ctx.can("erp.periods.reopen");
+  root.append(pageHead("Books"), tabs("/books/periods"));
+  const result = await optional(api("/api/erp/periods", { query: { months: 24 } }));
+  const thisMonth = isoDate().slice(0, 7);
+  const close = (p) => (e) => act(e.currentTarget, async () => {
+    await api(`/api/erp/periods/${p.month}/close`, { method: "POST", json: {} });
+    toast(`${p.month} closed.`);
+    ctx.refresh();
+  });
+  root.append(h("section", { class: "panel", "aria-labelledby": "periods-title" }, h("h2", { id: "periods-title" }, "Month-end close"),
+    h("p", { class: "muted small" }, "A closed month takes no postings: a manual entry dated in it is refused, and a fact that happened in it (a payment recorded late) is booked on the first day of the next open month."),
+    table([
+      { label: "Month", value: (p) => p.month },
+      { label: "Status", value: (p) => badge(p.status) },
+      { label: "History", value: (p) => (p.log.length ? h("ul", { class: "plain small" }, p.log.map((x) =>
+        h("li", {}, `${label(x.action)} ${dateTime(x.created_at)} by ${x.actor_id}${x.reason ? `: ${x.reason}` : ""}`))) : "—") },
+      { label: "Actions", value: (p) => (p.status === "open" ? (mayClose && p.month < thisMonth
+        ? h("button", { type: "button", "aria-label": `Close ${p.month}`, onclick: close(p) }, "Close") : "")
+        : mayReopen ? h("button", { type: "button", class: "secondary", "aria-label": `Reopen ${p.month}`,
+          onclick: async () => { if (await reopenDialog(p.month)) { toast(`${p.month} reopened.`); ctx.refresh(); } } }, "Reopen") : "") },
+    ], result ? result.items : [], { empty: "The periods could not be read.", rowAttrs: (p) => ({ dataset: { month: p.month } }) })));
+}

@@ -1,0 +1,87 @@
+"""Property: whatever sequence of business facts happens (invoices issued, payments, credit notes, voids, expenses
+approved), after each one the trial balance sums to zero in every currency and the ledger's receivables equal the
+open invoices (the AR aging), for the client and overall.
+
+Hypothesis draws the sequences; each step goes through the real HTTP API, so the examples are few and short
+(the facts are what the API allows: a step the rules refuse, such as voiding a paid invoice, is skipped)."""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from devstack.stack import Stack
+from tests.erp_billing.helpers import fixed, line, project_for, today
+from tests.erp_books.books import balances, open_receivables, trial_balance_difference
+from tests.erp_costs.helpers import as_role as service_role
+from tests.erp_costs.helpers import new_expense
+from tests.support import Api
+
+D = Decimal
+amounts = st.integers(min_value=1, max_value=500_000).map(lambda cents: D(cents) / 100)
+rates = st.sampled_from(["0", "7", "19"])
+steps = st.one_of(
+    st.tuples(st.just("issue"), st.lists(st.tuples(amounts, rates), min_size=1, max_size=3)),
+    st.tuples(st.just("pay"), st.integers(0, 9), st.floats(0.05, 1.0)),
+    st.tuples(st.just("credit"), st.integers(0, 9), st.floats(0.05, 1.0)),
+    st.tuples(st.just("void"), st.integers(0, 9)),
+    st.tuples(st.just("expense"), amounts),
+)
+
+
+@pytest.fixture(scope="module")
+def client_project(admin: Api) -> dict[str, Any]:
+    return project_for(admin, fixed(1, today() + timedelta(days=400)), amount="5000.00")
+
+
+def _open(finance: Api, project: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = finance.ok("GET", "/api/erp/invoices", params={
+        "project_id": project["id"], "limit": 200})["items"]
+    return [i for i in items if i["kind"] == "invoice" and i["status"] in ("issued", "partially_paid")]
+
+
+def _part(balance: str, share: float) -> Decimal:
+    return max(D("0.01"), (D(balance) * D(str(share))).quantize(D("0.01")))
+
+
+def _apply(step: tuple[Any, ...], finance: Api, stack: Stack, project: dict[str, Any]) -> None:
+    kind = step[0]
+    open_invoices = _open(finance, project)
+    if kind == "issue":
+        draft = finance.ok("POST", "/api/erp/invoices", 201, json={
+            "project_id": project["id"], "lines": [line("Work", "1", str(amount), rate) for amount, rate in step[1]]})
+        finance.ok("POST", f"/api/erp/invoices/{draft['id']}/issue")
+    elif kind == "expense":
+        submitter = service_role(stack, "project_manager")
+        expense = new_expense(submitter, project_id=project["id"], amount=str(min(step[1], D(40))),
+                              expense_date=today().isoformat())
+        submitter.ok("POST", f"/api/erp/expenses/{expense['id']}/submit")
+        finance.ok("POST", f"/api/erp/expenses/{expense['id']}/approve", json={})
+    elif open_invoices:
+        invoice = open_invoices[step[1] % len(open_invoices)]
+        if kind == "pay":
+            finance.ok("POST", f"/api/erp/invoices/{invoice['id']}/payments", 201,
+                       json={"amount": str(_part(invoice["balance_due"], step[2]))})
+        elif kind == "credit":
+            finance.ok("POST", f"/api/erp/invoices/{invoice['id']}/credit-note", 201,
+                       json={"amount": str(_part(invoice["balance_due"], step[2])), "reason": "property"})
+        elif kind == "void" and D(invoice["amount_paid"]) == 0 and D(invoice["amount_credited"]) == 0:
+            finance.ok("POST", f"/api/erp/invoices/{invoice['id']}/void", json={"reason": "property"})
+
+
+@settings(max_examples=8, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(sequence=st.lists(steps, min_size=1, max_size=6))
+def test_books_balance_and_match_the_open_invoices_after_every_fact(
+        sequence: list[tuple[Any, ...]], finance: Api, stack: Stack, client_project: dict[str, Any]) -> None:
+    client_id = client_project["client_id"]
+    for step in sequence:
+        _apply(step, finance, stack, client_project)
+        assert trial_balance_difference(finance, currency="EUR") == 0, step
+        assert trial_balance_difference(finance, currency="EUR", client_id=client_id) == 0, step
+        assert trial_balance_difference(finance, currency="EUR", project_id=client_project["id"]) == 0, step
+        assert balances(finance, client_id).get("1100", D(0)) == open_receivables(finance, client_id), step
+        assert balances(finance, None).get("1100", D(0)) == open_receivables(finance, None), step
