@@ -47,6 +47,10 @@ def test_what_ifs() -> None:
     monthly = fc.repeating("hires", D("3000.00"), "EUR", date(2027, 1, 31), date(2027, 4, 15), date(2027, 12, 31),
                            "month")
     assert [f.on for f in monthly] == [date(2027, 1, 31), date(2027, 2, 28), date(2027, 3, 31)]
+    # Occurrences before `since` (paid already) are left out; weekly ones are not even walked.
+    weekly = fc.repeating("recurring", D("10.00"), "EUR", date(2020, 1, 6), None, date(2027, 3, 15), "week",
+                          since=MONDAY)
+    assert [f.on for f in weekly] == [date(2027, 3, 1), date(2027, 3, 8), date(2027, 3, 15)]
 
 
 def test_bill_tax_per_rate_and_reverse_charge() -> None:

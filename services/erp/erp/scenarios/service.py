@@ -139,10 +139,9 @@ async def _recurring(repo: ScenarioRepository, as_of: date, until: date) -> list
     flows = []
     for item in await repo.active_recurring_items(as_of):
         source = "other_in" if item.direction == Direction.IN else "recurring"
-        occurrences = fc.repeating(source, item.amount, item.currency, item.start_date, item.end_date, until,
-                                   item.interval)
         # What fell before the forecast's first week was paid already (it is in the bank balance).
-        flows += [f for f in occurrences if f.on >= first]
+        flows += fc.repeating(source, item.amount, item.currency, item.start_date, item.end_date, until,
+                              item.interval, since=first)
     return flows
 
 
