@@ -16,6 +16,7 @@ SCREENS = ["/", "/pipeline", "/companies", "/contacts", "/leads", "/tasks", "/fo
            "/setup/lead-capture", "/settings", "/bank", "/mail-templates", "/sequences", "/search", "/search?q=studio",
            "/import",
            "/settings/invoice-mail", "/sent-mail", "/people", "/timesheet", "/approvals", "/efficiency", "/planning",
+           "/bills", "/vendors", "/ap-aging", "/cash-scenarios", "/recurring-items", "/exchange-rates",
            "/books", "/books?statement=profit-and-loss&columns=project&currency=EUR",
            "/books?statement=balance-sheet&currency=EUR", "/books/accounts", "/books/journal", "/books/periods"]
 

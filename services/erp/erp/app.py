@@ -35,18 +35,23 @@ def api_routers() -> list[APIRouter]:
     from erp.expenses.router import categories_router as expense_categories_router
     from erp.expenses.router import router as expenses_router
     from erp.exports.router import router as exports_router
+    from erp.fx.router import router as exchange_rates_router
     from erp.invoices.router import router as invoices_router
     from erp.ledger.router import accounts_router, journal_router, periods_router, statements_router
     from erp.mailing.router import public_router as public_mail_router
     from erp.mailing.router import router as mailing_router
     from erp.notifications.router import router as notifications_router
     from erp.people.router import router as people_router
+    from erp.payables.router import aging_router as ap_aging_router
+    from erp.payables.router import bills_router, vendors_router
     from erp.pipeline.router import router as pipeline_router
     from erp.planning.router import router as planning_router
     from erp.projects.router import router as projects_router
     from erp.rates.router import router as rates_router
     from erp.reminders.router import router as reminders_router
     from erp.reports.router import router as reports_router
+    from erp.scenarios.router import recurring_router as recurring_items_router
+    from erp.scenarios.router import router as cash_scenarios_router
     from erp.search.router import router as search_router
     from erp.taxes.router import router as taxes_router
     from erp.time_entries.router import router as time_entries_router
@@ -69,6 +74,9 @@ def api_routers() -> list[APIRouter]:
             pipeline_router, planning_router,
             # invoices by mail, and the client's page (docs/erp-invoicing-out.md)
             mailing_router, public_mail_router,
+            # payables, exchange rates and cash-flow scenarios (docs/erp-books.cash.md)
+            vendors_router, bills_router, ap_aging_router, exchange_rates_router, recurring_items_router,
+            cash_scenarios_router,
             # the books (docs/erp-books.md)
             accounts_router, journal_router, periods_router, statements_router,
             policy_router(POLICY)]

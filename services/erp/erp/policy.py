@@ -63,6 +63,12 @@ class Action(StrEnum):
     BUDGETS_WRITE = "erp.budgets.write"
     EFFICIENCY_READ = "erp.reports.efficiency"
     BOOKINGS_WRITE = "erp.bookings.write"
+    VENDORS_WRITE = "erp.vendors.write"
+    BILLS_WRITE = "erp.bills.write"
+    BILLS_PAY = "erp.bills.pay"
+    EXCHANGE_RATES_WRITE = "erp.exchange_rates.write"
+    RECURRING_ITEMS_WRITE = "erp.recurring_items.write"
+    CASH_SCENARIOS_WRITE = "erp.cash_scenarios.write"
     LEDGER_READ = "erp.ledger.read"
     ACCOUNTS_WRITE = "erp.accounts.write"
     JOURNAL_ENTRIES_WRITE = "erp.journal_entries.write"
@@ -143,13 +149,14 @@ POLICY = Policy("erp", {
         *EVERYONE, summary="Change, attach a receipt to, submit and delete (drafts only) an expense",
         note="Only the person who entered the expense (or an admin), and only while it is a draft or rejected."),
     Action.EXPENSES_APPROVE: rule(
-        PROJECT_MANAGER, FINANCE, summary="Approve or reject a submitted expense up to the manager limit",
-        note="Up to the limit ERP_EXPENSE_MANAGER_LIMITS sets for the expense's currency; above it, or in a currency "
-             "without a limit, erp.expenses.approve_above_limit is needed. Nobody approves or rejects their own "
-             "expense."),
+        PROJECT_MANAGER, FINANCE,
+        summary="Approve or reject a submitted expense or vendor bill up to the manager limit",
+        note="Up to the limit ERP_EXPENSE_MANAGER_LIMITS sets for the expense's or bill's currency; above it, or in a "
+             "currency without a limit, erp.expenses.approve_above_limit is needed. Nobody approves or rejects their "
+             "own expense, nor a bill they submitted."),
     Action.EXPENSES_APPROVE_ABOVE_LIMIT: rule(
-        FINANCE, summary="Approve or reject a submitted expense above the manager limit",
-        note="Nobody approves or rejects their own expense."),
+        FINANCE, summary="Approve or reject a submitted expense or vendor bill above the manager limit",
+        note="Nobody approves or rejects their own expense, nor a bill they submitted."),
     Action.EXPENSES_REIMBURSE: rule(
         FINANCE, summary="Record that an approved expense was paid back",
         example="POST /api/erp/expenses/{id}/reimburse"),
@@ -190,6 +197,23 @@ POLICY = Policy("erp", {
         PROJECT_MANAGER, summary="Book people on projects and open deals by week; staff a won deal's project from "
                                  "its bookings",
         example="POST /api/erp/bookings"),
+    Action.VENDORS_WRITE: rule(
+        FINANCE, summary="Add, change and deactivate vendors (suppliers: VAT ID, IBAN, currency, payment terms)",
+        example="POST /api/erp/vendors"),
+    Action.BILLS_WRITE: rule(
+        FINANCE, summary="Enter, change, submit and delete (drafts only) vendor bills",
+        example="POST /api/erp/bills",
+        note="Approving a bill is the expenses' approval chain (erp.expenses.approve up to the manager limit)."),
+    Action.BILLS_PAY: rule(
+        FINANCE, summary="Record a payment on an approved vendor bill", example="POST /api/erp/bills/{id}/payments"),
+    Action.EXCHANGE_RATES_WRITE: rule(
+        FINANCE, summary="Enter, import (CSV) and remove daily exchange rates", example="PUT /api/erp/exchange-rates"),
+    Action.RECURRING_ITEMS_WRITE: rule(
+        FINANCE, summary="Keep the recurring cash items of the forecast (payroll, rent) and its opening balance",
+        example="POST /api/erp/recurring-items"),
+    Action.CASH_SCENARIOS_WRITE: rule(
+        FINANCE, summary="Save, change and delete cash-flow scenarios (what-ifs over the forecast)",
+        example="POST /api/erp/cash-flow-scenarios"),
     Action.LEDGER_READ: rule(
         FINANCE, VIEWER, summary="Read the books: chart of accounts, journal, periods, trial balance, profit and loss, "
                                  "balance sheet",
@@ -247,6 +271,12 @@ MailTemplateWriter = Annotated[Principal, POLICY.requires(Action.MAIL_TEMPLATES_
 BudgetWriter = Annotated[Principal, POLICY.requires(Action.BUDGETS_WRITE)]
 EfficiencyReader = Annotated[Principal, POLICY.requires(Action.EFFICIENCY_READ)]
 BookingWriter = Annotated[Principal, POLICY.requires(Action.BOOKINGS_WRITE)]
+VendorWriter = Annotated[Principal, POLICY.requires(Action.VENDORS_WRITE)]
+BillWriter = Annotated[Principal, POLICY.requires(Action.BILLS_WRITE)]
+BillPayer = Annotated[Principal, POLICY.requires(Action.BILLS_PAY)]
+ExchangeRateWriter = Annotated[Principal, POLICY.requires(Action.EXCHANGE_RATES_WRITE)]
+RecurringItemWriter = Annotated[Principal, POLICY.requires(Action.RECURRING_ITEMS_WRITE)]
+CashScenarioWriter = Annotated[Principal, POLICY.requires(Action.CASH_SCENARIOS_WRITE)]
 LedgerReader = Annotated[Principal, POLICY.requires(Action.LEDGER_READ)]
 AccountWriter = Annotated[Principal, POLICY.requires(Action.ACCOUNTS_WRITE)]
 JournalWriter = Annotated[Principal, POLICY.requires(Action.JOURNAL_ENTRIES_WRITE)]

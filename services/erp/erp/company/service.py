@@ -3,6 +3,8 @@
 import hashlib
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from erp.company.models import CompanyProfile
 from erp.company.repository import CompanyRepository
 from erp.company.rules import vat_prefix_country
@@ -110,3 +112,10 @@ async def defaults(uow: UnitOfWork) -> tuple[str | None, str | None]:
     """(country, base currency) of the company, or (None, None) before the profile is set up."""
     profile = await CompanyRepository(uow.session).profile()
     return (profile.country, profile.base_currency) if profile is not None else (None, None)
+
+
+async def base_currency(session: AsyncSession) -> str | None:
+    """The company's base currency (what exchange rates convert into), or None before the profile is set up. Takes
+    a session, not a unit of work, so that the ledger and the exchange rates can ask from inside their own work."""
+    profile = await CompanyRepository(session).profile()
+    return profile.base_currency if profile is not None else None

@@ -394,21 +394,33 @@ async def _decidable(repo: ExpenseRepository, principal: Principal, expense_id: 
     if expense is None:
         raise NotFound(f"Expense {expense_id} does not exist.")
     level = ApprovalLevel(expense.required_approval or required_approval(expense.amount, expense.currency))
-    if not POLICY.allows(principal.role, DECIDERS[level]):
-        limit = get_settings().expense_manager_limit(expense.currency)
-        if limit is None:
-            raise Forbidden(f"Expenses in {expense.currency} have no manager limit: finance {verb}s them.",
-                            type_slug="approval-level")
-        up_to = level == ApprovalLevel.MANAGER
-        who = "a project manager or finance" if up_to else "finance"
-        raise Forbidden(f"Expenses {'up to' if up_to else 'above'} {limit} {expense.currency} "
-                        f"need {who} to {verb} them.", type_slug="approval-level")
+    check_decision_level(principal, level, expense.currency, verb, "Expenses")
     if expense.status != ExpenseStatus.SUBMITTED:
         raise Conflict(f"Only submitted expenses can be decided; this one is {expense.status}.",
                        type_slug="invalid-transition")
-    if expense.submitted_by == principal.user_id:
-        raise Forbidden(f"Nobody may {verb} their own expense.", type_slug="own-expense")
+    check_not_own(principal, expense.submitted_by, verb, "expense")
     return expense
+
+
+def check_decision_level(principal: Principal, level: ApprovalLevel, currency: str, verb: str, what: str) -> None:
+    """403 unless the principal's role may decide at `level` of the approval chain. The chain is the expenses', and
+    vendor bills go through it too (erp.payables): `what` names the things decided ("Expenses", "Bills")."""
+    if POLICY.allows(principal.role, DECIDERS[level]):
+        return
+    limit = get_settings().expense_manager_limit(currency)
+    if limit is None:
+        raise Forbidden(f"{what} in {currency} have no manager limit: finance {verb}s them.",
+                        type_slug="approval-level")
+    up_to = level == ApprovalLevel.MANAGER
+    who = "a project manager or finance" if up_to else "finance"
+    raise Forbidden(f"{what} {'up to' if up_to else 'above'} {limit} {currency} need {who} to {verb} them.",
+                    type_slug="approval-level")
+
+
+def check_not_own(principal: Principal, submitted_by: str, verb: str, what: str) -> None:
+    """Nobody decides what they submitted themselves, admins included (403 `own-expense`)."""
+    if submitted_by == principal.user_id:
+        raise Forbidden(f"Nobody may {verb} their own {what}.", type_slug="own-expense")
 
 
 async def _ledger_fact(uow: UnitOfWork, expense: Expense, category: str | None) -> ledger.ExpenseFact:

@@ -16,7 +16,7 @@ from erp.invoices.models import (
     Payment,
     PaymentMethod,
 )
-from erp.invoices.rules import TaxedLine, tax_breakdown
+from erp.invoices.rules import TaxedLine, line_taxes, tax_breakdown
 from erp.invoices.schemas import InvoiceOut
 from erp.invoices.service import (
     LineSpec,
@@ -55,6 +55,7 @@ __all__ = [
     "credited_number",
     "get_invoice",
     "issue_invoice",
+    "line_taxes",
     "locked_invoice",
     "new_invoice",
     "payment_effect",

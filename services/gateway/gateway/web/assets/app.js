@@ -26,6 +26,8 @@ import { searchView } from "./views/search.js";
 import { importExportView } from "./views/csv.js";
 import { notificationBell } from "./views/notifications.js";
 import { invoiceMailSettingsView, sentMailView } from "./views/invoice_mail.js";
+import { vendorsView, billsView, apAgingView } from "./views/payables.js";
+import { scenariosView, recurringItemsView, exchangeRatesView } from "./views/cash.js";
 
 const ROUTES = [
   [/^\/?$/, dashboardView],
@@ -69,6 +71,12 @@ const ROUTES = [
   [/^\/mail-templates$/, templatesView],
   [/^\/search$/, searchView],
   [/^\/import$/, importExportView],
+  [/^\/bills$/, billsView],
+  [/^\/vendors$/, vendorsView],
+  [/^\/ap-aging$/, apAgingView],
+  [/^\/cash-scenarios$/, scenariosView],
+  [/^\/recurring-items$/, recurringItemsView],
+  [/^\/exchange-rates$/, exchangeRatesView],
 ];
 
 const app = document.getElementById("app");

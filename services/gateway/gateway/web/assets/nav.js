@@ -27,6 +27,8 @@ export const NAV = [
   { path: "/timesheet", label: "Timesheet", roles: ["member", "finance", "project_manager"] },
   { path: "/approvals", label: "Approvals", roles: ["project_manager"] },
   { path: "/people", label: "People", roles: ["finance", "project_manager", "member", "viewer"] },
+  { path: "/bills", label: "Bills", roles: ["finance", "project_manager", "viewer"] }, // vendors and AP aging from there
+  { path: "/cash-scenarios", label: "Cash forecast", roles: ["finance", "viewer"] }, // recurring items and rates too
   { path: "/reports", label: "Reports", roles: ["finance", "project_manager", "viewer"] },
   { path: "/efficiency", label: "Efficiency", roles: ["finance"] },
   { path: "/books", label: "Books", roles: ["finance", "viewer"] }, // erp.ledger.read: finance and viewer
