@@ -41,9 +41,9 @@ def api_routers() -> list[APIRouter]:
     from erp.mailing.router import public_router as public_mail_router
     from erp.mailing.router import router as mailing_router
     from erp.notifications.router import router as notifications_router
-    from erp.people.router import router as people_router
     from erp.payables.router import aging_router as ap_aging_router
     from erp.payables.router import bills_router, vendors_router
+    from erp.people.router import router as people_router
     from erp.pipeline.router import router as pipeline_router
     from erp.planning.router import router as planning_router
     from erp.projects.router import router as projects_router

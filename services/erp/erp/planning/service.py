@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import Literal
 
 from erp.db import utcnow
+from erp.people.api import require_active_person
 from erp.pipeline.api import DealStatus, PipelineRepository
 from erp.planning.models import Booking, BookingStatus
-from erp.people.api import require_active_person
 from erp.planning.repository import BookingRepository, WeekLoad
 from erp.planning.schemas import BookingIn, BookingPatch
 from erp.projects.api import Project, ProjectRepository, ProjectStatus
