@@ -20,6 +20,7 @@ from tests.erp_costs.helpers import (
     suffix,
     upload_receipt,
 )
+from tests.support import ensure_person
 
 TODAY = datetime.now(UTC).date().isoformat()
 
@@ -45,6 +46,7 @@ def alerts_sent(stack: Stack, project_id: str) -> list[dict[str, Any]]:
 def people(stack: Stack, boss: RoleApi) -> dict[str, Any]:
     finance, pm = as_role(stack, "finance"), as_role(stack, "project_manager")
     dev = f"dev-{suffix()}"
+    ensure_person(stack, dev)  # the person the gateway's user.created would have made
     finance.ok("POST", "/api/erp/cost-rates", 201, json={"user_id": dev, "hourly_cost": "50.00", "currency": "EUR",
                                                          "effective_from": "2026-01-01"})
     return {"finance": finance, "pm": pm, "dev": dev, "client": new_client(boss, stack, currency="EUR")}

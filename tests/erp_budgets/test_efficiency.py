@@ -9,6 +9,7 @@ import pytest
 
 from devstack.stack import Stack
 from tests.erp_costs.helpers import RoleApi, as_role, new_client, new_cost_center, new_project, suffix
+from tests.support import ensure_person
 
 # The last 30 days (an invoice is issued today): each test's cost center is its own, so its rows hold only its time.
 TODAY = datetime.now(UTC).date()
@@ -34,6 +35,7 @@ def studio(stack: Stack, boss: RoleApi) -> dict[str, Any]:
           json={"hourly_rate": "100.00", "effective_from": "2025-01-01"})
     designer, writer = f"designer-{suffix()}", f"writer-{suffix()}"
     for person, cost in ((designer, "50.00"), (writer, "30.00")):
+        ensure_person(stack, person)  # the person the gateway's user.created would have made
         finance.ok("POST", "/api/erp/cost-rates", 201, json={"user_id": person, "hourly_cost": cost,
                                                              "currency": "EUR", "effective_from": "2025-01-01"})
     pm.ok("POST", "/api/erp/capacities", 201, json={"user_id": designer, "hours_per_week": "40",
@@ -82,6 +84,7 @@ def test_capacity_is_shared_by_hours_and_utilisation_follows(stack: Stack, studi
     client_id = studio["rated"]["client_id"]
     project = new_project(studio["pm"], client_id, budget_amount="0", budget_hours=None, cost_center_id=center["id"])
     person = f"solo-{suffix()}"
+    ensure_person(stack, person)
     studio["pm"].ok("POST", "/api/erp/capacities", 201, json={"user_id": person, "hours_per_week": "40",
                                                               "effective_from": "2025-01-01"})
     studio["pm"].ok("POST", "/api/erp/time-entries", 201, json={

@@ -40,8 +40,9 @@ def _actions_of(route: APIRoute) -> set[str]:
     return {a for a in Action if f"requires_{a.replace('.', '_')}" in names}
 
 
-# Reads of figures made of cost and margins: finance's, not every reader's.
-FINANCE_READS = {Action.EFFICIENCY_READ}
+# Reads of figures made of cost and margins: finance's, not every reader's; the books (finance and viewer); the
+# queue of weeks waiting for approval (project managers').
+FINANCE_READS = {Action.EFFICIENCY_READ, Action.LEDGER_READ, Action.TIMESHEETS_APPROVE}
 
 
 def test_every_endpoint_requires_exactly_one_action_and_every_get_reads() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from devstack.stack import Stack
 from tests.erp_costs.helpers import RoleApi, sql
-from tests.support import Api
+from tests.support import Api, person_of
 
 WEEK = "2027-03-01"  # a Monday
 NEXT_WEEK = "2027-03-08"
@@ -20,6 +20,7 @@ def bookable_person(admin: Api, boss: RoleApi, hours: str = "40") -> str:
                     json={"email": f"planned-{tag}@example.com", "full_name": f"Planned {tag}", "role": "viewer"})
     boss.ok("POST", "/api/erp/capacities", 201,
             json={"user_id": user["id"], "hours_per_week": hours, "effective_from": "2026-01-05"})
+    person_of(admin, user["id"])  # booked once the ERP knows them (the gateway's user.created made the person)
     return str(user["id"])
 
 
