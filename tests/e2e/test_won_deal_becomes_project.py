@@ -101,7 +101,10 @@ def test_wrong_password_is_refused(stack: Stack) -> None:
 def test_health_aggregates_and_services_report_components(stack: Stack) -> None:
     health = httpx.get(f"http://127.0.0.1:{stack.ports.gateway}/health").json()
     assert health["status"] == "ready"
-    assert set(health["services"]) == {"crm", "erp", "crm-worker", "erp-worker"}
+    assert set(health["services"]) == {"crm", "erp", "crm-worker", "erp-worker", "gateway-worker"}
+    # The gateway's relay (its users' events): database, broker and its outbox, no consumer.
+    relay = httpx.get(f"http://127.0.0.1:{stack.ports.gateway_worker}/health/ready").json()
+    assert set(relay["components"]) == {"database", "broker", "outbox"}
     worker = httpx.get(f"http://127.0.0.1:{stack.ports.erp_worker}/health/ready").json()
     assert set(worker["components"]) == {"database", "broker", "outbox", "consumer", "mail"}
     assert worker["components"]["consumer"]["assigned_partitions"] > 0

@@ -4,6 +4,7 @@ once; a deactivated user's person takes no more time."""
 
 import uuid
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import gateway
 from devstack.stack import Stack
 from gateway.db import User, outbox
 from gateway.users import service as users
@@ -18,7 +20,10 @@ from gateway.users.schemas import UserIn
 from tests.erp_billing.helpers import as_role, fixed, project_for, today
 from tests.kafka_support import publish_raw, read_topic
 from tests.support import Api, wait_for
+from throughline_events import decode, parse_payload
+from throughline_events.gateway import UserCreatedV1
 from throughline_platform.db import new_session_factory
+from throughline_platform.migrations import upgrade
 
 USER_TOPIC = "gateway.user.events"
 
@@ -121,3 +126,29 @@ async def test_the_users_event_is_written_in_the_users_transaction(stack: Stack)
     # Rolled back: neither the user nor its event.
     assert gateway_sql(stack, f"SELECT count(*) FROM users WHERE email = '{email}'") == ["0"]
     assert gateway_sql(stack, f"SELECT count(*) FROM outbox WHERE message_key = '{user_id}'") == ["0"]
+
+
+def test_the_migration_announces_the_users_that_exist_before_it(stack: Stack) -> None:
+    """Upgrading a gateway database that has users (0005 -> 0006) stages one user.created per user, so an existing
+    installation gets its people; the events are the contract's (they parse as user.created v1)."""
+    assert stack.postgres is not None
+    database = f"gateway_upgrade_{uuid.uuid4().hex[:8]}"
+    stack.postgres.create_databases([database])
+    url = stack.postgres.url(database)
+    migrations = Path(gateway.__file__).parent / "migrations"
+    upgrade(migrations, url, "0005")
+    ids = [str(uuid.uuid4()) for _ in range(2)]
+    for n, user_id in enumerate(ids):
+        stack.postgres.psql(database, f"""INSERT INTO users (id, email, password_hash, full_name, role)
+                                          VALUES ('{user_id}', 'old-{n}@example.com', 'x', 'Old {n}', 'sales')""")
+    upgrade(migrations, url)
+    rows = [line.split("|") for line in stack.postgres.psql(
+        database, "SELECT message_key, topic, convert_from(value, 'UTF8') FROM outbox ORDER BY id").splitlines()]
+    assert sorted(key for key, _, _ in rows) == sorted(ids)
+    for key, topic, value in rows:
+        envelope = decode(value.encode())
+        payload = parse_payload(envelope)
+        assert isinstance(payload, UserCreatedV1) and str(payload.user_id) == key and topic == USER_TOPIC
+        assert (envelope.producer, payload.role, payload.active) == ("gateway", "sales", True)
+    # And the member role is one a user may now have.
+    stack.postgres.psql(database, f"UPDATE users SET role = 'member' WHERE id = '{ids[0]}'")
