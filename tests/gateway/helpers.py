@@ -18,7 +18,7 @@ from devstack.ports import free_port
 from devstack.stack import Stack
 from gateway.credentials.tokens import TokenIssuer
 
-ROLES = ("admin", "sales", "finance", "project_manager", "viewer")
+ROLES = ("admin", "sales", "finance", "project_manager", "member", "viewer")
 
 
 def issuer(stack: Stack, access_ttl: timedelta = timedelta(minutes=5)) -> TokenIssuer:
