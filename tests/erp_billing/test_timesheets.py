@@ -92,6 +92,7 @@ def test_week_saved_whole_submitted_returned_approved_and_locked(
     assert member.post("/api/erp/time-entries", json={"project_id": project["id"], "work_date": monday.isoformat(),
                                                       "hours": "1"}).status_code == 409
     assert member.post(f"{path}/approve").status_code == 403  # a member approves nothing
+    assert member.get("/api/erp/timesheets").status_code == 403  # nor lists what waits for approval
     assert [w["week"] for w in pm.ok("GET", "/api/erp/timesheets")["items"]
             if w["person_id"] == f"mia-{monday}"] == [week]
 
