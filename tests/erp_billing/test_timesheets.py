@@ -92,6 +92,7 @@ def test_week_saved_whole_submitted_returned_approved_and_locked(
     assert member.post("/api/erp/time-entries", json={"project_id": project["id"], "work_date": monday.isoformat(),
                                                       "hours": "1"}).status_code == 409
     assert member.post(f"{path}/approve").status_code == 403  # a member approves nothing
+    assert member.get("/api/erp/timesheets").status_code == 403  # nor lists what waits for approval
     assert [w["week"] for w in pm.ok("GET", "/api/erp/timesheets")["items"]
             if w["person_id"] == f"mia-{monday}"] == [week]
 
@@ -233,3 +234,22 @@ def test_billed_time_is_frozen_and_comes_back_on_a_full_credit_or_a_void(
     assert again["subtotal"] == "500.00" and None not in billed().values()
     finance.ok("POST", f"/api/erp/invoices/{again['id']}/void", json={"reason": "Duplicate"})
     assert set(billed().values()) == {None}
+
+
+def test_a_member_logs_and_changes_only_their_own_time(stack: Stack, project: dict[str, Any]) -> None:
+    day = (monday_of(today()) - timedelta(days=63)).isoformat()
+    member = as_role(stack, "member", user_id=f"own-{day}")
+    mine = member.ok("POST", "/api/erp/time-entries", 201, json={"project_id": project["id"], "work_date": day,
+                                                                 "hours": "2"})
+    assert mine["person_id"] == f"own-{day}"  # without person_id: the caller's own time
+    assert member.ok("PATCH", f"/api/erp/time-entries/{mine['id']}", json={"hours": "3"})["hours"] == "3.00"
+    others = member.post("/api/erp/time-entries", json={"project_id": project["id"], "person_id": "someone-else",
+                                                        "work_date": day, "hours": "1"})
+    assert others.status_code == 403 and others.json()["type"].endswith("/others-time"), others.text
+    theirs = as_role(stack, "project_manager").ok("POST", "/api/erp/time-entries", 201, json={
+        "project_id": project["id"], "person_id": "someone-else", "work_date": day, "hours": "1"})
+    assert member.client.patch(f"/api/erp/time-entries/{theirs['id']}", json={"hours": "2"}).status_code == 403
+    assert member.client.delete(f"/api/erp/time-entries/{theirs['id']}").status_code == 403
+    assert member.post(f"/api/erp/time-entries/{theirs['id']}/corrections", json={"hours": "1"}).status_code == 403
+    assert member.post(f"/api/erp/time-entries/{mine['id']}/approve").status_code == 403
+    assert member.client.delete(f"/api/erp/time-entries/{mine['id']}").status_code == 204

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Page, expect
 
 from devstack.stack import Stack
-from tests.web.conftest import assert_accessible, open_as, other_page, session_for, settled
+from tests.web.conftest import assert_accessible, open_as, other_page, session_for, settled, shot
 from tests.web.helpers import api_as, no_default_tax_rate, titled_deal
 from tests.web.test_screens import UNLABELLED
 
@@ -45,6 +45,7 @@ def test_log_a_week_approve_bill_credit_and_see_it_unbilled(page: Page, stack: S
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the week fits a phone's width"
     assert page.evaluate(UNLABELLED) == []
     assert_accessible(page, "the timesheet grid")
+    shot(page, "timesheet-phone")
     page.get_by_role("button", name="Save week").click()
     expect(page.locator("#week-status")).to_have_text("Open")
     expect(page.locator("main")).to_contain_text("8.50 h, 8.50 h billable")
@@ -57,6 +58,7 @@ def test_log_a_week_approve_bill_credit_and_see_it_unbilled(page: Page, stack: S
     open_as(pm, session_for(stack, "project_manager"), "/approvals")
     settled(pm)
     assert_accessible(pm, "the approvals")
+    shot(pm, "approvals")
     approve = pm.get_by_role("button", name=re.compile(f"^Approve {week} of .*{member_id[:8]}"))
     approve.click()
     expect(approve).to_have_count(0)

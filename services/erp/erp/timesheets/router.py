@@ -26,10 +26,11 @@ def _monday(week: str) -> date:
         raise Unprocessable(str(bad), errors=[{"field": "week", "message": str(bad), "type": "iso_week"}]) from None
 
 
-@router.get("", response_model=WeekList, summary="The weeks waiting for approval, oldest submission first")
-async def list_submitted_weeks(uow: ReadUoW, principal: TimesheetApprover,
+@router.get("", response_model=WeekList,
+            summary="The weeks waiting for approval, oldest submission first (for erp.timesheets.approve)")
+async def list_submitted_weeks(uow: ReadUoW, principal: Reader,
                                limit: Annotated[int, Query(ge=1, le=500)] = 200) -> WeekList:
-    return await service.submitted_weeks(uow, limit)
+    return await service.submitted_weeks(uow, limit, principal)
 
 
 @router.get("/{person_id}/timer", response_model=TimerOut | None, summary="The person's running timer (null: none)")

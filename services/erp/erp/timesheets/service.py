@@ -252,7 +252,9 @@ async def return_week(uow: UnitOfWork, person_id: str, monday: date, comment: st
     return await week(uow, person_id, monday, principal)
 
 
-async def submitted_weeks(uow: UnitOfWork, limit: int) -> WeekList:
+async def submitted_weeks(uow: UnitOfWork, limit: int, principal: Principal) -> WeekList:
+    """The approvers' list (a read, so the endpoint asks erp.read; who sees it is the approvers')."""
+    POLICY.check(principal, Action.TIMESHEETS_APPROVE)
     entries = TimeEntryRepository(uow.session)
     weeks = await entries.weeks(WeekStatus.SUBMITTED, limit)
     hours = await entries.hours_of_weeks(weeks)

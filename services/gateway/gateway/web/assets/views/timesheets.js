@@ -70,7 +70,7 @@ function gridTable(week, rows, locked, onChange) {
   const totals = h("tfoot");
   const renderTotals = () => {
     const perDay = week.days.map((_, i) => rows.reduce((sum, r) => sum + Number(r.hours[i] || 0), 0));
-    totals.replaceChildren(h("tr", {}, h("th", { scope: "row" }, "Total"), h("td", { "data-label": "Billable" }, ""),
+    totals.replaceChildren(h("tr", {}, h("th", { scope: "row" }, "Total"), h("td", { "data-label": "" }, ""),
       perDay.map((t, i) => h("td", { class: "num", "data-label": dayLabel(week.days[i], i) }, hours(t))),
       h("td", { class: "num", "data-label": "Week", id: "week-total" }, hours(perDay.reduce((a, b) => a + b, 0)))));
   };
