@@ -188,14 +188,14 @@ def test_billed_time_moves_from_unbilled_to_invoiced_and_back_when_voided(stack:
         finance.ok("POST", f"/api/erp/time-entries/{log(pm, project, dev, day, hours)['id']}/approve")
     path = f"/api/erp/projects/{project['id']}/budget"
     before = pm.ok("GET", path)
-    assert (D(before["hours"]["unbilled"]), D(before["money"]["unbilled"])) == (5, D("450.00"))  # at the T&M rate
+    assert (D(before["hours"]["unbilled"]), D(before["money"]["unbilled"])) == (D(5), D("450.00"))  # the T&M rate
     run = finance.ok("POST", "/api/erp/billing-runs", 201, json={"as_of": TODAY, "project_id": project["id"]})
     [invoice] = run["invoices"]
     billed = pm.ok("GET", path)
-    assert (D(billed["hours"]["unbilled"]), D(billed["hours"]["invoiced"])) == (0, 5)
-    assert (D(billed["money"]["unbilled"]), D(billed["money"]["invoiced"])) == (0, D("450.00"))
+    assert (D(billed["hours"]["unbilled"]), D(billed["hours"]["invoiced"])) == (D(0), D(5))
+    assert (D(billed["money"]["unbilled"]), D(billed["money"]["invoiced"])) == (D(0), D("450.00"))
     finance.ok("POST", f"/api/erp/invoices/{invoice['id']}/void", json={"reason": "Wrong client"})
     voided = pm.ok("GET", path)
     assert (D(voided["hours"]["unbilled"]), D(voided["hours"]["invoiced"]), D(voided["money"]["invoiced"])) == (
-        5, 0, 0)
+        D(5), D(0), D(0))
     assert D(voided["hours"]["actual"]) == 5  # billing moves no burn
