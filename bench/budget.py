@@ -46,7 +46,7 @@ def _seed_sql(entries: int, on_target: int) -> list[str]:
             SELECT gen_random_uuid(), {person},
                    CASE WHEN g % {every} = 0 THEN $1::uuid
                         ELSE o.ids[1 + (g::bigint * 7919) % cardinality(o.ids)] END,
-                   current_date - 1 - g % 365, 0.5 + (g / 3) % 8 * 0.5, g % 5 <> 0, 'Work',
+                   current_date - 1 - g % 365, 0.5 + (g / 3) % 8 * 0.5, (g / 5) % 5 <> 0, 'Work',
                    CASE WHEN {approved} THEN 'approved' ELSE 'open' END, CASE WHEN {approved} THEN 'manager-1' END,
                    CASE WHEN {approved} THEN now() END, {person}, now(), now()
             FROM generate_series(1, {entries}) g,

@@ -179,3 +179,25 @@ def test_a_milestones_project_shows_its_phases_with_what_was_invoiced(stack: Sta
     assert [(p["label"], p["budget"], p["invoiced"]) for p in phases] == [
         ("Kickoff", "2000.00", "1500.00"), ("Launch", "3000.00", "0.00")]
     assert phases[1]["due_date"] == "2027-03-01" and phases[0]["status"] == "invoiced"
+
+
+def test_billed_time_moves_from_unbilled_to_invoiced_and_back_when_voided(stack: Stack, boss: RoleApi,
+                                                                         people: dict[str, Any]) -> None:
+    finance, pm, dev = people["finance"], people["pm"], people["dev"]
+    deal = boss.won_deal(billing={"type": "time_and_materials", "hourly_rate": "90.00"}, amount="9000.00")
+    project = boss.project_of(deal["id"])
+    for day, hours in (("2026-11-16", "3"), ("2026-11-17", "2")):
+        finance.ok("POST", f"/api/erp/time-entries/{log(pm, project, dev, day, hours)['id']}/approve")
+    path = f"/api/erp/projects/{project['id']}/budget"
+    before = pm.ok("GET", path)
+    assert (D(before["hours"]["unbilled"]), D(before["money"]["unbilled"])) == (D(5), D("450.00"))  # the T&M rate
+    run = finance.ok("POST", "/api/erp/billing-runs", 201, json={"as_of": TODAY, "project_id": project["id"]})
+    [invoice] = run["invoices"]
+    billed = pm.ok("GET", path)
+    assert (D(billed["hours"]["unbilled"]), D(billed["hours"]["invoiced"])) == (D(0), D(5))
+    assert (D(billed["money"]["unbilled"]), D(billed["money"]["invoiced"])) == (D(0), D("450.00"))
+    finance.ok("POST", f"/api/erp/invoices/{invoice['id']}/void", json={"reason": "Wrong client"})
+    voided = pm.ok("GET", path)
+    assert (D(voided["hours"]["unbilled"]), D(voided["hours"]["invoiced"]), D(voided["money"]["invoiced"])) == (
+        D(5), D(0), D(0))
+    assert D(voided["hours"]["actual"]) == 5  # billing moves no burn

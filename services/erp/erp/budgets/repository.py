@@ -37,41 +37,37 @@ _ACTUALS = """
     WHERE p.id = CAST(:project_id AS uuid)
 """
 
-# The rest of the budget's figures: hours approved and not billed, hours billed; the value of the unbilled hours at
-# the bill rate of their day, else the time-and-materials schedule's rate (`unrated_hours`: neither); net invoiced
-# (invoices less credit notes, issued, in the project's currency; a credit note may name only the invoice it credits).
+# The rest of the budget's figures: hours approved and not billed, hours billed, per day from the covering index
+# ix_time_entries_project_budget (migration 0016) alone; the unbilled hours valued at the bill rate of their day,
+# else the time-and-materials schedule's rate (`unrated_hours`: neither); net invoiced (invoices less credit notes,
+# issued, in the project's currency; a credit note may name only the invoice it credits).
 _BILLING = """
-    SELECT h.unbilled_hours, h.invoiced_hours, v.unbilled_time_value, v.unrated_hours, i.invoiced
+    SELECT COALESCE(SUM(d.unbilled_hours), 0) AS unbilled_hours, COALESCE(SUM(d.invoiced_hours), 0) AS invoiced_hours,
+           SUM(d.unbilled_hours * COALESCE(br.hourly_rate, bs.hourly_rate)) AS unbilled_time_value,
+           COALESCE(SUM(d.unbilled_hours) FILTER (WHERE COALESCE(br.hourly_rate, bs.hourly_rate) IS NULL), 0)
+               AS unrated_hours,
+           (SELECT SUM(CASE WHEN x.kind = 'invoice' THEN x.subtotal ELSE -x.subtotal END)
+            FROM invoices x
+            WHERE x.status NOT IN ('draft', 'void') AND x.currency = p.currency
+              AND (x.project_id = p.id
+                   OR x.credit_of_id IN (SELECT o.id FROM invoices o WHERE o.project_id = p.id))) AS invoiced
     FROM projects p
     LEFT JOIN billing_schedules bs ON bs.project_id = p.id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(SUM(t.hours) FILTER (WHERE t.billable AND t.status = 'approved' AND t.invoice_id IS NULL
-                                                 AND NOT t.beyond_cap), 0) AS unbilled_hours,
-               COALESCE(SUM(t.hours) FILTER (WHERE t.invoice_id IS NOT NULL), 0) AS invoiced_hours
+    LEFT JOIN LATERAL (
+        SELECT t.work_date,
+               SUM(t.hours) FILTER (WHERE t.billable AND t.status = 'approved' AND t.invoice_id IS NULL
+                                        AND NOT t.beyond_cap) AS unbilled_hours,
+               SUM(t.hours) FILTER (WHERE t.invoice_id IS NOT NULL) AS invoiced_hours
         FROM time_entries t WHERE t.project_id = p.id
-    ) AS h
-    CROSS JOIN LATERAL (
-        SELECT SUM(t.hours * COALESCE(br.hourly_rate, bs.hourly_rate)) AS unbilled_time_value,
-               COALESCE(SUM(t.hours) FILTER (WHERE COALESCE(br.hourly_rate, bs.hourly_rate) IS NULL), 0)
-                   AS unrated_hours
-        FROM time_entries t
-        LEFT JOIN LATERAL (
-            SELECT b.hourly_rate FROM bill_rates b
-            WHERE b.project_id = t.project_id AND b.effective_from <= t.work_date
-            ORDER BY b.effective_from DESC LIMIT 1
-        ) AS br ON true
-        -- the partial index ix_time_entries_unbilled (migration 0002) holds exactly these entries
-        WHERE t.project_id = p.id AND t.invoice_id IS NULL AND t.billable AND t.status = 'approved'
-          AND NOT t.beyond_cap
-    ) AS v
-    CROSS JOIN LATERAL (
-        SELECT SUM(CASE WHEN x.kind = 'invoice' THEN x.subtotal ELSE -x.subtotal END) AS invoiced
-        FROM invoices x
-        WHERE x.status NOT IN ('draft', 'void') AND x.currency = p.currency
-          AND (x.project_id = p.id
-               OR x.credit_of_id IN (SELECT o.id FROM invoices o WHERE o.project_id = p.id))
-    ) AS i
+        GROUP BY t.work_date
+    ) AS d ON true
+    LEFT JOIN LATERAL (
+        SELECT b.hourly_rate FROM bill_rates b
+        WHERE b.project_id = p.id AND b.effective_from <= d.work_date
+        ORDER BY b.effective_from DESC LIMIT 1
+    ) AS br ON d.unbilled_hours IS NOT NULL
     WHERE p.id = CAST(:project_id AS uuid)
+    GROUP BY p.id, p.currency, bs.hourly_rate
 """
 
 # The threshold check's state: the actuals, the project's own thresholds and the alerts it has had.

@@ -41,10 +41,11 @@ def upgrade() -> None:
             UNIQUE (project_id, measure, threshold, budget)
         )""")
     op.execute("CREATE INDEX ix_project_budget_alerts_reached ON project_budget_alerts (project_id, reached_at)")
-    # The budget figures sum a project's hours by billable, approval and billing state: with these columns in the
-    # index, PostgreSQL answers from the index alone (bench scenario `budget`: a project of 20,000 entries among
-    # 2,000,000). It also serves every other `WHERE project_id = ...` on time entries.
-    op.execute("CREATE INDEX ix_time_entries_project_budget ON time_entries (project_id) "
+    # The budget figures sum a project's hours per day by billable, approval and billing state (a day's unbilled
+    # hours are priced at that day's bill rate): with these columns in the index, PostgreSQL answers from the index
+    # alone, in day order (bench scenario `budget`: a project of 20,000 entries among 2,000,000; reading the
+    # unbilled entries from the table took 24 ms of the 35).
+    op.execute("CREATE INDEX ix_time_entries_project_budget ON time_entries (project_id, work_date) "
                "INCLUDE (hours, billable, status, invoice_id, beyond_cap)")
 
 
