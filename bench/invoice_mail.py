@@ -1,4 +1,5 @@
-"""Scenario 10: render and send N invoices to the embedded SMTP server (issue 22).
+"""Scenario 10: render and send N invoices to the embedded SMTP server (issue 22), then send N more whose PDFs
+were kept before.
 
 Untimed setup: the company profile (the seller, its bank account), one client with a billing e-mail (bulk SQL), and
 N issued invoices (drafts and issues through the ERP's API, 16 at a time). Timed: N `POST /api/erp/invoices/{id}
@@ -85,13 +86,14 @@ async def _send_all(erp: Http, mail_dir: Path, invoices: list[str], failures: li
 
 
 async def invoice_mail(stack: Stack, erp_url: str, token: str, dsn: str, count: int) -> list[Row]:
-    """Two measurements: `count` invoices whose PDF the scheduler's render job already kept (what sending is in
-    steady state: documents are rendered shortly after issue), and a tenth as many rendered on their first send."""
+    """Two measurements of `count` invoices each: rendered on their first send (the issue's goal: render and send),
+    and whose PDF the scheduler's render job already kept (what sending is in steady state: documents are rendered
+    shortly after issue)."""
     assert stack.smtp is not None, "the scenario counts the embedded SMTP server's files"
     mail_dir = stack.smtp.mail_dir
     tag = uuid.uuid4().hex[:8]
     failures: list[str] = []
-    fresh_count = max(5, count // 10)
+    fresh_count = count
     db = await asyncpg.connect(dsn)
     try:
         client_id = uuid.uuid4()
@@ -110,12 +112,16 @@ async def invoice_mail(stack: Stack, erp_url: str, token: str, dsn: str, count: 
             seeded = time.perf_counter() - started
             staged, elapsed, refused = await _send_all(erp, mail_dir, invoices, failures)
             fresh = await _issue_many(erp, client_id, fresh_count)
+            clock = await db.fetchval("SELECT clock_timestamp()")
             fresh_staged, fresh_elapsed, fresh_refused = await _send_all(erp, mail_dir, fresh, failures)
         everything = invoices + fresh
         rows = await db.fetch("SELECT invoice_id, message_id FROM invoice_mails WHERE invoice_id = ANY($1::uuid[])",
                               [uuid.UUID(i) for i in everything])
         render_ms = await db.fetchval("SELECT avg(render_ms) FROM invoice_documents WHERE invoice_id = ANY($1::uuid[])",
                                       [uuid.UUID(i) for i in fresh])
+        # The scheduler's render job may wake while they are issued: what it kept before the clock started is said.
+        early = await db.fetchval("SELECT count(*) FROM invoice_documents WHERE invoice_id = ANY($1::uuid[]) "
+                                  "AND created_at < $2", [uuid.UUID(i) for i in fresh], clock)
     finally:
         await db.close()
     delivered: dict[str, int] = {}
@@ -129,13 +135,14 @@ async def invoice_mail(stack: Stack, erp_url: str, token: str, dsn: str, count: 
     rate = count / elapsed if bad == 0 else float("nan")
     fresh_rate = fresh_count / fresh_elapsed if bad == 0 else float("nan")
     return [
-        Row(SCENARIO, f"send {count:,} (PDF kept) and deliver", rate, "invoices/s", ">= 50 invoices/s",
-            check(rate, ">=", 50),
+        Row(SCENARIO, f"send {count:,} (PDF kept) and deliver", rate, "invoices/s",
             note=f"{CONCURRENCY} sends at a time, all answered 202 after {staged:.1f} s; 1 sender; setup (issue and "
                  f"render) {seeded:.1f} s"),
-        Row(SCENARIO, f"render on first send, {fresh_count:,}, and deliver", fresh_rate, "invoices/s",
+        Row(SCENARIO, f"render and send {fresh_count:,} and deliver", fresh_rate, "invoices/s", ">= 50 invoices/s",
+            check(fresh_rate, ">=", 50),
             note=f"Factur-X PDF/A-3 by WeasyPrint, {float(render_ms or 0):.0f} ms each on average (one renderer "
-                 f"thread per API process); answered after {fresh_staged:.1f} s"),
+                 f"thread per API process); answered after {fresh_staged:.1f} s; rendered "
+                 f"before the clock started (by the scheduler's job): {early}"),
         Row(SCENARIO, "lost or doubled", float(bad), "mails", "0", bad == 0,
             note=f"lost {lost}, doubled {doubled}, sends refused {refused + fresh_refused} "
                  f"{'; '.join(failures)}".strip()),

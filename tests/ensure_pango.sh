@@ -3,7 +3,7 @@
 # embed (PDF/A requires embedded fonts; the invoice template asks for DejaVu Sans). Install Debian's packages
 # when they are missing. Usage: sh tests/ensure_pango.sh   (needs root or sudo; a no-op when both are there)
 set -e
-if ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+if ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' && ldconfig -p | grep -q 'libharfbuzz-subset.so.0' && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
   exit 0
 fi
 SUDO=""

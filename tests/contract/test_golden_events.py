@@ -78,6 +78,7 @@ EXPECTED_TOPIC = {
     "invoice.overdue": "erp.invoice.events",
     "invoice.voided": "erp.invoice.events",
     "invoice.sent": "erp.invoice.events",
+    "invoice.delivery_failed": "erp.invoice.events",
     "expense.submitted": "erp.expense.events",
     "expense.approved": "erp.expense.events",
     "expense.rejected": "erp.expense.events",

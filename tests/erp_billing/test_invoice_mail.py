@@ -121,6 +121,26 @@ def test_a_sent_invoice_reaches_the_smtp_server_with_its_pdf_and_its_history_say
     assert copies(stack, sent["message_id"]) == 1
 
 
+def test_a_bounce_is_on_the_invoices_history_and_the_crm_timeline(
+        stack: Stack, admin: Api, finance: Api, seller: dict[str, Any]) -> None:
+    """The embedded SMTP server refuses mail to bounce.invalid for good (550), as a real recipient's server would."""
+    project = client_project(admin, f"ap-{uuid.uuid4().hex[:8]}@client.example")
+    invoice = issued(finance, project, [line("Design", "1", "300.00")])
+    sent = finance.ok("POST", f"/api/erp/invoices/{invoice['id']}/send", 202, json={"to": ["nobody@bounce.invalid"]})
+
+    assert mail_status(finance, invoice["id"], sent["id"]) == "bounced"
+    history = finance.ok("GET", f"/api/erp/invoices/{invoice['id']}/mails")
+    assert "550" in next(m["error"] for m in history if m["id"] == sent["id"])
+    facts = wait_for(lambda: [f for f in admin.ok("GET", "/api/crm/erp-facts",
+                                                   params={"company_id": project["crm_company_id"]})
+                              if f["kind"] == "invoice.delivery_failed"] or None, 20,
+                     "invoice.delivery_failed on the CRM timeline")
+    assert len(facts) == 1
+    summary = facts[0]["summary"]
+    assert invoice["number"] in summary and "nobody@bounce.invalid" in summary and "refused" in summary
+    assert copies(stack, sent["message_id"]) == 0
+
+
 def test_recipients_subject_and_body_may_be_given(stack: Stack, admin: Api, finance: Api,
                                                   seller: dict[str, Any]) -> None:
     project = client_project(admin, None)

@@ -1,6 +1,7 @@
 """Payloads of the events the ERP publishes (v1 of each)."""
 
 from datetime import date
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -97,6 +98,22 @@ class InvoiceSentV1(_InvoiceFact):
     balance_due: DecimalString
     sent_by: str | None = None
     sent_at: UtcDateTime
+
+
+@register("invoice.delivery_failed", 1, "invoice", "invoice_id")
+class InvoiceDeliveryFailedV1(_InvoiceFact):
+    """A mail of an invoice (the invoice itself, or one of its reminders) could not be delivered, for good: the
+    recipients' server refused it (`bounced`, a 5xx reply) or the sender gave up after its retries (`failed`).
+    Recorded in the transaction that writes the outcome on the invoice's mail history; the CRM puts it on the
+    company timeline, so whoever talks to the client knows the invoice did not arrive."""
+
+    mail_id: UUID
+    message_id: str
+    mail_kind: Literal["invoice", "reminder"]
+    outcome: Literal["failed", "bounced"]
+    recipients: list[str]
+    error: str | None = None
+    failed_at: UtcDateTime
 
 
 @register("invoice.voided", 1, "invoice", "invoice_id")

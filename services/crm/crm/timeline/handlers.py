@@ -8,6 +8,7 @@ from sqlalchemy import Table
 from crm.db import utcnow
 from crm.timeline.models import ErpFact
 from throughline_events.erp import (
+    InvoiceDeliveryFailedV1,
     InvoiceIssuedV1,
     InvoiceOverdueV1,
     InvoicePaidV1,
@@ -21,7 +22,7 @@ from throughline_messaging.consumer import BatchingHandler, Handler, HandlerCont
 from throughline_messaging.uow import UnitOfWork
 
 Fact = (ProjectCreatedV1 | InvoiceIssuedV1 | PaymentRecordedV1 | InvoicePaidV1 | InvoiceOverdueV1
-        | InvoiceVoidedV1 | InvoiceSentV1)
+        | InvoiceVoidedV1 | InvoiceSentV1 | InvoiceDeliveryFailedV1)
 
 
 def _summary(p: Fact) -> str:
@@ -41,6 +42,11 @@ def _summary(p: Fact) -> str:
             return f"Invoice {p.number} voided"
         case InvoiceSentV1():
             return f"Invoice {p.number} sent to {', '.join(p.to)}: {p.balance_due} {p.currency} due"
+        case InvoiceDeliveryFailedV1():
+            what = "The reminder for invoice" if p.mail_kind == "reminder" else "Invoice"
+            verdict = "was refused by the recipient's server" if p.outcome == "bounced" else "could not be delivered"
+            reason = f" ({p.error})" if p.error else ""
+            return f"{what} {p.number} to {', '.join(p.recipients)} {verdict}{reason}"
 
 
 def _fact_row(ctx: HandlerContext) -> dict[str, Any]:
@@ -66,6 +72,6 @@ _ERP_FACTS = BatchingHandler(one=on_erp_fact, batch=on_erp_facts)
 HANDLERS: dict[tuple[str, int], Handler] = {
     (fact.event_type, fact.event_version): _ERP_FACTS
     for fact in (ProjectCreatedV1, InvoiceIssuedV1, PaymentRecordedV1, InvoicePaidV1, InvoiceOverdueV1,
-                 InvoiceVoidedV1, InvoiceSentV1)
+                 InvoiceVoidedV1, InvoiceSentV1, InvoiceDeliveryFailedV1)
 }
 CONSUMED_TOPICS = ["erp.project.events", "erp.invoice.events"]

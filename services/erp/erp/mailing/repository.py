@@ -8,12 +8,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.mailing.models import InvoiceMail, MailTemplateRow
 
-# One statement for a batch of outcomes: each mail's status, error and when, by its id; returns what reminders need.
+# One statement for a batch of outcomes: each mail's status, error and when, by its id; returns what reminders need
+# and, for a mail that did not arrive, what its `invoice.delivery_failed` event says of the invoice.
 _RECORD = text("""
-    UPDATE invoice_mails AS m SET status = o.status, error = o.error, finished_at = now(), updated_at = now()
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS varchar[]), CAST(:errors AS text[])) AS o(id, status, error)
-    WHERE m.id = o.id
-    RETURNING m.id, m.invoice_id, m.kind, m.reminder_id, m.status, m.error
+    WITH recorded AS (
+        UPDATE invoice_mails AS m SET status = o.status, error = o.error, finished_at = now(), updated_at = now()
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS varchar[]), CAST(:errors AS text[])) AS o(id, status, error)
+        WHERE m.id = o.id
+        RETURNING m.id, m.invoice_id, m.kind, m.reminder_id, m.status, m.error, m.message_id, m.to_addresses,
+                  m.finished_at
+    )
+    SELECT r.*, i.number, i.client_id, c.crm_company_id AS company_id, i.project_id, i.deal_id, i.currency
+    FROM recorded AS r JOIN invoices AS i ON i.id = r.invoice_id JOIN clients AS c ON c.id = i.client_id
 """)
 
 

@@ -25,8 +25,9 @@ from erp.mailing.models import InvoiceMail, MailKind, MailState, MailTemplateRow
 from erp.mailing.repository import MailingRepository
 from erp.mailing.schemas import SendIn, TemplateIn
 from erp.settings import ErpSettings, get_settings
-from throughline_events.erp import InvoiceSentV1
+from throughline_events.erp import InvoiceDeliveryFailedV1, InvoiceSentV1
 from throughline_events.money import round_money
+from throughline_messaging.aggregate import Cause
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
 from throughline_platform.mail.links import LinkForbidden, verified
@@ -411,6 +412,14 @@ async def record_outcomes(uow: UnitOfWork, outcomes: list[MailOutcome]) -> list[
         return []
     rows = await MailingRepository(uow.session).record(
         [o.cause.id for o in ours], [_state(o.status).value for o in ours], [o.error for o in ours])
+    for row in rows:
+        if row["status"] in (MailState.FAILED, MailState.BOUNCED):  # the sales side hears of a mail that never came
+            uow.record(InvoiceDeliveryFailedV1(
+                invoice_id=row["invoice_id"], number=row["number"], company_id=row["company_id"],
+                client_id=row["client_id"], project_id=row["project_id"], deal_id=row["deal_id"],
+                currency=row["currency"], mail_id=row["id"], message_id=row["message_id"], mail_kind=row["kind"],
+                outcome=row["status"], recipients=list(row["to_addresses"]), error=row["error"],
+                failed_at=row["finished_at"]), Cause(None, None))
     return [ReminderOutcome(row["reminder_id"], MailState(row["status"]), row["error"])
             for row in rows if row["reminder_id"] is not None]
 
