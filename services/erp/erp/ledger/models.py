@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Identity, Integer, Numeric, String, Text, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from erp.db import Base, Entity
 from erp.ledger.chart import AccountRole, AccountType
@@ -79,8 +79,6 @@ class JournalEntry(Entity):
     memo: Mapped[str | None] = mapped_column(Text)
     reverses_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("journal_entries.id"))
     created_by: Mapped[str | None] = mapped_column(String(64))
-    lines: Mapped[list["JournalLine"]] = relationship(order_by="JournalLine.position", lazy="raise",
-                                                      cascade="all, delete-orphan")
 
 
 class JournalLine(Base):
