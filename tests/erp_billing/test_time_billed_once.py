@@ -28,7 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from devstack.stack import Stack
 from tests.erp_billing.helpers import as_role, project_for, today
-from tests.support import Api
+from tests.support import Api, ensure_person
 from throughline_events.money import round_money
 
 WEEKS = 3  # the weeks before this one that time is logged in (a billing run bills up to today)
@@ -95,6 +95,8 @@ class TimeBilledOnce(RuleBasedStateMachine):
         self.invoices: dict[str, bool] = {}  # id -> has a credit note
         self.open_invoices: set[str] = set()  # may be credited or voided (the database says which are issued)
         self.people = [f"prop-{uuid.uuid4().hex[:8]}" for _ in range(PEOPLE)]
+        for person in self.people:  # the people the gateway's user.created would have made
+            ensure_person(self.world.stack, person)
         self.project: dict[str, Any] = {}
         self.rate = Decimal(0)
 

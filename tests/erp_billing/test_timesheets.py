@@ -10,7 +10,7 @@ import pytest
 from devstack.stack import Stack
 from tests.erp_billing.helpers import as_role, project_for, today
 from tests.erp_costs.helpers import scalar, sql
-from tests.support import Api
+from tests.support import Api, ensure_person
 
 T_AND_M = {"type": "time_and_materials", "hourly_rate": "100.00"}
 
@@ -246,6 +246,7 @@ def test_a_member_logs_and_changes_only_their_own_time(stack: Stack, project: di
     others = member.post("/api/erp/time-entries", json={"project_id": project["id"], "person_id": "someone-else",
                                                         "work_date": day, "hours": "1"})
     assert others.status_code == 403 and others.json()["type"].endswith("/others-time"), others.text
+    ensure_person(stack, "someone-else")  # a person the project manager may book for
     theirs = as_role(stack, "project_manager").ok("POST", "/api/erp/time-entries", 201, json={
         "project_id": project["id"], "person_id": "someone-else", "work_date": day, "hours": "1"})
     assert member.client.patch(f"/api/erp/time-entries/{theirs['id']}", json={"hours": "2"}).status_code == 403

@@ -67,7 +67,8 @@ def rate_every_currency(stack: Stack, finance: RoleApi, on: str, rate: str = "1.
         SELECT DISTINCT currency FROM (
             SELECT currency FROM invoices UNION SELECT currency FROM bills UNION SELECT currency FROM expenses
             UNION SELECT currency FROM billing_schedules UNION SELECT currency FROM bank_statements
-            UNION SELECT currency FROM recurring_items UNION SELECT currency FROM cash_opening_balances) c
+            UNION SELECT currency FROM recurring_items UNION SELECT currency FROM cash_opening_balances
+            UNION SELECT currency FROM pipeline_deals) c
         WHERE currency <> 'EUR'""")
     for (currency,) in rows:
         finance.ok("PUT", "/api/erp/exchange-rates", json={"currency": currency, "rate_date": on, "rate": rate})

@@ -10,7 +10,7 @@ from tests.erp_costs.helpers import as_role
 
 # The rows docs/roles.md walks (tests/gateway/test_roles.py): their names and roles stay as they are.
 DOCUMENTED = {
-    "erp.read": ["admin", "finance", "member", "project_manager", "sales", "viewer"],
+    "erp.read": ["admin", "finance", "project_manager", "sales", "viewer"],
     "erp.projects.write": ["admin", "finance", "project_manager"],
     "erp.time_entries.write": ["admin", "finance", "project_manager"],
     "erp.bill_rates.write": ["admin", "finance", "project_manager"],

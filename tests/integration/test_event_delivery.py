@@ -133,8 +133,10 @@ def test_correlation_id_travels_from_the_request_into_the_consumer_log(stack: St
     admin.project_of(deal["id"])
 
     def handled_line() -> dict[str, str] | None:
+        # The win also moves the deal to its won stage (deal.stage_changed, which the ERP's open-deal replica
+        # handles too): the line wanted is deal.won's.
         for line in stack.processes["erp-worker"].log_path.read_text().splitlines():
-            if request_id in line and '"event_handled"' in line:
+            if request_id in line and '"event_handled"' in line and '"deal.won"' in line:
                 parsed: dict[str, str] = json.loads(line)
                 return parsed
         return None

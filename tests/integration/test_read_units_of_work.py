@@ -29,6 +29,7 @@ TRANSACTIONAL_READS = {
     "/api/erp/reports/cash-flow": "SET LOCAL plan_cache_mode",
     "/api/erp/reports/ar-aging": "SET LOCAL plan_cache_mode",
     "/api/erp/reports/utilisation": "SET LOCAL plan_cache_mode",
+    "/api/erp/reports/department-efficiency": "SET LOCAL plan_cache_mode (the profitability figures it builds on)",
     "/api/crm/search": "SET LOCAL enable_seqscan (throughline_platform.search.prepare)",
     "/api/erp/search": "SET LOCAL enable_seqscan",
 }

@@ -9,7 +9,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from devstack.stack import Stack
-from tests.support import Api, wait_for
+from tests.support import Api, ensure_person, wait_for
 from tests.web.conftest import assert_accessible, open_as, session_for, settled, shot
 from tests.web.helpers import api_as
 
@@ -27,6 +27,7 @@ def test_a_project_manager_sees_the_burn_and_its_alerts_and_raises_the_budget(pa
         "name": f"Burnt site {uuid.uuid4().hex[:4]}", "client_id": client["id"], "budget_amount": "1000.00",
         "budget_hours": "10", "owner_id": pm_id, "cost_center_id": center["id"]})
     person = f"designer-{uuid.uuid4().hex[:6]}"
+    ensure_person(stack, person)  # the person the gateway's user.created would have made
     finance.ok("POST", "/api/erp/cost-rates", 201, json={"user_id": person, "hourly_cost": "40.00",
                                                          "currency": "EUR", "effective_from": "2026-01-01"})
     today = date.today().isoformat()

@@ -64,7 +64,7 @@ def test_a_member_from_the_users_screen_to_the_people_page(page: Page, stack: St
     settled(member)
     expect(member.get_by_role("heading", name="Your work")).to_be_visible()
     menu = member.get_by_role("navigation", name="Main").locator("ul.nav a")
-    expect(menu).to_have_text(["Dashboard", "Projects", "Expenses", "People"])
+    expect(menu).to_have_text(["Dashboard", "Projects", "Expenses", "Timesheet", "People"])
     expect(member.locator("#global-search")).to_have_count(0)  # a member searches nothing
     assert_accessible(member, "a member's home")
     member.goto(f"/#/people/{user['id']}")

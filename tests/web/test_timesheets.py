@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Page, expect
 
 from devstack.stack import Stack
+from tests.support import ensure_person
 from tests.web.conftest import assert_accessible, open_as, other_page, session_for, settled, shot
 from tests.web.helpers import api_as, no_default_tax_rate, titled_deal
 from tests.web.test_screens import UNLABELLED
@@ -29,6 +30,12 @@ def test_log_a_week_approve_bill_credit_and_see_it_unbilled(page: Page, stack: S
     project = sales.project_of(deal["id"])
     week = iso_week(datetime.now(UTC) - timedelta(days=7))  # last week: a run as of today bills all of it
     member_id = f"member-{uuid.uuid4().hex[:8]}"
+    # Staffed first: a member finds the projects they are booked on (or have logged time on) in their timesheet.
+    ensure_person(stack, member_id)
+    last_week = (datetime.now(UTC) - timedelta(days=7)).date()
+    api_as(stack, base_url, "project_manager").ok("POST", "/api/erp/bookings", 201, json={
+        "person_id": member_id, "project_id": project["id"], "week": (last_week - timedelta(days=last_week.weekday()))
+        .isoformat(), "hours": "8", "status": "confirmed"})
 
     # The member logs the week on a phone.
     page.set_viewport_size({"width": 390, "height": 844})

@@ -74,7 +74,7 @@ def api_routers() -> list[APIRouter]:
             pipeline_router, planning_router,
             # invoices by mail, and the client's page (docs/erp-invoicing-out.md)
             mailing_router, public_mail_router,
-            # payables, exchange rates and cash-flow scenarios (docs/erp-books.cash.md)
+            # payables, exchange rates and cash-flow scenarios (docs/erp-books.md)
             vendors_router, bills_router, ap_aging_router, exchange_rates_router, recurring_items_router,
             cash_scenarios_router,
             # the books (docs/erp-books.md)

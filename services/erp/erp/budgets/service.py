@@ -157,8 +157,8 @@ async def department_efficiency(uow: UnitOfWork, *, group_by: str, date_from: da
     if (date_to - date_from).days >= MAX_PERIOD_DAYS:
         raise Unprocessable(f"The report covers at most {MAX_PERIOD_DAYS} days; narrow date_from..date_to.")
     if group_by == "department":
-        raise Unprocessable("Grouping by department needs the people's departments, which the people directory "
-                            "(erp.people) brings; group by cost_center meanwhile.", type_slug="no-departments")
+        raise Unprocessable("Grouping by department is not built yet (revenue is earned per project, and a project's "
+                            "people span departments); group by cost_center.", type_slug="no-departments")
     money = await profitability(uow, group_by="cost_center", date_from=date_from, date_to=date_to, client_id=None,
                                 project_id=None, cost_center_id=None, currency=None, status=None, limit=100_000,
                                 offset=0)

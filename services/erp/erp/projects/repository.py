@@ -1,18 +1,21 @@
 import uuid
 
-from sqlalchemy import ColumnElement, column, exists, select, table
+from sqlalchemy import ColumnElement, column, exists, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp.projects.models import BudgetLine, Project
 from throughline_platform.paging import page_with_total
 
-# The time entries' table (erp.time_entries owns it), named rather than imported: time entries depend on projects, not
-# the other way round. A member sees the projects they have logged time on (decision 113).
+# The time entries' and bookings' tables (erp.time_entries and erp.planning own them), named rather than imported:
+# both depend on projects, not the other way round. A member sees the projects they have logged time on or are booked
+# on (decision 113).
 _TIME_ENTRIES = table("time_entries", column("project_id"), column("person_id"))
+_BOOKINGS = table("bookings", column("project_id"), column("person_id"))
 
 
 def _worked_on_by(person_id: str) -> ColumnElement[bool]:
-    return exists().where(_TIME_ENTRIES.c.project_id == Project.id, _TIME_ENTRIES.c.person_id == person_id)
+    return or_(exists().where(_TIME_ENTRIES.c.project_id == Project.id, _TIME_ENTRIES.c.person_id == person_id),
+               exists().where(_BOOKINGS.c.project_id == Project.id, _BOOKINGS.c.person_id == person_id))
 
 
 class ProjectRepository:

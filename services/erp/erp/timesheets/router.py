@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from erp.policy import Reader, TimeLogger, TimesheetApprover
+from erp.policy import Reader, TimeLogger, TimesheetApprover, WorkReader
 from erp.time_entries.api import TimeEntryOut
 from erp.timesheets import service
 from erp.timesheets.schemas import ReturnIn, TimerIn, TimerOut, WeekIn, WeekList, WeekOut, parse_week
@@ -34,7 +34,7 @@ async def list_submitted_weeks(uow: ReadUoW, principal: Reader,
 
 
 @router.get("/{person_id}/timer", response_model=TimerOut | None, summary="The person's running timer (null: none)")
-async def get_timer(person_id: PersonId, uow: ReadUoW, principal: Reader) -> TimerOut | None:
+async def get_timer(person_id: PersonId, uow: ReadUoW, principal: WorkReader) -> TimerOut | None:
     running = await service.timer(uow, person_id, principal)
     return TimerOut.model_validate(running) if running else None
 
@@ -62,7 +62,7 @@ async def discard_timer(person_id: PersonId, uow: UoW, principal: TimeLogger) ->
 
 @router.get("/{person_id}/{week}", response_model=WeekOut,
             summary="A person's week: project x day grid with notes and billability, totals, status and timer")
-async def get_week(person_id: PersonId, week: Week, uow: ReadUoW, principal: Reader) -> WeekOut:
+async def get_week(person_id: PersonId, week: Week, uow: ReadUoW, principal: WorkReader) -> WeekOut:
     return await service.week(uow, person_id, _monday(week), principal)
 
 

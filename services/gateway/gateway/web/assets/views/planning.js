@@ -85,9 +85,12 @@ function cell(options, row, week, i, writer) {
   ];
   const label = `${who}, week of ${date(week)}: ${hours(row.booked[i])} booked of ${hours(row.capacity[i])}`
     + `${over ? ", over-allocated" : ""}${Number(row.actual[i]) ? `, ${hours(row.actual[i])} logged` : ""}`;
+  // The button's name is its own text with the person and week around it (hidden), so what a sighted user reads
+  // is part of what a screen reader says (axe: label-content-name-mismatch).
   const content = writer
-    ? h("button", { type: "button", class: "cell-button", "aria-label": `${label}. Edit bookings`,
-      onclick: () => weekDialog(options, row.person_id, week) }, text)
+    ? h("button", { type: "button", class: "cell-button", onclick: () => weekDialog(options, row.person_id, week) },
+      h("span", { class: "visually-hidden" }, `${who}, week of ${date(week)}: `), ...text,
+      h("span", { class: "visually-hidden" }, ". Edit bookings"))
     : h("div", { "aria-label": label, role: "group" }, text);
   return h("td", { class: `num plan-cell${over ? " over" : ""}`, dataset: { week, over: String(over) } }, content);
 }
