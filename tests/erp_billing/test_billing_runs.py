@@ -96,8 +96,8 @@ def test_draft_runs_and_milestones_when_reached(admin: Api, finance: Api, stack:
 @pytest.fixture(scope="module", autouse=True)
 def people(stack: Stack) -> None:
     """The people whose time these tests book (the gateway's users would have made them)."""
-    for person in ("ada", "grace", "linus"):
-        ensure_person(stack, person)
+    for person, name in (("ada", "Ada Lovelace"), ("grace", "Grace Hopper"), ("linus", "Linus Torvalds")):
+        ensure_person(stack, person, name=name)
 
 
 def book(api: Api, project: dict[str, Any], hours: str, day: date, *, approve: bool = True, billable: bool = True,
@@ -123,6 +123,8 @@ def test_time_and_materials_bills_approved_billable_time_up_to_the_cap(admin: Ap
     invoice = first["invoices"][0]
     assert [(x["kind"], x["quantity"], x["unit_price"], x["net_amount"]) for x in invoice["lines"]] == [
         ("time", "4", "100.00", "400.00")]
+    # The client reads whose time it is by the person's name, not their id.
+    assert invoice["lines"][0]["description"] == f"{day.isoformat()} Ada Lovelace - Build"
     assert finance.ok("GET", f"/api/erp/time-entries/{billed['id']}")["invoice_id"] == invoice["id"]
     assert finance.client.patch(f"/api/erp/time-entries/{billed['id']}", json={"hours": "5"}).status_code == 409
     assert finance.client.delete(f"/api/erp/time-entries/{billed['id']}").status_code == 409

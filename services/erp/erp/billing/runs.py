@@ -27,6 +27,7 @@ from erp.invoices.api import (
     new_invoice,
     time_billed_on_project,
 )
+from erp.people.api import names_of
 from erp.projects.api import BudgetLine, ProjectRepository
 from erp.taxes.api import TaxChoice, default_choice
 from throughline_events.money import ZERO, round_money, split_by_weights
@@ -133,11 +134,14 @@ async def _bill_time(uow: UnitOfWork, run: BillingRun, result: RunResult, as_of:
                               late_fee_percent=None, notes=None, created_by=run.triggered_by)
         invoice.billing_run_id = run.id
         tax = await taxes.of(client)
+        # The client reads whose time it is by name, never by the internal person id (a user's uuid).
+        names = await names_of(uow.session, {entry.person_id for entry in entries})
         billed_lines = []
         for entry in entries:
             note = f" - {entry.description}" if entry.description else ""
+            who = names.get(entry.person_id) or entry.person_id
             billed_lines.append((entry, append_line(invoice, LineSpec(
-                f"{entry.work_date.isoformat()} {entry.person_id}{note}", Decimal(entry.hours), rate, tax.percent,
+                f"{entry.work_date.isoformat()} {who}{note}", Decimal(entry.hours), rate, tax.percent,
                 kind=LineKind.TIME, tax=tax))))
         if remaining is not None and invoice.subtotal > remaining:
             over = invoice.subtotal - remaining

@@ -16,6 +16,10 @@ class PersonRepository:
     async def get(self, person_id: str, *, for_update: bool = False) -> Person | None:
         return await self.session.get(Person, person_id, with_for_update=for_update)
 
+    async def names(self, person_ids: set[str]) -> dict[str, str]:
+        rows = await self.session.execute(select(Person.id, Person.name).where(Person.id.in_(person_ids)))
+        return {person_id: name for person_id, name in rows.tuples()}
+
     async def search(self, *, q: str | None, active: bool | None, department: str | None,
                      cost_center_id: uuid.UUID | None, limit: int, offset: int) -> tuple[list[Person], int]:
         query = select(Person)
