@@ -96,7 +96,7 @@ export async function efficiencyView(root, ctx) {
     field("To", { name: "date_to", type: "date", value: dateTo, required: true }),
     h("button", { type: "submit" }, "Show"));
   root.append(pageHead("Department efficiency"), form,
-    h("p", { class: "muted small" }, "Per cost center of the projects worked on (departments come with the people directory). Revenue is earned by effort; direct cost is time at cost rates plus approved expenses."));
+    h("p", { class: "muted small" }, "Per cost center of the projects worked on (not yet per department of the people: a project's revenue would have to be shared out between them). Revenue is earned by effort; direct cost is time at cost rates plus approved expenses."));
   let report;
   try {
     report = await api("/api/erp/reports/department-efficiency", { query: { date_from: dateFrom, date_to: dateTo, group_by: "cost_center" } });
