@@ -11,7 +11,7 @@ import pytest
 
 from devstack.stack import Stack
 from tests.erp_cash.helpers import approved_bill, count, new_vendor, rate_every_currency, tax_rate
-from tests.erp_costs.helpers import RoleApi, as_role, new_client, new_project, scalar
+from tests.erp_costs.helpers import RoleApi, as_role, new_client, new_project, scalar, sql
 from tests.support import wait_for
 
 AS_OF = "2031-03-03"  # a Monday: week 0 is 03-03..03-09, week 1 from 03-10, week 2 from 03-17 ...
@@ -152,12 +152,16 @@ def test_bad_scenarios_and_missing_rates(stack: Stack, known: dict[str, Any], fi
                  {"name": "Rent", "kind": "rent", "amount": "1.001", "currency": "EUR", "start_date": AS_OF}):
         assert finance.post("/api/erp/recurring-items", json=body).status_code == 422, body
     # A cost in a currency without a rate for the forecast's day: the forecast says which, instead of guessing.
+    # Every currency the other modules left behind gets a rate that day; the cost is in one nobody else uses.
+    rate_every_currency(stack, finance, "2035-06-04")
+    used = {row[0] for row in sql(stack, "SELECT DISTINCT currency FROM exchange_rates")}
+    unrated = next(c for c in ("SEK", "NOK", "DKK", "PLN", "CZK", "HUF") if c not in used)
     finance.ok("POST", "/api/erp/recurring-items", 201, json={
-        "name": "US hosting", "kind": "software", "amount": "99.00", "currency": "USD", "interval": "month",
+        "name": "Nordic hosting", "kind": "software", "amount": "99.00", "currency": unrated, "interval": "month",
         "start_date": "2035-06-10", "end_date": "2035-12-31"})
     missing = finance.get("/api/erp/cash-flow-scenarios/baseline", params={"as_of": "2035-06-04", "weeks": 4})
     assert missing.status_code == 422 and missing.json()["type"].endswith("/missing-exchange-rate")
-    assert missing.json()["currency"] == "USD"
+    assert missing.json()["currency"] == unrated
 
 
 def test_weighted_pipeline_and_deal_scenarios(stack: Stack, known: dict[str, Any], finance: RoleApi) -> None:
