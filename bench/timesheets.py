@@ -47,6 +47,11 @@ def _seed_sql(tag: str, people: int, entries: int) -> list[str]:
             SELECT {uid('p', 'g')}, 'Timesheet bench project ' || g, {uid('c', '0')}, 'bench', 'active', 100000,
                    'EUR', now(), now()
             FROM generate_series(0, {PROJECTS - 1}) g""",
+        # The people directory's rows (made from the gateway's users in the product): time is logged for people only.
+        f"""INSERT INTO people (id, name, email, role, active, user_changed_at)
+            SELECT 'bench-{tag}-' || p, 'Bench person ' || p, 'bench-{tag}-' || p || '@bench.example', 'member', true,
+                   now()
+            FROM generate_series(0, {people - 1}) p""",
         # Entry n of a person: day n / 5 back from yesterday, on one of five projects that change every 35 entries
         # (about weekly); the fifth of them is not billable.
         f"""INSERT INTO time_entries (id, person_id, project_id, work_date, hours, billable, description, status,
