@@ -210,11 +210,15 @@ def test_business_day_delays_skip_weekends_and_the_companys_holidays(stack: Stac
         german = holidays.country_holidays("DE", years=range(due.year - 1, due.year + 1))
         assert due.weekday() < 5 and due.date() not in german
         assert 9 <= due.hour < 17
-        today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+        now = datetime.now(ZoneInfo("Europe/Berlin"))
+        today = now.date()
         business_days = sum(1 for n in range(1, (due.date() - today).days + 1)
                             if (today + timedelta(days=n)).weekday() < 5
                             and today + timedelta(days=n) not in german)
-        assert business_days == 3, (today, due)
+        # Three send days on at the same time of day, moved into the window: enrolled after it closed (17:00 in
+        # Berlin), the step goes at the next send day's opening, one business day later (a test run after 16:00 UTC
+        # saw 4 and failed while the product was right).
+        assert business_days == (4 if now.hour >= 17 else 3), (now, due)
 
 
 def test_an_automation_rule_enrols_a_deals_contact_and_winning_the_deal_stops_it(stack: Stack) -> None:
