@@ -128,6 +128,24 @@ class DealStageChangedV1(EventPayload):
     changed_at: UtcDateTime
 
 
+@register("deal.updated", 1, "deal", "deal_id")
+class DealUpdatedV1(EventPayload):
+    """An open deal's details changed (title, contact, amount, currency, owner or expected close date; added in
+    issue 23). Carries the deal's whole state after the change: a replica takes it when it is newer than what it
+    holds, so a late or repeated one changes nothing. Stage moves, wins and losses have their own events."""
+
+    deal_id: UUID
+    title: str
+    company_id: UUID
+    contact_id: UUID | None = None
+    amount: DecimalString
+    currency: CurrencyCode
+    owner_id: str | None = None
+    expected_close_date: date | None = None
+    updated_by: str | None = None
+    updated_at: UtcDateTime
+
+
 class WonLine(BaseModel):
     """One line of the quote a won deal was accepted on: what is sold, how much of it, at what price."""
 

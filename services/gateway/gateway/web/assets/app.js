@@ -410,7 +410,7 @@ async function openLive(backoff = 1000) {
 }
 
 const LIVE_TYPES = ["lead.created", "lead.converted", "company.created", "company.updated", "contact.created",
-  "contact.updated", "deal.created", "deal.stage_changed", "deal.won", "deal.lost", "project.created",
+  "contact.updated", "deal.created", "deal.stage_changed", "deal.updated", "deal.won", "deal.lost", "project.created",
   "invoice.issued", "payment.recorded", "invoice.paid", "invoice.overdue", "invoice.voided", "invoice.credited",
   "credit_note.issued", "expense.submitted", "expense.approved", "expense.rejected", "task.created", "task.completed",
   "activity.logged", "mail.sent", "mail.reply_received", "quote.sent", "quote.accepted", "quote.declined", "booking.changed"];
