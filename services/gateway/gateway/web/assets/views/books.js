@@ -19,6 +19,26 @@ function amount(value, currency) {
   return Number(value) ? money(value, currency) : "—";
 }
 
+// The date range and currency of a Books page (with the page's own fields before and after), shown on submit.
+function rangeForm(ctx, path, ariaLabel, params, ...extra) {
+  const [before, ...after] = extra;
+  const form = h("form", { class: "panel filters", "aria-label": ariaLabel },
+    h("div", { class: "row" },
+      before,
+      field("From", { name: "date_from", type: "date", value: params.date_from }),
+      field("To", { name: "date_to", type: "date", value: params.date_to }),
+      field("Currency", { name: "currency", value: params.currency, maxlength: 3, pattern: "^[A-Z]{3}$", placeholder: "base currency" }),
+      ...after),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Show")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    const data = new URLSearchParams([...new FormData(form)].filter(([, v]) => v !== ""));
+    ctx.navigate(`${path}?${data}`);
+  });
+  return form;
+}
+
 // --- statements ---
 
 function statementRows(rows, currency, { columns } = {}) {
@@ -69,21 +89,9 @@ export async function booksView(root, ctx) {
     columns: ctx.query.get("columns") || "",
   };
   root.append(pageHead("Books"), tabs("/books"));
-  const form = h("form", { class: "panel filters", "aria-label": "Choose a statement" },
-    h("div", { class: "row" },
-      field("Statement", select({ name: "statement", id: "statement-kind" }, STATEMENTS, kind)),
-      field("From", { name: "date_from", type: "date", value: params.date_from }),
-      field("To", { name: "date_to", type: "date", value: params.date_to }),
-      field("Currency", { name: "currency", value: params.currency, maxlength: 3, pattern: "^[A-Z]{3}$", placeholder: "base currency" }),
-      field("Columns", select({ name: "columns" }, [["", "None"], ["project", "Per project"], ["cost_center", "Per cost center"]], params.columns))),
-    h("div", { class: "actions" }, h("button", { type: "submit" }, "Show")));
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (!form.reportValidity()) return;
-    const data = new URLSearchParams([...new FormData(form)].filter(([, v]) => v !== ""));
-    ctx.navigate(`/books?${data}`);
-  });
-  root.append(form);
+  root.append(rangeForm(ctx, "/books", "Choose a statement", params,
+    field("Statement", select({ name: "statement", id: "statement-kind" }, STATEMENTS, kind)),
+    field("Columns", select({ name: "columns" }, [["", "None"], ["project", "Per project"], ["cost_center", "Per cost center"]], params.columns))));
   const query = Object.fromEntries(Object.entries(params).filter(([k, v]) => v && !(kind === "balance-sheet" && k !== "date_to" && k !== "currency")));
   const out = h("section", { class: "panel", "aria-labelledby": "statement-title", id: "statement" });
   root.append(out);
@@ -171,20 +179,8 @@ export async function vatView(root, ctx) {
     period: ctx.query.get("period") || "month",
   };
   root.append(pageHead("Books"), tabs("/books/vat"));
-  const form = h("form", { class: "panel filters", "aria-label": "Choose the VAT period" },
-    h("div", { class: "row" },
-      field("From", { name: "date_from", type: "date", value: params.date_from }),
-      field("To", { name: "date_to", type: "date", value: params.date_to }),
-      field("Currency", { name: "currency", value: params.currency, maxlength: 3, pattern: "^[A-Z]{3}$", placeholder: "base currency" }),
-      field("Per", select({ name: "period" }, [["month", "Month"], ["quarter", "Quarter"]], params.period))),
-    h("div", { class: "actions" }, h("button", { type: "submit" }, "Show")));
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (!form.reportValidity()) return;
-    const data = new URLSearchParams([...new FormData(form)].filter(([, v]) => v !== ""));
-    ctx.navigate(`/books/vat?${data}`);
-  });
-  root.append(form);
+  root.append(rangeForm(ctx, "/books/vat", "Choose the VAT period", params, null,
+    field("Per", select({ name: "period" }, [["month", "Month"], ["quarter", "Quarter"]], params.period))));
   const out = h("section", { class: "panel", "aria-labelledby": "vat-title", id: "vat-report" });
   root.append(out);
   try {
