@@ -84,6 +84,9 @@ def booked(stack: Stack, admin: Api, finance: Api) -> dict[str, Any]:
     b = finance.ok("POST", f"/api/erp/invoices/{b['id']}/issue")
     note = finance.ok("POST", f"/api/erp/invoices/{b['id']}/credit-note", 201, json={
         "reason": "discount", "lines": [line("Domestic work, discount", "1", "50.00", "19")]})
+    # A voided invoice: its reversal takes its VAT out again in the same month.
+    mistake = issued(finance, project, [line("Mistake", "1", "999.00", "19")])
+    finance.ok("POST", f"/api/erp/invoices/{mistake['id']}/void", json={"reason": "typo"})
     pm = as_role(stack, "project_manager")
     vendor = new_vendor(finance)
     for lines in ([{"description": "Licences", "unit_price": "500.00", "tax_rate_id": standard["id"]},
@@ -225,8 +228,13 @@ def test_datev_export_refuses_what_datev_cannot_take(stack: Stack, finance: Api,
     july = finance.client.get("/api/erp/exports/journal", params={
         "format": "datev", "date_from": day, "date_to": day, "fiscal_year_start": "7"})
     assert july.status_code == 200
-    assert july.content.split(b"\r\n")[0].split(b";")[12] == (
-        f"{day[:4] if int(day[5:7]) >= 7 else int(day[:4]) - 1}0701".encode())
+    july_start = f"{day[:4] if int(day[5:7]) >= 7 else int(day[:4]) - 1}0701"
+    assert july.content.split(b"\r\n")[0].split(b";")[12] == july_start.encode()
+    # Without date_from, a batch starts with the fiscal year of date_to.
+    whole_year = finance.client.get("/api/erp/exports/journal", params={
+        "format": "datev", "date_to": day, "fiscal_year_start": "7", "account_length": "8"})
+    assert whole_year.status_code == 200 and whole_year.content.split(b"\r\n")[0].split(b";")[14] == \
+        july_start.encode()
     account = finance.ok("POST", "/api/erp/accounts", 201, json={
         "code": f"7{uuid.uuid4().int % 10**6:06d}", "name": "Long number", "type": "expense"})
     finance.ok("POST", "/api/erp/journal-entries", 201, json={"entry_date": day, "memo": "=cmd| long code", "lines": [

@@ -218,7 +218,8 @@ async def export_journal(
         date_to: BusinessDate | None = None, format: Format = "csv", currency: Currency = None,
         consultant_number: Annotated[int, Query(ge=1001, le=9_999_999, description="DATEV Beraternummer")] = 1001,
         client_number: Annotated[int, Query(ge=1, le=99_999, description="DATEV Mandantennummer")] = 1,
-        fiscal_year_start: Annotated[int, Query(ge=1, le=12, description="Month the fiscal year starts")] = 1,
+        fiscal_year_start: Annotated[int, Query(ge=1, le=12, description="Month the fiscal year starts (where a range "
+                                                                         "without date_from begins)")] = 1,
         account_length: Annotated[int, Query(ge=4, le=8, description="DATEV Sachkontenlänge")] = 4,
         clearing_account: Annotated[str | None, Query(pattern=r"^\d{1,8}$",
                                                       description="DATEV: the account multi-line entries are "

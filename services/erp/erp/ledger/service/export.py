@@ -59,9 +59,10 @@ class Export:
     media_type: str
 
 
-def _range(date_from: date | None, date_to: date | None) -> tuple[date, date]:
+def _range(date_from: date | None, date_to: date | None, fiscal_year_start: int) -> tuple[date, date]:
+    """The range asked for; without a start, from the start of `date_to`'s fiscal year."""
     until = check_range(date_from, date_to)
-    return date_from or date(until.year, 1, 1), until
+    return date_from or _fiscal_year_start(until, fiscal_year_start), until
 
 
 def _rate(value: Decimal | None) -> str:
@@ -70,7 +71,7 @@ def _rate(value: Decimal | None) -> str:
 
 async def journal_export(uow: UnitOfWork, *, fmt: Format, date_from: date | None, date_to: date | None,
                          currency: str | None, datev: DatevOptions) -> Export:
-    since, until = _range(date_from, date_to)
+    since, until = _range(date_from, date_to, datev.fiscal_year_start)
     accounts = {a.id: a for a in await LedgerRepository(uow.session).all_accounts()}
     if fmt == "csv":
         lines = await ReportRepository(uow.session).journal_lines(date_from=since, date_to=until, currency=currency)
