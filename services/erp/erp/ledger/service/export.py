@@ -167,7 +167,8 @@ def _datev(lines: Sequence[dict[str, Any]], codes: dict[Any, str], clearing: str
               f"{since:%Y%m%d}", f"{until:%Y%m%d}", _quoted(DATEV_LABEL), '""',  # Bezeichnung, Diktatkürzel
               "1", "0", "0", _quoted(currency),  # Buchungstyp Fibu, Rechnungslegungszweck, Festschreibung, WKZ
               "", '""', "", "", '""', "", "", '""', '""']  # reserved, Derivatskennzeichen, ..., SKR, ...
-    memos = {ln["number"]: (ln["memo"] or ln["kind"], ln["entry_date"]) for ln in lines}
+    # One line of text per row: a memo's line breaks and runs of spaces become one space.
+    memos = {ln["number"]: (" ".join((ln["memo"] or ln["kind"]).split()), ln["entry_date"]) for ln in lines}
     out = [";".join(header), ";".join(_quoted(c) for c in DATEV_COLUMNS)]
     for number, row in datev_rows(lines, codes, clearing):
         memo, day = memos[number]
