@@ -46,7 +46,7 @@ async def report_currency(uow: UnitOfWork, currency: str | None) -> str:
     return base
 
 
-def _range(date_from: date | None, date_to: date | None) -> date:
+def check_range(date_from: date | None, date_to: date | None) -> date:
     until = date_to or today()
     if date_from is not None and date_from > until:
         raise Unprocessable(f"date_from {date_from} is after date_to {until}.", field="date_from")
@@ -76,7 +76,7 @@ async def _sums(uow: UnitOfWork, currency: str, date_from: date | None, date_to:
 
 async def trial_balance(uow: UnitOfWork, *, date_from: date | None, date_to: date | None, currency: str | None,
                         columns: Columns | None, filters: Filters) -> TrialBalance:
-    until = _range(date_from, date_to)
+    until = check_range(date_from, date_to)
     cur = await report_currency(uow, currency)
     sums = await _sums(uow, cur, date_from, until, columns, filters)
     return TrialBalance(date_from=date_from, date_to=until, currency=cur, columns=columns, rows=sums.rows,
@@ -87,7 +87,7 @@ async def trial_balance(uow: UnitOfWork, *, date_from: date | None, date_to: dat
 
 async def profit_and_loss(uow: UnitOfWork, *, date_from: date | None, date_to: date | None, currency: str | None,
                           columns: Columns | None, filters: Filters) -> ProfitAndLoss:
-    until = _range(date_from, date_to)
+    until = check_range(date_from, date_to)
     cur = await report_currency(uow, currency)
     sums = await _sums(uow, cur, date_from, until, columns, filters)
     income = [r for r in sums.rows if r.type == AccountType.INCOME]
@@ -109,7 +109,7 @@ async def balance_sheet(uow: UnitOfWork, *, date_to: date | None, currency: str 
                         filters: Filters) -> BalanceSheet:
     """Everything posted up to `date_to`; the result of all periods so far (income minus expenses) is shown as
     part of equity, as no year-end closing entry moves it to retained earnings yet."""
-    until = _range(None, date_to)
+    until = check_range(None, date_to)
     cur = await report_currency(uow, currency)
     sums = await _sums(uow, cur, None, until, None, filters)
 

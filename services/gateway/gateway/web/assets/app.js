@@ -16,7 +16,7 @@ import { peopleView, personView } from "./views/people.js";
 import { timesheetView, approvalsView } from "./views/timesheets.js";
 import { reportsView } from "./views/reports.js";
 import { efficiencyView } from "./views/budget.js";
-import { booksView, accountsView, journalView, periodsView } from "./views/books.js";
+import { booksView, accountsView, journalView, periodsView, vatView } from "./views/books.js";
 import { settingsView } from "./views/settings.js";
 import { contactsView, contactView } from "./views/contacts.js";
 import { leadView } from "./views/lead.js";
@@ -56,6 +56,7 @@ const ROUTES = [
   [/^\/efficiency$/, efficiencyView],
   [/^\/books$/, booksView],
   [/^\/books\/accounts$/, accountsView],
+  [/^\/books\/vat$/, vatView],
   [/^\/books\/journal$/, journalView],
   [/^\/books\/periods$/, periodsView],
   [/^\/settings$/, settingsView],
