@@ -41,15 +41,28 @@ function rangeForm(ctx, path, ariaLabel, params, ...extra) {
 
 // --- statements ---
 
-function statementRows(rows, currency, { columns } = {}) {
+function statementRows(rows, currency, { columns, sided = false } = {}) {
   return table([
     { label: "Code", value: (r) => r.code },
     { label: "Account", value: (r) => r.name },
     ...(columns ? [{ label: columns === "project" ? "Project" : "Cost center", value: (r) => r.column || "—" }] : []),
     { label: "Debit", value: (r) => amount(r.debit, currency), num: true },
     { label: "Credit", value: (r) => amount(r.credit, currency), num: true },
-    { label: "Balance", value: (r) => money(r.balance, currency), num: true },
+    sided
+      ? { label: "Balance", value: (r) => sidedBalance(r, currency), num: true }
+      : { label: "Balance", value: (r) => money(r.balance, currency), num: true },
   ], rows, { empty: "Nothing posted in this range." });
+}
+
+// The trial balance mixes debit- and credit-normal accounts in one list, so its balance says which side it is on
+// ("Dr"/"Cr"), as an accountant reads it; the other statements group by type and show the normal direction.
+const DEBIT_NORMAL = new Set(["asset", "expense"]);
+function sidedBalance(row, currency) {
+  const negative = String(row.balance).startsWith("-");
+  const magnitude = negative ? String(row.balance).slice(1) : String(row.balance);
+  if (/^0*(\.0*)?$/.test(magnitude)) return money("0", currency);
+  const debitSide = DEBIT_NORMAL.has(row.type) !== negative;
+  return `${money(magnitude, currency)} ${debitSide ? "Dr" : "Cr"}`;
 }
 
 function totalLine(text, value, currency, id) {
@@ -61,7 +74,7 @@ function statementBody(kind, report, columns) {
   const others = report.other_currencies.length
     ? h("p", { class: "muted small" }, `Also posted in ${report.other_currencies.join(", ")}: choose that currency to see them (the books never convert).`) : null;
   if (kind === "trial-balance") {
-    return [statementRows(report.rows, cur, { columns }),
+    return [statementRows(report.rows, cur, { columns, sided: true }),
       totalLine("Total debits", report.total_debit, cur, "total-debit"), totalLine("Total credits", report.total_credit, cur, "total-credit"), others];
   }
   if (kind === "profit-and-loss") {
