@@ -14,6 +14,7 @@ from erp.banking.schemas import (
     ImportResult,
     LineOut,
     LinePage,
+    LinkIn,
     MatchIn,
     PreviewOut,
     StatementOut,
@@ -66,8 +67,9 @@ async def list_statements(uow: ReadUoW, principal: Reader,
     repo = BankingRepository(uow.session)
     rows, total = await repo.search_statements(account, limit, offset)
     waiting = await repo.waiting_by_statement([row.id for row in rows])
-    return StatementPage(items=[service.statement_out(row, waiting.get(row.id, 0)) for row in rows], total=total,
-                         limit=limit, offset=offset)
+    ledger_accounts = await repo.ledger_accounts_of([row.account for row in rows])
+    return StatementPage(items=[service.statement_out(row, waiting.get(row.id, 0), ledger_accounts) for row in rows],
+                         total=total, limit=limit, offset=offset)
 
 
 @statements_router.get("/{statement_id}", response_model=StatementOut, summary="One imported bank statement")
@@ -106,13 +108,21 @@ async def match_line(line_id: uuid.UUID, body: MatchIn, uow: UoW, principal: Ban
 
 
 @lines_router.post("/{line_id}/ignore", response_model=LineOut,
-                   summary="Mark a waiting line (or what is left of it) as not an invoice payment, with a note")
+                   summary="Set a waiting line aside (a credit that is no invoice payment, a debit that is no bill "
+                           "payment), booked against an account (default 1900 suspense), with a note")
 async def ignore_line(line_id: uuid.UUID, body: IgnoreIn, uow: UoW, principal: BankReconciler) -> LineOut:
-    return await service.ignore_line(uow, line_id, body.note, principal)
+    return await service.ignore_line(uow, line_id, body, principal)
+
+
+@lines_router.post("/{line_id}/link", response_model=LineOut,
+                   summary="Say a waiting line is a payment recorded by hand (an invoice payment, a bill payment): "
+                           "linked, not posted again")
+async def link_line(line_id: uuid.UUID, body: LinkIn, uow: UoW, principal: BankReconciler) -> LineOut:
+    return await service.link_line(uow, line_id, body, principal)
 
 
 @lines_router.post("/{line_id}/reopen", response_model=LineOut,
-                   summary="Put a line marked as not an invoice payment back in the queue")
+                   summary="Put a line set aside back in the queue (its booking reversed)")
 async def reopen_line(line_id: uuid.UUID, uow: UoW, principal: BankReconciler) -> LineOut:
     return await service.reopen_line(uow, line_id, principal)
 

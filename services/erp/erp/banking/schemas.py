@@ -31,6 +31,7 @@ class StatementOut(BaseModel):
     duplicate_count: int
     overpaid_count: int
     waiting: int = Field(0, description="Its lines still waiting for a person now")
+    ledger_account_id: uuid.UUID | None = Field(None, description="The ledger account its bank account books to")
     imported_by: str
     created_at: datetime
 
@@ -107,6 +108,8 @@ class LineOut(BaseModel):
     note: str | None
     reconciled_by: str | None
     reconciled_at: datetime | None
+    ledger_account_id: uuid.UUID | None = Field(None, description="Set aside: the account it was booked against")
+    bill_payment_id: uuid.UUID | None = Field(None, description="A debit linked to a vendor bill's payment")
     matches: list[MatchOut] = []
 
     @model_validator(mode="after")
@@ -143,6 +146,23 @@ class MatchIn(BaseModel):
 class IgnoreIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     note: str = Field(min_length=1, max_length=2000, description="What the money is, if not an invoice payment")
+    account_id: uuid.UUID | None = Field(None, description="The ledger account the line is booked against (the "
+                                                           "bank account's other side); default 1900 suspense")
+
+
+class LinkIn(BaseModel):
+    """The payment recorded by hand that the line is: an invoice payment for a credit, a bill payment for a debit."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    payment_id: uuid.UUID | None = Field(None, description="An invoice payment (a credit's)")
+    bill_payment_id: uuid.UUID | None = Field(None, description="A vendor bill's payment (a debit's)")
+    note: str | None = Field(None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _one(self) -> "LinkIn":
+        if (self.payment_id is None) == (self.bill_payment_id is None):
+            raise ValueError("name either payment_id or bill_payment_id")
+        return self
 
 
 class CandidateOut(BaseModel):
