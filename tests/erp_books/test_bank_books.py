@@ -7,28 +7,19 @@ import random
 import uuid
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
-from string import Template
 from typing import Any
 
 import pytest
 
 from devstack.stack import Stack
 from tests.erp_billing.helpers import as_role, fixed, issued, line, pay, project_for, today
+from tests.erp_books.bank_books import german_iban, paid_bill, quiet_values, statement_data
 from tests.erp_cash.helpers import company_in_eur
 from tests.support import Api
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "camt053_bank_books.xml"
 STATEMENTS = "/api/erp/bank-statements"
 LINES = "/api/erp/bank-lines"
 SUSPENSE = "1900"
-
-
-def german_iban() -> str:
-    """A valid German IBAN of an account no other test has: the statement is its account's first."""
-    bban = "37040044" + f"{random.randint(0, 9_999_999_999):010d}"
-    check = 98 - int(bban + "131400") % 97  # D=13, E=14
-    return f"DE{check:02d}{bban}"
 
 
 def amount(low: int = 1000, high: int = 89999) -> str:
@@ -78,39 +69,10 @@ def new_invoice(admin: Api, finance: Api, value: str) -> dict[str, Any]:
     return issued(finance, project, [line(unit_price=value)])
 
 
-def paid_bill(finance: Api, approver: Api, net: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """An approved vendor bill of `net` (and the default VAT), paid in full by hand today: Dr AP / Cr bank posted
-    with the payment."""
-    vendor = finance.ok("POST", "/api/erp/vendors", 201, json={
-        "name": f"Pixelwerk Hosting {uuid.uuid4().hex[:8]}", "currency": "EUR", "payment_terms_days": 14})
-    bill = finance.ok("POST", "/api/erp/bills", 201, json={
-        "vendor_id": vendor["id"], "vendor_reference": f"PW-{uuid.uuid4().hex[:8]}",
-        "bill_date": (today() - timedelta(days=5)).isoformat(),
-        "lines": [{"description": "Hosting", "quantity": "1", "unit_price": net}]})
-    finance.ok("POST", f"/api/erp/bills/{bill['id']}/submit")
-    approver.ok("POST", f"/api/erp/bills/{bill['id']}/approve")
-    payment = finance.ok("POST", f"/api/erp/bills/{bill['id']}/payments", 201, json={
-        "amount": bill["total"], "paid_on": today().isoformat(), "reference": "SEPA"})
-    return bill, payment
-
-
 @pytest.fixture(scope="module")
 def approver(stack: Stack) -> Any:
     with as_role(stack, "finance", user_id="finance-bank-books-approver") as api:
         yield api
-
-
-def statement_data(values: dict[str, str]) -> bytes:
-    return Template(FIXTURE.read_text()).substitute(values).encode()
-
-
-def quiet_values(**changes: str) -> dict[str, str]:
-    """The fixture's placeholders for a statement whose credits pay no invoice (references nobody has)."""
-    return {"tag": uuid.uuid4().hex[:12].upper(), "iban": german_iban(), "booked": today().isoformat(),
-            "opened": (today() - timedelta(days=1)).isoformat(), "opening": "1000.00", "closing": "0.00",
-            "amount_1": "10.00", "ref_1": "RF18539007547034", "amount_2": "20.00", "ref_2_spaced": "none",
-            "contribution": "30.00", "amount_3": "40.00", "ref_3": "RF18539007547034", "rent": "50.00",
-            "bill_paid": "70.00", "bill_reference": "none", "fee": "60.00"} | changes
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -225,7 +187,8 @@ def test_a_debit_linked_to_a_bill_payment_posts_once_and_wrong_requests_are_refu
     refused(ignore, {"note": "x", "account_id": str(uuid.uuid4())}, 422, "unknown-account")
     refused(ignore, {"note": "x", "account_id": bank}, 422, "bank-account")
     refused(f"{LINES}/{uuid.uuid4()}/ignore", {"note": "x"}, 404)
-    refused(f"{LINES}/{debit['id']}/match", {"allocations": []}, 422)
+    refused(f"{LINES}/{debit['id']}/match", {"allocations": [{"invoice_id": str(uuid.uuid4()), "amount": "1.00"}]},
+            409)  # a debit pays no invoice
     usd = finance.ok("POST", "/api/erp/accounts", 201, json={
         "code": f"U{uuid.uuid4().hex[:6]}", "name": "Dollar float", "type": "asset", "currency": "USD"})
     refused(ignore, {"note": "x", "account_id": usd["id"]}, 422, "account-currency")

@@ -176,7 +176,8 @@ POLICY = Policy("erp", {
         FINANCE, summary="Import bank statements (CAMT.053, MT940, CSV): matched credits record invoice payments",
         example="POST /api/erp/bank-statements"),
     Action.BANK_LINES_RECONCILE: rule(
-        FINANCE, summary="Match a bank line to invoices by hand, or mark it as not an invoice payment",
+        FINANCE, summary="Match a bank line to invoices by hand, link it to a payment recorded by hand (invoice or "
+                         "bill), or set it aside booked against an account",
         example="POST /api/erp/bank-lines/{id}/ignore"),
     Action.BANK_CSV_MAPPINGS_WRITE: rule(
         FINANCE, summary="Save, change and delete the column mappings of banks' CSV exports",

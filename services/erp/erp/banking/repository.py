@@ -14,7 +14,7 @@ from sqlalchemy.orm import noload
 from erp.banking.models import BankCsvMapping, BankLedgerAccount, BankLine, BankLineMatch, BankStatement, LineStatus
 from erp.clients.api import Client
 from erp.invoices.api import OPEN_STATUSES, Invoice, InvoiceKind, Payment
-from erp.payables.api import Bill, BillPayment
+from erp.payables.api import Bill, BillPayment, Vendor
 from throughline_messaging.bulk import arrays, insert_from_arrays, insert_rows
 from throughline_platform.paging import page_with_total
 
@@ -195,6 +195,16 @@ class BankingRepository:
                  .where(BillPayment.id == payment_id).with_for_update(of=BillPayment))
         row = (await self.session.execute(query)).first()
         return (row[0], row[1]) if row else None
+
+    async def unlinked_bill_payments(self, currency: str, amount: Decimal, near: date
+                                     ) -> list[tuple[BillPayment, Bill, str]]:
+        """Bill payments of this amount and currency no bank line is yet, those paid nearest `near` first."""
+        linked = select(BankLine.id).where(BankLine.bill_payment_id == BillPayment.id).exists()
+        query = (select(BillPayment, Bill, Vendor.name).join(Bill, Bill.id == BillPayment.bill_id)
+                 .join(Vendor, Vendor.id == Bill.vendor_id)
+                 .where(Bill.currency == currency, BillPayment.amount == amount, ~linked)
+                 .order_by(func.abs(BillPayment.paid_on - near), BillPayment.id).limit(20))
+        return [(payment, bill, name) for payment, bill, name in (await self.session.execute(query)).all()]
 
     async def line_of_bill_payment(self, payment_id: uuid.UUID) -> uuid.UUID | None:
         query = select(BankLine.id).where(BankLine.bill_payment_id == payment_id)

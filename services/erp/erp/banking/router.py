@@ -7,6 +7,7 @@ from erp.banking import service
 from erp.banking.models import LineStatus
 from erp.banking.repository import BankingRepository
 from erp.banking.schemas import (
+    BillPaymentCandidateOut,
     CandidateOut,
     CsvMappingIn,
     CsvMappingOut,
@@ -99,6 +100,12 @@ async def get_line(line_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> LineO
                   summary="Invoices this line may pay: named by its reference, of its amount, of its payer's clients")
 async def line_candidates(line_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> list[CandidateOut]:
     return await service.candidates(uow, line_id)
+
+
+@lines_router.get("/{line_id}/bill-payment-candidates", response_model=list[BillPaymentCandidateOut],
+                  summary="Vendor bill payments a debit may be: of its amount and currency, no line's yet")
+async def bill_payment_candidates(line_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> list[BillPaymentCandidateOut]:
+    return await service.bill_payment_candidates(uow, line_id)
 
 
 @lines_router.post("/{line_id}/match", response_model=LineOut,

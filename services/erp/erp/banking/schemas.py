@@ -165,6 +165,18 @@ class LinkIn(BaseModel):
         return self
 
 
+class BillPaymentCandidateOut(BaseModel):
+    """A vendor bill's payment recorded by hand that a debit may be."""
+
+    bill_payment_id: uuid.UUID
+    bill_id: uuid.UUID
+    vendor_name: str
+    vendor_reference: str
+    amount: Decimal
+    currency: str
+    paid_on: date
+
+
 class CandidateOut(BaseModel):
     invoice_id: uuid.UUID
     number: str

@@ -32,6 +32,7 @@ from erp.banking.models import BankCsvMapping, BankLine, BankStatement, LineStat
 from erp.banking.payments_in_bulk import Paying, record_payments
 from erp.banking.repository import BankingRepository, CandidateRow, LineOutcome
 from erp.banking.schemas import (
+    BillPaymentCandidateOut,
     CandidateOut,
     CsvMappingIn,
     IgnoreIn,
@@ -528,6 +529,21 @@ async def link_line(uow: UnitOfWork, line_id: uuid.UUID, body: LinkIn, principal
     line.note = body.note or line.note
     await uow.commit()
     return (await lines_out(repo, [line]))[0]
+
+
+async def bill_payment_candidates(uow: UnitOfWork, line_id: uuid.UUID) -> list[BillPaymentCandidateOut]:
+    """The bill payments a debit may be: of its amount and currency, no line's yet, paid nearest its day first."""
+    repo = BankingRepository(uow.session)
+    line = await repo.line(line_id)
+    if line is None:
+        raise NotFound(f"Bank line {line_id} does not exist.")
+    if line.direction != Direction.DEBIT:
+        return []
+    return [BillPaymentCandidateOut(bill_payment_id=payment.id, bill_id=bill.id, vendor_name=vendor,
+                                    vendor_reference=bill.vendor_reference, currency=bill.currency,
+                                    amount=money.round_money(payment.amount, bill.currency), paid_on=payment.paid_on)
+            for payment, bill, vendor in await repo.unlinked_bill_payments(line.currency, line.amount,
+                                                                           line.booking_date)]
 
 
 async def _link_payment(uow: UnitOfWork, repo: BankingRepository, line: BankLine, payment_id: uuid.UUID,
