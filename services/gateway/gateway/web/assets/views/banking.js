@@ -110,7 +110,7 @@ function linesTable(ctx, rows, status) {
       h("button", { type: "button", class: "secondary", "aria-label": `Set aside ${lineName(l)}: not an invoice payment`, title: "Not an invoice payment", onclick: () => after(ignoreDialog(l)) }, "Set aside"),
     ) : l.status === "debit" ? h("div", { class: "actions" },
       h("button", { type: "button", "aria-label": `Bill payment: ${lineName(l)}`, title: "A vendor bill's payment recorded in Bills", onclick: () => after(billPaymentDialog(l)) }, "Bill payment"),
-      h("button", { type: "button", class: "secondary", "aria-label": `Book ${lineName(l)} to an account`, onclick: () => after(ignoreDialog(l)) }, "Book to account"),
+      h("button", { type: "button", class: "secondary", "aria-label": `Book to account: ${lineName(l)}`, onclick: () => after(ignoreDialog(l)) }, "Book to account"),
     ) : l.status === "ignored" ? h("button", { type: "button", class: "secondary", "aria-label": `Reopen ${lineName(l)}`,
       onclick: (e) => act(e.currentTarget, async () => { await api(`/api/erp/bank-lines/${l.id}/reopen`, { method: "POST" }); toast("Back in the queue."); await refreshLists(ctx); }) }, "Reopen") : "") }] : []),
   ], rows, { empty: status === "unmatched" ? "Nothing waits: every credit is reconciled." : status === "debit" ? "No money out waits: every debit is in the books." : "No lines.", rowAttrs: (l) => ({ dataset: { line: l.id } }) });
