@@ -4,7 +4,9 @@ closing balance; the same file imported again changes nothing; a debit that is a
 wrong request refused precisely."""
 
 import random
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -125,6 +127,10 @@ def test_a_reconciled_camt053_statement_leaves_the_bank_account_at_its_closing_b
     set_aside = finance.ok("POST", f"{LINES}/{lines[3]['id']}/ignore",
                            json={"note": "Capital contribution", "account_id": equity["id"]})
     assert set_aside["status"] == "ignored" and set_aside["ledger_account_id"] == equity["id"]
+    offered = finance.ok("GET", f"{LINES}/{lines[4]['id']}/payment-candidates")
+    assert offered[0]["payment_id"] == typed["id"] and offered[0]["amount"] == inv_3["total"]
+    assert finance.ok("GET", f"{LINES}/{lines[6]['id']}/bill-payment-candidates")[0]["bill_payment_id"] == \
+        bill_payment["id"]
     linked = finance.ok("POST", f"{LINES}/{lines[4]['id']}/link", json={"payment_id": typed["id"]})
     assert linked["status"] == "matched" and linked["matches"][0]["method"] == "linked"
     assert linked["matches"][0]["invoice_id"] == inv_3["id"]
@@ -194,7 +200,17 @@ def test_a_debit_linked_to_a_bill_payment_posts_once_and_wrong_requests_are_refu
     refused(ignore, {"note": "x", "account_id": usd["id"]}, 422, "account-currency")
     assert bank_balance(finance, bank, values["booked"]) == before  # nothing was written
 
-    linked = finance.ok("POST", link, json={"bill_payment_id": bill_payment["id"]})
+    # Two people linking the same line at once: one wins, the other is told (the line is locked while it is read).
+    barrier = threading.Barrier(2)
+
+    def attempt() -> int:
+        barrier.wait()
+        return finance.client.post(link, json={"bill_payment_id": bill_payment["id"]}).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(lambda _: attempt(), range(2)))
+    assert statuses == [200, 409]
+    linked = finance.ok("GET", f"{LINES}/{debit['id']}")
     assert linked["status"] == "matched"
     # Once: the line is the payment's, the payment is the line's.
     refused(link, {"bill_payment_id": bill_payment["id"]}, 409)

@@ -86,13 +86,19 @@ def test_import_a_statement_and_reconcile_what_waits(page: Page, stack: Stack, b
 def test_money_out_and_set_aside_lines_are_booked_to_the_account_chosen(page: Page, stack: Stack,
                                                                       base_url: str, tmp_path: Path) -> None:
     """A real CAMT.053 statement (tests/fixtures/camt053_bank_books.xml): a credit that is no invoice payment set
-    aside to owner's equity, the rent booked to 6400, a debit linked to the bill payment typed in Bills; each shows
-    the account it went to."""
+    aside to owner's equity, a credit linked to the payment typed in before, the rent booked to 6400, a debit linked
+    to the bill payment typed in Bills; each shows the account it went to."""
     finance = api_as(stack, base_url, "finance")
     approver = api_as(stack, base_url, "finance")
+    sales = api_as(stack, base_url, "sales")
     company_in_eur(finance)
     bill, bill_payment = paid_bill(finance, approver, f"{random.randint(100, 999)}.{random.randint(10, 99)}")
-    values = quiet_values(bill_paid=bill["total"], bill_reference=bill["vendor_reference"])
+    project = sales.project_of(sales.won_deal(billing=fixed(1, today() + timedelta(days=365)))["id"])
+    typed_in = issued_invoice(finance, project, f"{random.randint(1000, 9999)}.{random.randint(10, 99)}")
+    finance.ok("POST", f"/api/erp/invoices/{typed_in['id']}/payments", 201, json={"amount": typed_in["total"]})
+    [typed] = finance.ok("GET", f"/api/erp/invoices/{typed_in['id']}/payments")["items"]
+    values = quiet_values(bill_paid=bill["total"], bill_reference=bill["vendor_reference"],
+                          amount_3=typed_in["total"], ref_3=typed_in["payment_reference"])
     statement = tmp_path / "statement.xml"
     statement.write_bytes(statement_data(values))
     accounts = {a["code"]: a for a in finance.ok("GET", "/api/erp/accounts", params={"limit": 200})["items"]}
@@ -114,6 +120,14 @@ def test_money_out_and_set_aside_lines_are_booked_to_the_account_chosen(page: Pa
     dialog.get_by_label("What is it?").fill("Capital contribution")
     dialog.get_by_role("button", name="Set it aside").click()
     expect(dialog).to_have_count(0)
+
+    # A credit whose payment was typed in before: linked to it, not paid again.
+    page.locator("tr", has_text=typed_in["payment_reference"]).get_by_role("button", name="Typed payment").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Payment")).to_have_value(typed["id"])
+    dialog.get_by_role("button", name="Link the payment").click()
+    expect(dialog).to_have_count(0)
+    expect(page.locator("tr", has_text=typed_in["payment_reference"])).to_have_count(0)
 
     # Money out: the rent to 6400, the vendor's invoice to its bill payment.
     page.get_by_label("Show").select_option("debit")
@@ -141,3 +155,4 @@ def test_money_out_and_set_aside_lines_are_booked_to_the_account_chosen(page: Pa
     settled(page)
     [linked] = finance.ok("GET", "/api/erp/bank-lines", params={"q": bill["vendor_reference"]})["items"]
     assert linked["status"] == "matched" and linked["bill_payment_id"] == bill_payment["id"]
+    assert len(finance.ok("GET", f"/api/erp/invoices/{typed_in['id']}/payments")["items"]) == 1

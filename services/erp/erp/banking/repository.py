@@ -206,6 +206,17 @@ class BankingRepository:
                  .order_by(func.abs(BillPayment.paid_on - near), BillPayment.id).limit(20))
         return [(payment, bill, name) for payment, bill, name in (await self.session.execute(query)).all()]
 
+    async def unlinked_payments(self, currency: str, at_most: Decimal, near: date
+                                ) -> list[tuple[Payment, str | None, str]]:
+        """Invoice payments of at most `at_most` in this currency that no bank line is (typed in by hand), with
+        their invoice's number and client; those of exactly that amount, then those paid nearest `near`, first."""
+        linked = select(BankLineMatch.id).where(BankLineMatch.payment_id == Payment.id).exists()
+        query = (select(Payment, Invoice.number, Client.name).join(Invoice, Invoice.id == Payment.invoice_id)
+                 .join(Client, Client.id == Invoice.client_id)
+                 .where(Payment.currency == currency, Payment.amount <= at_most, ~linked)
+                 .order_by((Payment.amount != at_most), func.abs(Payment.paid_on - near), Payment.id).limit(20))
+        return [(payment, number, name) for payment, number, name in (await self.session.execute(query)).all()]
+
     async def line_of_bill_payment(self, payment_id: uuid.UUID) -> uuid.UUID | None:
         query = select(BankLine.id).where(BankLine.bill_payment_id == payment_id)
         return (await self.session.execute(query)).scalars().first()

@@ -17,6 +17,7 @@ from erp.banking.schemas import (
     LinePage,
     LinkIn,
     MatchIn,
+    PaymentCandidateOut,
     PreviewOut,
     StatementOut,
     StatementPage,
@@ -100,6 +101,12 @@ async def get_line(line_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> LineO
                   summary="Invoices this line may pay: named by its reference, of its amount, of its payer's clients")
 async def line_candidates(line_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> list[CandidateOut]:
     return await service.candidates(uow, line_id)
+
+
+@lines_router.get("/{line_id}/payment-candidates", response_model=list[PaymentCandidateOut],
+                  summary="Invoice payments typed in by hand that a waiting credit may be: no line's yet")
+async def payment_candidates(line_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> list[PaymentCandidateOut]:
+    return await service.payment_candidates(uow, line_id)
 
 
 @lines_router.get("/{line_id}/bill-payment-candidates", response_model=list[BillPaymentCandidateOut],

@@ -177,6 +177,18 @@ class BillPaymentCandidateOut(BaseModel):
     paid_on: date
 
 
+class PaymentCandidateOut(BaseModel):
+    """An invoice payment typed in by hand that a credit may be."""
+
+    payment_id: uuid.UUID
+    invoice_id: uuid.UUID
+    invoice_number: str | None
+    client_name: str
+    amount: Decimal
+    currency: str
+    paid_on: date
+
+
 class CandidateOut(BaseModel):
     invoice_id: uuid.UUID
     number: str

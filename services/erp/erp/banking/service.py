@@ -42,6 +42,7 @@ from erp.banking.schemas import (
     LinkIn,
     MatchIn,
     MatchOut,
+    PaymentCandidateOut,
     PreviewLine,
     PreviewOut,
     PreviewStatement,
@@ -529,6 +530,22 @@ async def link_line(uow: UnitOfWork, line_id: uuid.UUID, body: LinkIn, principal
     line.note = body.note or line.note
     await uow.commit()
     return (await lines_out(repo, [line]))[0]
+
+
+async def payment_candidates(uow: UnitOfWork, line_id: uuid.UUID) -> list[PaymentCandidateOut]:
+    """The invoice payments typed in by hand that a waiting credit may be: no line's yet, of at most what is left
+    of it, those of exactly that amount first."""
+    repo = BankingRepository(uow.session)
+    line = await repo.line(line_id)
+    if line is None:
+        raise NotFound(f"Bank line {line_id} does not exist.")
+    if line.direction != Direction.CREDIT or line.open_amount <= ZERO:
+        return []
+    return [PaymentCandidateOut(payment_id=payment.id, invoice_id=payment.invoice_id, invoice_number=number,
+                                client_name=client, currency=payment.currency, paid_on=payment.paid_on,
+                                amount=money.round_money(payment.amount, payment.currency))
+            for payment, number, client in await repo.unlinked_payments(line.currency, line.open_amount,
+                                                                        line.booking_date)]
 
 
 async def bill_payment_candidates(uow: UnitOfWork, line_id: uuid.UUID) -> list[BillPaymentCandidateOut]:

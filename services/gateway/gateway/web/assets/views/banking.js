@@ -107,6 +107,7 @@ function linesTable(ctx, rows, status) {
     { label: "Note", value: (l) => h("span", {}, l.note || "—", l.ledger_account_id ? h("div", { class: "muted small" }, `Booked to ${accountName(l.ledger_account_id)}`) : null) },
     ...(may && ["unmatched", "ignored", "debit", ""].includes(status) ? [{ label: "Actions", value: (l) => (l.status === "unmatched" ? h("div", { class: "actions" },
       h("button", { type: "button", "aria-label": `Match ${lineName(l)}`, onclick: () => after(matchDialog(l)) }, "Match"),
+      h("button", { type: "button", class: "secondary", "aria-label": `Typed payment: ${lineName(l)}`, title: "A payment typed in by hand before the statement came", onclick: () => after(paymentDialog(l)) }, "Typed payment"),
       h("button", { type: "button", class: "secondary", "aria-label": `Set aside ${lineName(l)}: not an invoice payment`, title: "Not an invoice payment", onclick: () => after(ignoreDialog(l)) }, "Set aside"),
     ) : l.status === "debit" ? h("div", { class: "actions" },
       h("button", { type: "button", "aria-label": `Bill payment: ${lineName(l)}`, title: "A vendor bill's payment recorded in Bills", onclick: () => after(billPaymentDialog(l)) }, "Bill payment"),
@@ -201,6 +202,30 @@ function ignoreDialog(line) {
     submit: async (data) => {
       const done = await api(`/api/erp/bank-lines/${line.id}/ignore`, { method: "POST", json: { note: data.note, ...(data.account_id ? { account_id: data.account_id } : {}) } });
       toast(`Booked to ${accountName(done.ledger_account_id)}.`);
+      return done;
+    },
+  });
+}
+
+// A credit whose payment was typed in by hand before the statement came: linked, so that it is in the books once.
+function paymentDialog(line) {
+  return formDialog({
+    title: `Typed payment: ${lineName(line)}`,
+    submitLabel: "Link the payment",
+    build: async (body) => {
+      const found = await api(`/api/erp/bank-lines/${line.id}/payment-candidates`).catch(() => []);
+      body.append(h("p", { class: "muted" }, `Booked ${date(line.booking_date)}. ${line.remittance || ""}`));
+      if (!found.length) {
+        body.append(h("p", { class: "notice" }, "No payment typed in by hand fits this line: match it to invoices instead."));
+        return;
+      }
+      body.append(field("Payment", select({ name: "payment_id", id: "typed-payment" },
+        found.map((c) => [c.payment_id, `${c.invoice_number || "invoice"} (${c.client_name}), ${money(c.amount, c.currency)} paid ${date(c.paid_on)}`]), found[0].payment_id)));
+    },
+    submit: async (data) => {
+      if (!data.payment_id) throw new ApiError(422, { title: "Nothing to link", detail: "No payment typed in by hand fits this line." });
+      const done = await api(`/api/erp/bank-lines/${line.id}/link`, { method: "POST", json: { payment_id: data.payment_id } });
+      toast(`${lineName(line)} linked to its payment.`);
       return done;
     },
   });
