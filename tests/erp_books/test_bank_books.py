@@ -222,3 +222,29 @@ def test_a_debit_linked_to_a_bill_payment_posts_once_and_wrong_requests_are_refu
     assert sorted(e["kind"] for e in entries_of(finance, bill_payment["id"])) == ["bank_account", "paid"]
     assert bank_balance(finance, bank, values["booked"]) == before - Decimal(bill["total"])
     del other_bill
+
+
+def test_finance_links_a_bank_account_to_another_ledger_account(stack: Stack, finance: Api) -> None:
+    values = quiet_values()
+    statement = upload(finance, statement_data(values), 201)["statements"][0]["statement"]
+    [link] = [a for a in finance.ok("GET", "/api/erp/bank-accounts") if a["account"] == values["iban"]]
+    assert link["ledger_account_id"] == statement["ledger_account_id"] and link["currency"] == "EUR"
+    path = f"/api/erp/bank-accounts/{link['id']}"
+    own = finance.ok("POST", "/api/erp/accounts", 201, json={
+        "code": f"B{uuid.uuid4().hex[:6]}", "name": "Girokonto", "type": "asset", "currency": "EUR"})
+
+    def refused(body: dict[str, Any], status: int, slug: str) -> None:
+        response = finance.client.put(path, json=body)
+        assert response.status_code == status and response.json()["type"].endswith(slug), response.text
+
+    refused({"ledger_account_id": account(finance, "6400")["id"]}, 422, "not-an-asset-account")
+    refused({"ledger_account_id": str(uuid.uuid4())}, 422, "unknown-account")
+    refused({"ledger_account_id": account(finance, "1000")["id"]}, 409, "bank-account-linked")
+    with as_role(stack, "viewer") as viewer:
+        assert viewer.client.put(path, json={"ledger_account_id": own["id"]}).status_code == 403
+    assert finance.ok("PUT", path, json={"ledger_account_id": own["id"]})["ledger_account_id"] == own["id"]
+    assert finance.ok("GET", f"{STATEMENTS}/{statement['id']}")["ledger_account_id"] == own["id"]
+    # From now on its lines book there.
+    fee = by_position(finance, statement["id"])[7]
+    finance.ok("POST", f"{LINES}/{fee['id']}/ignore", json={"note": "Account fee"})
+    assert bank_balance(finance, own["id"], values["booked"]) == Decimal("-60.00")

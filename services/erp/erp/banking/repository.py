@@ -172,6 +172,20 @@ class BankingRepository:
             BankLedgerAccount.account.in_(set(accounts)))
         return {account: ledger_id for account, ledger_id in (await self.session.execute(query)).all()}
 
+    async def bank_accounts(self) -> list[BankLedgerAccount]:
+        return list((await self.session.execute(select(BankLedgerAccount).order_by(BankLedgerAccount.account)))
+                    .scalars())
+
+    async def bank_account(self, link_id: uuid.UUID, *, for_update: bool = False) -> BankLedgerAccount | None:
+        query = select(BankLedgerAccount).where(BankLedgerAccount.id == link_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalars().first()
+
+    async def bank_account_booking_to(self, ledger_account_id: uuid.UUID) -> BankLedgerAccount | None:
+        query = select(BankLedgerAccount).where(BankLedgerAccount.ledger_account_id == ledger_account_id)
+        return (await self.session.execute(query)).scalars().first()
+
     async def any_ledger_account(self) -> bool:
         return (await self.session.execute(select(BankLedgerAccount.id).limit(1))).first() is not None
 

@@ -7,6 +7,8 @@ from erp.banking import service
 from erp.banking.models import LineStatus
 from erp.banking.repository import BankingRepository
 from erp.banking.schemas import (
+    BankAccountIn,
+    BankAccountOut,
     BillPaymentCandidateOut,
     CandidateOut,
     CsvMappingIn,
@@ -23,12 +25,13 @@ from erp.banking.schemas import (
     StatementPage,
 )
 from erp.banking.statement import MAX_STATEMENT_BYTES, Direction
-from erp.policy import BankImporter, BankMappingWriter, BankReconciler, Reader
+from erp.policy import BankAccountWriter, BankImporter, BankMappingWriter, BankReconciler, Reader
 from throughline_messaging.deps import ReadUoW, UoW
 
 statements_router = APIRouter(prefix="/api/erp/bank-statements", tags=["banking"])
 lines_router = APIRouter(prefix="/api/erp/bank-lines", tags=["banking"])
 mappings_router = APIRouter(prefix="/api/erp/bank-csv-mappings", tags=["banking"])
+accounts_router = APIRouter(prefix="/api/erp/bank-accounts", tags=["banking"])
 
 StatementFile = Annotated[UploadFile, File(description="The statement: CAMT.053 (XML), MT940, or a CSV export")]
 MappingId = Annotated[uuid.UUID | None, Form(description="The CSV column mapping (CSV exports only)")]
@@ -139,6 +142,19 @@ async def link_line(line_id: uuid.UUID, body: LinkIn, uow: UoW, principal: BankR
                    summary="Put a line set aside back in the queue (its booking reversed)")
 async def reopen_line(line_id: uuid.UUID, uow: UoW, principal: BankReconciler) -> LineOut:
     return await service.reopen_line(uow, line_id, principal)
+
+
+@accounts_router.get("", response_model=list[BankAccountOut],
+                     summary="The bank accounts statements named, each with the ledger account it books to")
+async def list_bank_accounts(uow: ReadUoW, principal: Reader) -> list[BankAccountOut]:
+    return [BankAccountOut.model_validate(a) for a in await BankingRepository(uow.session).bank_accounts()]
+
+
+@accounts_router.put("/{link_id}", response_model=BankAccountOut,
+                     summary="Book a bank account to another ledger account from now on")
+async def relink_bank_account(link_id: uuid.UUID, body: BankAccountIn, uow: UoW,
+                              principal: BankAccountWriter) -> BankAccountOut:
+    return BankAccountOut.model_validate(await service.relink_bank_account(uow, link_id, body))
 
 
 @mappings_router.get("", response_model=list[CsvMappingOut], summary="The saved CSV column mappings")

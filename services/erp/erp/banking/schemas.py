@@ -165,6 +165,24 @@ class LinkIn(BaseModel):
         return self
 
 
+class BankAccountOut(BaseModel):
+    """A bank account the statements name, and the ledger account it books to."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    account: str
+    currency: str
+    ledger_account_id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+class BankAccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ledger_account_id: uuid.UUID = Field(description="An active asset account, in the bank account's currency or "
+                                                      "any, that no other bank account books to")
+
+
 class BillPaymentCandidateOut(BaseModel):
     """A vendor bill's payment recorded by hand that a debit may be."""
 

@@ -28,10 +28,11 @@ from erp.banking.matching import (
     rf_references,
     similar_names,
 )
-from erp.banking.models import BankCsvMapping, BankLine, BankStatement, LineStatus
+from erp.banking.models import BankCsvMapping, BankLedgerAccount, BankLine, BankStatement, LineStatus
 from erp.banking.payments_in_bulk import Paying, record_payments
 from erp.banking.repository import BankingRepository, CandidateRow, LineOutcome
 from erp.banking.schemas import (
+    BankAccountIn,
     BillPaymentCandidateOut,
     CandidateOut,
     CsvMappingIn,
@@ -60,7 +61,7 @@ from erp.clients.api import ClientRepository
 from erp.clock import today
 from erp.db import utcnow
 from erp.invoices.api import OPEN_STATUSES, PaymentMethod, apply_payment
-from erp.ledger.api import AccountRole, SourceType, account_id, usable_account
+from erp.ledger.api import AccountRole, AccountType, SourceType, account_id, usable_account
 from erp.payables.api import BILL_PAYMENT
 from throughline_events import money
 from throughline_events.money import ZERO
@@ -612,6 +613,33 @@ async def _link_bill_payment(uow: UnitOfWork, repo: BankingRepository, line: Ban
     line.applied_amount = line.amount
     line.match_method = MatchMethod.LINKED
     _settled(line, principal, LineStatus.MATCHED)
+
+
+# --- bank accounts and their ledger accounts ---------------------------------------------------------------
+
+
+async def relink_bank_account(uow: UnitOfWork, link_id: uuid.UUID, body: BankAccountIn) -> BankLedgerAccount:
+    """Book a bank account to another ledger account from now on (what was posted stays where it was posted): an
+    active asset account in its currency (or any), that no other bank account books to."""
+    repo = BankingRepository(uow.session)
+    link = await repo.bank_account(link_id, for_update=True)
+    if link is None:
+        raise NotFound(f"Bank account {link_id} does not exist.")
+    target = await usable_account(uow, body.ledger_account_id, link.currency, "ledger_account_id")
+    if target.type != AccountType.ASSET:
+        raise Unprocessable(f"ledger_account_id: account {target.code} is {target.type}; a bank account books to an "
+                            f"asset account.", type_slug="not-an-asset-account", field="ledger_account_id")
+    other = await repo.bank_account_booking_to(target.id)
+    if other is not None and other.id != link.id:
+        raise Conflict(f"Account {target.code} is bank account {other.account}'s already.",
+                       type_slug="bank-account-linked")
+    link.ledger_account_id = target.id
+    try:
+        await uow.commit()
+    except IntegrityError:  # another bank account took it meanwhile
+        raise Conflict(f"Account {target.code} is another bank account's already.",
+                       type_slug="bank-account-linked") from None
+    return link
 
 
 # --- CSV mappings ------------------------------------------------------------------------------------------
