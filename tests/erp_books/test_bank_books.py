@@ -110,6 +110,9 @@ def test_a_reconciled_camt053_statement_leaves_the_bank_account_at_its_closing_b
     assert (result["lines"], result["matched"], result["unmatched"], result["debits"]) == (7, 2, 2, 3)
     statement = result["statements"][0]["statement"]
     assert Decimal(statement["closing_balance"]) == closing and statement["ledger_account_id"]
+    waiting = finance.ok("GET", f"{STATEMENTS}/{statement['id']}")  # the books miss what waits for a person
+    assert Decimal(waiting["difference"]) == Decimal(values["contribution"]) + Decimal(values["amount_3"]) - (
+        Decimal(values["rent"]) + Decimal(values["bill_paid"]) + Decimal(values["fee"]))
     bank = statement["ledger_account_id"]
     assert bank != account(finance, "1000")["id"]  # a second bank account: a ledger account of its own
     assert account(finance, statement_code(finance, bank))["name"] == f"Bank {values['iban']}"
@@ -141,6 +144,8 @@ def test_a_reconciled_camt053_statement_leaves_the_bank_account_at_its_closing_b
     assert fee["ledger_account_id"] == account(finance, SUSPENSE)["id"]
 
     assert bank_balance(finance, bank, values["booked"]) == closing
+    agreed = finance.ok("GET", f"{STATEMENTS}/{statement['id']}")
+    assert Decimal(agreed["ledger_balance"]) == closing and Decimal(agreed["difference"]) == 0
     # The payments typed by hand posted once: the bill payment's entry is its own, nothing on its line.
     assert sorted(e["kind"] for e in entries_of(finance, bill_payment["id"])) == ["bank_account", "paid"]
     assert sorted(e["kind"] for e in entries_of(finance, typed["id"])) == ["bank_account", "received"]

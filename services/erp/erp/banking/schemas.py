@@ -32,6 +32,10 @@ class StatementOut(BaseModel):
     overpaid_count: int
     waiting: int = Field(0, description="Its lines still waiting for a person now")
     ledger_account_id: uuid.UUID | None = Field(None, description="The ledger account its bank account books to")
+    ledger_balance: Decimal | None = Field(None, description="One statement read alone: that account's balance in "
+                                                             "the books up to the closing date, in its currency")
+    difference: Decimal | None = Field(None, description="closing_balance less ledger_balance: 0 once every line "
+                                                         "of the account up to that day is reconciled")
     imported_by: str
     created_at: datetime
 

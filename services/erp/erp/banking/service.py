@@ -12,7 +12,7 @@ import hashlib
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -61,7 +61,7 @@ from erp.clients.api import ClientRepository
 from erp.clock import today
 from erp.db import utcnow
 from erp.invoices.api import OPEN_STATUSES, PaymentMethod, apply_payment
-from erp.ledger.api import AccountRole, AccountType, SourceType, account_id, usable_account
+from erp.ledger.api import AccountRole, AccountType, SourceType, account_balance, account_id, usable_account
 from erp.payables.api import BILL_PAYMENT
 from throughline_events import money
 from throughline_events.money import ZERO
@@ -377,7 +377,14 @@ async def get_statement(uow: UnitOfWork, statement_id: uuid.UUID) -> StatementOu
     if row is None:
         raise NotFound(f"Bank statement {statement_id} does not exist.")
     waiting = await repo.waiting_by_statement([row.id])
-    return statement_out(row, waiting.get(row.id, 0), await repo.ledger_accounts_of([row.account]))
+    out = statement_out(row, waiting.get(row.id, 0), await repo.ledger_accounts_of([row.account]))
+    if out.ledger_account_id is not None and row.closing_date is not None:
+        # Read alone (a sum over the account's lines): the statements' list leaves it out.
+        balance = await account_balance(uow, out.ledger_account_id, row.currency, row.closing_date + timedelta(days=1))
+        out.ledger_balance = money.round_money(balance, row.currency)
+        if out.closing_balance is not None:
+            out.difference = out.closing_balance - out.ledger_balance
+    return out
 
 
 async def candidates(uow: UnitOfWork, line_id: uuid.UUID) -> list[CandidateOut]:
