@@ -207,51 +207,44 @@ function ignoreDialog(line) {
   });
 }
 
-// A credit whose payment was typed in by hand before the statement came: linked, so that it is in the books once.
-function paymentDialog(line) {
+// A line that is a payment typed in by hand before the statement came (an invoice payment for a credit, a vendor
+// bill's payment for a debit): linked to it, so that the payment is in the books once.
+function linkDialog(line, { title, candidates, fieldLabel, key, option, none, linked }) {
   return formDialog({
-    title: `Typed payment: ${lineName(line)}`,
+    title,
     submitLabel: "Link the payment",
     build: async (body) => {
-      const found = await api(`/api/erp/bank-lines/${line.id}/payment-candidates`).catch(() => []);
+      const found = await api(`/api/erp/bank-lines/${line.id}/${candidates}`).catch(() => []);
       body.append(h("p", { class: "muted" }, `Booked ${date(line.booking_date)}. ${line.remittance || ""}`));
       if (!found.length) {
-        body.append(h("p", { class: "notice" }, "No payment typed in by hand fits this line: match it to invoices instead."));
+        body.append(h("p", { class: "notice" }, none));
         return;
       }
-      body.append(field("Payment", select({ name: "payment_id", id: "typed-payment" },
-        found.map((c) => [c.payment_id, `${c.invoice_number || "invoice"} (${c.client_name}), ${money(c.amount, c.currency)} paid ${date(c.paid_on)}`]), found[0].payment_id)));
+      body.append(field(fieldLabel, select({ name: key }, found.map((c) => [c[key], option(c)]), found[0][key])));
     },
     submit: async (data) => {
-      if (!data.payment_id) throw new ApiError(422, { title: "Nothing to link", detail: "No payment typed in by hand fits this line." });
-      const done = await api(`/api/erp/bank-lines/${line.id}/link`, { method: "POST", json: { payment_id: data.payment_id } });
-      toast(`${lineName(line)} linked to its payment.`);
+      if (!data[key]) throw new ApiError(422, { title: "Nothing to link", detail: none });
+      const done = await api(`/api/erp/bank-lines/${line.id}/link`, { method: "POST", json: { [key]: data[key] } });
+      toast(`${lineName(line)} linked to ${linked}.`);
       return done;
     },
   });
 }
 
-// A debit that is a vendor bill's payment recorded in Bills: linked, so that the payment is in the books once.
+function paymentDialog(line) {
+  return linkDialog(line, {
+    title: `Typed payment: ${lineName(line)}`, candidates: "payment-candidates", fieldLabel: "Payment", key: "payment_id",
+    option: (c) => `${c.invoice_number || "invoice"} (${c.client_name}), ${money(c.amount, c.currency)} paid ${date(c.paid_on)}`,
+    none: "No payment typed in by hand fits this line: match it to invoices instead.", linked: "its payment",
+  });
+}
+
 function billPaymentDialog(line) {
-  return formDialog({
-    title: `Bill payment: ${lineName(line)}`,
-    submitLabel: "Link the payment",
-    build: async (body) => {
-      const found = await api(`/api/erp/bank-lines/${line.id}/bill-payment-candidates`).catch(() => []);
-      body.append(h("p", { class: "muted" }, `Booked ${date(line.booking_date)}. ${line.remittance || ""}`));
-      if (!found.length) {
-        body.append(h("p", { class: "notice", id: "no-bill-payment" }, "No bill payment of this amount is recorded: pay the bill in Bills first, or book the line to an account."));
-        return;
-      }
-      body.append(field("Bill payment", select({ name: "bill_payment_id", id: "bill-payment" },
-        found.map((c) => [c.bill_payment_id, `${c.vendor_name} ${c.vendor_reference}, ${money(c.amount, c.currency)} paid ${date(c.paid_on)}`]), found[0].bill_payment_id)));
-    },
-    submit: async (data) => {
-      if (!data.bill_payment_id) throw new ApiError(422, { title: "Nothing to link", detail: "No bill payment of this amount is recorded." });
-      const done = await api(`/api/erp/bank-lines/${line.id}/link`, { method: "POST", json: { bill_payment_id: data.bill_payment_id } });
-      toast(`${lineName(line)} linked to its bill payment.`);
-      return done;
-    },
+  return linkDialog(line, {
+    title: `Bill payment: ${lineName(line)}`, candidates: "bill-payment-candidates", fieldLabel: "Bill payment", key: "bill_payment_id",
+    option: (c) => `${c.vendor_name} ${c.vendor_reference}, ${money(c.amount, c.currency)} paid ${date(c.paid_on)}`,
+    none: "No bill payment of this amount is recorded: pay the bill in Bills first, or book the line to an account.",
+    linked: "its bill payment",
   });
 }
 
