@@ -152,11 +152,13 @@ class PaymentFact:
     paid_on: date
     client_id: uuid.UUID | None
     project_id: uuid.UUID | None
+    # The bank account it came into: a bank import's names its statement's account; a payment typed by hand, 1000.
+    bank_account: AccountRole | uuid.UUID = AccountRole.BANK
 
 
 def payment_posting(payment: PaymentFact) -> Posting:
     return Posting(SourceType.PAYMENT, payment.payment_id, EntryKind.RECEIVED, payment.paid_on, [
-        PostingLine(AccountRole.BANK, payment.currency, debit=payment.amount),
+        PostingLine(payment.bank_account, payment.currency, debit=payment.amount),
         PostingLine(AccountRole.ACCOUNTS_RECEIVABLE, payment.currency, credit=payment.amount)],
         memo=f"Payment on invoice {payment.invoice_number}", client_id=payment.client_id,
         project_id=payment.project_id)
