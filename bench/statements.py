@@ -6,10 +6,12 @@ trigger runs: no month of the range is closed, so it keeps each entry's date; th
 keeps the monthly balances of migration 0023): ~400,000 entries over 2024 and 2025 (invoices of three lines:
 receivable, revenue, VAT; payments and expenses of two), 300 projects of 120 clients, 8 cost centers, EUR (most),
 USD and GBP by client, the base amounts filled. Then each case below is called `calls` times in a row (c=1) after a
-few unmeasured calls, with the ERP's API restarted reading the sums from the monthly balances (the default) and from
+few unmeasured calls (the lines-only source at most 20 times: at 1-2 s a call, 50 would take a quarter of an
+hour per round), with the ERP's API restarted reading the sums from the monthly balances (the default) and from
 the lines alone (ERP_STATEMENTS_SOURCE=lines, the reference), in alternating rounds (A B B A: a machine whose speed
 drifts during the run weighs on both sides alike). The target applies to the default; the lines-only figures are
-the "before"."""
+the "before". Each row also gives the CPU milliseconds per call of erp-api, PostgreSQL and the gateway, which the
+load of a shared machine moves far less than the wall-clock figures."""
 
 import time
 import uuid
@@ -19,6 +21,7 @@ import asyncpg
 from bench.load import closed_loop, percentile
 from bench.report import Row, check
 from bench.scenarios import Ctx
+from bench.system import cpu_snapshot, process_ids
 
 SCENARIO = "17 statements"
 TARGET_MS = 100.0
@@ -36,7 +39,8 @@ def _ids(kind: str, count: int) -> list[uuid.UUID]:
 # an entry. Date and project by a hash of g; client by project, currency by client; net amounts between 50 and
 # 5,050, with 19 % VAT on invoices. The dimensions as the product posts them (erp.ledger.service.posting): invoices
 # and payments carry client and project, expenses project and cost center (the project's department, one in five
-# another one's).
+# another one's). Written in date order, as a ledger grows (a posting is dated when its fact happens; the few late
+# facts of a closed month are dated into the open one).
 _ENTRIES = """
     CREATE TEMP TABLE bench_entries ON COMMIT DROP AS
     SELECT gen_random_uuid() AS id, g, DATE '2024-01-01' + abs(hashtext('day' || g) % 731) AS day, g % 10 AS kind,
@@ -52,7 +56,7 @@ _INSERT_ENTRIES = """
     INSERT INTO journal_entries (id, entry_date, fact_date, source_type, source_id, kind, memo, created_by)
     SELECT id, day, day, 'bench', NULL, CASE WHEN kind < 5 THEN 'issued' WHEN kind < 8 THEN 'received'
                                             ELSE 'approved' END, 'statements bench', 'bench'
-    FROM bench_entries
+    FROM bench_entries ORDER BY day, g
 """
 _INSERT_LINES = """
     INSERT INTO journal_lines (entry_id, position, account_id, entry_date, currency, debit, credit, client_id,
@@ -77,6 +81,7 @@ _INSERT_LINES = """
     ) AS l(applies, position, code, debit, credit)
     JOIN ledger_accounts a ON a.code = l.code
     WHERE l.applies
+    ORDER BY e.day, e.g, l.position
 """
 
 
@@ -128,11 +133,15 @@ async def statements(ctx: Ctx) -> list[Row]:
     calls = ctx.volumes.statement_calls
     rounds = ROUNDS[:2] if smoke else ROUNDS
     latencies: dict[tuple[str, str], list[float]] = {}
+    # CPU ms per call of erp-api, PostgreSQL (its backends) and the gateway: what the machine's load does not move.
+    cpu: dict[tuple[str, str], list[float]] = {}
     api = ctx.stack.processes["erp-api"]
     try:
         for source in rounds:
             api.restart({"ERP_STATEMENTS_SOURCE": source})
             api.wait_ready()
+            pids = {k: v for k, v in process_ids(ctx.stack).items()
+                    if k in ("erp-api", "gateway", "postgres (postmaster)")}
             async with ctx.gateway(pool=2) as gw:
                 for case, (path, params) in cases.items():
                     probe = await gw.get(path, params)
@@ -140,12 +149,17 @@ async def statements(ctx: Ctx) -> list[Row]:
                         raise RuntimeError(f"{path} answers {probe.status}: {probe.body[:200]!r}")
                     for _ in range(2):  # warm: plans cached, pages in memory
                         await gw.get(path, params)
-                    result = await closed_loop(gw.getter(path, params), 1, 600.0, max_requests=calls)
+                    before = cpu_snapshot(pids)
+                    result = await closed_loop(gw.getter(path, params), 1, 600.0,
+                                               max_requests=calls if source == DEFAULT else min(calls, 20))
+                    after = cpu_snapshot(pids)
                     if result.errors:
                         raise RuntimeError(f"{path}: {result.errors} errors")
                     latencies.setdefault((source, case), []).extend(result.latencies)
-                    print(f"  {source}: {case}: p50 {result.pct(50):.1f} ms, p95 {result.pct(95):.1f} ms",
-                          flush=True)
+                    cpu.setdefault((source, case), []).append(
+                        sum(after[k] - before[k] for k in pids) * 1000 / max(1, result.count))
+                    print(f"  {source}: {case}: p50 {result.pct(50):.1f} ms, p95 {result.pct(95):.1f} ms, "
+                          f"CPU {cpu[(source, case)][-1]:.1f} ms per call", flush=True)
     finally:
         api.restart()  # back to the system as configured
         api.wait_ready()
@@ -153,10 +167,12 @@ async def statements(ctx: Ctx) -> list[Row]:
                 loaded_in, "s", note=f"{total:,} journal lines, {summary:,} monthly balances")]
     for case in cases:
         fast, plain = latencies[(DEFAULT, case)], latencies[(REFERENCE, case)]
+        fast_cpu, plain_cpu = (sum(cpu[(s, case)]) / len(cpu[(s, case)]) for s in (DEFAULT, REFERENCE))
         p95 = percentile(fast, 95) * 1000
         rows.append(Row(SCENARIO, f"{case} p95", p95, "ms", f"<= {TARGET_MS:.0f} ms", check(p95, "<=", TARGET_MS),
-                        note=f"monthly balances; p50 {percentile(fast, 50) * 1000:.1f} ms, {len(fast)} calls"))
+                        note=f"monthly balances; p50 {percentile(fast, 50) * 1000:.1f} ms, {len(fast)} calls, "
+                             f"CPU {fast_cpu:.1f} ms per call (erp-api, PostgreSQL, gateway)"))
         rows.append(Row(SCENARIO, f"{case} p95, lines only (before)", percentile(plain, 95) * 1000, "ms",
                         note=f"ERP_STATEMENTS_SOURCE=lines; p50 {percentile(plain, 50) * 1000:.1f} ms, "
-                             f"{len(plain)} calls"))
+                             f"{len(plain)} calls, CPU {plain_cpu:.1f} ms per call"))
     return rows
