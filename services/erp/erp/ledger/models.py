@@ -100,6 +100,10 @@ class JournalLine(Base):
     client_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     project_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     cost_center_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The amounts in the company's base currency (None: not converted). The statements can sum either pair
+    # (erp.ledger.service.statements, `Amounts`); the monthly balances (migration 0023) sum both.
+    debit_base: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    credit_base: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
 
 
 class Period(Entity):

@@ -1,7 +1,10 @@
 """The statements: trial balance, profit and loss, balance sheet, from the journal's lines.
 
 One currency at a time, never converted (the ledger books each fact in its own currency): the company's base
-currency unless asked for another; the currencies left out are named in `other_currencies`."""
+currency unless asked for another; the currencies left out are named in `other_currencies`.
+
+The sums come from the monthly balances for the full months of a range (statements_from_monthly_balances, the
+default) or from the lines alone (ERP_STATEMENTS_SOURCE=lines: the reference, and the benchmark's "before")."""
 
 import uuid
 from collections import defaultdict
@@ -14,8 +17,10 @@ from erp.clock import today
 from erp.company.api import defaults as company_defaults
 from erp.ledger.chart import DEBIT_NORMAL, AccountType
 from erp.ledger.models import Account
-from erp.ledger.repository import LedgerRepository, StatementRepository
+from erp.ledger.repository import Amounts, LedgerRepository, StatementRepository
 from erp.ledger.schemas import BalanceSheet, ProfitAndLoss, StatementRow, TrialBalance
+from erp.ledger.service import statements_from_monthly_balances
+from erp.settings import get_settings
 from throughline_events.money import ZERO
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import Unprocessable
@@ -54,11 +59,16 @@ def check_range(date_from: date | None, date_to: date | None) -> date:
 
 
 async def _sums(uow: UnitOfWork, currency: str, date_from: date | None, date_to: date, columns: Columns | None,
-                filters: Filters) -> _Sums:
+                filters: Filters, amounts: Amounts = "transaction") -> _Sums:
     accounts: dict[uuid.UUID, Account] = {a.id: a for a in await LedgerRepository(uow.session).all_accounts()}
-    sums = await StatementRepository(uow.session).sums(
-        date_from=date_from, date_to=date_to, columns=columns, project_id=filters.project_id,
-        cost_center_id=filters.cost_center_id, client_id=filters.client_id)
+    if get_settings().statements_source == "lines":
+        sums = await StatementRepository(uow.session).sums(
+            date_from=date_from, date_to=date_to, columns=columns, project_id=filters.project_id,
+            cost_center_id=filters.cost_center_id, client_id=filters.client_id, amounts=amounts)
+    else:
+        sums = await statements_from_monthly_balances.sums(
+            uow.session, date_from=date_from, date_to=date_to, columns=columns, project_id=filters.project_id,
+            cost_center_id=filters.cost_center_id, client_id=filters.client_id, amounts=amounts)
     others = sorted({s["currency"] for s in sums if s["currency"] != currency})
     rows = []
     for s in sums:
@@ -75,10 +85,10 @@ async def _sums(uow: UnitOfWork, currency: str, date_from: date | None, date_to:
 
 
 async def trial_balance(uow: UnitOfWork, *, date_from: date | None, date_to: date | None, currency: str | None,
-                        columns: Columns | None, filters: Filters) -> TrialBalance:
+                        columns: Columns | None, filters: Filters, amounts: Amounts = "transaction") -> TrialBalance:
     until = check_range(date_from, date_to)
     cur = await report_currency(uow, currency)
-    sums = await _sums(uow, cur, date_from, until, columns, filters)
+    sums = await _sums(uow, cur, date_from, until, columns, filters, amounts)
     return TrialBalance(date_from=date_from, date_to=until, currency=cur, columns=columns, rows=sums.rows,
                         total_debit=sum((r.debit for r in sums.rows), ZERO),
                         total_credit=sum((r.credit for r in sums.rows), ZERO),
@@ -86,10 +96,11 @@ async def trial_balance(uow: UnitOfWork, *, date_from: date | None, date_to: dat
 
 
 async def profit_and_loss(uow: UnitOfWork, *, date_from: date | None, date_to: date | None, currency: str | None,
-                          columns: Columns | None, filters: Filters) -> ProfitAndLoss:
+                          columns: Columns | None, filters: Filters,
+                          amounts: Amounts = "transaction") -> ProfitAndLoss:
     until = check_range(date_from, date_to)
     cur = await report_currency(uow, currency)
-    sums = await _sums(uow, cur, date_from, until, columns, filters)
+    sums = await _sums(uow, cur, date_from, until, columns, filters, amounts)
     income = [r for r in sums.rows if r.type == AccountType.INCOME]
     expenses = [r for r in sums.rows if r.type == AccountType.EXPENSE]
     by_column: dict[str, Decimal] = defaultdict(Decimal)
@@ -106,12 +117,12 @@ async def profit_and_loss(uow: UnitOfWork, *, date_from: date | None, date_to: d
 
 
 async def balance_sheet(uow: UnitOfWork, *, date_to: date | None, currency: str | None,
-                        filters: Filters) -> BalanceSheet:
+                        filters: Filters, amounts: Amounts = "transaction") -> BalanceSheet:
     """Everything posted up to `date_to`; the result of all periods so far (income minus expenses) is shown as
     part of equity, as no year-end closing entry moves it to retained earnings yet."""
     until = check_range(None, date_to)
     cur = await report_currency(uow, currency)
-    sums = await _sums(uow, cur, None, until, None, filters)
+    sums = await _sums(uow, cur, None, until, None, filters, amounts)
 
     def of(kind: AccountType) -> list[StatementRow]:
         return [r for r in sums.rows if r.type == kind]
