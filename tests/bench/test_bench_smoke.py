@@ -16,7 +16,7 @@ SCENARIOS = ["1 gateway overhead", "2 deal.won -> project", "3 event pipeline", 
 def test_bench_smoke_prints_and_writes_every_scenario(tmp_path: Path) -> None:
     out, figures = tmp_path / "benchmarks.md", tmp_path / "benchmarks.json"
     result = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--out", str(out), "--json", str(figures)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=280)
+                            cwd=ROOT, capture_output=True, text=True, timeout=420)  # a hang guard, not a timing goal
     assert result.returncode == 0, f"bench-smoke failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     table = result.stdout.split("\nscenario ", 1)[-1]  # the final table
     for scenario in SCENARIOS:

@@ -220,7 +220,9 @@ async def export_journal(
         client_number: Annotated[int, Query(ge=1, le=99_999, description="DATEV Mandantennummer")] = 1,
         fiscal_year_start: Annotated[int, Query(ge=1, le=12, description="Month the fiscal year starts (where a range "
                                                                          "without date_from begins)")] = 1,
-        account_length: Annotated[int, Query(ge=4, le=8, description="DATEV Sachkontenlänge")] = 4,
+        account_length: Annotated[int | None, Query(ge=4, le=8, description="DATEV Sachkontenlänge (default: the "
+                                                                        "longest account number exported, at least "
+                                                                        "4)")] = None,
         clearing_account: Annotated[str | None, Query(pattern=r"^\d{1,8}$",
                                                       description="DATEV: the account multi-line entries are "
                                                                   "booked against (default: suspense)")] = None,

@@ -15,7 +15,7 @@ entry with several lines on both sides (a bill with reverse charge) books each l
 import io
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal
@@ -48,7 +48,7 @@ class DatevOptions:
     consultant_number: int  # Beraternummer, 1001-9999999
     client_number: int  # Mandantennummer, 1-99999
     fiscal_year_start: int  # the month the fiscal year starts (1: January)
-    account_length: int  # Sachkontenlänge, 4-8
+    account_length: int | None  # Sachkontenlänge, 4-8; None: the longest account number exported (at least 4)
     clearing_account: str | None  # None: the suspense account's code
 
 
@@ -86,7 +86,13 @@ async def journal_export(uow: UnitOfWork, *, fmt: Format, date_from: date | None
     lines = await ReportRepository(uow.session).journal_lines(date_from=since, date_to=until, currency=cur)
     clearing = datev.clearing_account or accounts[account_id(AccountRole.SUSPENSE)].code
     codes = {a.id: a.code for a in accounts.values()}
-    _check_codes({codes[ln["account_id"]] for ln in lines} | {clearing}, datev.account_length)
+    used = {codes[ln["account_id"]] for ln in lines} | {clearing}
+    if datev.account_length is None:
+        # DATEV must be set to the chart's number length; a chart with longer numbers than SKR's 4 digits is
+        # exported at its own length rather than refused (an explicit length is checked as given).
+        datev = replace(datev, account_length=min(8, max([4] + [len(c) for c in used if c.isdigit()])))
+    assert datev.account_length is not None
+    _check_codes(used, datev.account_length)
     created = max((ln["created_at"] for ln in lines),
                   default=datetime.combine(until, time.max, tzinfo=UTC)).astimezone(UTC)
     text = _datev(lines, codes, clearing, cur, since, until, start, created, datev)
