@@ -69,7 +69,8 @@ async def record_payments(uow: UnitOfWork, repo: BankingRepository, invoices: Ma
             payments.append(_payment_row(payment_id, invoice.id, allocation.amount, invoice.currency,
                                          line.booking_date, reference, recorded_by, now))
             booked.append(ledger.PaymentFact(payment_id, invoice.number, allocation.amount, invoice.currency,
-                                             line.booking_date, invoice.client_id, invoice.project_id))
+                                             line.booking_date, invoice.client_id, invoice.project_id,
+                                             invoice_id=invoice.id))
             assert item.decision.method is not None
             matches.append({"line_id": item.line_id, "invoice_id": invoice.id,
                             "payment_id": payment_id, "amount": allocation.amount, "method": item.decision.method,

@@ -65,22 +65,26 @@ PAID = "paid"
 
 def bill_approved_lines(bill: Bill) -> list[PostingLine]:
     cur = bill.currency
+    rate = bill.exchange_rate  # a foreign bill's, of its bill date: its lines in the base currency
     lines = [PostingLine(AccountRole.EXPENSE_OTHER, cur, debit=line.net, description=line.description[:200],
-                         tax_rate=line.tax_percent, tax_category=line.tax_category)
+                         tax_rate=line.tax_percent, tax_category=line.tax_category, rate=rate)
              for line in bill.lines if line.net > 0]
     if bill.tax_total > 0:
-        lines.append(PostingLine(AccountRole.VAT_INPUT, cur, debit=bill.tax_total, description="Input VAT"))
+        lines.append(PostingLine(AccountRole.VAT_INPUT, cur, debit=bill.tax_total, description="Input VAT",
+                                 rate=rate))
     if bill.reverse_charge_tax > 0:
         lines += [PostingLine(AccountRole.VAT_INPUT_REVERSE_CHARGE, cur, debit=bill.reverse_charge_tax,
-                              description="Reverse charge: input VAT"),
+                              description="Reverse charge: input VAT", rate=rate),
                   PostingLine(AccountRole.VAT_OUTPUT_REVERSE_CHARGE, cur, credit=bill.reverse_charge_tax,
-                              description="Reverse charge: VAT owed")]
+                              description="Reverse charge: VAT owed", rate=rate)]
     if bill.total > 0:
         lines.append(PostingLine(AccountRole.ACCOUNTS_PAYABLE, cur, credit=bill.total,
-                                 description=f"Bill {bill.vendor_reference}"[:200]))
+                                 description=f"Bill {bill.vendor_reference}"[:200], rate=rate))
     return lines
 
 
 def bill_paid_lines(bill: Bill, amount: Decimal) -> list[PostingLine]:
-    return [PostingLine(AccountRole.ACCOUNTS_PAYABLE, bill.currency, debit=amount),
+    """The payable leaves the books at the bill's rate, the bank at the payment day's: the difference is the
+    realised exchange gain or loss (the ledger posts it, in the base currency)."""
+    return [PostingLine(AccountRole.ACCOUNTS_PAYABLE, bill.currency, debit=amount, rate=bill.exchange_rate),
             PostingLine(AccountRole.BANK, bill.currency, credit=amount)]

@@ -14,9 +14,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from erp.ledger.chart import AccountRole
+from erp.ledger.chart import AccountRole, account_id
 from erp.ledger.models import EntryKind, SourceType
-from erp.ledger.service.journal import Posted, Posting, PostingLine, post_all, post_reversal
+from erp.ledger.repository import LedgerRepository
+from erp.ledger.service.journal import Posted, Posting, PostingLine, base_and_rates, post_all, post_reversal
 from throughline_events.money import ZERO
 from throughline_messaging.uow import UnitOfWork
 
@@ -149,20 +150,41 @@ class PaymentFact:
     paid_on: date
     client_id: uuid.UUID | None
     project_id: uuid.UUID | None
+    invoice_id: uuid.UUID | None = None  # its invoice: the receivable leaves the books at the invoice's rate
 
 
-def payment_posting(payment: PaymentFact) -> Posting:
+def payment_posting(payment: PaymentFact, receivable_rate: Decimal | None = None) -> Posting:
+    """In the base currency, the bank at the payment day's rate and the receivable at `receivable_rate` (its
+    invoice's): their difference is the realised exchange gain or loss (`journal.in_base`)."""
     return Posting(SourceType.PAYMENT, payment.payment_id, EntryKind.RECEIVED, payment.paid_on, [
         PostingLine(AccountRole.BANK, payment.currency, debit=payment.amount),
-        PostingLine(AccountRole.ACCOUNTS_RECEIVABLE, payment.currency, credit=payment.amount)],
+        PostingLine(AccountRole.ACCOUNTS_RECEIVABLE, payment.currency, credit=payment.amount,
+                    rate=receivable_rate)],
         memo=f"Payment on invoice {payment.invoice_number}", client_id=payment.client_id,
         project_id=payment.project_id)
 
 
+async def receivable_rates(uow: UnitOfWork, payments: Sequence[PaymentFact]) -> dict[uuid.UUID, Decimal]:
+    """The rate each foreign invoice's receivable was booked at (base over amount of its issue entry's receivable
+    line, so that paying it in full takes out exactly what it put in): one query, none when all are in the base
+    currency. An invoice issued unconverted (no rate that day) or before the ledger has none."""
+    base, _ = await base_and_rates(uow.session, set())
+    invoice_ids = {p.invoice_id for p in payments if p.invoice_id is not None and p.currency != base}
+    if base is None or not invoice_ids:
+        return {}
+    booked = await LedgerRepository(uow.session).receivables_booked(
+        list(invoice_ids), SourceType.INVOICE, EntryKind.ISSUED, account_id(AccountRole.ACCOUNTS_RECEIVABLE))
+    return {invoice_id: base_amount / amount for invoice_id, (amount, base_amount) in booked.items()
+            if amount > ZERO}
+
+
 async def payments_received(uow: UnitOfWork, payments: Sequence[PaymentFact]) -> list[Posted]:
     """Bank debited, accounts receivable credited: one entry per payment, all in one statement (a bank import's
-    thousands too). A payment matched from a bank line is the bank line's booking in the books."""
-    return await post_all(uow, [payment_posting(p) for p in payments])
+    thousands too). A payment matched from a bank line is the bank line's booking in the books. A foreign
+    invoice paid at another rate than it was issued at posts its exchange gain or loss in the base currency."""
+    rates = await receivable_rates(uow, payments)
+    return await post_all(uow, [payment_posting(p, rates.get(p.invoice_id) if p.invoice_id else None)
+                                for p in payments])
 
 
 @dataclass(frozen=True)
