@@ -16,6 +16,7 @@ from tests.erp_costs.helpers import as_role, scalar
 from tests.support import Api
 
 AR, BANK, REVENUE, VAT_OUT, AP, FX_GAIN, FX_LOSS = "1100", "1000", "4000", "2200", "2000", "4900", "6950"
+Z = Decimal(0)
 MIGRATION = Path(__file__).parents[2] / "services/erp/erp/migrations/versions/0022_ledger_base_amounts.py"
 
 
@@ -57,12 +58,12 @@ def test_a_usd_invoice_paid_at_a_higher_rate_posts_the_gain_in_eur(admin: Api, f
     invoice = issued(finance, project, [line(unit_price="1000.00")])
     assert invoice["currency"] == "USD"
     [issue] = entries_of(finance, invoice["id"])
-    assert base_lines(issue) == {AR: (Decimal("900"), 0), REVENUE: (0, Decimal("900"))}
+    assert base_lines(issue) == {AR: (Decimal("900"), Z), REVENUE: (Z, Decimal("900"))}
 
     payment = pay(finance, invoice["id"], "1000.00", paid_on=str(paid_on))
     [entry] = entries_of(finance, payment["payment"]["id"])
     # Bank at r2 (950), the receivable at r1 (900, what the issue put in): 50 EUR gained, 0 USD.
-    assert base_lines(entry) == {BANK: (Decimal("950"), 0), AR: (0, Decimal("900")), FX_GAIN: (0, Decimal("50"))}
+    assert base_lines(entry) == {BANK: (Decimal("950"), Z), AR: (Z, Decimal("900")), FX_GAIN: (Z, Decimal("50"))}
     gain = next(x for x in entry["lines"] if x["account_code"] == FX_GAIN)
     assert (gain["currency"], gain["debit"], gain["credit"]) == ("USD", "0.0000", "0.0000")
 
@@ -89,16 +90,16 @@ def test_partial_payments_at_a_lower_rate_post_losses_and_rounding_is_closed(adm
     [issue] = entries_of(finance, invoice["id"])
     # The receivable is 200.06 x 0.5 = 100.03; each revenue line 50.015 -> 50.02: a cent more credited, closed
     # by a base-only loss line (every converted line stays exactly its amount at the rate).
-    assert base_lines(issue) == {AR: (Decimal("100.03"), 0), REVENUE: (0, Decimal("100.04")),
-                                 FX_LOSS: (Decimal("0.01"), 0)}
+    assert base_lines(issue) == {AR: (Decimal("100.03"), Z), REVENUE: (Z, Decimal("100.04")),
+                                 FX_LOSS: (Decimal("0.01"), Z)}
 
     one = pay(finance, invoice["id"], "100.00", paid_on=str(first))
     two = pay(finance, invoice["id"], "100.06", paid_on=str(second))
     [first_entry], [second_entry] = entries_of(finance, one["payment"]["id"]), entries_of(finance, two["payment"]["id"])
-    assert base_lines(first_entry) == {BANK: (Decimal("40"), 0), AR: (0, Decimal("50")),
-                                       FX_LOSS: (Decimal("10"), 0)}
-    assert base_lines(second_entry) == {BANK: (Decimal("45.03"), 0), AR: (0, Decimal("50.03")),
-                                        FX_LOSS: (Decimal("5"), 0)}
+    assert base_lines(first_entry) == {BANK: (Decimal("40"), Z), AR: (Z, Decimal("50")),
+                                       FX_LOSS: (Decimal("10"), Z)}
+    assert base_lines(second_entry) == {BANK: (Decimal("45.03"), Z), AR: (Z, Decimal("50.03")),
+                                        FX_LOSS: (Decimal("5"), Z)}
     books = base_balances(finance, project["client_id"])
     assert books[FX_LOSS] == Decimal("15.01") and books[BANK] == Decimal("85.03")
     assert books.get(AR, Decimal(0)) == 0 and FX_GAIN not in books  # the receivable leaves at what it came in
@@ -133,7 +134,7 @@ def test_an_invoice_without_a_rate_is_issued_and_listed_as_unconverted(stack: St
     set_rate(finance, "ISK", today(), "0.0065")
     payment = pay(finance, invoice["id"], "15000")
     [entry] = entries_of(finance, payment["payment"]["id"])
-    assert base_lines(entry) == {BANK: (Decimal("97.5"), 0), AR: (0, Decimal("97.5"))}
+    assert base_lines(entry) == {BANK: (Decimal("97.5"), Z), AR: (Z, Decimal("97.5"))}
 
 
 def test_base_basis_is_checked_and_per_currency_stays_as_it_was(finance: Api) -> None:
@@ -162,12 +163,12 @@ def test_a_usd_bill_paid_at_a_higher_rate_posts_the_loss(stack: Stack, finance: 
         {"description": "Licences", "quantity": "1", "unit_price": "1000.00", "tax_rate_id": zero["id"]}],
         bill_date=str(bill_date))
     [approved] = entries_of(finance, bill["id"])
-    assert base_lines(approved)[AP] == (0, Decimal("800"))
+    assert base_lines(approved)[AP] == (Z, Decimal("800"))
     payment = finance.ok("POST", f"/api/erp/bills/{bill['id']}/payments", 201,
                          json={"amount": "1000.00", "paid_on": str(paid_on)})
     [entry] = entries_of(finance, payment["id"])
     # The payable leaves at the bill's rate (800), the bank pays the day's (850): 50 EUR lost.
-    assert base_lines(entry) == {AP: (Decimal("800"), 0), BANK: (0, Decimal("850")), FX_LOSS: (Decimal("50"), 0)}
+    assert base_lines(entry) == {AP: (Decimal("800"), Z), BANK: (Z, Decimal("850")), FX_LOSS: (Decimal("50"), Z)}
 
 
 def test_the_migration_backfills_entries_wholly_in_the_base_currency(stack: Stack, admin: Api, finance: Api) -> None:

@@ -7,6 +7,9 @@ What a bill posts (in its own currency; the ledger balances per currency):
   reverse-charge line adds Dr input VAT (reverse charge) / Cr output VAT (reverse charge), which cancel out in the
   VAT return but are shown in it;
 - a payment: Dr accounts payable / Cr bank.
+In the base currency, a foreign bill's lines are converted at the rate it stored (its bill date's), and a payment's
+payable too, its bank at the payment day's rate: the ledger posts the difference as the realised exchange gain or
+loss (docs/erp-books.md, currencies in the books).
 """
 
 from dataclasses import dataclass
