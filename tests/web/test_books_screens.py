@@ -96,7 +96,7 @@ def test_statements_in_the_base_currency(page: Page, stack: Stack, base_url: str
     issued_invoice(finance, isk, "5000")
 
     open_as(page, session_for(stack, "finance"), "/books")
-    page.get_by_label("Currencies").select_option("base")
+    page.get_by_label("Currencies", exact=True).select_option("base")
     page.get_by_label("From").fill(str(paid_on - timedelta(days=1)))
     page.get_by_role("button", name="Show").click()
     statement = page.locator("#statement")
@@ -109,7 +109,7 @@ def test_statements_in_the_base_currency(page: Page, stack: Stack, base_url: str
     assert_accessible(page, "the statements in the base currency")
     shot(page, "books-base-currency")
 
-    page.get_by_label("Currencies").select_option("currency")
+    page.get_by_label("Currencies", exact=True).select_option("currency")
     page.get_by_label("Currency", exact=True).fill("USD")
     page.get_by_role("button", name="Show").click()
     expect(statement.get_by_role("heading", level=2)).to_contain_text("in USD")

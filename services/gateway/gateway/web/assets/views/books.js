@@ -204,9 +204,15 @@ function manualEntryDialog(accounts) {
   });
 }
 
+// A line is a debit or a credit in its currency; an exchange difference is 0 there and only in the base currency.
+function lineAmount(l) {
+  if (Number(l.debit)) return `debit ${money(l.debit, l.currency)}`;
+  if (Number(l.credit)) return `credit ${money(l.credit, l.currency)}`;
+  return Number(l.debit_base) ? `debit ${Number(l.debit_base).toFixed(2)} in the base currency` : `credit ${Number(l.credit_base).toFixed(2)} in the base currency`;
+}
+
 function entryLines(entry) {
-  return h("ul", { class: "plain small" }, entry.lines.map((l) => h("li", {},
-    `${l.account_code} ${l.account_name}: `, Number(l.debit) ? `debit ${money(l.debit, l.currency)}` : `credit ${money(l.credit, l.currency)}`)));
+  return h("ul", { class: "plain small" }, entry.lines.map((l) => h("li", {}, `${l.account_code} ${l.account_name}: `, lineAmount(l))));
 }
 
 export async function journalView(root, ctx) {
