@@ -12,10 +12,11 @@ from devstack.stack import Stack
 from tests.erp_billing.helpers import fixed, issued, line, pay, project_for, today
 from tests.erp_books.books import entries_of
 from tests.erp_cash.helpers import approved_bill, company_in_eur, new_vendor, tax_rate
-from tests.erp_costs.helpers import as_role, scalar
+from tests.erp_costs.helpers import as_role, new_cost_center, new_expense, scalar
 from tests.support import Api
 
-AR, BANK, REVENUE, VAT_OUT, AP, FX_GAIN, FX_LOSS = "1100", "1000", "4000", "2200", "2000", "4900", "6950"
+AR, BANK, REVENUE, AP, EXPENSES_PAYABLE = "1100", "1000", "4000", "2000", "2100"
+FX_GAIN, FX_LOSS = "4900", "6950"
 Z = Decimal(0)
 MIGRATION = Path(__file__).parents[2] / "services/erp/erp/migrations/versions/0022_ledger_base_amounts.py"
 
@@ -169,6 +170,25 @@ def test_a_usd_bill_paid_at_a_higher_rate_posts_the_loss(stack: Stack, finance: 
     [entry] = entries_of(finance, payment["id"])
     # The payable leaves at the bill's rate (800), the bank pays the day's (850): 50 EUR lost.
     assert base_lines(entry) == {AP: (Decimal("800"), Z), BANK: (Z, Decimal("850")), FX_LOSS: (Decimal("50"), Z)}
+
+
+def test_a_usd_expense_reimbursed_at_a_higher_rate_posts_the_loss(stack: Stack, finance: Api) -> None:
+    company_in_eur(finance)
+    spent_on, paid_on = today() - timedelta(days=60), today() - timedelta(days=55)
+    set_rate(finance, "USD", spent_on, "0.8000")
+    set_rate(finance, "USD", paid_on, "0.8500")
+    sales = as_role(stack, "sales")
+    center = new_cost_center(as_role(stack, "admin"))
+    expense = new_expense(sales, cost_center_id=center["id"], amount="40.00", currency="USD",
+                          expense_date=str(spent_on), merchant="US SaaS")
+    sales.ok("POST", f"/api/erp/expenses/{expense['id']}/submit")
+    finance.ok("POST", f"/api/erp/expenses/{expense['id']}/approve")
+    finance.ok("POST", f"/api/erp/expenses/{expense['id']}/reimburse", json={"paid_at": f"{paid_on}T12:00:00+00:00"})
+    approved, reimbursed = sorted(entries_of(finance, expense["id"]), key=lambda e: e["number"])
+    assert base_lines(approved)[EXPENSES_PAYABLE] == (Z, Decimal("32"))
+    # The debt to the payer leaves at the approval's rate (32), the bank pays the day's (34): 2 EUR lost.
+    assert base_lines(reimbursed) == {EXPENSES_PAYABLE: (Decimal("32"), Z), BANK: (Z, Decimal("34")),
+                                      FX_LOSS: (Decimal("2"), Z)}
 
 
 def test_the_migration_backfills_entries_wholly_in_the_base_currency(stack: Stack, admin: Api, finance: Api) -> None:

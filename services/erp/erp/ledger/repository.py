@@ -124,18 +124,18 @@ class LedgerRepository:
                 inserted[row_id] = (number, entry_date)
         return inserted, codes
 
-    async def receivables_booked(self, source_ids: Sequence[uuid.UUID], source_type: str, kind: str,
-                                 receivable: uuid.UUID) -> dict[uuid.UUID, tuple[Decimal, Decimal]]:
-        """(amount, base amount) debited to the receivable by each source's entry (an invoice's issue), for those
-        whose receivable lines were all converted."""
+    async def booked(self, source_ids: Sequence[uuid.UUID], source_type: str, kind: str,
+                     account: uuid.UUID) -> dict[uuid.UUID, tuple[Decimal, Decimal]]:
+        """(amount, base amount) each source's entry (an invoice's issue, an expense's approval) booked on `account`,
+        for those whose lines there were all converted."""
         query = text("""
-            SELECT e.source_id, SUM(l.debit) AS amount, SUM(l.debit_base) AS base
+            SELECT e.source_id, SUM(l.debit + l.credit) AS amount, SUM(l.debit_base + l.credit_base) AS base
             FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id
             WHERE e.source_type = :source_type AND e.kind = :kind AND e.source_id = ANY(CAST(:ids AS uuid[]))
-              AND l.account_id = :account AND l.debit > 0
+              AND l.account_id = :account AND l.debit + l.credit > 0
             GROUP BY e.source_id HAVING bool_and(l.debit_base IS NOT NULL)""")
         rows = await self.session.execute(query, {"source_type": source_type, "kind": kind, "ids": list(source_ids),
-                                                  "account": receivable})
+                                                  "account": account})
         return {source_id: (amount, base) for source_id, amount, base in rows}
 
     async def entry(self, entry_id: uuid.UUID) -> JournalEntry | None:

@@ -164,25 +164,26 @@ def payment_posting(payment: PaymentFact, receivable_rate: Decimal | None = None
         project_id=payment.project_id)
 
 
-async def receivable_rates(uow: UnitOfWork, payments: Sequence[PaymentFact]) -> dict[uuid.UUID, Decimal]:
-    """The rate each foreign invoice's receivable was booked at (base over amount of its issue entry's receivable
-    line, so that paying it in full takes out exactly what it put in): one query, none when all are in the base
-    currency. An invoice issued unconverted (no rate that day) or before the ledger has none."""
+async def booked_rates(uow: UnitOfWork, facts: Sequence[tuple[uuid.UUID | None, str]], source_type: str,
+                       kind: str, account: AccountRole) -> dict[uuid.UUID, Decimal]:
+    """The rate at which each foreign fact's entry booked `account` (base over amount: an invoice's receivable, an
+    expense's debt to its payer), so that settling it in full takes out exactly what it put in: one query, none
+    when all (`facts`: source id and currency) are in the base currency. A fact booked unconverted (no rate that
+    day) or before the ledger has none."""
     base, _ = await base_and_rates(uow.session, set())
-    invoice_ids = {p.invoice_id for p in payments if p.invoice_id is not None and p.currency != base}
-    if base is None or not invoice_ids:
+    ids = {source_id for source_id, currency in facts if source_id is not None and currency != base}
+    if base is None or not ids:
         return {}
-    booked = await LedgerRepository(uow.session).receivables_booked(
-        list(invoice_ids), SourceType.INVOICE, EntryKind.ISSUED, account_id(AccountRole.ACCOUNTS_RECEIVABLE))
-    return {invoice_id: base_amount / amount for invoice_id, (amount, base_amount) in booked.items()
-            if amount > ZERO}
+    booked = await LedgerRepository(uow.session).booked(list(ids), source_type, kind, account_id(account))
+    return {source_id: base_amount / amount for source_id, (amount, base_amount) in booked.items() if amount > ZERO}
 
 
 async def payments_received(uow: UnitOfWork, payments: Sequence[PaymentFact]) -> list[Posted]:
     """Bank debited, accounts receivable credited: one entry per payment, all in one statement (a bank import's
     thousands too). A payment matched from a bank line is the bank line's booking in the books. A foreign
     invoice paid at another rate than it was issued at posts its exchange gain or loss in the base currency."""
-    rates = await receivable_rates(uow, payments)
+    rates = await booked_rates(uow, [(p.invoice_id, p.currency) for p in payments], SourceType.INVOICE,
+                               EntryKind.ISSUED, AccountRole.ACCOUNTS_RECEIVABLE)
     return await post_all(uow, [payment_posting(p, rates.get(p.invoice_id) if p.invoice_id else None)
                                 for p in payments])
 
@@ -211,10 +212,14 @@ async def expense_approved(uow: UnitOfWork, expense: ExpenseFact) -> list[Posted
 
 
 async def expense_reimbursed(uow: UnitOfWork, expense: ExpenseFact, on: date) -> list[Posted]:
-    """The debt to the person settled from the bank."""
+    """The debt to the person settled from the bank (in the base currency: the debt at the approval's rate, the
+    bank at the day's; a difference is an exchange gain or loss)."""
+    rates = await booked_rates(uow, [(expense.expense_id, expense.currency)], SourceType.EXPENSE, EntryKind.APPROVED,
+                               AccountRole.EXPENSES_PAYABLE)
     return await post_all(uow, [Posting(
         SourceType.EXPENSE, expense.expense_id, EntryKind.REIMBURSED, on, [
-            PostingLine(AccountRole.EXPENSES_PAYABLE, expense.currency, debit=expense.amount),
+            PostingLine(AccountRole.EXPENSES_PAYABLE, expense.currency, debit=expense.amount,
+                        rate=rates.get(expense.expense_id)),
             PostingLine(AccountRole.BANK, expense.currency, credit=expense.amount)],
         memo=f"Expense reimbursed: {expense.description}", project_id=expense.project_id,
         cost_center_id=expense.cost_center_id)])
