@@ -71,6 +71,7 @@ EXPECTED_TOPIC = {
     "deal.stage_changed": "crm.deal.events",
     "deal.won": "crm.deal.events",
     "deal.lost": "crm.deal.events",
+    "deal.updated": "crm.deal.events",
     # A quote rides with its deal: quote.accepted comes before the deal.won it causes, on one partition.
     "quote.sent": "crm.deal.events",
     "quote.accepted": "crm.deal.events",

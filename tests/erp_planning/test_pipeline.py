@@ -1,6 +1,7 @@
 """The ERP's replica of open CRM deals (erp.pipeline): a deal's life in the CRM shows in /api/erp/open-deals with its
-stage's probability, and events arriving out of order (older ones late, a stage change before its deal.created, a
-won deal's stage change after it) leave the replica as the newest event says."""
+stage's probability and the CRM's later revisions (deal.updated), and events arriving out of order (older ones late,
+a stage change before its deal.created, a won deal's stage change after it) leave the replica as the newest event
+says."""
 
 import asyncio
 import uuid
@@ -42,6 +43,11 @@ def test_a_deal_s_life_in_the_crm(stack: Stack, boss: RoleApi) -> None:
     assert seen == {"deal_id": deal["id"], "company_id": company["id"], "title": deal["title"],
                     "amount": "8000.00", "currency": "EUR", "probability": _percent(first["probability"]),
                     "expected_close_date": "2027-01-15", "stage": first["name"]}
+
+    # Sales revises the deal: the ERP's replica (tentative bookings, cash forecast) follows through deal.updated.
+    boss.ok("PATCH", f"/api/crm/deals/{deal['id']}", json={"amount": "9500.00", "expected_close_date": "2027-02-26"})
+    wait_for(lambda: open_deal(viewer, deal["id"], amount="9500.00", expected_close_date="2027-02-26"), 15,
+             "the revised amount and close date")
 
     later = open_stages[-1]
     boss.ok("POST", f"/api/crm/deals/{deal['id']}/stage", json={"stage_id": later["id"]})
@@ -92,6 +98,11 @@ def stage_changed(deal_id: uuid.UUID, stage_id: uuid.UUID, name: str, probabilit
             "probability": probability, "changed_at": at.isoformat()}
 
 
+def updated(deal_id: uuid.UUID, company_id: uuid.UUID, at: datetime, amount: str, close: str) -> dict[str, Any]:
+    return {"deal_id": str(deal_id), "title": "Rebrand", "company_id": str(company_id), "amount": amount,
+            "currency": "EUR", "expected_close_date": close, "updated_at": at.isoformat()}
+
+
 def lost(deal_id: uuid.UUID, company_id: uuid.UUID, at: datetime) -> dict[str, Any]:
     return {"deal_id": str(deal_id), "title": "Rebrand", "company_id": str(company_id), "amount": "5000.00",
             "currency": "EUR", "reason": "No budget", "lost_at": at.isoformat()}
@@ -132,6 +143,15 @@ async def test_out_of_order_events(stack: Stack, boss: RoleApi) -> None:
     await publish(stack, "deal.stage_changed", d, stage_changed(d, later_stage, "Proposal", "60", t0 + timedelta(3)),
                   t0 + timedelta(3))
 
+    # E: two revisions arrive newest first, then its deal.created: the newest revision's amount and date stay.
+    e = uuid.uuid4()
+    await publish(stack, "deal.updated", e, updated(e, company_id, t0 + timedelta(2), "7000.00", "2027-03-31"),
+                  t0 + timedelta(2))
+    await publish(stack, "deal.updated", e, updated(e, company_id, t0 + timedelta(1), "5500.00", "2027-02-28"),
+                  t0 + timedelta(1))
+    await publish(stack, "deal.created", e, created(e, company_id, first_stage, t0, expected_close_date="2027-01-31"),
+                  t0)
+
     def all_handled() -> bool:
         ids = ", ".join(f"'{e}'" for e in PUBLISHED)
         return int(sql(stack, f"SELECT count(*) FROM inbox WHERE event_id IN ({ids})")[0][0]) == len(PUBLISHED)
@@ -143,6 +163,8 @@ async def test_out_of_order_events(stack: Stack, boss: RoleApi) -> None:
     assert str(b) not in deals and status_of(stack, b) == "lost"
     assert deals[str(c)]["stage"] == "Negotiation" and deals[str(c)]["probability"] == "80.00"
     assert str(d) not in deals
+    assert (deals[str(e)]["amount"], deals[str(e)]["expected_close_date"]) == ("7000.00", "2027-03-31")
+    assert deals[str(e)]["stage"] == "Lead"  # deal.updated leaves the stage to the stage events
     title, amount, status = sql(stack, f"SELECT title, amount, status FROM pipeline_deals WHERE deal_id = '{d}'")[0]
     # The won deal's details, not the older deal.created's.
     assert (title, Decimal(amount), status) == ("Rebrand, signed", Decimal(6000), "won")

@@ -2,6 +2,7 @@
 journal, an account added to the chart, a month closed and reopened with its reason; the pages pass the
 labelled-controls and axe checks, and a role that does not read the books finds no Books in its menu."""
 
+import re
 from datetime import timedelta
 
 from playwright.sync_api import Page, expect
@@ -12,6 +13,11 @@ from tests.erp_cash.helpers import company_in_eur
 from tests.web.conftest import assert_accessible, open_as, session_for, settled, shot
 from tests.web.helpers import api_as, issued_invoice
 from tests.web.test_screens import UNLABELLED
+
+
+def r_side(side: str) -> re.Pattern[str]:
+    """A trial-balance balance as shown: an amount in euros and its side."""
+    return re.compile(rf"^EUR [0-9,]+\.[0-9]{{2}} {side}$")
 
 
 def test_statements_journal_chart_and_close(page: Page, stack: Stack, base_url: str) -> None:
@@ -29,6 +35,9 @@ def test_statements_journal_chart_and_close(page: Page, stack: Stack, base_url: 
     expect(debit).not_to_have_text("")
     assert debit.inner_text() == credit.inner_text()  # the books balance
     expect(statement.locator("tr", has_text="Accounts receivable")).to_be_visible()
+    # Debit- and credit-normal accounts side by side: each balance says its side.
+    expect(statement.locator("tr", has_text="Accounts receivable").locator("td").last).to_have_text(r_side("Dr"))
+    expect(statement.locator("tr", has_text="Revenue, services").locator("td").last).to_have_text(r_side("Cr"))
     page.get_by_label("Statement", exact=True).select_option("profit-and-loss")
     page.get_by_role("button", name="Show").click()
     expect(statement).to_contain_text("Profit and loss")

@@ -45,6 +45,9 @@ def test_book_see_over_allocation_and_staff_a_won_project(page: Page, stack: Sta
     other = sales.won_deal()
     other_project = sales.project_of(other["id"])
 
+    # A link typed with the API's parameter name (from_week) opens the same weeks.
+    open_as(page, session_for(stack, "project_manager"), f"/planning?from_week={WEEK}&weeks=4")
+    expect(page.locator(f'#planning-board tr[data-person="{person}"] td[data-week="{WEEK}"]')).to_have_count(1)
     open_as(page, session_for(stack, "project_manager"), f"/planning?from={WEEK}&weeks=4")
     expect(page.get_by_role("heading", name="Planning", level=1)).to_be_visible()
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Planning")).to_be_visible()

@@ -18,7 +18,8 @@ SCREENS = ["/", "/pipeline", "/companies", "/contacts", "/leads", "/tasks", "/fo
            "/settings/invoice-mail", "/sent-mail", "/people", "/timesheet", "/approvals", "/efficiency", "/planning",
            "/bills", "/vendors", "/ap-aging", "/cash-scenarios", "/recurring-items", "/exchange-rates",
            "/books", "/books?statement=profit-and-loss&columns=project&currency=EUR",
-           "/books?statement=balance-sheet&currency=EUR", "/books/accounts", "/books/journal", "/books/periods"]
+           "/books?statement=balance-sheet&currency=EUR", "/books/accounts", "/books/journal", "/books/periods",
+           "/books/vat"]
 
 # Every visible form control has an accessible name (a <label>, aria-label or aria-labelledby); every button too.
 UNLABELLED = """() => {

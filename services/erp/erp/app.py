@@ -38,6 +38,7 @@ def api_routers() -> list[APIRouter]:
     from erp.fx.router import router as exchange_rates_router
     from erp.invoices.router import router as invoices_router
     from erp.ledger.router import accounts_router, journal_router, periods_router, statements_router
+    from erp.ledger.router import exports_router as journal_exports_router
     from erp.mailing.router import public_router as public_mail_router
     from erp.mailing.router import router as mailing_router
     from erp.notifications.router import router as notifications_router
@@ -78,7 +79,7 @@ def api_routers() -> list[APIRouter]:
             vendors_router, bills_router, ap_aging_router, exchange_rates_router, recurring_items_router,
             cash_scenarios_router,
             # the books (docs/erp-books.md)
-            accounts_router, journal_router, periods_router, statements_router,
+            accounts_router, journal_router, periods_router, statements_router, journal_exports_router,
             policy_router(POLICY)]
 
 

@@ -3,7 +3,7 @@
 from erp.clients.handlers import on_company_changed, on_contact_changed
 from erp.intake.handlers import ON_DEAL_WON as PROJECT_FROM_WON_DEAL
 from erp.people.handlers import on_user_changed, on_user_deactivated
-from erp.pipeline.handlers import on_deal_created, on_deal_lost, on_deal_stage_changed, on_deals_won
+from erp.pipeline.handlers import on_deal_created, on_deal_lost, on_deal_stage_changed, on_deal_updated, on_deals_won
 from throughline_messaging.consumer import BatchingHandler, Handler, HandlerContext
 from throughline_messaging.uow import UnitOfWork
 
@@ -25,6 +25,7 @@ ON_DEAL_WON = BatchingHandler(one=_one_deal_won, batch=_deals_won)
 HANDLERS: dict[tuple[str, int], Handler] = {
     ("deal.created", 1): on_deal_created,
     ("deal.stage_changed", 1): on_deal_stage_changed,
+    ("deal.updated", 1): on_deal_updated,
     ("deal.won", 1): ON_DEAL_WON,
     ("deal.lost", 1): on_deal_lost,
     ("company.created", 1): on_company_changed,

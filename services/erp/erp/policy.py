@@ -216,7 +216,7 @@ POLICY = Policy("erp", {
         example="POST /api/erp/cash-flow-scenarios"),
     Action.LEDGER_READ: rule(
         FINANCE, VIEWER, summary="Read the books: chart of accounts, journal, periods, trial balance, profit and loss, "
-                                 "balance sheet",
+                                 "balance sheet, VAT report, and export the journal (CSV, DATEV)",
         example="GET /api/erp/reports/trial-balance",
         note="Not erp.read: the books show every figure of the company (salaries, margins, bank), which sales, "
              "project managers and members do not see; viewer is the read-only seat (an auditor, the accountant)."),

@@ -93,9 +93,8 @@ class ContactUpdatedV1(_ContactState):
     deleted: bool = False
 
 
-@register("deal.created", 1, "deal", "deal_id")
-class DealCreatedV1(EventPayload):
-    """A deal was opened in a pipeline stage."""
+class _DealState(EventPayload):
+    """What deal.created and deal.updated both say of a deal (not its stage: stage events keep that)."""
 
     deal_id: UUID
     title: str
@@ -103,10 +102,16 @@ class DealCreatedV1(EventPayload):
     contact_id: UUID | None = None
     amount: DecimalString
     currency: CurrencyCode
-    pipeline_id: UUID
-    stage_id: UUID
     owner_id: str | None = None
     expected_close_date: date | None = None
+
+
+@register("deal.created", 1, "deal", "deal_id")
+class DealCreatedV1(_DealState):
+    """A deal was opened in a pipeline stage."""
+
+    pipeline_id: UUID
+    stage_id: UUID
     created_at: UtcDateTime
     stage_name: str | None = Field(default=None, description="The name of the stage it was opened in (added in "
                                    "issue 23, optional: absent from deals created before).")
@@ -126,6 +131,16 @@ class DealStageChangedV1(EventPayload):
     probability: DecimalString
     changed_by: str | None = None
     changed_at: UtcDateTime
+
+
+@register("deal.updated", 1, "deal", "deal_id")
+class DealUpdatedV1(_DealState):
+    """An open deal's details changed (title, contact, amount, currency, owner or expected close date; added in
+    issue 23). Carries the deal's whole state after the change: a replica takes it when it is newer than what it
+    holds, so a late or repeated one changes nothing. Stage moves, wins and losses have their own events."""
+
+    updated_by: str | None = None
+    updated_at: UtcDateTime
 
 
 class WonLine(BaseModel):

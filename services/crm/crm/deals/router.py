@@ -112,7 +112,7 @@ async def update_deal(deal_id: uuid.UUID, body: DealPatch, uow: UoW, principal: 
     changes = body.model_dump(exclude_unset=True)
     if "billing" in changes:
         changes["billing"] = body.billing.model_dump(mode="json") if body.billing else None
-    return DealOut.model_validate(await service.update_deal(uow, deal_id, changes))
+    return DealOut.model_validate(await service.update_deal(uow, deal_id, changes, principal))
 
 
 @router.post("/{deal_id}/reopen", response_model=DealOut, summary="Reopen a lost deal (won deals stay won)",

@@ -22,6 +22,7 @@ from throughline_events.crm import (
     DealCreatedV1,
     DealLostV1,
     DealStageChangedV1,
+    DealUpdatedV1,
     DealWonV1,
     WonLine,
 )
@@ -281,8 +282,13 @@ def _check_retainer_total(deal: Deal, terms: Any) -> None:
                 "make them equal.", type_slug="retainer-total-mismatch")
 
 
-async def update_deal(uow: UnitOfWork, deal_id: uuid.UUID, changes: dict[str, Any]) -> Deal:
-    """Change an open deal's fields (not its stage or status: those have their own commands)."""
+# What deal.updated carries: a change to any of them is news for the ERP's replica (planning, cash forecast).
+_PUBLISHED_FIELDS = ("title", "contact_id", "amount", "currency", "owner_id", "expected_close_date")
+
+
+async def update_deal(uow: UnitOfWork, deal_id: uuid.UUID, changes: dict[str, Any], principal: Principal) -> Deal:
+    """Change an open deal's fields (not its stage or status: those have their own commands). A change to what
+    deal.updated carries records it, in this transaction; a PATCH that changes nothing of it records nothing."""
     deal = await _open_deal(uow, deal_id)
     for required in ("title", "amount", "currency"):
         if required in changes and changes[required] is None:
@@ -300,9 +306,15 @@ async def update_deal(uow: UnitOfWork, deal_id: uuid.UUID, changes: dict[str, An
     if "billing" in changes:
         billing = changes.pop("billing")
         deal.billing_terms = billing
+    before = tuple(getattr(deal, field) for field in _PUBLISHED_FIELDS)
     for field, value in changes.items():
         setattr(deal, field, value)
     deal.updated_at = utcnow()
+    if tuple(getattr(deal, field) for field in _PUBLISHED_FIELDS) != before:
+        deal.record(DealUpdatedV1(
+            deal_id=deal.id, title=deal.title, company_id=deal.company_id, contact_id=deal.contact_id,
+            amount=deal.amount, currency=deal.currency, owner_id=deal.owner_id,
+            expected_close_date=deal.expected_close_date, updated_by=principal.user_id, updated_at=deal.updated_at))
     await uow.commit()
     return deal
 

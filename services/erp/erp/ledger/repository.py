@@ -237,3 +237,51 @@ class StatementRepository:
                   "cost_center_id": cost_center_id, "client_id": client_id}
         result = await self.session.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
         return [dict(row._mapping) for row in result]
+
+
+# The VAT report's lines: those on the four tax accounts, and those that carry a tax category elsewhere (the
+# taxable base: revenue lines of invoices and credit notes, expense lines of bills), summed per period, account,
+# currency, rate and category.
+_VAT_SUMS = """
+    SELECT date_trunc(CAST(:period AS text), CAST(l.entry_date AS timestamp))::date AS period, l.account_id,
+           l.currency, l.tax_rate, l.tax_category, SUM(l.debit) AS debit, SUM(l.credit) AS credit
+    FROM journal_lines l
+    WHERE l.entry_date <= :date_to {since}
+      AND (l.account_id = ANY(CAST(:tax_accounts AS uuid[])) OR l.tax_category IS NOT NULL)
+    GROUP BY 1, 2, 3, 4, 5"""
+
+_EXPORT_LINES = """
+    SELECT e.number, e.entry_date, e.fact_date, e.source_type, e.source_id, e.kind, e.memo, e.created_at,
+           l.position, l.account_id, l.currency, l.debit, l.credit, l.tax_rate, l.tax_category, l.client_id,
+           l.project_id, l.cost_center_id, l.description
+    FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id
+    WHERE e.entry_date <= :date_to {since} {currency}
+      AND (l.debit <> 0 OR l.credit <> 0)  -- an exchange difference is 0 in its currency: base-only, not exported
+    ORDER BY e.number, l.position"""
+
+
+class ReportRepository:
+    """The VAT report's and the journal export's reads (one statement each)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def vat_sums(self, *, period: str, date_from: date | None, date_to: date,
+                       tax_accounts: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
+        sql = _VAT_SUMS.format(since="AND l.entry_date >= :date_from" if date_from else "")
+        params: dict[str, Any] = {"period": period, "date_to": date_to, "tax_accounts": list(tax_accounts)}
+        if date_from:
+            params["date_from"] = date_from
+        return [dict(row._mapping) for row in await self.session.execute(text(sql), params)]
+
+    async def journal_lines(self, *, date_from: date | None, date_to: date,
+                            currency: str | None) -> list[dict[str, Any]]:
+        """Every line posted in the range with its entry, in entry number and position order."""
+        sql = _EXPORT_LINES.format(since="AND e.entry_date >= :date_from" if date_from else "",
+                                   currency="AND l.currency = :currency" if currency else "")
+        params: dict[str, Any] = {"date_to": date_to}
+        if date_from:
+            params["date_from"] = date_from
+        if currency:
+            params["currency"] = currency
+        return [dict(row._mapping) for row in await self.session.execute(text(sql), params)]

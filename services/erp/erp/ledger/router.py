@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from erp.clock import today
 from erp.ledger.chart import AccountType
@@ -27,19 +27,23 @@ from erp.ledger.schemas import (
     PeriodReopenIn,
     ProfitAndLoss,
     TrialBalance,
+    VatReport,
 )
-from erp.ledger.service import accounts, journal, periods, statements
+from erp.ledger.service import accounts, journal, periods, statements, vat
+from erp.ledger.service.export import DatevOptions, Format, journal_export
 from erp.ledger.service.statements import Columns, Filters
 from erp.policy import AccountWriter, JournalWriter, LedgerReader, PeriodCloser, PeriodReopener
 from throughline_events.types import BusinessDate
 from throughline_messaging.deps import ReadUoW, UoW
 from throughline_messaging.uow import UnitOfWork
+from throughline_platform.downloads import content_disposition
 from throughline_platform.openapi import problem_responses
 
 accounts_router = APIRouter(prefix="/api/erp/accounts", tags=["ledger"])
 journal_router = APIRouter(prefix="/api/erp/journal-entries", tags=["ledger"])
 periods_router = APIRouter(prefix="/api/erp/periods", tags=["ledger"])
 statements_router = APIRouter(prefix="/api/erp/reports", tags=["ledger"])
+exports_router = APIRouter(prefix="/api/erp/exports", tags=["ledger"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
@@ -202,3 +206,35 @@ async def balance_sheet(uow: ReadUoW, principal: LedgerReader, date_from: Busine
                         client_id: uuid.UUID | None = None, basis: BasisQuery = "currency") -> BalanceSheet:
     return await statements.balance_sheet(uow, date_to=date_to, currency=currency,
                                           filters=Filters(project_id, cost_center_id, client_id), basis=basis)
+
+
+@statements_router.get("/vat", response_model=VatReport,
+                       summary="VAT per period and rate: output tax (invoices, credit notes), input tax (bills), "
+                               "reverse charge apart, and the net payable; equal to the tax accounts' balances",
+                       responses=problem_responses(422))
+async def vat_report(uow: ReadUoW, principal: LedgerReader, date_from: BusinessDate | None = None,
+                     date_to: BusinessDate | None = None, currency: Currency = None,
+                     period: Annotated[vat.Period, Query(description="month or quarter")] = "month") -> VatReport:
+    return await vat.vat_report(uow, date_from=date_from, date_to=date_to, currency=currency, period=period)
+
+
+@exports_router.get("/journal", response_class=Response,
+                    summary="The journal's lines for an accountant: CSV (our layout) or DATEV EXTF Buchungsstapel",
+                    responses={200: {"content": {"text/csv": {}}}, **problem_responses(422)})
+async def export_journal(
+        uow: ReadUoW, principal: LedgerReader, date_from: BusinessDate | None = None,
+        date_to: BusinessDate | None = None, format: Format = "csv", currency: Currency = None,
+        consultant_number: Annotated[int, Query(ge=1001, le=9_999_999, description="DATEV Beraternummer")] = 1001,
+        client_number: Annotated[int, Query(ge=1, le=99_999, description="DATEV Mandantennummer")] = 1,
+        fiscal_year_start: Annotated[int, Query(ge=1, le=12, description="Month the fiscal year starts (where a range "
+                                                                         "without date_from begins)")] = 1,
+        account_length: Annotated[int, Query(ge=4, le=8, description="DATEV Sachkontenlänge")] = 4,
+        clearing_account: Annotated[str | None, Query(pattern=r"^\d{1,8}$",
+                                                      description="DATEV: the account multi-line entries are "
+                                                                  "booked against (default: suspense)")] = None,
+) -> Response:
+    export = await journal_export(uow, fmt=format, date_from=date_from, date_to=date_to, currency=currency,
+                                  datev=DatevOptions(consultant_number, client_number, fiscal_year_start,
+                                                     account_length, clearing_account))
+    return Response(export.content, media_type=export.media_type,
+                    headers={"Content-Disposition": content_disposition(export.filename)})

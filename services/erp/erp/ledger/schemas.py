@@ -215,3 +215,55 @@ class BalanceSheet(BaseModel):
     other_currencies: list[str]
     basis: Basis = "currency"
     unconverted: list[Unconverted] = []
+
+
+# --- VAT report ---
+
+
+class VatRow(BaseModel):
+    """One rate and category: the taxable base (net amounts on revenue or expense lines) and the tax booked."""
+
+    tax_rate: Decimal | None  # None: a line on a tax account without a rate (a manual adjustment)
+    tax_category: str | None
+    taxable_base: Decimal
+    tax: Decimal
+
+
+class ReverseChargeRow(BaseModel):
+    """A reverse-charge purchase at one rate: its base, the VAT self-assessed (2210) and deducted again (1410)."""
+
+    tax_rate: Decimal | None
+    taxable_base: Decimal
+    output_tax: Decimal
+    input_tax: Decimal
+
+
+class VatTotals(BaseModel):
+    output_tax: Decimal  # the balance of VAT output (2200): invoices minus credit notes
+    input_tax: Decimal  # the balance of VAT input (1400): bills
+    reverse_charge_output_tax: Decimal  # VAT output, reverse charge (2210)
+    reverse_charge_input_tax: Decimal  # VAT input, reverse charge (1410)
+    reverse_charge_sales: Decimal  # the net of reverse-charge sales (no VAT: the buyer owes it)
+    net_payable: Decimal  # output + reverse-charge output - input - reverse-charge input (negative: a refund)
+
+
+class VatPeriod(BaseModel):
+    period: str  # 2026-12, or 2026-Q4
+    date_from: date
+    date_to: date
+    output: list[VatRow]  # sales: invoices, credit notes (negative), late fees
+    reverse_charge_sales: list[VatRow]  # sales to EU businesses, reverse charge: base only
+    input: list[VatRow]  # purchases: bills
+    reverse_charge_purchases: list[ReverseChargeRow]
+    totals: VatTotals
+
+
+class VatReport(BaseModel):
+    date_from: date | None
+    date_to: date
+    currency: str
+    period: str  # month or quarter
+    periods: list[VatPeriod]  # those with VAT lines, oldest first
+    totals: VatTotals
+    other_currencies: list[str]
+    notes: list[str]  # what the report does not contain (expenses carry no VAT)

@@ -12,12 +12,13 @@ payable too, its bank at the payment day's rate: the ledger posts the difference
 loss (docs/erp-books.md, currencies in the books).
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
 from erp.invoices.api import TaxedLine, line_taxes
 from erp.ledger.api import AccountRole, PostingLine
-from erp.payables.models import Bill
+from erp.payables.models import Bill, BillLine
 from erp.taxes.api import EN16931_CODE
 from throughline_events.money import ZERO, round_money
 
@@ -60,6 +61,8 @@ def bill_totals(lines: list[LineInput], currency: str) -> BillTotals:
     return BillTotals(results, subtotal, tax_total, sum(owed, ZERO), subtotal + tax_total)
 
 
+REVERSE_CHARGE = "reverse_charge"  # erp.taxes' category: no VAT charged, the buyer owes it
+
 # The ledger's source types and entry kind of payables (its `source_type` column is open text).
 BILL = "bill"
 BILL_PAYMENT = "bill_payment"
@@ -67,23 +70,38 @@ PAID = "paid"
 
 
 def bill_approved_lines(bill: Bill) -> list[PostingLine]:
+    """Each expense line carries the VAT rate that applies to it (a reverse-charge line: the self-assessed rate) and
+    input VAT is one line per rate and category, so that the VAT report reads base and tax per rate from the ledger
+    (decision 180)."""
     cur = bill.currency
-    rate = bill.exchange_rate  # a foreign bill's, of its bill date: its lines in the base currency
+    fx = bill.exchange_rate  # a foreign bill's, of its bill date: its lines in the base currency
     lines = [PostingLine(AccountRole.EXPENSE_OTHER, cur, debit=line.net, description=line.description[:200],
-                         tax_rate=line.tax_percent, tax_category=line.tax_category, rate=rate)
+                         tax_rate=_applied_rate(line), tax_category=line.tax_category, rate=fx)
              for line in bill.lines if line.net > 0]
-    if bill.tax_total > 0:
-        lines.append(PostingLine(AccountRole.VAT_INPUT, cur, debit=bill.tax_total, description="Input VAT",
-                                 rate=rate))
-    if bill.reverse_charge_tax > 0:
-        lines += [PostingLine(AccountRole.VAT_INPUT_REVERSE_CHARGE, cur, debit=bill.reverse_charge_tax,
-                              description="Reverse charge: input VAT", rate=rate),
-                  PostingLine(AccountRole.VAT_OUTPUT_REVERSE_CHARGE, cur, credit=bill.reverse_charge_tax,
-                              description="Reverse charge: VAT owed", rate=rate)]
+    charged: dict[tuple[Decimal, str], Decimal] = defaultdict(Decimal)
+    owed: dict[Decimal, Decimal] = defaultdict(Decimal)
+    for line in bill.lines:
+        charged[(line.tax_percent, line.tax_category)] += line.tax_amount
+        owed[line.reverse_charge_percent] += line.reverse_charge_tax
+    lines += [PostingLine(AccountRole.VAT_INPUT, cur, debit=tax, description="Input VAT", tax_rate=rate,
+                          tax_category=category, rate=fx)
+              for (rate, category), tax in charged.items() if tax > 0]
+    for rate, tax in owed.items():
+        if tax > 0:
+            lines += [PostingLine(AccountRole.VAT_INPUT_REVERSE_CHARGE, cur, debit=tax,
+                                  description="Reverse charge: input VAT", tax_rate=rate, tax_category=REVERSE_CHARGE,
+                                  rate=fx),
+                      PostingLine(AccountRole.VAT_OUTPUT_REVERSE_CHARGE, cur, credit=tax,
+                                  description="Reverse charge: VAT owed", tax_rate=rate, tax_category=REVERSE_CHARGE,
+                                  rate=fx)]
     if bill.total > 0:
         lines.append(PostingLine(AccountRole.ACCOUNTS_PAYABLE, cur, credit=bill.total,
-                                 description=f"Bill {bill.vendor_reference}"[:200], rate=rate))
+                                 description=f"Bill {bill.vendor_reference}"[:200], rate=fx))
     return lines
+
+
+def _applied_rate(line: BillLine) -> Decimal:
+    return line.reverse_charge_percent if line.tax_category == REVERSE_CHARGE else line.tax_percent
 
 
 def bill_paid_lines(bill: Bill, amount: Decimal) -> list[PostingLine]:

@@ -27,7 +27,16 @@ from erp.payables.models import (
     Vendor,
 )
 from erp.payables.repository import PayablesRepository
-from erp.payables.rules import BILL, BILL_PAYMENT, PAID, LineInput, bill_approved_lines, bill_paid_lines, bill_totals
+from erp.payables.rules import (
+    BILL,
+    BILL_PAYMENT,
+    PAID,
+    REVERSE_CHARGE,
+    LineInput,
+    bill_approved_lines,
+    bill_paid_lines,
+    bill_totals,
+)
 from erp.payables.schemas import (
     MAX_AMOUNT,
     ApAgingReport,
@@ -47,7 +56,6 @@ from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
 from throughline_platform.problems import Conflict, NotFound, Unprocessable
 
-REVERSE_CHARGE = "reverse_charge"
 AGING_BUCKETS = ("not_due", "days_0_30", "days_31_60", "days_61_90", "days_90_plus", "total")
 
 

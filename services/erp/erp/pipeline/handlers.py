@@ -3,7 +3,7 @@ intake's handler (erp.handlers): one event, two effects, in the same transaction
 
 from erp.pipeline import replica
 from erp.pipeline.replica import Details, Stage, Won
-from throughline_events.crm import DealCreatedV1, DealLostV1, DealStageChangedV1, DealWonV1
+from throughline_events.crm import DealCreatedV1, DealLostV1, DealStageChangedV1, DealUpdatedV1, DealWonV1
 from throughline_messaging.consumer import HandlerContext
 from throughline_messaging.uow import UnitOfWork
 
@@ -14,6 +14,13 @@ async def on_deal_created(ctx: HandlerContext) -> None:
     await replica.deal_created(
         ctx.uow, p.deal_id, Details(p.title, p.company_id, p.amount, p.currency),
         Stage(p.stage_id, p.stage_name, p.probability), p.expected_close_date, ctx.envelope.occurred_at)
+
+
+async def on_deal_updated(ctx: HandlerContext) -> None:
+    p = ctx.payload
+    assert isinstance(p, DealUpdatedV1)
+    await replica.deal_updated(ctx.uow, p.deal_id, Details(p.title, p.company_id, p.amount, p.currency),
+                               p.expected_close_date, ctx.envelope.occurred_at)
 
 
 async def on_deal_stage_changed(ctx: HandlerContext) -> None:

@@ -3,8 +3,8 @@
 Deal events carry no version (company and contact events do), so the envelope's `occurred_at` orders them: the CRM
 stamps each event when it records it, and a deal's events are recorded one after another under its row lock.
 Two clocks are kept per deal, because two kinds of fact arrive:
-- title, company, amount, currency (deal.created, deal.won, deal.lost carry them): the newest event's are kept
-  (`details_at`);
+- title, company, amount, currency (deal.created, deal.updated, deal.won, deal.lost carry them) and the expected
+  close date (deal.created and deal.updated): the newest event's are kept (`details_at`);
 - stage, probability and status (deal.created, deal.stage_changed, deal.lost, deal.won): the newest event's
   are kept (`position_at`). A won deal stays won (the CRM never reopens one); a lost deal is open again when a
   stage change newer than its loss arrives (the CRM's reopen records one).
@@ -58,11 +58,14 @@ async def _claimed(uow: UnitOfWork, deal_id: uuid.UUID) -> PipelineDeal:
                                   .execution_options(populate_existing=True))).scalar_one()
 
 
-def _take_details(deal: PipelineDeal, details: Details, at: datetime) -> None:
+def _take_details(deal: PipelineDeal, details: Details, at: datetime) -> bool:
+    """Take `details` when they are newer than the row's; True when they were taken."""
     if deal.details_at is None or at > deal.details_at:
         deal.title, deal.company_id = details.title, details.company_id
         deal.amount, deal.currency = details.amount, details.currency
         deal.details_at = at
+        return True
+    return False
 
 
 def _newer_position(deal: PipelineDeal, at: datetime) -> bool:
@@ -72,10 +75,19 @@ def _newer_position(deal: PipelineDeal, at: datetime) -> bool:
 async def deal_created(uow: UnitOfWork, deal_id: uuid.UUID, details: Details, stage: Stage,
                        expected_close_date: date | None, at: datetime) -> None:
     deal = await _claimed(uow, deal_id)
-    _take_details(deal, details, at)
-    deal.expected_close_date = expected_close_date  # only deal.created carries it
+    if _take_details(deal, details, at):
+        deal.expected_close_date = expected_close_date  # deal.created and deal.updated carry it
     if _newer_position(deal, at):
         _take_stage(deal, stage, at)
+
+
+async def deal_updated(uow: UnitOfWork, deal_id: uuid.UUID, details: Details, expected_close_date: date | None,
+                       at: datetime) -> None:
+    """An open deal's details changed in the CRM: amount, currency and expected close move the tentative bookings'
+    weight and the cash forecast's pipeline. Stage and status are not in it (their own events keep them)."""
+    deal = await _claimed(uow, deal_id)
+    if _take_details(deal, details, at):
+        deal.expected_close_date = expected_close_date
 
 
 def _take_stage(deal: PipelineDeal, stage: Stage, at: datetime) -> None:

@@ -72,7 +72,10 @@ def revenue_account(line: InvoiceLineFact) -> AccountRole:
 def _sales_lines(invoice: InvoiceFact, lines: Iterable[InvoiceLineFact]) -> list[PostingLine]:
     """Revenue per line and output VAT per rate, as credits (an invoice's; a credit note swaps them)."""
     currency = invoice.currency
-    result = [PostingLine(revenue_account(line), currency, credit=line.net_amount, description=line.description)
+    # Each revenue line carries its VAT rate and category: the VAT report reads the taxable base per rate from
+    # these lines (decision 180).
+    result = [PostingLine(revenue_account(line), currency, credit=line.net_amount, description=line.description,
+                          tax_rate=line.tax_rate, tax_category=line.tax_category)
               for line in lines if line.net_amount != ZERO]
     taxes: dict[tuple[Decimal, str], Decimal] = defaultdict(Decimal)
     for line in lines:

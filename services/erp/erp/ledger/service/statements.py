@@ -54,7 +54,7 @@ async def report_currency(uow: UnitOfWork, currency: str | None, basis: Basis = 
     return base
 
 
-def _range(date_from: date | None, date_to: date | None) -> date:
+def check_range(date_from: date | None, date_to: date | None) -> date:
     until = date_to or today()
     if date_from is not None and date_from > until:
         raise Unprocessable(f"date_from {date_from} is after date_to {until}.", field="date_from")
@@ -110,7 +110,7 @@ def _base_sums(sums: list[dict[str, object]], accounts: dict[uuid.UUID, Account]
 
 async def trial_balance(uow: UnitOfWork, *, date_from: date | None, date_to: date | None, currency: str | None,
                         columns: Columns | None, filters: Filters, basis: Basis = "currency") -> TrialBalance:
-    until = _range(date_from, date_to)
+    until = check_range(date_from, date_to)
     cur = await report_currency(uow, currency, basis)
     sums = await _sums(uow, cur, date_from, until, columns, filters, basis)
     return TrialBalance(date_from=date_from, date_to=until, currency=cur, columns=columns, rows=sums.rows,
@@ -121,7 +121,7 @@ async def trial_balance(uow: UnitOfWork, *, date_from: date | None, date_to: dat
 
 async def profit_and_loss(uow: UnitOfWork, *, date_from: date | None, date_to: date | None, currency: str | None,
                           columns: Columns | None, filters: Filters, basis: Basis = "currency") -> ProfitAndLoss:
-    until = _range(date_from, date_to)
+    until = check_range(date_from, date_to)
     cur = await report_currency(uow, currency, basis)
     sums = await _sums(uow, cur, date_from, until, columns, filters, basis)
     income = [r for r in sums.rows if r.type == AccountType.INCOME]
@@ -144,7 +144,7 @@ async def balance_sheet(uow: UnitOfWork, *, date_to: date | None, currency: str 
                         filters: Filters, basis: Basis = "currency") -> BalanceSheet:
     """Everything posted up to `date_to`; the result of all periods so far (income minus expenses) is shown as
     part of equity, as no year-end closing entry moves it to retained earnings yet."""
-    until = _range(None, date_to)
+    until = check_range(None, date_to)
     cur = await report_currency(uow, currency, basis)
     sums = await _sums(uow, cur, None, until, None, filters, basis)
 

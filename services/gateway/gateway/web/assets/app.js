@@ -16,7 +16,7 @@ import { peopleView, personView } from "./views/people.js";
 import { timesheetView, approvalsView } from "./views/timesheets.js";
 import { reportsView } from "./views/reports.js";
 import { efficiencyView } from "./views/budget.js";
-import { booksView, accountsView, journalView, periodsView } from "./views/books.js";
+import { booksView, accountsView, journalView, periodsView, vatView } from "./views/books.js";
 import { settingsView } from "./views/settings.js";
 import { contactsView, contactView } from "./views/contacts.js";
 import { leadView } from "./views/lead.js";
@@ -56,6 +56,7 @@ const ROUTES = [
   [/^\/efficiency$/, efficiencyView],
   [/^\/books$/, booksView],
   [/^\/books\/accounts$/, accountsView],
+  [/^\/books\/vat$/, vatView],
   [/^\/books\/journal$/, journalView],
   [/^\/books\/periods$/, periodsView],
   [/^\/settings$/, settingsView],
@@ -410,7 +411,7 @@ async function openLive(backoff = 1000) {
 }
 
 const LIVE_TYPES = ["lead.created", "lead.converted", "company.created", "company.updated", "contact.created",
-  "contact.updated", "deal.created", "deal.stage_changed", "deal.won", "deal.lost", "project.created",
+  "contact.updated", "deal.created", "deal.stage_changed", "deal.updated", "deal.won", "deal.lost", "project.created",
   "invoice.issued", "payment.recorded", "invoice.paid", "invoice.overdue", "invoice.voided", "invoice.credited",
   "credit_note.issued", "expense.submitted", "expense.approved", "expense.rejected", "task.created", "task.completed",
   "activity.logged", "mail.sent", "mail.reply_received", "quote.sent", "quote.accepted", "quote.declined", "booking.changed"];

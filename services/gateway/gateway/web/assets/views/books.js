@@ -2,10 +2,11 @@
 // journal (with manual entries) and the month-end close. Finance writes; viewer reads; the others do not see them.
 
 import { api, all, optional, itemsOf } from "../api.js";
-import { h, field, select, money, date, dateTime, badge, formDialog, toast, table, act, isoDate, label } from "../ui.js";
+import { h, field, select, money, date, dateTime, badge, formDialog, toast, table, act, isoDate, label, errorBox } from "../ui.js";
 import { pageHead } from "./common.js";
+import { downloadCsv } from "./csv.js";
 
-const TABS = [["/books", "Statements"], ["/books/journal", "Journal"], ["/books/accounts", "Chart of accounts"], ["/books/periods", "Periods"]];
+const TABS = [["/books", "Statements"], ["/books/vat", "VAT report"], ["/books/journal", "Journal"], ["/books/accounts", "Chart of accounts"], ["/books/periods", "Periods"]];
 const TYPES = ["asset", "liability", "equity", "income", "expense"];
 const STATEMENTS = [["trial-balance", "Trial balance"], ["profit-and-loss", "Profit and loss"], ["balance-sheet", "Balance sheet"]];
 const BASES = [["currency", "One currency, as posted"], ["base", "All currencies, in the base currency"]];
@@ -19,17 +20,50 @@ function amount(value, currency) {
   return Number(value) ? money(value, currency) : "—";
 }
 
+// The date range and currency of a Books page (with the page's own fields before and after), shown on submit.
+function rangeForm(ctx, path, ariaLabel, params, ...extra) {
+  const [before, ...after] = extra;
+  const form = h("form", { class: "panel filters", "aria-label": ariaLabel },
+    h("div", { class: "row" },
+      before,
+      field("From", { name: "date_from", type: "date", value: params.date_from }),
+      field("To", { name: "date_to", type: "date", value: params.date_to }),
+      field("Currency", { name: "currency", value: params.currency, maxlength: 3, pattern: "^[A-Z]{3}$", placeholder: "base currency" }),
+      ...after),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Show")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    const data = new URLSearchParams([...new FormData(form)].filter(([, v]) => v !== ""));
+    ctx.navigate(`${path}?${data}`);
+  });
+  return form;
+}
+
 // --- statements ---
 
-function statementRows(rows, currency, { columns } = {}) {
+function statementRows(rows, currency, { columns, sided = false } = {}) {
   return table([
     { label: "Code", value: (r) => r.code },
     { label: "Account", value: (r) => r.name },
     ...(columns ? [{ label: columns === "project" ? "Project" : "Cost center", value: (r) => r.column || "—" }] : []),
     { label: "Debit", value: (r) => amount(r.debit, currency), num: true },
     { label: "Credit", value: (r) => amount(r.credit, currency), num: true },
-    { label: "Balance", value: (r) => money(r.balance, currency), num: true },
+    sided
+      ? { label: "Balance", value: (r) => sidedBalance(r, currency), num: true }
+      : { label: "Balance", value: (r) => money(r.balance, currency), num: true },
   ], rows, { empty: "Nothing posted in this range." });
+}
+
+// The trial balance mixes debit- and credit-normal accounts in one list, so its balance says which side it is on
+// ("Dr"/"Cr"), as an accountant reads it; the other statements group by type and show the normal direction.
+const DEBIT_NORMAL = new Set(["asset", "expense"]);
+function sidedBalance(row, currency) {
+  const negative = String(row.balance).startsWith("-");
+  const magnitude = negative ? String(row.balance).slice(1) : String(row.balance);
+  if (/^0*(\.0*)?$/.test(magnitude)) return money("0", currency);
+  const debitSide = DEBIT_NORMAL.has(row.type) !== negative;
+  return `${money(magnitude, currency)} ${debitSide ? "Dr" : "Cr"}`;
 }
 
 function totalLine(text, value, currency, id) {
@@ -52,7 +86,7 @@ function statementBody(kind, report, columns) {
     ? h("p", { class: "muted small" }, `Also posted in ${report.other_currencies.join(", ")}: choose that currency, or all currencies in the base currency, to see them.`)
     : unconvertedNote(report);
   if (kind === "trial-balance") {
-    return [statementRows(report.rows, cur, { columns }),
+    return [statementRows(report.rows, cur, { columns, sided: true }),
       totalLine("Total debits", report.total_debit, cur, "total-debit"), totalLine("Total credits", report.total_credit, cur, "total-credit"), others];
   }
   if (kind === "profit-and-loss") {
@@ -81,23 +115,11 @@ export async function booksView(root, ctx) {
     basis: ctx.query.get("basis") === "base" ? "base" : "",
   };
   root.append(pageHead("Books"), tabs("/books"));
-  const form = h("form", { class: "panel filters", "aria-label": "Choose a statement" },
-    h("div", { class: "row" },
-      field("Statement", select({ name: "statement", id: "statement-kind" }, STATEMENTS, kind)),
-      field("From", { name: "date_from", type: "date", value: params.date_from }),
-      field("To", { name: "date_to", type: "date", value: params.date_to }),
-      field("Currencies", select({ name: "basis" }, BASES, params.basis || "currency")),
-      field("Currency", { name: "currency", value: params.currency, maxlength: 3, pattern: "^[A-Z]{3}$", placeholder: "base currency" }),
-      field("Columns", select({ name: "columns" }, [["", "None"], ["project", "Per project"], ["cost_center", "Per cost center"]], params.columns))),
-    h("div", { class: "actions" }, h("button", { type: "submit" }, "Show")));
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (!form.reportValidity()) return;
-    const data = new URLSearchParams([...new FormData(form)].filter(([k, v]) => v !== "" && !(k === "basis" && v === "currency")
-      && !(k === "currency" && form.elements.basis.value === "base")));
-    ctx.navigate(`/books?${data}`);
-  });
-  root.append(form);
+  // The currency applies to one currency as posted; with all currencies in the base currency it is not sent.
+  root.append(rangeForm(ctx, "/books", "Choose a statement", params,
+    field("Statement", select({ name: "statement", id: "statement-kind" }, STATEMENTS, kind)),
+    field("Currencies", select({ name: "basis" }, BASES, params.basis || "currency")),
+    field("Columns", select({ name: "columns" }, [["", "None"], ["project", "Per project"], ["cost_center", "Per cost center"]], params.columns))));
   const query = Object.fromEntries(Object.entries(params).filter(([k, v]) => v
     && !(kind === "balance-sheet" && !["date_to", "currency", "basis"].includes(k)) && !(k === "currency" && params.basis)));
   const out = h("section", { class: "panel", "aria-labelledby": "statement-title", id: "statement" });
@@ -116,6 +138,96 @@ export async function booksView(root, ctx) {
       ? h("p", { class: "notice", role: "status" }, "Choose a currency above: the company profile (Settings) has no base currency yet.")
       : h("p", { class: "error", role: "alert" }, error.message));
   }
+}
+
+// --- VAT report, and the journal export for the accountant ---
+
+function rate(value) {
+  return value === null ? "no rate" : `${Number(value)} %`;
+}
+
+function vatRows(rows, currency, { base = "Taxable base", tax = "VAT" } = {}) {
+  return table([
+    { label: "Rate", value: (r) => rate(r.tax_rate) },
+    { label: "Category", value: (r) => (r.tax_category ? label(r.tax_category) : "—") },
+    { label: base, value: (r) => money(r.taxable_base, currency), num: true },
+    { label: tax, value: (r) => money(r.tax, currency), num: true },
+  ], rows, { empty: "None." });
+}
+
+function vatTotals(totals, currency, suffix) {
+  return h("dl", { class: "summary" },
+    h("dt", {}, "Output VAT"), h("dd", { "data-testid": `output-tax${suffix}` }, money(totals.output_tax, currency)),
+    h("dt", {}, "Input VAT"), h("dd", { "data-testid": `input-tax${suffix}` }, money(totals.input_tax, currency)),
+    h("dt", {}, "Reverse charge owed"), h("dd", {}, money(totals.reverse_charge_output_tax, currency)),
+    h("dt", {}, "Reverse charge deducted"), h("dd", {}, money(totals.reverse_charge_input_tax, currency)),
+    h("dt", {}, "Net VAT payable"), h("dd", { "data-testid": `net-payable${suffix}` }, h("strong", {}, money(totals.net_payable, currency))));
+}
+
+function vatPeriod(p, currency) {
+  const id = `vat-${p.period}`;
+  return h("section", { class: "vat-period", "aria-labelledby": id, dataset: { period: p.period } },
+    h("h3", { id }, `${p.period} (${date(p.date_from)} – ${date(p.date_to)})`),
+    h("h4", {}, "Output VAT: invoices and credit notes"), vatRows(p.output, currency),
+    h("h4", {}, "Reverse-charge sales (VAT due by the buyer)"), vatRows(p.reverse_charge_sales, currency, { tax: "VAT charged" }),
+    h("h4", {}, "Input VAT: vendor bills"), vatRows(p.input, currency),
+    h("h4", {}, "Reverse-charge purchases (self-assessed)"), table([
+      { label: "Rate", value: (r) => rate(r.tax_rate) },
+      { label: "Taxable base", value: (r) => money(r.taxable_base, currency), num: true },
+      { label: "VAT owed", value: (r) => money(r.output_tax, currency), num: true },
+      { label: "VAT deducted", value: (r) => money(r.input_tax, currency), num: true },
+    ], p.reverse_charge_purchases, { empty: "None." }),
+    vatTotals(p.totals, currency, `-${p.period}`));
+}
+
+function journalDownloads(params) {
+  const errors = h("div", { "aria-live": "assertive" });
+  const button = (format, text) => h("button", { type: "button", class: "secondary", id: `export-${format}`, onclick: async (event) => {
+    const target = event.currentTarget;
+    errors.replaceChildren();
+    target.disabled = true;
+    try {
+      const query = { format, date_to: params.date_to, ...(params.date_from ? { date_from: params.date_from } : {}), ...(params.currency ? { currency: params.currency } : {}) };
+      toast(`Exported ${await downloadCsv("/api/erp/exports/journal", query)}.`);
+    } catch (error) {
+      errors.replaceChildren(errorBox(error));
+    } finally {
+      target.disabled = false;
+    }
+  } }, text);
+  return h("section", { class: "panel", "aria-labelledby": "journal-export-title" }, h("h2", { id: "journal-export-title" }, "Journal for the accountant"),
+    h("p", { class: "muted small" }, "Every journal line of the chosen period: as CSV (our layout, every currency unless one is chosen), or as a DATEV Buchungsstapel (EXTF, one currency, one fiscal year). The same period gives the same file every time."),
+    h("div", { class: "actions" }, button("csv", "Download journal (CSV)"), button("datev", "Download journal (DATEV)")), errors);
+}
+
+export async function vatView(root, ctx) {
+  const today = isoDate();
+  const params = {
+    date_from: ctx.query.get("date_from") ?? `${today.slice(0, 7)}-01`,
+    date_to: ctx.query.get("date_to") || today,
+    currency: ctx.query.get("currency") || "",
+    period: ctx.query.get("period") || "month",
+  };
+  root.append(pageHead("Books"), tabs("/books/vat"));
+  root.append(rangeForm(ctx, "/books/vat", "Choose the VAT period", params, null,
+    field("Per", select({ name: "period" }, [["month", "Month"], ["quarter", "Quarter"]], params.period))));
+  const out = h("section", { class: "panel", "aria-labelledby": "vat-title", id: "vat-report" });
+  root.append(out);
+  try {
+    const report = await api("/api/erp/reports/vat", { query: Object.fromEntries(Object.entries(params).filter(([, v]) => v)) });
+    const cur = report.currency;
+    out.append(h("h2", { id: "vat-title" }, `VAT report, ${report.date_from ? date(report.date_from) : "from the start"} – ${date(report.date_to)}, in ${cur}`),
+      vatTotals(report.totals, cur, ""),
+      ...(report.periods.length ? report.periods.map((p) => vatPeriod(p, cur)) : [h("p", {}, "No VAT posted in this range.")]),
+      h("ul", { class: "muted small" }, report.notes.map((n) => h("li", {}, n))),
+      report.other_currencies.length ? h("p", { class: "muted small" }, `Also posted in ${report.other_currencies.join(", ")}: choose that currency to see them.`) : null);
+  } catch (error) {
+    const noCurrency = error.status === 422 && error.problem.field === "currency" && !params.currency;
+    out.append(h("h2", { id: "vat-title" }, "VAT report"), noCurrency
+      ? h("p", { class: "notice", role: "status" }, "Choose a currency above: the company profile (Settings) has no base currency yet.")
+      : h("p", { class: "error", role: "alert" }, error.message));
+  }
+  root.append(journalDownloads(params));
 }
 
 // --- chart of accounts ---

@@ -23,7 +23,8 @@ function targetName(booking, names) {
 }
 
 export async function planningView(root, ctx) {
-  const fromWeek = mondayOf(ctx.query.get("from") || isoDate());
+  // `from` is what the page writes; `from_week` (the API's name) is accepted too, for links typed by hand.
+  const fromWeek = mondayOf(ctx.query.get("from") || ctx.query.get("from_week") || isoDate());
   const weeks = SPANS.some(([v]) => v === ctx.query.get("weeks")) ? ctx.query.get("weeks") : "8";
   const [board, people, projects, deals] = await Promise.all([
     api("/api/erp/planning", { query: { from_week: fromWeek, weeks } }), colleagues(),

@@ -1,0 +1,253 @@
+"""The VAT report and the journal export (issue 26, "VAT and the accountant"): the report's totals are the balances
+of the tax accounts (2200, 2210, 1400, 1410) in the trial balance over the same range on the same data, and the
+exports (our CSV, DATEV's EXTF) parse back to the trial balance's figures and are the same bytes twice."""
+
+import csv
+import io
+import uuid
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from devstack.stack import Stack
+from tests.erp_billing.helpers import as_role, fixed, issued, line, project_for, today
+from tests.erp_cash.helpers import company_in_eur, new_bill, new_vendor, tax_rate
+from tests.erp_costs.helpers import as_role as service_role
+from tests.erp_costs.helpers import new_expense, sql
+from tests.support import Api
+
+D = Decimal
+TAX_CODES = {"output_tax": "2200", "reverse_charge_output_tax": "2210", "input_tax": "1400",
+             "reverse_charge_input_tax": "1410"}
+
+
+def _vat(api: Api, **params: str) -> dict[str, Any]:
+    result: dict[str, Any] = api.ok("GET", "/api/erp/reports/vat", params={"currency": "EUR", **params})
+    return result
+
+
+def _trial(api: Api, **params: str) -> dict[str, dict[str, Decimal]]:
+    report = api.ok("GET", "/api/erp/reports/trial-balance", params={"currency": "EUR", **params})
+    return {r["code"]: {k: D(r[k]) for k in ("debit", "credit", "balance")} for r in report["rows"]}
+
+
+def _rows(report: dict[str, Any], section: str) -> dict[tuple[Decimal | None, str | None], tuple[Decimal, Decimal]]:
+    """(rate, category) -> (base, tax) summed over the report's periods."""
+    out: dict[tuple[Decimal | None, str | None], tuple[Decimal, Decimal]] = {}
+    for period in report["periods"]:
+        for row in period[section]:
+            key = (D(row["tax_rate"]) if row["tax_rate"] is not None else None, row["tax_category"])
+            base, tax = out.get(key, (D(0), D(0)))
+            out[key] = (base + D(row["taxable_base"]), tax + D(row["tax"]))
+    return out
+
+
+def _delta(after: dict[Any, tuple[Decimal, Decimal]], before: dict[Any, tuple[Decimal, Decimal]]
+           ) -> dict[Any, tuple[Decimal, Decimal]]:
+    keys = set(after) | set(before)
+    diff = {k: (after.get(k, (D(0), D(0)))[0] - before.get(k, (D(0), D(0)))[0],
+                after.get(k, (D(0), D(0)))[1] - before.get(k, (D(0), D(0)))[1]) for k in keys}
+    return {k: v for k, v in diff.items() if v != (D(0), D(0))}
+
+
+def _reconciles(api: Api, **params: str) -> dict[str, Any]:
+    """The VAT report over a range, checked against the trial balance of the same range."""
+    report = _vat(api, **params)
+    trial = _trial(api, **params)
+    totals = report["totals"]
+    for field, code in TAX_CODES.items():
+        assert D(totals[field]) == trial.get(code, {"balance": D(0)})["balance"], (field, code, params)
+    assert D(totals["net_payable"]) == (D(totals["output_tax"]) + D(totals["reverse_charge_output_tax"])
+                                        - D(totals["input_tax"]) - D(totals["reverse_charge_input_tax"]))
+    # The periods add up to the whole.
+    for field in TAX_CODES:
+        assert sum((D(p["totals"][field]) for p in report["periods"]), D(0)) == D(totals[field])
+    return report
+
+
+@pytest.fixture(scope="module")
+def booked(stack: Stack, admin: Api, finance: Api) -> dict[str, Any]:
+    """Today's VAT facts: invoices at 19 %, 7 % and reverse charge, a credit note, a bill with VAT at two rates, a
+    reverse-charge bill, an approved expense; with the VAT report before and after them."""
+    company_in_eur(finance)
+    day = today().isoformat()
+    before = _vat(finance, date_from=day, date_to=day)
+    project = project_for(admin, fixed(1, today().replace(year=today().year + 1)), amount="9000.00")
+    reverse = tax_rate(finance, "reverse_charge", "0")
+    standard, reduced = tax_rate(finance, "standard", "19"), tax_rate(finance, "standard", "7")
+    issued(finance, project, [line("Design", "2", "500.00", "19"), line("Books", "1", "100.00", "7")])
+    b = finance.ok("POST", "/api/erp/invoices", 201, json={"project_id": project["id"], "lines": [
+        {"description": "Strategy (EU B2B)", "quantity": "1", "unit_price": "800.00", "tax_rate_id": reverse["id"]},
+        line("Domestic work", "1", "100.00", "19")]})
+    b = finance.ok("POST", f"/api/erp/invoices/{b['id']}/issue")
+    note = finance.ok("POST", f"/api/erp/invoices/{b['id']}/credit-note", 201, json={
+        "reason": "discount", "lines": [line("Domestic work, discount", "1", "50.00", "19")]})
+    # A voided invoice: its reversal takes its VAT out again in the same month.
+    mistake = issued(finance, project, [line("Mistake", "1", "999.00", "19")])
+    finance.ok("POST", f"/api/erp/invoices/{mistake['id']}/void", json={"reason": "typo"})
+    pm = as_role(stack, "project_manager")
+    vendor = new_vendor(finance)
+    for lines in ([{"description": "Licences", "unit_price": "500.00", "tax_rate_id": standard["id"]},
+                   {"description": "Print", "unit_price": "100.00", "tax_rate_id": reduced["id"]}],
+                  [{"description": "EU cloud", "unit_price": "200.00", "tax_rate_id": reverse["id"]}]):
+        bill = new_bill(finance, vendor["id"], lines, bill_date=day)
+        finance.ok("POST", f"/api/erp/bills/{bill['id']}/submit")
+        pm.ok("POST", f"/api/erp/bills/{bill['id']}/approve")
+    submitter, approver = service_role(stack, "project_manager"), service_role(stack, "finance")
+    expense = new_expense(submitter, project_id=project["id"], amount="42.00", expense_date=day)
+    submitter.ok("POST", f"/api/erp/expenses/{expense['id']}/submit")
+    approver.ok("POST", f"/api/erp/expenses/{expense['id']}/approve", json={})
+    return {"before": before, "after": _vat(finance, date_from=day, date_to=day), "note": note, "day": day}
+
+
+def test_vat_report_per_rate_with_reverse_charge_apart(booked: dict[str, Any]) -> None:
+    before, after = booked["before"], booked["after"]
+    assert booked["note"]["kind"] == "credit_note"
+    # Output: 19 % on 1000 + 100 - the credit note's 50; 7 % on 100. The reverse-charge sale has no VAT, apart.
+    assert _delta(_rows(after, "output"), _rows(before, "output")) == {
+        (D(19), "standard"): (D("1050.00"), D("199.50")), (D(7), "standard"): (D("100.00"), D("7.00"))}
+    assert _delta(_rows(after, "reverse_charge_sales"), _rows(before, "reverse_charge_sales")) == {
+        (D(0), "reverse_charge"): (D("800.00"), D(0))}
+    # Input: the bill's VAT per rate; the expense adds nothing (expenses carry no VAT: the notes say so).
+    assert _delta(_rows(after, "input"), _rows(before, "input")) == {
+        (D(19), "standard"): (D("500.00"), D("95.00")), (D(7), "standard"): (D("100.00"), D("7.00"))}
+    assert any("Expenses carry no VAT" in n for n in after["notes"])
+    # The reverse-charge purchase: 200 at the default rate (19 %), owed and deducted again.
+    rc = {D(r["tax_rate"]): r for p in after["periods"] for r in p["reverse_charge_purchases"]}
+    rc_before = {D(r["tax_rate"]): r for p in before["periods"] for r in p["reverse_charge_purchases"]}
+    old = rc_before.get(D(19), {"taxable_base": "0", "output_tax": "0", "input_tax": "0"})
+    assert (D(rc[D(19)]["taxable_base"]) - D(old["taxable_base"]), D(rc[D(19)]["output_tax"]) - D(old["output_tax"]),
+            D(rc[D(19)]["input_tax"]) - D(old["input_tax"])) == (D("200.00"), D("38.00"), D("38.00"))
+    net = D(after["totals"]["net_payable"]) - D(before["totals"]["net_payable"])
+    assert net == D("199.50") + D("7.00") - D("95.00") - D("7.00")
+    [period] = after["periods"]
+    assert period["period"] == booked["day"][:7] and period["date_from"] == period["date_to"] == booked["day"]
+
+
+def test_vat_report_reconciles_with_the_tax_accounts(finance: Api, booked: dict[str, Any]) -> None:
+    day = booked["day"]
+    _reconciles(finance, date_from=day, date_to=day)
+    everything = _reconciles(finance)
+    assert D(everything["totals"]["output_tax"]) > 0 and D(everything["totals"]["reverse_charge_input_tax"]) > 0
+    quarters = _reconciles(finance, date_from=f"{day[:4]}-01-01", date_to=day, period="quarter")
+    assert all("-Q" in p["period"] for p in quarters["periods"])
+
+
+def test_vat_report_reads_for_finance_and_viewer_only_and_refuses_bad_input(stack: Stack, finance: Api) -> None:
+    with as_role(stack, "viewer") as viewer:
+        assert viewer.client.get("/api/erp/reports/vat", params={"currency": "EUR"}).status_code == 200
+    with as_role(stack, "project_manager") as pm:
+        assert pm.client.get("/api/erp/reports/vat", params={"currency": "EUR"}).status_code == 403
+    for params in ({"period": "week"}, {"date_from": "2026-05-01", "date_to": "2026-04-01"}, {"currency": "euro"}):
+        response = finance.client.get("/api/erp/reports/vat", params={"currency": "EUR", **params})
+        assert response.status_code == 422, params
+
+
+def _export(api: Api, **params: str) -> bytes:
+    response = api.client.get("/api/erp/exports/journal", params=params)
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+def test_journal_csv_parses_back_to_the_trial_balance_and_is_stable(finance: Api, booked: dict[str, Any]) -> None:
+    day = booked["day"]
+    first = _export(finance, date_from=day, date_to=day, format="csv")
+    assert first == _export(finance, date_from=day, date_to=day, format="csv")
+    rows = list(csv.DictReader(io.StringIO(first.decode("utf-8"), newline="")))
+    assert list(rows[0]) == ["entry_number", "entry_date", "fact_date", "source_type", "source_id", "kind", "line",
+                             "account_code", "account_name", "currency", "debit", "credit", "tax_rate",
+                             "tax_category", "client_id", "project_id", "cost_center_id", "description", "memo"]
+    sums: dict[str, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(lambda: [D(0), D(0)]))
+    for row in rows:
+        assert row["entry_date"] == day
+        sums[row["currency"]][row["account_code"]][0] += D(row["debit"])
+        sums[row["currency"]][row["account_code"]][1] += D(row["credit"])
+    trial = _trial(finance, date_from=day, date_to=day)
+    assert {code: (t["debit"], t["credit"]) for code, t in trial.items()} == \
+        {code: (d, c) for code, (d, c) in sums["EUR"].items()}
+    # Tax columns: the bill's input VAT at 7 % is there with its rate.
+    assert any(r["account_code"] == "1400" and r["tax_rate"] == "7" and r["source_type"] == "bill" for r in rows)
+    numbers = [int(r["entry_number"]) for r in rows]
+    assert numbers == sorted(numbers)
+
+
+def _datev(content: bytes) -> tuple[list[str], list[str], list[list[str]]]:
+    text = content.decode("cp1252")
+    assert text.endswith("\r\n")
+    header, headings, *rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    return header, headings, rows
+
+
+def test_datev_export_balances_per_account_and_is_byte_identical(stack: Stack, finance: Api,
+                                                                 booked: dict[str, Any]) -> None:
+    day = booked["day"]
+    # Account numbers of up to 8 digits: another test books to a 7-digit account today.
+    params = {"date_from": day, "date_to": day, "format": "datev", "consultant_number": "29098",
+              "client_number": "55003", "account_length": "8"}
+    first = _export(finance, **params)
+    assert first == _export(finance, **params)
+    header, headings, rows = _datev(first)
+    assert header[:5] == ["EXTF", "700", "21", "Buchungsstapel", "13"]
+    assert len(header) == 31 and header[10:16] == ["29098", "55003", f"{day[:4]}0101", "8", day.replace("-", ""),
+                                                   day.replace("-", "")]
+    assert header[21] == "EUR"
+    latest = sql(stack, f"SELECT to_char(max(created_at) AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSMS') "
+                        f"FROM journal_entries WHERE entry_date = '{day}'")[0][0]
+    assert header[5] == latest  # derived from the entries, not the clock
+    assert headings[:14] == ["Umsatz (ohne Soll/Haben-Kz)", "Soll/Haben-Kennzeichen", "WKZ Umsatz", "Kurs",
+                             "Basis-Umsatz", "WKZ Basis-Umsatz", "Konto", "Gegenkonto (ohne BU-Schlüssel)",
+                             "BU-Schlüssel", "Belegdatum", "Belegfeld 1", "Belegfeld 2", "Skonto", "Buchungstext"]
+    balance: dict[str, Decimal] = defaultdict(Decimal)  # debit minus credit per account
+    clearing: dict[str, Decimal] = defaultdict(Decimal)  # per entry (Belegfeld 1), on the clearing account
+    for row in rows:
+        amount = D(row[0].replace(",", "."))
+        assert amount > 0 and row[1] in ("S", "H") and row[2] == "EUR" and row[9] == day[8:10] + day[5:7]
+        signed = amount if row[1] == "S" else -amount
+        balance[row[6]] += signed
+        balance[row[7]] -= signed
+        if row[7] == "1900":
+            clearing[row[10]] -= signed
+        assert len(row[13]) <= 60
+    trial = _trial(finance, date_from=day, date_to=day)
+    expected = {code: t["debit"] - t["credit"] for code, t in trial.items()}
+    assert {k: v for k, v in balance.items() if v} == {k: v for k, v in expected.items() if v}
+    # A reverse-charge bill has several lines on both sides: booked against the clearing account, which nets to 0
+    # within the entry.
+    assert clearing and all(v + sum(D(r[0].replace(",", ".")) * (1 if r[1] == "S" else -1)
+                                    for r in rows if r[10] == k and r[6] == "1900") == 0 for k, v in clearing.items())
+
+
+def test_datev_export_refuses_what_datev_cannot_take(stack: Stack, finance: Api, booked: dict[str, Any]) -> None:
+    day = booked["day"]
+    response = finance.client.get("/api/erp/exports/journal", params={
+        "format": "datev", "date_from": f"{int(day[:4]) - 1}-12-01", "date_to": day})
+    assert response.status_code == 422 and response.json()["type"].endswith("datev-fiscal-year")
+    # A fiscal year from July: the same range lies in one.
+    july = finance.client.get("/api/erp/exports/journal", params={
+        "format": "datev", "date_from": day, "date_to": day, "fiscal_year_start": "7"})
+    assert july.status_code == 200
+    july_start = f"{day[:4] if int(day[5:7]) >= 7 else int(day[:4]) - 1}0701"
+    assert july.content.split(b"\r\n")[0].split(b";")[12] == july_start.encode()
+    # Without date_from, a batch starts with the fiscal year of date_to.
+    whole_year = finance.client.get("/api/erp/exports/journal", params={
+        "format": "datev", "date_to": day, "fiscal_year_start": "7", "account_length": "8"})
+    assert whole_year.status_code == 200 and whole_year.content.split(b"\r\n")[0].split(b";")[14] == \
+        july_start.encode()
+    account = finance.ok("POST", "/api/erp/accounts", 201, json={
+        "code": f"7{uuid.uuid4().int % 10**6:06d}", "name": "Long number", "type": "expense"})
+    finance.ok("POST", "/api/erp/journal-entries", 201, json={"entry_date": day, "memo": "=cmd| long\ncode", "lines": [
+        {"account_id": account["id"], "currency": "EUR", "debit": "1.00"},
+        {"account_id": finance.ok("GET", "/api/erp/accounts", params={"q": "Suspense"})["items"][0]["id"],
+         "currency": "EUR", "credit": "1.00"}]})
+    refused = finance.client.get("/api/erp/exports/journal", params={"format": "datev", "date_from": day,
+                                                                     "date_to": day})
+    assert refused.status_code == 422 and account["code"] in refused.json()["detail"]
+    longer = _export(finance, format="datev", date_from=day, date_to=day, account_length="8")
+    memo = [r for r in _datev(longer)[2] if account["code"] in (r[6], r[7])]
+    assert memo and memo[0][13] == "'=cmd| long code"  # never a formula in a spreadsheet, one line
+    for bad in ({"format": "xml"}, {"consultant_number": "12"}, {"clearing_account": "12ab"}):
+        assert finance.client.get("/api/erp/exports/journal", params=bad).status_code == 422, bad
+    with as_role(stack, "project_manager") as pm:
+        assert pm.client.get("/api/erp/exports/journal").status_code == 403
