@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devstack.stack import Stack
-from tests.erp_billing.helpers import fixed, line, project_for, today
+from tests.erp_billing.helpers import fixed, issued, line, project_for, today
 from tests.erp_books.books import balances, open_invoices, open_receivables, settle, trial_balance_difference
 from tests.erp_costs.helpers import as_role as service_role
 from tests.erp_costs.helpers import new_expense
@@ -41,9 +41,7 @@ def _apply(step: tuple[Any, ...], finance: Api, stack: Stack, project: dict[str,
     kind = step[0]
     invoices = open_invoices(finance, project)
     if kind == "issue":
-        draft = finance.ok("POST", "/api/erp/invoices", 201, json={
-            "project_id": project["id"], "lines": [line("Work", "1", str(amount), rate) for amount, rate in step[1]]})
-        finance.ok("POST", f"/api/erp/invoices/{draft['id']}/issue")
+        issued(finance, project, [line("Work", "1", str(amount), rate) for amount, rate in step[1]])
     elif kind == "expense":
         submitter = service_role(stack, "project_manager")
         expense = new_expense(submitter, project_id=project["id"], amount=str(min(step[1], D(40))),

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.erp_billing.helpers import fixed, line, project_for, today
+from tests.erp_billing.helpers import fixed, issued, line, project_for, today
 from tests.erp_books.books import balances, open_invoices, open_receivables, settle, trial_balance_difference
 from tests.erp_cash.helpers import company_in_eur
 from tests.support import Api
@@ -41,9 +41,7 @@ def _apply(step: tuple[Any, ...], finance: Api, project: dict[str, Any]) -> None
     kind = step[0]
     invoices = open_invoices(finance, project)
     if kind == "issue":
-        draft = finance.ok("POST", "/api/erp/invoices", 201, json={
-            "project_id": project["id"], "lines": [line("Work", "1", str(amount), rate) for amount, rate in step[1]]})
-        finance.ok("POST", f"/api/erp/invoices/{draft['id']}/issue")
+        issued(finance, project, [line("Work", "1", str(amount), rate) for amount, rate in step[1]])
     elif invoices:
         settle(finance, kind, invoices[step[1] % len(invoices)], step[2] if kind != "void" else 1.0,
                paid_on=today() - timedelta(days=step[3]) if kind == "pay" else None)
