@@ -2,7 +2,9 @@
 `basis=base`, realised exchange gains and losses when a foreign invoice or bill is paid at another rate, and what
 cannot be converted listed rather than refused."""
 
+import csv
 import importlib.util
+import io
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -78,6 +80,12 @@ def test_a_usd_invoice_paid_at_a_higher_rate_posts_the_gain_in_eur(admin: Api, f
     usd = report(finance, "trial-balance", currency="USD", client_id=project["client_id"])
     assert Decimal(usd["total_debit"]) == Decimal(usd["total_credit"]) == Decimal("2000.00")
     assert {row["code"] for row in usd["rows"]} == {AR, BANK, REVENUE}
+    # Nor in the accountant's export: the gain is 0 in USD, a base-only line (its entry exported without it).
+    export = finance.client.get("/api/erp/exports/journal", params={
+        "format": "csv", "currency": "USD", "date_from": str(paid_on), "date_to": str(paid_on)})
+    assert export.status_code == 200
+    rows = [r for r in csv.DictReader(io.StringIO(export.text)) if r["source_id"] == payment["payment"]["id"]]
+    assert sorted(r["account_code"] for r in rows) == [BANK, AR]
 
 
 def test_partial_payments_at_a_lower_rate_post_losses_and_rounding_is_closed(admin: Api, finance: Api) -> None:
