@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.stack import Stack
 from erp.app import api_routers
+from erp.banking.books import DEFAULT_BANK
 from erp.banking.matching import Allocation, Decision, MatchMethod
 from erp.banking.payments_in_bulk import Paying, record_payments
 from erp.banking.repository import BankingRepository
@@ -97,7 +98,8 @@ async def test_bulk_payments_make_what_apply_payment_makes(sessions: async_sessi
         repo = BankingRepository(uow.session)
         [row] = await repo.lock_candidates([bulk["payment_reference"]], [])
         paying = [Paying(uuid.uuid4(), bank_line(amount),
-                         Decision((Allocation(row.id, amount),), MatchMethod.REFERENCE)) for amount in PAYMENTS]
+                         Decision((Allocation(row.id, amount),), MatchMethod.REFERENCE), DEFAULT_BANK)
+                  for amount in PAYMENTS]
         matches = await record_payments(uow, repo, {row.id: row}, paying, "finance-user")
         assert [m["amount"] for m in matches] == PAYMENTS and all(m["invoice_id"] == row.id for m in matches)
         in_bulk = await what_was_made(uow, row.id)

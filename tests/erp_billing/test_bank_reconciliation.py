@@ -359,7 +359,13 @@ def test_a_line_that_is_no_invoice_payment_is_set_aside_and_can_come_back(financ
     reopened = finance.ok("POST", f"{path}/reopen")
     assert reopened["status"] == "unmatched" and reopened["open_amount"] == "777.77"
     debit = lines_of(finance, statement["id"])[-1]
-    assert finance.post(f"{LINES}/{debit['id']}/ignore", json={"note": "fee"}).status_code == 409
+    one = {"allocations": [{"invoice_id": str(uuid.uuid4()), "amount": "1.26"}]}
+    assert finance.post(f"{LINES}/{debit['id']}/match", json=one).status_code == 409  # not matched to invoices
+    # Money out is set aside too (booked against suspense by default: tests/erp_books/test_bank_books.py), and
+    # comes back as money out waiting.
+    booked = finance.ok("POST", f"{LINES}/{debit['id']}/ignore", json={"note": "fee"})
+    assert booked["status"] == "ignored" and booked["ledger_account_id"]
+    assert finance.ok("POST", f"{LINES}/{debit['id']}/reopen")["status"] == "debit"
 
 
 def test_candidates_for_a_waiting_line_put_the_likeliest_first(

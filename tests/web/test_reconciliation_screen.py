@@ -11,7 +11,9 @@ from playwright.sync_api import Page, expect
 from devstack.stack import Stack
 from tests.erp_billing import bank_files
 from tests.erp_billing.helpers import fixed, today
-from tests.web.conftest import open_as, session_for, settled, shot
+from tests.erp_books.bank_books import paid_bill, quiet_values, statement_data
+from tests.erp_cash.helpers import company_in_eur
+from tests.web.conftest import assert_accessible, open_as, session_for, settled, shot
 from tests.web.helpers import api_as, issued_invoice
 from tests.web.test_screens import UNLABELLED
 
@@ -79,3 +81,78 @@ def test_import_a_statement_and_reconcile_what_waits(page: Page, stack: Stack, b
     expect(page.locator("#import-result")).to_contain_text("Imported before: nothing recorded again")
     expect(page.locator("#import-result").get_by_test_id("import-duplicates")).to_have_text("6")
     assert len(finance.ok("GET", f"/api/erp/invoices/{by_hand['id']}/payments")["items"]) == 1
+
+
+def test_money_out_and_set_aside_lines_are_booked_to_the_account_chosen(page: Page, stack: Stack,
+                                                                      base_url: str, tmp_path: Path) -> None:
+    """A real CAMT.053 statement (tests/fixtures/camt053_bank_books.xml): a credit that is no invoice payment set
+    aside to owner's equity, a credit linked to the payment typed in before, the rent booked to 6400, a debit linked
+    to the bill payment typed in Bills; each shows the account it went to."""
+    finance = api_as(stack, base_url, "finance")
+    approver = api_as(stack, base_url, "finance")
+    sales = api_as(stack, base_url, "sales")
+    company_in_eur(finance)
+    bill, bill_payment = paid_bill(finance, approver, f"{random.randint(100, 999)}.{random.randint(10, 99)}")
+    project = sales.project_of(sales.won_deal(billing=fixed(1, today() + timedelta(days=365)))["id"])
+    typed_in = issued_invoice(finance, project, f"{random.randint(1000, 9999)}.{random.randint(10, 99)}")
+    finance.ok("POST", f"/api/erp/invoices/{typed_in['id']}/payments", 201, json={"amount": typed_in["total"]})
+    [typed] = finance.ok("GET", f"/api/erp/invoices/{typed_in['id']}/payments")["items"]
+    values = quiet_values(bill_paid=bill["total"], bill_reference=bill["vendor_reference"],
+                          amount_3=typed_in["total"], ref_3=typed_in["payment_reference"])
+    statement = tmp_path / "statement.xml"
+    statement.write_bytes(statement_data(values))
+    accounts = {a["code"]: a for a in finance.ok("GET", "/api/erp/accounts", params={"limit": 200})["items"]}
+
+    open_as(page, session_for(stack, "finance"), "/bank")
+    page.get_by_label("Statement file").set_input_files(str(statement))
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.locator("#import-result").get_by_test_id("import-debits")).to_have_text("3")
+
+    # A credit set aside: the account is chosen (suspense is offered first).
+    tag = values["tag"]
+    contribution = page.locator("tr", has_text=f"Gesellschafterin {tag}")
+    contribution.get_by_role("button", name="Set aside").click()
+    dialog = page.get_by_role("dialog")
+    choice = dialog.get_by_label("Book against account")
+    expect(choice).to_have_value(accounts["1900"]["id"])
+    assert_accessible(page, "the set-aside dialog")
+    choice.select_option(accounts["3000"]["id"])
+    dialog.get_by_label("What is it?").fill("Capital contribution")
+    dialog.get_by_role("button", name="Set it aside").click()
+    expect(dialog).to_have_count(0)
+
+    # A credit whose payment was typed in before: linked to it, not paid again.
+    page.locator("tr", has_text=typed_in["payment_reference"]).get_by_role("button", name="Typed payment").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Payment")).to_have_value(typed["id"])
+    dialog.get_by_role("button", name="Link the payment").click()
+    expect(dialog).to_have_count(0)
+    expect(page.locator("tr", has_text=typed_in["payment_reference"])).to_have_count(0)
+
+    # Money out: the rent to 6400, the vendor's invoice to its bill payment.
+    page.get_by_label("Show").select_option("debit")
+    rent = page.locator("tr", has_text=f"Vertrag {tag}")
+    rent.get_by_role("button", name="Book to account").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Book against account").select_option(accounts["6400"]["id"])
+    dialog.get_by_label("What was it for?").fill("Office rent")
+    dialog.get_by_role("button", name="Book it").click()
+    expect(dialog).to_have_count(0)
+    expect(rent).to_have_count(0)
+    paid = page.locator("tr", has_text=bill["vendor_reference"])
+    paid.get_by_role("button", name="Bill payment").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Bill payment")).to_have_value(bill_payment["id"])
+    assert_accessible(page, "the bill payment dialog")
+    shot(page, "bank-bill-payment")
+    dialog.get_by_role("button", name="Link the payment").click()
+    expect(dialog).to_have_count(0)
+    expect(paid).to_have_count(0)
+
+    page.get_by_label("Show").select_option("ignored")
+    expect(rent).to_contain_text("Booked to 6400")
+    expect(contribution).to_contain_text("Booked to 3000")
+    settled(page)
+    [linked] = finance.ok("GET", "/api/erp/bank-lines", params={"q": bill["vendor_reference"]})["items"]
+    assert linked["status"] == "matched" and linked["bill_payment_id"] == bill_payment["id"]
+    assert len(finance.ok("GET", f"/api/erp/invoices/{typed_in['id']}/payments")["items"]) == 1

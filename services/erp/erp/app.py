@@ -21,6 +21,7 @@ from throughline_platform.policy import policy_router
 def api_routers() -> list[APIRouter]:
     """Imported only by a process that plays the api role: a worker does without the routers and what only
     they use (a faster start and a smaller process)."""
+    from erp.banking.router import accounts_router as bank_accounts_router
     from erp.banking.router import lines_router as bank_lines_router
     from erp.banking.router import mappings_router as bank_csv_mappings_router
     from erp.banking.router import statements_router as bank_statements_router
@@ -69,7 +70,7 @@ def api_routers() -> list[APIRouter]:
             # documents (docs/erp-invoicing-out.md)
             company_router, taxes_router, documents_router,
             # bank reconciliation (docs/erp-invoicing-out.md)
-            bank_statements_router, bank_lines_router, bank_csv_mappings_router,
+            bank_statements_router, bank_lines_router, bank_csv_mappings_router, bank_accounts_router,
             search_router,
             # resource planning (docs/erp-delivery.md)
             pipeline_router, planning_router,

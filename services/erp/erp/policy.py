@@ -58,6 +58,7 @@ class Action(StrEnum):
     BANK_STATEMENTS_IMPORT = "erp.bank_statements.import"
     BANK_LINES_RECONCILE = "erp.bank_lines.reconcile"
     BANK_CSV_MAPPINGS_WRITE = "erp.bank_csv_mappings.write"
+    BANK_ACCOUNTS_WRITE = "erp.bank_accounts.write"
     INVOICES_SEND = "erp.invoices.send"
     MAIL_TEMPLATES_WRITE = "erp.mail_templates.write"
     BUDGETS_WRITE = "erp.budgets.write"
@@ -176,8 +177,12 @@ POLICY = Policy("erp", {
         FINANCE, summary="Import bank statements (CAMT.053, MT940, CSV): matched credits record invoice payments",
         example="POST /api/erp/bank-statements"),
     Action.BANK_LINES_RECONCILE: rule(
-        FINANCE, summary="Match a bank line to invoices by hand, or mark it as not an invoice payment",
+        FINANCE, summary="Match a bank line to invoices by hand, link it to a payment recorded by hand (invoice or "
+                         "bill), or set it aside booked against an account",
         example="POST /api/erp/bank-lines/{id}/ignore"),
+    Action.BANK_ACCOUNTS_WRITE: rule(
+        FINANCE, summary="Link a bank account (the statements' IBAN) to another ledger account",
+        example="PUT /api/erp/bank-accounts/{id}"),
     Action.BANK_CSV_MAPPINGS_WRITE: rule(
         FINANCE, summary="Save, change and delete the column mappings of banks' CSV exports",
         example="POST /api/erp/bank-csv-mappings"),
@@ -266,6 +271,7 @@ TaxRateWriter = Annotated[Principal, POLICY.requires(Action.TAX_RATES_WRITE)]
 BankImporter = Annotated[Principal, POLICY.requires(Action.BANK_STATEMENTS_IMPORT)]
 BankReconciler = Annotated[Principal, POLICY.requires(Action.BANK_LINES_RECONCILE)]
 BankMappingWriter = Annotated[Principal, POLICY.requires(Action.BANK_CSV_MAPPINGS_WRITE)]
+BankAccountWriter = Annotated[Principal, POLICY.requires(Action.BANK_ACCOUNTS_WRITE)]
 InvoiceSender = Annotated[Principal, POLICY.requires(Action.INVOICES_SEND)]
 MailTemplateWriter = Annotated[Principal, POLICY.requires(Action.MAIL_TEMPLATES_WRITE)]
 BudgetWriter = Annotated[Principal, POLICY.requires(Action.BUDGETS_WRITE)]

@@ -39,6 +39,7 @@ class MatchMethod(StrEnum):
     AMOUNT_AND_IBAN = "amount_and_iban"
     AMOUNT_AND_NAME = "amount_and_name"
     MANUAL = "manual"
+    LINKED = "linked"  # a person said the line is a payment recorded by hand before (nothing new is paid or posted)
 
 
 @dataclass(frozen=True)

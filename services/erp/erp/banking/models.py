@@ -20,9 +20,10 @@ from erp.db import Entity
 
 class LineStatus(StrEnum):
     UNMATCHED = "unmatched"  # a credit waiting for a person (nothing matched, or money left over a match)
-    MATCHED = "matched"  # a credit whose whole amount paid invoices
-    IGNORED = "ignored"  # a credit a person marked as not an invoice payment (what was left of it)
-    DEBIT = "debit"  # money out: kept for the ledger, not matched here
+    MATCHED = "matched"  # a credit whose whole amount paid invoices; a debit that is a vendor bill's payment
+    IGNORED = "ignored"  # set aside: a credit that is no invoice payment (what was left of it), or a debit, booked
+    #                      against the account the person chose (`ledger_account_id`)
+    DEBIT = "debit"  # money out waiting for a person: a bill payment, or an account to book it against
 
 
 class BankStatement(Entity):
@@ -83,11 +84,17 @@ class BankLine(Entity):
     note: Mapped[str | None] = mapped_column(Text)  # why it waits, what is left; a person's note
     reconciled_by: Mapped[str | None] = mapped_column(String(64))
     reconciled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set aside: the account booked against the bank (the entry's other side); a debit that paid a bill: its payment.
+    ledger_account_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("ledger_accounts.id"))
+    bill_payment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("bill_payments.id"), unique=True)
+    # How often it was set aside (each booking and its reversal on reopening have their own key: `booked.<n>`).
+    bookings: Mapped[int] = mapped_column(Integer, default=0)
 
     @property
     def open_amount(self) -> Decimal:
         """What is still to reconcile: nothing once matched or set aside."""
-        return self.amount - self.applied_amount if self.status == LineStatus.UNMATCHED else Decimal(0)
+        waiting = self.status in (LineStatus.UNMATCHED, LineStatus.DEBIT)
+        return self.amount - self.applied_amount if waiting else Decimal(0)
 
 
 class BankLineMatch(Entity):
@@ -101,6 +108,17 @@ class BankLineMatch(Entity):
     amount: Mapped[Decimal] = mapped_column(Numeric(18, 4))
     method: Mapped[str] = mapped_column(String(20))
     matched_by: Mapped[str] = mapped_column(String(64))
+
+
+class BankLedgerAccount(Entity):
+    """The ledger account a bank account (a statement's account, an IBAN) books to: 1000 Bank for the first one
+    seen, a new asset account for each other (docs/erp-books.md, "Bank lines in the books")."""
+
+    __tablename__ = "bank_ledger_accounts"
+
+    account: Mapped[str] = mapped_column(String(50), unique=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    ledger_account_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("ledger_accounts.id"), unique=True)
 
 
 class BankCsvMapping(Entity):

@@ -35,6 +35,7 @@ class Paying:
     line_id: uuid.UUID
     line: StatementLine
     decision: Decision
+    bank_account: uuid.UUID  # the ledger account of the line's bank account: its payments are booked there
 
 
 async def record_payments(uow: UnitOfWork, repo: BankingRepository, invoices: Mapping[uuid.UUID, CandidateRow],
@@ -70,7 +71,7 @@ async def record_payments(uow: UnitOfWork, repo: BankingRepository, invoices: Ma
                                          line.booking_date, reference, recorded_by, now))
             booked.append(ledger.PaymentFact(payment_id, invoice.number, allocation.amount, invoice.currency,
                                              line.booking_date, invoice.client_id, invoice.project_id,
-                                             invoice_id=invoice.id))
+                                             item.bank_account, invoice_id=invoice.id))
             assert item.decision.method is not None
             matches.append({"line_id": item.line_id, "invoice_id": invoice.id,
                             "payment_id": payment_id, "amount": allocation.amount, "method": item.decision.method,

@@ -11,9 +11,10 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
 
-from erp.banking.models import BankCsvMapping, BankLine, BankLineMatch, BankStatement, LineStatus
+from erp.banking.models import BankCsvMapping, BankLedgerAccount, BankLine, BankLineMatch, BankStatement, LineStatus
 from erp.clients.api import Client
 from erp.invoices.api import OPEN_STATUSES, Invoice, InvoiceKind, Payment
+from erp.payables.api import Bill, BillPayment, Vendor
 from throughline_messaging.bulk import arrays, insert_from_arrays, insert_rows
 from throughline_platform.paging import page_with_total
 
@@ -21,6 +22,8 @@ from throughline_platform.paging import page_with_total
 LINE_COLUMNS = ("statement_id", "account", "transaction_key", "position", "direction", "amount", "currency",
                 "booking_date", "value_date", "counterparty_name", "counterparty_iban", "structured_reference",
                 "remittance", "bank_reference", "end_to_end_id", "reversal", "status")
+
+LEDGER_ACCOUNTS_LOCK_KEY = 0xBA4C1ED  # "bank ledger": linking a new bank account to its ledger account
 
 
 @dataclass
@@ -157,6 +160,80 @@ class BankingRepository:
 
     async def add_matches(self, rows: list[dict[str, Any]]) -> None:
         await insert_rows(self.session, cast(Table, BankLineMatch.__table__), rows)
+
+    # --- the bank accounts' ledger accounts and what a line is linked to (`books`) ---
+
+    async def ledger_account_of(self, account: str) -> BankLedgerAccount | None:
+        query = select(BankLedgerAccount).where(BankLedgerAccount.account == account)
+        return (await self.session.execute(query)).scalars().first()
+
+    async def ledger_accounts_of(self, accounts: Sequence[str]) -> dict[str, uuid.UUID]:
+        query = select(BankLedgerAccount.account, BankLedgerAccount.ledger_account_id).where(
+            BankLedgerAccount.account.in_(set(accounts)))
+        return {account: ledger_id for account, ledger_id in (await self.session.execute(query)).all()}
+
+    async def bank_accounts(self) -> list[BankLedgerAccount]:
+        return list((await self.session.execute(select(BankLedgerAccount).order_by(BankLedgerAccount.account)))
+                    .scalars())
+
+    async def bank_account(self, link_id: uuid.UUID, *, for_update: bool = False) -> BankLedgerAccount | None:
+        query = select(BankLedgerAccount).where(BankLedgerAccount.id == link_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalars().first()
+
+    async def bank_account_booking_to(self, ledger_account_id: uuid.UUID) -> BankLedgerAccount | None:
+        query = select(BankLedgerAccount).where(BankLedgerAccount.ledger_account_id == ledger_account_id)
+        return (await self.session.execute(query)).scalars().first()
+
+    async def any_ledger_account(self) -> bool:
+        return (await self.session.execute(select(BankLedgerAccount.id).limit(1))).first() is not None
+
+    async def lock_ledger_accounts(self) -> None:
+        """Serialise the linking of new bank accounts (the first one takes 1000 Bank): held to the commit."""
+        await self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LEDGER_ACCOUNTS_LOCK_KEY})
+
+    def add_ledger_account(self, row: BankLedgerAccount) -> None:
+        self.session.add(row)
+
+    async def payment(self, payment_id: uuid.UUID) -> Payment | None:
+        return await self.session.get(Payment, payment_id)
+
+    async def payment_linked(self, payment_id: uuid.UUID) -> uuid.UUID | None:
+        """The bank line the invoice payment is matched or linked to, if any."""
+        query = select(BankLineMatch.line_id).where(BankLineMatch.payment_id == payment_id)
+        return (await self.session.execute(query)).scalars().first()
+
+    async def bill_payment(self, payment_id: uuid.UUID) -> tuple[BillPayment, Bill] | None:
+        query = (select(BillPayment, Bill).join(Bill, Bill.id == BillPayment.bill_id)
+                 .where(BillPayment.id == payment_id).with_for_update(of=BillPayment))
+        row = (await self.session.execute(query)).first()
+        return (row[0], row[1]) if row else None
+
+    async def unlinked_bill_payments(self, currency: str, amount: Decimal, near: date
+                                     ) -> list[tuple[BillPayment, Bill, str]]:
+        """Bill payments of this amount and currency no bank line is yet, those paid nearest `near` first."""
+        linked = select(BankLine.id).where(BankLine.bill_payment_id == BillPayment.id).exists()
+        query = (select(BillPayment, Bill, Vendor.name).join(Bill, Bill.id == BillPayment.bill_id)
+                 .join(Vendor, Vendor.id == Bill.vendor_id)
+                 .where(Bill.currency == currency, BillPayment.amount == amount, ~linked)
+                 .order_by(func.abs(BillPayment.paid_on - near), BillPayment.id).limit(20))
+        return [(payment, bill, name) for payment, bill, name in (await self.session.execute(query)).all()]
+
+    async def unlinked_payments(self, currency: str, at_most: Decimal, near: date
+                                ) -> list[tuple[Payment, str | None, str]]:
+        """Invoice payments of at most `at_most` in this currency that no bank line is (typed in by hand), with
+        their invoice's number and client; those of exactly that amount, then those paid nearest `near`, first."""
+        linked = select(BankLineMatch.id).where(BankLineMatch.payment_id == Payment.id).exists()
+        query = (select(Payment, Invoice.number, Client.name).join(Invoice, Invoice.id == Payment.invoice_id)
+                 .join(Client, Client.id == Invoice.client_id)
+                 .where(Payment.currency == currency, Payment.amount <= at_most, ~linked)
+                 .order_by((Payment.amount != at_most), func.abs(Payment.paid_on - near), Payment.id).limit(20))
+        return [(payment, number, name) for payment, number, name in (await self.session.execute(query)).all()]
+
+    async def line_of_bill_payment(self, payment_id: uuid.UUID) -> uuid.UUID | None:
+        query = select(BankLine.id).where(BankLine.bill_payment_id == payment_id)
+        return (await self.session.execute(query)).scalars().first()
 
     # --- the import's payments (`payments_in_bulk`): rows of the invoices package's tables, written set-based ---
 

@@ -7,6 +7,9 @@ from erp.banking import service
 from erp.banking.models import LineStatus
 from erp.banking.repository import BankingRepository
 from erp.banking.schemas import (
+    BankAccountIn,
+    BankAccountOut,
+    BillPaymentCandidateOut,
     CandidateOut,
     CsvMappingIn,
     CsvMappingOut,
@@ -14,18 +17,21 @@ from erp.banking.schemas import (
     ImportResult,
     LineOut,
     LinePage,
+    LinkIn,
     MatchIn,
+    PaymentCandidateOut,
     PreviewOut,
     StatementOut,
     StatementPage,
 )
 from erp.banking.statement import MAX_STATEMENT_BYTES, Direction
-from erp.policy import BankImporter, BankMappingWriter, BankReconciler, Reader
+from erp.policy import BankAccountWriter, BankImporter, BankMappingWriter, BankReconciler, Reader
 from throughline_messaging.deps import ReadUoW, UoW
 
 statements_router = APIRouter(prefix="/api/erp/bank-statements", tags=["banking"])
 lines_router = APIRouter(prefix="/api/erp/bank-lines", tags=["banking"])
 mappings_router = APIRouter(prefix="/api/erp/bank-csv-mappings", tags=["banking"])
+accounts_router = APIRouter(prefix="/api/erp/bank-accounts", tags=["banking"])
 
 StatementFile = Annotated[UploadFile, File(description="The statement: CAMT.053 (XML), MT940, or a CSV export")]
 MappingId = Annotated[uuid.UUID | None, Form(description="The CSV column mapping (CSV exports only)")]
@@ -66,8 +72,9 @@ async def list_statements(uow: ReadUoW, principal: Reader,
     repo = BankingRepository(uow.session)
     rows, total = await repo.search_statements(account, limit, offset)
     waiting = await repo.waiting_by_statement([row.id for row in rows])
-    return StatementPage(items=[service.statement_out(row, waiting.get(row.id, 0)) for row in rows], total=total,
-                         limit=limit, offset=offset)
+    ledger_accounts = await repo.ledger_accounts_of([row.account for row in rows])
+    return StatementPage(items=[service.statement_out(row, waiting.get(row.id, 0), ledger_accounts) for row in rows],
+                         total=total, limit=limit, offset=offset)
 
 
 @statements_router.get("/{statement_id}", response_model=StatementOut, summary="One imported bank statement")
@@ -99,6 +106,18 @@ async def line_candidates(line_id: uuid.UUID, uow: ReadUoW, principal: Reader) -
     return await service.candidates(uow, line_id)
 
 
+@lines_router.get("/{line_id}/payment-candidates", response_model=list[PaymentCandidateOut],
+                  summary="Invoice payments typed in by hand that a waiting credit may be: no line's yet")
+async def payment_candidates(line_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> list[PaymentCandidateOut]:
+    return await service.payment_candidates(uow, line_id)
+
+
+@lines_router.get("/{line_id}/bill-payment-candidates", response_model=list[BillPaymentCandidateOut],
+                  summary="Vendor bill payments a debit may be: of its amount and currency, no line's yet")
+async def bill_payment_candidates(line_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> list[BillPaymentCandidateOut]:
+    return await service.bill_payment_candidates(uow, line_id)
+
+
 @lines_router.post("/{line_id}/match", response_model=LineOut,
                    summary="Match a waiting line by hand: the invoices it paid, amounts adding up to what is left")
 async def match_line(line_id: uuid.UUID, body: MatchIn, uow: UoW, principal: BankReconciler) -> LineOut:
@@ -106,15 +125,36 @@ async def match_line(line_id: uuid.UUID, body: MatchIn, uow: UoW, principal: Ban
 
 
 @lines_router.post("/{line_id}/ignore", response_model=LineOut,
-                   summary="Mark a waiting line (or what is left of it) as not an invoice payment, with a note")
+                   summary="Set a waiting line aside (a credit that is no invoice payment, a debit that is no bill "
+                           "payment), booked against an account (default 1900 suspense), with a note")
 async def ignore_line(line_id: uuid.UUID, body: IgnoreIn, uow: UoW, principal: BankReconciler) -> LineOut:
-    return await service.ignore_line(uow, line_id, body.note, principal)
+    return await service.ignore_line(uow, line_id, body, principal)
+
+
+@lines_router.post("/{line_id}/link", response_model=LineOut,
+                   summary="Say a waiting line is a payment recorded by hand (an invoice payment, a bill payment): "
+                           "linked, not posted again")
+async def link_line(line_id: uuid.UUID, body: LinkIn, uow: UoW, principal: BankReconciler) -> LineOut:
+    return await service.link_line(uow, line_id, body, principal)
 
 
 @lines_router.post("/{line_id}/reopen", response_model=LineOut,
-                   summary="Put a line marked as not an invoice payment back in the queue")
+                   summary="Put a line set aside back in the queue (its booking reversed)")
 async def reopen_line(line_id: uuid.UUID, uow: UoW, principal: BankReconciler) -> LineOut:
     return await service.reopen_line(uow, line_id, principal)
+
+
+@accounts_router.get("", response_model=list[BankAccountOut],
+                     summary="The bank accounts statements named, each with the ledger account it books to")
+async def list_bank_accounts(uow: ReadUoW, principal: Reader) -> list[BankAccountOut]:
+    return [BankAccountOut.model_validate(a) for a in await BankingRepository(uow.session).bank_accounts()]
+
+
+@accounts_router.put("/{link_id}", response_model=BankAccountOut,
+                     summary="Book a bank account to another ledger account from now on")
+async def relink_bank_account(link_id: uuid.UUID, body: BankAccountIn, uow: UoW,
+                              principal: BankAccountWriter) -> BankAccountOut:
+    return BankAccountOut.model_validate(await service.relink_bank_account(uow, link_id, body))
 
 
 @mappings_router.get("", response_model=list[CsvMappingOut], summary="The saved CSV column mappings")

@@ -31,6 +31,11 @@ class StatementOut(BaseModel):
     duplicate_count: int
     overpaid_count: int
     waiting: int = Field(0, description="Its lines still waiting for a person now")
+    ledger_account_id: uuid.UUID | None = Field(None, description="The ledger account its bank account books to")
+    ledger_balance: Decimal | None = Field(None, description="One statement read alone: that account's balance in "
+                                                             "the books up to the closing date, in its currency")
+    difference: Decimal | None = Field(None, description="closing_balance less ledger_balance: 0 once every line "
+                                                         "of the account up to that day is reconciled")
     imported_by: str
     created_at: datetime
 
@@ -107,6 +112,8 @@ class LineOut(BaseModel):
     note: str | None
     reconciled_by: str | None
     reconciled_at: datetime | None
+    ledger_account_id: uuid.UUID | None = Field(None, description="Set aside: the account it was booked against")
+    bill_payment_id: uuid.UUID | None = Field(None, description="A debit linked to a vendor bill's payment")
     matches: list[MatchOut] = []
 
     @model_validator(mode="after")
@@ -143,6 +150,65 @@ class MatchIn(BaseModel):
 class IgnoreIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     note: str = Field(min_length=1, max_length=2000, description="What the money is, if not an invoice payment")
+    account_id: uuid.UUID | None = Field(None, description="The ledger account the line is booked against (the "
+                                                           "bank account's other side); default 1900 suspense")
+
+
+class LinkIn(BaseModel):
+    """The payment recorded by hand that the line is: an invoice payment for a credit, a bill payment for a debit."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    payment_id: uuid.UUID | None = Field(None, description="An invoice payment (a credit's)")
+    bill_payment_id: uuid.UUID | None = Field(None, description="A vendor bill's payment (a debit's)")
+    note: str | None = Field(None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _one(self) -> "LinkIn":
+        if (self.payment_id is None) == (self.bill_payment_id is None):
+            raise ValueError("name either payment_id or bill_payment_id")
+        return self
+
+
+class BankAccountOut(BaseModel):
+    """A bank account the statements name, and the ledger account it books to."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    account: str
+    currency: str
+    ledger_account_id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+class BankAccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ledger_account_id: uuid.UUID = Field(description="An active asset account, in the bank account's currency or "
+                                                      "any, that no other bank account books to")
+
+
+class BillPaymentCandidateOut(BaseModel):
+    """A vendor bill's payment recorded by hand that a debit may be."""
+
+    bill_payment_id: uuid.UUID
+    bill_id: uuid.UUID
+    vendor_name: str
+    vendor_reference: str
+    amount: Decimal
+    currency: str
+    paid_on: date
+
+
+class PaymentCandidateOut(BaseModel):
+    """An invoice payment typed in by hand that a credit may be."""
+
+    payment_id: uuid.UUID
+    invoice_id: uuid.UUID
+    invoice_number: str | None
+    client_name: str
+    amount: Decimal
+    currency: str
+    paid_on: date
 
 
 class CandidateOut(BaseModel):

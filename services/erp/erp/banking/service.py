@@ -12,12 +12,12 @@ import hashlib
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from erp.banking import camt053, csv_statement, mt940
+from erp.banking import books, camt053, csv_statement, mt940
 from erp.banking.matching import (
     Allocation,
     Credit,
@@ -28,17 +28,22 @@ from erp.banking.matching import (
     rf_references,
     similar_names,
 )
-from erp.banking.models import BankCsvMapping, BankLine, BankStatement, LineStatus
+from erp.banking.models import BankCsvMapping, BankLedgerAccount, BankLine, BankStatement, LineStatus
 from erp.banking.payments_in_bulk import Paying, record_payments
 from erp.banking.repository import BankingRepository, CandidateRow, LineOutcome
 from erp.banking.schemas import (
+    BankAccountIn,
+    BillPaymentCandidateOut,
     CandidateOut,
     CsvMappingIn,
+    IgnoreIn,
     ImportedStatement,
     ImportResult,
     LineOut,
+    LinkIn,
     MatchIn,
     MatchOut,
+    PaymentCandidateOut,
     PreviewLine,
     PreviewOut,
     PreviewStatement,
@@ -56,6 +61,8 @@ from erp.clients.api import ClientRepository
 from erp.clock import today
 from erp.db import utcnow
 from erp.invoices.api import OPEN_STATUSES, PaymentMethod, apply_payment
+from erp.ledger.api import AccountRole, AccountType, SourceType, account_balance, account_id, usable_account
+from erp.payables.api import BILL_PAYMENT
 from throughline_events import money
 from throughline_events.money import ZERO
 from throughline_messaging.uow import UnitOfWork
@@ -128,6 +135,7 @@ class _NewLine:
     id: uuid.UUID
     statement_id: uuid.UUID
     line: StatementLine
+    bank_account: uuid.UUID  # its bank account's ledger account
 
 
 async def import_statement(uow: UnitOfWork, data: bytes, file_name: str | None, mapping_id: uuid.UUID | None,
@@ -148,8 +156,13 @@ async def import_statement(uow: UnitOfWork, data: bytes, file_name: str | None, 
             taken.append((statement, existing.id, True))
             continue
         taken.append((statement, statement_id, False))
+        bank, linked_now = await books.bank_ledger_account(uow, repo, statement.account, statement.currency)
+        if linked_now:  # the account's first statement: the ledger starts from its opening balance
+            row = await repo.statement(statement_id)
+            assert row is not None
+            await books.post_opening(uow, row, bank)
         inserted = await repo.insert_new_lines(_line_rows(statement, statement_id))
-        new_lines += [_NewLine(inserted[line.transaction_key], statement_id, line) for line in statement.lines
+        new_lines += [_NewLine(inserted[line.transaction_key], statement_id, line, bank) for line in statement.lines
                       if line.transaction_key in inserted]
     decisions = await _match_and_pay(uow, repo, new_lines, principal)
     counts = await _record_outcomes(repo, taken, new_lines, decisions)
@@ -205,7 +218,8 @@ async def _match_and_pay(uow: UnitOfWork, repo: BankingRepository, new_lines: li
     payers = await repo.known_payers(sorted({c.payer_iban for _, c in credits if c.payer_iban}))
     matcher = Matcher([_open_invoice(row) for row in candidates], payers, today())
     decisions = {new.id: matcher.decide(credit) for new, credit in credits}
-    paying = [Paying(new.id, new.line, decisions[new.id]) for new, _ in credits if decisions[new.id].allocations]
+    paying = [Paying(new.id, new.line, decisions[new.id], new.bank_account) for new, _ in credits
+              if decisions[new.id].allocations]
     locked = {row.id: row for row in candidates}
     for start in range(0, len(paying), PAYMENTS_PER_STEP):
         matches = await record_payments(uow, repo, locked, paying[start:start + PAYMENTS_PER_STEP], principal.user_id)
@@ -224,7 +238,7 @@ def _open_invoice(row: CandidateRow) -> OpenInvoice:
 
 
 async def _pay_by_hand(uow: UnitOfWork, repo: BankingRepository, line: BankLine, allocations: list[Allocation],
-                       recorded_by: str) -> None:
+                       recorded_by: str, bank: uuid.UUID) -> None:
     """A person's match: each allocation a payment through the invoices package's own path (`apply_payment`, a
     few at a time), on its invoice locked here in id order; and the matches."""
     invoices = await repo.invoices([a.invoice_id for a in allocations], lock=True)
@@ -247,6 +261,9 @@ async def _pay_by_hand(uow: UnitOfWork, repo: BankingRepository, line: BankLine,
         matches.append({"id": uuid.uuid4(), "line_id": line.id, "invoice_id": invoice.id, "payment_id": payment.id,
                         "amount": allocation.amount, "method": MatchMethod.MANUAL, "matched_by": recorded_by,
                         "created_at": now, "updated_at": now})
+        # `apply_payment` books the payment on 1000 Bank (as one typed by hand): moved to the line's account.
+        await books.move_to_line_account(uow, source_type=SourceType.PAYMENT, source_id=payment.id, line=line,
+                                         bank=bank, amount=allocation.amount, on=line.booking_date)
     await uow.session.flush()  # the payments exist before the matches that name them
     await repo.add_matches(matches)
     del clients
@@ -289,10 +306,11 @@ async def _result(repo: BankingRepository, fmt: StatementFormat, taken: list[tup
                   counts: Counter[str], decisions: dict[uuid.UUID, Decision]) -> ImportResult:
     statements = []
     waiting = await repo.waiting_by_statement([sid for _, sid, _ in taken])
+    ledger_accounts = await repo.ledger_accounts_of([statement.account for statement, _, _ in taken])
     for _, statement_id, before in taken:
         row = await repo.statement(statement_id)
         assert row is not None
-        statements.append(ImportedStatement(statement=statement_out(row, waiting.get(row.id, 0)),
+        statements.append(ImportedStatement(statement=statement_out(row, waiting.get(row.id, 0), ledger_accounts),
                                             already_imported=before))
     return ImportResult(
         format=fmt, lines=counts["lines"], matched=counts["matched_count"], unmatched=counts["unmatched_count"],
@@ -300,9 +318,10 @@ async def _result(repo: BankingRepository, fmt: StatementFormat, taken: list[tup
         payments=sum(len(d.allocations) for d in decisions.values()), statements=statements)
 
 
-def statement_out(row: BankStatement, waiting: int) -> StatementOut:
+def statement_out(row: BankStatement, waiting: int, ledger_accounts: dict[str, uuid.UUID]) -> StatementOut:
     out = StatementOut.model_validate(row)
     out.waiting = waiting
+    out.ledger_account_id = ledger_accounts.get(row.account)
     return out
 
 
@@ -358,7 +377,14 @@ async def get_statement(uow: UnitOfWork, statement_id: uuid.UUID) -> StatementOu
     if row is None:
         raise NotFound(f"Bank statement {statement_id} does not exist.")
     waiting = await repo.waiting_by_statement([row.id])
-    return statement_out(row, waiting.get(row.id, 0))
+    out = statement_out(row, waiting.get(row.id, 0), await repo.ledger_accounts_of([row.account]))
+    if out.ledger_account_id is not None and row.closing_date is not None:
+        # Read alone (a sum over the account's lines): the statements' list leaves it out.
+        balance = await account_balance(uow, out.ledger_account_id, row.currency, row.closing_date + timedelta(days=1))
+        out.ledger_balance = money.round_money(balance, row.currency)
+        if out.closing_balance is not None:
+            out.difference = out.closing_balance - out.ledger_balance
+    return out
 
 
 async def candidates(uow: UnitOfWork, line_id: uuid.UUID) -> list[CandidateOut]:
@@ -393,15 +419,41 @@ async def candidates(uow: UnitOfWork, line_id: uuid.UUID) -> list[CandidateOut]:
 # --- a person reconciling --------------------------------------------------------------------------------
 
 
-async def _waiting_line(repo: BankingRepository, line_id: uuid.UUID) -> BankLine:
+async def _line(repo: BankingRepository, line_id: uuid.UUID) -> BankLine:
     line = await repo.line(line_id, for_update=True)
     if line is None:
         raise NotFound(f"Bank line {line_id} does not exist.")
+    return line
+
+
+async def _waiting_line(repo: BankingRepository, line_id: uuid.UUID) -> BankLine:
+    """A credit still waiting for a person (the invoice matching's lines)."""
+    line = await _line(repo, line_id)
     if line.direction != Direction.CREDIT:
-        raise Conflict("A debit (money out) is not matched to invoices.", line_status=line.status)
+        raise Conflict("A debit (money out) is not matched to invoices: link it to a bill payment or set it aside "
+                       "to an account.", line_status=line.status)
     if line.status != LineStatus.UNMATCHED:
         raise Conflict(f"The bank line is {line.status}: nothing is left to reconcile on it.", line_status=line.status)
     return line
+
+
+async def _waiting_any(repo: BankingRepository, line_id: uuid.UUID) -> BankLine:
+    """A credit or a debit still waiting for a person."""
+    line = await _line(repo, line_id)
+    if line.status not in (LineStatus.UNMATCHED, LineStatus.DEBIT):
+        raise Conflict(f"The bank line is {line.status}: nothing is left to reconcile on it.", line_status=line.status)
+    return line
+
+
+async def _bank(uow: UnitOfWork, repo: BankingRepository, line: BankLine) -> uuid.UUID:
+    """The ledger account of the line's bank account (linked now for a statement imported before the books)."""
+    bank, _ = await books.bank_ledger_account(uow, repo, line.account, line.currency)
+    return bank
+
+
+def _settled(line: BankLine, principal: Principal, status: LineStatus) -> None:
+    line.status = status
+    line.reconciled_by, line.reconciled_at = principal.user_id, utcnow()
 
 
 async def match_line(uow: UnitOfWork, line_id: uuid.UUID, body: MatchIn, principal: Principal) -> LineOut:
@@ -424,42 +476,177 @@ async def match_line(uow: UnitOfWork, line_id: uuid.UUID, body: MatchIn, princip
         shown = money.round_money(left, line.currency)
         raise Unprocessable(f"The amounts add up to {total} {line.currency}; the line has {shown} {line.currency} to "
                             f"reconcile.", open_amount=str(shown))
-    await _pay_by_hand(uow, repo, line, allocations, principal.user_id)
+    await _pay_by_hand(uow, repo, line, allocations, principal.user_id, await _bank(uow, repo, line))
     line.applied_amount += total
-    line.status = LineStatus.MATCHED
     line.match_method = line.match_method or MatchMethod.MANUAL
     line.note = body.note or line.note
-    line.reconciled_by, line.reconciled_at = principal.user_id, utcnow()
+    _settled(line, principal, LineStatus.MATCHED)
     await uow.commit()
     return (await lines_out(repo, [line]))[0]
 
 
-async def ignore_line(uow: UnitOfWork, line_id: uuid.UUID, note: str, principal: Principal) -> LineOut:
-    """Mark a waiting line (or what is left of it) as not an invoice payment: a refund, a grant, a transfer
-    between own accounts, money to give back. It leaves the queue; `reopen` brings it back."""
+async def ignore_line(uow: UnitOfWork, line_id: uuid.UUID, body: IgnoreIn, principal: Principal) -> LineOut:
+    """Set a waiting line aside: a credit (or what is left of it) that is no invoice payment (a refund, a grant, a
+    transfer between own accounts), or a debit that is no bill payment (rent, fees, salaries). It is booked against
+    the account chosen (1900 suspense by default) and leaves the queue; `reopen` brings it back and reverses that."""
     repo = BankingRepository(uow.session)
-    line = await _waiting_line(repo, line_id)
-    line.status = LineStatus.IGNORED
-    line.note = note
-    line.reconciled_by, line.reconciled_at = principal.user_id, utcnow()
+    line = await _waiting_any(repo, line_id)
+    bank = await _bank(uow, repo, line)
+    other = body.account_id or account_id(AccountRole.SUSPENSE)
+    await usable_account(uow, other, line.currency, "account_id")
+    if other == bank:
+        raise Unprocessable("account_id: that is the line's own bank account; book it against another account.",
+                            type_slug="bank-account", field="account_id")
+    line.note = body.note
+    line.ledger_account_id = other
+    await books.book_line(uow, line, bank, other, line.amount - line.applied_amount)
+    _settled(line, principal, LineStatus.IGNORED)
     await uow.commit()
     return (await lines_out(repo, [line]))[0]
 
 
 async def reopen_line(uow: UnitOfWork, line_id: uuid.UUID, principal: Principal) -> LineOut:
-    """Undo "not an invoice payment". A match is not undone: its payments are recorded and announced, and the
-    invoice rules have no way to take a payment back (docs/erp-invoicing-out.md)."""
+    """Undo a set-aside: its booking is reversed and the line waits again. A match is not undone: its payments are
+    recorded and announced, and the invoice rules have no way to take a payment back (docs/erp-invoicing-out.md)."""
     repo = BankingRepository(uow.session)
-    line = await repo.line(line_id, for_update=True)
-    if line is None:
-        raise NotFound(f"Bank line {line_id} does not exist.")
+    line = await _line(repo, line_id)
     if line.status != LineStatus.IGNORED:
-        raise Conflict(f"Only a line marked as not an invoice payment can be reopened; this one is {line.status}.",
-                       line_status=line.status)
-    line.status = LineStatus.UNMATCHED
-    line.reconciled_by, line.reconciled_at = principal.user_id, utcnow()
+        raise Conflict(f"Only a line set aside can be reopened; this one is {line.status}.", line_status=line.status)
+    await books.unbook_line(uow, line)
+    line.ledger_account_id = None
+    _settled(line, principal, LineStatus.UNMATCHED if line.direction == Direction.CREDIT else LineStatus.DEBIT)
     await uow.commit()
     return (await lines_out(repo, [line]))[0]
+
+
+async def link_line(uow: UnitOfWork, line_id: uuid.UUID, body: LinkIn, principal: Principal) -> LineOut:
+    """The line is a payment already recorded by hand: a credit an invoice payment (`payment_id`), a debit a vendor
+    bill's payment (`bill_payment_id`). The payment's own entry is the line's booking: nothing is posted twice (only
+    moved to the line's bank account when that is not 1000 Bank)."""
+    repo = BankingRepository(uow.session)
+    line = await _waiting_any(repo, line_id)
+    if line.direction == Direction.CREDIT:
+        if body.payment_id is None:
+            raise Unprocessable("payment_id: a credit (money in) is linked to an invoice payment.",
+                                field="payment_id")
+        await _link_payment(uow, repo, line, body.payment_id, principal)
+    else:
+        if body.bill_payment_id is None:
+            raise Unprocessable("bill_payment_id: a debit (money out) is linked to a vendor bill's payment.",
+                                field="bill_payment_id")
+        await _link_bill_payment(uow, repo, line, body.bill_payment_id, principal)
+    line.note = body.note or line.note
+    await uow.commit()
+    return (await lines_out(repo, [line]))[0]
+
+
+async def payment_candidates(uow: UnitOfWork, line_id: uuid.UUID) -> list[PaymentCandidateOut]:
+    """The invoice payments typed in by hand that a waiting credit may be: no line's yet, of at most what is left
+    of it, those of exactly that amount first."""
+    repo = BankingRepository(uow.session)
+    line = await repo.line(line_id)
+    if line is None:
+        raise NotFound(f"Bank line {line_id} does not exist.")
+    if line.direction != Direction.CREDIT or line.open_amount <= ZERO:
+        return []
+    return [PaymentCandidateOut(payment_id=payment.id, invoice_id=payment.invoice_id, invoice_number=number,
+                                client_name=client, currency=payment.currency, paid_on=payment.paid_on,
+                                amount=money.round_money(payment.amount, payment.currency))
+            for payment, number, client in await repo.unlinked_payments(line.currency, line.open_amount,
+                                                                        line.booking_date)]
+
+
+async def bill_payment_candidates(uow: UnitOfWork, line_id: uuid.UUID) -> list[BillPaymentCandidateOut]:
+    """The bill payments a debit may be: of its amount and currency, no line's yet, paid nearest its day first."""
+    repo = BankingRepository(uow.session)
+    line = await repo.line(line_id)
+    if line is None:
+        raise NotFound(f"Bank line {line_id} does not exist.")
+    if line.direction != Direction.DEBIT:
+        return []
+    return [BillPaymentCandidateOut(bill_payment_id=payment.id, bill_id=bill.id, vendor_name=vendor,
+                                    vendor_reference=bill.vendor_reference, currency=bill.currency,
+                                    amount=money.round_money(payment.amount, bill.currency), paid_on=payment.paid_on)
+            for payment, bill, vendor in await repo.unlinked_bill_payments(line.currency, line.amount,
+                                                                           line.booking_date)]
+
+
+async def _link_payment(uow: UnitOfWork, repo: BankingRepository, line: BankLine, payment_id: uuid.UUID,
+                        principal: Principal) -> None:
+    payment = await repo.payment(payment_id)
+    if payment is None:
+        raise Unprocessable(f"payment_id: payment {payment_id} does not exist.", type_slug="unknown-payment",
+                            field="payment_id")
+    if await repo.payment_linked(payment_id) is not None:
+        raise Conflict("That payment is already a bank line's: a payment is on the statement once.",
+                       type_slug="payment-linked")
+    if payment.currency != line.currency:
+        raise Unprocessable(f"payment_id: the payment is in {payment.currency}, the line in {line.currency}.",
+                            field="payment_id")
+    left = line.amount - line.applied_amount
+    if payment.amount > left:
+        shown = money.round_money(left, line.currency)
+        raise Unprocessable(f"The payment of {money.round_money(payment.amount, line.currency)} {line.currency} is "
+                            f"more than the {shown} {line.currency} left on the line.", open_amount=str(shown))
+    now = utcnow()
+    await repo.add_matches([{"id": uuid.uuid4(), "line_id": line.id, "invoice_id": payment.invoice_id,
+                             "payment_id": payment.id, "amount": payment.amount, "method": MatchMethod.LINKED,
+                             "matched_by": principal.user_id, "created_at": now, "updated_at": now}])
+    await books.move_to_line_account(uow, source_type=SourceType.PAYMENT, source_id=payment.id, line=line,
+                                     bank=await _bank(uow, repo, line), amount=payment.amount, on=line.booking_date)
+    line.applied_amount += payment.amount
+    line.match_method = line.match_method or MatchMethod.LINKED
+    if line.applied_amount == line.amount:
+        _settled(line, principal, LineStatus.MATCHED)
+
+
+async def _link_bill_payment(uow: UnitOfWork, repo: BankingRepository, line: BankLine, payment_id: uuid.UUID,
+                             principal: Principal) -> None:
+    found = await repo.bill_payment(payment_id)
+    if found is None:
+        raise Unprocessable(f"bill_payment_id: bill payment {payment_id} does not exist.",
+                            type_slug="unknown-bill-payment", field="bill_payment_id")
+    payment, bill = found
+    if await repo.line_of_bill_payment(payment_id) is not None:
+        raise Conflict("That bill payment is already a bank line's: a payment is on the statement once.",
+                       type_slug="payment-linked")
+    if bill.currency != line.currency or payment.amount != line.amount:
+        raise Unprocessable(f"The bill payment is {money.round_money(payment.amount, bill.currency)} {bill.currency}; "
+                            f"the line {money.round_money(line.amount, line.currency)} {line.currency}: a debit is "
+                            f"linked to a payment of its whole amount.", field="bill_payment_id")
+    await books.move_to_line_account(uow, source_type=BILL_PAYMENT, source_id=payment.id, line=line,
+                                     bank=await _bank(uow, repo, line), amount=payment.amount, on=line.booking_date)
+    line.bill_payment_id = payment.id
+    line.applied_amount = line.amount
+    line.match_method = MatchMethod.LINKED
+    _settled(line, principal, LineStatus.MATCHED)
+
+
+# --- bank accounts and their ledger accounts ---------------------------------------------------------------
+
+
+async def relink_bank_account(uow: UnitOfWork, link_id: uuid.UUID, body: BankAccountIn) -> BankLedgerAccount:
+    """Book a bank account to another ledger account from now on (what was posted stays where it was posted): an
+    active asset account in its currency (or any), that no other bank account books to."""
+    repo = BankingRepository(uow.session)
+    link = await repo.bank_account(link_id, for_update=True)
+    if link is None:
+        raise NotFound(f"Bank account {link_id} does not exist.")
+    target = await usable_account(uow, body.ledger_account_id, link.currency, "ledger_account_id")
+    if target.type != AccountType.ASSET:
+        raise Unprocessable(f"ledger_account_id: account {target.code} is {target.type}; a bank account books to an "
+                            f"asset account.", type_slug="not-an-asset-account", field="ledger_account_id")
+    other = await repo.bank_account_booking_to(target.id)
+    if other is not None and other.id != link.id:
+        raise Conflict(f"Account {target.code} is bank account {other.account}'s already.",
+                       type_slug="bank-account-linked")
+    link.ledger_account_id = target.id
+    try:
+        await uow.commit()
+    except IntegrityError:  # another bank account took it meanwhile
+        raise Conflict(f"Account {target.code} is another bank account's already.",
+                       type_slug="bank-account-linked") from None
+    return link
 
 
 # --- CSV mappings ------------------------------------------------------------------------------------------

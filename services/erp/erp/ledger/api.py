@@ -6,6 +6,8 @@ transaction, exactly once.
   accounts by `AccountRole` (bank, accounts payable, VAT input, ...), or an account by id. Each line is converted
   into the base currency at the fact day's rate, or at `PostingLine(rate=...)` when the caller knows better (a
   bill's stored rate); the entry's difference in base goes to 4900/6950 (docs/erp-books.md, currencies).
+- The bank accounts' ledger accounts (`create_bank_account`, `usable_account`, `account_balance`), and `reverse`
+  (a posted entry's reversal, keyed like any posting).
 - The ready-made postings of invoicing, payments (one or thousands at once), credit notes, voids, late fees and
   expenses (`erp.ledger.service.posting`, plain data in).
 
@@ -19,8 +21,8 @@ from datetime import date
 
 from erp.ledger.chart import AccountRole, AccountType, account_id
 from erp.ledger.models import EntryKind, SourceType
-from erp.ledger.service.accounts import expense_account
-from erp.ledger.service.journal import Posted, Posting, PostingLine, post_all
+from erp.ledger.service.accounts import account_balance, create_bank_account, expense_account, usable_account
+from erp.ledger.service.journal import Posted, Posting, PostingLine, post_all, post_reversal
 from erp.ledger.service.posting import (
     ExpenseFact,
     InvoiceFact,
@@ -48,6 +50,14 @@ async def post(uow: UnitOfWork, *, source_type: str, source_id: uuid.UUID, kind:
     return posted[0] if posted else None
 
 
+async def reverse(uow: UnitOfWork, *, source_type: str, source_id: uuid.UUID, of_kind: str, kind: str,
+                  entry_date: date, memo: str | None = None) -> Posted | None:
+    """Post the reversal of the entry (source_type, source_id, of_kind) as (source_type, source_id, kind): None when
+    there is no such entry or the reversal was posted before."""
+    return await post_reversal(uow, source_type=source_type, source_id=source_id, of_kind=of_kind, kind=kind,
+                               fact_date=entry_date, memo=memo)
+
+
 __all__ = [
     "AccountRole",
     "AccountType",
@@ -58,7 +68,9 @@ __all__ = [
     "Posted",
     "PostingLine",
     "SourceType",
+    "account_balance",
     "account_id",
+    "create_bank_account",
     "credit_note_issued",
     "expense_account",
     "expense_approved",
@@ -68,4 +80,6 @@ __all__ = [
     "late_fee_added",
     "payments_received",
     "post",
+    "reverse",
+    "usable_account",
 ]

@@ -93,6 +93,16 @@ class LedgerRepository:
     async def all_accounts(self) -> list[Account]:
         return list((await self.session.execute(select(Account).order_by(Account.code))).scalars())
 
+    async def codes(self) -> set[str]:
+        return {code.lower() for code in (await self.session.execute(select(Account.code))).scalars()}
+
+    async def balance(self, account_id: uuid.UUID, currency: str, before: date) -> Decimal:
+        """Debits minus credits on the account in the currency, of the lines dated before `before`."""
+        query = text("SELECT COALESCE(SUM(debit - credit), 0) FROM journal_lines "
+                     "WHERE account_id = :account_id AND currency = :currency AND entry_date < :before")
+        params = {"account_id": account_id, "currency": currency, "before": before}
+        return Decimal((await self.session.execute(query, params)).scalar_one())
+
     async def expense_account_of(self, category_id: uuid.UUID) -> uuid.UUID | None:
         query = (select(Account.id).where(Account.expense_category_id == category_id, Account.active.is_(True))
                  .order_by(Account.code).limit(1))

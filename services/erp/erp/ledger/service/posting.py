@@ -153,6 +153,8 @@ class PaymentFact:
     paid_on: date
     client_id: uuid.UUID | None
     project_id: uuid.UUID | None
+    # The bank account it came into: a bank import's names its statement's account; a payment typed by hand, 1000.
+    bank_account: AccountRole | uuid.UUID = AccountRole.BANK
     invoice_id: uuid.UUID | None = None  # its invoice: the receivable leaves the books at the invoice's rate
 
 
@@ -160,7 +162,7 @@ def payment_posting(payment: PaymentFact, receivable_rate: Decimal | None = None
     """In the base currency, the bank at the payment day's rate and the receivable at `receivable_rate` (its
     invoice's): their difference is the realised exchange gain or loss (`journal.in_base`)."""
     return Posting(SourceType.PAYMENT, payment.payment_id, EntryKind.RECEIVED, payment.paid_on, [
-        PostingLine(AccountRole.BANK, payment.currency, debit=payment.amount),
+        PostingLine(payment.bank_account, payment.currency, debit=payment.amount),
         PostingLine(AccountRole.ACCOUNTS_RECEIVABLE, payment.currency, credit=payment.amount,
                     rate=receivable_rate)],
         memo=f"Payment on invoice {payment.invoice_number}", client_id=payment.client_id,

@@ -1,4 +1,5 @@
-// Finance: bank statements (import, preview, CSV column mappings) and reconciliation (match by hand, set aside).
+// Finance: bank statements (import, preview, CSV column mappings) and reconciliation (match by hand, link to a
+// payment typed by hand, set aside booked against an account: every line ends up in the books).
 
 import { api, optional, itemsOf, ApiError } from "../api.js";
 import { h, field, select, money, date, dateTime, badge, formDialog, toast, table, act, label } from "../ui.js";
@@ -8,9 +9,18 @@ const FORMATS = { camt053: "CAMT.053", mt940: "MT940", csv: "CSV" };
 // The last import's result: a live refresh (its payments' events) re-renders the page, and must not take it away.
 let lastResult = null;
 
-const LINE_STATUSES = [["unmatched", "Waiting for a person"], ["matched", "Matched"], ["ignored", "Not invoice payments"], ["debit", "Money out"], ["", "All"]];
+const LINE_STATUSES = [["unmatched", "Waiting for a person"], ["debit", "Money out, waiting"], ["matched", "Matched"], ["ignored", "Set aside to an account"], ["", "All"]];
+// The chart of accounts (active ones), for the account a set-aside line is booked against: loaded with the page.
+let accounts = [];
+const SUSPENSE_ROLE = "suspense";
+
+function accountName(id) {
+  const found = accounts.find((a) => a.id === id);
+  return found ? `${found.code} ${found.name}` : "an account";
+}
 
 function lineName(line) {
+  if (line.direction === "debit") return `${money(line.amount, line.currency)} to ${line.counterparty_name || line.remittance || "an unknown payee"}`;
   return `${money(line.amount, line.currency)} from ${line.counterparty_name || "an unknown payer"}`;
 }
 
@@ -92,14 +102,19 @@ function linesTable(ctx, rows, status) {
     { label: "Amount", value: (l) => h("span", {}, `${l.direction === "debit" ? "−" : ""}${money(l.amount, l.currency)}`,
       l.status === "unmatched" && l.open_amount !== l.amount ? h("div", { class: "muted small" }, `${money(l.open_amount, l.currency)} open`) : null), num: true },
     ...(status ? [] : [{ label: "Status", value: (l) => badge(l.status) }]),
-    { label: "Paid", value: (l) => (l.matches.length ? l.matches.map((m) => h("div", {}, h("a", { href: `#/invoices/${m.invoice_id}` }, m.invoice_number || "invoice"), ` ${money(m.amount, l.currency)} (${label(m.method)})`)) : "—") },
-    { label: "Note", value: (l) => l.note || "—" },
-    ...(may && ["unmatched", "ignored", ""].includes(status) ? [{ label: "Actions", value: (l) => (l.status === "unmatched" ? h("div", { class: "actions" },
+    { label: "Paid", value: (l) => (l.matches.length ? l.matches.map((m) => h("div", {}, h("a", { href: `#/invoices/${m.invoice_id}` }, m.invoice_number || "invoice"), ` ${money(m.amount, l.currency)} (${label(m.method)})`))
+      : l.bill_payment_id ? "A bill payment" : "—") },
+    { label: "Note", value: (l) => h("span", {}, l.note || "—", l.ledger_account_id ? h("div", { class: "muted small" }, `Booked to ${accountName(l.ledger_account_id)}`) : null) },
+    ...(may && ["unmatched", "ignored", "debit", ""].includes(status) ? [{ label: "Actions", value: (l) => (l.status === "unmatched" ? h("div", { class: "actions" },
       h("button", { type: "button", "aria-label": `Match ${lineName(l)}`, onclick: () => after(matchDialog(l)) }, "Match"),
+      h("button", { type: "button", class: "secondary", "aria-label": `Typed payment: ${lineName(l)}`, title: "A payment typed in by hand before the statement came", onclick: () => after(paymentDialog(l)) }, "Typed payment"),
       h("button", { type: "button", class: "secondary", "aria-label": `Set aside ${lineName(l)}: not an invoice payment`, title: "Not an invoice payment", onclick: () => after(ignoreDialog(l)) }, "Set aside"),
+    ) : l.status === "debit" ? h("div", { class: "actions" },
+      h("button", { type: "button", "aria-label": `Bill payment: ${lineName(l)}`, title: "A vendor bill's payment recorded in Bills", onclick: () => after(billPaymentDialog(l)) }, "Bill payment"),
+      h("button", { type: "button", class: "secondary", "aria-label": `Book to account: ${lineName(l)}`, onclick: () => after(ignoreDialog(l)) }, "Book to account"),
     ) : l.status === "ignored" ? h("button", { type: "button", class: "secondary", "aria-label": `Reopen ${lineName(l)}`,
       onclick: (e) => act(e.currentTarget, async () => { await api(`/api/erp/bank-lines/${l.id}/reopen`, { method: "POST" }); toast("Back in the queue."); await refreshLists(ctx); }) }, "Reopen") : "") }] : []),
-  ], rows, { empty: status === "unmatched" ? "Nothing waits: every credit is reconciled." : "No lines.", rowAttrs: (l) => ({ dataset: { line: l.id } }) });
+  ], rows, { empty: status === "unmatched" ? "Nothing waits: every credit is reconciled." : status === "debit" ? "No money out waits: every debit is in the books." : "No lines.", rowAttrs: (l) => ({ dataset: { line: l.id } }) });
 }
 
 function statementsTable(rows) {
@@ -167,18 +182,69 @@ function matchDialog(line) {
   });
 }
 
+// Set aside: the line is booked against the account chosen (suspense unless someone knows better), so that the bank
+// account's balance in the books stays the bank's.
 function ignoreDialog(line) {
+  const credit = line.direction === "credit";
+  const usable = accounts.filter((a) => !a.currency || a.currency === line.currency);
+  const suspense = usable.find((a) => a.role === SUSPENSE_ROLE);
   return formDialog({
-    title: `Not an invoice payment: ${lineName(line)}`,
-    submitLabel: "Set it aside",
+    title: credit ? `Not an invoice payment: ${lineName(line)}` : `Book money out: ${lineName(line)}`,
+    submitLabel: credit ? "Set it aside" : "Book it",
     build: (body) => body.append(
-      h("p", { class: "muted" }, "A refund, a grant, a transfer between own accounts, money to give back: it leaves the queue, and can be reopened."),
-      field("What is it?", h("textarea", { name: "note", required: true, maxlength: 2000 }))),
+      h("p", { class: "muted" }, credit
+        ? "A refund, a grant, a transfer between own accounts, money to give back: it leaves the queue, and can be reopened."
+        : "Rent, salaries, fees, a transfer between own accounts: money out that is no vendor bill's payment. It can be reopened."),
+      field("Book against account", select({ name: "account_id", id: "set-aside-account" },
+        usable.map((a) => [a.id, `${a.code} ${a.name}`]), suspense ? suspense.id : ""),
+      "the bank account's other side in the books"),
+      field(credit ? "What is it?" : "What was it for?", h("textarea", { name: "note", required: true, maxlength: 2000 }))),
     submit: async (data) => {
-      const done = await api(`/api/erp/bank-lines/${line.id}/ignore`, { method: "POST", json: { note: data.note } });
-      toast("Set aside as not an invoice payment.");
+      const done = await api(`/api/erp/bank-lines/${line.id}/ignore`, { method: "POST", json: { note: data.note, ...(data.account_id ? { account_id: data.account_id } : {}) } });
+      toast(`Booked to ${accountName(done.ledger_account_id)}.`);
       return done;
     },
+  });
+}
+
+// A line that is a payment typed in by hand before the statement came (an invoice payment for a credit, a vendor
+// bill's payment for a debit): linked to it, so that the payment is in the books once.
+function linkDialog(line, { title, candidates, fieldLabel, key, option, none, linked }) {
+  return formDialog({
+    title,
+    submitLabel: "Link the payment",
+    build: async (body) => {
+      const found = await api(`/api/erp/bank-lines/${line.id}/${candidates}`).catch(() => []);
+      body.append(h("p", { class: "muted" }, `Booked ${date(line.booking_date)}. ${line.remittance || ""}`));
+      if (!found.length) {
+        body.append(h("p", { class: "notice" }, none));
+        return;
+      }
+      body.append(field(fieldLabel, select({ name: key }, found.map((c) => [c[key], option(c)]), found[0][key])));
+    },
+    submit: async (data) => {
+      if (!data[key]) throw new ApiError(422, { title: "Nothing to link", detail: none });
+      const done = await api(`/api/erp/bank-lines/${line.id}/link`, { method: "POST", json: { [key]: data[key] } });
+      toast(`${lineName(line)} linked to ${linked}.`);
+      return done;
+    },
+  });
+}
+
+function paymentDialog(line) {
+  return linkDialog(line, {
+    title: `Typed payment: ${lineName(line)}`, candidates: "payment-candidates", fieldLabel: "Payment", key: "payment_id",
+    option: (c) => `${c.invoice_number || "invoice"} (${c.client_name}), ${money(c.amount, c.currency)} paid ${date(c.paid_on)}`,
+    none: "No payment typed in by hand fits this line: match it to invoices instead.", linked: "its payment",
+  });
+}
+
+function billPaymentDialog(line) {
+  return linkDialog(line, {
+    title: `Bill payment: ${lineName(line)}`, candidates: "bill-payment-candidates", fieldLabel: "Bill payment", key: "bill_payment_id",
+    option: (c) => `${c.vendor_name} ${c.vendor_reference}, ${money(c.amount, c.currency)} paid ${date(c.paid_on)}`,
+    none: "No bill payment of this amount is recorded: pay the bill in Bills first, or book the line to an account.",
+    linked: "its bill payment",
   });
 }
 
@@ -218,11 +284,13 @@ function mappingDialog() {
 
 export async function bankView(root, ctx) {
   const status = ctx.query.has("status") ? ctx.query.get("status") : "unmatched";
-  const [mappings, lines, statements] = await Promise.all([
+  const [mappings, lines, statements, chart] = await Promise.all([
     optional(api("/api/erp/bank-csv-mappings")),
     optional(api("/api/erp/bank-lines", { query: { status, limit: 100 } })),
     optional(api("/api/erp/bank-statements", { query: { limit: 20 } })),
+    ctx.can("erp.ledger.read") ? optional(api("/api/erp/accounts", { query: { active: true, limit: 200 } })) : null,
   ]);
+  accounts = chart ? itemsOf(chart) : [];
   root.append(pageHead("Bank reconciliation", ctx.can("erp.bank_csv_mappings.write") && mappings !== null ? [
     h("button", { type: "button", class: "secondary", onclick: async () => { if (await mappingDialog()) ctx.refresh(); } }, "New CSV mapping"),
   ] : null));
