@@ -23,7 +23,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench import bank, budget, invoice_mail, ledger, planning, quotes, scenarios, search, timesheets
+from bench import bank, budget, invoice_mail, ledger, planning, quotes, scenarios, search, statements, timesheets
 from bench.load import LIBRARY
 from bench.report import Row, check, machine, markdown, table, write_json, write_markdown
 from bench.system import BenchSystem, MemoryWatch, process_ids
@@ -53,13 +53,14 @@ SCENARIOS: dict[str, Callable[[scenarios.Ctx], Coroutine[Any, Any, list[Row]]]] 
     "planning": planning.planning_board,
     "ledger": lambda ctx: ledger.ledger_posting(ctx.stack, ctx.erp_url, ctx.token, ctx.dsn("erp"),
                                                 ctx.volumes.ledger_invoices),
+    "statements": statements.statements,
 }
 TITLES = {"gateway": "1 gateway overhead", "won": "2 deal.won -> project", "pipeline": "3 event pipeline",
           "fullpath": "4 full path", "memory": "5 memory and start", "reads": "6 read paths",
           "erp": "7 ERP reports", "mail": "8 sequence mail", "bank": bank.SCENARIO,
           "quotes": quotes.SCENARIO, "search": search.SCENARIO, "invoicemail": invoice_mail.SCENARIO,
           "timesheets": timesheets.SCENARIO, "budget": budget.SCENARIO, "planning": planning.SCENARIO,
-          "ledger": ledger.SCENARIO}
+          "ledger": ledger.SCENARIO, "statements": statements.SCENARIO}
 
 
 def main(argv: list[str] | None = None) -> int:

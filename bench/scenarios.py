@@ -60,6 +60,8 @@ class Volumes:
     search_deals: int = 100_000
     mailed_invoices: int = 1_000  # scenario 10: invoices rendered and sent to the embedded SMTP server
     ledger_invoices: int = 300  # scenario 16: invoices issued and paid per round, posting on and off
+    statement_lines: int = 1_000_000  # scenario 17: journal lines the trial balance and P&L read ...
+    statement_calls: int = 50  # ... and calls per case and round
 
     @classmethod
     def full(cls) -> Volumes:
@@ -70,7 +72,8 @@ class Volumes:
         return cls("smoke", 0.3, 4, (50, 200), 0.2, 200, (4,), 0.5, 500, 5, False, False, erp_projects=10,
                    erp_invoices=200, erp_time_entries=1_000, erp_seconds=2.0, sequence_steps=200, bank_credits=200,
                    bank_open_invoices=1_000, quotes=5, search_companies=200, search_contacts=1_000,
-                   search_leads=300, search_deals=2_000, mailed_invoices=20, ledger_invoices=10)
+                   search_leads=300, search_deals=2_000, mailed_invoices=20, ledger_invoices=10,
+                   statement_lines=3_000, statement_calls=3)
 
 
 OPEN_STAGES = [f"00000000-0000-4000-8000-000000000{n}" for n in (101, 102, 103, 104)]

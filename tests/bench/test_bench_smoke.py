@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ["1 gateway overhead", "2 deal.won -> project", "3 event pipeline", "4 full path",
              "5 memory and start", "6 read paths", "7 ERP reports", "8 sequence mail", "9 bank import",
              "10 invoice mail", "11 quote accepted -> project", "12 search", "13 timesheets", "14 budget",
-             "15 planning board", "16 ledger posting"]
+             "15 planning board", "16 ledger posting", "17 statements"]
 
 
 def test_bench_smoke_prints_and_writes_every_scenario(tmp_path: Path) -> None:

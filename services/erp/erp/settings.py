@@ -3,6 +3,7 @@ may also come without it)."""
 
 from decimal import Decimal
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -49,6 +50,10 @@ class ErpSettings(EventDrivenSettings, MailSettings):
     # side-by-side measure of what posting costs (`python -m bench --only ledger`): with it off the books miss
     # every fact of that time and nothing posts them later.
     ledger_posting: bool = True
+    # Where the trial balance, P&L and balance sheet sum from: the monthly balances for the full months of a range
+    # and the lines for the days around them (the default), or the lines alone (the reference, kept for the
+    # benchmark's side-by-side measure, `python -m bench --only statements`, and as the fallback).
+    statements_source: Literal["monthly_balances", "lines"] = "monthly_balances"
 
     def reminder_step_days(self) -> list[int]:
         return sorted({int(part) for part in self.reminder_steps.split(",")})

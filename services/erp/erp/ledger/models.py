@@ -96,7 +96,7 @@ class JournalLine(Base):
     credit: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))
     # The line in the company's base currency at the rate of the entry's fact date (migration 0022): None when the
     # entry could not be converted (no rate, no base currency yet). A base-only line (an exchange difference) is
-    # 0 in `currency` and has only these.
+    # 0 in `currency` and has only these. The monthly balances (migration 0023) sum both pairs.
     debit_base: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     credit_base: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     description: Mapped[str | None] = mapped_column(String(500))

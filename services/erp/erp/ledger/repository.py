@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -207,25 +207,83 @@ class LedgerRepository:
 
 
 
+# Which pair of amounts the statements sum: the lines' own currency, or the company's base currency.
+Amounts = Literal["transaction", "base"]
+AMOUNT_COLUMNS: dict[str, tuple[str, str]] = {"transaction": ("debit", "credit"), "base": ("debit_base", "credit_base")}
+_COLUMN = {"project": "project_id", "cost_center": "cost_center_id"}
+
+
+def _filters(alias: str, *, project: bool, cost_center: bool, client: bool) -> list[str]:
+    where = []
+    if project:
+        where.append(f"{alias}.project_id = :project_id")
+    if cost_center:
+        where.append(f"{alias}.cost_center_id = :cost_center_id")
+    if client:
+        where.append(f"{alias}.client_id = :client_id")
+    return where
+
+
+def _column(alias: str, columns: str | None) -> str:
+    return f"{alias}.{_COLUMN[columns]}::text" if columns else "NULL"
+
+
 def _sums_query(columns: str | None, *, date_from: bool, project: bool, cost_center: bool, client: bool,
-                base: bool = False) -> str:
-    column = {"project": "l.project_id::text", "cost_center": "l.cost_center_id::text"}.get(columns or "", "NULL")
+                amounts: Amounts = "transaction") -> str:
+    debit, credit = AMOUNT_COLUMNS[amounts]
     where = ["l.entry_date <= :date_to"]
     if date_from:
         where.append("l.entry_date >= :date_from")
-    if project:
-        where.append("l.project_id = :project_id")
-    if cost_center:
-        where.append("l.cost_center_id = :cost_center_id")
-    if client:
-        where.append("l.client_id = :client_id")
-    # In the base currency: the converted lines' base amounts, and what was not converted (in its own currency).
-    base_sums = """, SUM(l.debit_base) AS debit_base, SUM(l.credit_base) AS credit_base,
-        SUM(l.debit) FILTER (WHERE l.debit_base IS NULL) AS unconverted_debit,
-        SUM(l.credit) FILTER (WHERE l.debit_base IS NULL) AS unconverted_credit,
-        COUNT(*) FILTER (WHERE l.debit_base IS NULL) AS unconverted_lines""" if base else ""
+    where += _filters("l", project=project, cost_center=cost_center, client=client)
     return f"""
-        SELECT l.account_id, l.currency, {column} AS col, SUM(l.debit) AS debit, SUM(l.credit) AS credit{base_sums}
+        SELECT l.account_id, l.currency, {_column("l", columns)} AS col, SUM(l.{debit}) AS debit,
+               SUM(l.{credit}) AS credit
+        FROM journal_lines l WHERE {' AND '.join(where)}
+        GROUP BY 1, 2, 3"""
+
+
+def _monthly_sums_query(columns: str | None, *, months: tuple[bool, bool] | None, line_ranges: list[bool],
+                        project: bool, cost_center: bool, client: bool, amounts: Amounts) -> str:
+    """The same sums as `_sums_query`: full months from the monthly balances (`months`: whether the month range
+    has a lower and an upper bound), the days outside them from the lines (`line_ranges`: one range each,
+    whether it has a lower bound). A key whose lines were all taken away (`lines` 0) is absent, as from the lines."""
+    debit, credit = AMOUNT_COLUMNS[amounts]
+    parts = []
+    if months is not None:
+        where = _filters("b", project=project, cost_center=cost_center, client=client)
+        if months[0]:
+            where.append("b.month >= :months_from")
+        if months[1]:
+            where.append("b.month < :months_until")
+        parts.append(f"""
+            SELECT b.account_id, b.currency, {_column("b", columns)} AS col, b.{debit} AS debit,
+                   b.{credit} AS credit, b.lines
+            FROM ledger_monthly_balances b WHERE {' AND '.join(where) or 'true'}""")
+    for n, bounded in enumerate(line_ranges):
+        where = [f"l.entry_date <= :lines{n}_to"] + ([f"l.entry_date >= :lines{n}_from"] if bounded else [])
+        where += _filters("l", project=project, cost_center=cost_center, client=client)
+        parts.append(f"""
+            SELECT l.account_id, l.currency, {_column("l", columns)} AS col, l.{debit} AS debit,
+                   l.{credit} AS credit, 1 AS lines
+            FROM journal_lines l WHERE {' AND '.join(where)}""")
+    return f"""
+        SELECT s.account_id, s.currency, s.col, SUM(s.debit) AS debit, SUM(s.credit) AS credit
+        FROM ({' UNION ALL '.join(parts)}) s
+        GROUP BY 1, 2, 3 HAVING SUM(s.lines) > 0"""
+
+
+def _base_sums_query(columns: str | None, *, date_from: bool, project: bool, cost_center: bool, client: bool) -> str:
+    """The base-currency statements' sums, from the lines: the converted lines' base amounts and, per currency, what
+    was not converted (in its own currency). Not from the monthly balances: they count a NULL base amount as 0 and
+    so cannot tell what is left out."""
+    where = ["l.entry_date <= :date_to"] + (["l.entry_date >= :date_from"] if date_from else [])
+    where += _filters("l", project=project, cost_center=cost_center, client=client)
+    return f"""
+        SELECT l.account_id, l.currency, {_column("l", columns)} AS col, SUM(l.debit_base) AS debit_base,
+               SUM(l.credit_base) AS credit_base,
+               SUM(l.debit) FILTER (WHERE l.debit_base IS NULL) AS unconverted_debit,
+               SUM(l.credit) FILTER (WHERE l.debit_base IS NULL) AS unconverted_credit,
+               COUNT(*) FILTER (WHERE l.debit_base IS NULL) AS unconverted_lines
         FROM journal_lines l WHERE {' AND '.join(where)}
         GROUP BY 1, 2, 3"""
 
@@ -240,11 +298,39 @@ class StatementRepository:
 
     async def sums(self, *, date_from: date | None, date_to: date, columns: str | None,
                    project_id: uuid.UUID | None, cost_center_id: uuid.UUID | None,
-                   client_id: uuid.UUID | None, base: bool = False) -> list[dict[str, Any]]:
+                   client_id: uuid.UUID | None, amounts: Amounts = "transaction") -> list[dict[str, Any]]:
         sql = _sums_query(columns, date_from=date_from is not None, project=project_id is not None,
-                          cost_center=cost_center_id is not None, client=client_id is not None, base=base)
+                          cost_center=cost_center_id is not None, client=client_id is not None, amounts=amounts)
         params = {"date_from": date_from, "date_to": date_to, "project_id": project_id,
                   "cost_center_id": cost_center_id, "client_id": client_id}
+        result = await self.session.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
+        return [dict(row._mapping) for row in result]
+
+    async def base_sums(self, *, date_from: date | None, date_to: date, columns: str | None,
+                        project_id: uuid.UUID | None, cost_center_id: uuid.UUID | None,
+                        client_id: uuid.UUID | None) -> list[dict[str, Any]]:
+        sql = _base_sums_query(columns, date_from=date_from is not None, project=project_id is not None,
+                               cost_center=cost_center_id is not None, client=client_id is not None)
+        params = {"date_from": date_from, "date_to": date_to, "project_id": project_id,
+                  "cost_center_id": cost_center_id, "client_id": client_id}
+        result = await self.session.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
+        return [dict(row._mapping) for row in result]
+
+    async def sums_from_monthly_balances(
+            self, *, months: tuple[date | None, date | None] | None, line_ranges: list[tuple[date | None, date]],
+            columns: str | None, project_id: uuid.UUID | None, cost_center_id: uuid.UUID | None,
+            client_id: uuid.UUID | None, amounts: Amounts = "transaction") -> list[dict[str, Any]]:
+        """`sums` split by the caller: the months [months[0], months[1]) (first days; None: unbounded) from the
+        monthly balances, each of `line_ranges` (inclusive; None: from the start) from the lines."""
+        sql = _monthly_sums_query(
+            columns, months=None if months is None else (months[0] is not None, months[1] is not None),
+            line_ranges=[start is not None for start, _ in line_ranges], project=project_id is not None,
+            cost_center=cost_center_id is not None, client=client_id is not None, amounts=amounts)
+        params: dict[str, Any] = {"project_id": project_id, "cost_center_id": cost_center_id, "client_id": client_id}
+        if months is not None:
+            params |= {"months_from": months[0], "months_until": months[1]}
+        for n, (start, end) in enumerate(line_ranges):
+            params |= {f"lines{n}_from": start, f"lines{n}_to": end}
         result = await self.session.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
         return [dict(row._mapping) for row in result]
 

@@ -3,7 +3,11 @@
 Basis "currency" (the default): one currency at a time, never converted (the ledger books each fact in its own
 currency): the company's base currency unless asked for another; the currencies left out are named in
 `other_currencies`. Basis "base": every currency, from the lines' base-currency amounts (filled at posting time);
-the lines that have none are left out and listed in `unconverted`."""
+the lines that have none are left out and listed in `unconverted`.
+
+The per-currency sums come from the monthly balances for the full months of a range (statements_from_monthly_balances,
+the default) or from the lines alone (ERP_STATEMENTS_SOURCE=lines: the reference, and the benchmark's "before"); the
+base-currency ones always from the lines (they list what was not converted)."""
 
 import uuid
 from collections import defaultdict
@@ -18,6 +22,8 @@ from erp.ledger.chart import DEBIT_NORMAL, AccountType
 from erp.ledger.models import Account
 from erp.ledger.repository import LedgerRepository, StatementRepository
 from erp.ledger.schemas import BalanceSheet, Basis, ProfitAndLoss, StatementRow, TrialBalance, Unconverted
+from erp.ledger.service import statements_from_monthly_balances
+from erp.settings import get_settings
 from throughline_events.money import ZERO
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import Unprocessable
@@ -64,11 +70,18 @@ def check_range(date_from: date | None, date_to: date | None) -> date:
 async def _sums(uow: UnitOfWork, currency: str, date_from: date | None, date_to: date, columns: Columns | None,
                 filters: Filters, basis: Basis = "currency") -> _Sums:
     accounts: dict[uuid.UUID, Account] = {a.id: a for a in await LedgerRepository(uow.session).all_accounts()}
-    sums = await StatementRepository(uow.session).sums(
-        date_from=date_from, date_to=date_to, columns=columns, project_id=filters.project_id,
-        cost_center_id=filters.cost_center_id, client_id=filters.client_id, base=basis == "base")
     if basis == "base":
-        return _base_sums(sums, accounts)
+        return _base_sums(await StatementRepository(uow.session).base_sums(
+            date_from=date_from, date_to=date_to, columns=columns, project_id=filters.project_id,
+            cost_center_id=filters.cost_center_id, client_id=filters.client_id), accounts)
+    if get_settings().statements_source == "lines":
+        sums = await StatementRepository(uow.session).sums(
+            date_from=date_from, date_to=date_to, columns=columns, project_id=filters.project_id,
+            cost_center_id=filters.cost_center_id, client_id=filters.client_id)
+    else:
+        sums = await statements_from_monthly_balances.sums(
+            uow.session, date_from=date_from, date_to=date_to, columns=columns, project_id=filters.project_id,
+            cost_center_id=filters.cost_center_id, client_id=filters.client_id)
     others = sorted({s["currency"] for s in sums if s["currency"] != currency})
     rows = []
     for s in sums:
