@@ -1,5 +1,6 @@
-"""Helpers of the books' tests: a client's entries, balances and open items."""
+"""Helpers of the books' tests: a client's entries, balances and open items, and the property tests' steps."""
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -31,3 +32,26 @@ def open_receivables(api: Api, client_id: str | None, currency: str = "EUR") -> 
     params = {"currency": currency} | ({"client_id": client_id} if client_id else {})
     report = api.ok("GET", "/api/erp/reports/ar-aging", params=params)
     return sum((Decimal(t["total"]) for t in report["totals"]), ZERO)
+
+
+def open_invoices(api: Api, project: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = api.ok("GET", "/api/erp/invoices", params={
+        "project_id": project["id"], "limit": 200})["items"]
+    return [i for i in items if i["kind"] == "invoice" and i["status"] in ("issued", "partially_paid")]
+
+
+def part(balance: str, share: float) -> Decimal:
+    return max(Decimal("0.01"), (Decimal(balance) * Decimal(str(share))).quantize(Decimal("0.01")))
+
+
+def settle(api: Api, kind: str, invoice: dict[str, Any], share: float, paid_on: date | None = None) -> None:
+    """A property test's step on an open invoice: pay or credit a share of what it owes, or void it while nothing
+    was paid or credited (what the rules refuse is skipped)."""
+    if kind == "pay":
+        api.ok("POST", f"/api/erp/invoices/{invoice['id']}/payments", 201, json={
+            "amount": str(part(invoice["balance_due"], share))} | ({"paid_on": str(paid_on)} if paid_on else {}))
+    elif kind == "credit":
+        api.ok("POST", f"/api/erp/invoices/{invoice['id']}/credit-note", 201,
+               json={"amount": str(part(invoice["balance_due"], share)), "reason": "property"})
+    elif kind == "void" and Decimal(invoice["amount_paid"]) == 0 and Decimal(invoice["amount_credited"]) == 0:
+        api.ok("POST", f"/api/erp/invoices/{invoice['id']}/void", json={"reason": "property"})

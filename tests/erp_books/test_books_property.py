@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devstack.stack import Stack
-from tests.erp_billing.helpers import fixed, line, project_for, today
-from tests.erp_books.books import balances, open_receivables, trial_balance_difference
+from tests.erp_billing.helpers import fixed, issued, line, project_for, today
+from tests.erp_books.books import balances, open_invoices, open_receivables, settle, trial_balance_difference
 from tests.erp_costs.helpers import as_role as service_role
 from tests.erp_costs.helpers import new_expense
 from tests.support import Api
@@ -37,39 +37,19 @@ def client_project(admin: Api) -> dict[str, Any]:
     return project_for(admin, fixed(1, today() + timedelta(days=400)), amount="5000.00")
 
 
-def _open(finance: Api, project: dict[str, Any]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = finance.ok("GET", "/api/erp/invoices", params={
-        "project_id": project["id"], "limit": 200})["items"]
-    return [i for i in items if i["kind"] == "invoice" and i["status"] in ("issued", "partially_paid")]
-
-
-def _part(balance: str, share: float) -> Decimal:
-    return max(D("0.01"), (D(balance) * D(str(share))).quantize(D("0.01")))
-
-
 def _apply(step: tuple[Any, ...], finance: Api, stack: Stack, project: dict[str, Any]) -> None:
     kind = step[0]
-    open_invoices = _open(finance, project)
+    invoices = open_invoices(finance, project)
     if kind == "issue":
-        draft = finance.ok("POST", "/api/erp/invoices", 201, json={
-            "project_id": project["id"], "lines": [line("Work", "1", str(amount), rate) for amount, rate in step[1]]})
-        finance.ok("POST", f"/api/erp/invoices/{draft['id']}/issue")
+        issued(finance, project, [line("Work", "1", str(amount), rate) for amount, rate in step[1]])
     elif kind == "expense":
         submitter = service_role(stack, "project_manager")
         expense = new_expense(submitter, project_id=project["id"], amount=str(min(step[1], D(40))),
                               expense_date=today().isoformat())
         submitter.ok("POST", f"/api/erp/expenses/{expense['id']}/submit")
         finance.ok("POST", f"/api/erp/expenses/{expense['id']}/approve", json={})
-    elif open_invoices:
-        invoice = open_invoices[step[1] % len(open_invoices)]
-        if kind == "pay":
-            finance.ok("POST", f"/api/erp/invoices/{invoice['id']}/payments", 201,
-                       json={"amount": str(_part(invoice["balance_due"], step[2]))})
-        elif kind == "credit":
-            finance.ok("POST", f"/api/erp/invoices/{invoice['id']}/credit-note", 201,
-                       json={"amount": str(_part(invoice["balance_due"], step[2])), "reason": "property"})
-        elif kind == "void" and D(invoice["amount_paid"]) == 0 and D(invoice["amount_credited"]) == 0:
-            finance.ok("POST", f"/api/erp/invoices/{invoice['id']}/void", json={"reason": "property"})
+    elif invoices:
+        settle(finance, kind, invoices[step[1] % len(invoices)], step[2] if kind != "void" else 1.0)
 
 
 @settings(max_examples=8, deadline=None, derandomize=True,

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from devstack.stack import Stack
 from tests.erp_billing.helpers import fixed, today
+from tests.erp_cash.helpers import company_in_eur
 from tests.web.conftest import assert_accessible, open_as, session_for, settled, shot
 from tests.web.helpers import api_as, issued_invoice
 from tests.web.test_screens import UNLABELLED
@@ -84,6 +85,45 @@ def test_statements_journal_chart_and_close(page: Page, stack: Stack, base_url: 
     expect(row.get_by_role("button", name=f"Close {month}")).to_be_visible()
     settled(page)
     shot(page, "books-periods")
+
+
+def test_statements_in_the_base_currency(page: Page, stack: Stack, base_url: str) -> None:
+    """A USD invoice issued at 0.90 and paid at 0.95 shows its exchange gain in the EUR statement of all
+    currencies; an invoice in a currency without a rate is listed as not converted."""
+    finance = api_as(stack, base_url, "finance")
+    sales = api_as(stack, base_url, "sales")
+    company_in_eur(finance)
+    paid_on = today() - timedelta(days=12)
+    for day, rate in ((today(), "0.9000"), (paid_on, "0.9500")):
+        finance.ok("PUT", "/api/erp/exchange-rates", json={"currency": "USD", "rate_date": str(day), "rate": rate})
+    usd = sales.project_of(sales.won_deal(billing=fixed(1, today() + timedelta(days=365)), currency="USD")["id"])
+    invoice = issued_invoice(finance, usd, "1000.00")
+    finance.ok("POST", f"/api/erp/invoices/{invoice['id']}/payments", 201,
+               json={"amount": "1000.00", "paid_on": str(paid_on)})
+    stack.postgres.psql("erp", "DELETE FROM exchange_rates WHERE currency = 'ISK'")  # type: ignore[union-attr]
+    isk = sales.project_of(sales.won_deal(billing=fixed(1, today() + timedelta(days=365)), currency="ISK")["id"])
+    issued_invoice(finance, isk, "5000")
+
+    open_as(page, session_for(stack, "finance"), "/books")
+    page.get_by_label("Currencies", exact=True).select_option("base")
+    page.get_by_label("From").fill(str(paid_on - timedelta(days=1)))
+    page.get_by_role("button", name="Show").click()
+    statement = page.locator("#statement")
+    expect(statement.get_by_role("heading", level=2)).to_contain_text("all currencies in EUR")
+    expect(statement.locator("tr", has_text="Foreign exchange gains")).to_be_visible()
+    debit, credit = statement.get_by_test_id("total-debit"), statement.get_by_test_id("total-credit")
+    expect(debit).not_to_have_text("")
+    assert debit.inner_text() == credit.inner_text()  # the books balance in the base currency too
+    expect(statement.get_by_test_id("unconverted")).to_contain_text("ISK")
+    assert_accessible(page, "the statements in the base currency")
+    shot(page, "books-base-currency")
+
+    page.get_by_label("Currencies", exact=True).select_option("currency")
+    page.get_by_label("Currency", exact=True).fill("USD")
+    page.get_by_role("button", name="Show").click()
+    expect(statement.get_by_role("heading", level=2)).to_contain_text("in USD")
+    expect(statement.locator("tr", has_text="Foreign exchange gains")).to_have_count(0)  # 0 in USD: no row
+    expect(statement.get_by_test_id("unconverted")).to_have_count(0)
 
 
 def test_the_books_are_not_in_the_menu_of_those_who_do_not_read_them(page: Page, stack: Stack) -> None:

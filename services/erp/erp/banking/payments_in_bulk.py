@@ -71,7 +71,7 @@ async def record_payments(uow: UnitOfWork, repo: BankingRepository, invoices: Ma
                                          line.booking_date, reference, recorded_by, now))
             booked.append(ledger.PaymentFact(payment_id, invoice.number, allocation.amount, invoice.currency,
                                              line.booking_date, invoice.client_id, invoice.project_id,
-                                             item.bank_account))
+                                             item.bank_account, invoice_id=invoice.id))
             assert item.decision.method is not None
             matches.append({"line_id": item.line_id, "invoice_id": invoice.id,
                             "payment_id": payment_id, "amount": allocation.amount, "method": item.decision.method,

@@ -1,6 +1,7 @@
 from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +38,24 @@ class ExchangeRateRepository:
                  .order_by(ExchangeRate.currency, ExchangeRate.rate_date.desc())
                  .distinct(ExchangeRate.currency))
         return {r.currency: r for r in (await self.session.execute(query)).scalars()}
+
+    async def rates_for_days(self, base: str, wanted: list[tuple[str, date]],
+                             stale_days: int) -> dict[tuple[str, date], Decimal]:
+        """For each (currency, day): the most recent rate dated up to `stale_days` before the day, in one statement
+        (the ledger converts a whole bank import's payments at once); the pairs without one are left out."""
+        if not wanted:
+            return {}
+        query = text("""
+            SELECT w.currency, w.day, r.rate
+            FROM unnest(CAST(:currencies AS text[]), CAST(:days AS date[])) AS w(currency, day)
+            JOIN LATERAL (SELECT x.rate FROM exchange_rates x
+                          WHERE x.base_currency = :base AND x.currency = w.currency
+                            AND x.rate_date <= w.day AND x.rate_date >= w.day - CAST(:stale AS int)
+                          ORDER BY x.rate_date DESC LIMIT 1) r ON true""")
+        rows = await self.session.execute(query, {"currencies": [c for c, _ in wanted],
+                                                  "days": [d for _, d in wanted], "base": base,
+                                                  "stale": stale_days})
+        return {(currency, day): rate for currency, day, rate in rows}
 
     async def search(self, base: str, currency: str | None, date_from: date | None, date_to: date | None,
                      limit: int, offset: int) -> tuple[list[ExchangeRate], int]:

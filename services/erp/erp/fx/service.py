@@ -86,6 +86,18 @@ async def to_base(session: AsyncSession, amount: Decimal, currency: str, on_date
     return round_money(amount * rate.rate, rate.base_currency)
 
 
+async def known_rates(session: AsyncSession, wanted: set[tuple[str, date]]
+                      ) -> tuple[str | None, dict[tuple[str, date], Decimal]]:
+    """The base currency (None before the company profile is set up) and the rate of each (currency, day) that has
+    one (the day's, or the latest in the `STALE_DAYS` before it), in at most two queries; never a MissingRate: the
+    ledger posts a fact whatever the rates and leaves what it cannot convert unconverted."""
+    base = await base_currency(session)
+    if base is None:
+        return None, {}
+    foreign = sorted((c, d) for c, d in wanted if c != base)
+    return base, await ExchangeRateRepository(session).rates_for_days(base, foreign, STALE_DAYS)
+
+
 # --- keeping rates -------------------------------------------------------------------------------
 
 

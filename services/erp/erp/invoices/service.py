@@ -468,7 +468,8 @@ async def apply_payment(uow: UnitOfWork, invoice: Invoice, amount: Decimal, paid
     for event in effect.events:
         invoice.record(event)
     await ledger.payments_received(uow, [ledger.PaymentFact(
-        payment.id, invoice.number, amount, invoice.currency, paid_on, invoice.client_id, invoice.project_id)])
+        payment.id, invoice.number, amount, invoice.currency, paid_on, invoice.client_id, invoice.project_id,
+        invoice_id=invoice.id)])
     return payment
 
 

@@ -94,16 +94,17 @@ class JournalLine(Base):
     currency: Mapped[str] = mapped_column(String(3))
     debit: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))
     credit: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))
+    # The line in the company's base currency at the rate of the entry's fact date (migration 0022): None when the
+    # entry could not be converted (no rate, no base currency yet). A base-only line (an exchange difference) is
+    # 0 in `currency` and has only these. The monthly balances (migration 0023) sum both pairs.
+    debit_base: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    credit_base: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     description: Mapped[str | None] = mapped_column(String(500))
     tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
     tax_category: Mapped[str | None] = mapped_column(String(20))
     client_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     project_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     cost_center_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    # The amounts in the company's base currency (None: not converted). The statements can sum either pair
-    # (erp.ledger.service.statements, `Amounts`); the monthly balances (migration 0023) sum both.
-    debit_base: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
-    credit_base: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
 
 
 class Period(Entity):

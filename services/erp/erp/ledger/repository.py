@@ -28,16 +28,19 @@ WITH entry AS (
     RETURNING id, number, entry_date  -- the date the trigger gave it (a closed month's fact moves on)
 ), line AS (
     INSERT INTO journal_lines (entry_id, position, account_id, entry_date, currency, debit, credit,
-                               description, tax_rate, tax_category, client_id, project_id, cost_center_id)
+                               debit_base, credit_base, description, tax_rate, tax_category, client_id,
+                               project_id, cost_center_id)
     SELECT l.entry_id, l.position, l.account_id, entry.entry_date, l.currency, l.debit, l.credit,
-           l.description, l.tax_rate, l.tax_category, l.client_id, l.project_id, l.cost_center_id
+           l.debit_base, l.credit_base, l.description, l.tax_rate, l.tax_category, l.client_id, l.project_id,
+           l.cost_center_id
     FROM unnest(CAST(:l_entry_id AS uuid[]), CAST(:l_position AS int[]), CAST(:l_account_id AS uuid[]),
-                CAST(:l_currency AS text[]), CAST(:l_debit AS numeric[]),
-                CAST(:l_credit AS numeric[]), CAST(:l_description AS text[]), CAST(:l_tax_rate AS numeric[]),
+                CAST(:l_currency AS text[]), CAST(:l_debit AS numeric[]), CAST(:l_credit AS numeric[]),
+                CAST(:l_debit_base AS numeric[]), CAST(:l_credit_base AS numeric[]),
+                CAST(:l_description AS text[]), CAST(:l_tax_rate AS numeric[]),
                 CAST(:l_tax_category AS text[]), CAST(:l_client_id AS uuid[]), CAST(:l_project_id AS uuid[]),
                 CAST(:l_cost_center_id AS uuid[]))
-         AS l(entry_id, position, account_id, currency, debit, credit, description, tax_rate,
-              tax_category, client_id, project_id, cost_center_id)
+         AS l(entry_id, position, account_id, currency, debit, credit, debit_base, credit_base, description,
+              tax_rate, tax_category, client_id, project_id, cost_center_id)
     JOIN entry ON entry.id = l.entry_id  -- an entry already posted (a replay) writes no lines
     RETURNING entry_id
 )
@@ -51,8 +54,8 @@ WHERE a.id = ANY(CAST(:account_ids AS uuid[])) AND EXISTS (SELECT FROM entry)
 
 ENTRY_COLUMNS = ("id", "entry_date", "fact_date", "source_type", "source_id", "kind", "memo", "reverses_id",
                  "created_by")
-LINE_COLUMNS = ("entry_id", "position", "account_id", "currency", "debit", "credit", "description",
-                "tax_rate", "tax_category", "client_id", "project_id", "cost_center_id")
+LINE_COLUMNS = ("entry_id", "position", "account_id", "currency", "debit", "credit", "debit_base", "credit_base",
+                "description", "tax_rate", "tax_category", "client_id", "project_id", "cost_center_id")
 
 
 class LedgerRepository:
@@ -130,6 +133,20 @@ class LedgerRepository:
             else:
                 inserted[row_id] = (number, entry_date)
         return inserted, codes
+
+    async def booked(self, source_ids: Sequence[uuid.UUID], source_type: str, kind: str,
+                     account: uuid.UUID) -> dict[uuid.UUID, tuple[Decimal, Decimal]]:
+        """(amount, base amount) each source's entry (an invoice's issue, an expense's approval) booked on `account`,
+        for those whose lines there were all converted."""
+        query = text("""
+            SELECT e.source_id, SUM(l.debit + l.credit) AS amount, SUM(l.debit_base + l.credit_base) AS base
+            FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id
+            WHERE e.source_type = :source_type AND e.kind = :kind AND e.source_id = ANY(CAST(:ids AS uuid[]))
+              AND l.account_id = :account AND l.debit + l.credit > 0
+            GROUP BY e.source_id HAVING bool_and(l.debit_base IS NOT NULL)""")
+        rows = await self.session.execute(query, {"source_type": source_type, "kind": kind, "ids": list(source_ids),
+                                                  "account": account})
+        return {source_id: (amount, base) for source_id, amount, base in rows}
 
     async def entry(self, entry_id: uuid.UUID) -> JournalEntry | None:
         return await self.session.get(JournalEntry, entry_id)
@@ -255,9 +272,26 @@ def _monthly_sums_query(columns: str | None, *, months: tuple[bool, bool] | None
         GROUP BY 1, 2, 3 HAVING SUM(s.lines) > 0"""
 
 
+def _base_sums_query(columns: str | None, *, date_from: bool, project: bool, cost_center: bool, client: bool) -> str:
+    """The base-currency statements' sums, from the lines: the converted lines' base amounts and, per currency, what
+    was not converted (in its own currency). Not from the monthly balances: they count a NULL base amount as 0 and
+    so cannot tell what is left out."""
+    where = ["l.entry_date <= :date_to"] + (["l.entry_date >= :date_from"] if date_from else [])
+    where += _filters("l", project=project, cost_center=cost_center, client=client)
+    return f"""
+        SELECT l.account_id, l.currency, {_column("l", columns)} AS col, SUM(l.debit_base) AS debit_base,
+               SUM(l.credit_base) AS credit_base,
+               SUM(l.debit) FILTER (WHERE l.debit_base IS NULL) AS unconverted_debit,
+               SUM(l.credit) FILTER (WHERE l.debit_base IS NULL) AS unconverted_credit,
+               COUNT(*) FILTER (WHERE l.debit_base IS NULL) AS unconverted_lines
+        FROM journal_lines l WHERE {' AND '.join(where)}
+        GROUP BY 1, 2, 3"""
+
+
 class StatementRepository:
     """The statements' one query: debits and credits per account, currency (and project or cost center when they
-    are the columns) over a date range, one pass over the lines whatever the currency asked for."""
+    are the columns) over a date range, one pass over the lines whatever the currency asked for; with `base`, their
+    base-currency amounts and what could not be converted too."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -267,6 +301,16 @@ class StatementRepository:
                    client_id: uuid.UUID | None, amounts: Amounts = "transaction") -> list[dict[str, Any]]:
         sql = _sums_query(columns, date_from=date_from is not None, project=project_id is not None,
                           cost_center=cost_center_id is not None, client=client_id is not None, amounts=amounts)
+        params = {"date_from": date_from, "date_to": date_to, "project_id": project_id,
+                  "cost_center_id": cost_center_id, "client_id": client_id}
+        result = await self.session.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
+        return [dict(row._mapping) for row in result]
+
+    async def base_sums(self, *, date_from: date | None, date_to: date, columns: str | None,
+                        project_id: uuid.UUID | None, cost_center_id: uuid.UUID | None,
+                        client_id: uuid.UUID | None) -> list[dict[str, Any]]:
+        sql = _base_sums_query(columns, date_from=date_from is not None, project=project_id is not None,
+                               cost_center=cost_center_id is not None, client=client_id is not None)
         params = {"date_from": date_from, "date_to": date_to, "project_id": project_id,
                   "cost_center_id": cost_center_id, "client_id": client_id}
         result = await self.session.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
@@ -308,6 +352,7 @@ _EXPORT_LINES = """
            l.project_id, l.cost_center_id, l.description
     FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id
     WHERE e.entry_date <= :date_to {since} {currency}
+      AND (l.debit <> 0 OR l.credit <> 0)  -- an exchange difference is 0 in its currency: base-only, not exported
     ORDER BY e.number, l.position"""
 
 

@@ -15,6 +15,7 @@ from erp.ledger.schemas import (
     AccountPage,
     AccountPatch,
     BalanceSheet,
+    Basis,
     JournalEntryOut,
     JournalEntryPage,
     JournalLineOut,
@@ -48,6 +49,8 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Currency = Annotated[str | None, Query(pattern="^[A-Z]{3}$")]
 Month = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="yyyy-mm")]
+BasisQuery = Annotated[Basis, Query(description="currency: one currency, never converted (default); base: every "
+                                                "currency in the base currency, what has no rate listed apart")]
 
 
 @accounts_router.get("", response_model=AccountPage, summary="The chart of accounts, by code")
@@ -89,7 +92,8 @@ async def _entries_out(uow: UnitOfWork, entries: list[JournalEntry]) -> list[Jou
         return JournalLineOut(
             position=line.position, account_id=line.account_id, account_code=account.code,
             account_name=account.name, currency=line.currency, debit=line.debit, credit=line.credit,
-            description=line.description, tax_rate=line.tax_rate, tax_category=line.tax_category,
+            debit_base=line.debit_base, credit_base=line.credit_base, description=line.description,
+            tax_rate=line.tax_rate, tax_category=line.tax_category,
             client_id=line.client_id, project_id=line.project_id, cost_center_id=line.cost_center_id)
 
     return [JournalEntryOut(
@@ -169,24 +173,28 @@ Dimension = Annotated[Columns | None, Query(description="Split the figures into 
 
 
 @statements_router.get("/trial-balance", response_model=TrialBalance,
-                       summary="Debits, credits and balance per account over a date range, in one currency")
+                       summary="Debits, credits and balance per account over a date range, in one currency or "
+                               "all in the base currency")
 async def trial_balance(uow: ReadUoW, principal: LedgerReader, date_from: BusinessDate | None = None,
                         date_to: BusinessDate | None = None, currency: Currency = None, columns: Dimension = None,
                         project_id: uuid.UUID | None = None, cost_center_id: uuid.UUID | None = None,
-                        client_id: uuid.UUID | None = None) -> TrialBalance:
+                        client_id: uuid.UUID | None = None, basis: BasisQuery = "currency") -> TrialBalance:
     return await statements.trial_balance(uow, date_from=date_from, date_to=date_to, currency=currency,
-                                          columns=columns, filters=Filters(project_id, cost_center_id, client_id))
+                                          columns=columns, filters=Filters(project_id, cost_center_id, client_id),
+                                          basis=basis)
 
 
 @statements_router.get("/profit-and-loss", response_model=ProfitAndLoss,
-                       summary="Income and expenses over a date range, and the result, in one currency")
+                       summary="Income and expenses over a date range, and the result, in one currency or all "
+                               "in the base currency")
 async def profit_and_loss(uow: ReadUoW, principal: LedgerReader, date_from: BusinessDate | None = None,
                           date_to: BusinessDate | None = None, currency: Currency = None,
                           columns: Dimension = None, project_id: uuid.UUID | None = None,
                           cost_center_id: uuid.UUID | None = None,
-                          client_id: uuid.UUID | None = None) -> ProfitAndLoss:
+                          client_id: uuid.UUID | None = None, basis: BasisQuery = "currency") -> ProfitAndLoss:
     return await statements.profit_and_loss(uow, date_from=date_from, date_to=date_to, currency=currency,
-                                            columns=columns, filters=Filters(project_id, cost_center_id, client_id))
+                                            columns=columns, filters=Filters(project_id, cost_center_id, client_id),
+                                            basis=basis)
 
 
 @statements_router.get("/balance-sheet", response_model=BalanceSheet,
@@ -195,9 +203,9 @@ async def profit_and_loss(uow: ReadUoW, principal: LedgerReader, date_from: Busi
 async def balance_sheet(uow: ReadUoW, principal: LedgerReader, date_from: BusinessDate | None = None,
                         date_to: BusinessDate | None = None, currency: Currency = None,
                         project_id: uuid.UUID | None = None, cost_center_id: uuid.UUID | None = None,
-                        client_id: uuid.UUID | None = None) -> BalanceSheet:
+                        client_id: uuid.UUID | None = None, basis: BasisQuery = "currency") -> BalanceSheet:
     return await statements.balance_sheet(uow, date_to=date_to, currency=currency,
-                                          filters=Filters(project_id, cost_center_id, client_id))
+                                          filters=Filters(project_id, cost_center_id, client_id), basis=basis)
 
 
 @statements_router.get("/vat", response_model=VatReport,

@@ -1,7 +1,7 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -84,6 +84,8 @@ class JournalLineOut(BaseModel):
     currency: str
     debit: Decimal
     credit: Decimal
+    debit_base: Decimal | None = None  # in the base currency (None: not converted)
+    credit_base: Decimal | None = None
     description: str | None
     tax_rate: Decimal | None
     tax_category: str | None
@@ -159,6 +161,19 @@ class StatementRow(BaseModel):
     balance: Decimal  # in the account's normal direction: debit-normal (asset, expense) debits minus credits
 
 
+Basis = Literal["currency", "base"]
+
+
+class Unconverted(BaseModel):
+    """Lines of a currency the base-currency statement could not convert (no rate on their day, or posted before
+    the books kept base amounts in another currency): left out of its figures, listed here in their currency."""
+
+    currency: str
+    debit: Decimal
+    credit: Decimal
+    lines: int
+
+
 class TrialBalance(BaseModel):
     date_from: date | None
     date_to: date
@@ -167,7 +182,9 @@ class TrialBalance(BaseModel):
     rows: list[StatementRow]
     total_debit: Decimal
     total_credit: Decimal
-    other_currencies: list[str]  # posted in the range but not in this report's currency (no conversion)
+    other_currencies: list[str]  # posted in the range but not in this report's currency (basis "currency")
+    basis: Basis = "currency"  # "base": every currency converted into the base currency (`currency`)
+    unconverted: list[Unconverted] = []  # basis "base": what is left out
 
 
 class ProfitAndLoss(BaseModel):
@@ -182,6 +199,8 @@ class ProfitAndLoss(BaseModel):
     result: Decimal  # income minus expenses
     by_column: dict[str, Decimal]  # the result per project or cost center ("" for lines without one)
     other_currencies: list[str]
+    basis: Basis = "currency"
+    unconverted: list[Unconverted] = []
 
 
 class BalanceSheet(BaseModel):
@@ -194,6 +213,8 @@ class BalanceSheet(BaseModel):
     total_assets: Decimal
     total_liabilities_and_equity: Decimal
     other_currencies: list[str]
+    basis: Basis = "currency"
+    unconverted: list[Unconverted] = []
 
 
 # --- VAT report ---

@@ -7,6 +7,9 @@ What a bill posts (in its own currency; the ledger balances per currency):
   reverse-charge line adds Dr input VAT (reverse charge) / Cr output VAT (reverse charge), which cancel out in the
   VAT return but are shown in it;
 - a payment: Dr accounts payable / Cr bank.
+In the base currency, a foreign bill's lines are converted at the rate it stored (its bill date's), and a payment's
+payable too, its bank at the payment day's rate: the ledger posts the difference as the realised exchange gain or
+loss (docs/erp-books.md, currencies in the books).
 """
 
 from collections import defaultdict
@@ -71,8 +74,9 @@ def bill_approved_lines(bill: Bill) -> list[PostingLine]:
     input VAT is one line per rate and category, so that the VAT report reads base and tax per rate from the ledger
     (decision 180)."""
     cur = bill.currency
+    fx = bill.exchange_rate  # a foreign bill's, of its bill date: its lines in the base currency
     lines = [PostingLine(AccountRole.EXPENSE_OTHER, cur, debit=line.net, description=line.description[:200],
-                         tax_rate=_applied_rate(line), tax_category=line.tax_category)
+                         tax_rate=_applied_rate(line), tax_category=line.tax_category, rate=fx)
              for line in bill.lines if line.net > 0]
     charged: dict[tuple[Decimal, str], Decimal] = defaultdict(Decimal)
     owed: dict[Decimal, Decimal] = defaultdict(Decimal)
@@ -80,17 +84,19 @@ def bill_approved_lines(bill: Bill) -> list[PostingLine]:
         charged[(line.tax_percent, line.tax_category)] += line.tax_amount
         owed[line.reverse_charge_percent] += line.reverse_charge_tax
     lines += [PostingLine(AccountRole.VAT_INPUT, cur, debit=tax, description="Input VAT", tax_rate=rate,
-                          tax_category=category)
+                          tax_category=category, rate=fx)
               for (rate, category), tax in charged.items() if tax > 0]
     for rate, tax in owed.items():
         if tax > 0:
             lines += [PostingLine(AccountRole.VAT_INPUT_REVERSE_CHARGE, cur, debit=tax,
-                                  description="Reverse charge: input VAT", tax_rate=rate, tax_category=REVERSE_CHARGE),
+                                  description="Reverse charge: input VAT", tax_rate=rate, tax_category=REVERSE_CHARGE,
+                                  rate=fx),
                       PostingLine(AccountRole.VAT_OUTPUT_REVERSE_CHARGE, cur, credit=tax,
-                                  description="Reverse charge: VAT owed", tax_rate=rate, tax_category=REVERSE_CHARGE)]
+                                  description="Reverse charge: VAT owed", tax_rate=rate, tax_category=REVERSE_CHARGE,
+                                  rate=fx)]
     if bill.total > 0:
         lines.append(PostingLine(AccountRole.ACCOUNTS_PAYABLE, cur, credit=bill.total,
-                                 description=f"Bill {bill.vendor_reference}"[:200]))
+                                 description=f"Bill {bill.vendor_reference}"[:200], rate=fx))
     return lines
 
 
@@ -99,5 +105,7 @@ def _applied_rate(line: BillLine) -> Decimal:
 
 
 def bill_paid_lines(bill: Bill, amount: Decimal) -> list[PostingLine]:
-    return [PostingLine(AccountRole.ACCOUNTS_PAYABLE, bill.currency, debit=amount),
+    """The payable leaves the books at the bill's rate, the bank at the payment day's: the difference is the
+    realised exchange gain or loss (the ledger posts it, in the base currency)."""
+    return [PostingLine(AccountRole.ACCOUNTS_PAYABLE, bill.currency, debit=amount, rate=bill.exchange_rate),
             PostingLine(AccountRole.BANK, bill.currency, credit=amount)]

@@ -14,9 +14,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from erp.ledger.chart import AccountRole
+from erp.ledger.chart import AccountRole, account_id
 from erp.ledger.models import EntryKind, SourceType
-from erp.ledger.service.journal import Posted, Posting, PostingLine, post_all, post_reversal
+from erp.ledger.repository import LedgerRepository
+from erp.ledger.service.journal import Posted, Posting, PostingLine, base_and_rates, post_all, post_reversal
 from throughline_events.money import ZERO
 from throughline_messaging.uow import UnitOfWork
 
@@ -154,20 +155,42 @@ class PaymentFact:
     project_id: uuid.UUID | None
     # The bank account it came into: a bank import's names its statement's account; a payment typed by hand, 1000.
     bank_account: AccountRole | uuid.UUID = AccountRole.BANK
+    invoice_id: uuid.UUID | None = None  # its invoice: the receivable leaves the books at the invoice's rate
 
 
-def payment_posting(payment: PaymentFact) -> Posting:
+def payment_posting(payment: PaymentFact, receivable_rate: Decimal | None = None) -> Posting:
+    """In the base currency, the bank at the payment day's rate and the receivable at `receivable_rate` (its
+    invoice's): their difference is the realised exchange gain or loss (`journal.in_base`)."""
     return Posting(SourceType.PAYMENT, payment.payment_id, EntryKind.RECEIVED, payment.paid_on, [
         PostingLine(payment.bank_account, payment.currency, debit=payment.amount),
-        PostingLine(AccountRole.ACCOUNTS_RECEIVABLE, payment.currency, credit=payment.amount)],
+        PostingLine(AccountRole.ACCOUNTS_RECEIVABLE, payment.currency, credit=payment.amount,
+                    rate=receivable_rate)],
         memo=f"Payment on invoice {payment.invoice_number}", client_id=payment.client_id,
         project_id=payment.project_id)
 
 
+async def booked_rates(uow: UnitOfWork, facts: Sequence[tuple[uuid.UUID | None, str]], source_type: str,
+                       kind: str, account: AccountRole) -> dict[uuid.UUID, Decimal]:
+    """The rate at which each foreign fact's entry booked `account` (base over amount: an invoice's receivable, an
+    expense's debt to its payer), so that settling it in full takes out exactly what it put in: one query, none
+    when all (`facts`: source id and currency) are in the base currency. A fact booked unconverted (no rate that
+    day) or before the ledger has none."""
+    base, _ = await base_and_rates(uow.session, set())
+    ids = {source_id for source_id, currency in facts if source_id is not None and currency != base}
+    if base is None or not ids:
+        return {}
+    booked = await LedgerRepository(uow.session).booked(list(ids), source_type, kind, account_id(account))
+    return {source_id: base_amount / amount for source_id, (amount, base_amount) in booked.items() if amount > ZERO}
+
+
 async def payments_received(uow: UnitOfWork, payments: Sequence[PaymentFact]) -> list[Posted]:
     """Bank debited, accounts receivable credited: one entry per payment, all in one statement (a bank import's
-    thousands too). A payment matched from a bank line is the bank line's booking in the books."""
-    return await post_all(uow, [payment_posting(p) for p in payments])
+    thousands too). A payment matched from a bank line is the bank line's booking in the books. A foreign
+    invoice paid at another rate than it was issued at posts its exchange gain or loss in the base currency."""
+    rates = await booked_rates(uow, [(p.invoice_id, p.currency) for p in payments], SourceType.INVOICE,
+                               EntryKind.ISSUED, AccountRole.ACCOUNTS_RECEIVABLE)
+    return await post_all(uow, [payment_posting(p, rates.get(p.invoice_id) if p.invoice_id else None)
+                                for p in payments])
 
 
 @dataclass(frozen=True)
@@ -194,10 +217,14 @@ async def expense_approved(uow: UnitOfWork, expense: ExpenseFact) -> list[Posted
 
 
 async def expense_reimbursed(uow: UnitOfWork, expense: ExpenseFact, on: date) -> list[Posted]:
-    """The debt to the person settled from the bank."""
+    """The debt to the person settled from the bank (in the base currency: the debt at the approval's rate, the
+    bank at the day's; a difference is an exchange gain or loss)."""
+    rates = await booked_rates(uow, [(expense.expense_id, expense.currency)], SourceType.EXPENSE, EntryKind.APPROVED,
+                               AccountRole.EXPENSES_PAYABLE)
     return await post_all(uow, [Posting(
         SourceType.EXPENSE, expense.expense_id, EntryKind.REIMBURSED, on, [
-            PostingLine(AccountRole.EXPENSES_PAYABLE, expense.currency, debit=expense.amount),
+            PostingLine(AccountRole.EXPENSES_PAYABLE, expense.currency, debit=expense.amount,
+                        rate=rates.get(expense.expense_id)),
             PostingLine(AccountRole.BANK, expense.currency, credit=expense.amount)],
         memo=f"Expense reimbursed: {expense.description}", project_id=expense.project_id,
         cost_center_id=expense.cost_center_id)])

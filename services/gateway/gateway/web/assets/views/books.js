@@ -9,6 +9,7 @@ import { downloadCsv } from "./csv.js";
 const TABS = [["/books", "Statements"], ["/books/vat", "VAT report"], ["/books/journal", "Journal"], ["/books/accounts", "Chart of accounts"], ["/books/periods", "Periods"]];
 const TYPES = ["asset", "liability", "equity", "income", "expense"];
 const STATEMENTS = [["trial-balance", "Trial balance"], ["profit-and-loss", "Profit and loss"], ["balance-sheet", "Balance sheet"]];
+const BASES = [["currency", "One currency, as posted"], ["base", "All currencies, in the base currency"]];
 
 function tabs(current) {
   return h("nav", { class: "tabs", "aria-label": "Books" }, TABS.map(([path, text]) =>
@@ -69,10 +70,21 @@ function totalLine(text, value, currency, id) {
   return h("p", { class: "total" }, `${text}: `, h("strong", { "data-testid": id }, money(value, currency)));
 }
 
+// What a base-currency statement left out: lines without a rate on their day, per currency, in that currency.
+function unconvertedNote(report) {
+  if (!report.unconverted?.length) return null;
+  return h("div", { class: "notice", role: "status", "data-testid": "unconverted" },
+    h("p", {}, "Not converted (no exchange rate on their day), so left out of these figures:"),
+    h("ul", {}, report.unconverted.map((u) => h("li", {},
+      `${u.currency}: ${money(u.debit, u.currency)} debit, ${money(u.credit, u.currency)} credit in ${u.lines} line${u.lines === 1 ? "" : "s"}`))),
+    h("p", { class: "muted small" }, "Enter the rates (Cash forecast, Exchange rates): postings from then on are converted."));
+}
+
 function statementBody(kind, report, columns) {
   const cur = report.currency;
   const others = report.other_currencies.length
-    ? h("p", { class: "muted small" }, `Also posted in ${report.other_currencies.join(", ")}: choose that currency to see them (the books never convert).`) : null;
+    ? h("p", { class: "muted small" }, `Also posted in ${report.other_currencies.join(", ")}: choose that currency, or all currencies in the base currency, to see them.`)
+    : unconvertedNote(report);
   if (kind === "trial-balance") {
     return [statementRows(report.rows, cur, { columns, sided: true }),
       totalLine("Total debits", report.total_debit, cur, "total-debit"), totalLine("Total credits", report.total_credit, cur, "total-credit"), others];
@@ -100,19 +112,24 @@ export async function booksView(root, ctx) {
     date_to: ctx.query.get("date_to") || today,
     currency: ctx.query.get("currency") || "",
     columns: ctx.query.get("columns") || "",
+    basis: ctx.query.get("basis") === "base" ? "base" : "",
   };
   root.append(pageHead("Books"), tabs("/books"));
+  // The currency applies to one currency as posted; with all currencies in the base currency it is not sent.
   root.append(rangeForm(ctx, "/books", "Choose a statement", params,
     field("Statement", select({ name: "statement", id: "statement-kind" }, STATEMENTS, kind)),
+    field("Currencies", select({ name: "basis" }, BASES, params.basis || "currency")),
     field("Columns", select({ name: "columns" }, [["", "None"], ["project", "Per project"], ["cost_center", "Per cost center"]], params.columns))));
-  const query = Object.fromEntries(Object.entries(params).filter(([k, v]) => v && !(kind === "balance-sheet" && k !== "date_to" && k !== "currency")));
+  const query = Object.fromEntries(Object.entries(params).filter(([k, v]) => v
+    && !(kind === "balance-sheet" && !["date_to", "currency", "basis"].includes(k)) && !(k === "currency" && params.basis)));
   const out = h("section", { class: "panel", "aria-labelledby": "statement-title", id: "statement" });
   root.append(out);
   try {
     const report = await api(`/api/erp/reports/${kind}`, { query });
     const title = STATEMENTS.find(([k]) => k === kind)[1];
     const range = kind === "balance-sheet" ? `as of ${date(report.as_of)}` : `${report.date_from ? date(report.date_from) : "from the start"} – ${date(report.date_to)}`;
-    out.append(h("h2", { id: "statement-title" }, `${title}, ${range}, in ${report.currency}`),
+    const inWhat = report.basis === "base" ? `all currencies in ${report.currency}` : `in ${report.currency}`;
+    out.append(h("h2", { id: "statement-title" }, `${title}, ${range}, ${inWhat}`),
       ...statementBody(kind, report, kind === "balance-sheet" ? "" : params.columns).filter(Boolean));
   } catch (error) {
     // Without a currency and before the company profile names its base currency, the page asks for one.
@@ -299,9 +316,15 @@ function manualEntryDialog(accounts) {
   });
 }
 
+// A line is a debit or a credit in its currency; an exchange difference is 0 there and only in the base currency.
+function lineAmount(l) {
+  if (Number(l.debit)) return `debit ${money(l.debit, l.currency)}`;
+  if (Number(l.credit)) return `credit ${money(l.credit, l.currency)}`;
+  return Number(l.debit_base) ? `debit ${Number(l.debit_base).toFixed(2)} in the base currency` : `credit ${Number(l.credit_base).toFixed(2)} in the base currency`;
+}
+
 function entryLines(entry) {
-  return h("ul", { class: "plain small" }, entry.lines.map((l) => h("li", {},
-    `${l.account_code} ${l.account_name}: `, Number(l.debit) ? `debit ${money(l.debit, l.currency)}` : `credit ${money(l.credit, l.currency)}`)));
+  return h("ul", { class: "plain small" }, entry.lines.map((l) => h("li", {}, `${l.account_code} ${l.account_name}: `, lineAmount(l))));
 }
 
 export async function journalView(root, ctx) {
