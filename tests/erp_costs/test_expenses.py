@@ -190,7 +190,8 @@ def test_billable_expenses_wait_unbilled_per_project(stack: Stack, boss: RoleApi
     # Finance puts them on the project's next (draft) invoice: one expense line each, at cost.
     finance = as_role(stack, "finance")
     draft = finance.ok("POST", "/api/erp/invoices", 201, json={"project_id": project["id"], "lines": [
-        {"description": "Consulting", "quantity": "1", "unit_price": "1000.00"}]})
+        # Its own rate, 0 %: the default rate depends on the company profile other tests may have set.
+        {"description": "Consulting", "quantity": "1", "unit_price": "1000.00", "tax_rate": "0"}]})
     path = f"/api/erp/invoices/{draft['id']}/expenses"
     assert pm.post(path).status_code == 403
     refused = finance.post(path, json={"expense_ids": [pending["id"]]})

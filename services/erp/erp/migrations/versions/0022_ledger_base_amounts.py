@@ -8,13 +8,13 @@ entries with a line in another currency stay NULL and the base-currency statemen
 The columns are added `IF NOT EXISTS`: another change of the same release adds the same two (same names and types).
 
 Revision ID: 0022
-Revises: 0023
+Revises: 0021
 """
 
 from alembic import op
 
 revision = "0022"
-down_revision = "0023"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -5,13 +5,13 @@ reads the summary instead of every line (erp.ledger.service.statements_from_mont
 same statement) and an index on the lines' date for the partial months at a range's edges.
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 """
 
 from alembic import op
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
