@@ -7,7 +7,7 @@ on each, straight to the ERP API; the drafts are made before the measured window
 PostgreSQL (its backends included) and erp-worker (whose relay publishes the extra `ledger.entry_posted` events)
 from the first issue until the worker has published the round's events, per invoice (issue + payment).
 
-The setting exists for this measure only: with it off the books miss what happens (docs/erp-books.md).
+The setting exists for this measure only: with it off the books miss what happens (docs/erp-ledger.md).
 """
 
 from __future__ import annotations

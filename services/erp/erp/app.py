@@ -76,10 +76,10 @@ def api_routers() -> list[APIRouter]:
             pipeline_router, planning_router,
             # invoices by mail, and the client's page (docs/erp-invoicing-out.md)
             mailing_router, public_mail_router,
-            # payables, exchange rates and cash-flow scenarios (docs/erp-books.md)
+            # payables, exchange rates and cash-flow scenarios (docs/erp-ledger.md)
             vendors_router, bills_router, ap_aging_router, exchange_rates_router, recurring_items_router,
             cash_scenarios_router,
-            # the books (docs/erp-books.md)
+            # the books (docs/erp-ledger.md)
             accounts_router, journal_router, periods_router, statements_router, journal_exports_router,
             policy_router(POLICY)]
 

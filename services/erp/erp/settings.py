@@ -46,7 +46,7 @@ class ErpSettings(EventDrivenSettings, MailSettings):
     expense_manager_limits: str = "EUR:1000,USD:1100,GBP:900"
     receipt_required_above: Decimal = Field(Decimal("50"), ge=0)
     receipt_max_bytes: int = Field(4 * 1024 * 1024, ge=1)
-    # The books (docs/erp-books.md): every business fact posts its journal entry. Off ONLY for the benchmark's
+    # The books (docs/erp-ledger.md): every business fact posts its journal entry. Off ONLY for the benchmark's
     # side-by-side measure of what posting costs (`python -m bench --only ledger`): with it off the books miss
     # every fact of that time and nothing posts them later.
     ledger_posting: bool = True

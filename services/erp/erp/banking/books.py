@@ -1,4 +1,4 @@
-"""Bank lines in the books (docs/erp-books.md, "Bank lines in the books"): every line of a statement ends up in its
+"""Bank lines in the books (docs/erp-ledger.md, "Bank lines in the books"): every line of a statement ends up in its
 bank account's ledger account, exactly once, so that after reconciliation that account's balance is the
 statement's closing balance.
 

@@ -112,7 +112,7 @@ class BankLineMatch(Entity):
 
 class BankLedgerAccount(Entity):
     """The ledger account a bank account (a statement's account, an IBAN) books to: 1000 Bank for the first one
-    seen, a new asset account for each other (docs/erp-books.md, "Bank lines in the books")."""
+    seen, a new asset account for each other (docs/erp-ledger.md, "Bank lines in the books")."""
 
     __tablename__ = "bank_ledger_accounts"
 

@@ -5,7 +5,7 @@ transaction, exactly once.
   balanced entry keyed by (source_type, source_id, kind); a replay posts nothing. Lines name the default chart's
   accounts by `AccountRole` (bank, accounts payable, VAT input, ...), or an account by id. Each line is converted
   into the base currency at the fact day's rate, or at `PostingLine(rate=...)` when the caller knows better (a
-  bill's stored rate); the entry's difference in base goes to 4900/6950 (docs/erp-books.md, currencies).
+  bill's stored rate); the entry's difference in base goes to 4900/6950 (docs/erp-ledger.md, currencies).
 - The bank accounts' ledger accounts (`create_bank_account`, `usable_account`, `account_balance`), and `reverse`
   (a posted entry's reversal, keyed like any posting).
 - The ready-made postings of invoicing, payments (one or thousands at once), credit notes, voids, late fees and

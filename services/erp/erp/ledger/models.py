@@ -66,7 +66,7 @@ class Account(Entity):
 
 class JournalEntry(Entity):
     """A balanced set of lines: debits equal credits in each currency. `entry_date` is when it counts; `fact_date`
-    when its business fact happened (later when that day's period was closed: docs/erp-books.md, periods)."""
+    when its business fact happened (later when that day's period was closed: docs/erp-ledger.md, periods)."""
 
     __tablename__ = "journal_entries"
 

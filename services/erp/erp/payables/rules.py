@@ -9,7 +9,7 @@ What a bill posts (in its own currency; the ledger balances per currency):
 - a payment: Dr accounts payable / Cr bank.
 In the base currency, a foreign bill's lines are converted at the rate it stored (its bill date's), and a payment's
 payable too, its bank at the payment day's rate: the ledger posts the difference as the realised exchange gain or
-loss (docs/erp-books.md, currencies in the books).
+loss (docs/erp-ledger.md, currencies in the books).
 """
 
 from collections import defaultdict

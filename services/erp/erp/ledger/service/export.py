@@ -1,5 +1,5 @@
 """The journal for an accountant: every line of a period as CSV in our own documented layout, or as a DATEV
-"EXTF" Buchungsstapel (format 700, category 21, version 13) to import into DATEV (docs/erp-books.md, "Journal
+"EXTF" Buchungsstapel (format 700, category 21, version 13) to import into DATEV (docs/erp-ledger.md, "Journal
 export"; decisions 182-184).
 
 Both are stable: the same period exported twice is the same bytes. The CSV holds no time of its own; DATEV's

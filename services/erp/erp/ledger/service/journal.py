@@ -33,7 +33,7 @@ class PostingLine:
     """One side of an entry: a debit or a credit (the other stays 0) on an account, named by its role in the
     default chart (automatic postings) or by its id (manual entries). Dimensions left None take the entry's.
 
-    In the base currency (docs/erp-books.md, currencies): the line is converted at `rate` when given (a payment's
+    In the base currency (docs/erp-ledger.md, currencies): the line is converted at `rate` when given (a payment's
     receivable at its invoice's rate, a bill's lines at the bill's), else at the rate of the entry's fact date;
     `debit_base`/`credit_base`, when given, are taken as they are (a reversal copies its original's). A base-only
     line (an exchange difference) is 0 in `currency` and has only a base amount. `unconverted` keeps the whole

@@ -3,7 +3,7 @@
 A closed month refuses postings dated in it. A manual entry dated in it is refused (422); an automatic posting
 of a fact that happened in it (a payment booked late, a bank statement imported after the close) is dated the
 first day of the first open month after it, keeping the fact's own date (`fact_date`): the business change is
-never refused because its books are closed, and the closed month's figures never move (docs/erp-books.md). The
+never refused because its books are closed, and the closed month's figures never move (docs/erp-ledger.md). The
 dating happens in the database, in the trigger every entry passes (migration 0018: one statement per posting);
 closing takes the lock that trigger shares.
 """

@@ -1,4 +1,4 @@
-"""What each business fact posts (docs/erp-books.md has the table). The packages where the facts happen
+"""What each business fact posts (docs/erp-ledger.md has the table). The packages where the facts happen
 (invoicing, bank reconciliation, expenses) call these through `erp.ledger.api` in the transaction of the change;
 they pass their own objects, read here only through the small protocols below (the ledger is below them and
 imports none of them).

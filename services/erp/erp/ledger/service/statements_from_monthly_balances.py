@@ -4,7 +4,7 @@ first and after the last full month from the journal's lines.
 
 The same figures as summing the lines (`StatementRepository.sums`, the reference, kept: ERP_STATEMENTS_SOURCE=lines;
 tests/erp_books/test_statements_from_monthly_balances.py proves them equal on random data). A year over a million
-lines reads a few tens of thousands of summary rows instead of half a million lines (docs/erp-books.md, "Cost")."""
+lines reads a few tens of thousands of summary rows instead of half a million lines (docs/erp-ledger.md, "Cost")."""
 
 import uuid
 from dataclasses import dataclass

@@ -1,5 +1,5 @@
 """The VAT report: output tax from invoices and credit notes, input tax from bills, reverse charge apart, per
-period and rate, read from the journal's lines so that it reconciles with the tax accounts (docs/erp-books.md,
+period and rate, read from the journal's lines so that it reconciles with the tax accounts (docs/erp-ledger.md,
 "VAT report"; decisions 180-181).
 
 Every line on the four tax accounts (2200 VAT output, 2210 VAT output reverse charge, 1400 VAT input, 1410 VAT input

@@ -1,5 +1,5 @@
 """The ledger (issue 26): a chart of accounts with a default chart for a service business, journal entries and their
-lines, accounting periods and the log of their closes and reopenings (docs/erp-books.md).
+lines, accounting periods and the log of their closes and reopenings (docs/erp-ledger.md).
 
 The default accounts have fixed ids (`erp.ledger.chart`): the automatic postings name them by role, never by a
 lookup, and finance may renumber or rename them freely.
@@ -90,7 +90,7 @@ def upgrade() -> None:
             created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
             updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
         )""")
-    # The period rule at the one place every entry passes (docs/erp-books.md, periods), so that posting stays one
+    # The period rule at the one place every entry passes (docs/erp-ledger.md, periods), so that posting stays one
     # statement: each insert takes the periods' lock shared (a close takes it exclusively, waiting for the postings
     # in flight), then, with a fresh snapshot (each statement of a volatile function takes one), moves a fact dated
     # in a closed month to the first day of the first open month after it. A manual entry there is refused (the

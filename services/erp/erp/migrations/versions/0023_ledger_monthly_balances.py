@@ -1,6 +1,6 @@
 """Statements at volume (issue 26): the journal's lines summed per month, account, currency, client, project and
 cost center, kept by statement-level triggers on journal_lines, so that a trial balance or P&L over full months
-reads the summary instead of every line (erp.ledger.service.statements_from_monthly_balances; docs/erp-books.md,
+reads the summary instead of every line (erp.ledger.service.statements_from_monthly_balances; docs/erp-ledger.md,
 "Cost"). Also the lines' amounts in the base currency (nullable; the FX helper adds the same two columns with the
 same statement) and an index on the lines' date for the partial months at a range's edges.
 
