@@ -86,10 +86,13 @@ SELECT pair.person_id, pair.week,
 FROM unnest(CAST(:people AS varchar[]), CAST(:weeks AS date[])) AS pair (person_id, week)
 """)
 
-_PROJECT_BOOKED = text("""
-SELECT person_id, sum(hours) AS hours FROM bookings WHERE project_id = :project_id AND week >= :from_week
+# The hours each person is booked on a project (tentative and confirmed, in full) in the weeks starting on or after
+# `:from_week`: what the budgets' forecast builds on, inside their own statement (erp.planning.api).
+PROJECT_BOOKED_SQL = """
+SELECT person_id, sum(hours) AS hours FROM bookings
+WHERE project_id = CAST(:project_id AS uuid) AND week >= CAST(:from_week AS date)
 GROUP BY person_id
-""")
+"""
 
 
 @dataclass(frozen=True)
@@ -159,8 +162,4 @@ class BookingRepository:
         """The board (schemas.Board) as JSON text: every person x week of the range, one statement."""
         return str((await self.session.execute(_BOARD, {"first": first, "weeks": weeks,
                                                         "past": first + timedelta(weeks=weeks)})).scalar_one())
-
-    async def project_booked_hours(self, project_id: uuid.UUID, from_week: date) -> dict[str, Decimal]:
-        rows = await self.session.execute(_PROJECT_BOOKED, {"project_id": project_id, "from_week": from_week})
-        return {row.person_id: Decimal(row.hours) for row in rows}
 
