@@ -153,3 +153,38 @@ async def test_a_week_is_read_in_two_statements_and_saved_in_few(
     # Nothing changed: the entries and the answer's statement.
     _, same_sent = await _statements(engine, lambda uow: service.save(uow, person, monday, week, principal))
     assert len(same_sent) == 2, same_sent
+
+
+def test_a_submitted_week_waits_in_the_approvers_bell_until_decided(stack: Stack,
+                                                                    projects: list[dict[str, Any]]) -> None:
+    person, approver = f"cy-{uuid.uuid4().hex[:8]}", f"pm-{uuid.uuid4().hex[:8]}"
+    ensure_person(stack, person, name="Cy Twombly")
+    ensure_person(stack, approver)
+    member, pm = as_role(stack, "member", user_id=person), as_role(stack, "project_manager", user_id=approver)
+    monday = today() - timedelta(days=today().weekday()) - timedelta(days=28)
+    path = f"/api/erp/timesheets/{person}/{iso_week(monday)}"
+    member.ok("PUT", path, json={"rows": [row(projects[0], monday, {0: ("7.5", None), 1: ("8", None)})]})
+
+    def waiting(api: Api) -> list[dict[str, Any]]:
+        return [n for n in api.ok("GET", "/api/erp/notifications")["items"]
+                if n["kind"] == "week_to_approve" and "Cy Twombly" in n["title"]]
+
+    assert waiting(pm) == []  # open weeks wait for nobody
+    member.ok("POST", f"{path}/submit")
+    [item] = waiting(pm)
+    assert (item["title"], item["detail"], item["link"]) == (
+        f"Week {iso_week(monday)} to approve: Cy Twombly", "15.5 h submitted", "#/approvals")
+    # The approver's own submitted week waits in other approvers' bells, not in their own.
+    own = f"/api/erp/timesheets/{approver}/{iso_week(monday)}"
+    pm.ok("PUT", own, json={"rows": [row(projects[0], monday, {2: ("6", None)})]})
+    pm.ok("POST", f"{own}/submit")
+    other = as_role(stack, "project_manager", user_id=f"pm-{uuid.uuid4().hex[:8]}")
+    assert [n for n in pm.ok("GET", "/api/erp/notifications")["items"] if approver in n["title"]] == []
+    assert len([n for n in other.ok("GET", "/api/erp/notifications")["items"] if approver in n["title"]]) == 1
+    pm.ok("POST", f"{path}/return", json={"comment": "Tuesday was a holiday"})
+    assert waiting(pm) == []
+    member.ok("POST", f"{path}/submit")
+    [again] = waiting(pm)
+    assert again["key"] != item["key"]  # submitted again: news again, even if the first was marked read
+    pm.ok("POST", f"{path}/approve")
+    assert waiting(pm) == []
