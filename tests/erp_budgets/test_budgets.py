@@ -2,7 +2,7 @@
 (written with the change that crossed them, once per threshold and budget), setting a budget, and who may."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -201,3 +201,49 @@ def test_billed_time_moves_from_unbilled_to_invoiced_and_back_when_voided(stack:
     assert (D(voided["hours"]["unbilled"]), D(voided["hours"]["invoiced"]), D(voided["money"]["invoiced"])) == (
         D(5), D(0), D(0))
     assert D(voided["hours"]["actual"]) == 5  # billing moves no burn
+
+
+def test_the_forecast_adds_the_hours_booked_from_this_week_on_at_each_persons_cost_rate(
+        stack: Stack, people: dict[str, Any]) -> None:
+    """The budget's one statement (decision 201) reads the bookings through the planning's public module: weeks from
+    today on count, earlier ones do not; hours of a person without a cost rate in the project's currency add hours
+    but no money."""
+    pm, dev = people["pm"], people["dev"]
+    unrated = f"nora-{suffix()}"
+    ensure_person(stack, unrated)
+    project = new_project(pm, people["client"]["id"], budget_amount="10000.00", budget_hours="100")
+    log(pm, project, dev, "2026-11-02", "4")
+    today = datetime.now(UTC).date()
+    monday = today - timedelta(days=today.weekday())
+    for person, week, hours in ((dev, monday - timedelta(days=7), "30"), (dev, monday + timedelta(days=7), "16"),
+                                (dev, monday + timedelta(days=14), "8.5"), (unrated, monday + timedelta(days=7), "10")):
+        pm.ok("POST", "/api/erp/bookings", 201, json={"person_id": person, "project_id": project["id"],
+                                                       "week": week.isoformat(), "hours": hours,
+                                                       "status": "confirmed"})
+    budget = pm.ok("GET", f"/api/erp/projects/{project['id']}/budget")
+    hours, money = budget["hours"], budget["money"]
+    assert (D(hours["actual"]), D(hours["booked_remaining"]), D(hours["forecast_at_completion"])) == (
+        D(4), D("34.50"), D("38.50"))
+    # 24.5 h of the dev at 50.00; nora's 10 h have no cost rate.
+    assert (D(money["actual"]), D(money["booked_remaining"]), D(money["forecast_at_completion"])) == (
+        D("200.00"), D("1225.00"), D("1425.00"))
+    assert D(hours["forecast_percent"]) == D("38.50")
+
+
+def test_a_budget_changed_through_the_project_alerts_in_that_transaction(stack: Stack, people: dict[str, Any]) -> None:
+    pm, dev = people["pm"], people["dev"]
+    project = new_project(pm, people["client"]["id"], budget_amount="0", budget_hours="20", owner_id=pm.user_id)
+    log(pm, project, dev, "2026-11-16", "6")  # 30 %: nothing yet
+    assert alerts_sent(stack, project["id"]) == []
+    pm.ok("PATCH", f"/api/erp/projects/{project['id']}", json={"name": "Renamed, budget as it was"})
+    assert alerts_sent(stack, project["id"]) == []
+    pm.ok("PATCH", f"/api/erp/projects/{project['id']}", json={"budget_hours": "7"})  # 6 h of 7: 85.7 %
+    sent = alerts_sent(stack, project["id"])
+    assert [(a["measure"], a["threshold_percent"], a["budget"], a["actual"]) for a in sent] == [
+        ("hours", 50, "7.00", "6.00"), ("hours", 80, "7.00", "6.00")]
+    # Written with the PATCH: the alerts' rows have the project row's xmin.
+    assert scalar(stack, f"SELECT count(*) FROM project_budget_alerts a JOIN projects p ON p.id = a.project_id "
+                         f"WHERE p.id = '{project['id']}' AND a.xmin = p.xmin") == "2"
+    pm.ok("PATCH", f"/api/erp/projects/{project['id']}", json={"budget_amount": "100.00"})  # 6 h x 50.00 = 300 %
+    assert [a["threshold_percent"] for a in alerts_sent(stack, project["id"]) if a["measure"] == "money"] == [
+        50, 80, 100]

@@ -4,6 +4,7 @@ from fastapi import APIRouter, FastAPI
 
 from erp.billing.api import release_schedule_item
 from erp.billing.jobs import billing_run_job
+from erp.budgets.api import check_thresholds
 from erp.db import idempotency, inbox, outbox
 from erp.documents.jobs import document_render_job
 from erp.expenses.api import release_billed_expenses
@@ -11,6 +12,7 @@ from erp.handlers import CONSUMED_TOPICS, HANDLERS
 from erp.invoices.api import BILLED_WORK
 from erp.mail_jobs import mail_sender_job
 from erp.policy import POLICY
+from erp.projects.api import BUDGET_CHECKS
 from erp.reminders.jobs import reminder_run_job
 from erp.settings import get_settings
 from erp.time_entries.api import release_time_entries
@@ -93,8 +95,15 @@ def wire_billed_work() -> None:
     BILLED_WORK.register(release_billed_expenses)  # its billable expenses are unbilled again
 
 
+def wire_budget_checks() -> None:
+    """A budget changed through the project checks the budgets' thresholds in its transaction (the projects package
+    is below the budgets and does not import them; see `erp.projects.budget_checks`)."""
+    BUDGET_CHECKS.register(check_thresholds)
+
+
 def create_app(roles: frozenset[str]) -> FastAPI:
     wire_billed_work()  # every process (api, consumer, scheduler) runs units of work that may void or delete
+    wire_budget_checks()
     return event_driven_service_app(
         service="erp", title="Throughline ERP", settings=get_settings(), roles=roles, outbox=outbox, inbox=inbox,
         routers=api_routers, consumed_topics=CONSUMED_TOPICS, handlers=HANDLERS,

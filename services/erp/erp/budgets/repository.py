@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from erp.budgets.bookings import REMAINING_BOOKED_SQL
 from erp.budgets.models import BudgetAlert, BudgetSettings
 
 # What a project has burnt, in hours and in money (its currency). Every part is a sum over one project's rows,
@@ -18,6 +19,7 @@ from erp.budgets.models import BudgetAlert, BudgetSettings
 # - cost of time: the monthly rollup `report_time_months` (migration 0006: priced at each entry's day's cost rate,
 #   kept by triggers), in the project's currency only (other hours are `unpriced_hours`);
 # - approved expenses in the project's currency (others counted in `unconverted_expenses`).
+# `{projects}`: which projects (one, or several for the threshold check).
 _ACTUALS = """
     SELECT p.id, p.name, p.owner_id, p.currency, p.budget_hours, p.budget_amount,
            (SELECT COALESCE(SUM(m.hours), 0) FROM report_time_months m WHERE m.project_id = p.id) AS actual_hours,
@@ -34,14 +36,15 @@ _ACTUALS = """
                COUNT(*) FILTER (WHERE x.currency <> p.currency) AS unconverted_expenses
         FROM expenses x WHERE x.project_id = p.id AND x.status = 'approved'
     ) AS e ON true
-    WHERE p.id = CAST(:project_id AS uuid)
+    WHERE {projects}
 """
+_ONE = "p.id = CAST(:project_id AS uuid)"
 
 # The rest of the budget's figures: hours approved and not billed, hours billed, per day from the covering index
 # ix_time_entries_project_budget (migration 0016) alone; the unbilled hours valued at the bill rate of their day,
 # else the time-and-materials schedule's rate (`unrated_hours`: neither); net invoiced (invoices less credit notes,
 # issued, in the project's currency; a credit note may name only the invoice it credits).
-_BILLING = """
+_BILLING = f"""
     SELECT COALESCE(SUM(d.unbilled_hours), 0) AS unbilled_hours, COALESCE(SUM(d.invoiced_hours), 0) AS invoiced_hours,
            SUM(d.unbilled_hours * COALESCE(br.hourly_rate, bs.hourly_rate)) AS unbilled_time_value,
            COALESCE(SUM(d.unbilled_hours) FILTER (WHERE COALESCE(br.hourly_rate, bs.hourly_rate) IS NULL), 0)
@@ -66,25 +69,37 @@ _BILLING = """
         WHERE b.project_id = p.id AND b.effective_from <= d.work_date
         ORDER BY b.effective_from DESC LIMIT 1
     ) AS br ON d.unbilled_hours IS NOT NULL
-    WHERE p.id = CAST(:project_id AS uuid)
+    WHERE {_ONE}
     GROUP BY p.id, p.currency, bs.hourly_rate
 """
 
-# The threshold check's state: the actuals, the project's own thresholds and the alerts it has had.
+# The threshold check's state, for several projects at once: the actuals, the project's own thresholds and the
+# alerts it has had.
 _BURN = f"""
     SELECT a.*, s.thresholds,
            (SELECT json_agg(json_build_object('measure', al.measure, 'threshold', al.threshold, 'budget', al.budget))
             FROM project_budget_alerts al WHERE al.project_id = a.id)::text AS reached
-    FROM ({_ACTUALS}) AS a
+    FROM ({_ACTUALS.format(projects="p.id = ANY(CAST(:project_ids AS uuid[]))")}) AS a
     LEFT JOIN project_budget_settings s ON s.project_id = a.id
+    ORDER BY a.id
 """
 
-# Everything the budget shows, in one round trip: the actuals, the billing figures, the project's own thresholds
-# (NULL: the default), a milestones project's phases (its schedule's items, each with what was invoiced for it, net
-# of credit notes) and the alerts reached, newest first; phases and alerts as JSON text (read with exact decimals:
-# the driver's own JSON decoding would make the amounts floats).
+# Everything the budget shows, in one round trip (decision 201): the actuals, the billing figures, the project's own
+# thresholds (NULL: the default), the hours booked from `:from_week` on and what they cost (each person's hours at
+# their cost rate in force that day in the project's currency; a person without one adds hours but no money), a
+# milestones project's phases (its schedule's items, each with what was invoiced for it, net of credit notes) and
+# the alerts reached, newest first; phases and alerts as JSON text (read with exact decimals: the driver's own JSON
+# decoding would make the amounts floats).
 _FIGURES = f"""
+    WITH booked AS ({REMAINING_BOOKED_SQL})
     SELECT a.*, b.*, s.thresholds,
+           (SELECT COALESCE(SUM(bk.hours), 0) FROM booked bk) AS booked_hours,
+           (SELECT SUM(bk.hours * r.hourly_cost) FROM booked bk
+            CROSS JOIN LATERAL (
+                SELECT c.hourly_cost FROM cost_rates c
+                WHERE c.user_id = bk.person_id AND c.effective_from <= CAST(:from_week AS date)
+                  AND c.currency = a.currency
+                ORDER BY c.effective_from DESC LIMIT 1) AS r) AS booked_cost,
            (SELECT json_agg(json_build_object(
                        'position', si.position, 'label', si.label, 'due_date', si.due_date, 'status', si.status,
                        'budget', si.amount,
@@ -101,19 +116,10 @@ _FIGURES = f"""
                        'actual', al.actual, 'reached_at', al.reached_at)
                        ORDER BY al.reached_at DESC, al.measure, al.threshold DESC)
             FROM project_budget_alerts al WHERE al.project_id = a.id)::text AS alerts
-    FROM ({_ACTUALS}) AS a
+    FROM ({_ACTUALS.format(projects=_ONE)}) AS a
     CROSS JOIN ({_BILLING}) AS b
     LEFT JOIN project_budget_settings s ON s.project_id = a.id
 """
-
-# Each person's cost rate in force on a day, in one currency (what their booked hours are forecast to cost).
-_COST_RATES_ON = """
-    SELECT DISTINCT ON (user_id) user_id, hourly_cost FROM cost_rates
-    WHERE user_id = ANY(CAST(:people AS varchar[])) AND effective_from <= CAST(:day AS date)
-      AND currency = CAST(:currency AS varchar)
-    ORDER BY user_id, effective_from DESC
-"""
-
 
 class BudgetRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -123,27 +129,23 @@ class BudgetRepository:
         row = (await self.session.execute(text(sql), params)).mappings().first()
         return dict(row) if row is not None else None
 
-    async def burn(self, project_id: uuid.UUID) -> dict[str, Any] | None:
-        """What the threshold check needs, in one round trip: the budget, what it has burnt, the project's own
-        thresholds (None: the default) and the (measure, threshold, budget) it has alerted (None: no such project)."""
-        row = await self._one(_BURN, project_id=project_id)
-        if row is not None:
+    async def burn(self, project_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+        """What the threshold check needs, for all the projects in one round trip, in the order of their ids: the
+        budget, what it has burnt, the project's own thresholds (None: the default) and the (measure, threshold,
+        budget) it has alerted (a project that does not exist has no row)."""
+        found = await rows(self.session, _BURN, project_ids=project_ids)
+        for row in found:
             row["reached"] = json.loads(row["reached"], parse_float=Decimal) if row["reached"] else []
-        return row
+        return found
 
-    async def figures(self, project_id: uuid.UUID) -> dict[str, Any] | None:
-        """The budget's figures, its thresholds, phases and alerts (None: no such project)."""
-        row = await self._one(_FIGURES, project_id=project_id)
+    async def figures(self, project_id: uuid.UUID, from_week: date) -> dict[str, Any] | None:
+        """The budget's figures, its thresholds, the hours booked from `from_week` on and their cost, its phases and
+        alerts (None: no such project)."""
+        row = await self._one(_FIGURES, project_id=project_id, from_week=from_week)
         if row is not None:
             for key in ("phases", "alerts"):
                 row[key] = json.loads(row[key], parse_float=Decimal) if row[key] else []
         return row
-
-    async def cost_rates_on(self, people: list[str], day: date, currency: str) -> dict[str, Decimal]:
-        if not people:
-            return {}
-        rows = await self.session.execute(text(_COST_RATES_ON), {"people": people, "day": day, "currency": currency})
-        return {user_id: Decimal(cost) for user_id, cost in rows.tuples()}
 
     async def settings(self, project_id: uuid.UUID) -> BudgetSettings | None:
         return await self.session.get(BudgetSettings, project_id)
@@ -151,11 +153,13 @@ class BudgetRepository:
     def add(self, row: BudgetSettings | BudgetAlert) -> None:
         self.session.add(row)
 
-    async def lock(self, project_id: uuid.UUID) -> None:
-        """Serialises the threshold checks of one project until the transaction ends (two entries committed at the
-        same moment cannot both miss, or both send, the alert their sum crosses)."""
-        await self.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                                   {"key": f"budget:{project_id}"})
+    async def lock(self, project_ids: list[uuid.UUID]) -> None:
+        """Serialises the threshold checks of each project until the transaction ends (two entries committed at the
+        same moment cannot both miss, or both send, the alert their sum crosses); several in one statement, in one
+        order (the ids'), so that two checks cannot deadlock."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k "
+                 'ORDER BY k COLLATE "C"'), {"keys": [f"budget:{project_id}" for project_id in sorted(project_ids)]})
 
 
 # The department efficiency report's time: per group, person and project currency over a period, hours, billable

@@ -8,7 +8,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from erp.budgets.bookings import remaining_booked_hours
 from erp.budgets.models import DEFAULT_THRESHOLDS, BudgetAlert, BudgetSettings, Measure
 from erp.budgets.repository import CAPACITY_IN_PERIOD, EFFICIENCY_TIME, BudgetRepository, rows
 from erp.budgets.schemas import (
@@ -51,14 +50,11 @@ def _burn(budget: Decimal | None, actual: Decimal, unbilled: Decimal, invoiced: 
 
 async def figures(uow: UnitOfWork, project_id: uuid.UUID, today: date) -> BudgetOut:
     repo = BudgetRepository(uow.session)
-    row = await repo.figures(project_id)
+    row = await repo.figures(project_id, today)
     if row is None:
         raise NotFound(f"Project {project_id} does not exist.")
     currency = row["currency"]
-    booked = await remaining_booked_hours(uow.session, project_id, today)
-    rates = await repo.cost_rates_on(sorted(booked), today, currency)
-    booked_hours = sum(booked.values(), ZERO)
-    booked_cost = sum((hours * rates[person] for person, hours in booked.items() if person in rates), ZERO)
+    booked_hours, booked_cost = Decimal(row["booked_hours"]), Decimal(row["booked_cost"] or 0)
 
     def money(value: Decimal | None) -> Decimal:
         return round_money(Decimal(value or 0), currency)
@@ -110,16 +106,17 @@ async def check_thresholds(uow: UnitOfWork, project_ids: Iterable[uuid.UUID]) ->
     """Record an alert, and its project.budget_threshold_reached, for each threshold the projects' burn has reached
     against their current budget and not yet alerted. Called by every writer of burn (time entries written,
     expenses approved, the budget itself) before it commits: the alert is part of the change."""
+    ids = sorted(set(project_ids))
+    if not ids:
+        return
     await uow.session.flush()  # the rollup the actuals read is kept by triggers on the flushed rows
     repo = BudgetRepository(uow.session)
-    for project_id in sorted(set(project_ids)):  # locks in one order: no deadlock between two writers
-        await repo.lock(project_id)
-        row = await repo.burn(project_id)
-        if row is None:
-            continue
+    await repo.lock(ids)  # in one order: no deadlock between two writers
+    now = utcnow()
+    for row in await repo.burn(ids):  # read after the locks: a check that held one has committed
+        project_id = row["id"]
         reached = {(a["measure"], a["threshold"], Decimal(a["budget"])) for a in row["reached"]}
         thresholds = row["thresholds"] or list(DEFAULT_THRESHOLDS)
-        now = utcnow()
         for measure, budget, actual, currency in (
                 (Measure.HOURS, row["budget_hours"], _hours(row["actual_hours"]), None),
                 (Measure.MONEY, row["budget_amount"], round_money(actual_cost(row), row["currency"]),

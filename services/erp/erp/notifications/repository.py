@@ -37,3 +37,16 @@ async def budget_alerts_owned_by(session: AsyncSession, owner_id: str, since: da
         "WHERE p.owner_id = :me AND a.reached_at >= :since ORDER BY a.reached_at DESC, a.id LIMIT :limit"),
         {"me": owner_id, "since": since, "limit": limit})
     return list(result.all())
+
+
+async def submitted_weeks_of_others(session: AsyncSession, not_of: str, limit: int) -> list[Row[Any]]:
+    """Timesheet weeks waiting for approval, of people other than the user (nobody approves their own week), oldest
+    submission first, with the person's name and the week's hours."""
+    result = await session.execute(text(
+        "SELECT w.id, w.person_id, coalesce(pe.name, w.person_id) AS person, w.week_start, w.submitted_at, "
+        "(SELECT coalesce(sum(t.hours), 0) FROM time_entries t WHERE t.person_id = w.person_id "
+        "AND t.work_date BETWEEN w.week_start AND w.week_start + 6) AS hours "
+        "FROM timesheet_weeks w LEFT JOIN people pe ON pe.id = w.person_id "
+        "WHERE w.status = 'submitted' AND w.person_id <> :me ORDER BY w.submitted_at, w.id LIMIT :limit"),
+        {"me": not_of, "limit": limit})
+    return list(result.all())

@@ -1,5 +1,6 @@
 """The ERP's notifications for one user, computed from its tables: submitted expenses of others the caller's role
-may decide (at the expense's approval level, as `erp.expenses` decides it), overdue invoices on the projects they
+may decide (at the expense's approval level, as `erp.expenses` decides it), others' timesheet weeks waiting for
+approval when the caller's role approves weeks (decision 204), overdue invoices on the projects they
 own (a project's owner is its won deal's owner, from the deal.won event), and the budget thresholds those projects
 reached lately (erp.budgets). Computed, not stored: an expense decided or an invoice paid leaves the list at once
 (docs/decisions.md, 107)."""
@@ -10,7 +11,7 @@ from erp.clock import today
 from erp.expenses.api import DECIDERS
 from erp.notifications import repository
 from erp.notifications.schemas import Notification, NotificationList
-from erp.policy import POLICY
+from erp.policy import POLICY, Action
 from throughline_events.money import round_money
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.auth import Principal
@@ -31,6 +32,13 @@ async def for_user(uow: UnitOfWork, principal: Principal) -> NotificationList:
             key=f"erp:expense-approve:{row.id}:{row.submitted_at.isoformat()}", kind="expense_to_approve",
             title=f"Expense to approve: {amount}" + (f" at {row.merchant}" if row.merchant else ""),
             detail=f"submitted by {who}", link="#/expenses", at=row.submitted_at))
+    if POLICY.allows(principal.role, Action.TIMESHEETS_APPROVE):
+        for row in await repository.submitted_weeks_of_others(uow.session, principal.user_id, LIMIT):
+            year, week, _ = row.week_start.isocalendar()
+            items.append(Notification(
+                key=f"erp:week-approve:{row.id}:{row.submitted_at.isoformat()}", kind="week_to_approve",
+                title=f"Week {year}-W{week:02d} to approve: {row.person}",
+                detail=f"{row.hours.normalize():f} h submitted", link="#/approvals", at=row.submitted_at))
     now = today()
     for row in await repository.overdue_invoices_owned_by(uow.session, principal.user_id, now, LIMIT):
         days = (now - row.due_date).days

@@ -21,20 +21,26 @@ _WEIGHT = """CASE WHEN b.project_id IS NOT NULL THEN 1
 # 200 people x 26 weeks, building and serialising 5,200 cells in Python cost more than the query (decision 148).
 # The people it shows: the directory's active people (erp.people), and anyone booked in the range (decision 143).
 # Hours go out as decimal strings with two places, like every other hours figure of the API.
+# What it costs (decision 202, measured on the bench's 201 people x 26 weeks): the hours of bookings and time entries
+# are summed as integer hundredths (the columns are NUMERIC(5, 2), so this is exact; a numeric sum's state costs
+# several times an integer's); an entry's week is found by day arithmetic from the first Monday; the JSON is
+# concatenated text (string_agg of the values, which are numbers and booleans and need no escaping; only the person
+# id goes through to_json), not json_agg and json_build_object, which check and escape every value.
 _BOARD = text(f"""
 WITH weeks AS (
     SELECT n, CAST(:first AS date) + 7 * n AS week FROM generate_series(0, :weeks - 1) AS n
 ), booked AS (
     SELECT b.person_id, b.week,
-           sum(b.hours) FILTER (WHERE b.status = 'confirmed') AS confirmed,
-           sum(b.hours) FILTER (WHERE b.status = 'tentative') AS tentative,
+           sum(CAST(b.hours * 100 AS integer)) FILTER (WHERE b.status = 'confirmed') / 100.0 AS confirmed,
+           sum(CAST(b.hours * 100 AS integer)) FILTER (WHERE b.status = 'tentative') / 100.0 AS tentative,
            sum(b.hours * {_WEIGHT}) AS booked
     FROM bookings b LEFT JOIN pipeline_deals d ON d.deal_id = b.deal_id
     WHERE b.week >= :first AND b.week < :past
     GROUP BY b.person_id, b.week
 ), actual AS (
-    -- The Monday of each entry's week by date arithmetic (date_trunc would go through timestamps).
-    SELECT person_id, work_date - (CAST(extract(isodow FROM work_date) AS integer) - 1) AS week, sum(hours) AS hours
+    -- The Monday of each entry's week: the range's first Monday plus whole weeks.
+    SELECT person_id, CAST(:first AS date) + 7 * ((work_date - CAST(:first AS date)) / 7) AS week,
+           sum(CAST(hours * 100 AS integer)) / 100.0 AS hours
     FROM time_entries WHERE work_date >= :first AND work_date < :past
     GROUP BY 1, 2
 ), shown AS (
@@ -55,22 +61,21 @@ WITH weeks AS (
     LEFT JOIN actual a ON a.person_id = p.person_id AND a.week = w.week
 ), rows AS (
     SELECT person_id,
-           json_agg(CAST(round(capacity, 2) AS text) ORDER BY n) AS capacity,
-           json_agg(CAST(round(confirmed, 2) AS text) ORDER BY n) AS confirmed,
-           json_agg(CAST(round(tentative, 2) AS text) ORDER BY n) AS tentative,
-           json_agg(CAST(round(booked, 2) AS text) ORDER BY n) AS booked,
-           json_agg(CAST(round(actual, 2) AS text) ORDER BY n) AS actual,
-           json_agg(round(booked, 2) > capacity ORDER BY n) AS over_allocated
+           '{{"person_id":' || CAST(to_json(person_id) AS text)
+           || ',"capacity":["' || string_agg(CAST(round(capacity, 2) AS text), '","' ORDER BY n)
+           || '"],"confirmed":["' || string_agg(CAST(round(confirmed, 2) AS text), '","' ORDER BY n)
+           || '"],"tentative":["' || string_agg(CAST(round(tentative, 2) AS text), '","' ORDER BY n)
+           || '"],"booked":["' || string_agg(CAST(round(booked, 2) AS text), '","' ORDER BY n)
+           || '"],"actual":["' || string_agg(CAST(round(actual, 2) AS text), '","' ORDER BY n)
+           || '"],"over_allocated":['
+           || string_agg(CASE WHEN round(booked, 2) > capacity THEN 'true' ELSE 'false' END, ',' ORDER BY n)
+           || ']}}' AS person
     FROM cells GROUP BY person_id
 )
 -- As text: the driver would otherwise decode the JSON into Python objects, only for them to be encoded again.
-SELECT CAST(json_build_object(
-    'from_week', CAST(:first AS date),
-    'weeks', (SELECT json_agg(week ORDER BY n) FROM weeks),
-    'people', coalesce((SELECT json_agg(json_build_object(
-        'person_id', person_id, 'capacity', capacity, 'confirmed', confirmed, 'tentative', tentative,
-        'booked', booked, 'actual', actual, 'over_allocated', over_allocated) ORDER BY person_id) FROM rows),
-        '[]')) AS text)
+SELECT '{{"from_week":"' || CAST(CAST(:first AS date) AS text) || '","weeks":'
+       || (SELECT CAST(json_agg(week ORDER BY n) AS text) FROM weeks)
+       || ',"people":[' || coalesce((SELECT string_agg(person, ',' ORDER BY person_id) FROM rows), '') || ']}}'
 """)
 
 # Each (person, week) pair's booked hours (weighted as on the board; `excluding` a booking about to go) and the
@@ -86,10 +91,13 @@ SELECT pair.person_id, pair.week,
 FROM unnest(CAST(:people AS varchar[]), CAST(:weeks AS date[])) AS pair (person_id, week)
 """)
 
-_PROJECT_BOOKED = text("""
-SELECT person_id, sum(hours) AS hours FROM bookings WHERE project_id = :project_id AND week >= :from_week
+# The hours each person is booked on a project (tentative and confirmed, in full) in the weeks starting on or after
+# `:from_week`: what the budgets' forecast builds on, inside their own statement (erp.planning.api).
+PROJECT_BOOKED_SQL = """
+SELECT person_id, sum(hours) AS hours FROM bookings
+WHERE project_id = CAST(:project_id AS uuid) AND week >= CAST(:from_week AS date)
 GROUP BY person_id
-""")
+"""
 
 
 @dataclass(frozen=True)
@@ -159,8 +167,4 @@ class BookingRepository:
         """The board (schemas.Board) as JSON text: every person x week of the range, one statement."""
         return str((await self.session.execute(_BOARD, {"first": first, "weeks": weeks,
                                                         "past": first + timedelta(weeks=weeks)})).scalar_one())
-
-    async def project_booked_hours(self, project_id: uuid.UUID, from_week: date) -> dict[str, Decimal]:
-        rows = await self.session.execute(_PROJECT_BOOKED, {"project_id": project_id, "from_week": from_week})
-        return {row.person_id: Decimal(row.hours) for row in rows}
 

@@ -8,6 +8,7 @@ from erp.clients.api import Client, ClientRepository
 from erp.cost_centers.api import usable_cost_center
 from erp.db import utcnow
 from erp.policy import POLICY, Action
+from erp.projects.budget_checks import BUDGET_CHECKS
 from erp.projects.models import BudgetLine, Project, ProjectStatus
 from erp.projects.repository import ProjectRepository
 from erp.projects.schemas import ProjectIn, ProjectPatch
@@ -125,7 +126,11 @@ async def update_project(uow: UnitOfWork, project_id: uuid.UUID, body: ProjectPa
             raise Unprocessable(str(exc)) from None
     if changes.get("cost_center_id") is not None and changes["cost_center_id"] != project.cost_center_id:
         await usable_cost_center(uow, changes["cost_center_id"])
+    budget_changed = any(field in changes and changes[field] != getattr(project, field)
+                         for field in ("budget_amount", "budget_hours"))
     for field, value in changes.items():
         setattr(project, field, value)
+    if budget_changed:
+        await BUDGET_CHECKS.budget_changed(uow, project.id)  # the budgets' alerts, in this transaction
     await uow.commit()
     return project

@@ -218,10 +218,12 @@ class CellChange:
 
 
 async def rewrite_week(uow: UnitOfWork, person_id: str, monday: date, *, remove: list[TimeEntry],
-                       change: list[CellChange], add: list[NewEntry], principal: Principal) -> None:
+                       change: list[CellChange], add: list[NewEntry], principal: Principal) -> list[TimeEntry]:
     """Many writes in one person's week (the weekly timesheet's save), flushed, under the rules of one write with
     a fixed number of queries however many cells change: who, the week's lock, billed and corrected entries, the
-    projects, and each day's 24 hours (checked on the result)."""
+    projects, and each day's 24 hours (checked on the result). Gives the new entries, so that its caller can
+    answer with the week without reading it again. The budgets' thresholds are checked for the projects
+    whose hours rose (decision 200): a cell lowered, deleted or with only its note changed burns nothing more."""
     check_may_log_for(principal, person_id)
     if add or change:
         await require_active_person(uow.session, person_id)
@@ -237,16 +239,19 @@ async def rewrite_week(uow: UnitOfWork, person_id: str, monday: date, *, remove:
     await open_projects(uow, {new.project_id for new in add})
     sunday = monday + timedelta(days=6)
     await entries.lock_days(person_id, [monday + timedelta(days=n) for n in range(7)])
+    burning = {new.project_id for new in add} | {cell.entry.project_id for cell in change
+                                                 if cell.hours > cell.entry.hours}
     for entry in remove:
         await entries.delete(entry)
     for cell in change:
         cell.entry.hours, cell.entry.description = cell.hours, cell.description
         if cell.entry.status == TimeEntryStatus.APPROVED:  # changed time needs a new look
             cell.entry.status, cell.entry.approved_by, cell.entry.approved_at = TimeEntryStatus.OPEN, None, None
-    for new in add:
-        entries.add(TimeEntry(id=uuid.uuid4(), person_id=person_id, project_id=new.project_id, work_date=new.work_date,
-                              hours=new.hours, billable=new.billable, description=new.description,
-                              status=TimeEntryStatus.OPEN, beyond_cap=False, created_by=principal.user_id))
+    added = [TimeEntry(id=uuid.uuid4(), person_id=person_id, project_id=new.project_id, work_date=new.work_date,
+                       hours=new.hours, billable=new.billable, description=new.description, status=TimeEntryStatus.OPEN,
+                       beyond_cap=False, created_by=principal.user_id) for new in add]
+    for entry in added:
+        entries.add(entry)
     await uow.session.flush()
     over = {day: hours for day, hours in (await entries.day_totals(person_id, monday, sunday)).items()
             if hours > DAY_LIMIT}
@@ -254,7 +259,8 @@ async def rewrite_week(uow: UnitOfWork, person_id: str, monday: date, *, remove:
         day = min(over)
         raise Unprocessable(f"{person_id} would have {over[day]} h on {day}: a day has at most 24 h.",
                             type_slug="day-over-24-hours")
-    await check_thresholds(uow, {new.project_id for new in add} | {cell.entry.project_id for cell in change})
+    await check_thresholds(uow, burning)
+    return added
 
 
 async def correct(uow: UnitOfWork, entry_id: uuid.UUID, body: CorrectionIn, principal: Principal) -> TimeEntry:

@@ -29,7 +29,7 @@ from erp.time_entries.api import (
     rewrite_week,
 )
 from erp.timesheets.models import RunningTimer
-from erp.timesheets.repository import TimesheetRepository
+from erp.timesheets.repository import TimesheetRepository, WeekAround
 from erp.timesheets.schemas import (
     CellOut,
     RowOut,
@@ -76,13 +76,20 @@ def _by_cell(entries: list[TimeEntry]) -> dict[CellKey, list[TimeEntry]]:
 
 async def week(uow: UnitOfWork, person_id: str, monday: date, principal: Principal) -> WeekOut:
     check_may_see(principal, person_id)
-    entries_repo = TimeEntryRepository(uow.session)
-    entries = await entries_repo.in_week(person_id, monday)
-    state = await entries_repo.week(person_id, monday)
-    sheets = TimesheetRepository(uow.session)
-    timer = await sheets.timer(person_id)
+    entries = await TimeEntryRepository(uow.session).in_week(person_id, monday)
+    return await _answer(uow, person_id, monday, entries)
+
+
+async def _answer(uow: UnitOfWork, person_id: str, monday: date, entries: list[TimeEntry]) -> WeekOut:
+    """The week as the API shows it, from its entries (in the order they were logged) and one more statement for
+    the week's status, the timer and the project names."""
+    around = await TimesheetRepository(uow.session).around(person_id, monday, {e.project_id for e in entries})
+    return week_out(person_id, monday, entries, around)
+
+
+def week_out(person_id: str, monday: date, entries: list[TimeEntry], around: WeekAround) -> WeekOut:
     cells = _by_cell(entries)
-    names = await sheets.project_names({project for project, _, _ in cells})
+    names, state = around.names, around.state
     days = _days(monday)
     rows: list[RowOut] = []
     for project_id, billable in dict.fromkeys((project, billable) for project, billable, _ in cells):
@@ -104,7 +111,7 @@ async def week(uow: UnitOfWork, person_id: str, monday: date, principal: Princip
         day_totals=[sum((c.hours for r in rows for c in r.cells if c.work_date == day), ZERO_HOURS) for day in days],
         total=sum((e.hours for e in entries), ZERO_HOURS),
         billable_total=sum((e.hours for e in entries if e.billable), ZERO_HOURS),
-        timer=TimerOut.model_validate(timer) if timer else None)
+        timer=TimerOut.model_validate(around.timer) if around.timer else None)
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,8 @@ async def save(uow: UnitOfWork, person_id: str, monday: date, body: WeekIn, prin
                 raise Unprocessable(f"rows.{r}: project {row.project_id} ({kind}) has {cell.work_date} twice.",
                                     type_slug="row-twice")
             wanted[key] = WantedCell(cell.hours, cell.note)
-    existing = _by_cell(await TimeEntryRepository(uow.session).in_week(person_id, monday, for_update=True))
+    logged = await TimeEntryRepository(uow.session).in_week(person_id, monday, for_update=True)
+    existing = _by_cell(logged)
     remove: list[TimeEntry] = []
     change: list[CellChange] = []
     add: list[NewEntry] = []
@@ -155,9 +163,17 @@ async def save(uow: UnitOfWork, person_id: str, monday: date, body: WeekIn, prin
             change.append(CellChange(have[0], want.hours, want.note))
             remove += have[1:]
     if remove or change or add:
-        await rewrite_week(uow, person_id, monday, remove=remove, change=change, add=add, principal=principal)
+        added = await rewrite_week(uow, person_id, monday, remove=remove, change=change, add=add,
+                                   principal=principal)
+        # The week after the save, without reading it again: the locked entries as changed, less the removed, and
+        # the new ones (each alone in its cell, so their place in the logged order does not show). Nobody else
+        # writes in the week before the commit: its days and its entries are locked.
+        removed = {entry.id for entry in remove}
+        logged = [entry for entry in logged if entry.id not in removed] + added
+        answer = await _answer(uow, person_id, monday, logged)
         await uow.commit()
-    return await week(uow, person_id, monday, principal)
+        return answer
+    return await _answer(uow, person_id, monday, logged)
 
 
 async def copy_last_week(uow: UnitOfWork, person_id: str, monday: date, principal: Principal) -> WeekOut:

@@ -5,7 +5,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class NotificationOut(BaseModel):
     key: str
-    kind: str = Field(description="lead_assigned, task_due, expense_to_approve, invoice_overdue, budget_threshold")
+    kind: str = Field(description="lead_assigned, task_due, expense_to_approve, week_to_approve, invoice_overdue, "
+                                  "budget_threshold")
     title: str
     detail: str | None = None
     link: str = Field(description="The web app's page for it (#/...)")
