@@ -13,18 +13,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from devstack.stack import Stack
-from erp.db import outbox
 from erp.timesheets import service
 from erp.timesheets.schemas import WeekIn
 from tests.erp_billing.helpers import as_role, project_for, today
+from tests.statements_sent import statements_sent
 from tests.support import Api, ensure_person
-from throughline_messaging.uow import OutboxWriter, UnitOfWork
 from throughline_platform.auth import Principal
-from throughline_platform.db import new_engine, new_session_factory
+from throughline_platform.db import new_engine
 
 T_AND_M = {"type": "time_and_materials", "hourly_rate": "100.00"}
 
@@ -98,24 +96,6 @@ async def engine(stack: Stack) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def _statements(engine: AsyncEngine, call: Any) -> tuple[Any, list[str]]:
-    """What `call(uow)` answers and the statements it sent (BEGIN and COMMIT not counted: the driver sends them
-    by its own calls)."""
-    sent: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(" ".join(statement.split())[:80])
-
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
-        writer = OutboxWriter("erp", outbox, notify_channel="outbox_erp")
-        async with UnitOfWork(new_session_factory(engine), writer) as uow:
-            answer = await call(uow)
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
-    return answer, sent
-
-
 async def test_a_week_is_read_in_two_statements_and_saved_in_few(
         stack: Stack, engine: AsyncEngine, projects: list[dict[str, Any]]) -> None:
     a, b, _ = projects
@@ -125,19 +105,19 @@ async def test_a_week_is_read_in_two_statements_and_saved_in_few(
     monday = today() - timedelta(days=today().weekday()) - timedelta(days=7)
     week = WeekIn.model_validate({"rows": [row(a, monday, {d: ("1.50", None) for d in range(5)}),
                                            row(b, monday, {d: ("2", "Support") for d in range(5)}, billable=False)]})
-    first, _ = await _statements(engine, lambda uow: service.save(uow, person, monday, week, principal))
+    first, _ = await statements_sent(engine, lambda uow: service.save(uow, person, monday, week, principal))
     assert first.total == Decimal("17.50")
 
-    loaded, load_sent = await _statements(engine, lambda uow: service.week(uow, person, monday, principal))
+    loaded, load_sent = await statements_sent(engine, lambda uow: service.week(uow, person, monday, principal))
     assert loaded == first
     # The entries, then the week's row, the timer and the project names in one.
     assert len(load_sent) == 2, load_sent
 
     # One cell changed (its hours rise: the budget's thresholds are checked for its project alone).
     week.rows[0].cells[0].hours = week.rows[0].cells[0].hours + 1
-    saved, save_sent = await _statements(engine, lambda uow: service.save(uow, person, monday, week, principal))
+    saved, save_sent = await statements_sent(engine, lambda uow: service.save(uow, person, monday, week, principal))
     assert saved.total == Decimal("18.50")
-    assert saved == (await _statements(engine, lambda uow: service.week(uow, person, monday, principal)))[0]
+    assert saved == (await statements_sent(engine, lambda uow: service.week(uow, person, monday, principal)))[0]
     # The week's entries locked; the person, the week's lock and row, the days' locks; the change; the days' totals;
     # the budget's lock and burn; the week's row, timer and names for the answer. Nothing read after the COMMIT.
     assert len(save_sent) == 10, save_sent
@@ -146,12 +126,12 @@ async def test_a_week_is_read_in_two_statements_and_saved_in_few(
 
     # A note alone changed burns nothing: no threshold check.
     week.rows[1].cells[0].note = "Support, on call"
-    _, note_sent = await _statements(engine, lambda uow: service.save(uow, person, monday, week, principal))
+    _, note_sent = await statements_sent(engine, lambda uow: service.save(uow, person, monday, week, principal))
     assert not [s for s in note_sent if "budget" in s], note_sent
     assert len(note_sent) == len(save_sent) - 2, note_sent
 
     # Nothing changed: the entries and the answer's statement.
-    _, same_sent = await _statements(engine, lambda uow: service.save(uow, person, monday, week, principal))
+    _, same_sent = await statements_sent(engine, lambda uow: service.save(uow, person, monday, week, principal))
     assert len(same_sent) == 2, same_sent
 
 

@@ -3,20 +3,17 @@ figures are one statement (decision 201), and the threshold check locks and read
 (decision 200). Counted in the process by an event listener on an engine over the test stack's PostgreSQL."""
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from devstack.stack import Stack
 from erp.budgets import service
-from erp.db import outbox
 from tests.erp_costs.helpers import RoleApi, as_role, new_client, new_project
-from throughline_messaging.uow import OutboxWriter, UnitOfWork
-from throughline_platform.db import new_engine, new_session_factory
+from tests.statements_sent import statements_sent
+from throughline_platform.db import new_engine
 
 
 @pytest.fixture
@@ -26,22 +23,6 @@ async def engine(stack: Stack) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def _statements(engine: AsyncEngine, call: Callable[[UnitOfWork], Awaitable[Any]]) -> tuple[Any, list[str]]:
-    sent: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(" ".join(statement.split())[:80])
-
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
-        writer = OutboxWriter("erp", outbox, notify_channel="outbox_erp")
-        async with UnitOfWork(new_session_factory(engine), writer) as uow:
-            answer = await call(uow)
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
-    return answer, sent
-
-
 async def test_figures_in_one_statement_and_thresholds_in_two(stack: Stack, boss: RoleApi,
                                                                engine: AsyncEngine) -> None:
     pm = as_role(stack, "project_manager")
@@ -49,11 +30,11 @@ async def test_figures_in_one_statement_and_thresholds_in_two(stack: Stack, boss
     projects = [uuid.UUID(new_project(pm, client["id"])["id"]) for _ in range(3)]
     today = datetime.now(UTC).date()
 
-    figures, sent = await _statements(engine, lambda uow: service.figures(uow, projects[0], today))
+    figures, sent = await statements_sent(engine, lambda uow: service.figures(uow, projects[0], today))
     assert figures.project_id == projects[0] and figures.hours.budget == 100
     assert len(sent) == 1, sent
 
-    _, sent = await _statements(engine, lambda uow: service.check_thresholds(uow, reversed(projects)))
+    _, sent = await statements_sent(engine, lambda uow: service.check_thresholds(uow, reversed(projects)))
     assert len(sent) == 2 and "pg_advisory_xact_lock" in sent[0], sent
-    _, sent = await _statements(engine, lambda uow: service.check_thresholds(uow, []))
+    _, sent = await statements_sent(engine, lambda uow: service.check_thresholds(uow, []))
     assert sent == []
