@@ -216,11 +216,12 @@ export async function vatView(root, ctx) {
   try {
     const report = await api("/api/erp/reports/vat", { query: Object.fromEntries(Object.entries(params).filter(([, v]) => v)) });
     const cur = report.currency;
-    out.append(h("h2", { id: "vat-title" }, `VAT report, ${report.date_from ? date(report.date_from) : "from the start"} – ${date(report.date_to)}, in ${cur}`),
+    // DOM append writes null as the text "null": the optional parts are filtered out.
+    out.append(...[h("h2", { id: "vat-title" }, `VAT report, ${report.date_from ? date(report.date_from) : "from the start"} – ${date(report.date_to)}, in ${cur}`),
       vatTotals(report.totals, cur, ""),
       ...(report.periods.length ? report.periods.map((p) => vatPeriod(p, cur)) : [h("p", {}, "No VAT posted in this range.")]),
       h("ul", { class: "muted small" }, report.notes.map((n) => h("li", {}, n))),
-      report.other_currencies.length ? h("p", { class: "muted small" }, `Also posted in ${report.other_currencies.join(", ")}: choose that currency to see them.`) : null);
+      report.other_currencies.length ? h("p", { class: "muted small" }, `Also posted in ${report.other_currencies.join(", ")}: choose that currency to see them.`) : null].filter(Boolean));
   } catch (error) {
     const noCurrency = error.status === 422 && error.problem.field === "currency" && !params.currency;
     out.append(h("h2", { id: "vat-title" }, "VAT report"), noCurrency
