@@ -152,6 +152,8 @@ def test_money_out_and_set_aside_lines_are_booked_to_the_account_chosen(page: Pa
     page.get_by_label("Show").select_option("ignored")
     expect(rent).to_contain_text("Booked to 6400")
     expect(contribution).to_contain_text("Booked to 3000")
+    page.get_by_label("Show").select_option("")  # all lines: each says its status in words
+    expect(rent.locator(".badge")).to_have_text("Booked to an account")
     settled(page)
     [linked] = finance.ok("GET", "/api/erp/bank-lines", params={"q": bill["vendor_reference"]})["items"]
     assert linked["status"] == "matched" and linked["bill_payment_id"] == bill_payment["id"]

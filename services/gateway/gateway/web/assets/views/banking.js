@@ -101,7 +101,8 @@ function linesTable(ctx, rows, status) {
     { label: "Text", value: (l) => [l.structured_reference, l.remittance].filter(Boolean).join(" · ") || "—" },
     { label: "Amount", value: (l) => h("span", {}, `${l.direction === "debit" ? "−" : ""}${money(l.amount, l.currency)}`,
       l.status === "unmatched" && l.open_amount !== l.amount ? h("div", { class: "muted small" }, `${money(l.open_amount, l.currency)} open`) : null), num: true },
-    ...(status ? [] : [{ label: "Status", value: (l) => badge(l.status) }]),
+    // A set-aside credit or a booked debit is "ignored" in the API; on screen it says what happened to it.
+    ...(status ? [] : [{ label: "Status", value: (l) => Object.assign(badge(l.status), { textContent: l.status === "ignored" ? "Booked to an account" : label(l.status) }) }]),
     { label: "Paid", value: (l) => (l.matches.length ? l.matches.map((m) => h("div", {}, h("a", { href: `#/invoices/${m.invoice_id}` }, m.invoice_number || "invoice"), ` ${money(m.amount, l.currency)} (${label(m.method)})`))
       : l.bill_payment_id ? "A bill payment" : "—") },
     { label: "Note", value: (l) => h("span", {}, l.note || "—", l.ledger_account_id ? h("div", { class: "muted small" }, `Booked to ${accountName(l.ledger_account_id)}`) : null) },
