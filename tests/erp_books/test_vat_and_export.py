@@ -6,6 +6,7 @@ import csv
 import io
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -68,15 +69,19 @@ def _reconciles(api: Api, **params: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def booked(stack: Stack, admin: Api, finance: Api) -> dict[str, Any]:
+def booked(stack: Stack, admin: Api, finance: Api) -> Iterator[dict[str, Any]]:
     """Today's VAT facts: invoices at 19 %, 7 % and reverse charge, a credit note, a bill with VAT at two rates, a
-    reverse-charge bill, an approved expense; with the VAT report before and after them."""
+    reverse-charge bill, an approved expense; with the VAT report before and after them. The reverse-charge bill
+    self-assesses at the default rate, so 19 % is made the default while they are booked (whichever rate other
+    tests left as the default is the default again afterwards)."""
     company_in_eur(finance)
     day = today().isoformat()
     before = _vat(finance, date_from=day, date_to=day)
     project = project_for(admin, fixed(1, today().replace(year=today().year + 1)), amount="9000.00")
     reverse = tax_rate(finance, "reverse_charge", "0")
     standard, reduced = tax_rate(finance, "standard", "19"), tax_rate(finance, "standard", "7")
+    previous = [r for r in finance.ok("GET", "/api/erp/tax-rates", params={"limit": 200})["items"] if r["is_default"]]
+    finance.ok("PATCH", f"/api/erp/tax-rates/{standard['id']}", json={"is_default": True})
     issued(finance, project, [line("Design", "2", "500.00", "19"), line("Books", "1", "100.00", "7")])
     b = finance.ok("POST", "/api/erp/invoices", 201, json={"project_id": project["id"], "lines": [
         {"description": "Strategy (EU B2B)", "quantity": "1", "unit_price": "800.00", "tax_rate_id": reverse["id"]},
@@ -99,7 +104,11 @@ def booked(stack: Stack, admin: Api, finance: Api) -> dict[str, Any]:
     expense = new_expense(submitter, project_id=project["id"], amount="42.00", expense_date=day)
     submitter.ok("POST", f"/api/erp/expenses/{expense['id']}/submit")
     approver.ok("POST", f"/api/erp/expenses/{expense['id']}/approve", json={})
-    return {"before": before, "after": _vat(finance, date_from=day, date_to=day), "note": note, "day": day}
+    yield {"before": before, "after": _vat(finance, date_from=day, date_to=day), "note": note, "day": day}
+    for rate in previous:
+        finance.ok("PATCH", f"/api/erp/tax-rates/{rate['id']}", json={"is_default": True})
+    if not previous:
+        finance.ok("PATCH", f"/api/erp/tax-rates/{standard['id']}", json={"is_default": False})
 
 
 def test_vat_report_per_rate_with_reverse_charge_apart(booked: dict[str, Any]) -> None:
