@@ -34,6 +34,12 @@ def open_receivables(api: Api, client_id: str | None, currency: str = "EUR") -> 
     return sum((Decimal(t["total"]) for t in report["totals"]), ZERO)
 
 
+def open_payables(api: Api, currency: str = "EUR") -> Decimal:
+    """What the AP aging report says is owed to every vendor in `currency`."""
+    report = api.ok("GET", "/api/erp/reports/ap-aging")
+    return sum((Decimal(t["total"]) for t in report["totals"] if t["currency"] == currency), ZERO)
+
+
 def open_invoices(api: Api, project: dict[str, Any]) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = api.ok("GET", "/api/erp/invoices", params={
         "project_id": project["id"], "limit": 200})["items"]
