@@ -189,6 +189,16 @@ def test_weighted_pipeline_and_deal_scenarios(stack: Stack, known: dict[str, Any
     later = deltas({"type": "deal_won", "deal_id": deal["id"], "won_on": "2031-03-12"})
     assert later == zero + [-weighted] + [Decimal("8000.00") - weighted] * 3
 
+    # Sales sets billing terms on the open deal (two weekly installments from its close): deal.updated carries
+    # them, and the forecast plans the deal on them: half paid in week 4, the other half in week 5.
+    with as_role(stack, "admin") as admin:
+        admin.ok("PATCH", f"/api/crm/deals/{deal['id']}", json={"billing": {
+            "type": "fixed", "installments": 2, "interval": "week", "start_date": "2031-03-05"}})
+    wait_for(lambda: scalar(stack, f"SELECT billing_terms->>'installments' FROM pipeline_deals WHERE deal_id = "
+                                   f"'{deal['id']}'") == "2", 15, "the deal's terms in the ERP's pipeline")
+    half = (Decimal("4000.00") * Decimal(probability) / 100).quantize(Decimal("0.01"))
+    assert deltas({"type": "deal_lost", "deal_id": deal["id"]}) == zero + [-half] + [-2 * half] * 3
+
     # A saved scenario outlives its deal: once the deal is lost in the CRM it has no flows left, and the scenario
     # still answers (the same as the baseline) instead of refusing.
     saved = finance.ok("POST", "/api/erp/cash-flow-scenarios", 201, json={

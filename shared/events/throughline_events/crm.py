@@ -104,6 +104,9 @@ class _DealState(EventPayload):
     currency: CurrencyCode
     owner_id: str | None = None
     expected_close_date: date | None = None
+    billing: BillingTerms | None = Field(
+        default=None, description="The billing terms sales set on the open deal, when valid (added in issue 26, "
+        "optional): the ERP's cash forecast plans the deal's cash with them before it is won.")
 
 
 @register("deal.created", 1, "deal", "deal_id")

@@ -73,7 +73,7 @@ async def add_deal(uow: UnitOfWork, data: DealIn, principal: Principal) -> Deal:
         deal_id=deal.id, title=deal.title, company_id=deal.company_id, contact_id=deal.contact_id,
         amount=deal.amount, currency=deal.currency, pipeline_id=deal.pipeline_id, stage_id=deal.stage_id,
         owner_id=deal.owner_id, expected_close_date=deal.expected_close_date, created_at=now,
-        stage_name=stage.name, probability=stage.probability,
+        stage_name=stage.name, probability=stage.probability, billing=_terms_or_none(deal),
     ))
     await session.flush()
     await automation.on_stage_entered(uow, rule_target(deal), stage.id)
@@ -283,7 +283,17 @@ def _check_retainer_total(deal: Deal, terms: Any) -> None:
 
 
 # What deal.updated carries: a change to any of them is news for the ERP's replica (planning, cash forecast).
-_PUBLISHED_FIELDS = ("title", "contact_id", "amount", "currency", "owner_id", "expected_close_date")
+_PUBLISHED_FIELDS = ("title", "contact_id", "amount", "currency", "owner_id", "expected_close_date", "billing_terms")
+
+
+def _terms_or_none(deal: Deal) -> Any:
+    """The open deal's billing terms for its events: None when unset or not (yet) valid (winning checks them)."""
+    if deal.billing_terms is None:
+        return None
+    try:
+        return _billing_terms.validate_python(deal.billing_terms)
+    except ValidationError:
+        return None
 
 
 async def update_deal(uow: UnitOfWork, deal_id: uuid.UUID, changes: dict[str, Any], principal: Principal) -> Deal:
@@ -303,10 +313,10 @@ async def update_deal(uow: UnitOfWork, deal_id: uuid.UUID, changes: dict[str, An
     contact_id = changes.get("contact_id")
     if contact_id is not None and await ContactRepository(uow.session).get(contact_id) is None:
         raise Unprocessable(f"contact_id: contact {changes['contact_id']} does not exist.")
+    before = tuple(getattr(deal, field) for field in _PUBLISHED_FIELDS)
     if "billing" in changes:
         billing = changes.pop("billing")
         deal.billing_terms = billing
-    before = tuple(getattr(deal, field) for field in _PUBLISHED_FIELDS)
     for field, value in changes.items():
         setattr(deal, field, value)
     deal.updated_at = utcnow()
@@ -314,7 +324,8 @@ async def update_deal(uow: UnitOfWork, deal_id: uuid.UUID, changes: dict[str, An
         deal.record(DealUpdatedV1(
             deal_id=deal.id, title=deal.title, company_id=deal.company_id, contact_id=deal.contact_id,
             amount=deal.amount, currency=deal.currency, owner_id=deal.owner_id,
-            expected_close_date=deal.expected_close_date, updated_by=principal.user_id, updated_at=deal.updated_at))
+            expected_close_date=deal.expected_close_date, billing=_terms_or_none(deal), updated_by=principal.user_id,
+            updated_at=deal.updated_at))
     await uow.commit()
     return deal
 

@@ -4,8 +4,8 @@ and giving a schedule item back when its invoice goes (the composition root regi
 `erp.invoices.api.BILLED_WORK`)."""
 
 from erp.billing.models import BillingSchedule, ScheduleItem, ScheduleItemStatus
-from erp.billing.schedule import PlannedSchedule, add_interval, plan_schedule
+from erp.billing.schedule import PlannedSchedule, Terms, add_interval, plan_schedule
 from erp.billing.service import add_schedule, release_schedule_item, schedule_total
 
-__all__ = ["BillingSchedule", "PlannedSchedule", "ScheduleItem", "ScheduleItemStatus", "add_interval", "add_schedule",
-           "plan_schedule", "release_schedule_item", "schedule_total"]
+__all__ = ["BillingSchedule", "PlannedSchedule", "ScheduleItem", "ScheduleItemStatus", "Terms", "add_interval",
+           "add_schedule", "plan_schedule", "release_schedule_item", "schedule_total"]

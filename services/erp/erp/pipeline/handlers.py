@@ -1,6 +1,10 @@
 """crm.deal.events -> the replica of CRM deals (erp.pipeline.replica). deal.won is registered together with the
 intake's handler (erp.handlers): one event, two effects, in the same transaction."""
 
+from typing import Any
+
+from pydantic import BaseModel
+
 from erp.pipeline import replica
 from erp.pipeline.replica import Details, Stage, Won
 from throughline_events.crm import DealCreatedV1, DealLostV1, DealStageChangedV1, DealUpdatedV1, DealWonV1
@@ -8,19 +12,24 @@ from throughline_messaging.consumer import HandlerContext
 from throughline_messaging.uow import UnitOfWork
 
 
+def _terms(billing: BaseModel | None) -> dict[str, Any] | None:
+    return billing.model_dump(mode="json") if billing is not None else None
+
+
 async def on_deal_created(ctx: HandlerContext) -> None:
     p = ctx.payload
     assert isinstance(p, DealCreatedV1)
     await replica.deal_created(
         ctx.uow, p.deal_id, Details(p.title, p.company_id, p.amount, p.currency),
-        Stage(p.stage_id, p.stage_name, p.probability), p.expected_close_date, ctx.envelope.occurred_at)
+        Stage(p.stage_id, p.stage_name, p.probability), p.expected_close_date, _terms(p.billing),
+        ctx.envelope.occurred_at)
 
 
 async def on_deal_updated(ctx: HandlerContext) -> None:
     p = ctx.payload
     assert isinstance(p, DealUpdatedV1)
     await replica.deal_updated(ctx.uow, p.deal_id, Details(p.title, p.company_id, p.amount, p.currency),
-                               p.expected_close_date, ctx.envelope.occurred_at)
+                               p.expected_close_date, _terms(p.billing), ctx.envelope.occurred_at)
 
 
 async def on_deal_stage_changed(ctx: HandlerContext) -> None:

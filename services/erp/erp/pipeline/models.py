@@ -2,8 +2,10 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Date, DateTime, Numeric, String, Text, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from erp.db import Entity
@@ -31,6 +33,8 @@ class PipelineDeal(Entity):
     amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     currency: Mapped[str | None] = mapped_column(String(3))
     expected_close_date: Mapped[date | None] = mapped_column(Date)
+    # The billing terms sales set on the open deal (deal.created / deal.updated), as the event carried them.
+    billing_terms: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # When the event that gave title, company, amount and currency happened: deal.created, deal.won and deal.lost all
     # carry them, and the newest one's are kept.
     details_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

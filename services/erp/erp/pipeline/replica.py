@@ -4,7 +4,7 @@ Deal events carry no version (company and contact events do), so the envelope's 
 stamps each event when it records it, and a deal's events are recorded one after another under its row lock.
 Two clocks are kept per deal, because two kinds of fact arrive:
 - title, company, amount, currency (deal.created, deal.updated, deal.won, deal.lost carry them) and the expected
-  close date (deal.created and deal.updated): the newest event's are kept (`details_at`);
+  close date and billing terms (deal.created and deal.updated): the newest event's are kept (`details_at`);
 - stage, probability and status (deal.created, deal.stage_changed, deal.lost, deal.won): the newest event's
   are kept (`position_at`). A won deal stays won (the CRM never reopens one); a lost deal is open again when a
   stage change newer than its loss arrives (the CRM's reopen records one).
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import Insert, insert
@@ -73,21 +73,21 @@ def _newer_position(deal: PipelineDeal, at: datetime) -> bool:
 
 
 async def deal_created(uow: UnitOfWork, deal_id: uuid.UUID, details: Details, stage: Stage,
-                       expected_close_date: date | None, at: datetime) -> None:
+                       expected_close_date: date | None, billing_terms: dict[str, Any] | None, at: datetime) -> None:
     deal = await _claimed(uow, deal_id)
-    if _take_details(deal, details, at):
-        deal.expected_close_date = expected_close_date  # deal.created and deal.updated carry it
+    if _take_details(deal, details, at):  # deal.created and deal.updated carry the close date and the terms
+        deal.expected_close_date, deal.billing_terms = expected_close_date, billing_terms
     if _newer_position(deal, at):
         _take_stage(deal, stage, at)
 
 
 async def deal_updated(uow: UnitOfWork, deal_id: uuid.UUID, details: Details, expected_close_date: date | None,
-                       at: datetime) -> None:
+                       billing_terms: dict[str, Any] | None, at: datetime) -> None:
     """An open deal's details changed in the CRM: amount, currency and expected close move the tentative bookings'
     weight and the cash forecast's pipeline. Stage and status are not in it (their own events keep them)."""
     deal = await _claimed(uow, deal_id)
     if _take_details(deal, details, at):
-        deal.expected_close_date = expected_close_date
+        deal.expected_close_date, deal.billing_terms = expected_close_date, billing_terms
 
 
 def _take_stage(deal: PipelineDeal, stage: Stage, at: datetime) -> None:

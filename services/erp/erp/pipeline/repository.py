@@ -2,6 +2,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +45,13 @@ class PipelineRepository:
                          stage)
                 for deal_id, company_id, title, amount, currency, probability, close, stage in rows.tuples()
                 if company_id is not None and title is not None and amount is not None and currency is not None]
+
+    async def billing_terms(self, deal_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+        """The billing terms sales set on these deals, for those that have them."""
+        d = PipelineDeal
+        rows = await self.session.execute(select(d.deal_id, d.billing_terms)
+                                          .where(d.deal_id.in_(deal_ids), d.billing_terms.is_not(None)))
+        return {deal_id: terms for deal_id, terms in rows.tuples()}
 
     async def by_ids(self, deal_ids: set[uuid.UUID]) -> dict[uuid.UUID, PipelineDeal]:
         rows = await self.session.execute(select(PipelineDeal).where(PipelineDeal.deal_id.in_(deal_ids)))
