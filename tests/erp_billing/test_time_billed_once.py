@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
@@ -83,6 +83,17 @@ def iso_week(day: date) -> str:
 
 
 hours_strategy = st.integers(min_value=1, max_value=40).map(lambda quarters: Decimal(quarters) / 4)
+
+
+T = TypeVar("T")
+
+
+def pick(data: st.DataObject, items: list[T]) -> T:
+    """One of `items`, drawn by position with the same draw whatever the list holds. The lists name rows of the
+    database (server-made ids, invoices found by a query), so drawing from them directly (sampled_from, whose
+    choices follow the list) made a replayed step draw differently from its first run, which hypothesis reports
+    as a flaky strategy; the items come in the order the steps made them, never in the order of random ids."""
+    return items[data.draw(st.integers(0, 999)) % len(items)]
 
 
 class TimeBilledOnce(RuleBasedStateMachine):
@@ -153,7 +164,7 @@ class TimeBilledOnce(RuleBasedStateMachine):
     @precondition(lambda self: any(not e.approved for e in self.entries.values()))
     @rule(data=st.data())
     def approve_entry(self, data: st.DataObject) -> None:
-        entry_id = data.draw(st.sampled_from(sorted(k for k, e in self.entries.items() if not e.approved)))
+        entry_id = pick(data, [k for k, e in self.entries.items() if not e.approved])
         self.world.pm.ok("POST", f"/api/erp/time-entries/{entry_id}/approve")
         self.entries[entry_id].approved = True
 
@@ -193,7 +204,7 @@ class TimeBilledOnce(RuleBasedStateMachine):
         open_invoices = self.live_issued()
         if not open_invoices:
             return
-        invoice_id = data.draw(st.sampled_from(open_invoices))
+        invoice_id = pick(data, open_invoices)
         balance = Decimal(self.world.finance.ok("GET", f"/api/erp/invoices/{invoice_id}")["balance_due"])
         amount = balance if part == "full" else round_money(balance / 2, "EUR")
         self.world.finance.ok("POST", f"/api/erp/invoices/{invoice_id}/credit-note", 201,
@@ -206,7 +217,7 @@ class TimeBilledOnce(RuleBasedStateMachine):
         open_invoices = self.live_issued()
         if not open_invoices:
             return
-        invoice_id = data.draw(st.sampled_from(open_invoices))
+        invoice_id = pick(data, open_invoices)
         response = self.world.finance.post(f"/api/erp/invoices/{invoice_id}/void", json={"reason": "property"})
         if self.invoices[invoice_id]:
             assert response.status_code == 409 and response.json()["type"].endswith("/has-credit-notes")
@@ -216,13 +227,13 @@ class TimeBilledOnce(RuleBasedStateMachine):
     @precondition(lambda self: any(e.corrects is None for e in self.entries.values()))
     @rule(data=st.data(), delta=hours_strategy, fewer=st.booleans())
     def correct(self, data: st.DataObject, delta: Decimal, fewer: bool) -> None:
-        entry_id = data.draw(st.sampled_from(sorted(k for k, e in self.entries.items() if e.corrects is None)))
+        entry_id = pick(data, [k for k, e in self.entries.items() if e.corrects is None])
         original = self.entries[entry_id]
         open_days = [monday(w) + timedelta(days=d) for w in range(WEEKS) for d in range(7)
                      if (original.person, monday(w)) not in self.locked]
         if not open_days:
             return
-        day = data.draw(st.sampled_from(open_days))
+        day = pick(data, open_days)
         hours = -delta if fewer else delta
         response = self.world.pm.post(f"/api/erp/time-entries/{entry_id}/corrections",
                                       json={"hours": str(hours), "work_date": day.isoformat()})
@@ -238,10 +249,11 @@ class TimeBilledOnce(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.invoices))
     @rule(data=st.data())
     def change_billed(self, data: st.DataObject) -> None:
-        billed = sorted(self.billed_entries())
+        billed_now = self.billed_entries()
+        billed = [k for k in self.entries if k in billed_now]  # in the order they were logged
         if not billed:
             return
-        entry_id = data.draw(st.sampled_from(billed))
+        entry_id = pick(data, billed)
         changed = self.world.pm.client.patch(f"/api/erp/time-entries/{entry_id}", json={"hours": "1"})
         deleted = self.world.pm.client.delete(f"/api/erp/time-entries/{entry_id}")
         assert changed.status_code == 409 and deleted.status_code == 409, (changed.text, deleted.text)
