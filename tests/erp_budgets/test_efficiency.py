@@ -1,5 +1,6 @@
-"""The department efficiency report (per cost center until people carry departments) and the profitability
-report's margins, each naming its basis; every figure worked out by hand from the rows the test wrote."""
+"""The department efficiency report (per cost center of the projects, or per department of the people, each
+project's figures shared out by its people's time) and the profitability report's margins, each naming its basis;
+every figure worked out by hand from the rows the test wrote."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -8,7 +9,15 @@ from typing import Any
 import pytest
 
 from devstack.stack import Stack
-from tests.erp_costs.helpers import RoleApi, as_role, new_client, new_cost_center, new_project, suffix
+from tests.erp_costs.helpers import (
+    RoleApi,
+    as_role,
+    new_client,
+    new_cost_center,
+    new_expense,
+    new_project,
+    suffix,
+)
 from tests.support import ensure_person
 
 # The last 30 days (an invoice is issued today): each test's cost center is its own, so its rows hold only its time.
@@ -102,8 +111,6 @@ def test_efficiency_refusals(stack: Stack, studio: dict[str, Any]) -> None:
                    {"date_from": "2024-01-01", "date_to": "2025-03-01"},
                    {"group_by": "team"}, {"date_from": "yesterday"}):
         assert finance.client.get(path, params=params).status_code == 422, params
-    departments = finance.client.get(path, params={"group_by": "department", "date_from": FROM, "date_to": TO})
-    assert departments.status_code == 422 and "no-departments" in departments.json()["type"]
     for role in ("project_manager", "sales", "viewer"):
         assert as_role(stack, role).client.get(path).status_code == 403, role
 
@@ -119,3 +126,62 @@ def test_the_profitability_margins_name_their_basis(studio: dict[str, Any]) -> N
     assert effort["label"].startswith("Effort basis") and invoiced["label"].startswith("Invoiced basis")
     assert (invoiced["basis"], D(invoiced["revenue"]), invoiced["margin_percent"]) == ("invoiced", D(0), None)
     assert D(effort["margin"]) == D(row["recognised_margin"]) and D(invoiced["margin"]) == D(row["margin"])
+
+
+def test_efficiency_per_department_shares_each_project_out(stack: Stack, boss: RoleApi,
+                                                           studio: dict[str, Any]) -> None:
+    """A project budgeted at 1,000 for 3 hours, worked in a week of 2013 (no other test's time is there) by two
+    designers (1 h each, cost 50 and 20) and a writer (1 h, cost 30): its revenue follows the hours, its cost of
+    time what each department's hours cost, its expenses the hours; a cost center's expense without a project goes
+    to its submitter's department. The parts add up to the project's figures to the cent."""
+    finance, pm = studio["finance"], studio["pm"]
+    design, writing = f"Design {suffix()}", f"Writing {suffix()}"
+    center = new_cost_center(finance, "Shared")
+    project = new_project(pm, studio["rated"]["client_id"], budget_amount="1000.00", budget_hours="3",
+                          cost_center_id=center["id"])
+    week = {"date_from": "2013-02-04", "date_to": "2013-02-10"}
+    people = [(f"d1-{suffix()}", design, "50.00", "40"), (f"d2-{suffix()}", design, "20.00", "20"),
+              (f"w1-{suffix()}", writing, "30.00", "40")]
+    for person, department, cost, capacity in people:
+        ensure_person(stack, person)
+        boss.ok("PATCH", f"/api/erp/people/{person}", json={"department": department})
+        finance.ok("POST", "/api/erp/cost-rates", 201, json={"user_id": person, "hourly_cost": cost,
+                                                             "currency": "EUR", "effective_from": "2013-01-01"})
+        pm.ok("POST", "/api/erp/capacities", 201, json={"user_id": person, "hours_per_week": capacity,
+                                                        "effective_from": "2013-01-01"})
+        entry = pm.ok("POST", "/api/erp/time-entries", 201, json={
+            "project_id": project["id"], "person_id": person, "work_date": "2013-02-05", "hours": "1"})
+        finance.ok("POST", f"/api/erp/time-entries/{entry['id']}/approve")
+    # Approved expenses: 10.00 on the project, and 7.00 on the cost center alone, submitted by a writer.
+    submitter = as_role(stack, "member")
+    boss.ok("PATCH", f"/api/erp/people/{submitter.user_id}", json={"department": writing})
+    for where in ({"project_id": project["id"]}, {"cost_center_id": center["id"]}):
+        amount = "10.00" if "project_id" in where else "7.00"
+        expense = new_expense(submitter, amount=amount, expense_date="2013-02-06", **where)
+        submitter.ok("POST", f"/api/erp/expenses/{expense['id']}/submit")
+        finance.ok("POST", f"/api/erp/expenses/{expense['id']}/approve")
+
+    path = "/api/erp/reports/department-efficiency"
+    report = finance.ok("GET", path, params={**week, "group_by": "department"})
+    assert report["group_by"] == "department"
+    rows = {r["department"]: r for r in report["items"] if r["department"] in (design, writing)}
+    # Revenue 1,000 by hours, 2:1: the cent the split leaves goes to the last part (Writing).
+    assert (D(rows[design]["revenue"]), D(rows[writing]["revenue"])) == (D("666.66"), D("333.34"))
+    # Cost of time by what the hours cost (70 : 30, not 2:1 by hours), expenses by hours (6.66 : 3.34), and the
+    # cost center's expense without a project to its submitter's department (Writing).
+    assert D(rows[design]["direct_cost"]) == D("70.00") + D("6.66")
+    assert D(rows[writing]["direct_cost"]) == D("30.00") + D("3.34") + D("7.00")
+    assert D(rows[design]["margin"]) == D("666.66") - D("76.66")
+    assert (D(rows[design]["hours"]), D(rows[writing]["hours"])) == (D(2), D(1))
+    # Capacity: each person's week counted once, in their department: 40 + 20 and 40.
+    assert (D(rows[design]["capacity_hours"]), D(rows[writing]["capacity_hours"])) == (D(60), D(40))
+    assert D(rows[design]["billable_utilisation_percent"]) == D("3.33")
+    assert D(rows[writing]["effective_rate"]) == D("333.34")
+    assert all(r["cost_center_id"] is None for r in rows.values())
+
+    # The same week by cost center: the center's row is the departments' rows added up.
+    by_center = finance.ok("GET", path, params={**week, "group_by": "cost_center"})
+    [center_row] = [r for r in by_center["items"] if r["cost_center_id"] == center["id"]]
+    assert D(center_row["revenue"]) == D(rows[design]["revenue"]) + D(rows[writing]["revenue"]) == 1000
+    assert D(center_row["direct_cost"]) == D(rows[design]["direct_cost"]) + D(rows[writing]["direct_cost"])
+    assert D(center_row["hours"]) == 3 and center_row["department"] is None

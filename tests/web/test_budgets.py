@@ -79,6 +79,21 @@ def test_a_project_manager_sees_the_burn_and_its_alerts_and_raises_the_budget(pa
     expect(row.locator("td[data-label='List rate']")).to_have_text("—")
     shot(page, "department-efficiency")
 
+    # By the people's department: the designer's department (a name of this test's own) carries the project's
+    # revenue and cost, as the only department that logged time on it.
+    department = f"Design {uuid.uuid4().hex[:6]}"
+    admin.ok("PATCH", f"/api/erp/people/{person}", json={"department": department})
+    page.get_by_label("Group by").select_option("department")
+    page.get_by_role("button", name="Show").click()
+    settled(page)
+    expect(page.get_by_role("columnheader", name="Department")).to_be_visible()
+    row = page.locator("tr", has_text=department)
+    expect(row.locator("td[data-label='Direct cost']")).to_have_text("EUR 240.00")
+    expect(page.locator("main")).to_contain_text("shared out by their hours")
+    assert "group_by=department" in page.url
+    assert_accessible(page, "the department efficiency report by department")
+    shot(page, "department-efficiency-by-department")
+
 
 
 def _client_of(api: Api, name: str) -> dict[str, Any]:

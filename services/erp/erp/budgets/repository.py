@@ -162,28 +162,50 @@ class BudgetRepository:
                  'ORDER BY k COLLATE "C"'), {"keys": [f"budget:{project_id}" for project_id in sorted(project_ids)]})
 
 
-# The department efficiency report's time: per group, person and project currency over a period, hours, billable
-# hours, and the billable hours at their list rate (the project's bill rate of the day, else its time-and-materials
-# rate; `rated_hours` are the billable hours that have one). The group is the project's cost center until people
-# carry a department and cost center of their own (erp.people; docs/decisions.md, 136).
+# The department efficiency report's time: per project, person (with their department) and project currency over a
+# period, hours, billable hours, and the billable hours at their list rate (the project's bill rate of the day, else
+# its time-and-materials rate; `rated_hours` are the billable hours that have one). The report groups these rows by
+# the project's cost center or by the person's department (docs/decisions.md, 136 and 212).
 EFFICIENCY_TIME = """
     WITH bill AS (
         SELECT project_id, hourly_rate, effective_from,
                COALESCE(LEAD(effective_from) OVER (PARTITION BY project_id ORDER BY effective_from),
                         DATE '9999-12-31') AS until
         FROM bill_rates
+    ),
+    cost AS (
+        SELECT user_id, hourly_cost, currency, effective_from,
+               COALESCE(LEAD(effective_from) OVER (PARTITION BY user_id ORDER BY effective_from),
+                        DATE '9999-12-31') AS until
+        FROM cost_rates
     )
-    SELECT p.cost_center_id, t.person_id, p.currency, SUM(t.hours) AS hours,
+    SELECT p.cost_center_id, t.project_id, t.person_id, pe.department, p.currency, SUM(t.hours) AS hours,
            COALESCE(SUM(t.hours) FILTER (WHERE t.billable), 0) AS billable_hours,
            SUM(t.hours * COALESCE(br.hourly_rate, bs.hourly_rate)) FILTER (WHERE t.billable) AS list_value,
            COALESCE(SUM(t.hours) FILTER (WHERE t.billable AND COALESCE(br.hourly_rate, bs.hourly_rate) IS NOT NULL),
-                    0) AS rated_hours
+                    0) AS rated_hours,
+           -- The time's cost at the person's cost rate of the day, in the project's currency (as the profitability
+           -- report prices it): by department, the share of the project's cost of time.
+           COALESCE(SUM(t.hours * cr.hourly_cost) FILTER (WHERE cr.currency = p.currency), 0) AS cost_value
     FROM time_entries t
     JOIN projects p ON p.id = t.project_id
     LEFT JOIN billing_schedules bs ON bs.project_id = p.id
     LEFT JOIN bill br ON br.project_id = t.project_id AND t.work_date >= br.effective_from AND t.work_date < br.until
+    LEFT JOIN cost cr ON cr.user_id = t.person_id AND t.work_date >= cr.effective_from AND t.work_date < cr.until
+    LEFT JOIN people pe ON pe.id = t.person_id
     WHERE t.work_date BETWEEN CAST(:date_from AS date) AND CAST(:date_to AS date)
-    GROUP BY p.cost_center_id, t.person_id, p.currency
+    GROUP BY p.cost_center_id, t.project_id, t.person_id, pe.department, p.currency
+"""
+
+# Approved expenses booked on a cost center without a project (the cost center report counts them as the center's
+# cost), per department of the person who submitted them and currency: by department, they are that department's.
+CENTER_EXPENSES_BY_DEPARTMENT = """
+    SELECT pe.department, e.currency, SUM(e.amount) AS amount
+    FROM expenses e
+    LEFT JOIN people pe ON pe.id = e.submitted_by
+    WHERE e.project_id IS NULL AND e.cost_center_id IS NOT NULL AND e.status = 'approved'
+      AND e.expense_date BETWEEN CAST(:date_from AS date) AND CAST(:date_to AS date)
+    GROUP BY pe.department, e.currency
 """
 
 # Each person's capacity over a period: the weekly capacity in force on each weekday, a fifth of it per day.

@@ -1,9 +1,8 @@
 import uuid
-from typing import Literal
 
 from fastapi import APIRouter
 
-from erp.budgets import service
+from erp.budgets import efficiency, service
 from erp.budgets.schemas import BudgetIn, BudgetOut, EfficiencyReport
 from erp.clock import today
 from erp.policy import BudgetWriter, EfficiencyReader, Reader
@@ -38,7 +37,8 @@ efficiency_router = APIRouter(prefix="/api/erp/reports", tags=["reports"])
             "revenue per billable hour, effective rate vs list rate (finance)")
 async def department_efficiency(uow: UoW, principal: EfficiencyReader, date_from: BusinessDate | None = None,
                                 date_to: BusinessDate | None = None,
-                                group_by: Literal["department", "cost_center"] = "cost_center") -> EfficiencyReport:
+                                group_by: efficiency.GroupBy = "cost_center") -> EfficiencyReport:
+    """By department, each project's revenue and cost are shared out by its people's hours (decision 212)."""
     end = date_to or today()
-    return await service.department_efficiency(uow, group_by=group_by, date_from=date_from or end.replace(day=1),
-                                               date_to=end)
+    return await efficiency.department_efficiency(uow, group_by=group_by, date_from=date_from or end.replace(day=1),
+                                                  date_to=end)

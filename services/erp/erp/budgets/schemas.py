@@ -85,13 +85,15 @@ class BudgetIn(BaseModel):
 class EfficiencyRow(BaseModel):
     """One department or cost center in one currency over the period. Money in `currency`."""
 
-    department: str | None = Field(description="The people's department (when grouped by department)")
+    department: str | None = Field(description="The people's department when grouped by department (null: people "
+                                               "without one, and projects with money but no hours in the period)")
     cost_center_id: uuid.UUID | None
     cost_center_code: str | None
     cost_center_name: str | None
     currency: str
     revenue: Decimal = Field(description="Revenue earned (effort basis, as the profitability report's "
-                                         "revenue_recognised)")
+                                         "revenue_recognised); by department, each project's shared out by its "
+                                         "people's hours in the period")
     direct_cost: Decimal = Field(description="Cost of time at cost rates plus approved expenses")
     margin: Decimal
     margin_percent: Decimal | None = Field(description="margin / revenue (effort basis)")

@@ -2,26 +2,23 @@
 and the alerts when burn reaches a threshold, written in the transaction of the change that crossed it."""
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from erp.budgets.models import DEFAULT_THRESHOLDS, BudgetAlert, BudgetSettings, Measure
-from erp.budgets.repository import CAPACITY_IN_PERIOD, EFFICIENCY_TIME, BudgetRepository, rows
+from erp.budgets.repository import BudgetRepository
 from erp.budgets.schemas import (
     AlertOut,
     BudgetIn,
     BudgetOut,
     BurnFigures,
-    EfficiencyReport,
-    EfficiencyRow,
     PhaseFigures,
 )
 from erp.db import utcnow
 from erp.projects.api import ProjectRepository
-from erp.reports.api import percent, profitability
+from erp.reports.api import percent
 from throughline_events.erp import ProjectBudgetThresholdReachedV1
 from throughline_events.money import check_amount, round_money
 from throughline_messaging.uow import UnitOfWork
@@ -132,70 +129,3 @@ async def check_thresholds(uow: UnitOfWork, project_ids: Iterable[uuid.UUID]) ->
                 alert.record(ProjectBudgetThresholdReachedV1(
                     project_id=project_id, project_name=row["name"], owner_id=row["owner_id"], measure=measure,
                     threshold_percent=threshold, budget=budget, actual=actual, currency=currency, reached_at=now))
-
-
-# --- department efficiency --------------------------------------------------------------------------
-
-MAX_PERIOD_DAYS = 366
-RATE = Decimal("0.01")
-
-
-def _per(amount: Decimal, hours: Decimal) -> Decimal | None:
-    return (amount / hours).quantize(RATE) if hours else None
-
-
-async def department_efficiency(uow: UnitOfWork, *, group_by: str, date_from: date,
-                                date_to: date) -> EfficiencyReport:
-    """Per cost center (or department) and currency: revenue earned and direct cost (the profitability report's
-    effort basis, grouped by cost center), margin, billable utilisation, revenue per billable hour, effective rate
-    vs list rate."""
-    if date_from > date_to:
-        raise Unprocessable("date_from must not be after date_to.")
-    if (date_to - date_from).days >= MAX_PERIOD_DAYS:
-        raise Unprocessable(f"The report covers at most {MAX_PERIOD_DAYS} days; narrow date_from..date_to.")
-    if group_by == "department":
-        raise Unprocessable("Grouping by department is not built yet (revenue is earned per project, and a project's "
-                            "people span departments); group by cost_center.", type_slug="no-departments")
-    money = await profitability(uow, group_by="cost_center", date_from=date_from, date_to=date_to, client_id=None,
-                                project_id=None, cost_center_id=None, currency=None, status=None, limit=100_000,
-                                offset=0)
-    time = await rows(uow.session, EFFICIENCY_TIME, date_from=date_from, date_to=date_to)
-    people = sorted({r["person_id"] for r in time})
-    capacity = {r["user_id"]: Decimal(r["capacity_hours"]) for r in await rows(
-        uow.session, CAPACITY_IN_PERIOD, people=people, date_from=date_from, date_to=date_to)}
-    # A person's capacity is shared between the groups they logged time in, by their hours in each.
-    person_hours: dict[str, Decimal] = defaultdict(Decimal)
-    for r in time:
-        person_hours[r["person_id"]] += r["hours"]
-    groups: dict[tuple[uuid.UUID | None, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    without_capacity: set[tuple[uuid.UUID | None, str]] = set()
-    for r in time:
-        key = (r["cost_center_id"], r["currency"])
-        g = groups[key]
-        g["hours"] += r["hours"]
-        g["billable_hours"] += r["billable_hours"]
-        g["list_value"] += r["list_value"] or ZERO
-        g["rated_hours"] += r["rated_hours"]
-        if r["person_id"] in capacity:
-            g["capacity"] += capacity[r["person_id"]] * r["hours"] / person_hours[r["person_id"]]
-        else:
-            without_capacity.add(key)
-    items = []
-    for row in money.items:
-        key = (row.cost_center_id, row.currency)
-        g = groups.get(key, defaultdict(Decimal))
-        if not (row.revenue_recognised or row.cost_total or g["hours"]):
-            continue  # nothing happened in this group in the period
-        revenue, cost = row.revenue_recognised, row.cost_total
-        margin = revenue - cost
-        cap = None if key in without_capacity or not g["hours"] else round(g["capacity"], 2)
-        effective, listed = _per(revenue, g["hours"]), _per(g["list_value"], g["rated_hours"])
-        items.append(EfficiencyRow(
-            department=None, cost_center_id=row.cost_center_id, cost_center_code=row.cost_center_code,
-            cost_center_name=row.cost_center_name, currency=row.currency, revenue=revenue, direct_cost=cost,
-            margin=margin, margin_percent=percent(margin, revenue), hours=_hours(g["hours"]),
-            billable_hours=_hours(g["billable_hours"]), capacity_hours=cap,
-            billable_utilisation_percent=percent(g["billable_hours"], cap),
-            revenue_per_billable_hour=_per(revenue, g["billable_hours"]), effective_rate=effective, list_rate=listed,
-            effective_vs_list_percent=percent(effective, listed) if effective is not None else None))
-    return EfficiencyReport(group_by=group_by, date_from=date_from, date_to=date_to, items=items)

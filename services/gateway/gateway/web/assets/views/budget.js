@@ -2,7 +2,7 @@
 // margin on both bases side by side, and the department efficiency report.
 
 import { api, optional, ApiError } from "../api.js";
-import { h, field, money, date, dateTime, formDialog, toast, table, barList, unavailable, isoDate } from "../ui.js";
+import { h, field, select, money, date, dateTime, formDialog, toast, table, barList, unavailable, isoDate } from "../ui.js";
 import { pageHead } from "./common.js";
 
 function percent(v) { return v === null || v === undefined ? "—" : `${Number(v).toFixed(1)}%`; }
@@ -90,22 +90,29 @@ export async function efficiencyView(root, ctx) {
   const today = isoDate();
   const dateFrom = ctx.query.get("date_from") || `${today.slice(0, 8)}01`;
   const dateTo = ctx.query.get("date_to") || today;
-  const go = (form) => ctx.navigate(`/efficiency?date_from=${form.date_from.value}&date_to=${form.date_to.value}`);
+  const groupBy = ctx.query.get("group_by") === "department" ? "department" : "cost_center";
+  const go = (form) => ctx.navigate(`/efficiency?date_from=${form.date_from.value}&date_to=${form.date_to.value}&group_by=${form.group_by.value}`);
   const form = h("form", { class: "filters", onsubmit: (e) => { e.preventDefault(); go(e.target); } },
     field("From", { name: "date_from", type: "date", value: dateFrom, required: true }),
     field("To", { name: "date_to", type: "date", value: dateTo, required: true }),
+    field("Group by", select({ name: "group_by" }, [["cost_center", "Cost center of the project"], ["department", "Department of the people"]], groupBy)),
     h("button", { type: "submit" }, "Show"));
-  root.append(pageHead("Department efficiency"), form,
-    h("p", { class: "muted small" }, "Per cost center of the projects worked on (not yet per department of the people: a project's revenue would have to be shared out between them). Revenue is earned by effort; direct cost is time at cost rates plus approved expenses."));
+  const basis = groupBy === "department"
+    ? "Per department of the people who logged time: each project's revenue and expenses are shared out by their hours on it, its cost of time by what their hours cost. Projects with money but no time in the period, and people without a department, are under \u201cNo department\u201d."
+    : "Per cost center of the projects worked on. Revenue is earned by effort; direct cost is time at cost rates plus approved expenses.";
+  root.append(pageHead("Department efficiency"), form, h("p", { class: "muted small" }, basis));
   let report;
   try {
-    report = await api("/api/erp/reports/department-efficiency", { query: { date_from: dateFrom, date_to: dateTo, group_by: "cost_center" } });
+    report = await api("/api/erp/reports/department-efficiency", { query: { date_from: dateFrom, date_to: dateTo, group_by: groupBy } });
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) { root.append(h("p", { class: "notice", role: "alert" }, error.message)); return { events: [] }; }
     throw error;
   }
+  const group = groupBy === "department"
+    ? { label: "Department", value: (r) => r.department || "No department" }
+    : { label: "Cost center", value: (r) => (r.cost_center_code ? `${r.cost_center_code} ${r.cost_center_name}` : "No cost center") };
   root.append(table([
-    { label: "Cost center", value: (r) => (r.cost_center_code ? `${r.cost_center_code} ${r.cost_center_name}` : "No cost center") },
+    group,
     { label: "Revenue", value: (r) => money(r.revenue, r.currency), num: true },
     { label: "Direct cost", value: (r) => money(r.direct_cost, r.currency), num: true },
     { label: "Margin", value: (r) => `${money(r.margin, r.currency)} (${percent(r.margin_percent)})`, num: true },
