@@ -1,6 +1,7 @@
 """The chart, manual entries and periods over HTTP: who may do what, and bad input answered precisely with nothing
 written."""
 
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -8,7 +9,7 @@ from typing import Any
 from devstack.stack import Stack
 from tests.erp_billing.helpers import as_role, issued, line, pay, today
 from tests.erp_books.books import balances, entries_of
-from tests.support import Api
+from tests.support import Api, ensure_person
 
 
 def account(api: Api, code: str) -> dict[str, Any]:
@@ -81,6 +82,7 @@ def test_manual_entries_balance_record_their_author_and_refuse_bad_input(stack: 
                                                                            side(payable, credit="2400.00")]))
     assert posted["source_type"] == "manual" and posted["kind"] == "adjustment"
     assert posted["created_by"] and posted["created_by"].startswith("finance-")
+    assert posted["created_by_name"] == posted["created_by"]  # the directory names test users by their id
     assert [(x["account_code"], x["debit"]) for x in posted["lines"]] == [("6400", "2400.0000"), ("2000", "0.0000")]
 
 
@@ -120,10 +122,15 @@ def test_a_closed_month_refuses_manual_entries_and_moves_late_facts_to_the_next_
     assert finance.post(f"/api/erp/periods/{month}/reopen", json={}).status_code == 422  # a reason is required
     as_sales = as_role(stack, "sales")
     assert as_sales.post(f"/api/erp/periods/{month}/reopen", json={"reason": "fix"}).status_code == 403
-    reopened = finance.ok("POST", f"/api/erp/periods/{month}/reopen", json={"reason": "Late supplier invoice"})
+    # Reopened by a finance admin the directory knows by name: the log names them (the close, by an id-named user).
+    fiona = f"fiona-{uuid.uuid4().hex[:6]}"
+    ensure_person(stack, fiona, name="Fiona Reyes")
+    with as_role(stack, "finance", user_id=fiona) as reopener:
+        reopened = reopener.ok("POST", f"/api/erp/periods/{month}/reopen", json={"reason": "Late supplier invoice"})
     assert reopened["status"] == "open"
-    assert [(x["action"], x["reason"]) for x in reopened["log"]] == [("closed", "Q1 filed"),
-                                                                    ("reopened", "Late supplier invoice")]
+    assert [(x["action"], x["reason"], x["actor_name"]) for x in reopened["log"]] == [
+        ("closed", "Q1 filed", closed["closed_by"]), ("reopened", "Late supplier invoice", "Fiona Reyes")]
+    assert reopened["log"][1]["actor_id"] == fiona
     assert finance.post(f"/api/erp/periods/{month}/reopen", json={"reason": "again"}).status_code == 409
     listed = finance.ok("GET", "/api/erp/periods", params={"months": 120})["items"]
     assert any(p["month"] == month and p["status"] == "open" and len(p["log"]) == 2 for p in listed)

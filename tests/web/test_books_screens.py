@@ -3,6 +3,7 @@ journal, an account added to the chart, a month closed and reopened with its rea
 labelled-controls and axe checks, and a role that does not read the books finds no Books in its menu."""
 
 import re
+import uuid
 from datetime import timedelta
 
 from playwright.sync_api import Page, expect
@@ -10,6 +11,7 @@ from playwright.sync_api import Page, expect
 from devstack.stack import Stack
 from tests.erp_billing.helpers import fixed, today
 from tests.erp_cash.helpers import company_in_eur
+from tests.support import ensure_person
 from tests.web.conftest import assert_accessible, open_as, session_for, settled, shot
 from tests.web.helpers import api_as, issued_invoice
 from tests.web.test_screens import UNLABELLED
@@ -27,7 +29,9 @@ def test_statements_journal_chart_and_close(page: Page, stack: Stack, base_url: 
     invoice = issued_invoice(finance, project, "1234.00")
     finance.ok("POST", f"/api/erp/invoices/{invoice['id']}/payments", 201, json={"amount": "234.00"})
 
-    open_as(page, session_for(stack, "finance"), "/books?currency=EUR")
+    me = str(uuid.uuid4())
+    ensure_person(stack, me, name="Noor Haddad")  # the period log names who closed and reopened
+    open_as(page, session_for(stack, "finance", user_id=me), "/books?currency=EUR")
     expect(page.get_by_role("heading", name="Books", level=1)).to_be_visible()
     statement = page.locator("#statement")
     expect(statement).to_contain_text("Trial balance")
@@ -82,6 +86,7 @@ def test_statements_journal_chart_and_close(page: Page, stack: Stack, base_url: 
     dialog.get_by_label("Reason").fill("A late bill from a supplier")
     dialog.get_by_role("button", name="Reopen").click()
     expect(row).to_contain_text("A late bill from a supplier")
+    expect(row).to_contain_text("by Noor Haddad")
     expect(row.get_by_role("button", name=f"Close {month}")).to_be_visible()
     settled(page)
     shot(page, "books-periods")

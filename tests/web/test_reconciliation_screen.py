@@ -115,6 +115,11 @@ def test_money_out_and_set_aside_lines_are_booked_to_the_account_chosen(page: Pa
     dialog = page.get_by_role("dialog")
     choice = dialog.get_by_label("Book against account")
     expect(choice).to_have_value(accounts["1900"]["id"])
+    # The statement's own bank account is not offered (a line cannot be booked against the account it is on).
+    banks = finance.ok("GET", "/api/erp/bank-accounts")
+    [own] = [b["ledger_account_id"] for b in banks if b["account"] == values["iban"]]
+    options = choice.locator("option").evaluate_all("(os) => os.map((o) => o.value)")
+    assert own not in options and accounts["3000"]["id"] in options
     assert_accessible(page, "the set-aside dialog")
     choice.select_option(accounts["3000"]["id"])
     dialog.get_by_label("What is it?").fill("Capital contribution")

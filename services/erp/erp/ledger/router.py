@@ -32,6 +32,7 @@ from erp.ledger.schemas import (
 from erp.ledger.service import accounts, journal, periods, statements, vat
 from erp.ledger.service.export import DatevOptions, Format, journal_export
 from erp.ledger.service.statements import Columns, Filters
+from erp.people.api import names_of
 from erp.policy import AccountWriter, JournalWriter, LedgerReader, PeriodCloser, PeriodReopener
 from throughline_events.types import BusinessDate
 from throughline_messaging.deps import ReadUoW, UoW
@@ -85,6 +86,7 @@ async def patch_account(account_id: uuid.UUID, body: AccountPatch, uow: UoW,
 
 async def _entries_out(uow: UnitOfWork, entries: list[JournalEntry]) -> list[JournalEntryOut]:
     lines = await journal.with_lines(uow, entries)
+    names = await names_of(uow.session, {e.created_by for e in entries if e.created_by})
     chart = {a.id: a for a in await LedgerRepository(uow.session).all_accounts()}
 
     def line_out(line: JournalLine) -> JournalLineOut:
@@ -99,7 +101,8 @@ async def _entries_out(uow: UnitOfWork, entries: list[JournalEntry]) -> list[Jou
     return [JournalEntryOut(
         id=e.id, number=e.number, entry_date=e.entry_date, fact_date=e.fact_date, source_type=e.source_type,
         source_id=e.source_id, kind=e.kind, memo=e.memo, reverses_id=e.reverses_id, created_by=e.created_by,
-        created_at=e.created_at, lines=[line_out(x) for x in lines[e.id]]) for e in entries]
+        created_by_name=names.get(e.created_by or ""), created_at=e.created_at,
+        lines=[line_out(x) for x in lines[e.id]]) for e in entries]
 
 
 @journal_router.get("", response_model=JournalEntryPage, summary="Journal entries, newest first, with their lines")
@@ -128,12 +131,19 @@ async def get_entry(entry_id: uuid.UUID, uow: ReadUoW, principal: LedgerReader) 
     return (await _entries_out(uow, [await journal.get_entry(uow, entry_id)]))[0]
 
 
-def _period_out(state: periods.MonthState) -> PeriodOut:
+def _period_out(state: periods.MonthState, names: dict[str, str]) -> PeriodOut:
     period = state.period
     return PeriodOut(month=periods.label(state.month), status=state.status,
                      closed_at=period.closed_at if period and state.status == "closed" else None,
                      closed_by=period.closed_by if period and state.status == "closed" else None,
-                     log=[PeriodLogOut.model_validate(x) for x in state.log])
+                     log=[PeriodLogOut.model_validate(x).model_copy(update={"actor_name": names.get(x.actor_id)})
+                          for x in state.log])
+
+
+async def _periods_out(uow: UnitOfWork, states: list[periods.MonthState]) -> list[PeriodOut]:
+    """The months with their log, the actors named in one query."""
+    names = await names_of(uow.session, {x.actor_id for s in states for x in s.log})
+    return [_period_out(s, names) for s in states]
 
 
 @periods_router.get("", response_model=PeriodList,
@@ -142,12 +152,12 @@ async def list_periods(uow: ReadUoW, principal: LedgerReader,
                        months: Annotated[int, Query(ge=1, le=120)] = 12) -> PeriodList:
     until = periods.month_of(today())
     since = periods.months_before(until, months - 1)
-    return PeriodList(items=[_period_out(s) for s in await periods.months(uow, since, until)])
+    return PeriodList(items=await _periods_out(uow, await periods.months(uow, since, until)))
 
 
 async def _one(uow: UnitOfWork, month: str) -> PeriodOut:
     first = periods.parse_month(month)
-    return _period_out((await periods.months(uow, first, first))[0])
+    return (await _periods_out(uow, await periods.months(uow, first, first)))[0]
 
 
 @periods_router.post("/{month}/close", response_model=PeriodOut,

@@ -104,7 +104,8 @@ class JournalEntryOut(BaseModel):
     kind: str
     memo: str | None
     reverses_id: uuid.UUID | None
-    created_by: str | None
+    created_by: str | None = Field(description="The user who made a manual entry (null: posted automatically)")
+    created_by_name: str | None = Field(None, description="Their name, from the people directory")
     created_at: datetime
     lines: list[JournalLineOut]
 
@@ -131,6 +132,7 @@ class PeriodLogOut(BaseModel):
     action: str
     reason: str | None
     actor_id: str
+    actor_name: str | None = Field(None, description="The actor's name, from the people directory")
     actor_role: str
     created_at: datetime
 

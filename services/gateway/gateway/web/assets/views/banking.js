@@ -10,8 +10,10 @@ const FORMATS = { camt053: "CAMT.053", mt940: "MT940", csv: "CSV" };
 let lastResult = null;
 
 const LINE_STATUSES = [["unmatched", "Waiting for a person"], ["debit", "Money out, waiting"], ["matched", "Matched"], ["ignored", "Set aside to an account"], ["", "All"]];
-// The chart of accounts (active ones), for the account a set-aside line is booked against: loaded with the page.
+// The chart of accounts (active ones), for the account a set-aside line is booked against, and each bank account's
+// own ledger account (never offered for its own lines: the API refuses it): loaded with the page.
 let accounts = [];
+let bankLedger = new Map();
 const SUSPENSE_ROLE = "suspense";
 
 function accountName(id) {
@@ -187,7 +189,7 @@ function matchDialog(line) {
 // account's balance in the books stays the bank's.
 function ignoreDialog(line) {
   const credit = line.direction === "credit";
-  const usable = accounts.filter((a) => !a.currency || a.currency === line.currency);
+  const usable = accounts.filter((a) => (!a.currency || a.currency === line.currency) && a.id !== bankLedger.get(line.account));
   const suspense = usable.find((a) => a.role === SUSPENSE_ROLE);
   return formDialog({
     title: credit ? `Not an invoice payment: ${lineName(line)}` : `Book money out: ${lineName(line)}`,
@@ -285,13 +287,15 @@ function mappingDialog() {
 
 export async function bankView(root, ctx) {
   const status = ctx.query.has("status") ? ctx.query.get("status") : "unmatched";
-  const [mappings, lines, statements, chart] = await Promise.all([
+  const [mappings, lines, statements, chart, banks] = await Promise.all([
     optional(api("/api/erp/bank-csv-mappings")),
     optional(api("/api/erp/bank-lines", { query: { status, limit: 100 } })),
     optional(api("/api/erp/bank-statements", { query: { limit: 20 } })),
     ctx.can("erp.ledger.read") ? optional(api("/api/erp/accounts", { query: { active: true, limit: 200 } })) : null,
+    optional(api("/api/erp/bank-accounts")),
   ]);
   accounts = chart ? itemsOf(chart) : [];
+  bankLedger = new Map((banks || []).map((b) => [b.account, b.ledger_account_id]));
   root.append(pageHead("Bank reconciliation", ctx.can("erp.bank_csv_mappings.write") && mappings !== null ? [
     h("button", { type: "button", class: "secondary", onclick: async () => { if (await mappingDialog()) ctx.refresh(); } }, "New CSV mapping"),
   ] : null));

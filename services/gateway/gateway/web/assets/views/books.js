@@ -338,7 +338,7 @@ export async function journalView(root, ctx) {
     table([
       { label: "No.", value: (e) => String(e.number), num: true },
       { label: "Date", value: (e) => h("span", {}, date(e.entry_date), e.fact_date !== e.entry_date ? h("div", { class: "muted small" }, `happened ${date(e.fact_date)}`) : null) },
-      { label: "What", value: (e) => h("span", {}, e.memo || label(e.kind), h("div", { class: "muted small" }, `${label(e.source_type)} · ${label(e.kind)}${e.created_by ? ` · by ${e.created_by}` : ""}`)) },
+      { label: "What", value: (e) => h("span", {}, e.memo || label(e.kind), h("div", { class: "muted small" }, `${label(e.source_type)} · ${label(e.kind)}${e.created_by ? ` · by ${e.created_by_name || e.created_by}` : ""}`)) },
       { label: "Lines", value: entryLines },
       { label: "Posted", value: (e) => dateTime(e.created_at) },
     ], itemsOf(page), { empty: "Nothing posted yet: issuing an invoice posts its first entry.", rowAttrs: (e) => ({ dataset: { entry: String(e.number) } }) })));
@@ -373,7 +373,7 @@ export async function periodsView(root, ctx) {
       { label: "Month", value: (p) => p.month },
       { label: "Status", value: (p) => badge(p.status) },
       { label: "History", value: (p) => (p.log.length ? h("ul", { class: "plain small" }, p.log.map((x) =>
-        h("li", {}, `${label(x.action)} ${dateTime(x.created_at)} by ${x.actor_id}${x.reason ? `: ${x.reason}` : ""}`))) : "—") },
+        h("li", {}, `${label(x.action)} ${dateTime(x.created_at)} by ${x.actor_name || x.actor_id}${x.reason ? `: ${x.reason}` : ""}`))) : "—") },
       { label: "Actions", value: (p) => (p.status === "open" ? (mayClose && p.month < thisMonth
         ? h("button", { type: "button", "aria-label": `Close ${p.month}`, onclick: close(p) }, "Close") : "")
         : mayReopen ? h("button", { type: "button", class: "secondary", "aria-label": `Reopen ${p.month}`,
