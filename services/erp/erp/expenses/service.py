@@ -346,8 +346,9 @@ async def reimburse_expense(uow: UnitOfWork, principal: Principal, expense_id: u
 
 async def bill_expenses(uow: UnitOfWork, principal: Principal, invoice_id: uuid.UUID,
                         expense_ids: list[uuid.UUID] | None, tax_rate: Decimal) -> list[Expense]:
-    """Put approved billable expenses on a draft invoice of their project, one `expense` line each (at cost),
-    and mark them invoiced: all of the project's unbilled expenses, or the ones named."""
+    """Put approved billable expenses on a draft invoice of their project, one `expense` line each (at cost: the
+    net, without the VAT the company deducts), and mark them invoiced: all of the project's unbilled expenses, or
+    the ones named."""
     invoice = await locked_invoice(uow, invoice_id)
     if invoice.kind != InvoiceKind.INVOICE or invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(f"Expenses go on draft invoices; this {invoice.kind.replace('_', ' ')} is {invoice.status}.",
@@ -376,9 +377,11 @@ async def bill_expenses(uow: UnitOfWork, principal: Principal, invoice_id: uuid.
         if expense.project_id != invoice.project_id or expense.currency != invoice.currency:
             raise Unprocessable(f"Expense {expense.id} belongs to another project or currency than the invoice.")
         label = " - ".join(x for x in (expense.merchant, expense.description) if x) or "Expense"
+        # At its net: the VAT in the receipt is deducted as input tax, so it is no cost to pass on; the invoice
+        # charges its own output VAT on the line (decision 215).
         append_line(invoice, LineSpec(f"Expense {expense.expense_date.isoformat()}: {label}", Decimal(1),
-                                      round_money(expense.amount, expense.currency), tax_rate, kind=LineKind.EXPENSE,
-                                      expense_id=expense.id))
+                                      round_money(expense.net_amount, expense.currency), tax_rate,
+                                      kind=LineKind.EXPENSE, expense_id=expense.id))
         expense.billing_status, expense.invoice_id, expense.invoiced_at = ExpenseBillingStatus.INVOICED, invoice.id, now
         _history(repo, expense, principal, HistoryAction.INVOICED, expense.status, expense.status, invoice.number)
     await uow.commit()
