@@ -20,9 +20,10 @@ def entries_of(api: Api, source_id: str) -> list[dict[str, Any]]:
     return items
 
 
-def balances(api: Api, client_id: str | None, currency: str = "EUR") -> dict[str, Decimal]:
-    """The client's (or, without one, the whole) trial balance: balance per account code (normal direction)."""
-    params = {"currency": currency} | ({"client_id": client_id} if client_id else {})
+def balances(api: Api, client_id: str | None, currency: str = "EUR", **filters: str) -> dict[str, Decimal]:
+    """The client's (or, without one, the whole) trial balance: balance per account code (normal direction);
+    `filters`: the report's others (project_id, cost_center_id)."""
+    params = {"currency": currency, **filters} | ({"client_id": client_id} if client_id else {})
     report = api.ok("GET", "/api/erp/reports/trial-balance", params=params)
     return {row["code"]: Decimal(row["balance"]) for row in report["rows"]}
 
