@@ -93,7 +93,7 @@ class EfficiencyRow(BaseModel):
     currency: str
     revenue: Decimal = Field(description="Revenue earned (effort basis, as the profitability report's "
                                          "revenue_recognised)")
-    direct_cost: Decimal = Field(description="Cost of time at cost rates plus approved expenses")
+    direct_cost: Decimal = Field(description="Cost of time at cost rates plus approved expenses at their net")
     margin: Decimal
     margin_percent: Decimal | None = Field(description="margin / revenue (effort basis)")
     hours: Decimal
