@@ -1,4 +1,5 @@
-"""Helpers of the books' tests: a client's entries, balances and open items, and the property tests' steps."""
+"""Helpers of the books' tests: a client's entries, balances and open items, the VAT report checked against the
+trial balance, and the property tests' steps."""
 
 from datetime import date
 from decimal import Decimal
@@ -7,6 +8,10 @@ from typing import Any
 from tests.support import Api
 
 ZERO = Decimal(0)
+D = Decimal
+TAX_CODES = {"output_tax": "2200", "reverse_charge_output_tax": "2210", "input_tax": "1400",
+             "reverse_charge_input_tax": "1410"}
+VatRows = dict[tuple[Decimal | None, str | None], tuple[Decimal, Decimal]]
 
 
 def entries_of(api: Api, source_id: str) -> list[dict[str, Any]]:
@@ -15,9 +20,10 @@ def entries_of(api: Api, source_id: str) -> list[dict[str, Any]]:
     return items
 
 
-def balances(api: Api, client_id: str | None, currency: str = "EUR") -> dict[str, Decimal]:
-    """The client's (or, without one, the whole) trial balance: balance per account code (normal direction)."""
-    params = {"currency": currency} | ({"client_id": client_id} if client_id else {})
+def balances(api: Api, client_id: str | None, currency: str = "EUR", **filters: str) -> dict[str, Decimal]:
+    """The client's (or, without one, the whole) trial balance: balance per account code (normal direction);
+    `filters`: the report's others (project_id, cost_center_id)."""
+    params = {"currency": currency, **filters} | ({"client_id": client_id} if client_id else {})
     report = api.ok("GET", "/api/erp/reports/trial-balance", params=params)
     return {row["code"]: Decimal(row["balance"]) for row in report["rows"]}
 
@@ -61,3 +67,46 @@ def settle(api: Api, kind: str, invoice: dict[str, Any], share: float, paid_on: 
                json={"amount": str(part(invoice["balance_due"], share)), "reason": "property"})
     elif kind == "void" and Decimal(invoice["amount_paid"]) == 0 and Decimal(invoice["amount_credited"]) == 0:
         api.ok("POST", f"/api/erp/invoices/{invoice['id']}/void", json={"reason": "property"})
+
+
+def vat(api: Api, **params: str) -> dict[str, Any]:
+    result: dict[str, Any] = api.ok("GET", "/api/erp/reports/vat", params={"currency": "EUR", **params})
+    return result
+
+
+def trial_rows(api: Api, **params: str) -> dict[str, dict[str, Decimal]]:
+    report = api.ok("GET", "/api/erp/reports/trial-balance", params={"currency": "EUR", **params})
+    return {r["code"]: {k: D(r[k]) for k in ("debit", "credit", "balance")} for r in report["rows"]}
+
+
+def vat_rows(report: dict[str, Any], section: str) -> VatRows:
+    """(rate, category) -> (base, tax) summed over the report's periods."""
+    out: VatRows = {}
+    for period in report["periods"]:
+        for row in period[section]:
+            key = (D(row["tax_rate"]) if row["tax_rate"] is not None else None, row["tax_category"])
+            base, tax = out.get(key, (ZERO, ZERO))
+            out[key] = (base + D(row["taxable_base"]), tax + D(row["tax"]))
+    return out
+
+
+def vat_delta(after: VatRows, before: VatRows) -> VatRows:
+    keys = set(after) | set(before)
+    diff = {k: (after.get(k, (ZERO, ZERO))[0] - before.get(k, (ZERO, ZERO))[0],
+                after.get(k, (ZERO, ZERO))[1] - before.get(k, (ZERO, ZERO))[1]) for k in keys}
+    return {k: v for k, v in diff.items() if v != (ZERO, ZERO)}
+
+
+def vat_reconciles(api: Api, **params: str) -> dict[str, Any]:
+    """The VAT report over a range, checked against the trial balance of the same range: each tax total is its
+    account's balance, net payable their sum, and the periods add up to the whole."""
+    report = vat(api, **params)
+    balances_then = trial_rows(api, **params)
+    totals = report["totals"]
+    for field, code in TAX_CODES.items():
+        assert D(totals[field]) == balances_then.get(code, {"balance": ZERO})["balance"], (field, code, params)
+    assert D(totals["net_payable"]) == (D(totals["output_tax"]) + D(totals["reverse_charge_output_tax"])
+                                        - D(totals["input_tax"]) - D(totals["reverse_charge_input_tax"]))
+    for field in TAX_CODES:
+        assert sum((D(p["totals"][field]) for p in report["periods"]), ZERO) == D(totals[field])
+    return report

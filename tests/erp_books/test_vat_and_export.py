@@ -1,6 +1,7 @@
 """The VAT report and the journal export (issue 26, "VAT and the accountant"): the report's totals are the balances
-of the tax accounts (2200, 2210, 1400, 1410) in the trial balance over the same range on the same data, and the
-exports (our CSV, DATEV's EXTF) parse back to the trial balance's figures and are the same bytes twice."""
+of the tax accounts (2200, 2210, 1400, 1410) in the trial balance over the same range on the same data (bills and
+expenses with VAT among them), and the exports (our CSV, DATEV's EXTF) parse back to the trial balance's figures and
+are the same bytes twice."""
 
 import csv
 import io
@@ -14,69 +15,24 @@ import pytest
 
 from devstack.stack import Stack
 from tests.erp_billing.helpers import as_role, fixed, issued, line, project_for, today
+from tests.erp_books.books import trial_rows, vat, vat_delta, vat_reconciles, vat_rows
 from tests.erp_cash.helpers import company_in_eur, new_bill, new_vendor, tax_rate
 from tests.erp_costs.helpers import as_role as service_role
-from tests.erp_costs.helpers import new_expense, sql
+from tests.erp_costs.helpers import new_expense, sql, upload_receipt
 from tests.support import Api
 
 D = Decimal
-TAX_CODES = {"output_tax": "2200", "reverse_charge_output_tax": "2210", "input_tax": "1400",
-             "reverse_charge_input_tax": "1410"}
-
-
-def _vat(api: Api, **params: str) -> dict[str, Any]:
-    result: dict[str, Any] = api.ok("GET", "/api/erp/reports/vat", params={"currency": "EUR", **params})
-    return result
-
-
-def _trial(api: Api, **params: str) -> dict[str, dict[str, Decimal]]:
-    report = api.ok("GET", "/api/erp/reports/trial-balance", params={"currency": "EUR", **params})
-    return {r["code"]: {k: D(r[k]) for k in ("debit", "credit", "balance")} for r in report["rows"]}
-
-
-def _rows(report: dict[str, Any], section: str) -> dict[tuple[Decimal | None, str | None], tuple[Decimal, Decimal]]:
-    """(rate, category) -> (base, tax) summed over the report's periods."""
-    out: dict[tuple[Decimal | None, str | None], tuple[Decimal, Decimal]] = {}
-    for period in report["periods"]:
-        for row in period[section]:
-            key = (D(row["tax_rate"]) if row["tax_rate"] is not None else None, row["tax_category"])
-            base, tax = out.get(key, (D(0), D(0)))
-            out[key] = (base + D(row["taxable_base"]), tax + D(row["tax"]))
-    return out
-
-
-def _delta(after: dict[Any, tuple[Decimal, Decimal]], before: dict[Any, tuple[Decimal, Decimal]]
-           ) -> dict[Any, tuple[Decimal, Decimal]]:
-    keys = set(after) | set(before)
-    diff = {k: (after.get(k, (D(0), D(0)))[0] - before.get(k, (D(0), D(0)))[0],
-                after.get(k, (D(0), D(0)))[1] - before.get(k, (D(0), D(0)))[1]) for k in keys}
-    return {k: v for k, v in diff.items() if v != (D(0), D(0))}
-
-
-def _reconciles(api: Api, **params: str) -> dict[str, Any]:
-    """The VAT report over a range, checked against the trial balance of the same range."""
-    report = _vat(api, **params)
-    trial = _trial(api, **params)
-    totals = report["totals"]
-    for field, code in TAX_CODES.items():
-        assert D(totals[field]) == trial.get(code, {"balance": D(0)})["balance"], (field, code, params)
-    assert D(totals["net_payable"]) == (D(totals["output_tax"]) + D(totals["reverse_charge_output_tax"])
-                                        - D(totals["input_tax"]) - D(totals["reverse_charge_input_tax"]))
-    # The periods add up to the whole.
-    for field in TAX_CODES:
-        assert sum((D(p["totals"][field]) for p in report["periods"]), D(0)) == D(totals[field])
-    return report
 
 
 @pytest.fixture(scope="module")
 def booked(stack: Stack, admin: Api, finance: Api) -> Iterator[dict[str, Any]]:
     """Today's VAT facts: invoices at 19 %, 7 % and reverse charge, a credit note, a bill with VAT at two rates, a
-    reverse-charge bill, an approved expense; with the VAT report before and after them. The reverse-charge bill
-    self-assesses at the default rate, so 19 % is made the default while they are booked (whichever rate other
-    tests left as the default is the default again afterwards)."""
+    reverse-charge bill, an approved expense without VAT and one at 19 %; with the VAT report before and after them.
+    The reverse-charge bill self-assesses at the default rate, so 19 % is made the default while they are booked
+    (whichever rate other tests left as the default is the default again afterwards)."""
     company_in_eur(finance)
     day = today().isoformat()
-    before = _vat(finance, date_from=day, date_to=day)
+    before = vat(finance, date_from=day, date_to=day)
     project = project_for(admin, fixed(1, today().replace(year=today().year + 1)), amount="9000.00")
     reverse = tax_rate(finance, "reverse_charge", "0")
     standard, reduced = tax_rate(finance, "standard", "19"), tax_rate(finance, "standard", "7")
@@ -101,10 +57,13 @@ def booked(stack: Stack, admin: Api, finance: Api) -> Iterator[dict[str, Any]]:
         finance.ok("POST", f"/api/erp/bills/{bill['id']}/submit")
         pm.ok("POST", f"/api/erp/bills/{bill['id']}/approve")
     submitter, approver = service_role(stack, "project_manager"), service_role(stack, "finance")
-    expense = new_expense(submitter, project_id=project["id"], amount="42.00", expense_date=day)
-    submitter.ok("POST", f"/api/erp/expenses/{expense['id']}/submit")
-    approver.ok("POST", f"/api/erp/expenses/{expense['id']}/approve", json={})
-    yield {"before": before, "after": _vat(finance, date_from=day, date_to=day), "note": note, "day": day}
+    # Expenses: one without a rate (gross, nothing in the report), one at 19 % (119.00 paid: 19.00 input VAT).
+    for fields in ({"amount": "42.00"}, {"amount": "119.00", "tax_rate_id": standard["id"]}):
+        expense = new_expense(submitter, project_id=project["id"], expense_date=day, **fields)
+        upload_receipt(submitter, expense["id"])
+        submitter.ok("POST", f"/api/erp/expenses/{expense['id']}/submit")
+        approver.ok("POST", f"/api/erp/expenses/{expense['id']}/approve", json={})
+    yield {"before": before, "after": vat(finance, date_from=day, date_to=day), "note": note, "day": day}
     for rate in previous:
         finance.ok("PATCH", f"/api/erp/tax-rates/{rate['id']}", json={"is_default": True})
     if not previous:
@@ -115,14 +74,15 @@ def test_vat_report_per_rate_with_reverse_charge_apart(booked: dict[str, Any]) -
     before, after = booked["before"], booked["after"]
     assert booked["note"]["kind"] == "credit_note"
     # Output: 19 % on 1000 + 100 - the credit note's 50; 7 % on 100. The reverse-charge sale has no VAT, apart.
-    assert _delta(_rows(after, "output"), _rows(before, "output")) == {
+    assert vat_delta(vat_rows(after, "output"), vat_rows(before, "output")) == {
         (D(19), "standard"): (D("1050.00"), D("199.50")), (D(7), "standard"): (D("100.00"), D("7.00"))}
-    assert _delta(_rows(after, "reverse_charge_sales"), _rows(before, "reverse_charge_sales")) == {
+    assert vat_delta(vat_rows(after, "reverse_charge_sales"), vat_rows(before, "reverse_charge_sales")) == {
         (D(0), "reverse_charge"): (D("800.00"), D(0))}
-    # Input: the bill's VAT per rate; the expense adds nothing (expenses carry no VAT: the notes say so).
-    assert _delta(_rows(after, "input"), _rows(before, "input")) == {
-        (D(19), "standard"): (D("500.00"), D("95.00")), (D(7), "standard"): (D("100.00"), D("7.00"))}
-    assert any("Expenses carry no VAT" in n for n in after["notes"])
+    # Input: the bill's VAT per rate and the 19 % expense's (net 100.00, VAT 19.00 in its 119.00); the expense
+    # without a rate adds nothing (the notes say so).
+    assert vat_delta(vat_rows(after, "input"), vat_rows(before, "input")) == {
+        (D(19), "standard"): (D("600.00"), D("114.00")), (D(7), "standard"): (D("100.00"), D("7.00"))}
+    assert any("without a rate" in n for n in after["notes"])
     # The reverse-charge purchase: 200 at the default rate (19 %), owed and deducted again.
     rc = {D(r["tax_rate"]): r for p in after["periods"] for r in p["reverse_charge_purchases"]}
     rc_before = {D(r["tax_rate"]): r for p in before["periods"] for r in p["reverse_charge_purchases"]}
@@ -130,17 +90,17 @@ def test_vat_report_per_rate_with_reverse_charge_apart(booked: dict[str, Any]) -
     assert (D(rc[D(19)]["taxable_base"]) - D(old["taxable_base"]), D(rc[D(19)]["output_tax"]) - D(old["output_tax"]),
             D(rc[D(19)]["input_tax"]) - D(old["input_tax"])) == (D("200.00"), D("38.00"), D("38.00"))
     net = D(after["totals"]["net_payable"]) - D(before["totals"]["net_payable"])
-    assert net == D("199.50") + D("7.00") - D("95.00") - D("7.00")
+    assert net == D("199.50") + D("7.00") - D("95.00") - D("19.00") - D("7.00")
     [period] = after["periods"]
     assert period["period"] == booked["day"][:7] and period["date_from"] == period["date_to"] == booked["day"]
 
 
 def test_vat_report_reconciles_with_the_tax_accounts(finance: Api, booked: dict[str, Any]) -> None:
     day = booked["day"]
-    _reconciles(finance, date_from=day, date_to=day)
-    everything = _reconciles(finance)
+    vat_reconciles(finance, date_from=day, date_to=day)
+    everything = vat_reconciles(finance)
     assert D(everything["totals"]["output_tax"]) > 0 and D(everything["totals"]["reverse_charge_input_tax"]) > 0
-    quarters = _reconciles(finance, date_from=f"{day[:4]}-01-01", date_to=day, period="quarter")
+    quarters = vat_reconciles(finance, date_from=f"{day[:4]}-01-01", date_to=day, period="quarter")
     assert all("-Q" in p["period"] for p in quarters["periods"])
 
 
@@ -173,7 +133,7 @@ def test_journal_csv_parses_back_to_the_trial_balance_and_is_stable(finance: Api
         assert row["entry_date"] == day
         sums[row["currency"]][row["account_code"]][0] += D(row["debit"])
         sums[row["currency"]][row["account_code"]][1] += D(row["credit"])
-    trial = _trial(finance, date_from=day, date_to=day)
+    trial = trial_rows(finance, date_from=day, date_to=day)
     assert {code: (t["debit"], t["credit"]) for code, t in trial.items()} == \
         {code: (d, c) for code, (d, c) in sums["EUR"].items()}
     # Tax columns: the bill's input VAT at 7 % is there with its rate.
@@ -219,7 +179,7 @@ def test_datev_export_balances_per_account_and_is_byte_identical(stack: Stack, f
         if row[7] == "1900":
             clearing[row[10]] -= signed
         assert len(row[13]) <= 60
-    trial = _trial(finance, date_from=day, date_to=day)
+    trial = trial_rows(finance, date_from=day, date_to=day)
     expected = {code: t["debit"] - t["credit"] for code, t in trial.items()}
     assert {k: v for k, v in balance.items() if v} == {k: v for k, v in expected.items() if v}
     # A reverse-charge bill has several lines on both sides: booked against the clearing account, which nets to 0

@@ -152,10 +152,13 @@ def test_efficiency_per_department_shares_each_project_out(stack: Stack, boss: R
         entry = pm.ok("POST", "/api/erp/time-entries", 201, json={
             "project_id": project["id"], "person_id": person, "work_date": "2013-02-05", "hours": "1"})
         finance.ok("POST", f"/api/erp/time-entries/{entry['id']}/approve")
-    # Approved expenses: 10.00 on the project, and 7.00 on the cost center alone, submitted by a writer.
+    # Approved expenses: 10.00 on the project, and 7.00 with 19 % VAT in it (1.12; decision 215) on the cost center
+    # alone, submitted by a writer.
+    vat = finance.ok("POST", "/api/erp/tax-rates", 201, json={"name": f"Efficiency VAT {suffix()}",
+                                                             "category": "standard", "percent": "19"})
     submitter = as_role(stack, "member")
     boss.ok("PATCH", f"/api/erp/people/{submitter.user_id}", json={"department": writing})
-    for where in ({"project_id": project["id"]}, {"cost_center_id": center["id"]}):
+    for where in ({"project_id": project["id"]}, {"cost_center_id": center["id"], "tax_rate_id": vat["id"]}):
         amount = "10.00" if "project_id" in where else "7.00"
         expense = new_expense(submitter, amount=amount, expense_date="2013-02-06", **where)
         submitter.ok("POST", f"/api/erp/expenses/{expense['id']}/submit")
@@ -168,9 +171,9 @@ def test_efficiency_per_department_shares_each_project_out(stack: Stack, boss: R
     # Revenue 1,000 by hours, 2:1: the cent the split leaves goes to the last part (Writing).
     assert (D(rows[design]["revenue"]), D(rows[writing]["revenue"])) == (D("666.66"), D("333.34"))
     # Cost of time by what the hours cost (70 : 30, not 2:1 by hours), expenses by hours (6.66 : 3.34), and the
-    # cost center's expense without a project to its submitter's department (Writing).
+    # cost center's expense without a project, at its net, to its submitter's department (Writing).
     assert D(rows[design]["direct_cost"]) == D("70.00") + D("6.66")
-    assert D(rows[writing]["direct_cost"]) == D("30.00") + D("3.34") + D("7.00")
+    assert D(rows[writing]["direct_cost"]) == D("30.00") + D("3.34") + D("5.88")
     assert D(rows[design]["margin"]) == D("666.66") - D("76.66")
     assert (D(rows[design]["hours"]), D(rows[writing]["hours"])) == (D(2), D(1))
     # Capacity: each person's week counted once, in their department: 40 + 20 and 40.

@@ -119,7 +119,7 @@ def test_profitability_reconciles_with_the_ledger(stack: Stack, books: dict[str,
         LEFT JOIN invoices o ON o.id = i.credit_of_id
         WHERE i.status NOT IN ('draft', 'void') AND i.client_id = '{client_id}'"""))
     expenses = D(scalar(stack, f"""
-        SELECT SUM(e.amount) FROM expenses e JOIN projects p ON p.id = e.project_id
+        SELECT SUM(e.amount - e.tax_amount) FROM expenses e JOIN projects p ON p.id = e.project_id
         WHERE e.status = 'approved' AND p.client_id = '{client_id}'"""))
     time_cost = D(scalar(stack, f"""
         SELECT SUM(t.hours * (SELECT r.hourly_cost FROM cost_rates r WHERE r.user_id = t.person_id

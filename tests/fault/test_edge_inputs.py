@@ -89,7 +89,7 @@ def test_loose_numbers_are_refused(stack: Stack, admin: Api) -> None:
                                                       "hours": 7.5}))
     whole = admin.ok("POST", "/api/erp/invoices", 201, json={"project_id": project["id"],
                                                              "lines": [{**line, "quantity": 2}]})
-    assert whole["total"] == "2000"
+    assert whole["subtotal"] == "2000"  # the tax on top is the default rate of the day, which other tests change
 
 
 def test_a_billing_cell_nested_1100_deep_is_a_row_error(admin: Api) -> None:

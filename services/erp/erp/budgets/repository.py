@@ -18,7 +18,8 @@ from erp.budgets.models import BudgetAlert, BudgetSettings
 # - hours: every entry (the covering index ix_time_entries_project_budget, migration 0016, answers it alone);
 # - cost of time: the monthly rollup `report_time_months` (migration 0006: priced at each entry's day's cost rate,
 #   kept by triggers), in the project's currency only (other hours are `unpriced_hours`);
-# - approved expenses in the project's currency (others counted in `unconverted_expenses`).
+# - approved expenses at their net (the VAT in them is deducted, decision 215) in the project's currency (others
+#   counted in `unconverted_expenses`); the unbilled ones at their net too: what they are re-billed at.
 # `{projects}`: which projects (one, or several for the threshold check).
 _ACTUALS = """
     SELECT p.id, p.name, p.owner_id, p.currency, p.budget_hours, p.budget_amount,
@@ -30,8 +31,8 @@ _ACTUALS = """
            e.cost_expenses, e.unbilled_expenses, COALESCE(e.unconverted_expenses, 0) AS unconverted_expenses
     FROM projects p
     LEFT JOIN LATERAL (
-        SELECT SUM(x.amount) FILTER (WHERE x.currency = p.currency) AS cost_expenses,
-               SUM(x.amount) FILTER (WHERE x.currency = p.currency AND x.billing_status = 'unbilled')
+        SELECT SUM(x.amount - x.tax_amount) FILTER (WHERE x.currency = p.currency) AS cost_expenses,
+               SUM(x.amount - x.tax_amount) FILTER (WHERE x.currency = p.currency AND x.billing_status = 'unbilled')
                    AS unbilled_expenses,
                COUNT(*) FILTER (WHERE x.currency <> p.currency) AS unconverted_expenses
         FROM expenses x WHERE x.project_id = p.id AND x.status = 'approved'
@@ -198,9 +199,10 @@ EFFICIENCY_TIME = """
 """
 
 # Approved expenses booked on a cost center without a project (the cost center report counts them as the center's
-# cost), per department of the person who submitted them and currency: by department, they are that department's.
+# cost, at its net: deductible VAT is no cost, decision 215), per department of the person who submitted them and
+# currency: by department, they are that department's.
 CENTER_EXPENSES_BY_DEPARTMENT = """
-    SELECT pe.department, e.currency, SUM(e.amount) AS amount
+    SELECT pe.department, e.currency, SUM(e.amount - e.tax_amount) AS amount
     FROM expenses e
     LEFT JOIN people pe ON pe.id = e.submitted_by
     WHERE e.project_id IS NULL AND e.cost_center_id IS NOT NULL AND e.status = 'approved'

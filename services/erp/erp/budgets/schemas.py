@@ -12,10 +12,11 @@ class BurnFigures(BaseModel):
 
     budget: Decimal | None = Field(description="None: the project has no budget in this measure")
     actual: Decimal = Field(description="Hours: every hour logged. Money: cost of that time (at each person's cost "
-                                        "rate of the day) plus approved expenses")
+                                        "rate of the day) plus approved expenses at their net (the VAT "
+                                        "in them is deducted)")
     unbilled: Decimal = Field(description="Approved, billable and not yet invoiced. Money: those hours at the bill "
                                           "rate of their day (else the time-and-materials rate) plus approved "
-                                          "billable expenses not yet invoiced")
+                                          "billable expenses not yet invoiced, at the net they are re-billed at")
     invoiced: Decimal = Field(description="Hours: billed on an invoice. Money: net invoiced (issued invoices less "
                                           "credit notes, before tax)")
     booked_remaining: Decimal = Field(description="Hours booked from today on (planning). Money: those hours at "
@@ -94,7 +95,7 @@ class EfficiencyRow(BaseModel):
     revenue: Decimal = Field(description="Revenue earned (effort basis, as the profitability report's "
                                          "revenue_recognised); by department, each project's shared out by its "
                                          "people's hours in the period")
-    direct_cost: Decimal = Field(description="Cost of time at cost rates plus approved expenses")
+    direct_cost: Decimal = Field(description="Cost of time at cost rates plus approved expenses at their net")
     margin: Decimal
     margin_percent: Decimal | None = Field(description="margin / revenue (effort basis)")
     hours: Decimal

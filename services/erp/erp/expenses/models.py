@@ -104,6 +104,17 @@ class Expense(RecordsEvents, Entity):
     invoiced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reimbursed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     has_receipt: Mapped[bool] = mapped_column(default=False)
+    # Input VAT in the gross `amount` (decision 215): the rate named and, copied when the expense is saved, its
+    # percent and category and the tax the gross holds. No rate: no tax, net = gross.
+    tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("tax_rates.id"))
+    tax_percent: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
+    tax_category: Mapped[str | None] = mapped_column(String(20))
+    tax_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))
+
+    @property
+    def net_amount(self) -> Decimal:
+        """What the expense costs the company: the gross paid less the VAT it may deduct."""
+        return self.amount - self.tax_amount
 
 
 class ExpenseReceipt(Base):

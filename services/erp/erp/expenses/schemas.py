@@ -20,6 +20,9 @@ class ExpenseIn(BaseModel):
     project_id: uuid.UUID | None = None
     cost_center_id: uuid.UUID | None = None
     billable: bool = False
+    tax_rate_id: uuid.UUID | None = Field(
+        None, description="The VAT rate of the receipt (a tax rate's id; not reverse charge): its VAT is computed "
+                          "from the gross `amount` and booked as input tax. Leave out for no VAT")
 
 
 class ExpensePatch(BaseModel):
@@ -33,6 +36,7 @@ class ExpensePatch(BaseModel):
     project_id: uuid.UUID | None = None
     cost_center_id: uuid.UUID | None = None
     billable: bool | None = None
+    tax_rate_id: uuid.UUID | None = Field(None, description="null: no VAT; left out: the rate it has")
 
 
 class ExpenseOut(BaseModel):
@@ -60,12 +64,22 @@ class ExpenseOut(BaseModel):
     invoiced_at: datetime | None
     reimbursed_at: datetime | None
     has_receipt: bool
+    tax_rate_id: uuid.UUID | None
+    tax_percent: Decimal | None = Field(description="The rate's percent when the expense was saved")
+    tax_category: str | None
+    tax_amount: Decimal = Field(description="Input VAT in the gross `amount`: amount x r / (100 + r)")
+    net_amount: Decimal = Field(description="amount - tax_amount: the cost to the company, and what is re-billed")
     created_at: datetime
     updated_at: datetime
 
     @model_validator(mode="after")
     def _in_currency_units(self) -> "ExpenseOut":
         self.amount = round_money(self.amount, self.currency)
+        self.tax_amount = round_money(self.tax_amount, self.currency)
+        self.net_amount = round_money(self.net_amount, self.currency)
+        if self.tax_percent is not None:  # 19, not 19.0000, as the tax rates show it
+            self.tax_percent = self.tax_percent.quantize(Decimal(1)) \
+                if self.tax_percent == self.tax_percent.to_integral_value() else self.tax_percent.normalize()
         return self
 
 

@@ -32,6 +32,7 @@ from erp.people.api import require_active_person
 from erp.policy import POLICY, Action
 from erp.projects.api import ProjectRepository, ProjectStatus, get_project
 from erp.settings import get_settings
+from erp.taxes.api import TaxChoice, choice_of
 from throughline_events.erp import ExpenseApprovedV1, ExpenseRejectedV1, ExpenseSubmittedV1
 from throughline_events.money import check_amount, round_money
 from throughline_messaging.uow import UnitOfWork
@@ -42,6 +43,7 @@ from throughline_platform.roles import Role
 # The policy's action for deciding an expense at each level of the chain (admin always may).
 DECIDERS = {ApprovalLevel.MANAGER: Action.EXPENSES_APPROVE, ApprovalLevel.FINANCE: Action.EXPENSES_APPROVE_ABOVE_LIMIT}
 RECEIPT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp", "image/heic", "image/gif"})
+REVERSE_CHARGE = "reverse_charge"  # erp.taxes' category: the buyer owes the VAT, none is in the price paid
 
 
 def required_approval(amount: Decimal, currency: str) -> ApprovalLevel:
@@ -53,6 +55,14 @@ def required_approval(amount: Decimal, currency: str) -> ApprovalLevel:
 
 def receipt_required(amount: Decimal) -> bool:
     return amount > get_settings().receipt_required_above
+
+
+def tax_in_gross(gross: Decimal, percent: Decimal, currency: str) -> Decimal:
+    """The VAT a gross amount paid at `percent` holds: gross x r / (100 + r), rounded to the currency (a receipt
+    shows the gross; the net is what remains). 0 for a zero or exempt rate."""
+    if percent == 0:
+        return round_money(Decimal(0), currency)
+    return round_money(gross * percent / (Decimal(100) + percent), currency)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -108,7 +118,7 @@ async def create_expense(uow: UnitOfWork, principal: Principal, body: ExpenseIn)
     await require_active_person(uow.session, principal.user_id)  # an expense is its submitter's, a person's
     expense = Expense(id=uuid.uuid4(), submitted_by=principal.user_id, submitter_email=principal.email or None,
                       status=ExpenseStatus.DRAFT, billing_status=ExpenseBillingStatus.NOT_BILLABLE, has_receipt=False)
-    await _apply(uow, expense, body.model_dump())
+    await _apply(uow, expense, body.model_dump(), tax_named=True)
     repo = ExpenseRepository(uow.session)
     repo.add(expense)
     _history(repo, expense, principal, HistoryAction.CREATED, None, ExpenseStatus.DRAFT, None)
@@ -124,11 +134,11 @@ async def update_expense(uow: UnitOfWork, principal: Principal, expense_id: uuid
         if field in changes and changes[field] is None:
             raise Unprocessable(f"{field} cannot be null.")
     state = {f: getattr(expense, f) for f in ("amount", "currency", "expense_date", "merchant", "description",
-                                               "project_id", "cost_center_id", "billable")}
+                                               "project_id", "cost_center_id", "billable", "tax_rate_id")}
     # The category: kept if chosen by hand and not changed; otherwise the rules file it again.
     state["category_id"] = expense.category_id if expense.category_source == CategorySource.MANUAL else None
     state.update(changes)
-    await _apply(uow, expense, state)
+    await _apply(uow, expense, state, tax_named="tax_rate_id" in changes)
     _history(repo, expense, principal, HistoryAction.UPDATED, expense.status, expense.status, None)
     await uow.commit()
     return expense
@@ -147,13 +157,15 @@ async def delete_draft(uow: UnitOfWork, principal: Principal, expense_id: uuid.U
     await uow.commit()
 
 
-async def _apply(uow: UnitOfWork, expense: Expense, state: dict[str, Any]) -> None:
-    """Validate the expense's fields together and set them (nothing is set if anything is wrong)."""
+async def _apply(uow: UnitOfWork, expense: Expense, state: dict[str, Any], *, tax_named: bool) -> None:
+    """Validate the expense's fields together and set them (nothing is set if anything is wrong). `tax_named`: the
+    request names `tax_rate_id` (its rate is read again); otherwise the expense keeps the tax it was saved with."""
     currency: str = state["currency"]
     try:
         amount = check_amount(state["amount"], currency)
     except ValueError as exc:
         raise Unprocessable(str(exc), type_slug="invalid-money") from None
+    tax = await _tax_of(uow, expense, state.get("tax_rate_id"), named=tax_named)
     project_id, cost_center_id = state.get("project_id"), state.get("cost_center_id")
     if project_id is None and cost_center_id is None:
         raise Unprocessable("An expense needs a project_id, a cost_center_id or both.")
@@ -185,6 +197,47 @@ async def _apply(uow: UnitOfWork, expense: Expense, state: dict[str, Any]) -> No
     expense.project_id, expense.cost_center_id = project_id, cost_center_id
     expense.billable = bool(state.get("billable"))
     expense.category_id, expense.category_source = category_id, source
+    if tax is None:
+        expense.tax_rate_id = expense.tax_percent = expense.tax_category = None
+        expense.tax_amount = round_money(Decimal(0), currency)
+    else:
+        expense.tax_rate_id, expense.tax_percent, expense.tax_category = tax.rate_id, tax.percent, tax.category
+        expense.tax_amount = tax_in_gross(amount, tax.percent, currency)
+
+
+async def _tax_of(uow: UnitOfWork, expense: Expense, rate_id: uuid.UUID | None, *, named: bool) -> TaxChoice | None:
+    """The tax an expense is saved with: none without a rate; the rate's percent and category as they are now when
+    the request names it (it must exist and be active: 422, as for an invoice line); the snapshot the expense already
+    holds when the request leaves it out, or names it again after it was archived (an edit of the amount does not
+    make a draft's rate go away). Reverse charge is refused: see `_not_reverse_charge`."""
+    if rate_id is None:
+        return None
+    kept = (TaxChoice(expense.tax_rate_id, expense.tax_percent, expense.tax_category, None)
+            if rate_id == expense.tax_rate_id and expense.tax_percent is not None and expense.tax_category is not None
+            else None)
+    if kept is not None and not named:
+        return kept
+    try:
+        choice = await choice_of(uow, rate_id)
+    except Unprocessable:
+        if kept is not None:
+            return kept
+        raise
+    _not_reverse_charge(choice)
+    return choice
+
+
+def _not_reverse_charge(choice: TaxChoice) -> None:
+    """An expense is a receipt: a purchase paid on the spot, whose VAT (if any) is in the amount paid, to be
+    deducted. Under reverse charge no VAT was paid and the company must self-assess it at its own rate, which is
+    what a vendor bill does (erp.payables: Dr 1410 / Cr 2210 at the default rate); an expense cannot, so it refuses
+    rather than book a purchase whose VAT nobody declares."""
+    if choice.category == REVERSE_CHARGE:
+        message = ("a reverse-charge rate cannot be used on an expense: an expense is a domestic purchase with the "
+                   "VAT in the amount paid; a purchase from abroad on which the company owes the VAT is entered as "
+                   "a vendor bill (/api/erp/bills), which self-assesses it")
+        raise Unprocessable(f"tax_rate_id: {message}.", type_slug="reverse-charge-expense",
+                            errors=[{"field": "tax_rate_id", "message": message, "type": "tax_rate"}])
 
 
 async def attach_receipt(uow: UnitOfWork, principal: Principal, expense_id: uuid.UUID, filename: str,
@@ -293,8 +346,9 @@ async def reimburse_expense(uow: UnitOfWork, principal: Principal, expense_id: u
 
 async def bill_expenses(uow: UnitOfWork, principal: Principal, invoice_id: uuid.UUID,
                         expense_ids: list[uuid.UUID] | None, tax_rate: Decimal) -> list[Expense]:
-    """Put approved billable expenses on a draft invoice of their project, one `expense` line each (at cost),
-    and mark them invoiced: all of the project's unbilled expenses, or the ones named."""
+    """Put approved billable expenses on a draft invoice of their project, one `expense` line each (at cost: the
+    net, without the VAT the company deducts), and mark them invoiced: all of the project's unbilled expenses, or
+    the ones named."""
     invoice = await locked_invoice(uow, invoice_id)
     if invoice.kind != InvoiceKind.INVOICE or invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(f"Expenses go on draft invoices; this {invoice.kind.replace('_', ' ')} is {invoice.status}.",
@@ -323,9 +377,11 @@ async def bill_expenses(uow: UnitOfWork, principal: Principal, invoice_id: uuid.
         if expense.project_id != invoice.project_id or expense.currency != invoice.currency:
             raise Unprocessable(f"Expense {expense.id} belongs to another project or currency than the invoice.")
         label = " - ".join(x for x in (expense.merchant, expense.description) if x) or "Expense"
+        # At its net: the VAT in the receipt is deducted as input tax, so it is no cost to pass on; the invoice
+        # charges its own output VAT on the line (decision 215).
         append_line(invoice, LineSpec(f"Expense {expense.expense_date.isoformat()}: {label}", Decimal(1),
-                                      round_money(expense.amount, expense.currency), tax_rate, kind=LineKind.EXPENSE,
-                                      expense_id=expense.id))
+                                      round_money(expense.net_amount, expense.currency), tax_rate,
+                                      kind=LineKind.EXPENSE, expense_id=expense.id))
         expense.billing_status, expense.invoice_id, expense.invoiced_at = ExpenseBillingStatus.INVOICED, invoice.id, now
         _history(repo, expense, principal, HistoryAction.INVOICED, expense.status, expense.status, invoice.number)
     await uow.commit()
@@ -424,11 +480,13 @@ def check_not_own(principal: Principal, submitted_by: str, verb: str, what: str)
 
 
 async def _ledger_fact(uow: UnitOfWork, expense: Expense, category: str | None) -> ledger.ExpenseFact:
-    """The expense as the books see it: its amount on the account linked to its category."""
+    """The expense as the books see it: its gross owed to its payer, its net on the account linked to its category
+    and its input VAT at the rate it was saved with."""
     label = expense.merchant or expense.description or category or "expense"
     return ledger.ExpenseFact(
         expense.id, expense.amount, expense.currency, expense.expense_date, label[:200],
-        await ledger.expense_account(uow, expense.category_id), expense.project_id, expense.cost_center_id)
+        await ledger.expense_account(uow, expense.category_id), expense.project_id, expense.cost_center_id,
+        tax_amount=expense.tax_amount, tax_rate=expense.tax_percent, tax_category=expense.tax_category)
 
 
 def _history(repo: ExpenseRepository, expense: Expense, principal: Principal, action: HistoryAction,

@@ -105,8 +105,9 @@ time AS (
     GROUP BY p.id, p.currency, p.schedule_rate
 ),
 spend AS (
+    -- An expense costs its net: the VAT in it is deducted as input tax (decision 215; 0 without a rate).
     SELECT e.project_id,
-           SUM(e.amount) FILTER (WHERE e.currency = p.currency) AS cost_expenses,
+           SUM(e.amount - e.tax_amount) FILTER (WHERE e.currency = p.currency) AS cost_expenses,
            COUNT(*) FILTER (WHERE e.currency <> p.currency) AS unconverted_expenses
     FROM expenses e
     JOIN p ON p.id = e.project_id
@@ -171,11 +172,11 @@ _SUMS = """SUM(projects) AS projects, currency, SUM(revenue_invoiced) AS revenue
 PROFITABILITY_KEYS = ("project_id", "project_name", "status", "client_id", "client_name", "cost_center_id",
                       "cost_center_code", "cost_center_name")
 
-# Approved expenses booked on a cost center without a project: costs of the center itself, as a group of no
-# project in the expense's currency (summed into the center's group of that currency, if it has one).
+# Approved expenses booked on a cost center without a project: costs of the center itself (at their net), as a group
+# of no project in the expense's currency (summed into the center's group of that currency, if it has one).
 _CENTER_EXPENSES_AS_FIGURES = f"""
     SELECT NULL::uuid, NULL::varchar, NULL::varchar, NULL::uuid, NULL::varchar, e.cost_center_id, cc.code, cc.name,
-           0, e.currency, 0, 0, 0, round_half_even(SUM(e.amount), m.places), 0, 0, 0, NULL::numeric, 0, 0
+           0, e.currency, 0, 0, 0, round_half_even(SUM(e.amount - e.tax_amount), m.places), 0, 0, 0, NULL::numeric, 0, 0
     FROM expenses e JOIN cost_centers cc ON cc.id = e.cost_center_id
     LEFT JOIN minor_units m ON m.currency = e.currency
     WHERE e.project_id IS NULL AND e.status = 'approved' AND e.expense_date {IN_PERIOD}

@@ -195,6 +195,10 @@ async def payments_received(uow: UnitOfWork, payments: Sequence[PaymentFact]) ->
 
 @dataclass(frozen=True)
 class ExpenseFact:
+    """An expense as the books see it: `amount` is the gross paid (what the company owes its payer); `tax_amount`
+    the input VAT in it at `tax_rate` / `tax_category` (decision 215), 0 without a rate (`tax_rate` None: the
+    expense names no rate and stays out of the VAT report)."""
+
     expense_id: uuid.UUID
     amount: Decimal
     currency: str
@@ -203,22 +207,40 @@ class ExpenseFact:
     account: AccountRole | uuid.UUID  # see `expense_account`
     project_id: uuid.UUID | None
     cost_center_id: uuid.UUID | None
+    tax_amount: Decimal = ZERO
+    tax_rate: Decimal | None = None
+    tax_category: str | None = None
+
+    @property
+    def net(self) -> Decimal:
+        return self.amount - self.tax_amount
+
+
+def expense_approved_lines(expense: ExpenseFact) -> list[PostingLine]:
+    """The expense's account debited with the net and input VAT with the tax, both tagged with the rate (as a bill's
+    lines are: the VAT report reads base and tax per rate from them, decision 180); what the company owes the person
+    who paid it credited with the gross. A zero or exempt rate tags the net and posts no tax line (the journal drops
+    lines of zero), so its base still shows in the VAT report."""
+    cur = expense.currency
+    return [
+        PostingLine(expense.account, cur, debit=expense.net, description=expense.description,
+                    tax_rate=expense.tax_rate, tax_category=expense.tax_category),
+        PostingLine(AccountRole.VAT_INPUT, cur, debit=expense.tax_amount, description="Input VAT",
+                    tax_rate=expense.tax_rate, tax_category=expense.tax_category),
+        PostingLine(AccountRole.EXPENSES_PAYABLE, cur, credit=expense.amount)]
 
 
 async def expense_approved(uow: UnitOfWork, expense: ExpenseFact) -> list[Posted]:
-    """The expense's account debited, what the company owes the person who paid it credited (its gross amount:
-    expenses carry no VAT split)."""
+    """Posted in the approval's transaction, once (keyed by the expense and `approved`)."""
     return await post_all(uow, [Posting(
-        SourceType.EXPENSE, expense.expense_id, EntryKind.APPROVED, expense.expense_date, [
-            PostingLine(expense.account, expense.currency, debit=expense.amount, description=expense.description),
-            PostingLine(AccountRole.EXPENSES_PAYABLE, expense.currency, credit=expense.amount)],
-        memo=f"Expense approved: {expense.description}", project_id=expense.project_id,
-        cost_center_id=expense.cost_center_id)])
+        SourceType.EXPENSE, expense.expense_id, EntryKind.APPROVED, expense.expense_date,
+        expense_approved_lines(expense), memo=f"Expense approved: {expense.description}",
+        project_id=expense.project_id, cost_center_id=expense.cost_center_id)])
 
 
 async def expense_reimbursed(uow: UnitOfWork, expense: ExpenseFact, on: date) -> list[Posted]:
-    """The debt to the person settled from the bank (in the base currency: the debt at the approval's rate, the
-    bank at the day's; a difference is an exchange gain or loss)."""
+    """The debt to the person settled from the bank, the gross they paid (in the base currency: the debt at the
+    approval's rate, the bank at the day's; a difference is an exchange gain or loss)."""
     rates = await booked_rates(uow, [(expense.expense_id, expense.currency)], SourceType.EXPENSE, EntryKind.APPROVED,
                                AccountRole.EXPENSES_PAYABLE)
     return await post_all(uow, [Posting(

@@ -1,11 +1,13 @@
-"""The VAT report: output tax from invoices and credit notes, input tax from bills, reverse charge apart, per
-period and rate, read from the journal's lines so that it reconciles with the tax accounts (docs/erp-ledger.md,
-"VAT report"; decisions 180-181).
+"""The VAT report: output tax from invoices and credit notes, input tax from bills and expenses, reverse charge
+apart, per period and rate, read from the journal's lines so that it reconciles with the tax accounts
+(docs/erp-ledger.md, "VAT report"; decisions 180-181, 215).
 
 Every line on the four tax accounts (2200 VAT output, 2210 VAT output reverse charge, 1400 VAT input, 1410 VAT input
 reverse charge) lands in exactly one row, so the report's totals ARE those accounts' balances in the trial balance
 over the same range. The taxable base is the lines that carry a tax category off the tax accounts: revenue lines of
-invoices, credit notes and late fees (income accounts), expense lines of bills (expense accounts)."""
+invoices, credit notes and late fees (income accounts), expense lines of bills and of expenses that name a rate
+(expense accounts; an expense's net, its VAT having been computed from the gross paid). An expense without a rate
+posts its gross untagged: no base, no tax."""
 
 from collections import defaultdict
 from collections.abc import Callable
@@ -31,8 +33,9 @@ VAT_INPUT_RC = account_id(AccountRole.VAT_INPUT_REVERSE_CHARGE)
 TAX_ACCOUNTS = (VAT_OUTPUT, VAT_OUTPUT_RC, VAT_INPUT, VAT_INPUT_RC)
 
 NOTES = [
-    "Expenses carry no VAT today: an approved expense is booked at its gross amount on its expense account, so it "
-    "adds neither input tax nor a taxable base here. Input tax comes from vendor bills only.",
+    "Input tax comes from vendor bills and from expenses that name a VAT rate (the tax computed from the gross "
+    "paid). An expense entered without a rate is booked at its gross and adds neither input tax nor a taxable base "
+    "here.",
     "Amounts in one currency, never converted; other_currencies names those posted in the range but left out.",
 ]
 

@@ -5,10 +5,25 @@ import { h, field, select, money, date, badge, formDialog, confirmDialog, toast,
 import { pageHead } from "./common.js";
 import { exportPanel } from "./csv.js";
 
+// The VAT rates a receipt may carry: the active tax rates the invoice line editor offers, less reverse charge, which
+// the ERP refuses on an expense (a purchase whose VAT the company owes goes through a vendor bill). A person who may
+// not read the tax rates gets "No VAT" alone.
+async function receiptRates() {
+  const rates = await optional(all("/api/erp/tax-rates", { active: "true" }, 200));
+  return (rates || []).filter((r) => r.category !== "reverse_charge");
+}
+
+// "EUR 7.98 (19 %)", or a dash for an expense without a rate.
+function vatOf(expense) {
+  if (!expense.tax_rate_id) return "—";
+  return `${money(expense.tax_amount, expense.currency)} (${expense.tax_percent} %${expense.tax_category === "exempt" ? " exempt" : ""})`;
+}
+
 async function newExpenseDialog() {
-  const [projects, costCenters] = await Promise.all([
+  const [projects, costCenters, rates] = await Promise.all([
     optional(all("/api/erp/projects", { status: "active" }, 1000)).then((r) => r || []),
     optional(all("/api/erp/cost-centers", {}, 500)).then((r) => r || []),
+    receiptRates(),
   ]);
   // The draft this dialog made: a retry (after attaching the receipt that was missing) updates and submits it
   // instead of entering the expense a second time.
@@ -21,6 +36,8 @@ async function newExpenseDialog() {
         field("Amount", { name: "amount", required: true, inputmode: "decimal", pattern: "^\\d+(\\.\\d{1,4})?$" }),
         field("Currency", { name: "currency", required: true, value: "EUR", maxlength: 3, pattern: "^[A-Z]{3}$" }),
         field("Date", { name: "expense_date", type: "date", required: true, value: isoDate() })),
+      field("VAT rate", select({ name: "tax_rate_id" }, [["", "No VAT"], ...rates.map((r) => [r.id, `${r.name} (${r.percent} %)`])], ""),
+        "its VAT, in the price paid, is deducted as input tax"),
       field("Merchant", { name: "merchant", maxlength: 200 }),
       field("What for", h("textarea", { name: "description", maxlength: 2000 })),
       h("div", { class: "row" },
@@ -35,12 +52,13 @@ async function newExpenseDialog() {
         amount: data.amount, currency: data.currency.toUpperCase(), expense_date: data.expense_date,
         merchant: data.merchant || null, description: data.description || null,
         project_id: data.project_id || null, cost_center_id: data.cost_center_id || null, billable: Boolean(data.billable),
+        tax_rate_id: data.tax_rate_id || null,
       };
       if (draft) draft = await api(`/api/erp/expenses/${draft.id}`, { method: "PATCH", json: fields });
       else draft = await api("/api/erp/expenses", { method: "POST", json: Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null)) });
       if (data.receipt && data.receipt.size) await attachReceipt(draft, data.receipt);
       const submitted = await submitDraft(draft);
-      toast(`Expense of ${money(submitted.amount, submitted.currency)} submitted.`);
+      toast(`Expense of ${money(submitted.amount, submitted.currency)} submitted${submitted.tax_rate_id ? ` (VAT ${money(submitted.tax_amount, submitted.currency)}, net ${money(submitted.net_amount, submitted.currency)})` : ""}.`);
       return submitted;
     },
   });
@@ -113,6 +131,8 @@ export async function expensesView(root, ctx) {
       { label: "By", value: (x) => x.submitter_email || x.submitted_by },
       { label: "Project", value: (x) => (x.project_id ? h("a", { href: `#/projects/${x.project_id}` }, "Project") : "—") },
       { label: "Amount", value: (x) => money(x.amount, x.currency), num: true },
+      { label: "VAT", value: vatOf, num: true },
+      { label: "Net", value: (x) => money(x.net_amount, x.currency), num: true },
       { label: "Status", value: (x) => h("span", {}, badge(x.status), x.required_approval && x.status === "submitted" ? h("div", { class: "small muted" }, `needs ${label(x.required_approval)}`) : null) },
       { label: "", value: (x) => (approver && x.status === "submitted" && x.submitted_by !== ctx.me.id ? h("div", { class: "actions" },
         h("button", { type: "button", "aria-label": `Approve ${money(x.amount, x.currency)} at ${x.merchant || "unknown merchant"}`, onclick: (e) => act(e.currentTarget, async () => {
