@@ -68,3 +68,20 @@ def test_an_expense_entered_with_a_vat_rate_shows_its_vat_and_net_once_approved(
     [entry] = entries_of(finance, expense["id"])
     vat_lines = [x for x in entry["lines"] if x["account_code"] == "1400"]
     assert [(Decimal(x["debit"]), Decimal(x["tax_rate"])) for x in vat_lines] == [(Decimal("19.00"), Decimal(19))]
+
+
+def test_a_member_is_offered_the_vat_rates_for_a_receipt(page: Page, stack: Stack, base_url: str) -> None:
+    """Members file most receipts: they read the tax rates (erp.work.read), though not invoices or reports."""
+    finance = api_as(stack, base_url, "finance")
+    rate = finance.ok("POST", "/api/erp/tax-rates", 201, json={
+        "name": f"Member receipt VAT {uuid.uuid4().hex[:6]}", "category": "reduced", "percent": "7"})
+    member = api_as(stack, base_url, "member")
+    assert any(r["id"] == rate["id"] for r in member.ok("GET", "/api/erp/tax-rates",
+                                                        params={"active": "true", "limit": 200})["items"])
+    assert member.ok("GET", f"/api/erp/tax-rates/{rate['id']}")["percent"] == "7"
+    assert member.get("/api/erp/invoices").status_code == 403  # still no invoices
+
+    open_as(page, session_for(stack, "member"), "/expenses?scope=mine")
+    page.get_by_role("button", name="New expense").click()
+    vat = page.get_by_role("dialog").get_by_label("VAT rate")
+    expect(vat.locator("option", has_text=rate["name"])).to_have_text(f"{rate['name']} (7 %)")

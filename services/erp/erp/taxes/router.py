@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from erp.policy import Reader, TaxRateWriter
+from erp.policy import TaxRateWriter, WorkReader
 from erp.taxes import service
 from erp.taxes.repository import TaxRateRepository
 from erp.taxes.schemas import TaxRateIn, TaxRateOut, TaxRatePage, TaxRatePatch
@@ -12,8 +12,9 @@ from throughline_messaging.deps import ReadUoW, UoW
 router = APIRouter(prefix="/api/erp/tax-rates", tags=["tax rates"])
 
 
-@router.get("", response_model=TaxRatePage, summary="Tax rates (filter `active`)")
-async def list_tax_rates(uow: ReadUoW, principal: Reader, active: bool | None = None,
+@router.get("", response_model=TaxRatePage, summary="Tax rates (filter `active`); every role reads them: a member "
+                                                    "chooses the VAT of a receipt")
+async def list_tax_rates(uow: ReadUoW, principal: WorkReader, active: bool | None = None,
                          limit: Annotated[int, Query(ge=1, le=200)] = 100,
                          offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> TaxRatePage:
     items, total = await TaxRateRepository(uow.session).search(active, limit, offset)
@@ -26,7 +27,7 @@ async def create_tax_rate(body: TaxRateIn, uow: UoW, principal: TaxRateWriter) -
 
 
 @router.get("/{rate_id}", response_model=TaxRateOut, summary="One tax rate")
-async def get_tax_rate(rate_id: uuid.UUID, uow: ReadUoW, principal: Reader) -> TaxRateOut:
+async def get_tax_rate(rate_id: uuid.UUID, uow: ReadUoW, principal: WorkReader) -> TaxRateOut:
     return TaxRateOut.model_validate(await service.get_rate(uow, rate_id))
 
 

@@ -6,8 +6,8 @@ import { pageHead } from "./common.js";
 import { exportPanel } from "./csv.js";
 
 // The VAT rates a receipt may carry: the active tax rates the invoice line editor offers, less reverse charge, which
-// the ERP refuses on an expense (a purchase whose VAT the company owes goes through a vendor bill). A person who may
-// not read the tax rates gets "No VAT" alone.
+// the ERP refuses on an expense (a purchase whose VAT the company owes goes through a vendor bill). Every role that
+// files expenses reads them (erp.work.read).
 async function receiptRates() {
   const rates = await optional(all("/api/erp/tax-rates", { active: "true" }, 200));
   return (rates || []).filter((r) => r.category !== "reverse_charge");
