@@ -83,8 +83,8 @@ POLICY = Policy("erp", {
                                       "bill rates, capacities, reports",
         example="GET /api/erp/invoices"),
     Action.WORK_READ: rule(
-        *EVERYONE, summary="Read projects, time entries and expenses; cost centers, expense categories and tax rates (to "
-                           "file one's expenses)",
+        *EVERYONE, summary="Read projects, time entries and expenses; cost centers, expense categories and tax "
+                           "rates (to file one's expenses)",
         example="GET /api/erp/projects",
         note="With erp.read all of them; without it (a member) only their own: the projects they have logged time "
              "on, their own time entries and expenses."),
