@@ -86,7 +86,11 @@ def test_the_expense_dialog_submits_its_own_draft_after_a_missing_receipt(page: 
     dialog.get_by_label("Project").select_option(project["id"])
     assert_accessible(page, "the expense dialog")
     dialog.get_by_role("button", name="Submit for approval").click()
-    expect(dialog.get_by_role("alert")).to_contain_text("saved as a draft but not submitted")
+    alert = dialog.get_by_role("alert")
+    expect(alert).to_contain_text("saved as a draft but not submitted")
+    # What to do on this screen, not the API path to upload to (the ERP's text, for API clients).
+    expect(alert).to_contain_text("need a receipt. Choose the receipt's file and submit again.")
+    expect(alert).not_to_contain_text("/api/")
     dialog.get_by_label("Receipt").set_input_files(_receipt(tmp_path))
     dialog.get_by_role("button", name="Submit for approval").click()
     expect(dialog).to_have_count(0)

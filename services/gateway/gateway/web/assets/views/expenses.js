@@ -75,7 +75,10 @@ async function submitDraft(expense) {
   try {
     return await api(`/api/erp/expenses/${expense.id}/submit`, { method: "POST" });
   } catch (error) {
-    error.message = `The expense is saved as a draft but not submitted: ${error.message}`;
+    // The ERP's text names the API path to upload to; a person is told what to do on this screen instead.
+    const receipt = String(error.problem?.type || "").endsWith("/receipt-required");
+    const why = receipt ? `${error.message.split(":")[0]}. Choose the receipt's file and submit again.` : error.message;
+    error.message = `The expense is saved as a draft but not submitted: ${why}`;
     throw error;
   }
 }
