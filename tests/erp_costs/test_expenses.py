@@ -1,6 +1,7 @@
 """Expenses: entering, auto-categorising, receipts, the approval chain by amount and role, history, events."""
 
 import json
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from tests.erp_costs.helpers import (
     suffix,
     upload_receipt,
 )
+from tests.support import ensure_person
 
 TRAVEL = "00000000-0000-4000-8000-000000000001"
 MEALS = "00000000-0000-4000-8000-000000000003"
@@ -241,3 +243,18 @@ def test_bad_expenses_get_precise_problems_and_nothing_is_written(stack: Stack, 
         assert words in response.json()["detail"], (fields, response.json()["detail"])
     assert scalar(stack, f"SELECT count(*) FROM expenses WHERE merchant = '{marker}'") == "0"
     assert sales.post("/api/erp/expenses/00000000-0000-4000-8000-00000000dead/submit").status_code == 404
+
+
+def test_an_expense_names_its_submitter(stack: Stack, boss: RoleApi) -> None:
+    """The list and every answer carry the submitter's name from the people directory (the screens showed an email
+    or a user id)."""
+    person = f"ines-{uuid.uuid4().hex[:6]}"
+    ensure_person(stack, person, name="Inés Navarro")
+    submitter = as_role(stack, "member", user_id=person)
+    center = new_cost_center(boss)
+    made = new_expense(submitter, cost_center_id=center["id"], amount="12.00")
+    assert (made["submitted_by"], made["submitter_name"]) == (person, "Inés Navarro")
+    listed = boss.ok("GET", "/api/erp/expenses", params={"cost_center_id": center["id"]})["items"]
+    assert [(x["id"], x["submitter_name"]) for x in listed] == [(made["id"], "Inés Navarro")]
+    submitted = submitter.ok("POST", f"/api/erp/expenses/{made['id']}/submit")
+    assert submitted["submitter_name"] == "Inés Navarro"

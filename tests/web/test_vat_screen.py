@@ -41,6 +41,7 @@ def test_vat_report_and_journal_downloads(page: Page, browser: Browser, stack: S
     shown = section.get_by_test_id("net-payable").inner_text()
     assert f"{abs(net):,.2f}".replace(",", "") in shown.replace(",", "").replace("\u202f", "").replace(" ", ""), shown
     expect(section).to_contain_text("expenses that name a VAT rate")
+    expect(period.get_by_role("heading", name="Input VAT: vendor bills and expenses")).to_be_visible()
     expect(section).not_to_contain_text("null")  # an absent part is left out, not written as text
     assert page.evaluate(UNLABELLED) == []
     assert_accessible(page, "the VAT report")

@@ -1,10 +1,11 @@
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
 from erp.expenses import service
-from erp.expenses.models import ApprovalLevel, ExpenseBillingStatus, ExpenseStatus
+from erp.expenses.models import ApprovalLevel, Expense, ExpenseBillingStatus, ExpenseStatus
 from erp.expenses.repository import ExpenseRepository
 from erp.expenses.schemas import (
     BillExpensesIn,
@@ -23,6 +24,7 @@ from erp.expenses.schemas import (
     ReimburseIn,
     RejectIn,
 )
+from erp.people.api import names_of
 from erp.policy import (
     ExpenseApprover,
     ExpenseBiller,
@@ -35,6 +37,7 @@ from erp.policy import (
 )
 from erp.settings import get_settings
 from throughline_messaging.deps import ReadUoW, UoW
+from throughline_messaging.uow import UnitOfWork
 from throughline_platform.downloads import content_disposition
 from throughline_platform.openapi import problem_responses
 from throughline_platform.problems import Forbidden
@@ -44,6 +47,17 @@ categories_router = APIRouter(prefix="/api/erp", tags=["expenses"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+async def _outs(uow: UnitOfWork, expenses: Sequence[Expense]) -> list[ExpenseOut]:
+    """The expenses as answered, each submitter named from the people directory (one query for all of them)."""
+    names = await names_of(uow.session, {e.submitted_by for e in expenses})
+    return [ExpenseOut.model_validate(e).model_copy(update={"submitter_name": names.get(e.submitted_by)})
+            for e in expenses]
+
+
+async def _out(uow: UnitOfWork, expense: Expense) -> ExpenseOut:
+    return (await _outs(uow, [expense]))[0]
 
 
 @router.get("", response_model=ExpensePage, summary="Expenses, filterable (a member's own only)")
@@ -63,18 +77,18 @@ async def list_expenses(uow: ReadUoW, principal: WorkReader, status: ExpenseStat
                "category_id": category_id, "submitted_by": principal.user_id if mine else submitted_by,
                "billable": billable, "billing_status": billing_status, "required_approval": required_approval}
     items, total = await ExpenseRepository(uow.session).search(filters=filters, limit=limit, offset=offset)
-    return ExpensePage(items=[ExpenseOut.model_validate(e) for e in items], total=total, limit=limit, offset=offset)
+    return ExpensePage(items=await _outs(uow, items), total=total, limit=limit, offset=offset)
 
 
 @router.post("", response_model=ExpenseOut, status_code=201,
              summary="Enter an expense as a draft (any role but viewer; it is the caller's own)")
 async def post_expense(body: ExpenseIn, uow: UoW, principal: ExpenseCreator) -> ExpenseOut:
-    return ExpenseOut.model_validate(await service.create_expense(uow, principal, body))
+    return await _out(uow, await service.create_expense(uow, principal, body))
 
 
 @router.get("/{expense_id}", response_model=ExpenseOut, summary="One expense")
 async def get_expense(expense_id: uuid.UUID, uow: ReadUoW, principal: WorkReader) -> ExpenseOut:
-    return ExpenseOut.model_validate(await service.get_expense(uow, expense_id, principal))
+    return await _out(uow, await service.get_expense(uow, expense_id, principal))
 
 
 @router.patch("/{expense_id}", response_model=ExpenseOut,
@@ -82,7 +96,7 @@ async def get_expense(expense_id: uuid.UUID, uow: ReadUoW, principal: WorkReader
               responses=problem_responses(409, _409="The expense is submitted or decided"))
 async def patch_expense(expense_id: uuid.UUID, body: ExpensePatch, uow: UoW,
                         principal: ExpenseSubmitter) -> ExpenseOut:
-    return ExpenseOut.model_validate(await service.update_expense(uow, principal, expense_id, body))
+    return await _out(uow, await service.update_expense(uow, principal, expense_id, body))
 
 
 @router.delete("/{expense_id}", status_code=204,
@@ -125,7 +139,7 @@ async def get_receipt(expense_id: uuid.UUID, uow: ReadUoW, principal: WorkReader
              responses=problem_responses(409, _409="The expense is submitted or decided"))
 async def post_submit(expense_id: uuid.UUID, uow: UoW, principal: ExpenseSubmitter,
                       body: DecisionIn | None = None) -> ExpenseOut:
-    return ExpenseOut.model_validate(
+    return await _out(uow,
         await service.submit_expense(uow, principal, expense_id, body.comment if body else None))
 
 
@@ -134,7 +148,7 @@ async def post_submit(expense_id: uuid.UUID, uow: UoW, principal: ExpenseSubmitt
              responses=problem_responses(409, _409="The expense is not submitted (decided already, or a draft)"))
 async def post_approve(expense_id: uuid.UUID, uow: UoW, principal: ExpenseApprover,
                        body: DecisionIn | None = None) -> ExpenseOut:
-    return ExpenseOut.model_validate(
+    return await _out(uow,
         await service.approve_expense(uow, principal, expense_id, body.comment if body else None))
 
 
@@ -142,7 +156,7 @@ async def post_approve(expense_id: uuid.UUID, uow: UoW, principal: ExpenseApprov
              summary="Reject with a comment (same roles as approving); the submitter may fix and resubmit",
              responses=problem_responses(409, _409="The expense is not submitted (decided already, or a draft)"))
 async def post_reject(expense_id: uuid.UUID, body: RejectIn, uow: UoW, principal: ExpenseApprover) -> ExpenseOut:
-    return ExpenseOut.model_validate(await service.reject_expense(uow, principal, expense_id, body.comment))
+    return await _out(uow, await service.reject_expense(uow, principal, expense_id, body.comment))
 
 
 @router.post("/{expense_id}/reimburse", response_model=ExpenseOut,
@@ -150,7 +164,7 @@ async def post_reject(expense_id: uuid.UUID, body: RejectIn, uow: UoW, principal
              responses=problem_responses(409, _409="The expense is not approved, or reimbursed already"))
 async def post_reimburse(expense_id: uuid.UUID, uow: UoW, principal: ExpenseReimburser,
                          body: ReimburseIn | None = None) -> ExpenseOut:
-    return ExpenseOut.model_validate(
+    return await _out(uow,
         await service.reimburse_expense(uow, principal, expense_id, body.paid_at if body else None))
 
 
@@ -162,7 +176,7 @@ async def post_reimburse(expense_id: uuid.UUID, uow: UoW, principal: ExpenseReim
 async def unbilled_expenses(project_id: uuid.UUID, uow: ReadUoW, principal: Reader,
                             limit: Limit = 200, offset: Offset = 0) -> ExpensePage:
     items, total = await service.unbilled_of_project(uow, project_id, limit, offset)
-    return ExpensePage(items=[ExpenseOut.model_validate(e) for e in items], total=total, limit=limit, offset=offset)
+    return ExpensePage(items=await _outs(uow, items), total=total, limit=limit, offset=offset)
 
 
 @categories_router.get("/expense-categories", response_model=list[CategoryOut], summary="Expense categories")
@@ -216,4 +230,4 @@ async def post_invoice_expenses(invoice_id: uuid.UUID, uow: UoW, principal: Expe
                                 body: BillExpensesIn | None = None) -> list[ExpenseOut]:
     body = body or BillExpensesIn()
     billed = await service.bill_expenses(uow, principal, invoice_id, body.expense_ids, body.tax_rate)
-    return [ExpenseOut.model_validate(e) for e in billed]
+    return await _outs(uow, billed)

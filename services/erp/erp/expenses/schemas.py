@@ -44,6 +44,7 @@ class ExpenseOut(BaseModel):
     id: uuid.UUID
     submitted_by: str
     submitter_email: str | None
+    submitter_name: str | None = Field(None, description="The submitter's name, from the people directory")
     project_id: uuid.UUID | None
     cost_center_id: uuid.UUID | None
     amount: Decimal

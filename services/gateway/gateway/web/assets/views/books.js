@@ -170,7 +170,7 @@ function vatPeriod(p, currency) {
     h("h3", { id }, `${p.period} (${date(p.date_from)} – ${date(p.date_to)})`),
     h("h4", {}, "Output VAT: invoices and credit notes"), vatRows(p.output, currency),
     h("h4", {}, "Reverse-charge sales (VAT due by the buyer)"), vatRows(p.reverse_charge_sales, currency, { tax: "VAT charged" }),
-    h("h4", {}, "Input VAT: vendor bills"), vatRows(p.input, currency),
+    h("h4", {}, "Input VAT: vendor bills and expenses"), vatRows(p.input, currency),
     h("h4", {}, "Reverse-charge purchases (self-assessed)"), table([
       { label: "Rate", value: (r) => rate(r.tax_rate) },
       { label: "Taxable base", value: (r) => money(r.taxable_base, currency), num: true },
@@ -334,7 +334,7 @@ export async function journalView(root, ctx) {
   root.append(pageHead("Books", may ? h("button", { type: "button", id: "new-entry",
     onclick: async () => { if (await manualEntryDialog(accounts)) ctx.refresh(); } }, "New journal entry") : null), tabs("/books/journal"));
   const page = await api("/api/erp/journal-entries", { query: { limit: 100 } });
-  root.append(h("section", { class: "panel", "aria-labelledby": "journal-title" }, h("h2", { id: "journal-title" }, `Journal (${page.total} entries, newest first)`),
+  root.append(h("section", { class: "panel", "aria-labelledby": "journal-title" }, h("h2", { id: "journal-title" }, `Journal (${page.total} ${page.total === 1 ? "entry" : "entries"}, newest first)`),
     table([
       { label: "No.", value: (e) => String(e.number), num: true },
       { label: "Date", value: (e) => h("span", {}, date(e.entry_date), e.fact_date !== e.entry_date ? h("div", { class: "muted small" }, `happened ${date(e.fact_date)}`) : null) },

@@ -131,7 +131,7 @@ export async function expensesView(root, ctx) {
     table([
       { label: "Date", value: (x) => date(x.expense_date) },
       { label: "Merchant", value: (x) => h("div", {}, x.merchant || "—", x.description ? h("div", { class: "small muted" }, x.description) : null) },
-      { label: "By", value: (x) => x.submitter_email || x.submitted_by },
+      { label: "By", value: (x) => x.submitter_name || x.submitter_email || x.submitted_by },
       { label: "Project", value: (x) => (x.project_id ? h("a", { href: `#/projects/${x.project_id}` }, "Project") : "—") },
       { label: "Amount", value: (x) => money(x.amount, x.currency), num: true },
       { label: "VAT", value: vatOf, num: true },
