@@ -47,6 +47,11 @@ def test_erp_exports_name_clients_projects_and_people_by_date_range(admin: Api, 
         expense = pm.ok("POST", "/api/erp/expenses", 201, json={
             "amount": "40.00", "currency": "EUR", "expense_date": day.isoformat(), "project_id": project["id"],
             "merchant": "=cmd|' /C calc'!A0"})
+        rate = admin.ok("POST", "/api/erp/tax-rates", 201, json={"name": f"Export VAT {s}", "category": "standard",
+                                                                 "percent": "19"})
+        taxed = pm.ok("POST", "/api/erp/expenses", 201, json={
+            "amount": "119.00", "currency": "EUR", "expense_date": day.isoformat(), "project_id": project["id"],
+            "merchant": f"Stationer {s}", "tax_rate_id": rate["id"]})
     invoice = issued(admin, project, [line(unit_price="250.00")])
     pay(admin, invoice["id"], "100.00", reference="@SUM(1+1)")
     window = {"date_from": (day - timedelta(days=1)).isoformat(), "date_to": today().isoformat()}
@@ -66,6 +71,10 @@ def test_erp_exports_name_clients_projects_and_people_by_date_range(admin: Api, 
     assert (row["merchant"], row["submitted_by_name"], row["submitted_by_email"], row["project"]) == (
         "'=cmd|' /C calc'!A0", f"Pia Person {s}", pm_user["email"], project["name"])
     assert row["amount"] == "40.00" and row["client"].endswith(s)
+    # No VAT rate on it: no VAT, the net is the amount (decision 215).
+    assert (row["vat_percent"], row["vat"], row["net_amount"]) == ("", "0.00", "40.00")
+    row = next(r for r in expenses if r["id"] == taxed["id"])
+    assert (row["amount"], row["vat_percent"], row["vat"], row["net_amount"]) == ("119.00", "19", "19.00", "100.00")
 
     _, invoices = _rows(admin, "/api/erp/export/invoices", **window)
     row = next(r for r in invoices if r["id"] == invoice["id"])

@@ -36,7 +36,9 @@ _QUERIES = {
          ORDER BY t.work_date, t.created_at, t.id""",
     "expenses": """
         SELECT e.expense_date, e.submitted_by, e.submitter_email, e.merchant, e.description, cat.name AS category,
-               e.amount, e.currency, c.name AS client, pr.name AS project, e.billable, e.status, e.billing_status,
+               e.amount, e.currency, trim_scale(e.tax_percent) AS vat_percent, e.tax_amount AS vat,
+               e.amount - e.tax_amount AS net_amount, c.name AS client, pr.name AS project, e.billable, e.status,
+               e.billing_status,
                i.number AS invoice_number, e.id
           FROM expenses e LEFT JOIN expense_categories cat ON cat.id = e.category_id
           LEFT JOIN projects pr ON pr.id = e.project_id LEFT JOIN clients c ON c.id = pr.client_id

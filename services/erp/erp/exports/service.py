@@ -18,7 +18,8 @@ from throughline_platform.csv_safety import csv_writer
 from throughline_platform.problems import Unprocessable
 
 Kind = Literal["invoices", "payments", "time-entries", "expenses"]
-_MONEY = {"subtotal", "tax_total", "total", "amount_paid", "amount_credited", "balance_due", "amount"}
+_MONEY = {"subtotal", "tax_total", "total", "amount_paid", "amount_credited", "balance_due", "amount", "vat",
+          "net_amount"}
 
 
 async def export(uow: UnitOfWork, kind: Kind, date_from: date | None, date_to: date | None) -> str:
