@@ -5,6 +5,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from erp.expenses.models import RuleField
+from erp.taxes.api import plain_number
 from throughline_events.money import round_money
 from throughline_events.types import BusinessDate, BusinessDateTime, DecimalInput, MoneyInput
 
@@ -79,8 +80,7 @@ class ExpenseOut(BaseModel):
         self.tax_amount = round_money(self.tax_amount, self.currency)
         self.net_amount = round_money(self.net_amount, self.currency)
         if self.tax_percent is not None:  # 19, not 19.0000, as the tax rates show it
-            self.tax_percent = self.tax_percent.quantize(Decimal(1)) \
-                if self.tax_percent == self.tax_percent.to_integral_value() else self.tax_percent.normalize()
+            self.tax_percent = plain_number(self.tax_percent)
         return self
 
 

@@ -32,7 +32,7 @@ from erp.people.api import require_active_person
 from erp.policy import POLICY, Action
 from erp.projects.api import ProjectRepository, ProjectStatus, get_project
 from erp.settings import get_settings
-from erp.taxes.api import TaxChoice, choice_of
+from erp.taxes.api import TaxCategory, TaxChoice, choice_of
 from throughline_events.erp import ExpenseApprovedV1, ExpenseRejectedV1, ExpenseSubmittedV1
 from throughline_events.money import check_amount, round_money
 from throughline_messaging.uow import UnitOfWork
@@ -43,7 +43,6 @@ from throughline_platform.roles import Role
 # The policy's action for deciding an expense at each level of the chain (admin always may).
 DECIDERS = {ApprovalLevel.MANAGER: Action.EXPENSES_APPROVE, ApprovalLevel.FINANCE: Action.EXPENSES_APPROVE_ABOVE_LIMIT}
 RECEIPT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp", "image/heic", "image/gif"})
-REVERSE_CHARGE = "reverse_charge"  # erp.taxes' category: the buyer owes the VAT, none is in the price paid
 
 
 def required_approval(amount: Decimal, currency: str) -> ApprovalLevel:
@@ -232,7 +231,7 @@ def _not_reverse_charge(choice: TaxChoice) -> None:
     deducted. Under reverse charge no VAT was paid and the company must self-assess it at its own rate, which is
     what a vendor bill does (erp.payables: Dr 1410 / Cr 2210 at the default rate); an expense cannot, so it refuses
     rather than book a purchase whose VAT nobody declares."""
-    if choice.category == REVERSE_CHARGE:
+    if choice.category == TaxCategory.REVERSE_CHARGE:
         message = ("a reverse-charge rate cannot be used on an expense: an expense is a domestic purchase with the "
                    "VAT in the amount paid; a purchase from abroad on which the company owes the VAT is entered as "
                    "a vendor bill (/api/erp/bills), which self-assesses it")

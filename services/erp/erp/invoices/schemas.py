@@ -7,14 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from erp.invoices.models import PaymentMethod
 from erp.invoices.rules import TaxedLine, tax_breakdown
-from erp.taxes.api import EN16931_CODE
+from erp.taxes.api import EN16931_CODE, plain_number
 from throughline_events.money import MINOR_UNITS, decimal_places, round_money
 from throughline_events.types import BusinessDate, DecimalInput, MoneyInput
-
-
-def plain(value: Decimal) -> Decimal:
-    """4.0000 -> 4, 2.5000 -> 2.5 (never an exponent)."""
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 class LineIn(BaseModel):
@@ -169,13 +164,13 @@ class InvoiceOut(BaseModel):
         c = self.currency
         taxed = [TaxedLine(line.net_amount, EN16931_CODE[line.tax_category], line.tax_rate, line.tax_note)
                  for line in self.lines]
-        self.tax_breakdown = [TaxGroupOut(category_code=g.code, percent=plain(g.percent),
+        self.tax_breakdown = [TaxGroupOut(category_code=g.code, percent=plain_number(g.percent),
                                           basis=round_money(g.basis, c), tax=round_money(g.tax, c), note=g.note)
                               for g in tax_breakdown(taxed, [line.tax_amount for line in self.lines])]
         for name in ("subtotal", "tax_total", "total", "amount_paid", "amount_credited", "balance_due"):
             setattr(self, name, round_money(getattr(self, name), c))
         for line in self.lines:
-            line.quantity, line.tax_rate = plain(line.quantity), plain(line.tax_rate)
+            line.quantity, line.tax_rate = plain_number(line.quantity), plain_number(line.tax_rate)
             places = max(MINOR_UNITS[c], decimal_places(line.unit_price))
             line.unit_price = line.unit_price.quantize(Decimal(1).scaleb(-places))
             line.net_amount = round_money(line.net_amount, c)

@@ -19,7 +19,7 @@ from decimal import Decimal
 from erp.invoices.api import TaxedLine, line_taxes
 from erp.ledger.api import AccountRole, PostingLine
 from erp.payables.models import Bill, BillLine
-from erp.taxes.api import EN16931_CODE
+from erp.taxes.api import EN16931_CODE, TaxCategory
 from throughline_events.money import ZERO, round_money
 
 
@@ -61,7 +61,7 @@ def bill_totals(lines: list[LineInput], currency: str) -> BillTotals:
     return BillTotals(results, subtotal, tax_total, sum(owed, ZERO), subtotal + tax_total)
 
 
-REVERSE_CHARGE = "reverse_charge"  # erp.taxes' category: no VAT charged, the buyer owes it
+REVERSE_CHARGE = TaxCategory.REVERSE_CHARGE  # no VAT charged, the buyer owes it
 
 # The ledger's source types and entry kind of payables (its `source_type` column is open text).
 BILL = "bill"

@@ -2,9 +2,9 @@
 `fallback_choice`), the EN 16931 codes, the country of a VAT ID, and the first-time seeding of the company's
 country."""
 
-from erp.taxes.models import EN16931_CODE
-from erp.taxes.rules import TaxChoice, fallback_choice, vat_country
+from erp.taxes.models import EN16931_CODE, TaxCategory
+from erp.taxes.rules import TaxChoice, fallback_choice, plain_number, vat_country
 from erp.taxes.service import choice_of, default_choice, seed_country
 
-__all__ = ["EN16931_CODE", "TaxChoice", "choice_of", "default_choice", "fallback_choice",
-           "seed_country", "vat_country"]
+__all__ = ["EN16931_CODE", "TaxCategory", "TaxChoice", "choice_of", "default_choice", "fallback_choice",
+           "plain_number", "seed_country", "vat_country"]

@@ -15,6 +15,12 @@ from stdnum.exceptions import ValidationError
 
 from erp.taxes.models import NOTE_REQUIRED, ZERO_PERCENT, TaxCategory
 
+
+def plain_number(value: Decimal) -> Decimal:
+    """A percent or quantity as people write it: 19.0000 -> 19, 2.5000 -> 2.5 (never an exponent)."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
 EU_MEMBER_STATES = frozenset({
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
     "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"})

@@ -5,6 +5,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from erp.taxes.models import EN16931_CODE, TaxCategory
+from erp.taxes.rules import plain_number
 
 
 class TaxRateIn(BaseModel):
@@ -43,10 +44,9 @@ class TaxRateOut(BaseModel):
     updated_at: datetime
 
     @model_validator(mode="after")
-    def _code_and_plain_percent(self) -> "TaxRateOut":
+    def _code_and_plain_number(self) -> "TaxRateOut":
         self.en16931_code = EN16931_CODE[self.category]
-        self.percent = self.percent.quantize(Decimal(1)) if self.percent == self.percent.to_integral_value() \
-            else self.percent.normalize()
+        self.percent = plain_number(self.percent)
         return self
 
 

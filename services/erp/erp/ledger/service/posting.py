@@ -18,10 +18,10 @@ from erp.ledger.chart import AccountRole, account_id
 from erp.ledger.models import EntryKind, SourceType
 from erp.ledger.repository import LedgerRepository
 from erp.ledger.service.journal import Posted, Posting, PostingLine, base_and_rates, post_all, post_reversal
+from erp.taxes.api import TaxCategory
 from throughline_events.money import ZERO
 from throughline_messaging.uow import UnitOfWork
 
-REVERSE_CHARGE = "reverse_charge"  # erp.taxes' category: no VAT on the invoice, the buyer accounts for it
 LATE_FEE = "late_fee"  # erp.invoices' line kind of a reminder's fee
 
 
@@ -64,7 +64,7 @@ class InvoiceFact(Protocol):
 def revenue_account(line: InvoiceLineFact) -> AccountRole:
     if line.kind == LATE_FEE:
         return AccountRole.REVENUE_LATE_FEES
-    if line.tax_category == REVERSE_CHARGE:
+    if line.tax_category == TaxCategory.REVERSE_CHARGE:
         return AccountRole.REVENUE_REVERSE_CHARGE  # shown apart: the VAT report lists these sales on their own
     return AccountRole.REVENUE
 

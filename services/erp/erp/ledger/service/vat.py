@@ -19,8 +19,8 @@ from typing import Any, Literal
 from erp.ledger.chart import AccountRole, AccountType, account_id
 from erp.ledger.repository import LedgerRepository, ReportRepository
 from erp.ledger.schemas import ReverseChargeRow, VatPeriod, VatReport, VatRow, VatTotals
-from erp.ledger.service.posting import REVERSE_CHARGE
 from erp.ledger.service.statements import check_range, report_currency
+from erp.taxes.api import TaxCategory
 from throughline_events.money import ZERO
 from throughline_messaging.uow import UnitOfWork
 
@@ -67,14 +67,14 @@ def _add(bucket: _Period, row: dict[str, Any], account_type: str) -> None:
     elif account == VAT_INPUT:
         bucket.input[key].tax += debit - credit
     elif account == VAT_OUTPUT_RC:
-        bucket.rc_purchases[(row["tax_rate"], REVERSE_CHARGE)].tax += credit - debit
+        bucket.rc_purchases[(row["tax_rate"], TaxCategory.REVERSE_CHARGE)].tax += credit - debit
     elif account == VAT_INPUT_RC:
-        bucket.rc_purchases[(row["tax_rate"], REVERSE_CHARGE)].tax_in += debit - credit
+        bucket.rc_purchases[(row["tax_rate"], TaxCategory.REVERSE_CHARGE)].tax_in += debit - credit
     elif account_type == AccountType.INCOME:
-        (bucket.rc_sales if category == REVERSE_CHARGE else bucket.output)[key].base += credit - debit
+        (bucket.rc_sales if category == TaxCategory.REVERSE_CHARGE else bucket.output)[key].base += credit - debit
     elif account_type == AccountType.EXPENSE:
-        if category == REVERSE_CHARGE:
-            bucket.rc_purchases[(row["tax_rate"], REVERSE_CHARGE)].base += debit - credit
+        if category == TaxCategory.REVERSE_CHARGE:
+            bucket.rc_purchases[(row["tax_rate"], TaxCategory.REVERSE_CHARGE)].base += debit - credit
         else:
             bucket.input[key].base += debit - credit
 
