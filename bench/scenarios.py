@@ -58,7 +58,8 @@ class Volumes:
     search_contacts: int = 50_000
     search_leads: int = 20_000
     search_deals: int = 100_000
-    mailed_invoices: int = 1_000  # scenario 10: invoices rendered and sent to the embedded SMTP server
+    # Scenario 10: invoices rendered and sent to the embedded SMTP server (BENCH_MAILED_INVOICES for a shorter run).
+    mailed_invoices: int = int(os.environ.get("BENCH_MAILED_INVOICES", "1000"))
     ledger_invoices: int = 300  # scenario 16: invoices issued and paid per round, posting on and off
     statement_lines: int = 1_000_000  # scenario 17: journal lines the trial balance and P&L read ...
     statement_calls: int = 50  # ... and calls per case and round
