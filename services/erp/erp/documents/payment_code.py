@@ -16,10 +16,19 @@ def epc_payload(*, name: str, iban: str, bic: str | None, amount: Decimal, refer
     return "\n".join(lines).rstrip("\n")
 
 
+def _code(payload: str) -> segno.QRCode:
+    """Error correction M, as the EPC guideline asks."""
+    return segno.make(payload, error="m", micro=False, encoding="utf-8", boost_error=False)
+
+
 def epc_svg(payload: str) -> str:
-    """The code as an inline SVG element (error correction M, as the EPC guideline asks)."""
-    code = segno.make(payload, error="m", micro=False, encoding="utf-8", boost_error=False)
-    return str(code.svg_inline(scale=3, border=2, omitsize=False))
+    """The code as an inline SVG element (the HTML view's)."""
+    return str(_code(payload).svg_inline(scale=3, border=2, omitsize=False))
+
+
+def epc_matrix(payload: str) -> tuple[bytearray, ...]:
+    """The code's modules, row by row (1: dark), without a quiet zone (the PDF's, drawn by erp.documents.layout)."""
+    return tuple(_code(payload).matrix)
 
 
 def payable_by_code(currency: str, amount: Decimal) -> bool:

@@ -24,12 +24,16 @@ class DocumentRepository:
             render_ms=document.render_ms).on_conflict_do_nothing(index_elements=["invoice_id", "revision"]))
 
     async def without_document(self, issued_since: datetime, limit: int) -> list[uuid.UUID]:
-        """Invoices and credit notes issued since then whose current revision has no stored document yet, oldest
-        first. Older ones (issued before documents were kept) are rendered when someone asks for them."""
+        """Invoices and credit notes issued since then whose current revision has no stored document yet, newest
+        first. Older ones (issued before documents were kept) are rendered when someone asks for them.
+
+        Newest first because whoever sends a billing run's invoices goes through them oldest first, rendering what
+        is not kept yet: the job then starts from the other end, and the two meet once instead of rendering the
+        same invoices side by side (which had the scheduler render a third of them a second time, in vain)."""
         query = (select(Invoice.id)
                  .outerjoin(InvoiceDocument, and_(InvoiceDocument.invoice_id == Invoice.id,
                                                   InvoiceDocument.revision == Invoice.document_revision))
                  .where(Invoice.issued_at >= issued_since, Invoice.status != InvoiceStatus.DRAFT,
                         InvoiceDocument.invoice_id.is_(None))
-                 .order_by(Invoice.issued_at, Invoice.id).limit(limit))
+                 .order_by(Invoice.issued_at.desc(), Invoice.id.desc()).limit(limit))
         return list((await self.session.execute(query)).scalars())

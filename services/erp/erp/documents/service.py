@@ -167,6 +167,8 @@ async def render_missing(read: UnitsOfWork, write: UnitsOfWork, limit: int = 20)
         try:
             async with read() as uow:
                 doc, logo = await content(uow, invoice_id)
+                if await DocumentRepository(uow.session).get(invoice_id, doc.revision) is not None:
+                    continue  # a request rendered it since the list was read
             await _keep(write, doc, await _render(doc, logo))
             rendered += 1
         except Exception as exc:  # one document that cannot be rendered must not hold up the others
