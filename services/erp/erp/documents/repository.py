@@ -16,12 +16,15 @@ class DocumentRepository:
     async def get(self, invoice_id: uuid.UUID, revision: int) -> InvoiceDocument | None:
         return await self.session.get(InvoiceDocument, (invoice_id, revision))
 
-    async def keep(self, document: InvoiceDocument) -> None:
-        """Store a rendering unless one is already there (two renderers raced: the first one stays)."""
-        await self.session.execute(insert(InvoiceDocument).values(
+    async def keep(self, document: InvoiceDocument) -> bool:
+        """Store a rendering unless one is already there (two renderers raced: the first one stays); whether this
+        one was stored."""
+        stored = await self.session.execute(insert(InvoiceDocument).values(
             invoice_id=document.invoice_id, revision=document.revision, media_type=document.media_type,
             pdf=document.pdf, e_invoice_xml=document.e_invoice_xml, sha256=document.sha256,
-            render_ms=document.render_ms).on_conflict_do_nothing(index_elements=["invoice_id", "revision"]))
+            render_ms=document.render_ms).on_conflict_do_nothing(index_elements=["invoice_id", "revision"])
+            .returning(InvoiceDocument.invoice_id))
+        return stored.first() is not None
 
     async def without_document(self, issued_since: datetime, limit: int) -> list[uuid.UUID]:
         """Invoices and credit notes issued since then whose current revision has no stored document yet, newest

@@ -137,19 +137,20 @@ async def pdf_of(units: UnitsOfWork, invoice_id: uuid.UUID,
 
 async def _keep(write: UnitsOfWork, doc: InvoiceContent, rendered: Rendered) -> InvoiceDocument:
     """Store a rendering (unless another renderer was first) and return the stored one."""
+    document = InvoiceDocument(
+        invoice_id=doc.invoice_id, revision=doc.revision, media_type="application/pdf", pdf=rendered.pdf,
+        e_invoice_xml=rendered.xml, sha256=hashlib.sha256(rendered.pdf).hexdigest(), render_ms=rendered.render_ms)
     async with write() as uow:
-        documents = DocumentRepository(uow.session)
-        await documents.keep(InvoiceDocument(
-            invoice_id=doc.invoice_id, revision=doc.revision, media_type="application/pdf", pdf=rendered.pdf,
-            e_invoice_xml=rendered.xml, sha256=hashlib.sha256(rendered.pdf).hexdigest(),
-            render_ms=rendered.render_ms))
+        stored = await DocumentRepository(uow.session).keep(document)
         await uow.commit()
-    async with write() as uow:
-        stored = await DocumentRepository(uow.session).get(doc.invoice_id, doc.revision)
-        assert stored is not None
+    if stored:
         log.info("invoice_document_rendered", invoice_id=str(doc.invoice_id), revision=doc.revision,
                  render_ms=rendered.render_ms, e_invoice=rendered.xml is not None)
-        return stored
+        return document
+    async with write() as uow:  # another renderer was first: theirs is the document
+        first = await DocumentRepository(uow.session).get(doc.invoice_id, doc.revision)
+        assert first is not None
+        return first
 
 
 # How far back the scheduler's job looks for issued invoices without a document: far enough to outlast a worker's
