@@ -62,12 +62,35 @@ WIDTH = A4[0] - MARGINS["left"] - MARGINS["right"]
 PRODUCER = "ReportLab PDF Library - www.reportlab.com"  # what ReportLab writes; the XMP must say the same
 
 
+def _without_hinting(path: Path) -> io.BytesIO:
+    """The font with every glyph but without its hinting (TrueType instructions for low-resolution screens, which
+    PDF viewers do without): half of each subset ReportLab embeds, so every invoice is ~20 KB (40 %) smaller for
+    the database, the mail and the SMTP server. Done once per process, in ~0.7 s a face (fontTools)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont as FontFile
+
+    font = FontFile(str(path))
+    options = subset.Options()
+    options.hinting = False
+    options.notdef_outline = True
+    options.layout_features = []  # ReportLab does no shaping
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(glyphs=font.getGlyphOrder())
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    out.seek(0)
+    return out
+
+
 @cache
 def _fonts() -> None:
-    """Register the fonts once per process (parsing a TTF costs ~7 ms; each document then embeds a subset)."""
+    """Register the fonts once per process (each document then embeds the subset it uses)."""
     rl_config.useA85 = 0  # streams are binary anyway (fonts, the XML): ASCII85 on the page content only adds 25 %
     for name, file in FONTS.items():
-        pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file)))
+        pdfmetrics.registerFont(TTFont(name, _without_hinting(FONT_DIR / file)))
     pdfmetrics.registerFontFamily("sans", normal="sans", bold="sans-bold", italic="sans", boldItalic="sans-bold")
 
 

@@ -27,7 +27,7 @@ from erp.documents.content import InvoiceContent, Logo, content_of
 from erp.documents.models import InvoiceDocument
 from erp.documents.render import RENDERER, Rendered, render_html, render_pdf
 from erp.documents.repository import DocumentRepository
-from erp.invoices.api import InvoiceStatus, credited_number, get_invoice
+from erp.invoices.api import Invoice, InvoiceStatus, credited_number, get_invoice
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import Conflict, NotFound
 
@@ -36,10 +36,13 @@ log = structlog.get_logger(__name__)
 UnitsOfWork = Callable[[], UnitOfWork]
 
 
-async def content(uow: UnitOfWork, invoice_id: uuid.UUID) -> tuple[InvoiceContent, Logo | None]:
-    """The document's data: an issued invoice's from its snapshots, a draft's from the profile and client now."""
+async def content(uow: UnitOfWork, invoice_id: uuid.UUID,
+                  read: Invoice | None = None) -> tuple[InvoiceContent, Logo | None]:
+    """The document's data: an issued invoice's from its snapshots, a draft's from the profile and client now.
+    `read`: the invoice as the caller has just read it in this transaction (it is not read again)."""
     for _ in range(3):
-        invoice = await get_invoice(uow, invoice_id)
+        invoice = read or await get_invoice(uow, invoice_id)
+        read = None
         # The row and its lines are two statements: a late fee committed between them would mix two revisions.
         if sum((Decimal(line.total_amount) for line in invoice.lines), Decimal(0)) == Decimal(invoice.total):
             break
@@ -122,13 +125,9 @@ async def pdf_of(units: UnitsOfWork, invoice_id: uuid.UUID,
                 if check is not None:
                     check(kept)
                 return kept
-        doc, logo = await content(read, invoice_id)
+        doc, logo = await content(read, invoice_id, invoice)
         if check is not None:
             check(_kept(doc, b""))
-        stored = None if doc.is_draft else await DocumentRepository(read.session).get(invoice_id, doc.revision)
-        pdf = stored.pdf if stored is not None else None
-    if pdf is not None:
-        return _kept(doc, pdf)
     rendered = await _render(doc, logo)
     if doc.is_draft:
         return _kept(doc, rendered.pdf)
