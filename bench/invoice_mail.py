@@ -165,7 +165,7 @@ async def invoice_mail(stack: Stack, erp_url: str, token: str, dsn: str, count: 
                  f"and render) {seeded:.1f} s"),
         Row(SCENARIO, f"render and send {fresh_count:,} and deliver", fresh_rate, "invoices/s", ">= 50 invoices/s",
             check(fresh_rate, ">=", 50),
-            note=f"Factur-X PDF/A-3 by WeasyPrint, {float(render_ms or 0):.0f} ms each on average (one renderer "
+            note=f"Factur-X PDF/A-3 by ReportLab, {float(render_ms or 0):.0f} ms each on average (one renderer "
                  f"thread per API process); answered after {rendered.staged:.1f} s; rendered "
                  f"before the clock started (by the scheduler's job): {early}"),
         # What each invoice costs the whole machine, and so the most it could do with every CPU busy: the goal

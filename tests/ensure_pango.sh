@@ -1,7 +1,7 @@
 #!/bin/sh
-# The ERP renders invoice PDFs with WeasyPrint, which needs Pango (through HarfBuzz and fontconfig) and a font to
-# embed (PDF/A requires embedded fonts; the invoice template asks for DejaVu Sans). Install Debian's packages
-# when they are missing. Usage: sh tests/ensure_pango.sh   (needs root or sudo; a no-op when both are there)
+# The CRM renders quote PDFs with WeasyPrint, which needs Pango (through HarfBuzz and fontconfig); both it and the
+# ERP's invoice PDFs (ReportLab) embed DejaVu Sans (PDF/A requires embedded fonts). Install Debian's packages when
+# they are missing. Usage: sh tests/ensure_pango.sh   (needs root or sudo; a no-op when both are there)
 set -e
 if ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' && ldconfig -p | grep -q 'libharfbuzz-subset.so.0' && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
   exit 0
