@@ -58,7 +58,10 @@ def test_the_pdf_is_a_pdfa3_carrying_its_e_invoice() -> None:
     assert _embeds_every_font(reader), _fonts(reader)
     # The sRGB output intent, with its ICC profile.
     intent = root["/OutputIntents"][0].get_object()
-    assert intent["/S"] == "/GTS_PDFA1" and intent["/DestOutputProfile"].get_object()["/N"] == 3
+    profile = intent["/DestOutputProfile"].get_object()
+    assert intent["/S"] == "/GTS_PDFA1" and profile["/N"] == 3
+    icc = profile.get_data()
+    assert icc[36:40] == b"acsp" and icc[16:20] == b"RGB " and icc[8] <= 4  # an ICC RGB profile PDF 1.7 knows
     # The XMP is readable as it is, and says what the document info says.
     metadata = root["/Metadata"].get_object()
     assert isinstance(metadata, StreamObject) and "/Filter" not in metadata
