@@ -328,6 +328,19 @@ def _table(rows: list[list[Any]], widths: list[float], style: list[tuple[Any, ..
         ("BOTTOMPADDING", (0, 0), (-1, -1), 0), *style]), **kwargs)
 
 
+def _line_widths(rows: list[list[Any]]) -> list[float]:
+    """The lines table's columns: each column of numbers as wide as its widest text (heading included) plus its
+    padding, as a browser sizes them; the description takes the rest."""
+    padding = 4.5 * mm  # the cell's own 1.5 mm a side, and some air between the columns
+    widths = []
+    for column in (0, 2, 3, 4, 5):
+        widest = max(pdfmetrics.stringWidth(row[column], "sans-bold" if i == 0 else "sans", 7.5 if i == 0 else 9)
+                     for i, row in enumerate(rows))
+        widths.append(widest + padding)
+    position, *numbers = widths
+    return [position, WIDTH - sum(widths), *numbers]
+
+
 def build_pdf(blocks: Blocks, logo: bytes | None, qr_matrix: Any | None, attachment: Attachment | None) -> bytes:
     """The document as PDF bytes: a PDF/A-3 carrying its e-invoice when given one."""
     _fonts()
@@ -356,7 +369,7 @@ def build_pdf(blocks: Blocks, logo: bytes | None, qr_matrix: Any | None, attachm
     rows: list[list[Any]] = [[plain(text) for text in blocks.line_heads]]
     rows += [[plain(position), Paragraph(description, s["base"]), plain(quantity), plain(price), plain(tax), plain(net)]
              for position, description, quantity, price, tax, net in blocks.lines]
-    story.append(Table(rows, colWidths=[9 * mm, WIDTH - 109 * mm, 22 * mm, 28 * mm, 18 * mm, 32 * mm],
+    story.append(Table(rows, colWidths=_line_widths(rows),
                        repeatRows=1, style=TableStyle([
                            ("FONT", (0, 0), (-1, -1), "sans", 9, 12.6), ("TEXTCOLOR", (0, 0), (-1, -1), INK),
                            ("FONT", (0, 0), (-1, 0), "sans-bold", 7.5, 9.5), ("TEXTCOLOR", (0, 0), (-1, 0), HEAD),
