@@ -118,6 +118,13 @@ def mail_outbox_table(metadata: MetaData) -> Table:
     )
 
 
+# A staged message is mostly base64 (a PDF's), which PostgreSQL's pglz cannot shrink, yet with the default storage
+# it tries on every INSERT before giving up: about 1.1 ms of the database's CPU for an invoice's 70 kB message, for
+# the same bytes stored. EXTERNAL keeps it out of line (TOAST) without that attempt. A service's migration runs it
+# after creating the table (the ERP's 0026).
+MAIL_OUTBOX_STORAGE_SQL = "ALTER TABLE mail_outbox ALTER COLUMN message SET STORAGE EXTERNAL"
+
+
 def create_mail_outbox_sql() -> list[str]:
     """DDL for a service's Alembic migration, so every service creates the same table as `mail_outbox_table`."""
     statuses = ", ".join(f"'{status}'" for status in MailStatus)
