@@ -6,6 +6,7 @@ same bytes under the same Message-ID. Defined once here, added to each service's
 as the event outbox is (`throughline_messaging.tables`).
 """
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    bindparam,
     func,
     insert,
     select,
@@ -31,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
 
 
 class MailStatus(StrEnum):
@@ -158,6 +161,21 @@ def create_mail_outbox_sql() -> list[str]:
     ]
 
 
+_STAGED_COLUMNS = ("message_id", "cause_kind", "cause_id", "mail_from", "recipients", "subject", "message")
+
+
+@functools.lru_cache(maxsize=64)
+def _stage_statement(outbox: MailOutbox) -> Insert:
+    """`INSERT INTO mail_outbox (...) SELECT <the row> WHERE (SELECT pg_notify(<channel>, '')) IS NOT NULL`: the
+    row and the senders' wake-up in one statement (one round trip, not two). The subquery depends on no row, so
+    PostgreSQL runs it once per execution, and it is always true; the NOTIFY is delivered at COMMIT (never for a
+    rollback), once per transaction however often it was asked for. Built once per outbox."""
+    table = outbox.table
+    row = select(*(bindparam(name, type_=table.c[name].type) for name in _STAGED_COLUMNS))
+    wake = select(func.pg_notify(outbox.notify_channel, "")).scalar_subquery()
+    return insert(table).from_select(_STAGED_COLUMNS, row.where(wake.is_not(None)), include_defaults=False)
+
+
 async def stage_mail(session: AsyncSession, outbox: MailOutbox, mails: OutgoingMail | Sequence[OutgoingMail]) -> int:
     """Add mails to the outbox in the caller's transaction: they are sent only if it commits, and it cannot commit
     without them. Also asks PostgreSQL to wake the senders at COMMIT (a rolled-back NOTIFY is never delivered).
@@ -165,7 +183,7 @@ async def stage_mail(session: AsyncSession, outbox: MailOutbox, mails: OutgoingM
     batch = [mails] if isinstance(mails, OutgoingMail) else list(mails)
     if not batch:
         return 0
-    await session.execute(insert(outbox.table), [{
+    rows = [{
         "message_id": mail.message_id,
         "cause_kind": mail.cause.kind,
         "cause_id": mail.cause.id,
@@ -173,6 +191,6 @@ async def stage_mail(session: AsyncSession, outbox: MailOutbox, mails: OutgoingM
         "recipients": list(mail.recipients),
         "subject": mail.subject,
         "message": mail.message,
-    } for mail in batch])
-    await session.execute(select(func.pg_notify(outbox.notify_channel, "")))
+    } for mail in batch]
+    await session.execute(_stage_statement(outbox), rows[0] if len(rows) == 1 else rows)
     return len(batch)
