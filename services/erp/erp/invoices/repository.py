@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from erp.invoices.models import OPEN_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
 from throughline_platform.paging import page_with_total
@@ -20,8 +21,12 @@ class InvoiceRepository:
     async def delete(self, invoice: Invoice) -> None:
         await self.session.delete(invoice)
 
-    async def get(self, invoice_id: uuid.UUID, *, for_update: bool = False) -> Invoice | None:
+    async def get(self, invoice_id: uuid.UUID, *, for_update: bool = False, lines: bool = True) -> Invoice | None:
+        """`lines=False`: without loading the lines (a statement fewer), for work that reads only the invoice's own
+        columns; touching `invoice.lines` then raises rather than loading them."""
         query = select(Invoice).where(Invoice.id == invoice_id)
+        if not lines:
+            query = query.options(raiseload(Invoice.lines))
         if for_update:
             # populate_existing: a row read earlier in this session is refreshed with the locked version.
             query = query.with_for_update().execution_options(populate_existing=True)

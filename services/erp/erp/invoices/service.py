@@ -226,9 +226,10 @@ async def credited_number(uow: UnitOfWork, invoice: Invoice) -> str | None:
     return credited.number if credited else None
 
 
-async def locked_invoice(uow: UnitOfWork, invoice_id: uuid.UUID) -> Invoice:
-    """The invoice, its row locked until the transaction ends (404 if there is none)."""
-    invoice = await InvoiceRepository(uow.session).get(invoice_id, for_update=True)
+async def locked_invoice(uow: UnitOfWork, invoice_id: uuid.UUID, *, lines: bool = True) -> Invoice:
+    """The invoice, its row locked until the transaction ends (404 if there is none). `lines=False` leaves its
+    lines unloaded (touching them raises): for work on the invoice's own columns, such as sending it."""
+    invoice = await InvoiceRepository(uow.session).get(invoice_id, for_update=True, lines=lines)
     if invoice is None:
         raise NotFound(f"Invoice {invoice_id} does not exist.")
     return invoice

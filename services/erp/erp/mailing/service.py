@@ -344,7 +344,7 @@ async def send_invoice(uow: UnitOfWork, documents: UnitsOfWork, invoice_id: uuid
     # transaction takes a connection; then the invoice locked.
     kept = await pdf_of(documents, invoice_id, check=_issued)
     pdf = kept.pdf
-    invoice = await locked_invoice(uow, invoice_id)
+    invoice = await locked_invoice(uow, invoice_id, lines=False)  # the mail needs none of its lines
     _sendable(invoice)
     if kept.revision != invoice.document_revision:
         raise Conflict(f"Invoice {invoice.number} changed while it was being sent; send it again.",
