@@ -35,7 +35,10 @@ public_router = APIRouter(prefix="/api/erp/public", tags=["invoice mail"])
 async def send_invoice(invoice_id: uuid.UUID, uow: UoW, principal: InvoiceSender, request: Request,
                        body: SendIn | None = None) -> SentOut:
     runtime: ServiceRuntime = request.app.state.runtime
-    return SentOut.model_validate(await service.send_invoice(uow, runtime.uow, invoice_id, body or SendIn(),
+    # The PDF is read (or rendered and kept, the first time) in units of work without a transaction: its reads need
+    # none, and keeping a rendering is one INSERT ... ON CONFLICT DO NOTHING, whole on its own. That spares a kept
+    # PDF's read the BEGIN and ROLLBACK round trips.
+    return SentOut.model_validate(await service.send_invoice(uow, runtime.read_uow, invoice_id, body or SendIn(),
                                                              principal))
 
 
