@@ -111,8 +111,11 @@ class MailStore:
 
 
 def _message_id(content: bytes) -> str | None:
-    """The Message-ID header of a message, read from its header block only."""
-    headers = BytesHeaderParser().parsebytes(content)
+    """The Message-ID header of a message, read from its header block only: the parser is handed the bytes up to
+    the first empty line (where it would stop anyway), not the whole message, which it would otherwise split into
+    lines to the end (an invoice's 70 kB PDF: a third of this server's CPU per message)."""
+    ends = [at for at in (content.find(b"\r\n\r\n"), content.find(b"\n\n")) if at >= 0]
+    headers = BytesHeaderParser().parsebytes(content[:min(ends) + 2] if ends else content)
     value = headers.get("Message-ID")
     return str(value).strip() if value else None
 
@@ -144,7 +147,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--started-by", type=int, default=None, help="stop once this process is no longer our parent")
     args = parser.parse_args(argv)
     args.dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(serve(args.port, args.dir, args.started_by))
+    try:  # uvloop (a development requirement, as for the services): its event loop costs less CPU per message
+        import uvloop
+    except ImportError:
+        asyncio.run(serve(args.port, args.dir, args.started_by))
+    else:
+        uvloop.run(serve(args.port, args.dir, args.started_by))
 
 
 if __name__ == "__main__":
