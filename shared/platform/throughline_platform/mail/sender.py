@@ -157,6 +157,9 @@ class SenderConfig:
     idle_disconnect: float = 30.0  # seconds without mail after which the SMTP connection is closed (QUIT)
     recover_interval: float = 10.0  # seconds between looks for what a dead sender left (rows, outcomes)
     record_batch_size: int = 200  # outcomes recorded by the hook in one transaction
+    # Seconds a recording pass waits before it takes the outcomes, so that a busy sender records many per
+    # transaction rather than one or two (each pass is a transaction of five statements and a commit).
+    record_linger: float = 0.2
     retention: timedelta | None = timedelta(days=30)  # finished, recorded rows are deleted after this
     overdue_limit: timedelta = timedelta(minutes=5)  # readiness fails when due mail or an outcome waited longer
 
@@ -495,6 +498,8 @@ class MailSender(Generic[T]):
         if self._recording is not None and self._recording is not asyncio.current_task():
             with contextlib.suppress(Exception):
                 await self._recording  # the pass under way, then one more for what came since
+        elif not self._stopping.is_set():
+            await self._sleep(self.config.record_linger)  # outcomes of the mails sent meanwhile join this pass
         try:
             while await self._record_batch() == self.config.record_batch_size:
                 pass
