@@ -16,6 +16,11 @@ class DocumentRepository:
     async def get(self, invoice_id: uuid.UUID, revision: int) -> InvoiceDocument | None:
         return await self.session.get(InvoiceDocument, (invoice_id, revision))
 
+    async def pdf(self, invoice_id: uuid.UUID, revision: int) -> bytes | None:
+        """The stored PDF alone (not its XML nor the rest of the row): what a mail attaches."""
+        return (await self.session.execute(select(InvoiceDocument.pdf).where(
+            InvoiceDocument.invoice_id == invoice_id, InvoiceDocument.revision == revision))).scalar_one_or_none()
+
     async def keep(self, document: InvoiceDocument) -> bool:
         """Store a rendering unless one is already there (two renderers raced: the first one stays); whether this
         one was stored."""

@@ -27,7 +27,7 @@ from erp.documents.content import InvoiceContent, Logo, content_of
 from erp.documents.models import InvoiceDocument
 from erp.documents.render import RENDERER, Rendered, render_html, render_pdf
 from erp.documents.repository import DocumentRepository
-from erp.invoices.api import Invoice, InvoiceStatus, credited_number, get_invoice
+from erp.invoices.api import InvoiceStatus, credited_number, get_invoice
 from throughline_messaging.uow import UnitOfWork
 from throughline_platform.problems import Conflict, NotFound
 
@@ -36,13 +36,10 @@ log = structlog.get_logger(__name__)
 UnitsOfWork = Callable[[], UnitOfWork]
 
 
-async def content(uow: UnitOfWork, invoice_id: uuid.UUID,
-                  read: Invoice | None = None) -> tuple[InvoiceContent, Logo | None]:
-    """The document's data: an issued invoice's from its snapshots, a draft's from the profile and client now.
-    `read`: the invoice as the caller has just read it in this transaction (it is not read again)."""
+async def content(uow: UnitOfWork, invoice_id: uuid.UUID) -> tuple[InvoiceContent, Logo | None]:
+    """The document's data: an issued invoice's from its snapshots, a draft's from the profile and client now."""
     for _ in range(3):
-        invoice = read or await get_invoice(uow, invoice_id)
-        read = None
+        invoice = await get_invoice(uow, invoice_id)
         # The row and its lines are two statements: a late fee committed between them would mix two revisions.
         if sum((Decimal(line.total_amount) for line in invoice.lines), Decimal(0)) == Decimal(invoice.total):
             break
@@ -115,17 +112,19 @@ async def pdf_of(units: UnitsOfWork, invoice_id: uuid.UUID,
     (raise) before anything is rendered. An issued invoice's kept document is found from the invoice row alone
     (the usual case once the scheduler's job rendered it); the document's content is built only to render."""
     async with units() as read:
-        invoice = await get_invoice(read, invoice_id)
+        # The invoice's own row and the stored PDF only: the lines and the XML are needed to render, not to send.
+        invoice = await get_invoice(read, invoice_id, lines=False)
         if invoice.status != InvoiceStatus.DRAFT:
-            stored = await DocumentRepository(read.session).get(invoice_id, invoice.document_revision)
-            if stored is not None:
+            pdf = await DocumentRepository(read.session).pdf(invoice_id, invoice.document_revision)
+            if pdf is not None:
                 seller = invoice.seller
                 kept = KeptPdf(invoice.id, invoice.number, invoice.document_revision, False,
-                               (seller.get("legal_name") or seller.get("name") or "") if seller else None, stored.pdf)
+                               (seller.get("legal_name") or seller.get("name") or "") if seller else None, pdf)
                 if check is not None:
                     check(kept)
                 return kept
-        doc, logo = await content(read, invoice_id, invoice)
+        read.session.expunge(invoice)  # read again with its lines
+        doc, logo = await content(read, invoice_id)
         if check is not None:
             check(_kept(doc, b""))
     rendered = await _render(doc, logo)

@@ -213,8 +213,9 @@ async def create_draft(uow: UnitOfWork, body: InvoiceIn, principal: Principal) -
     return invoice
 
 
-async def get_invoice(uow: UnitOfWork, invoice_id: uuid.UUID) -> Invoice:
-    invoice = await InvoiceRepository(uow.session).get(invoice_id)
+async def get_invoice(uow: UnitOfWork, invoice_id: uuid.UUID, *, lines: bool = True) -> Invoice:
+    """The invoice (404 if there is none); `lines=False` leaves its lines unloaded (touching them raises)."""
+    invoice = await InvoiceRepository(uow.session).get(invoice_id, lines=lines)
     if invoice is None:
         raise NotFound(f"Invoice {invoice_id} does not exist.")
     return invoice
