@@ -4,9 +4,10 @@ were kept before.
 Untimed setup: the company profile (the seller, its bank account), one client with a billing e-mail (bulk SQL), and
 N issued invoices (drafts and issues through the ERP's API, 16 at a time). Timed: N `POST /api/erp/invoices/{id}
 /send`, 16 at a time, straight to the ERP (the gateway's per-caller rate limit would pace the load generator, not
-the ERP); each renders the invoice's Factur-X PDF (the first time it is asked for: the scheduler's render job has
-not been given the time to do it first), builds the mail with the PDF attached and stages it in the mail outbox;
-the scheduler's sender delivers it. The clock stops when the SMTP server has kept the last `.eml` file. Then every
+the ERP); each renders the invoice's Factur-X PDF unless the scheduler's render job, working from the newest, kept it
+first (documents the job kept while the invoices were being issued are deleted before the clock starts, so every
+invoice is rendered within it), builds the mail with the PDF attached and stages it in the mail outbox; the
+scheduler's sender delivers it. The clock stops when the SMTP server has kept the last `.eml` file. Then every
 invoice is checked to have exactly one mail, delivered exactly once (Message-IDs of the files against the database).
 """
 
@@ -135,16 +136,18 @@ async def invoice_mail(stack: Stack, erp_url: str, token: str, dsn: str, count: 
             seeded = time.perf_counter() - started
             kept = await _send_all(stack, erp, mail_dir, invoices, failures)
             fresh = await _issue_many(erp, client_id, fresh_count)
-            clock = await db.fetchval("SELECT clock_timestamp()")
+            # The scheduler's render job renders newly issued invoices newest first, so it has kept some of these
+            # while they were being issued: those are thrown away (a bench's liberty; nothing else deletes a kept
+            # document), so that every one of them is rendered within the clock, by a send or by the job.
+            early = await db.fetchval(
+                "WITH gone AS (DELETE FROM invoice_documents WHERE invoice_id = ANY($1::uuid[]) RETURNING 1) "
+                "SELECT count(*) FROM gone", [uuid.UUID(i) for i in fresh])
             rendered = await _send_all(stack, erp, mail_dir, fresh, failures)
         everything = invoices + fresh
         rows = await db.fetch("SELECT invoice_id, message_id FROM invoice_mails WHERE invoice_id = ANY($1::uuid[])",
                               [uuid.UUID(i) for i in everything])
         render_ms = await db.fetchval("SELECT avg(render_ms) FROM invoice_documents WHERE invoice_id = ANY($1::uuid[])",
                                       [uuid.UUID(i) for i in fresh])
-        # The scheduler's render job may wake while they are issued: what it kept before the clock started is said.
-        early = await db.fetchval("SELECT count(*) FROM invoice_documents WHERE invoice_id = ANY($1::uuid[]) "
-                                  "AND created_at < $2", [uuid.UUID(i) for i in fresh], clock)
     finally:
         await db.close()
     delivered: dict[str, int] = {}
@@ -167,7 +170,7 @@ async def invoice_mail(stack: Stack, erp_url: str, token: str, dsn: str, count: 
             check(fresh_rate, ">=", 50),
             note=f"Factur-X PDF/A-3 by ReportLab, {float(render_ms or 0):.0f} ms each on average (one renderer "
                  f"thread per API process); answered after {rendered.staged:.1f} s; rendered "
-                 f"before the clock started (by the scheduler's job): {early}"),
+                 f"before the clock started by the scheduler's job and thrown away, to be rendered again: {early}"),
         # What each invoice costs the whole machine, and so the most it could do with every CPU busy: the goal
         # needs the CPU per invoice under cores x 1000 / 50 ms.
         Row(SCENARIO, "CPU ms per invoice, PDF kept", kept.cpu_ms + kept.load_cpu_ms, "ms",

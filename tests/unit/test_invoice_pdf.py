@@ -136,3 +136,15 @@ def test_the_payment_code_drawn_is_the_one_segno_encodes() -> None:
     drawn = {(x, size + quiet - 1 - int(y)) for left, y, width in runs
              for x in range(int(left) - quiet, int(left) - quiet + int(width))}
     assert drawn == {(x, y) for y, row in enumerate(matrix) for x, dark in enumerate(row) if dark}
+
+
+def test_the_embedded_fonts_keep_every_glyph_and_drop_only_the_hinting() -> None:
+    from fontTools.ttLib import TTFont
+
+    from erp.documents.fonts import FONT_DIR, FONTS, prepared
+
+    for name, file in FONTS.items():
+        source, made = TTFont(str(FONT_DIR / file)), TTFont(str(prepared(name)))
+        assert len(made.getGlyphOrder()) == len(source.getGlyphOrder())  # (their names are not kept: no use in a PDF)
+        assert made.getBestCmap().keys() == source.getBestCmap().keys()
+        assert "fpgm" in source and not any(table in made for table in ("fpgm", "prep", "cvt "))

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from reportlab import rl_config
@@ -45,10 +44,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-# Debian's fonts-dejavu-core (tests/ensure_pango.sh installs it; the Dockerfile too).
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-# Two faces only: each embedded subset adds ~17 KB to every invoice, and mail, database and SMTP server carry it.
-FONTS = {"sans": "DejaVuSans.ttf", "sans-bold": "DejaVuSans-Bold.ttf"}
+from erp.documents.fonts import FONTS, prepared
 
 INK = colors.HexColor("#1a1f2b")
 MUTED = colors.HexColor("#666666")
@@ -62,36 +58,12 @@ WIDTH = A4[0] - MARGINS["left"] - MARGINS["right"]
 PRODUCER = "ReportLab PDF Library - www.reportlab.com"  # what ReportLab writes; the XMP must say the same
 
 
-def _without_hinting(path: Path) -> io.BytesIO:
-    """The font with every glyph but without its hinting (TrueType instructions for low-resolution screens, which
-    PDF viewers do without): half of each subset ReportLab embeds, so every invoice is ~20 KB (40 %) smaller for
-    the database, the mail and the SMTP server. Done once per process, in ~0.7 s a face (fontTools)."""
-    from fontTools import subset
-    from fontTools.ttLib import TTFont as FontFile
-
-    font = FontFile(str(path))
-    options = subset.Options()
-    options.hinting = False
-    options.notdef_outline = True
-    options.layout_features = []  # ReportLab does no shaping
-    options.name_IDs = ["*"]
-    options.name_languages = ["*"]
-    options.drop_tables = [*options.drop_tables, "FFTM"]  # FontForge's timestamps, which it cannot subset
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(glyphs=font.getGlyphOrder())
-    subsetter.subset(font)
-    out = io.BytesIO()
-    font.save(out)
-    out.seek(0)
-    return out
-
-
 @cache
 def _fonts() -> None:
     """Register the fonts once per process (each document then embeds the subset it uses)."""
     rl_config.useA85 = 0  # streams are binary anyway (fonts, the XML): ASCII85 on the page content only adds 25 %
-    for name, file in FONTS.items():
-        pdfmetrics.registerFont(TTFont(name, _without_hinting(FONT_DIR / file)))
+    for name in FONTS:
+        pdfmetrics.registerFont(TTFont(name, str(prepared(name))))
     pdfmetrics.registerFontFamily("sans", normal="sans", bold="sans-bold", italic="sans", boldItalic="sans-bold")
 
 
