@@ -145,7 +145,9 @@ async def _keep(write: UnitsOfWork, doc: InvoiceContent, rendered: Rendered) -> 
         log.info("invoice_document_rendered", invoice_id=str(doc.invoice_id), revision=doc.revision,
                  render_ms=rendered.render_ms, e_invoice=rendered.xml is not None)
         return document
-    async with write() as uow:  # another renderer was first: theirs is the document
+    # Another renderer was first: theirs is the document, this rendering was work for nothing (said, to be counted).
+    log.info("invoice_document_render_discarded", invoice_id=str(doc.invoice_id), revision=doc.revision)
+    async with write() as uow:
         first = await DocumentRepository(uow.session).get(doc.invoice_id, doc.revision)
         assert first is not None
         return first
