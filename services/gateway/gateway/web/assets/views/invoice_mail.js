@@ -31,13 +31,30 @@ export async function sendDialog(invoice) {
   });
 }
 
-export async function mailPanel(invoice) {
+// While a mail is queued the panel looks again every few seconds (for about a minute), so that "Queued" turns into
+// "Sent" (or "Failed") without the person reloading the page; it stops once the panel has left the page.
+const RECHECK_MS = 2000;
+const RECHECKS = 30;
+
+export async function mailPanel(invoice, rechecks = RECHECKS) {
   let mails = [];
   try {
     mails = await api(`/api/erp/invoices/${invoice.id}/mails`);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
   }
+  const panel = mailSection(invoice, mails);
+  if (rechecks > 0 && mails.some((m) => m.status === "queued")) {
+    setTimeout(async () => {
+      if (!panel.isConnected) return;
+      const next = await mailPanel(invoice, rechecks - 1);
+      if (panel.isConnected) panel.replaceWith(next);
+    }, RECHECK_MS);
+  }
+  return panel;
+}
+
+function mailSection(invoice, mails) {
   return h("section", { class: "panel", "aria-labelledby": "inv-mail" }, h("h2", { id: "inv-mail" }, "Mail"),
     invoice.public_url ? h("p", {}, "The client's page: ",
       h("a", { href: invoice.public_url, id: "invoice-public-url", target: "_blank", rel: "noopener noreferrer" }, "open it as the client sees it"),
