@@ -284,12 +284,15 @@ def plain(markup: str) -> str:
     return html.unescape(markup)
 
 
-def _table(rows: list[list[Any]], widths: list[float], style: list[tuple[Any, ...]], **kwargs: Any) -> Table:
+def _table(rows: list[list[Any]], widths: list[float], style: list[tuple[Any, ...]], padding: float = 0,
+           **kwargs: Any) -> Table:
+    """A table in the document's text face, cells aligned at their top, `padding` on every side of every cell;
+    `style` adds to (and may override) that."""
     return Table(rows, colWidths=widths, style=TableStyle([
         ("FONT", (0, 0), (-1, -1), "sans", 9, 12.6),  # a table's default is Helvetica, even for an empty cell
-        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 0), *style]), **kwargs)
+        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), padding),
+        ("RIGHTPADDING", (0, 0), (-1, -1), padding), ("TOPPADDING", (0, 0), (-1, -1), padding),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), padding), *style]), **kwargs)
 
 
 def _line_widths(rows: list[list[Any]]) -> list[float]:
@@ -333,15 +336,12 @@ def build_pdf(blocks: Blocks, logo: bytes | None, qr_matrix: Any | None, attachm
     rows: list[list[Any]] = [[plain(text) for text in blocks.line_heads]]
     rows += [[plain(position), Paragraph(description, s["base"]), plain(quantity), plain(price), plain(tax), plain(net)]
              for position, description, quantity, price, tax, net in blocks.lines]
-    story.append(Table(rows, colWidths=_line_widths(rows),
-                       repeatRows=1, style=TableStyle([
-                           ("FONT", (0, 0), (-1, -1), "sans", 9, 12.6), ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-                           ("FONT", (0, 0), (-1, 0), "sans-bold", 7.5, 9.5), ("TEXTCOLOR", (0, 0), (-1, 0), HEAD),
-                           ("TEXTCOLOR", (0, 1), (0, -1), MUTED), ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
-                           ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                           ("LEFTPADDING", (0, 0), (-1, -1), 1.5 * mm), ("RIGHTPADDING", (0, 0), (-1, -1), 1.5 * mm),
-                           ("TOPPADDING", (0, 0), (-1, -1), 1.5 * mm), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5 * mm),
-                           ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK), ("LINEBELOW", (0, 1), (-1, -1), 0.5, RULE)])))
+    story.append(_table(rows, _line_widths(rows), [
+        ("TEXTCOLOR", (0, 0), (-1, -1), INK), ("FONT", (0, 0), (-1, 0), "sans-bold", 7.5, 9.5),
+        ("TEXTCOLOR", (0, 0), (-1, 0), HEAD), ("TEXTCOLOR", (0, 1), (0, -1), MUTED),
+        ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
+        ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK), ("LINEBELOW", (0, 1), (-1, -1), 0.5, RULE)],
+        padding=1.5 * mm, repeatRows=1))
     story.append(Spacer(1, 4 * mm))
 
     totals = [[Paragraph(label, s["base"]), plain(amount)] for label, amount in blocks.totals]
@@ -358,13 +358,8 @@ def build_pdf(blocks: Blocks, logo: bytes | None, qr_matrix: Any | None, attachm
         code: Any = ""
         if qr_matrix is not None:
             code = _table([[QrCode(qr_matrix, 30 * mm)], [Paragraph(blocks.scan, s["caption"])]], [34 * mm], [])
-        box = Table([[Paragraph(blocks.payment, s["base"]), code]], colWidths=[WIDTH - 40 * mm, 40 * mm],
-                    style=TableStyle([
-                        ("FONT", (0, 0), (-1, -1), "sans", 9, 12.6),
-                        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (1, 0), (1, 0), "RIGHT"),
-                        ("BOX", (0, 0), (-1, -1), 0.6, RULE), ("LEFTPADDING", (0, 0), (-1, -1), 4 * mm),
-                        ("RIGHTPADDING", (0, 0), (-1, -1), 4 * mm), ("TOPPADDING", (0, 0), (-1, -1), 4 * mm),
-                        ("BOTTOMPADDING", (0, 0), (-1, -1), 4 * mm)]))
+        box = _table([[Paragraph(blocks.payment, s["base"]), code]], [WIDTH - 40 * mm, 40 * mm],
+                     [("ALIGN", (1, 0), (1, 0), "RIGHT"), ("BOX", (0, 0), (-1, -1), 0.6, RULE)], padding=4 * mm)
         story += [Spacer(1, 7 * mm), KeepTogether(box)]
     if blocks.notes:
         story.append(Paragraph(blocks.notes, s["notes"]))
