@@ -132,9 +132,9 @@ def test_the_e_invoice_xml_is_valid_and_escapes_what_people_typed() -> None:
 def test_the_html_escapes_user_text_and_shows_the_payment_code_for_euro_only() -> None:
     html = render_html(document(), None)
     assert "Lumen &lt;Studio&gt; &amp; Co" in html and "Thanks &lt;b&gt;" in html and "<b>" not in html
-    assert 'class="segno"' in html and "RF18INV202600042" in html
-    assert 'class="segno"' not in render_html(document(currency="USD"), None)
-    assert 'class="segno"' not in render_html(document(is_draft=True, number=None), None)
+    assert 'class="payment-code"' in html and "RF18INV202600042" in html
+    assert 'class="payment-code"' not in render_html(document(currency="USD"), None)
+    assert 'class="payment-code"' not in render_html(document(is_draft=True, number=None), None)
 
 
 def test_amounts_and_dates_in_the_invoice_language() -> None:

@@ -9,13 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 import facturx
-import segno
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject, StreamObject
 
 from erp.documents.content import Line, Logo
 from erp.documents.e_invoice import build_xml
-from erp.documents.payment_code import epc_payload
+from erp.documents.payment_code import epc_matrix, epc_payload
 from erp.documents.render import render_pdf
 from tests.erp_billing.pdfcheck import pdf_text, pdfa_part
 from tests.unit.test_invoice_documents import document
@@ -121,21 +120,33 @@ def test_no_variant_of_the_document_references_a_font_it_does_not_embed() -> Non
         assert _embeds_every_font(reader), _fonts(reader)
 
 
-def test_the_payment_code_drawn_is_the_one_segno_encodes() -> None:
-    """The PDF draws the SEPA code as runs of dark modules (erp.documents.layout.QrCode): read back from the page's
-    content stream, they are exactly segno's matrix of the EPC payload."""
+def test_the_payment_code_drawn_scans_as_the_epc_payload() -> None:
+    """The PDF draws the SEPA code as runs of dark modules (erp.documents.layout.QrCode): they are exactly the
+    encoder's matrix of the EPC payload, and the page rasterised by PDFium (Chromium's PDF engine) at a phone
+    camera's modest resolution scans as that payload with zxing-cpp's reader, as a banking app would read it."""
+    import pypdfium2
+    import zxingcpp
+
     doc = document()
-    content = PdfReader(io.BytesIO(render_pdf(doc, None).pdf)).pages[0].get_contents()
+    assert doc.seller is not None
+    account = doc.bank_accounts[0]
+    payload = epc_payload(name=doc.seller.name, iban=account.iban, bic=account.bic, amount=doc.total,
+                          reference=doc.payment_reference)
+    pdf = render_pdf(doc, None).pdf
+    content = PdfReader(io.BytesIO(pdf)).pages[0].get_contents()
     assert content is not None
     runs = re.findall(rb"^(\d+) (\d+) (\d+) 1 re$", content.get_data(), re.M)
-    account = doc.bank_accounts[0]
-    assert doc.seller is not None
-    matrix = segno.make(epc_payload(name=doc.seller.name, iban=account.iban, bic=account.bic, amount=doc.total,
-                                    reference=doc.payment_reference), error="m", micro=False).matrix
+    matrix = epc_matrix(payload)
     size, quiet = len(matrix), 2
     drawn = {(x, size + quiet - 1 - int(y)) for left, y, width in runs
              for x in range(int(left) - quiet, int(left) - quiet + int(width))}
     assert drawn == {(x, y) for y, row in enumerate(matrix) for x, dark in enumerate(row) if dark}
+
+    page = pypdfium2.PdfDocument(pdf)[0]
+    image = page.render(scale=150 / 72).to_pil()  # 150 dpi
+    scanned = zxingcpp.read_barcode(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
+    assert scanned is not None and scanned.valid and scanned.ec_level == "M"
+    assert scanned.text == payload
 
 
 def test_the_embedded_fonts_keep_every_glyph_and_drop_only_the_hinting() -> None:

@@ -67,7 +67,7 @@ def _epc_payload(doc: InvoiceContent) -> str | None:
 
 def _payment_code(doc: InvoiceContent) -> Markup | None:
     payload = _epc_payload(doc)
-    return Markup(epc_svg(payload)) if payload is not None else None  # noqa: S704 - segno's SVG, no user markup
+    return Markup(epc_svg(payload)) if payload is not None else None  # noqa: S704 - zxing-cpp's SVG, no user markup
 
 
 def render_html(doc: InvoiceContent, logo: Logo | None) -> str:
