@@ -124,7 +124,7 @@ def mail_outbox_table(metadata: MetaData) -> Table:
 # A staged message is mostly base64 (a PDF's), which PostgreSQL's pglz cannot shrink, yet with the default storage
 # it tries on every INSERT before giving up: about 1.1 ms of the database's CPU for an invoice's 70 kB message, for
 # the same bytes stored. EXTERNAL keeps it out of line (TOAST) without that attempt. A service's migration runs it
-# after creating the table (the ERP's 0026).
+# after creating the table (the ERP's 0026, the CRM's 0011).
 MAIL_OUTBOX_STORAGE_SQL = "ALTER TABLE mail_outbox ALTER COLUMN message SET STORAGE EXTERNAL"
 
 
