@@ -158,20 +158,27 @@ async def _keep(write: UnitsOfWork, doc: InvoiceContent, rendered: Rendered) -> 
 RENDER_LOOKBACK = timedelta(days=7)
 
 
-async def render_missing(read: UnitsOfWork, write: UnitsOfWork, limit: int = 20) -> int:
+async def render_missing(read: UnitsOfWork, write: UnitsOfWork, limit: int = 20, at_once: int = 2) -> int:
     """Render and store the documents of recently issued invoices that have none yet (the scheduler's job); how
-    many it rendered."""
+    many it rendered.
+
+    `at_once` documents are in hand together: the renderer thread draws one while the others are read or stored
+    (a commit waits for the disk), so it is not left idle between documents. They still draw one at a time."""
     async with read() as uow:
         missing = await DocumentRepository(uow.session).without_document(utcnow() - RENDER_LOOKBACK, limit)
-    rendered = 0
-    for invoice_id in missing:
-        try:
-            async with read() as uow:
-                doc, logo = await content(uow, invoice_id)
-                if await DocumentRepository(uow.session).get(invoice_id, doc.revision) is not None:
-                    continue  # a request rendered it since the list was read
-            await _keep(write, doc, await _render(doc, logo))
-            rendered += 1
-        except Exception as exc:  # one document that cannot be rendered must not hold up the others
-            log.warning("invoice_document_failed", invoice_id=str(invoice_id), error=repr(exc))
-    return rendered
+    hands = asyncio.Semaphore(at_once)
+
+    async def render_one(invoice_id: uuid.UUID) -> bool:
+        async with hands:
+            try:
+                async with read() as uow:
+                    doc, logo = await content(uow, invoice_id)
+                    if await DocumentRepository(uow.session).get(invoice_id, doc.revision) is not None:
+                        return False  # a request rendered it since the list was read
+                await _keep(write, doc, await _render(doc, logo))
+                return True
+            except Exception as exc:  # one document that cannot be rendered must not hold up the others
+                log.warning("invoice_document_failed", invoice_id=str(invoice_id), error=repr(exc))
+                return False
+
+    return sum(await asyncio.gather(*(render_one(invoice_id) for invoice_id in missing)))
