@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,11 @@ class DocumentRepository:
 
     async def get(self, invoice_id: uuid.UUID, revision: int) -> InvoiceDocument | None:
         return await self.session.get(InvoiceDocument, (invoice_id, revision))
+
+    async def has(self, invoice_id: uuid.UUID, revision: int) -> bool:
+        """Whether that revision's document is kept (without reading its bytes)."""
+        return (await self.session.execute(select(exists().where(
+            InvoiceDocument.invoice_id == invoice_id, InvoiceDocument.revision == revision)))).scalar_one()
 
     async def pdf(self, invoice_id: uuid.UUID, revision: int) -> bytes | None:
         """The stored PDF alone (not its XML nor the rest of the row): what a mail attaches."""

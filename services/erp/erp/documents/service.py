@@ -173,7 +173,7 @@ async def render_missing(read: UnitsOfWork, write: UnitsOfWork, limit: int = 20,
             try:
                 async with read() as uow:
                     doc, logo = await content(uow, invoice_id)
-                    if await DocumentRepository(uow.session).get(invoice_id, doc.revision) is not None:
+                    if await DocumentRepository(uow.session).has(invoice_id, doc.revision):
                         return False  # a request rendered it since the list was read
                 await _keep(write, doc, await _render(doc, logo))
                 return True
