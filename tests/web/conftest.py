@@ -120,7 +120,9 @@ def session_for(stack: Stack, role: str, email: str | None = None, user_id: str 
 
 def open_as(page: Page, session: dict[str, Any], path: str = "/") -> None:
     """Open the app already logged in with `session` (skips the login form)."""
-    page.add_init_script(f"localStorage.setItem('throughline.session', {json.dumps(json.dumps(session))})")
+    # The top document only: a sandboxed frame (the rendered invoice) has no storage and would throw.
+    page.add_init_script(
+        f"if (window === window.top) localStorage.setItem('throughline.session', {json.dumps(json.dumps(session))})")
     page.goto(f"/#{path}")
 
 

@@ -4,9 +4,12 @@ client's page (no login) with the payment details; the invoice page then shows t
 mail page lists the message.
 """
 
+import io
 import uuid
 from datetime import timedelta
 
+import zxingcpp
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from devstack.stack import Stack
@@ -33,6 +36,17 @@ def test_send_an_invoice_and_open_the_clients_page_from_the_mail(page: Page, sta
     invoice = issued_invoice(finance, project, "640.00")
 
     open_as(page, session_for(stack, "finance"), f"/invoices/{invoice['id']}")
+    # The rendered invoice's SEPA code, as Chromium draws it from the page's SVG, scans as the transfer to make.
+    page.get_by_role("button", name="View rendered invoice").click()
+    code = page.frame_locator("iframe.invoice-frame").locator("svg.payment-code")
+    expect(code).to_be_visible()
+    frame_box, modules_box = code.bounding_box(), code.locator("path").bounding_box()
+    assert frame_box is not None and modules_box is not None
+    assert modules_box["width"] > 0.7 * frame_box["width"]  # the code fills its 30 mm (scaled by its view box)
+    scanned = zxingcpp.read_barcode(Image.open(io.BytesIO(code.screenshot())))
+    assert scanned is not None and scanned.text.split("\n")[5:10] == [
+        SELLER["legal_name"], SELLER["bank_accounts"][0]["iban"].replace(" ", ""), f"EUR{invoice['total']}", "",
+        invoice["payment_reference"]]
     page.get_by_role("button", name="Send", exact=True).click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_label("To")).to_have_value(address)
