@@ -126,6 +126,7 @@ def mail_outbox_table(metadata: MetaData) -> Table:
 # the same bytes stored. EXTERNAL keeps it out of line (TOAST) without that attempt. A service's migration runs it
 # after creating the table (the ERP's 0026, the CRM's 0011).
 MAIL_OUTBOX_STORAGE_SQL = "ALTER TABLE mail_outbox ALTER COLUMN message SET STORAGE EXTERNAL"
+MAIL_OUTBOX_DEFAULT_STORAGE_SQL = "ALTER TABLE mail_outbox ALTER COLUMN message SET STORAGE EXTENDED"  # downgrades
 
 
 def create_mail_outbox_sql() -> list[str]:

@@ -8,7 +8,7 @@ Revises: 0010
 
 from alembic import op
 
-from throughline_platform.mail.outbox import MAIL_OUTBOX_STORAGE_SQL
+from throughline_platform.mail.outbox import MAIL_OUTBOX_DEFAULT_STORAGE_SQL, MAIL_OUTBOX_STORAGE_SQL
 
 revision = "0011"
 down_revision = "0010"
@@ -21,4 +21,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("ALTER TABLE mail_outbox ALTER COLUMN message SET STORAGE EXTENDED")
+    op.execute(MAIL_OUTBOX_DEFAULT_STORAGE_SQL)
